@@ -1,0 +1,15 @@
+package dev.tally.protocol;
+
+import java.util.Optional;
+
+/**
+ * A timeout vote: "I give up on this view". Carries the latest commit vote this replica signed (its high
+ * vote) and the highest commit QC it has seen, so the next leader can tell what may already be final.
+ */
+public record ReplicaTimeout(View view, Optional<ReplicaCommit> highVote, Optional<CommitQC> highQc) implements ChonkyMessage {
+    @Override
+    public String toString() {
+        return "ReplicaTimeout(" + view + ", high vote " + highVote.map(v -> v.view().number() + ":" + v.proposal()).orElse("none")
+                + ", high QC " + highQc.map(q -> q.view().number() + ":" + q.header().number()).orElse("none") + ")";
+    }
+}
