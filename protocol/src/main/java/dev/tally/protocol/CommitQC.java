@@ -18,6 +18,21 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
         return new FreshBlock(header().number() + 1);
     }
 
+    /** Checks the vote, that the signers are a quorum of the committee, and the aggregate signature. */
+    @Override
+    public void verify(Epoch epoch) throws InvalidMessageException {
+        message.verify(epoch);
+        ValidatorSchedule committee = epoch.committee();
+        InvalidMessageException.check(signers.size() == committee.size(),
+                "commit QC signer bitmap has " + signers.size() + " bits for a committee of " + committee.size());
+        long weight = committee.weight(signers);
+        InvalidMessageException.check(weight >= committee.quorumThreshold(),
+                "commit QC signers weigh " + weight + ", below the quorum " + committee.quorumThreshold());
+        byte[] hash = message.hash().keccak().bytes();
+        var keys = signers.indices().mapToObj(i -> new BlsAggregateSignature.Signer(hash, committee.get(i).key())).toList();
+        InvalidMessageException.check(signature.verify(keys), "commit QC aggregate signature is invalid");
+    }
+
     @Override
     public String toString() {
         return "CommitQC(" + view() + ", " + header() + ", " + signers.count() + " signers)";

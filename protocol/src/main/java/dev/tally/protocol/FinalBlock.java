@@ -10,6 +10,13 @@ public record FinalBlock(Payload payload, CommitQC justification) {
         return justification.header();
     }
 
+    /** A final block is self-verifying: the payload matches the QC's header and the QC is valid. */
+    public void verify(Epoch epoch) throws InvalidMessageException {
+        InvalidMessageException.check(payload.hash().equals(header().payload()),
+                "block " + number() + " payload hash " + payload.hash() + " does not match its commit QC's " + header().payload());
+        justification.verify(epoch);
+    }
+
     @Override
     public String toString() {
         return "FinalBlock(" + number() + ", " + payload + ")";

@@ -12,6 +12,20 @@ public record LeaderProposal(Optional<Payload> proposalPayload, ProposalJustific
         return justification.view().next();
     }
 
+    /**
+     * Checks the justification, and that the payload is present exactly when the justification implies a fresh
+     * block (a reproposal names its block by the justification's high vote and carries no payload).
+     */
+    public void verify(Epoch epoch) throws InvalidMessageException {
+        justification.verify(epoch);
+        switch (justification.impliedBlock(epoch)) {
+            case ProposalJustification.Reproposal r -> InvalidMessageException.check(proposalPayload.isEmpty(),
+                    "proposal carries a payload where its justification requires a reproposal of " + r.header());
+            case ProposalJustification.FreshBlock f -> InvalidMessageException.check(proposalPayload.isPresent(),
+                    "proposal has no payload where its justification requires a new block " + f.number());
+        }
+    }
+
     @Override
     public String toString() {
         return "LeaderProposal(" + view() + ", " + proposalPayload.map(Payload::toString).orElse("reproposal")

@@ -5,6 +5,9 @@ public sealed interface ProposalJustification permits CommitQC, TimeoutQC {
     /** The view this QC is for; it justifies the next one. */
     View view();
 
+    /** Checks the QC on its own: chain, epoch, quorum weight, signatures. */
+    void verify(Epoch epoch) throws InvalidMessageException;
+
     /** The block a proposal under this justification must be for. */
     ImpliedBlock impliedBlock(Epoch epoch);
 

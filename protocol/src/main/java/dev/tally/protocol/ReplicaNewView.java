@@ -2,6 +2,10 @@ package dev.tally.protocol;
 
 /** "Enter the view after my justification's": spreads the QC that ends a view to every replica. */
 public record ReplicaNewView(ProposalJustification justification) implements ChonkyMessage {
+    public void verify(Epoch epoch) throws InvalidMessageException {
+        justification.verify(epoch);
+    }
+
     /** The view this message starts: the one after the justification's. */
     @Override
     public View view() {

@@ -7,6 +7,20 @@ import java.util.Optional;
  * vote) and the highest commit QC it has seen, so the next leader can tell what may already be final.
  */
 public record ReplicaTimeout(View view, Optional<ReplicaCommit> highVote, Optional<CommitQC> highQc) implements ChonkyMessage {
+    public void verify(Epoch epoch) throws InvalidMessageException {
+        view.verify(epoch);
+        if (highVote.isPresent()) {
+            highVote.get().verify(epoch);
+            InvalidMessageException.check(highVote.get().view().number() <= view.number(),
+                    "high vote from " + highVote.get().view() + " is newer than the timeout's " + view);
+        }
+        if (highQc.isPresent()) {
+            InvalidMessageException.check(highQc.get().view().number() < view.number(),
+                    "high QC from " + highQc.get().view() + " is not older than the timeout's " + view);
+            highQc.get().verify(epoch);
+        }
+    }
+
     @Override
     public String toString() {
         return "ReplicaTimeout(" + view + ", high vote " + highVote.map(v -> v.view().number() + ":" + v.proposal()).orElse("none")

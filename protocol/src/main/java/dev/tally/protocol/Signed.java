@@ -10,6 +10,12 @@ public record Signed<M extends ChonkyMessage>(M message, BlsPublicKey key, BlsSi
         return new Signed<>(message, key.publicKey(), key.sign(message.hash().keccak().bytes()));
     }
 
+    /** Checks that the author is in the committee and the signature is theirs. Does not check the content. */
+    public void verifyAuthor(Epoch epoch) throws InvalidMessageException {
+        InvalidMessageException.check(epoch.committee().contains(key), "message signed by " + key + ", not a validator");
+        InvalidMessageException.check(verifySignature(), "bad signature on " + message.getClass().getSimpleName() + " from " + key);
+    }
+
     public boolean verifySignature() {
         return signature.verify(message.hash().keccak().bytes(), key);
     }

@@ -54,6 +54,35 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
         return all;
     }
 
+    /**
+     * Checks every vote (same view, valid content), that signer sets are non-empty and pairwise disjoint and
+     * together a quorum, and the aggregate signature over every (vote, signer) pair.
+     */
+    @Override
+    public void verify(Epoch epoch) throws InvalidMessageException {
+        view.verify(epoch);
+        ValidatorSchedule committee = epoch.committee();
+        InvalidMessageException.check(!votes.isEmpty(), "timeout QC has no votes");
+        Signers all = Signers.empty(committee.size());
+        List<BlsAggregateSignature.Signer> keys = new java.util.ArrayList<>();
+        for (Vote v : votes) {
+            InvalidMessageException.check(v.message().view().equals(view),
+                    "timeout QC for " + view + " holds a vote for " + v.message().view());
+            InvalidMessageException.check(v.signers().size() == committee.size(),
+                    "timeout QC signer bitmap has " + v.signers().size() + " bits for a committee of " + committee.size());
+            InvalidMessageException.check(!v.signers().isEmpty(), "timeout QC holds a vote without signers");
+            InvalidMessageException.check(!v.signers().intersects(all), "timeout QC counts a signer twice");
+            all = all.union(v.signers());
+            v.message().verify(epoch);
+            byte[] hash = v.message().hash().keccak().bytes();
+            v.signers().indices().forEach(i -> keys.add(new BlsAggregateSignature.Signer(hash, committee.get(i).key())));
+        }
+        long weight = committee.weight(all);
+        InvalidMessageException.check(weight >= committee.quorumThreshold(),
+                "timeout QC signers weigh " + weight + ", below the quorum " + committee.quorumThreshold());
+        InvalidMessageException.check(signature.verify(keys), "timeout QC aggregate signature is invalid");
+    }
+
     @Override
     public ImpliedBlock impliedBlock(Epoch epoch) {
         Optional<CommitQC> highQc = highQc();

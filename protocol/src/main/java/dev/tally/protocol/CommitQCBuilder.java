@@ -1,0 +1,49 @@
+package dev.tally.protocol;
+
+import dev.tally.crypto.BlsAggregateSignature;
+import dev.tally.crypto.BlsSignature;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Collects commit votes for one (view, block) until they weigh a quorum. Single-owner, mutable. */
+public final class CommitQCBuilder {
+    private final ReplicaCommit vote;
+    private final ValidatorSchedule committee;
+    private Signers signers;
+    private long weight;
+    private final List<BlsSignature> signatures = new ArrayList<>();
+
+    public CommitQCBuilder(ReplicaCommit vote, ValidatorSchedule committee) {
+        this.vote = vote;
+        this.committee = committee;
+        this.signers = Signers.empty(committee.size());
+    }
+
+    /** Adds a vote whose signature the caller has checked. Returns false if this signer was already counted. */
+    public boolean add(Signed<ReplicaCommit> signed) {
+        if (!signed.message().equals(vote)) {
+            throw new IllegalArgumentException("vote " + signed.message() + " added to the QC of " + vote);
+        }
+        int i = committee.indexOf(signed.key())
+                .orElseThrow(() -> new IllegalArgumentException(signed.key() + " is not in the committee"));
+        if (signers.contains(i)) {
+            return false;
+        }
+        signers = signers.with(i);
+        weight += committee.get(i).weight();
+        signatures.add(signed.signature());
+        return true;
+    }
+
+    public long weight() {
+        return weight;
+    }
+
+    public boolean hasQuorum() {
+        return weight >= committee.quorumThreshold();
+    }
+
+    public CommitQC build() {
+        return new CommitQC(vote, signers, BlsAggregateSignature.aggregate(signatures));
+    }
+}
