@@ -78,6 +78,11 @@ public final class Codec {
         return commitQc(qc).toByteArray();
     }
 
+    /** A commit or timeout QC as the justification oneof: a stable identity for caching verified QCs. */
+    public static byte[] encode(ProposalJustification j) {
+        return justification(j).toByteArray();
+    }
+
     public static CommitQC decodeCommitQc(byte[] bytes) throws DecodeException {
         return decode(bytes, Validator.CommitQCV2.parser(), "CommitQC", Codec::commitQc);
     }

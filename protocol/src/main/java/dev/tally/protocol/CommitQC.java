@@ -20,7 +20,7 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
 
     /** Checks the vote, that the signers are a quorum of the committee, and the aggregate signature. */
     @Override
-    public void verify(Epoch epoch) throws InvalidMessageException {
+    public void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException {
         message.verify(epoch);
         ValidatorSchedule committee = epoch.committee();
         InvalidMessageException.check(signers.size() == committee.size(),

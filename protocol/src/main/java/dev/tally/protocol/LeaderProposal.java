@@ -16,8 +16,8 @@ public record LeaderProposal(Optional<Payload> proposalPayload, ProposalJustific
      * Checks the justification, and that the payload is present exactly when the justification implies a fresh
      * block (a reproposal names its block by the justification's high vote and carries no payload).
      */
-    public void verify(Epoch epoch) throws InvalidMessageException {
-        justification.verify(epoch);
+    public void verify(Epoch epoch, QcVerifier qcs) throws InvalidMessageException {
+        qcs.verify(justification, epoch);
         switch (justification.impliedBlock(epoch)) {
             case ProposalJustification.Reproposal r -> InvalidMessageException.check(proposalPayload.isEmpty(),
                     "proposal carries a payload where its justification requires a reproposal of " + r.header());

@@ -6,7 +6,12 @@ public sealed interface ProposalJustification permits CommitQC, TimeoutQC {
     View view();
 
     /** Checks the QC on its own: chain, epoch, quorum weight, signatures. */
-    void verify(Epoch epoch) throws InvalidMessageException;
+    default void verify(Epoch epoch) throws InvalidMessageException {
+        QcVerifier.DIRECT.verify(this, epoch);
+    }
+
+    /** Checks this QC in full; QCs nested in it go through {@code nested}, which may have seen them before. */
+    void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException;
 
     /** The block a proposal under this justification must be for. */
     ImpliedBlock impliedBlock(Epoch epoch);

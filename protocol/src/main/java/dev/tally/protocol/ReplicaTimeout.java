@@ -8,6 +8,10 @@ import java.util.Optional;
  */
 public record ReplicaTimeout(View view, Optional<ReplicaCommit> highVote, Optional<CommitQC> highQc) implements ChonkyMessage {
     public void verify(Epoch epoch) throws InvalidMessageException {
+        verify(epoch, QcVerifier.DIRECT);
+    }
+
+    public void verify(Epoch epoch, QcVerifier qcs) throws InvalidMessageException {
         view.verify(epoch);
         if (highVote.isPresent()) {
             highVote.get().verify(epoch);
@@ -17,7 +21,7 @@ public record ReplicaTimeout(View view, Optional<ReplicaCommit> highVote, Option
         if (highQc.isPresent()) {
             InvalidMessageException.check(highQc.get().view().number() < view.number(),
                     "high QC from " + highQc.get().view() + " is not older than the timeout's " + view);
-            highQc.get().verify(epoch);
+            qcs.verify(highQc.get(), epoch);
         }
     }
 

@@ -59,7 +59,7 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
      * together a quorum, and the aggregate signature over every (vote, signer) pair.
      */
     @Override
-    public void verify(Epoch epoch) throws InvalidMessageException {
+    public void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException {
         view.verify(epoch);
         ValidatorSchedule committee = epoch.committee();
         InvalidMessageException.check(!votes.isEmpty(), "timeout QC has no votes");
@@ -73,7 +73,7 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
             InvalidMessageException.check(!v.signers().isEmpty(), "timeout QC holds a vote without signers");
             InvalidMessageException.check(!v.signers().intersects(all), "timeout QC counts a signer twice");
             all = all.union(v.signers());
-            v.message().verify(epoch);
+            v.message().verify(epoch, nested);
             byte[] hash = v.message().hash().keccak().bytes();
             v.signers().indices().forEach(i -> keys.add(new BlsAggregateSignature.Signer(hash, committee.get(i).key())));
         }

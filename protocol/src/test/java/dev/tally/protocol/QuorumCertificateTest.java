@@ -174,11 +174,11 @@ class QuorumCertificateTest {
     @Test
     void proposalPayloadMustMatchImpliedBlock() throws Exception {
         CommitQC qc = chain.commitQc(3, 1, p);
-        new LeaderProposal(Optional.of(p), qc).verify(chain.epoch);
-        assertThatThrownBy(() -> new LeaderProposal(Optional.empty(), qc).verify(chain.epoch)).hasMessageContaining("no payload");
+        new LeaderProposal(Optional.of(p), qc).verify(chain.epoch, QcVerifier.DIRECT);
+        assertThatThrownBy(() -> new LeaderProposal(Optional.empty(), qc).verify(chain.epoch, QcVerifier.DIRECT)).hasMessageContaining("no payload");
         TimeoutQC repropose = withHighVotes(3, 0, Optional.of(qc));
-        new LeaderProposal(Optional.empty(), repropose).verify(chain.epoch);
-        assertThatThrownBy(() -> new LeaderProposal(Optional.of(p), repropose).verify(chain.epoch))
+        new LeaderProposal(Optional.empty(), repropose).verify(chain.epoch, QcVerifier.DIRECT);
+        assertThatThrownBy(() -> new LeaderProposal(Optional.of(p), repropose).verify(chain.epoch, QcVerifier.DIRECT))
                 .hasMessageContaining("requires a reproposal");
     }
 

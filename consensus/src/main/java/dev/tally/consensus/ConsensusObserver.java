@@ -1,0 +1,25 @@
+package dev.tally.consensus;
+
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.ProposalJustification;
+
+/**
+ * What the consensus core reports for logs and metrics. Calls happen on the core's thread, inside a step;
+ * implementations must be quick and must not call back into the core.
+ */
+public interface ConsensusObserver {
+    /** A message was dropped: {@code kind} is the message kind, {@code reason} says why in the protocol's words. */
+    default void messageRejected(String kind, String reason) {}
+
+    default void viewStarted(long view, ProposalJustification justification) {}
+
+    default void timedOut(long view) {}
+
+    default void voted(long view, long blockNumber) {}
+
+    default void proposed(long view, long blockNumber, boolean reproposal) {}
+
+    default void finalized(FinalBlock block) {}
+
+    ConsensusObserver NONE = new ConsensusObserver() {};
+}

@@ -1,0 +1,452 @@
+package dev.tally.consensus;
+
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.protocol.BlockHeader;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.CommitQCBuilder;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.LeaderProposal;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.Phase;
+import dev.tally.protocol.Proposal;
+import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.ProposalJustification.FreshBlock;
+import dev.tally.protocol.ProposalJustification.Reproposal;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaNewView;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.TimeoutQC;
+import dev.tally.protocol.TimeoutQCBuilder;
+import dev.tally.protocol.ValidatorSchedule;
+import dev.tally.protocol.View;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The ChonkyBFT replica (PROTOCOL.md section 4), with its proposer, as a deterministic state machine.
+ *
+ * <p>It has no threads, clock, sockets or disk: {@link #step} takes one {@link Input} and the current time
+ * and returns the {@link Output}s to execute, in order. Given the same inputs it produces the same outputs,
+ * which is what lets the simulator drive this very class. Single-owner: call it from one thread.
+ */
+public final class Replica {
+    private final ConsensusConfig config;
+    private final Epoch epoch;
+    private final ValidatorSchedule committee;
+    private final BlsPublicKey me;
+    private final ConsensusObserver observer;
+    private final Proposer proposer;
+    private final QcCache qcs = new QcCache(1024);
+
+    // Safety state: persisted before any vote that depends on it leaves the node.
+    private long view;
+    private Phase phase;
+    private Optional<ReplicaCommit> highVote;
+    private Optional<CommitQC> highCommitQc;
+    private Optional<TimeoutQC> highTimeoutQc;
+    private final List<Proposal> proposals;
+
+    // Volatile state: rebuilt after a restart.
+    private final VoteBook<ReplicaCommit> commitVotes = new VoteBook<>();
+    private final VoteBook<ReplicaTimeout> timeoutVotes = new VoteBook<>();
+    private long timerDeadline = Long.MAX_VALUE;
+    private Signed<ReplicaTimeout> sentTimeout;
+    private PendingProposal pendingProposal;
+    private long storedFirst;
+    private long storedLast;
+    private long highestFinalized;
+    private List<Output> out = new ArrayList<>();
+    private long now;
+
+    /** A proposal this replica would vote for once its predecessor is stored and the execution layer agrees. */
+    private record PendingProposal(View view, BlockHeader header, Payload payload, ProposalJustification justification,
+            boolean verificationRequested) {}
+
+    public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer) {
+        this.config = config;
+        this.epoch = config.epoch();
+        this.committee = epoch.committee();
+        this.me = config.validatorKey().publicKey();
+        this.observer = observer;
+        this.proposer = new Proposer(config, observer);
+        if (persisted.epoch() != epoch.number()) {
+            throw new IllegalArgumentException("persisted replica state is for epoch " + persisted.epoch()
+                    + " but the node runs epoch " + epoch.number());
+        }
+        this.view = persisted.view();
+        this.phase = persisted.phase();
+        this.highVote = persisted.highVote();
+        this.highCommitQc = persisted.highCommitQc();
+        this.highTimeoutQc = persisted.highTimeoutQc();
+        this.proposals = new ArrayList<>(persisted.proposals());
+        this.storedFirst = epoch.firstBlock();
+        this.storedLast = epoch.firstBlock() - 1;
+        this.highestFinalized = epoch.firstBlock() - 1;
+    }
+
+    /** Processes one input at time {@code nowMillis}; returns what to do, in order. */
+    public List<Output> step(Input input, long nowMillis) {
+        this.now = nowMillis;
+        this.out = new ArrayList<>();
+        switch (input) {
+            case Input.Start s -> onStart();
+            case Input.MessageReceived m -> onMessage(m.message());
+            case Input.TimerExpired t -> onTimerExpired();
+            case Input.PayloadProposed p -> proposer.onPayloadProposed(p.view(), p.blockNumber(), p.payload(), out);
+            case Input.PayloadVerified v -> onPayloadVerified(v);
+            case Input.BlocksPersisted b -> onBlocksPersisted(b.first(), b.last());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ read-only views for metrics and tests
+
+    public long view() {
+        return view;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    public Optional<CommitQC> highCommitQc() {
+        return highCommitQc;
+    }
+
+    public Optional<TimeoutQC> highTimeoutQc() {
+        return highTimeoutQc;
+    }
+
+    public Optional<ReplicaCommit> highVote() {
+        return highVote;
+    }
+
+    /** How many QC verifications the cache saved (tests and metrics). */
+    long verifiedQcCacheHits() {
+        return qcs.hits();
+    }
+
+    public ReplicaState state() {
+        return new ReplicaState(epoch.number(), view, phase, highVote, highCommitQc, highTimeoutQc, proposals);
+    }
+
+    // ------------------------------------------------------------------ start and timer
+
+    private void onStart() {
+        if (view == 0 || phase == Phase.TIMEOUT) {
+            // View 0 has no justification, so it ends by timeout at once; a replica that had given up on its
+            // view before a restart repeats its timeout vote.
+            timeout();
+        } else {
+            restartTimer();
+        }
+    }
+
+    private void onTimerExpired() {
+        if (now < timerDeadline) {
+            return; // a stale timer
+        }
+        timeout();
+    }
+
+    /** Give up on the current view: vote timeout and keep re-sending until the view advances. */
+    private void timeout() {
+        observer.timedOut(view);
+        if (phase != Phase.TIMEOUT) {
+            phase = Phase.TIMEOUT;
+            persist();
+        }
+        if (sentTimeout == null || sentTimeout.message().view().number() != view) {
+            // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
+            sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
+        }
+        if (view > 0) {
+            broadcast(new ReplicaNewView(justification()));
+        }
+        out.add(new Output.Broadcast(sentTimeout));
+        restartTimer();
+    }
+
+    private void restartTimer() {
+        timerDeadline = now + config.viewTimeoutMillis();
+        out.add(new Output.SetTimer(timerDeadline));
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    private void onMessage(Signed<? extends ChonkyMessage> signed) {
+        String kind = signed.message().getClass().getSimpleName();
+        try {
+            switch (signed.message()) {
+                case LeaderProposal p -> onProposal(cast(signed), p);
+                case ReplicaCommit c -> onCommit(cast(signed), c);
+                case ReplicaTimeout t -> onTimeoutVote(cast(signed), t);
+                case ReplicaNewView nv -> onNewView(signed, nv);
+            }
+        } catch (InvalidMessageException e) {
+            observer.messageRejected(kind, e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <M extends ChonkyMessage> Signed<M> cast(Signed<? extends ChonkyMessage> s) {
+        return (Signed<M>) s;
+    }
+
+    private static InvalidMessageException reject(String reason) {
+        return new InvalidMessageException(reason);
+    }
+
+    private void requireValidator(BlsPublicKey key) throws InvalidMessageException {
+        if (!committee.contains(key)) {
+            throw reject("signed by " + key + ", not a validator of epoch " + epoch.number());
+        }
+    }
+
+    private void requireSignature(Signed<? extends ChonkyMessage> s) throws InvalidMessageException {
+        if (!s.verifySignature()) {
+            throw reject("bad signature from " + s.key());
+        }
+    }
+
+    private void onProposal(Signed<LeaderProposal> signed, LeaderProposal proposal) throws InvalidMessageException {
+        View v = proposal.view();
+        v.verify(epoch);
+        if (v.number() < view || (v.number() == view && phase != Phase.PREPARE)) {
+            return; // old, or this replica already voted or gave up in this view
+        }
+        if (pendingProposal != null && pendingProposal.view().equals(v)
+                && proposal.proposalPayload().map(pendingProposal.payload()::equals).orElse(false)) {
+            return; // a duplicate of the proposal already being checked
+        }
+        BlsPublicKey leader = committee.leader(v.number());
+        if (!signed.key().equals(leader)) {
+            throw reject("proposal for " + v + " from " + signed.key() + ", but the leader is " + leader);
+        }
+        requireSignature(signed);
+        proposal.verify(epoch, qcs);
+        ProposalJustification justification = proposal.justification();
+        ProposalJustification.ImpliedBlock implied = justification.impliedBlock(epoch);
+        if (implied.number() < storedFirst) {
+            throw reject("proposal for block " + implied.number() + ", already pruned below " + storedFirst);
+        }
+        switch (implied) {
+            case Reproposal r -> vote(v, r.header(), justification, Optional.empty());
+            case FreshBlock f -> {
+                Payload payload = proposal.proposalPayload().orElseThrow();
+                if (payload.size() > config.maxPayloadSize()) {
+                    throw reject("payload of " + payload.size() + " bytes exceeds max_payload_size " + config.maxPayloadSize());
+                }
+                pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, justification, false);
+                requestVerificationIfReady();
+            }
+        }
+    }
+
+    /** The execution layer checks a payload only on top of its predecessor, so wait until that is stored. */
+    private void requestVerificationIfReady() {
+        PendingProposal p = pendingProposal;
+        if (p != null && !p.verificationRequested() && p.header().number() - 1 <= storedLast) {
+            pendingProposal = new PendingProposal(p.view(), p.header(), p.payload(), p.justification(), true);
+            out.add(new Output.VerifyPayload(p.view(), p.header().number(), p.payload()));
+        }
+    }
+
+    private void onPayloadVerified(Input.PayloadVerified verdict) {
+        PendingProposal p = pendingProposal;
+        if (p == null || !p.verificationRequested() || !p.view().equals(verdict.view())
+                || p.header().number() != verdict.blockNumber() || !p.payload().equals(verdict.payload())) {
+            return; // an answer for a proposal this replica no longer considers
+        }
+        pendingProposal = null;
+        if (!verdict.valid()) {
+            observer.messageRejected("LeaderProposal", "execution layer refused the payload of block "
+                    + verdict.blockNumber() + ": " + verdict.reason());
+            return;
+        }
+        if (p.view().number() < view || (p.view().number() == view && phase != Phase.PREPARE)) {
+            return; // the view moved on (or we timed out) while the execution layer was checking
+        }
+        vote(p.view(), p.header(), p.justification(), Optional.of(p.payload()));
+    }
+
+    /** Vote commit for a proposal: update and persist the state first, then let the vote leave. */
+    private void vote(View v, BlockHeader header, ProposalJustification justification, Optional<Payload> payload) {
+        absorb(justification);
+        if (v.number() > view) {
+            enterView(v.number());
+            restartTimer();
+        }
+        phase = Phase.COMMIT;
+        ReplicaCommit vote = new ReplicaCommit(v, header);
+        highVote = Optional.of(vote);
+        payload.ifPresent(pl -> {
+            if (proposals.stream().noneMatch(pr -> pr.number() == header.number() && pr.payload().equals(pl))) {
+                proposals.add(new Proposal(header.number(), pl));
+            }
+        });
+        persist();
+        observer.voted(v.number(), header.number());
+        broadcast(vote);
+    }
+
+    private void onCommit(Signed<ReplicaCommit> signed, ReplicaCommit vote) throws InvalidMessageException {
+        View v = vote.view();
+        v.verify(epoch);
+        if (v.number() < view) {
+            return; // old: quietly ignored, votes for past views arrive all the time
+        }
+        requireValidator(signed.key());
+        if (!commitVotes.isNewer(signed.key(), v.number())) {
+            throw reject("commit vote for " + v + " from " + signed.key() + " is not newer than its last one");
+        }
+        requireSignature(signed);
+        vote.verify(epoch);
+        commitVotes.put(signed);
+
+        CommitQCBuilder qc = new CommitQCBuilder(vote, committee);
+        for (Signed<ReplicaCommit> s : commitVotes.votesIn(v.number())) {
+            if (s.message().equals(vote)) {
+                qc.add(s);
+            }
+        }
+        if (qc.hasQuorum()) {
+            absorb(qc.build());
+            startView(v.number() + 1);
+        }
+    }
+
+    private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws InvalidMessageException {
+        View v = vote.view();
+        v.verify(epoch);
+        if (v.number() < view) {
+            return;
+        }
+        requireValidator(signed.key());
+        if (!timeoutVotes.isNewer(signed.key(), v.number())) {
+            throw reject("timeout vote for " + v + " from " + signed.key() + " is not newer than its last one");
+        }
+        requireSignature(signed);
+        vote.verify(epoch, qcs);
+        timeoutVotes.put(signed);
+
+        Collection<Signed<ReplicaTimeout>> votes = timeoutVotes.votesIn(v.number());
+        TimeoutQCBuilder qc = new TimeoutQCBuilder(v, committee);
+        votes.forEach(qc::add);
+        if (qc.hasQuorum()) {
+            absorb(qc.build());
+            startView(v.number() + 1);
+        }
+    }
+
+    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView) throws InvalidMessageException {
+        View v = newView.view();
+        v.verify(epoch);
+        if (v.number() < view) {
+            return;
+        }
+        if (v.number() == view && !signed.key().equals(committee.leader(view))) {
+            return; // for the current view only the leader's counts: it brings the QC that ends the last view
+        }
+        requireValidator(signed.key());
+        requireSignature(signed);
+        newView.verify(epoch, qcs);
+        absorb(newView.justification());
+        if (v.number() > view) {
+            startView(v.number());
+        }
+    }
+
+    // ------------------------------------------------------------------ QCs, views, finalization
+
+    /** Takes in the QCs of a justification: they can only raise the high QCs and finalize blocks. */
+    private void absorb(ProposalJustification justification) {
+        switch (justification) {
+            case CommitQC qc -> absorbCommitQc(qc);
+            case TimeoutQC qc -> {
+                if (highTimeoutQc.isEmpty() || qc.view().number() > highTimeoutQc.get().view().number()) {
+                    highTimeoutQc = Optional.of(qc);
+                }
+                qc.highQc().ifPresent(this::absorbCommitQc);
+            }
+        }
+    }
+
+    private void absorbCommitQc(CommitQC qc) {
+        if (highCommitQc.isEmpty() || qc.view().number() > highCommitQc.get().view().number()) {
+            highCommitQc = Optional.of(qc);
+        }
+        long number = qc.header().number();
+        if (number <= Math.max(highestFinalized, storedLast)) {
+            return;
+        }
+        for (Proposal p : proposals) {
+            if (p.number() == number && p.payload().hash().equals(qc.header().payload())) {
+                highestFinalized = number;
+                FinalBlock block = new FinalBlock(p.payload(), qc);
+                observer.finalized(block);
+                out.add(new Output.FinalizeBlock(block));
+                return;
+            }
+        }
+        // Without the payload this replica cannot store the block; block sync fetches it from peers.
+    }
+
+    /** The QC that justifies the current view: the newer of the high QCs, the commit QC on a tie. */
+    private ProposalJustification justification() {
+        if (highCommitQc.isPresent()
+                && (highTimeoutQc.isEmpty() || highCommitQc.get().view().number() >= highTimeoutQc.get().view().number())) {
+            return highCommitQc.get();
+        }
+        return highTimeoutQc.orElseThrow(() -> new IllegalStateException("no justification for view " + view));
+    }
+
+    private void enterView(long newView) {
+        view = newView;
+        phase = Phase.PREPARE;
+        pendingProposal = null;
+        commitVotes.pruneBelow(newView);
+        timeoutVotes.pruneBelow(newView);
+    }
+
+    private void startView(long newView) {
+        enterView(newView);
+        long finalizedUpTo = highCommitQc.map(qc -> qc.header().number()).orElse(-1L);
+        proposals.removeIf(p -> p.number() <= finalizedUpTo);
+        persist();
+        ProposalJustification justification = justification();
+        observer.viewStarted(newView, justification);
+        broadcast(new ReplicaNewView(justification));
+        restartTimer();
+        proposer.onViewStarted(epoch.view(newView), justification, storedLast, out);
+    }
+
+    private void onBlocksPersisted(long first, long last) {
+        storedFirst = first;
+        storedLast = last;
+        requestVerificationIfReady();
+        proposer.requestPayloadIfReady(storedLast, out);
+    }
+
+    // ------------------------------------------------------------------ outputs
+
+    private void persist() {
+        out.add(new Output.PersistState(state()));
+    }
+
+    private void broadcast(ChonkyMessage m) {
+        out.add(new Output.Broadcast(Signed.sign(config.validatorKey(), m)));
+    }
+
+    @Override
+    public String toString() {
+        return "Replica(" + me + ", view " + view + ", " + phase + ")";
+    }
+}

@@ -1,0 +1,91 @@
+package dev.tally.consensus;
+
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.LeaderProposal;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.TestChain;
+import dev.tally.protocol.TimeoutQC;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** One replica of a six-validator chain (f = 1, quorum 5, subquorum 3), driven by hand. */
+final class Harness {
+    static final long TIMEOUT = 1000;
+    static final int MAX_PAYLOAD = 100;
+
+    final TestChain chain = new TestChain(6);
+    final int me;
+    final List<String> rejections = new ArrayList<>();
+    Replica replica;
+    long now = 0;
+
+    Harness(int me) {
+        this.me = me;
+        this.replica = newReplica(ReplicaState.initial(0));
+    }
+
+    ConsensusConfig config() {
+        return new ConsensusConfig(chain.keys.get(me), chain.epoch, TIMEOUT, MAX_PAYLOAD);
+    }
+
+    Replica newReplica(ReplicaState state) {
+        return new Replica(config(), state, new ConsensusObserver() {
+            @Override
+            public void messageRejected(String kind, String reason) {
+                rejections.add(kind + ": " + reason);
+            }
+        });
+    }
+
+    List<Output> step(Input in) {
+        return replica.step(in, now);
+    }
+
+    List<Output> deliver(Signed<? extends ChonkyMessage> m) {
+        return step(new Input.MessageReceived(m));
+    }
+
+    /** The leader index of a view, in this chain's key order. */
+    int leader(long view) {
+        return chain.keys.indexOf(chain.keys.stream().filter(k -> k.publicKey().equals(chain.committee().leader(view))).findFirst().orElseThrow());
+    }
+
+    int notLeader(long view) {
+        return (leader(view) + 1) % 6;
+    }
+
+    /** Puts the replica into {@code view} (phase prepare) through a commit QC for the view before. */
+    CommitQC enterViewByCommitQc(long view, long block, Payload p) {
+        CommitQC qc = chain.commitQc(view - 1, block, p);
+        deliver(chain.sign(leader(view), new dev.tally.protocol.ReplicaNewView(qc)));
+        return qc;
+    }
+
+    Signed<LeaderProposal> proposal(long view, Optional<Payload> payload, ProposalJustification j) {
+        return chain.sign(leader(view), new LeaderProposal(payload, j));
+    }
+
+    TimeoutQC timeoutQc(long view, List<ReplicaTimeout> votes) {
+        return chain.timeoutQc(view, votes);
+    }
+
+    static <T> List<T> outputs(List<Output> outs, Class<T> type) {
+        return outs.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    static <M extends ChonkyMessage> List<M> broadcasts(List<Output> outs, Class<M> type) {
+        return outputs(outs, Output.Broadcast.class).stream().map(b -> b.message().message())
+                .filter(type::isInstance).map(type::cast).toList();
+    }
+
+    static List<ReplicaCommit> votes(List<Output> outs) {
+        return broadcasts(outs, ReplicaCommit.class);
+    }
+}

@@ -1,0 +1,398 @@
+package dev.tally.consensus;
+
+import static dev.tally.consensus.Harness.broadcasts;
+import static dev.tally.consensus.Harness.outputs;
+import static dev.tally.consensus.Harness.votes;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.protocol.BlockHeader;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.LeaderProposal;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.Phase;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaNewView;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.TestChain;
+import dev.tally.protocol.TimeoutQC;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ReplicaTest {
+    final Harness h = new Harness(0);
+    final Payload p1 = TestChain.payload("block 1");
+    final Payload p2 = TestChain.payload("block 2");
+
+    /** Replica in view 5 with block 1 committed (QC of view 4) and stored, ready to vote on block 2. */
+    CommitQC inView5() {
+        CommitQC qc = h.enterViewByCommitQc(5, 1, p1);
+        h.step(new Input.BlocksPersisted(0, 1));
+        assertThat(h.replica.view()).isEqualTo(5);
+        assertThat(h.replica.phase()).isEqualTo(Phase.PREPARE);
+        return qc;
+    }
+
+    /** Delivers a fresh proposal and the execution layer's approval; returns all outputs. */
+    List<Output> proposeAndApprove(Signed<LeaderProposal> proposal) {
+        List<Output> outs = new ArrayList<>(h.deliver(proposal));
+        for (Output.VerifyPayload v : outputs(outs, Output.VerifyPayload.class)) {
+            outs.addAll(h.step(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), true, "")));
+        }
+        return outs;
+    }
+
+    // ---------------------------------------------------------------- start and timeouts
+
+    @Test
+    void view0TimesOutAtOnceWithoutNewView() {
+        List<Output> outs = h.step(new Input.Start());
+        assertThat(outs.get(0)).isInstanceOf(Output.PersistState.class);
+        assertThat(((Output.PersistState) outs.get(0)).state().phase()).isEqualTo(Phase.TIMEOUT);
+        assertThat(broadcasts(outs, ReplicaTimeout.class)).singleElement().satisfies(t -> assertThat(t.view().number()).isZero());
+        assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
+        assertThat(outputs(outs, Output.SetTimer.class)).containsExactly(new Output.SetTimer(Harness.TIMEOUT));
+    }
+
+    @Test
+    void timeoutPersistsThenVotesAndResendsTheSameVote() {
+        inView5();
+        h.now = 500;
+        assertThat(h.step(new Input.TimerExpired())).as("timer not yet due").isEmpty();
+        h.now = 2000;
+        List<Output> first = h.step(new Input.TimerExpired());
+        assertThat(first.get(0)).isInstanceOf(Output.PersistState.class);
+        assertThat(h.replica.phase()).isEqualTo(Phase.TIMEOUT);
+        assertThat(broadcasts(first, ReplicaNewView.class)).hasSize(1);
+        List<Output.Broadcast> sent = outputs(first, Output.Broadcast.class).stream()
+                .filter(b -> b.message().message() instanceof ReplicaTimeout).toList();
+        assertThat(sent).hasSize(1);
+        h.now = 4000;
+        List<Output> again = h.step(new Input.TimerExpired());
+        assertThat(outputs(again, Output.PersistState.class)).as("phase unchanged: nothing new to persist").isEmpty();
+        assertThat(outputs(again, Output.Broadcast.class)).contains(sent.get(0));
+        assertThat(outputs(again, Output.SetTimer.class)).containsExactly(new Output.SetTimer(4000 + Harness.TIMEOUT));
+    }
+
+    @Test
+    void timeoutQuorumStartsNextViewWithTimeoutQc() {
+        inView5();
+        List<Output> outs = List.of();
+        for (int i = 1; i <= 5; i++) {
+            outs = h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(5), Optional.empty(), Optional.empty())));
+            if (i < 5) {
+                assertThat(h.replica.view()).as("4 of 6 is below the quorum").isEqualTo(5);
+            }
+        }
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
+                .satisfies(nv -> assertThat(nv.justification()).isInstanceOf(TimeoutQC.class));
+    }
+
+    // ---------------------------------------------------------------- proposals
+
+    @Test
+    void votesForValidFreshProposalAfterPersistingState() {
+        CommitQC qc = inView5();
+        List<Output> outs = proposeAndApprove(h.proposal(5, Optional.of(p2), qc));
+        List<ReplicaCommit> votes = votes(outs);
+        assertThat(votes).containsExactly(new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash())));
+        int persistAt = -1;
+        int voteAt = -1;
+        for (int i = 0; i < outs.size(); i++) {
+            if (outs.get(i) instanceof Output.PersistState ps && ps.state().phase() == Phase.COMMIT) {
+                persistAt = i;
+                assertThat(ps.state().highVote()).contains(votes.get(0));
+            }
+            if (outs.get(i) instanceof Output.Broadcast b && b.message().message() instanceof ReplicaCommit) {
+                voteAt = i;
+            }
+        }
+        assertThat(persistAt).as("state persisted before the vote leaves").isBetween(0, voteAt - 1);
+    }
+
+    @Test
+    void ignoresProposalForOldView() {
+        CommitQC qc = inView5();
+        h.enterViewByCommitQc(7, 1, p1);
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), qc)))).isEmpty();
+    }
+
+    @Test
+    void rejectsProposalFromWrongLeader() {
+        CommitQC qc = inView5();
+        var forged = h.chain.sign(h.notLeader(5), new LeaderProposal(Optional.of(p2), qc));
+        assertThat(votes(proposeAndApprove(forged))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("but the leader is"));
+    }
+
+    @Test
+    void rejectsProposalWithBadSignature() {
+        CommitQC qc = inView5();
+        Signed<LeaderProposal> good = h.proposal(5, Optional.of(p2), qc);
+        Signed<LeaderProposal> other = h.chain.sign(h.leader(5), new LeaderProposal(Optional.of(p1), qc));
+        var badSig = new Signed<>(good.message(), good.key(), other.signature());
+        assertThat(votes(proposeAndApprove(badSig))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("bad signature"));
+    }
+
+    @Test
+    void rejectsProposalWithInvalidJustification() {
+        inView5();
+        CommitQC weak = h.chain.commitQc(h.chain.vote(4, 1, p1), 0, 1, 2, 3);
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), weak)))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("below the quorum"));
+    }
+
+    @Test
+    void rejectsFreshProposalWithoutPayloadAndOversizedPayload() {
+        CommitQC qc = inView5();
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.empty(), qc)))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("no payload"));
+        Payload big = Payload.of(new byte[Harness.MAX_PAYLOAD + 1]);
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(big), qc)))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("exceeds max_payload_size"));
+        Payload justFits = Payload.of(new byte[Harness.MAX_PAYLOAD]);
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(justFits), qc)))).hasSize(1);
+    }
+
+    @Test
+    void doesNotVoteWhenExecutionLayerRefusesPayload() {
+        CommitQC qc = inView5();
+        List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), qc));
+        Output.VerifyPayload check = outputs(outs, Output.VerifyPayload.class).get(0);
+        List<Output> after = h.step(new Input.PayloadVerified(check.view(), 2, p2, false, "bad transaction"));
+        assertThat(votes(after)).isEmpty();
+        assertThat(h.replica.phase()).isEqualTo(Phase.PREPARE);
+        assertThat(h.rejections).anyMatch(r -> r.contains("bad transaction"));
+    }
+
+    @Test
+    void waitsForPredecessorBeforeCheckingPayload() {
+        CommitQC qc = h.enterViewByCommitQc(5, 1, p1);
+        h.step(new Input.BlocksPersisted(0, 0)); // block 1 not stored yet
+        List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), qc));
+        assertThat(outputs(outs, Output.VerifyPayload.class)).isEmpty();
+        List<Output> stored = h.step(new Input.BlocksPersisted(0, 1));
+        assertThat(outputs(stored, Output.VerifyPayload.class)).singleElement()
+                .satisfies(v -> assertThat(v.blockNumber()).isEqualTo(2));
+    }
+
+    /** A timeout QC of view 4 where three validators (a subquorum) report the same high vote for block 2. */
+    TimeoutQC timeoutQcWithHighVote(CommitQC highQc, ReplicaCommit highVote) {
+        List<ReplicaTimeout> votes = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            votes.add(new ReplicaTimeout(h.chain.view(4), i < 3 ? Optional.of(highVote) : Optional.empty(), Optional.of(highQc)));
+        }
+        return h.timeoutQc(4, votes);
+    }
+
+    @Test
+    void reproposalIsVotedWithoutPayloadButNotWithOne() {
+        CommitQC qc = h.chain.commitQc(3, 1, p1);
+        ReplicaCommit highVote = h.chain.vote(3, 2, p2);
+        TimeoutQC tqc = timeoutQcWithHighVote(qc, highVote);
+        h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(tqc)));
+        assertThat(h.replica.view()).isEqualTo(5);
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), tqc)))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("requires a reproposal"));
+        List<Output> outs = proposeAndApprove(h.proposal(5, Optional.empty(), tqc));
+        assertThat(outputs(outs, Output.VerifyPayload.class)).as("a reproposal has no payload to check").isEmpty();
+        assertThat(votes(outs)).containsExactly(new ReplicaCommit(h.chain.view(5), highVote.proposal()));
+    }
+
+    @Test
+    void proposalForLaterViewJumpsThere() {
+        CommitQC qc = h.chain.commitQc(8, 1, p1);
+        h.step(new Input.BlocksPersisted(0, 1));
+        assertThat(votes(proposeAndApprove(h.proposal(9, Optional.of(p2), qc)))).hasSize(1);
+        assertThat(h.replica.view()).isEqualTo(9);
+        assertThat(h.replica.phase()).isEqualTo(Phase.COMMIT);
+    }
+
+    @Test
+    void votesOnlyOncePerView() {
+        CommitQC qc = inView5();
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), qc)))).hasSize(1);
+        Payload other = TestChain.payload("equivocation");
+        Signed<LeaderProposal> second = h.proposal(5, Optional.of(other), qc);
+        assertThat(outputs(h.deliver(second), Output.VerifyPayload.class)).as("not even considered").isEmpty();
+        // Even an approval that arrives for it is not turned into a second vote.
+        assertThat(votes(h.step(new Input.PayloadVerified(h.chain.view(5), 2, other, true, "")))).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- commit votes and QCs
+
+    @Test
+    void commitQcFormsAtExactlyQuorumAndFinalizesCachedBlock() {
+        CommitQC qc = inView5();
+        proposeAndApprove(h.proposal(5, Optional.of(p2), qc));
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        List<Output> outs = List.of();
+        for (int i = 0; i < 5; i++) {
+            outs = h.deliver(h.chain.sign(i, vote));
+            if (i < 4) {
+                assertThat(h.replica.view()).as("%d votes are below the quorum", i + 1).isEqualTo(5);
+            }
+        }
+        assertThat(h.replica.view()).isEqualTo(6);
+        List<FinalBlock> finals = outputs(outs, Output.FinalizeBlock.class).stream().map(Output.FinalizeBlock::block).toList();
+        assertThat(finals).singleElement().satisfies(b -> {
+            assertThat(b.number()).isEqualTo(2);
+            assertThat(b.payload()).isEqualTo(p2);
+        });
+        assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
+                .satisfies(nv -> assertThat(nv.justification()).isEqualTo(h.replica.highCommitQc().orElseThrow()));
+        assertThat(h.replica.state().proposals()).as("finalized proposals are pruned").isEmpty();
+    }
+
+    @Test
+    void duplicateAndStaleVotesCountOnce() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 4; i++) {
+                h.deliver(h.chain.sign(i, vote));
+            }
+        }
+        assertThat(h.replica.view()).as("four signers, however often they repeat, are not five").isEqualTo(5);
+        assertThat(h.rejections).anyMatch(r -> r.contains("not newer than its last one"));
+        // A vote for an older view from a signer that already voted later is stale too.
+        h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(6), new BlockHeader(2, p2.hash()))));
+        h.deliver(h.chain.sign(4, vote));
+        assertThat(h.replica.view()).isEqualTo(5);
+    }
+
+    @Test
+    void ignoresVotesFromNonValidators() {
+        inView5();
+        var outsider = dev.tally.crypto.BlsSecretKey.fromSeed(new byte[32]);
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int i = 0; i < 4; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        h.deliver(Signed.sign(outsider, vote));
+        assertThat(h.replica.view()).isEqualTo(5);
+        assertThat(h.rejections).anyMatch(r -> r.contains("not a validator"));
+    }
+
+    @Test
+    void rejectsVoteWithBadSignature() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int i = 0; i < 4; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        Signed<ReplicaCommit> byFour = h.chain.sign(4, vote);
+        h.deliver(new Signed<>(vote, byFour.key(), h.chain.sign(3, vote).signature()));
+        assertThat(h.replica.view()).isEqualTo(5);
+        assertThat(h.rejections).anyMatch(r -> r.contains("bad signature"));
+    }
+
+    @Test
+    void messagesOfAnotherChainAreRejected() {
+        inView5();
+        dev.tally.protocol.TestChain other = new dev.tally.protocol.TestChain(6, 3);
+        ReplicaCommit foreign = new ReplicaCommit(other.view(5), new BlockHeader(3, p2.hash()));
+        h.deliver(other.sign(0, foreign));
+        assertThat(h.rejections).anyMatch(r -> r.contains("another chain"));
+    }
+
+    // ---------------------------------------------------------------- new view
+
+    @Test
+    void newViewForLaterViewJumpsAtOnce() {
+        inView5();
+        CommitQC qc = h.chain.commitQc(11, 1, p1);
+        List<Output> outs = h.deliver(h.chain.sign(h.notLeader(12), new ReplicaNewView(qc)));
+        assertThat(h.replica.view()).isEqualTo(12);
+        assertThat(outputs(outs, Output.PersistState.class)).isNotEmpty();
+        assertThat(broadcasts(outs, ReplicaNewView.class)).hasSize(1);
+    }
+
+    @Test
+    void newViewForCurrentViewCountsOnlyFromItsLeader() {
+        // Enter view 5 through a timeout QC that carries no commit QC at all.
+        List<ReplicaTimeout> tvotes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
+        }
+        h.deliver(h.chain.sign(0, new ReplicaNewView(h.timeoutQc(4, tvotes))));
+        assertThat(h.replica.view()).isEqualTo(5);
+        CommitQC qc = h.chain.commitQc(4, 1, p1);
+        h.deliver(h.chain.sign(h.notLeader(5), new ReplicaNewView(qc)));
+        assertThat(h.replica.highCommitQc()).as("a non-leader's new view for the current view is ignored").isEmpty();
+        h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(qc)));
+        assertThat(h.replica.highCommitQc()).as("the leader's brings the QC that completes the last block").contains(qc);
+        assertThat(h.replica.view()).isEqualTo(5);
+    }
+
+    @Test
+    void justificationPrefersCommitQcOnTie() {
+        CommitQC qc = h.chain.commitQc(4, 1, p1);
+        List<ReplicaTimeout> tvotes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
+        }
+        TimeoutQC tqc = h.timeoutQc(4, tvotes);
+        h.deliver(h.chain.sign(0, new ReplicaNewView(tqc)));
+        h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(qc)));
+        assertThat(h.replica.highTimeoutQc()).contains(tqc);
+        h.now = 5000;
+        List<Output> outs = h.step(new Input.TimerExpired());
+        assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
+                .satisfies(nv -> assertThat(nv.justification()).isEqualTo(qc));
+    }
+
+    // ---------------------------------------------------------------- restart
+
+    @Test
+    void restartFromPersistedStateNeverVotesTwiceInAView() {
+        CommitQC qc = inView5();
+        List<Output> outs = proposeAndApprove(h.proposal(5, Optional.of(p2), qc));
+        ReplicaState persisted = outputs(outs, Output.PersistState.class).getLast().state();
+        // Crash, restart from what was durable, and meet a conflicting proposal for the same view.
+        h.replica = h.newReplica(persisted);
+        h.step(new Input.BlocksPersisted(0, 1));
+        h.step(new Input.Start());
+        Payload other = TestChain.payload("conflicting");
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(other), qc)))).isEmpty();
+        // Its timeout vote still reports the commit vote it made before the crash.
+        h.now = 10_000;
+        List<ReplicaTimeout> timeouts = broadcasts(h.step(new Input.TimerExpired()), ReplicaTimeout.class);
+        assertThat(timeouts).singleElement().satisfies(t -> assertThat(t.highVote()).contains(
+                new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()))));
+    }
+
+    @Test
+    void restartedInTimeoutPhaseRepeatsItsTimeout() {
+        inView5();
+        h.now = 2000;
+        ReplicaState persisted = outputs(h.step(new Input.TimerExpired()), Output.PersistState.class).getLast().state();
+        h.replica = h.newReplica(persisted);
+        List<Output> outs = h.step(new Input.Start());
+        assertThat(broadcasts(outs, ReplicaTimeout.class)).singleElement()
+                .satisfies(t -> assertThat(t.view()).isEqualTo(h.chain.view(5)));
+    }
+
+    // ---------------------------------------------------------------- caching
+
+    @Test
+    void verifiedQcsAreNotVerifiedAgain() {
+        inView5();
+        CommitQC highQc = h.replica.highCommitQc().orElseThrow();
+        long before = qcCacheHits();
+        for (int i = 1; i <= 3; i++) {
+            h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(5), Optional.empty(), Optional.of(highQc))));
+        }
+        assertThat(qcCacheHits() - before).as("the same high QC in three timeout votes").isEqualTo(3);
+    }
+
+    private long qcCacheHits() {
+        return h.replica.verifiedQcCacheHits();
+    }
+}
