@@ -1,0 +1,334 @@
+package dev.tally.network;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Named RPCs over one authenticated {@link NoiseStream}: one reader thread, one writer thread (both virtual), a
+ * virtual thread per request being served and an optional ping loop.
+ *
+ * <p>Application frames, written into the encrypted stream (so a frame larger than one Noise message spans
+ * several): {@code u8 kind (1 request, 2 response) ++ u8 rpc ++ u32 call id ++ u32 body length ++ body}, integers
+ * big-endian. A frame whose declared length exceeds the RPC's limit for its kind closes the connection before its
+ * body is read. Each RPC has a per-direction in-flight limit ({@link Rpc#inflight()}) that the client respects and
+ * the server enforces (a peer that exceeds it is dropped), and a token bucket that the client waits on before
+ * calling and the server waits on before handling (a peer that calls too fast is throttled: its calls stay in
+ * flight, so it soon cannot send more). Memory per connection is bounded by the limits: one frame being read, the
+ * requests in flight and the bounded write queue.
+ *
+ * <p>Any failure (I/O, a frame over its limit, an unknown call, a handler rejecting a request, a call timing out)
+ * closes the connection with a logged reason; pending calls then fail with an {@link IOException}.
+ */
+final class Connection implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    static final int HEADER = 10;
+    static final byte REQUEST = 1;
+    static final byte RESPONSE = 2;
+
+    /** Serves one RPC. Runs on its own virtual thread; may block. Throwing closes the connection. */
+    @FunctionalInterface
+    interface Handler {
+        byte[] handle(byte[] request) throws Exception;
+    }
+
+    private record Frame(byte kind, Rpc rpc, int callId, byte[] body) {}
+
+    private record Pending(Rpc rpc, CompletableFuture<byte[]> response) {}
+
+    private final String label;
+    private final NoiseStream stream;
+    private final RpcConfig config;
+    private final Map<Rpc, Handler> handlers;
+    private final Duration pingInterval;
+    private final Duration pingTimeout;
+    private final Map<Rpc, Semaphore> clientSlots = new EnumMap<>(Rpc.class);
+    private final Map<Rpc, TokenBucket> clientRate = new EnumMap<>(Rpc.class);
+    private final Map<Rpc, AtomicInteger> serverInflight = new EnumMap<>(Rpc.class);
+    private final Map<Rpc, TokenBucket> serverRate = new EnumMap<>(Rpc.class);
+    private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger nextCallId = new AtomicInteger();
+    private final BlockingQueue<Frame> outbound;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CompletableFuture<String> closeReason = new CompletableFuture<>();
+    private final CopyOnWriteArrayList<Consumer<String>> closeListeners = new CopyOnWriteArrayList<>();
+
+    Connection(String label, NoiseStream stream, RpcConfig config, Map<Rpc, Handler> handlers, Duration pingInterval,
+            Duration pingTimeout) {
+        this.label = label;
+        this.stream = stream;
+        this.config = config;
+        this.handlers = new EnumMap<>(Rpc.class);
+        this.handlers.putAll(handlers);
+        this.handlers.put(Rpc.PING, req -> req);
+        this.pingInterval = pingInterval;
+        this.pingTimeout = pingTimeout;
+        int bound = 16;
+        for (Rpc r : Rpc.values()) {
+            clientSlots.put(r, new Semaphore(r.inflight(), true));
+            clientRate.put(r, new TokenBucket(config.limit(r).rate()));
+            serverInflight.put(r, new AtomicInteger());
+            serverRate.put(r, new TokenBucket(config.limit(r).rate()));
+            bound += 2 * r.inflight();
+        }
+        this.outbound = new LinkedBlockingQueue<>(bound);
+    }
+
+    /** Starts the reader, the writer and (if configured) the ping loop. */
+    Connection start() {
+        Thread.ofVirtual().name("net-read " + label).start(this::readLoop);
+        Thread.ofVirtual().name("net-write " + label).start(this::writeLoop);
+        if (pingInterval != null) {
+            Thread.ofVirtual().name("net-ping " + label).start(this::pingLoop);
+        }
+        return this;
+    }
+
+    String label() {
+        return label;
+    }
+
+    boolean isOpen() {
+        return !closed.get();
+    }
+
+    /** Completes with the reason when the connection closes. */
+    CompletableFuture<String> closed() {
+        return closeReason;
+    }
+
+    void onClose(Consumer<String> listener) {
+        closeListeners.add(listener);
+        if (closed.get()) {
+            closeReason.thenAccept(listener);
+            closeListeners.remove(listener);
+        }
+    }
+
+    /**
+     * Calls an RPC: waits for an in-flight slot and a rate token, sends the request and waits for the response
+     * (at most {@code timeout}, if given; a timeout closes the connection, since the call stays in flight at the peer).
+     */
+    byte[] call(Rpc rpc, byte[] request, Duration timeout) throws IOException, InterruptedException {
+        Semaphore slots = clientSlots.get(rpc);
+        slots.acquire();
+        try {
+            return callReserved(rpc, request, timeout);
+        } finally {
+            slots.release();
+        }
+    }
+
+    /** Takes an in-flight slot for {@code rpc} if one is free now; the caller must then {@link #callReserved} and release. */
+    boolean tryReserve(Rpc rpc) {
+        return clientSlots.get(rpc).tryAcquire();
+    }
+
+    void release(Rpc rpc) {
+        clientSlots.get(rpc).release();
+    }
+
+    /** Calls with an in-flight slot already held: waits for a rate token, sends, waits for the response. */
+    byte[] callReserved(Rpc rpc, byte[] request, Duration timeout) throws IOException, InterruptedException {
+        if (closed.get()) {
+            throw new IOException(label + " is closed: " + closeReason.getNow("closing"));
+        }
+        clientRate.get(rpc).acquire();
+        int id = nextCallId.incrementAndGet();
+        CompletableFuture<byte[]> response = new CompletableFuture<>();
+        pending.put(id, new Pending(rpc, response));
+        try {
+            enqueue(new Frame(REQUEST, rpc, id, request));
+            try {
+                return timeout == null ? response.get() : response.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                close(rpc + " call timed out after " + timeout.toMillis() + " ms");
+                throw new IOException(label + ": " + rpc + " call timed out");
+            } catch (ExecutionException e) {
+                throw new IOException(label + ": " + rpc + " call failed: " + e.getCause().getMessage(), e.getCause());
+            }
+        } finally {
+            pending.remove(id);
+        }
+    }
+
+    private void enqueue(Frame f) throws IOException {
+        if (!outbound.offer(f)) {
+            // Cannot happen while in-flight limits hold; a safety net against unbounded buffering.
+            close("write queue overflow");
+        }
+        if (closed.get()) {
+            throw new IOException(label + " is closed: " + closeReason.getNow("closing"));
+        }
+    }
+
+    private void writeLoop() {
+        try {
+            OutputStream out = stream.out();
+            byte[] header = new byte[HEADER];
+            while (!closed.get()) {
+                Frame f = outbound.poll();
+                if (f == null) {
+                    out.flush();
+                    f = outbound.take();
+                }
+                header[0] = f.kind;
+                header[1] = (byte) f.rpc.id();
+                putInt(header, 2, f.callId);
+                putInt(header, 6, f.body.length);
+                out.write(header);
+                out.write(f.body);
+            }
+        } catch (IOException e) {
+            close("write failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            close("writer interrupted");
+        }
+    }
+
+    private void readLoop() {
+        try {
+            DataInputStream in = new DataInputStream(stream.in());
+            byte[] header = new byte[HEADER];
+            while (!closed.get()) {
+                in.readFully(header);
+                byte kind = header[0];
+                Rpc rpc = Rpc.byId(header[1] & 0xff);
+                int callId = getInt(header, 2);
+                long length = getInt(header, 6) & 0xffffffffL;
+                if (rpc == null) {
+                    throw new ProtocolException("frame for unknown rpc id " + (header[1] & 0xff));
+                }
+                RpcConfig.Limit limit = config.limit(rpc);
+                if (kind == REQUEST) {
+                    Handler h = handlers.get(rpc);
+                    if (h == null) {
+                        throw new ProtocolException("request for " + rpc + ", which this endpoint does not serve");
+                    }
+                    if (length > limit.maxRequestBytes()) {
+                        throw new ProtocolException(rpc + " request of " + length + " bytes exceeds the limit of " + limit.maxRequestBytes());
+                    }
+                    if (serverInflight.get(rpc).incrementAndGet() > rpc.inflight()) {
+                        throw new ProtocolException("peer exceeded the in-flight limit of " + rpc.inflight() + " for " + rpc);
+                    }
+                    byte[] body = new byte[(int) length];
+                    in.readFully(body);
+                    Thread.ofVirtual().name("net-serve " + rpc + " " + label).start(() -> serve(rpc, callId, h, body));
+                } else if (kind == RESPONSE) {
+                    Pending p = pending.get(callId);
+                    if (p == null || p.rpc != rpc) {
+                        throw new ProtocolException("response to unknown call " + callId + " (" + rpc + ")");
+                    }
+                    if (length > limit.maxResponseBytes()) {
+                        throw new ProtocolException(rpc + " response of " + length + " bytes exceeds the limit of " + limit.maxResponseBytes());
+                    }
+                    byte[] body = new byte[(int) length];
+                    in.readFully(body);
+                    p.response.complete(body);
+                } else {
+                    throw new ProtocolException("frame of unknown kind " + kind);
+                }
+            }
+        } catch (ProtocolException e) {
+            close("protocol violation: " + e.getMessage());
+        } catch (IOException e) {
+            close(closed.get() ? "closed" : "read failed: " + e);
+        }
+    }
+
+    private void serve(Rpc rpc, int callId, Handler h, byte[] request) {
+        try {
+            serverRate.get(rpc).acquire();
+            byte[] response = h.handle(request);
+            serverInflight.get(rpc).decrementAndGet();
+            enqueue(new Frame(RESPONSE, rpc, callId, response));
+        } catch (InterruptedException e) {
+            close("interrupted");
+        } catch (Exception e) {
+            close(rpc + " request rejected: " + e.getMessage());
+        }
+    }
+
+    private void pingLoop() {
+        SecureRandom rnd = new SecureRandom();
+        try {
+            while (!closed.get()) {
+                Thread.sleep(pingInterval);
+                byte[] data = new byte[32];
+                rnd.nextBytes(data);
+                byte[] echo = call(Rpc.PING, data, pingTimeout);
+                if (!Arrays.equals(data, echo)) {
+                    close("bad ping response");
+                }
+            }
+        } catch (InterruptedException | IOException e) {
+            close("ping failed: " + e.getMessage());
+        }
+    }
+
+    /** Closes the connection (idempotent) and fails pending calls. */
+    void close(String reason) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        log.info("{}: connection closed: {}", label, reason);
+        try {
+            stream.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        IOException failure = new IOException(label + " closed: " + reason);
+        pending.values().forEach(p -> p.response.completeExceptionally(failure));
+        outbound.clear();
+        // Wake the writer if it waits for a frame.
+        outbound.offer(new Frame(RESPONSE, Rpc.PING, 0, new byte[0]));
+        closeReason.complete(reason);
+        for (Consumer<String> l : closeListeners) {
+            try {
+                l.accept(reason);
+            } catch (RuntimeException e) {
+                log.warn("{}: close listener failed", label, e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        close("closed locally");
+    }
+
+    private static void putInt(byte[] b, int off, int v) {
+        b[off] = (byte) (v >>> 24);
+        b[off + 1] = (byte) (v >>> 16);
+        b[off + 2] = (byte) (v >>> 8);
+        b[off + 3] = (byte) v;
+    }
+
+    private static int getInt(byte[] b, int off) {
+        return (b[off] & 0xff) << 24 | (b[off + 1] & 0xff) << 16 | (b[off + 2] & 0xff) << 8 | (b[off + 3] & 0xff);
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.tally.network;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Per-RPC limits: the token-bucket rate (applied by the client before each call and by the server before handling
+ * one) and the largest request and response it accepts. A frame over its limit closes the connection before its
+ * body is read.
+ */
+public record RpcConfig(Map<Rpc, Limit> limits) {
+    public static final int KB = 1024;
+
+    /** At most {@code burst} calls at once, then one more every {@code refresh}; a zero refresh means no limit. */
+    public record Rate(int burst, Duration refresh) {
+        public static final Rate UNLIMITED = new Rate(1, Duration.ZERO);
+
+        public Rate {
+            if (burst < 1 || refresh.isNegative()) {
+                throw new IllegalArgumentException("invalid rate: burst " + burst + ", refresh " + refresh);
+            }
+        }
+    }
+
+    public record Limit(Rate rate, int maxRequestBytes, int maxResponseBytes) {
+        public Limit {
+            if (maxRequestBytes < 1 || maxResponseBytes < 1) {
+                throw new IllegalArgumentException("sizes must be positive");
+            }
+        }
+    }
+
+    public RpcConfig {
+        limits = Map.copyOf(limits);
+        for (Rpc r : Rpc.values()) {
+            if (!limits.containsKey(r)) {
+                throw new IllegalArgumentException("no limit for rpc " + r);
+            }
+        }
+    }
+
+    public Limit limit(Rpc rpc) {
+        return limits.get(rpc);
+    }
+
+    public RpcConfig with(Rpc rpc, Limit limit) {
+        Map<Rpc, Limit> m = new EnumMap<>(limits);
+        m.put(rpc, limit);
+        return new RpcConfig(m);
+    }
+
+    /** The ping rate is part of the protocol: both ends must agree on when a connection is alive. */
+    public static final Rate PING_RATE = new Rate(2, Duration.ofSeconds(1));
+
+    /**
+     * Defaults, from the reference implementation's where it has them (see the notes for the table). One change:
+     * get_block allows 100 calls/s instead of 10/s, since 10/s caps block sync at 10 blocks per second per peer.
+     */
+    public static RpcConfig defaults(int maxBlockSize, int maxTxSize) {
+        Map<Rpc, Limit> m = new EnumMap<>(Rpc.class);
+        m.put(Rpc.PING, new Limit(PING_RATE, KB, KB));
+        m.put(Rpc.CONSENSUS, new Limit(Rate.UNLIMITED, saturatingAdd(maxBlockSize, 100 * KB), KB));
+        m.put(Rpc.PUSH_BLOCK_STORE_STATE, new Limit(new Rate(2, Duration.ofMillis(200)), 10 * KB, KB));
+        m.put(Rpc.GET_BLOCK, new Limit(new Rate(10, Duration.ofMillis(10)), KB, saturatingAdd(maxBlockSize, KB)));
+        m.put(Rpc.PUSH_VALIDATOR_ADDRS, new Limit(new Rate(1, Duration.ofSeconds(5)), 100 * KB, KB));
+        m.put(Rpc.PUSH_TX, new Limit(new Rate(100, Duration.ofMillis(10)), saturatingAdd(maxTxSize, KB), KB));
+        return new RpcConfig(m);
+    }
+
+    static int saturatingAdd(int a, int b) {
+        long s = (long) a + b;
+        return s > Integer.MAX_VALUE - 64 ? Integer.MAX_VALUE - 64 : (int) s;
+    }
+}
