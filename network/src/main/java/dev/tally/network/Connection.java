@@ -143,6 +143,11 @@ final class Connection implements AutoCloseable {
         return clientSlots.get(rpc).tryAcquire();
     }
 
+    /** Waits for an in-flight slot for {@code rpc}; the caller must then {@link #callReserved} and release. */
+    void reserve(Rpc rpc) throws InterruptedException {
+        clientSlots.get(rpc).acquire();
+    }
+
     void release(Rpc rpc) {
         clientSlots.get(rpc).release();
     }

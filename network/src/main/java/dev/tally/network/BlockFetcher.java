@@ -1,0 +1,207 @@
+package dev.tally.network;
+
+import com.google.protobuf.ByteString;
+import dev.tally.crypto.NodePublicKey;
+import dev.tally.network.proto.Net;
+import dev.tally.protocol.Codec;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Block sync: fetches the final blocks after the store's last one from the gossip peers that advertise them,
+ * several at once (at most {@code fetchWindow} in flight or waiting for a predecessor, at most
+ * {@link Rpc#GET_BLOCK}'s in-flight limit per peer), verifies each against its commit QC and the committee on the
+ * verifier pool, and hands them to the {@link BlockSink} in order. A peer that fails a fetch (times out, does not
+ * serve a block it advertised, serves a wrong or invalid one) is disconnected and the block is retried at another
+ * peer first.
+ */
+final class BlockFetcher {
+    private static final Logger log = LoggerFactory.getLogger(BlockFetcher.class);
+
+    private final NetworkConfig config;
+    private final Epoch epoch;
+    private final BlockSink sink;
+    private final ExecutorService verifier;
+    private final Supplier<List<GossipNetwork.Peer>> peers;
+    private final Object lock = new Object();
+    private final TreeMap<Long, FinalBlock> ready = new TreeMap<>();
+    private final Set<Long> inFlight = new HashSet<>();
+    private final Map<Long, Set<NodePublicKey>> failed = new HashMap<>();
+    private final AtomicLong fetched = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private long queuedUpTo = Long.MIN_VALUE;
+    private boolean signaled;
+    private int rotation;
+    private volatile boolean closed;
+    private Thread thread;
+
+    BlockFetcher(NetworkConfig config, BlockSink sink, ExecutorService verifier, Supplier<List<GossipNetwork.Peer>> peers) {
+        this.config = config;
+        this.epoch = config.epoch;
+        this.sink = sink;
+        this.verifier = verifier;
+        this.peers = peers;
+    }
+
+    void start() {
+        thread = Thread.ofVirtual().name("block-fetcher").start(this::run);
+    }
+
+    /** Something changed: a peer advertised blocks, connected, or a fetch finished. */
+    void signal() {
+        synchronized (lock) {
+            signaled = true;
+            lock.notifyAll();
+        }
+    }
+
+    long fetched() {
+        return fetched.get();
+    }
+
+    long failures() {
+        return failures.get();
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                long next = Math.max(sink.lastQueued(), queuedUpTo) + 1;
+                FinalBlock b;
+                synchronized (lock) {
+                    ready.headMap(next).clear();
+                    failed.keySet().removeIf(n -> n < next);
+                    b = ready.remove(next);
+                }
+                if (b != null) {
+                    sink.queueBlock(b);
+                    queuedUpTo = b.number();
+                    continue;
+                }
+                schedule(next);
+                synchronized (lock) {
+                    if (!signaled) {
+                        lock.wait(100);
+                    }
+                    signaled = false;
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        } catch (RuntimeException e) {
+            log.error("block fetcher failed", e);
+        }
+    }
+
+    private void schedule(long next) {
+        List<GossipNetwork.Peer> all = peers.get();
+        if (all.isEmpty()) {
+            return;
+        }
+        for (long n = next; n < next + config.fetchWindow; n++) {
+            Set<NodePublicKey> failedAt;
+            synchronized (lock) {
+                if (inFlight.size() + ready.size() >= config.fetchWindow) {
+                    return;
+                }
+                if (inFlight.contains(n) || ready.containsKey(n)) {
+                    continue;
+                }
+                failedAt = Set.copyOf(failed.getOrDefault(n, Set.of()));
+            }
+            GossipNetwork.Peer chosen = choose(all, n, failedAt);
+            if (chosen == null && !failedAt.isEmpty()) {
+                synchronized (lock) {
+                    failed.remove(n);
+                }
+                chosen = choose(all, n, Set.of());
+            }
+            if (chosen == null) {
+                continue;
+            }
+            synchronized (lock) {
+                inFlight.add(n);
+            }
+            long number = n;
+            GossipNetwork.Peer peer = chosen;
+            Thread.ofVirtual().name("fetch " + n).start(() -> fetch(number, peer));
+        }
+    }
+
+    /** A peer that advertises block {@code n}, has not failed it and has a free get_block slot (which is taken). */
+    private GossipNetwork.Peer choose(List<GossipNetwork.Peer> all, long n, Set<NodePublicKey> exclude) {
+        int size = all.size();
+        int start = Math.floorMod(rotation++, size);
+        for (int i = 0; i < size; i++) {
+            GossipNetwork.Peer p = all.get((start + i) % size);
+            BlockStoreState s = p.state;
+            if (s != null && s.contains(n) && p.conn.isOpen() && !exclude.contains(p.key) && p.conn.tryReserve(Rpc.GET_BLOCK)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private void fetch(long n, GossipNetwork.Peer peer) {
+        try {
+            byte[] req = Net.GetBlockReq.newBuilder().setNumber(n).build().toByteArray();
+            byte[] bytes = peer.conn.callReserved(Rpc.GET_BLOCK, req, config.getBlockTimeout);
+            Net.GetBlockResp resp = NetCodec.parse(Net.GetBlockResp.parser(), bytes, "GetBlockResp");
+            if (!resp.hasBlock()) {
+                throw new ProtocolException("does not serve block " + n + ", which it advertised");
+            }
+            ByteString encoded = resp.getBlock();
+            FinalBlock block = Codec.decodeFinalBlock(encoded.toByteArray());
+            if (block.number() != n) {
+                throw new ProtocolException("asked for block " + n + ", got block " + block.number());
+            }
+            try {
+                verifier.submit(() -> {
+                    block.verify(epoch);
+                    return null;
+                }).get();
+            } catch (ExecutionException e) {
+                throw new ProtocolException("served an invalid block " + n + ": " + e.getCause().getMessage(), e.getCause());
+            }
+            fetched.incrementAndGet();
+            synchronized (lock) {
+                ready.put(n, block);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            failures.incrementAndGet();
+            log.warn("block sync: block {} from {}: {}", n, peer.key, e.getMessage());
+            peer.conn.close("block sync failed: " + e.getMessage());
+            synchronized (lock) {
+                failed.computeIfAbsent(n, k -> new HashSet<>()).add(peer.key);
+            }
+        } finally {
+            peer.conn.release(Rpc.GET_BLOCK);
+            synchronized (lock) {
+                inFlight.remove(n);
+            }
+            signal();
+        }
+    }
+
+    void close() {
+        closed = true;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+}

@@ -1,0 +1,351 @@
+package dev.tally.network;
+
+import com.google.protobuf.ByteString;
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.crypto.NodePublicKey;
+import dev.tally.network.proto.Net;
+import dev.tally.protocol.Codec;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.QcVerifier;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gossip network: connections to static outbound peers (kept up with backoff), from static inbound peers and
+ * from up to {@code gossipDynamicInboundLimit} others. Over each connection, both ends advertise their block store
+ * state, serve and fetch final blocks ({@link BlockFetcher}), spread signed validator addresses and push accepted
+ * transactions. Validators and full nodes alike run it.
+ */
+public final class GossipNetwork implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GossipNetwork.class);
+    /** Transactions waiting to be pushed to one peer; the oldest are dropped beyond this. */
+    static final int TX_QUEUE = 1024;
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    /** One gossip connection and what the peer told us. */
+    static final class Peer {
+        final NodePublicKey key;
+        final Connection conn;
+        final boolean outbound;
+        volatile BlockStoreState state;
+        final ArrayBlockingQueue<byte[]> txs = new ArrayBlockingQueue<>(TX_QUEUE);
+
+        Peer(NodePublicKey key, Connection conn, boolean outbound) {
+            this.key = key;
+            this.conn = conn;
+            this.outbound = outbound;
+        }
+    }
+
+    private final NetworkConfig config;
+    private final Epoch epoch;
+    private final BlockSource source;
+    private final TransactionSink txSink;
+    private final ValidatorAddressBook book;
+    private final QcVerifier qcs;
+    private final ExecutorService verifier;
+    private final BlockFetcher fetcher;
+    private final Map<NodePublicKey, Peer> inbound = new ConcurrentHashMap<>();
+    private final Map<NodePublicKey, Peer> outbound = new ConcurrentHashMap<>();
+    private final Object blocksChanged = new Object();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean closed;
+
+    GossipNetwork(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txSink, ValidatorAddressBook book,
+            QcVerifier qcs, ExecutorService verifier) {
+        this.config = config;
+        this.epoch = config.epoch;
+        this.source = source;
+        this.txSink = txSink;
+        this.book = book;
+        this.qcs = qcs;
+        this.verifier = verifier;
+        this.fetcher = new BlockFetcher(config, sink, verifier, this::peerList);
+    }
+
+    void start() {
+        fetcher.start();
+        for (var e : config.gossipStaticOutbound.entrySet()) {
+            threads.add(Thread.ofVirtual().name("gossip-out " + e.getKey()).start(() -> maintain(e.getKey(), e.getValue())));
+        }
+    }
+
+    /** Every open gossip connection (a peer connected both ways appears twice). */
+    List<Peer> peerList() {
+        List<Peer> all = new ArrayList<>(outbound.values());
+        all.addAll(inbound.values());
+        all.removeIf(p -> !p.conn.isOpen());
+        return all;
+    }
+
+    /** Keys of the peers connected now. */
+    public java.util.Set<NodePublicKey> peers() {
+        java.util.Set<NodePublicKey> s = new java.util.HashSet<>(outbound.keySet());
+        s.addAll(inbound.keySet());
+        return s;
+    }
+
+    /** The block range a peer advertised last, if it is connected and did. */
+    public Optional<BlockStoreState> peerState(NodePublicKey key) {
+        Peer p = outbound.getOrDefault(key, inbound.get(key));
+        return p == null ? Optional.empty() : Optional.ofNullable(p.state);
+    }
+
+    /** Blocks fetched and verified, and fetches that failed (for metrics and tests). */
+    public long blocksFetched() {
+        return fetcher.fetched();
+    }
+
+    public long fetchFailures() {
+        return fetcher.failures();
+    }
+
+    /** Tells gossip the block store changed: peers hear the new state and the fetcher looks again. Optional (it polls). */
+    public void notifyBlocksChanged() {
+        synchronized (blocksChanged) {
+            blocksChanged.notifyAll();
+        }
+        fetcher.signal();
+    }
+
+    /** A transaction from a client of this node: into the mempool, and to every peer if the mempool accepts it. */
+    public TransactionSink.Result submitTransaction(byte[] tx) {
+        TransactionSink.Result r = txSink.push(tx);
+        if (r instanceof TransactionSink.Result.Accepted) {
+            broadcastTx(tx, null);
+        }
+        return r;
+    }
+
+    private void broadcastTx(byte[] tx, Peer except) {
+        for (Peer p : peerList()) {
+            if (p == except) {
+                continue;
+            }
+            while (!p.txs.offer(tx)) {
+                p.txs.poll();
+            }
+        }
+    }
+
+    private void maintain(NodePublicKey peer, InetSocketAddress addr) {
+        Backoff backoff = new Backoff(config.reconnectMin, config.reconnectMax);
+        try {
+            while (!closed) {
+                long started = System.nanoTime();
+                try {
+                    NoiseStream stream = Preface.connect(addr, Preface.Endpoint.GOSSIP, Preface.TIMEOUT);
+                    try {
+                        Handshake.gossipOutbound(stream, config.nodeKey, epoch.genesis(), peer, true);
+                        stream.socket().setSoTimeout(0);
+                    } catch (IOException e) {
+                        stream.close();
+                        throw e;
+                    }
+                    Peer p = register(peer, stream, "gossip-out " + peer + " @" + addr, true);
+                    p.conn.closed().get();
+                } catch (IOException e) {
+                    log.info("gossip connection to {} at {}: {}", peer, addr, e.getMessage());
+                } catch (ExecutionException e) {
+                    log.info("gossip connection to {} at {}: {}", peer, addr, e.getCause().getMessage());
+                }
+                if (Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(10)) > 0) {
+                    backoff.reset();
+                }
+                if (!closed) {
+                    backoff.sleep();
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        }
+    }
+
+    /** Serves an inbound gossip connection whose preface is done. */
+    void acceptInbound(NoiseStream stream, String remote) throws IOException {
+        Handshake.GossipPeer hp = Handshake.gossipInbound(stream, config.nodeKey, epoch.genesis(), config.gossipStaticInbound::contains);
+        stream.socket().setSoTimeout(0);
+        NodePublicKey key = hp.key();
+        synchronized (inbound) {
+            boolean isStatic = config.gossipStaticInbound.contains(key);
+            long dynamic = inbound.keySet().stream().filter(k -> !config.gossipStaticInbound.contains(k) && !k.equals(key)).count();
+            if (!isStatic && dynamic >= config.gossipDynamicInboundLimit) {
+                stream.close();
+                throw new HandshakeException("dynamic inbound limit of " + config.gossipDynamicInboundLimit + " reached; refusing " + key);
+            }
+            register(key, stream, "gossip-in " + key + " @" + remote, false);
+        }
+    }
+
+    private Peer register(NodePublicKey key, NoiseStream stream, String label, boolean isOutbound) {
+        Peer[] self = new Peer[1];
+        Map<Rpc, Connection.Handler> handlers = new EnumMap<>(Rpc.class);
+        handlers.put(Rpc.PUSH_BLOCK_STORE_STATE, req -> handleState(self[0], req));
+        handlers.put(Rpc.GET_BLOCK, this::handleGetBlock);
+        handlers.put(Rpc.PUSH_VALIDATOR_ADDRS, this::handleAddrs);
+        handlers.put(Rpc.PUSH_TX, req -> handleTx(self[0], req));
+        Connection conn = new Connection(label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null));
+        Peer p = new Peer(key, conn, isOutbound);
+        self[0] = p;
+        Map<NodePublicKey, Peer> pool = isOutbound ? outbound : inbound;
+        Peer old = pool.put(key, p);
+        if (old != null) {
+            old.conn.close("replaced by a new connection from the same node");
+        }
+        conn.onClose(reason -> {
+            pool.remove(key, p);
+            fetcher.signal();
+        });
+        conn.start();
+        Thread.ofVirtual().name("gossip-state " + label).start(() -> pushStates(p));
+        Thread.ofVirtual().name("gossip-addrs " + label).start(() -> pushAddrs(p));
+        Thread.ofVirtual().name("gossip-txs " + label).start(() -> pushTxs(p));
+        log.info("gossip: connected {}", label);
+        return p;
+    }
+
+    // ---------------------------------------------------------------- pushing to a peer
+
+    private void pushStates(Peer p) {
+        BlockStoreState sent = null;
+        try {
+            while (p.conn.isOpen() && !closed) {
+                BlockStoreState s = source.state();
+                if (!s.equals(sent)) {
+                    byte[] req = Net.PushBlockStoreState.newBuilder().setState(NetCodec.encode(s)).build().toByteArray();
+                    p.conn.call(Rpc.PUSH_BLOCK_STORE_STATE, req, null);
+                    sent = s;
+                }
+                synchronized (blocksChanged) {
+                    blocksChanged.wait(POLL.toMillis());
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            p.conn.close("block store state push failed: " + e.getMessage());
+        }
+    }
+
+    private void pushAddrs(Peer p) {
+        Map<BlsPublicKey, SignedNetAddress> sent = new HashMap<>();
+        try {
+            while (p.conn.isOpen() && !closed) {
+                long since = book.changes();
+                List<SignedNetAddress> diff = book.newerThan(sent);
+                if (!diff.isEmpty()) {
+                    Net.PushValidatorAddrs.Builder b = Net.PushValidatorAddrs.newBuilder();
+                    diff.forEach(a -> b.addNetAddresses(ByteString.copyFrom(NetCodec.encode(a))));
+                    p.conn.call(Rpc.PUSH_VALIDATOR_ADDRS, b.build().toByteArray(), null);
+                    diff.forEach(a -> sent.put(a.key(), a));
+                }
+                book.awaitChange(since, Duration.ofSeconds(1));
+            }
+        } catch (IOException | InterruptedException e) {
+            p.conn.close("validator address push failed: " + e.getMessage());
+        }
+    }
+
+    private void pushTxs(Peer p) {
+        try {
+            while (p.conn.isOpen() && !closed) {
+                byte[] tx = p.txs.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                if (tx != null) {
+                    p.conn.call(Rpc.PUSH_TX, Net.PushTx.newBuilder().setTx(ByteString.copyFrom(tx)).build().toByteArray(), null);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            p.conn.close("transaction push failed: " + e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- serving a peer
+
+    private byte[] handleState(Peer p, byte[] request) throws Exception {
+        Net.PushBlockStoreState req = NetCodec.parse(Net.PushBlockStoreState.parser(), request, "PushBlockStoreState");
+        NetCodec.require(req.hasState(), "PushBlockStoreState.state");
+        BlockStoreState s = NetCodec.decode(req.getState());
+        if (s.lastQc().isPresent()) {
+            CommitQC qc = s.lastQc().get();
+            onVerifier(() -> qcs.verify(qc, epoch));
+        }
+        p.state = s;
+        fetcher.signal();
+        return Net.PushBlockStoreStateResp.getDefaultInstance().toByteArray();
+    }
+
+    private byte[] handleGetBlock(byte[] request) throws Exception {
+        Net.GetBlockReq req = NetCodec.parse(Net.GetBlockReq.parser(), request, "GetBlockReq");
+        NetCodec.require(req.hasNumber(), "GetBlockReq.number");
+        Optional<FinalBlock> b = req.getNumber() < 0 ? Optional.empty() : source.block(req.getNumber());
+        Net.GetBlockResp.Builder resp = Net.GetBlockResp.newBuilder();
+        b.ifPresent(block -> resp.setBlock(ByteString.copyFrom(Codec.encode(block))));
+        return resp.build().toByteArray();
+    }
+
+    private byte[] handleAddrs(byte[] request) throws Exception {
+        Net.PushValidatorAddrs req = NetCodec.parse(Net.PushValidatorAddrs.parser(), request, "PushValidatorAddrs");
+        List<SignedNetAddress> batch = new ArrayList<>();
+        for (ByteString b : req.getNetAddressesList()) {
+            batch.add(NetCodec.decodeSignedNetAddress(b.toByteArray()));
+        }
+        onVerifier(() -> book.update(batch));
+        return Net.PushValidatorAddrsResp.getDefaultInstance().toByteArray();
+    }
+
+    private byte[] handleTx(Peer p, byte[] request) throws Exception {
+        Net.PushTx req = NetCodec.parse(Net.PushTx.parser(), request, "PushTx");
+        NetCodec.require(req.hasTx(), "PushTx.tx");
+        byte[] tx = req.getTx().toByteArray();
+        TransactionSink.Result r = txSink.push(tx);
+        Net.PushTxResp.Builder resp = Net.PushTxResp.newBuilder();
+        switch (r) {
+            case TransactionSink.Result.Accepted a -> {
+                resp.setResult(Net.PushTxResp.Result.ACCEPTED);
+                broadcastTx(tx, p);
+            }
+            case TransactionSink.Result.Duplicate d -> resp.setResult(Net.PushTxResp.Result.DUPLICATE);
+            case TransactionSink.Result.Rejected rej -> resp.setResult(Net.PushTxResp.Result.REJECTED).setReason(rej.reason());
+        }
+        return resp.build().toByteArray();
+    }
+
+    private interface Check {
+        void run() throws Exception;
+    }
+
+    /** Runs CPU-heavy verification on the verifier pool, rethrowing its failure. */
+    private void onVerifier(Check check) throws Exception {
+        try {
+            verifier.submit(() -> {
+                check.run();
+                return null;
+            }).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        fetcher.close();
+        threads.forEach(Thread::interrupt);
+        outbound.values().forEach(p -> p.conn.close("shutting down"));
+        inbound.values().forEach(p -> p.conn.close("shutting down"));
+    }
+}

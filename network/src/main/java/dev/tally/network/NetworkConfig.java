@@ -1,0 +1,129 @@
+package dev.tally.network;
+
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.NodePublicKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.Epoch;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Everything the network needs to know; build with {@link #builder}. Immutable. */
+public final class NetworkConfig {
+    public final InetSocketAddress listenAddress;
+    /** Announced to the committee as where this validator accepts consensus connections; the bound address if absent. */
+    public final Optional<InetSocketAddress> publicAddress;
+    public final NodeSecretKey nodeKey;
+    /** Present on validators: they join the consensus mesh. */
+    public final Optional<BlsSecretKey> validatorKey;
+    public final Epoch epoch;
+    /** Gossip peers this node keeps connections to. */
+    public final Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound;
+    /** Gossip peers always accepted. */
+    public final Set<NodePublicKey> gossipStaticInbound;
+    /** How many other gossip peers may connect. */
+    public final int gossipDynamicInboundLimit;
+    /** Static consensus addresses of validators (discovery may supply the rest, or newer ones). */
+    public final Map<BlsPublicKey, InetSocketAddress> validatorAddresses;
+    public final RpcConfig rpc;
+    /** Interval between pings and the time a ping may take; absent disables pings. */
+    public final Optional<Duration> ping;
+    public final RpcConfig.Rate acceptRate;
+    public final int maxBlockSize;
+    public final int maxTxSize;
+    /** Blocks fetched ahead of the store: at most this many in flight or verified and waiting for a predecessor. */
+    public final int fetchWindow;
+    public final Duration getBlockTimeout;
+    public final Duration reconnectMin;
+    public final Duration reconnectMax;
+    /** How often a validator re-announces its address. */
+    public final Duration announceInterval;
+    /** Threads for signature and block verification. */
+    public final int verifierThreads;
+
+    private NetworkConfig(Builder b) {
+        listenAddress = b.listenAddress;
+        publicAddress = Optional.ofNullable(b.publicAddress);
+        nodeKey = b.nodeKey;
+        validatorKey = Optional.ofNullable(b.validatorKey);
+        epoch = b.epoch;
+        gossipStaticOutbound = Map.copyOf(b.gossipStaticOutbound);
+        gossipStaticInbound = Set.copyOf(b.gossipStaticInbound);
+        gossipDynamicInboundLimit = b.gossipDynamicInboundLimit;
+        validatorAddresses = Map.copyOf(b.validatorAddresses);
+        rpc = b.rpc != null ? b.rpc : RpcConfig.defaults(b.maxBlockSize, b.maxTxSize);
+        ping = Optional.ofNullable(b.ping);
+        acceptRate = b.acceptRate;
+        maxBlockSize = b.maxBlockSize;
+        maxTxSize = b.maxTxSize;
+        fetchWindow = b.fetchWindow;
+        getBlockTimeout = b.getBlockTimeout;
+        reconnectMin = b.reconnectMin;
+        reconnectMax = b.reconnectMax;
+        announceInterval = b.announceInterval;
+        verifierThreads = b.verifierThreads;
+    }
+
+    public static Builder builder(NodeSecretKey nodeKey, Epoch epoch) {
+        return new Builder(nodeKey, epoch);
+    }
+
+    public static final class Builder {
+        private InetSocketAddress listenAddress = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0);
+        private InetSocketAddress publicAddress;
+        private final NodeSecretKey nodeKey;
+        private BlsSecretKey validatorKey;
+        private final Epoch epoch;
+        private final Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound = new HashMap<>();
+        private final Set<NodePublicKey> gossipStaticInbound = new HashSet<>();
+        private int gossipDynamicInboundLimit = 100;
+        private final Map<BlsPublicKey, InetSocketAddress> validatorAddresses = new HashMap<>();
+        private RpcConfig rpc;
+        private Duration ping = Duration.ofSeconds(10);
+        private RpcConfig.Rate acceptRate = new RpcConfig.Rate(10, Duration.ofMillis(100));
+        private int maxBlockSize = 2 * 1024 * 1024;
+        private int maxTxSize = 128 * 1024;
+        private int fetchWindow = 32;
+        private Duration getBlockTimeout = Duration.ofSeconds(10);
+        private Duration reconnectMin = Duration.ofMillis(200);
+        private Duration reconnectMax = Duration.ofSeconds(20);
+        private Duration announceInterval = Duration.ofMinutes(10);
+        private int verifierThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+        private Builder(NodeSecretKey nodeKey, Epoch epoch) {
+            this.nodeKey = nodeKey;
+            this.epoch = epoch;
+        }
+
+        public Builder listen(InetSocketAddress a) { listenAddress = a; return this; }
+        public Builder publicAddress(InetSocketAddress a) { publicAddress = a; return this; }
+        public Builder validatorKey(BlsSecretKey k) { validatorKey = k; return this; }
+        public Builder gossipStaticOutbound(NodePublicKey k, InetSocketAddress a) { gossipStaticOutbound.put(k, a); return this; }
+        public Builder gossipStaticInbound(NodePublicKey k) { gossipStaticInbound.add(k); return this; }
+        public Builder gossipDynamicInboundLimit(int n) { gossipDynamicInboundLimit = n; return this; }
+        public Builder validatorAddress(BlsPublicKey k, InetSocketAddress a) { validatorAddresses.put(k, a); return this; }
+        public Builder rpc(RpcConfig r) { rpc = r; return this; }
+        /** Null disables pings. */
+        public Builder ping(Duration d) { ping = d; return this; }
+        public Builder acceptRate(RpcConfig.Rate r) { acceptRate = r; return this; }
+        public Builder maxBlockSize(int n) { maxBlockSize = n; return this; }
+        public Builder maxTxSize(int n) { maxTxSize = n; return this; }
+        public Builder fetchWindow(int n) { fetchWindow = n; return this; }
+        public Builder getBlockTimeout(Duration d) { getBlockTimeout = d; return this; }
+        public Builder reconnect(Duration min, Duration max) { reconnectMin = min; reconnectMax = max; return this; }
+        public Builder announceInterval(Duration d) { announceInterval = d; return this; }
+        public Builder verifierThreads(int n) { verifierThreads = n; return this; }
+
+        public NetworkConfig build() {
+            if (fetchWindow < 1 || verifierThreads < 1 || gossipDynamicInboundLimit < 0) {
+                throw new IllegalArgumentException("fetchWindow and verifierThreads must be positive, the inbound limit not negative");
+            }
+            return new NetworkConfig(this);
+        }
+    }
+}

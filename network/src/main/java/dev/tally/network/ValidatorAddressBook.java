@@ -1,0 +1,134 @@
+package dev.tally.network;
+
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.ValidatorSchedule;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * What this node knows of where the committee's validators accept consensus connections: one signed announcement
+ * per validator, the newest (by version, then timestamp) winning. Filled by the validators' own announcements,
+ * spread over gossip. Entries of non-validators are ignored. Thread-safe; listeners hear every accepted change.
+ */
+public final class ValidatorAddressBook {
+    private final ValidatorSchedule committee;
+    private final Map<BlsPublicKey, SignedNetAddress> entries = new HashMap<>();
+    private final CopyOnWriteArrayList<Consumer<SignedNetAddress>> listeners = new CopyOnWriteArrayList<>();
+    private long changes;
+
+    public ValidatorAddressBook(ValidatorSchedule committee) {
+        this.committee = committee;
+    }
+
+    public synchronized Optional<SignedNetAddress> get(BlsPublicKey key) {
+        return Optional.ofNullable(entries.get(key));
+    }
+
+    public synchronized Map<BlsPublicKey, SignedNetAddress> snapshot() {
+        return Map.copyOf(entries);
+    }
+
+    /** Called (on the updating thread) for every announcement accepted into the book. */
+    public void addListener(Consumer<SignedNetAddress> listener) {
+        listeners.add(listener);
+    }
+
+    /** Signs and records this validator's own address, with a version above any known one. */
+    public SignedNetAddress announce(BlsSecretKey key, InetSocketAddress address) {
+        SignedNetAddress a;
+        synchronized (this) {
+            SignedNetAddress old = entries.get(key.publicKey());
+            long version = Math.max(System.currentTimeMillis(), old == null ? 0 : old.version() + 1);
+            a = SignedNetAddress.sign(key, address, version, Instant.now());
+            entries.put(key.publicKey(), a);
+            changes++;
+            notifyAll();
+        }
+        listeners.forEach(l -> l.accept(a));
+        return a;
+    }
+
+    /**
+     * Merges announcements from a peer. Verifies the signature of each one that is newer than what the book holds
+     * (only those: verification is the expensive part). Returns how many were accepted.
+     *
+     * @throws InvalidMessageException if the batch names a validator twice or carries a bad signature (the peer
+     *     that sent it is misbehaving); entries accepted before the bad one stay.
+     */
+    public int update(List<SignedNetAddress> batch) throws InvalidMessageException {
+        Set<BlsPublicKey> seen = new HashSet<>();
+        List<SignedNetAddress> accepted = new ArrayList<>();
+        try {
+            for (SignedNetAddress a : batch) {
+                if (!seen.add(a.key())) {
+                    throw new InvalidMessageException("address batch names " + a.key() + " twice");
+                }
+                if (!committee.contains(a.key())) {
+                    continue;
+                }
+                synchronized (this) {
+                    SignedNetAddress old = entries.get(a.key());
+                    if (old != null && !a.isNewerThan(old)) {
+                        continue;
+                    }
+                }
+                if (!a.verifySignature()) {
+                    throw new InvalidMessageException("bad signature on the address of " + a.key());
+                }
+                synchronized (this) {
+                    SignedNetAddress old = entries.get(a.key());
+                    if (old == null || a.isNewerThan(old)) {
+                        entries.put(a.key(), a);
+                        changes++;
+                        notifyAll();
+                        accepted.add(a);
+                    }
+                }
+            }
+        } finally {
+            accepted.forEach(a -> listeners.forEach(l -> l.accept(a)));
+        }
+        return accepted.size();
+    }
+
+    /** Entries newer than (or absent from) {@code sent}: what a peer that was sent {@code sent} has not seen. */
+    public synchronized List<SignedNetAddress> newerThan(Map<BlsPublicKey, SignedNetAddress> sent) {
+        List<SignedNetAddress> out = new ArrayList<>();
+        for (SignedNetAddress a : entries.values()) {
+            SignedNetAddress s = sent.get(a.key());
+            if (s == null || a.isNewerThan(s)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** A counter of accepted changes. */
+    public synchronized long changes() {
+        return changes;
+    }
+
+    /** Waits until {@link #changes()} exceeds {@code since}, at most {@code timeout}. */
+    public synchronized void awaitChange(long since, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (changes <= since) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
+    }
+}
