@@ -1,0 +1,110 @@
+package dev.tally.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.TestChain;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A node with an empty store catches up from gossip peers over real sockets. */
+class BlockSyncTest {
+    static final int BLOCKS = 220;
+    final TestChain chain = TestNets.chain();
+    final List<Network> nets = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        nets.forEach(Network::close);
+    }
+
+    Network server(NodeSecretKey key, BlockSource source) throws Exception {
+        Network n = Network.start(TestNets.config(key, chain).build(), source, new TestNets.MemoryStore(0), TestNets.NO_TXS);
+        nets.add(n);
+        return n;
+    }
+
+    /** Serves the chain, but every seventh block (from 3 on) with a payload its QC does not certify. */
+    static final class CorruptSource implements BlockSource {
+        final TestNets.MemoryStore store;
+
+        CorruptSource(TestNets.MemoryStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public BlockStoreState state() {
+            return store.state();
+        }
+
+        @Override
+        public Optional<FinalBlock> block(long number) {
+            return store.block(number).map(b -> number % 7 == 3
+                    ? new FinalBlock(TestChain.payload("forged " + number), b.justification()) : b);
+        }
+    }
+
+    @Test
+    void emptyNodeCatchesUpFromTwoPeers() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(BLOCKS);
+        NodeSecretKey a = NodeSecretKey.generate();
+        NodeSecretKey b = NodeSecretKey.generate();
+        Network na = server(a, new TestNets.MemoryStore(0).with(blocks));
+        Network nb = server(b, new TestNets.MemoryStore(0).with(blocks));
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
+        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
+                .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                .gossipStaticOutbound(b.publicKey(), nb.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await("catch-up", Duration.ofSeconds(60), () -> mine.last == BLOCKS - 1 || mine.outOfOrder != null);
+        assertThat(mine.outOfOrder).isNull();
+        for (FinalBlock blk : blocks) {
+            assertThat(mine.blocks.get(blk.number())).isEqualTo(blk);
+        }
+        assertThat(me.gossip().fetchFailures()).isZero();
+        // The servers learn our progress from our block store state pushes.
+        TestNets.await("servers see our state", Duration.ofSeconds(10), () -> na.gossip().peers().stream()
+                .allMatch(k -> na.gossip().peerState(k).map(BlockStoreState::last).orElse(-1L) == BLOCKS - 1));
+    }
+
+    @Test
+    void corruptBlocksAreRefetchedElsewhereAndTheLiarIsDropped() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(BLOCKS);
+        NodeSecretKey liar = NodeSecretKey.generate();
+        NodeSecretKey honest = NodeSecretKey.generate();
+        Network nl = server(liar, new CorruptSource(new TestNets.MemoryStore(0).with(blocks)));
+        Network nh = server(honest, new TestNets.MemoryStore(0).with(blocks));
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
+        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
+                .gossipStaticOutbound(liar.publicKey(), nl.boundAddress())
+                .gossipStaticOutbound(honest.publicKey(), nh.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await("catch-up", Duration.ofSeconds(60), () -> mine.last == BLOCKS - 1 || mine.outOfOrder != null);
+        assertThat(mine.outOfOrder).isNull();
+        for (FinalBlock blk : blocks) {
+            assertThat(mine.blocks.get(blk.number())).as("block %d", blk.number()).isEqualTo(blk);
+        }
+        assertThat(me.gossip().fetchFailures()).isPositive();
+    }
+
+    @Test
+    void blocksAppearingLaterAreFetchedAsTheyAreAdvertised() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(40);
+        NodeSecretKey a = NodeSecretKey.generate();
+        TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
+        Network na = server(a, theirs);
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
+        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
+                .gossipStaticOutbound(a.publicKey(), na.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await("first ten", Duration.ofSeconds(20), () -> mine.last == 9);
+        theirs.with(blocks.subList(10, 40));
+        na.gossip().notifyBlocksChanged();
+        TestNets.await("the rest", Duration.ofSeconds(20), () -> mine.last == 39);
+    }
+}
