@@ -179,17 +179,31 @@ public final class GossipNetwork implements AutoCloseable {
 
     /** Serves an inbound gossip connection whose preface is done. */
     void acceptInbound(NoiseStream stream, String remote) throws IOException {
-        Handshake.GossipPeer hp = Handshake.gossipInbound(stream, config.nodeKey, epoch.genesis(), config.gossipStaticInbound::contains);
+        Handshake.GossipPeer hp = Handshake.gossipInbound(stream, config.nodeKey, epoch.genesis(),
+                config.gossipStaticInbound::contains, this::admit);
         stream.socket().setSoTimeout(0);
         NodePublicKey key = hp.key();
         synchronized (inbound) {
-            boolean isStatic = config.gossipStaticInbound.contains(key);
-            long dynamic = inbound.keySet().stream().filter(k -> !config.gossipStaticInbound.contains(k) && !k.equals(key)).count();
-            if (!isStatic && dynamic >= config.gossipDynamicInboundLimit) {
+            try {
+                admit(key);
+            } catch (HandshakeException e) {
                 stream.close();
-                throw new HandshakeException("dynamic inbound limit of " + config.gossipDynamicInboundLimit + " reached; refusing " + key);
+                throw e;
             }
             register(key, stream, "gossip-in " + key + " @" + remote, false);
+        }
+    }
+
+    /** Static inbound peers always; others while fewer than the dynamic limit are connected. */
+    private void admit(NodePublicKey key) throws HandshakeException {
+        if (config.gossipStaticInbound.contains(key)) {
+            return;
+        }
+        synchronized (inbound) {
+            long dynamic = inbound.keySet().stream().filter(k -> !config.gossipStaticInbound.contains(k) && !k.equals(key)).count();
+            if (dynamic >= config.gossipDynamicInboundLimit) {
+                throw new HandshakeException("dynamic inbound limit of " + config.gossipDynamicInboundLimit + " reached; refusing " + key);
+            }
         }
     }
 

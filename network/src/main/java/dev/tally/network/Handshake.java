@@ -33,7 +33,7 @@ final class Handshake {
                 .build().toByteArray();
     }
 
-    private static GossipPeer checkGossip(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
+    static GossipPeer checkGossip(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
         try {
             Net.GossipHandshake h = NetCodec.parse(Net.GossipHandshake.parser(), frame, "GossipHandshake");
             NetCodec.require(h.hasSessionId(), "GossipHandshake.session_id");
@@ -71,8 +71,19 @@ final class Handshake {
     /** Server side: checks the client's, then answers. {@code isStatic} says whether we treat the peer as static. */
     static GossipPeer gossipInbound(NoiseStream s, NodeSecretKey me, GenesisHash genesis, Predicate<NodePublicKey> isStatic)
             throws IOException {
+        return gossipInbound(s, me, genesis, isStatic, k -> {});
+    }
+
+    /** Admission check run on the authenticated peer before we answer; throws to refuse it. */
+    interface Admission {
+        void admit(NodePublicKey peer) throws HandshakeException;
+    }
+
+    static GossipPeer gossipInbound(NoiseStream s, NodeSecretKey me, GenesisHash genesis, Predicate<NodePublicKey> isStatic,
+            Admission admission) throws IOException {
         byte[] sid = s.sessionId();
         GossipPeer peer = checkGossip(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
+        admission.admit(peer.key());
         writeRaw(s, gossipMessage(me, genesis, sid, isStatic.test(peer.key())));
         return peer;
     }
@@ -84,7 +95,7 @@ final class Handshake {
                 .build().toByteArray();
     }
 
-    private static BlsPublicKey checkConsensus(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
+    static BlsPublicKey checkConsensus(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
         try {
             Net.ConsensusHandshake h = NetCodec.parse(Net.ConsensusHandshake.parser(), frame, "ConsensusHandshake");
             NetCodec.require(h.hasSessionId(), "ConsensusHandshake.session_id");

@@ -1,0 +1,107 @@
+package dev.tally.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.TestChain;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Transactions and validator addresses spread over gossip; inbound limits hold. */
+class GossipTest {
+    final TestChain chain = TestNets.chain();
+    final List<Network> nets = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        nets.forEach(Network::close);
+    }
+
+    /** A mempool that accepts each distinct transaction once. */
+    static final class Mempool implements TransactionSink {
+        final Set<String> txs = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public Result push(byte[] tx) {
+            String s = new String(tx, java.nio.charset.StandardCharsets.UTF_8);
+            if (s.startsWith("bad")) {
+                return new Result.Rejected("bad");
+            }
+            return txs.add(s) ? Result.ACCEPTED : Result.DUPLICATE;
+        }
+    }
+
+    @Test
+    void acceptedTransactionsAreRebroadcastAlongALine() throws Exception {
+        NodeSecretKey ka = NodeSecretKey.generate();
+        NodeSecretKey kb = NodeSecretKey.generate();
+        Mempool ma = new Mempool();
+        Mempool mb = new Mempool();
+        Mempool mc = new Mempool();
+        Network a = start(TestNets.config(ka, chain).build(), ma);
+        Network b = start(TestNets.config(kb, chain).gossipStaticOutbound(ka.publicKey(), a.boundAddress()).build(), mb);
+        Network c = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(kb.publicKey(), b.boundAddress()).build(), mc);
+        TestNets.await("line", Duration.ofSeconds(10), () -> b.gossip().peers().size() == 2 && c.gossip().peers().size() == 1);
+        assertThat(a.gossip().submitTransaction("tx-1".getBytes())).isEqualTo(TransactionSink.Result.ACCEPTED);
+        assertThat(a.gossip().submitTransaction("tx-1".getBytes())).isEqualTo(TransactionSink.Result.DUPLICATE);
+        assertThat(a.gossip().submitTransaction("bad-1".getBytes())).isInstanceOf(TransactionSink.Result.Rejected.class);
+        c.gossip().submitTransaction("tx-2".getBytes());
+        TestNets.await("spread", Duration.ofSeconds(10),
+                () -> mc.txs.contains("tx-1") && ma.txs.contains("tx-2") && mb.txs.containsAll(Set.of("tx-1", "tx-2")));
+        assertThat(ma.txs).containsExactlyInAnyOrder("tx-1", "tx-2");
+    }
+
+    @Test
+    void dynamicInboundLimitRefusesExtraPeersButNotStaticOnes() throws Exception {
+        NodeSecretKey server = NodeSecretKey.generate();
+        NodeSecretKey friend = NodeSecretKey.generate();
+        Network s = start(TestNets.config(server, chain).gossipDynamicInboundLimit(1).gossipStaticInbound(friend.publicKey()).build(), new Mempool());
+        Network d1 = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(server.publicKey(), s.boundAddress()).build(), new Mempool());
+        TestNets.await("first dynamic peer", Duration.ofSeconds(10), () -> s.gossip().peers().size() == 1);
+        Network d2 = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(server.publicKey(), s.boundAddress()).build(), new Mempool());
+        Network f = start(TestNets.config(friend, chain).gossipStaticOutbound(server.publicKey(), s.boundAddress()).build(), new Mempool());
+        TestNets.await("static peer", Duration.ofSeconds(10), () -> s.gossip().peers().contains(friend.publicKey()));
+        Thread.sleep(500);
+        assertThat(s.gossip().peers()).hasSize(2);
+        assertThat(d2.gossip().peers()).isEmpty();
+        assertThat(d1.gossip().peers()).hasSize(1);
+        assertThat(f.gossip().peers()).hasSize(1);
+    }
+
+    @Test
+    void validatorsFindEachOtherThroughDiscovery() throws Exception {
+        // Three validators of a 4-validator committee, no static consensus addresses: a gossip line only.
+        RpcConfig fastAddrs = RpcConfig.defaults(1 << 20, 1 << 16)
+                .with(Rpc.PUSH_VALIDATOR_ADDRS, new RpcConfig.Limit(new RpcConfig.Rate(1, Duration.ofMillis(50)), 100 * 1024, 1024));
+        NodeSecretKey k0 = NodeSecretKey.generate();
+        NodeSecretKey k1 = NodeSecretKey.generate();
+        Network v0 = start(TestNets.config(k0, chain).rpc(fastAddrs).validatorKey(chain.keys.get(0)).build(), new Mempool());
+        Network v1 = start(TestNets.config(k1, chain).rpc(fastAddrs).validatorKey(chain.keys.get(1))
+                .gossipStaticOutbound(k0.publicKey(), v0.boundAddress()).build(), new Mempool());
+        Network v2 = start(TestNets.config(NodeSecretKey.generate(), chain).rpc(fastAddrs).validatorKey(chain.keys.get(2))
+                .gossipStaticOutbound(k1.publicKey(), v1.boundAddress()).build(), new Mempool());
+        Network[] vs = {v0, v1, v2};
+        for (Network v : vs) {
+            TestNets.await("mesh via discovery", Duration.ofSeconds(20), () -> v.consensus().get().connectedOutbound().size() == 2);
+        }
+        Signed<?> m = chain.sign(2, chain.vote(1, 0, TestChain.payload("d")));
+        v2.broadcast((Signed<? extends ChonkyMessage>) m);
+        for (Network v : vs) {
+            assertThat(v.inbox().poll(Duration.ofSeconds(10))).isEqualTo(m);
+        }
+        assertThat(v0.addressBook().get(chain.keys.get(2).publicKey()).orElseThrow().address()).isEqualTo(v2.boundAddress());
+    }
+
+    Network start(NetworkConfig cfg, TransactionSink txs) throws Exception {
+        Network n = Network.start(cfg, new TestNets.MemoryStore(0), new TestNets.MemoryStore(0), txs);
+        nets.add(n);
+        return n;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.tally.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaNewView;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.Signers;
+import dev.tally.protocol.TestChain;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** The building blocks: token bucket, inbox, outgoing pool, address book, QC cache. */
+class UnitsTest {
+    static final TestChain CHAIN = TestNets.chain();
+    static final Payload P = TestChain.payload("u");
+
+    @Test
+    void tokenBucketAllowsABurstThenTheRate() throws Exception {
+        TokenBucket b = new TokenBucket(3, Duration.ofMillis(100));
+        for (int i = 0; i < 3; i++) {
+            assertThat(b.tryAcquire()).isTrue();
+        }
+        assertThat(b.tryAcquire()).isFalse();
+        long start = System.nanoTime();
+        b.acquire();
+        b.acquire();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(ms).isBetween(100L, 400L);
+        assertThat(new TokenBucket(RpcConfig.Rate.UNLIMITED).reserve()).isZero();
+    }
+
+    @Test
+    void inboxKeepsTheNewestPerSignerAndKindAndAcknowledgesOnTake() throws Exception {
+        ConsensusInbox inbox = new ConsensusInbox();
+        Signed<ReplicaCommit> c5 = CHAIN.sign(0, CHAIN.vote(5, 1, P));
+        Signed<ReplicaCommit> c6 = CHAIN.sign(0, CHAIN.vote(6, 1, P));
+        Signed<ReplicaCommit> other = CHAIN.sign(1, CHAIN.vote(5, 1, P));
+        Signed<ReplicaTimeout> t5 = CHAIN.sign(0, new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty()));
+        CompletableFuture<Void> a5 = inbox.offer(c5);
+        CompletableFuture<Void> aOther = inbox.offer(other);
+        CompletableFuture<Void> aT = inbox.offer(t5);
+        CompletableFuture<Void> a6 = inbox.offer(c6);
+        assertThat(a5).isDone(); // superseded
+        assertThat(inbox.offer(c5)).isDone(); // older than queued: dropped at once
+        assertThat(inbox.size()).isEqualTo(3);
+        assertThat(a6).isNotDone();
+        // c6 took c5's place in line.
+        assertThat(inbox.take()).isEqualTo(c6);
+        assertThat(a6).isDone();
+        List<Signed<ChonkyMessage>> rest = new ArrayList<>();
+        assertThat(inbox.drainTo(rest, 10)).isEqualTo(2);
+        assertThat(rest).containsExactly((Signed) other, (Signed) t5);
+        assertThat(aOther).isDone();
+        assertThat(aT).isDone();
+        assertThat(inbox.poll(Duration.ofMillis(10))).isNull();
+        // Bounded: however many messages one validator sends, one slot per kind.
+        for (int v = 10; v < 1000; v++) {
+            inbox.offer(CHAIN.sign(2, CHAIN.vote(v, 1, P)));
+        }
+        assertThat(inbox.size()).isEqualTo(1);
+    }
+
+    @Test
+    void outgoingPoolKeepsTheNewestPerKindAndDropsStaleViews() throws Exception {
+        OutgoingConsensusPool pool = new OutgoingConsensusPool();
+        long[] early = OutgoingConsensusPool.newCursor();
+        Signed<ReplicaCommit> c5 = CHAIN.sign(0, CHAIN.vote(5, 1, P));
+        pool.put(c5);
+        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(c5);
+        Signed<ReplicaCommit> c4 = CHAIN.sign(0, CHAIN.vote(4, 1, P));
+        pool.put(c4); // older: ignored
+        assertThat(pool.next(early, Duration.ZERO)).isNull();
+        Signed<ReplicaTimeout> t5 = CHAIN.sign(0, new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty()));
+        Signed<ReplicaNewView> nv6 = CHAIN.sign(0, new ReplicaNewView(CHAIN.commitQc(5, 1, P)));
+        pool.put(t5);
+        pool.put(nv6);
+        assertThat(pool.current()).containsExactly((Signed) c5, (Signed) t5, (Signed) nv6);
+        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(t5);
+        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(nv6);
+        // A new-view for view 8 makes everything below view 7 stale.
+        Signed<ReplicaNewView> nv8 = CHAIN.sign(0, new ReplicaNewView(CHAIN.commitQc(7, 2, P)));
+        pool.put(nv8);
+        assertThat(pool.current()).containsExactly((Signed) nv8);
+        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(nv8);
+        assertThat(pool.next(early, Duration.ofMillis(5))).isNull();
+    }
+
+    @Test
+    void addressBookKeepsTheNewestValidAnnouncement() throws Exception {
+        ValidatorAddressBook book = new ValidatorAddressBook(CHAIN.committee());
+        InetSocketAddress a1 = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1001);
+        InetSocketAddress a2 = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1002);
+        Instant t = Instant.ofEpochSecond(1_700_000_000);
+        SignedNetAddress v1 = SignedNetAddress.sign(CHAIN.keys.get(0), a1, 1, t);
+        SignedNetAddress v2 = SignedNetAddress.sign(CHAIN.keys.get(0), a2, 2, t);
+        List<SignedNetAddress> heard = new ArrayList<>();
+        book.addListener(heard::add);
+        assertThat(book.update(List.of(v2))).isEqualTo(1);
+        assertThat(book.update(List.of(v1))).isZero();
+        assertThat(book.get(CHAIN.keys.get(0).publicKey()).orElseThrow().address()).isEqualTo(a2);
+        assertThat(heard).containsExactly(v2);
+        // Round trip through the wire encoding.
+        assertThat(NetCodec.decodeSignedNetAddress(NetCodec.encode(v2))).isEqualTo(v2);
+        // A forged newer one is refused; a non-validator's is ignored; a batch naming a key twice is refused.
+        SignedNetAddress forged = new SignedNetAddress(v2.key(), a1, 3, t, v1.signature());
+        assertThatThrownBy(() -> book.update(List.of(forged))).isInstanceOf(InvalidMessageException.class);
+        SignedNetAddress outsider = SignedNetAddress.sign(dev.tally.crypto.BlsSecretKey.fromSeed(new byte[32]), a1, 9, t);
+        assertThat(book.update(List.of(outsider))).isZero();
+        SignedNetAddress v3 = SignedNetAddress.sign(CHAIN.keys.get(1), a1, 3, t);
+        assertThatThrownBy(() -> book.update(List.of(v3, v3))).isInstanceOf(InvalidMessageException.class);
+        // Announcing bumps the version above anything known.
+        SignedNetAddress mine = book.announce(CHAIN.keys.get(0), a1);
+        assertThat(mine.isNewerThan(v2)).isTrue();
+        assertThat(book.newerThan(java.util.Map.of(v2.key(), mine))).extracting(SignedNetAddress::key)
+                .doesNotContain(v2.key());
+    }
+
+    @Test
+    void qcCacheVerifiesOnceAndRefusesInvalidQcs() throws Exception {
+        CachingQcVerifier qcs = new CachingQcVerifier(2);
+        CommitQC qc = CHAIN.commitQc(3, 1, P);
+        qcs.verify(qc, CHAIN.epoch);
+        qcs.verify(qc, CHAIN.epoch);
+        assertThat(qcs.hits()).isEqualTo(1);
+        CommitQC weak = CHAIN.commitQc(CHAIN.vote(4, 1, P), 0, 1);
+        assertThatThrownBy(() -> qcs.verify(weak, CHAIN.epoch)).isInstanceOf(InvalidMessageException.class);
+        CommitQC wrongSigners = new CommitQC(qc.message(), Signers.of(4, 0, 1, 2), qc.signature());
+        assertThatThrownBy(() -> qcs.verify(wrongSigners, CHAIN.epoch)).isInstanceOf(InvalidMessageException.class);
+        qcs.verify(CHAIN.commitQc(5, 2, P), CHAIN.epoch);
+        qcs.verify(CHAIN.commitQc(6, 3, P), CHAIN.epoch);
+        assertThat(qcs.size()).isEqualTo(2);
+    }
+}
