@@ -182,6 +182,9 @@ final class BlockFetcher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
+            if (closed) {
+                return;
+            }
             failures.incrementAndGet();
             log.warn("block sync: block {} from {}: {}", n, peer.key, e.getMessage());
             peer.conn.close("block sync failed: " + e.getMessage());

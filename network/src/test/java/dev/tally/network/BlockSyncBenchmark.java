@@ -91,8 +91,9 @@ class BlockSyncBenchmark {
 
     static double syncOnce(TestChain chain, List<FinalBlock> blocks, RpcConfig rpc) throws Exception {
         NodeSecretKey serverKey = NodeSecretKey.generate();
+        TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks);
         try (Network server = Network.start(TestNets.config(serverKey, chain).rpc(rpc).maxBlockSize(2 * SIZE).build(),
-                new TestNets.MemoryStore(0).with(blocks), new TestNets.MemoryStore(0), TestNets.NO_TXS)) {
+                theirs, theirs, TestNets.NO_TXS)) {
             TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
             long start = System.nanoTime();
             try (Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain).rpc(rpc).maxBlockSize(2 * SIZE)

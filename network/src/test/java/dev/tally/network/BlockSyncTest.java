@@ -23,8 +23,20 @@ class BlockSyncTest {
         nets.forEach(Network::close);
     }
 
+    /** A peer serving {@code source}; its sink says it has them all (as a real store would), so it fetches nothing. */
     Network server(NodeSecretKey key, BlockSource source) throws Exception {
-        Network n = Network.start(TestNets.config(key, chain).build(), source, new TestNets.MemoryStore(0), TestNets.NO_TXS);
+        BlockSink full = new BlockSink() {
+            @Override
+            public void queueBlock(FinalBlock block) {
+                throw new AssertionError("a full server fetched block " + block.number());
+            }
+
+            @Override
+            public long lastQueued() {
+                return source.state().last();
+            }
+        };
+        Network n = Network.start(TestNets.config(key, chain).build(), source, full, TestNets.NO_TXS);
         nets.add(n);
         return n;
     }

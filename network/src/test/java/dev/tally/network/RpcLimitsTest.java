@@ -31,8 +31,8 @@ class RpcLimitsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = Network.start(TestNets.config(SERVER_KEY, CHAIN).rpc(SERVER_RPC).build(),
-                new TestNets.MemoryStore(0).with(TestNets.blocks(60)), new TestNets.MemoryStore(0), TestNets.NO_TXS);
+        TestNets.MemoryStore store = new TestNets.MemoryStore(0).with(TestNets.blocks(60));
+        server = Network.start(TestNets.config(SERVER_KEY, CHAIN).rpc(SERVER_RPC).build(), store, store, TestNets.NO_TXS);
     }
 
     @AfterAll
