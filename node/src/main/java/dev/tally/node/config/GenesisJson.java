@@ -39,7 +39,7 @@ public final class GenesisJson {
     /** The path that names the top-level object in error messages. */
     public static final String ROOT = "genesis";
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
+    static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .build();
 
@@ -138,7 +138,7 @@ public final class GenesisJson {
     }
 
     /** Parses a JSON document into a tree, reporting syntax errors with their line and column. */
-    private static JsonNode readTree(String json, String path) throws ConfigException {
+    static JsonNode readTree(String json, String path) throws ConfigException {
         try (JsonParser parser = MAPPER.createParser(json)) {
             JsonNode tree = MAPPER.readTree(parser);
             if (tree == null) {

@@ -37,6 +37,11 @@ final class ObjectFields {
         return path + "." + field;
     }
 
+    boolean has(String field) {
+        JsonNode value = node.get(field);
+        return value != null && !value.isNull();
+    }
+
     JsonNode get(String field) throws ConfigException {
         JsonNode value = node.get(field);
         if (value == null) {

@@ -1,0 +1,59 @@
+package dev.tally.node.config;
+
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.NodePublicKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.Genesis;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A node's settings, as read from its JSON config (see {@link NodeConfigJson} for the format).
+ *
+ * @param serverAddr where the node listens for peers (gossip and, on validators, consensus)
+ * @param publicAddr the address other validators should dial, announced through discovery
+ * @param rpcAddr the JSON-RPC endpoint; absent: no RPC server
+ * @param metricsAddr the Prometheus endpoint; absent: no metrics server
+ * @param debugPageAddr the HTML debug page; absent: no debug page
+ * @param validatorKey absent on a full node, which only syncs and serves blocks
+ * @param viewTimeout the protocol's view timeout: the same on every validator of a chain
+ * @param gossipStaticOutbound peers this node keeps dialing, by node key
+ * @param blockRetention how many recent blocks to keep; absent: keep all
+ */
+public record NodeConfig(
+        InetSocketAddress serverAddr,
+        InetSocketAddress publicAddr,
+        Optional<InetSocketAddress> rpcAddr,
+        Optional<InetSocketAddress> metricsAddr,
+        Optional<InetSocketAddress> debugPageAddr,
+        Genesis genesis,
+        int maxPayloadSize,
+        int maxTxSize,
+        Duration viewTimeout,
+        Optional<BlsSecretKey> validatorKey,
+        NodeSecretKey nodeKey,
+        int gossipDynamicInboundLimit,
+        List<NodePublicKey> gossipStaticInbound,
+        Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound,
+        Duration fetchScheduleInterval,
+        Optional<Long> blockRetention) {
+
+    public NodeConfig {
+        gossipStaticInbound = List.copyOf(gossipStaticInbound);
+        gossipStaticOutbound = Map.copyOf(gossipStaticOutbound);
+    }
+
+    public boolean isValidator() {
+        return validatorKey.isPresent();
+    }
+
+    @Override
+    public String toString() {
+        // Never print secrets.
+        return "NodeConfig(server " + serverAddr + ", node " + nodeKey.publicKey()
+                + validatorKey.map(k -> ", validator " + k.publicKey()).orElse(", full node") + ", " + genesis + ")";
+    }
+}

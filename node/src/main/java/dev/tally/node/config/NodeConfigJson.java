@@ -1,0 +1,265 @@
+package dev.tally.node.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.InvalidEncodingException;
+import dev.tally.crypto.NodePublicKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.Genesis;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The node's JSON config. Unknown fields, bad keys, bad addresses and missing required fields are refused with
+ * the field named. Secret keys are given inline, or as {@code {"file": "path"}} (relative to the config's
+ * directory) or {@code {"env": "VARIABLE"}} so they need not sit in the config file:
+ *
+ * <pre>{@code
+ * {
+ *   "server_addr": "127.0.0.1:3054",          // required: where peers connect
+ *   "public_addr": "127.0.0.1:3054",          // required: what other validators dial
+ *   "rpc_addr": "127.0.0.1:3154",             // optional: JSON-RPC
+ *   "metrics_addr": "127.0.0.1:3254",         // optional: Prometheus /metrics
+ *   "debug_page_addr": "127.0.0.1:3354",      // optional: HTML debug page
+ *   "genesis": { ... },                        // required: see GenesisJson
+ *   "max_payload_size": 2500000,              // bytes, default 2,500,000
+ *   "max_tx_size": 100000,                    // bytes, default 100,000
+ *   "view_timeout_ms": 2000,                  // default 2000; the same on every validator
+ *   "validator_key": {"file": "validator.key"}, // optional: absent for a full node
+ *   "node_key": "node:secret:ed25519:...",    // required
+ *   "gossip_dynamic_inbound_limit": 100,      // default 100
+ *   "gossip_static_inbound": ["node:public:ed25519:..."],                        // default []
+ *   "gossip_static_outbound": [{"key": "node:public:ed25519:...", "addr": "127.0.0.1:3055"}], // default []
+ *   "fetch_schedule_interval_ms": 5000,       // default 5000: how often to ask for the validator schedule
+ *   "block_retention": 100000                 // optional: keep only this many recent blocks
+ * }
+ * }</pre>
+ */
+public final class NodeConfigJson {
+    public static final String ROOT = "config";
+    public static final int DEFAULT_MAX_PAYLOAD_SIZE = 2_500_000;
+    public static final int DEFAULT_MAX_TX_SIZE = 100_000;
+    public static final long DEFAULT_VIEW_TIMEOUT_MS = 2_000;
+    public static final int DEFAULT_DYNAMIC_INBOUND_LIMIT = 100;
+    public static final long DEFAULT_FETCH_SCHEDULE_INTERVAL_MS = 5_000;
+
+    private static final String[] FIELDS = {"server_addr", "public_addr", "rpc_addr", "metrics_addr", "debug_page_addr",
+        "genesis", "max_payload_size", "max_tx_size", "view_timeout_ms", "validator_key", "node_key",
+        "gossip_dynamic_inbound_limit", "gossip_static_inbound", "gossip_static_outbound", "fetch_schedule_interval_ms",
+        "block_retention"};
+
+    private NodeConfigJson() {}
+
+    /** Reads a config file; relative key-file paths resolve against its directory. */
+    public static NodeConfig read(Path file, Map<String, String> environment) throws ConfigException {
+        String json;
+        try {
+            json = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(ROOT, "cannot read " + file + ": " + e.getMessage());
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        return parse(json, dir, environment);
+    }
+
+    public static NodeConfig parse(String json, Path baseDir, Map<String, String> environment) throws ConfigException {
+        ObjectFields c = ObjectFields.of(GenesisJson.readTree(json, ROOT), ROOT, FIELDS);
+        Genesis genesis = GenesisJson.fromNode(c.get("genesis"), c.path("genesis"));
+        Optional<BlsSecretKey> validatorKey = c.has("validator_key")
+                ? Optional.of(secret(c, "validator_key", baseDir, environment, BlsSecretKey::fromText))
+                : Optional.empty();
+        InetSocketAddress publicAddr = address(c, "public_addr");
+        if (publicAddr.getPort() == 0) {
+            throw new ConfigException(c.path("public_addr"), "port 0 cannot be dialed; give the port peers should use");
+        }
+        return new NodeConfig(
+                address(c, "server_addr"),
+                publicAddr,
+                optionalAddress(c, "rpc_addr"),
+                optionalAddress(c, "metrics_addr"),
+                optionalAddress(c, "debug_page_addr"),
+                genesis,
+                intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE),
+                intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE),
+                Duration.ofMillis(c.has("view_timeout_ms") ? c.positiveLong("view_timeout_ms") : DEFAULT_VIEW_TIMEOUT_MS),
+                validatorKey,
+                secret(c, "node_key", baseDir, environment, NodeSecretKey::fromText),
+                c.has("gossip_dynamic_inbound_limit") ? intValue(c, "gossip_dynamic_inbound_limit", 0) : DEFAULT_DYNAMIC_INBOUND_LIMIT,
+                staticInbound(c),
+                staticOutbound(c),
+                Duration.ofMillis(c.has("fetch_schedule_interval_ms") ? c.positiveLong("fetch_schedule_interval_ms")
+                        : DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
+                c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty());
+    }
+
+    private static int intOr(ObjectFields c, String field, int fallback) throws ConfigException {
+        return c.has(field) ? intValue(c, field, 1) : fallback;
+    }
+
+    private static int intValue(ObjectFields c, String field, long min) throws ConfigException {
+        long v = min == 0 ? c.nonNegativeLong(field) : c.positiveLong(field);
+        if (v > Integer.MAX_VALUE) {
+            throw new ConfigException(c.path(field), "must be at most " + Integer.MAX_VALUE + ", got " + v);
+        }
+        return (int) v;
+    }
+
+    private static Optional<InetSocketAddress> optionalAddress(ObjectFields c, String field) throws ConfigException {
+        return c.has(field) ? Optional.of(address(c, field)) : Optional.empty();
+    }
+
+    private static InetSocketAddress address(ObjectFields c, String field) throws ConfigException {
+        return parseAddress(c.text(field), c.path(field));
+    }
+
+    /** {@code host:port}, {@code [v6]:port}; a host name other than an IP literal is resolved once, now. */
+    static InetSocketAddress parseAddress(String text, String path) throws ConfigException {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new ConfigException(path, "must be host:port (e.g. 127.0.0.1:3054), got \"" + text + "\"");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(path, "port must be a number, got \"" + text.substring(colon + 1) + "\"");
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException(path, "port must be in 0..65535, got " + port);
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(path, "unknown host \"" + host + "\"");
+        }
+    }
+
+    private static <K> K secret(ObjectFields c, String field, Path baseDir, Map<String, String> env,
+            Function<String, K> decode) throws ConfigException {
+        JsonNode value = c.get(field);
+        String text;
+        String where = c.path(field);
+        if (value.isTextual()) {
+            text = value.textValue();
+        } else {
+            ObjectFields source = ObjectFields.of(value, where, "file", "env");
+            if (source.has("file") == source.has("env")) {
+                throw new ConfigException(where, "give the key inline as text, or exactly one of {\"file\": path} or {\"env\": variable}");
+            }
+            if (source.has("file")) {
+                Path file = baseDir.resolve(source.text("file"));
+                where = source.path("file");
+                try {
+                    text = Files.readString(file).strip();
+                } catch (IOException e) {
+                    throw new ConfigException(where, "cannot read key file " + file + ": " + e.getMessage());
+                }
+            } else {
+                String name = source.text("env");
+                where = source.path("env");
+                text = env.get(name);
+                if (text == null) {
+                    throw new ConfigException(where, "environment variable " + name + " is not set");
+                }
+            }
+        }
+        try {
+            return decode.apply(text.strip());
+        } catch (InvalidEncodingException e) {
+            throw new ConfigException(where, e.getMessage());
+        }
+    }
+
+    private static List<NodePublicKey> staticInbound(ObjectFields c) throws ConfigException {
+        List<NodePublicKey> keys = new ArrayList<>();
+        if (!c.has("gossip_static_inbound")) {
+            return keys;
+        }
+        ArrayNode array = c.array("gossip_static_inbound");
+        for (int i = 0; i < array.size(); i++) {
+            String at = c.path("gossip_static_inbound") + "[" + i + "]";
+            JsonNode k = array.get(i);
+            if (!k.isTextual()) {
+                throw new ConfigException(at, "must be a node public key (node:public:ed25519:<hex>), got " + ObjectFields.describe(k));
+            }
+            keys.add(nodeKey(k.textValue(), at));
+        }
+        return keys;
+    }
+
+    private static Map<NodePublicKey, InetSocketAddress> staticOutbound(ObjectFields c) throws ConfigException {
+        Map<NodePublicKey, InetSocketAddress> peers = new LinkedHashMap<>();
+        if (!c.has("gossip_static_outbound")) {
+            return peers;
+        }
+        ArrayNode array = c.array("gossip_static_outbound");
+        for (int i = 0; i < array.size(); i++) {
+            String at = c.path("gossip_static_outbound") + "[" + i + "]";
+            ObjectFields peer = ObjectFields.of(array.get(i), at, "key", "addr");
+            NodePublicKey key = nodeKey(peer.text("key"), peer.path("key"));
+            if (peers.put(key, address(peer, "addr")) != null) {
+                throw new ConfigException(peer.path("key"), "the same peer is listed twice");
+            }
+        }
+        return peers;
+    }
+
+    private static NodePublicKey nodeKey(String text, String path) throws ConfigException {
+        try {
+            return NodePublicKey.fromText(text);
+        } catch (InvalidEncodingException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    /** The JSON of a config, secrets inline; {@link #parse} reads it back to an equal config. */
+    public static String toJson(NodeConfig cfg) {
+        ObjectNode c = GenesisJson.MAPPER.createObjectNode();
+        c.put("server_addr", text(cfg.serverAddr()));
+        c.put("public_addr", text(cfg.publicAddr()));
+        cfg.rpcAddr().ifPresent(a -> c.put("rpc_addr", text(a)));
+        cfg.metricsAddr().ifPresent(a -> c.put("metrics_addr", text(a)));
+        cfg.debugPageAddr().ifPresent(a -> c.put("debug_page_addr", text(a)));
+        c.set("genesis", GenesisJson.toNode(cfg.genesis()));
+        c.put("max_payload_size", cfg.maxPayloadSize());
+        c.put("max_tx_size", cfg.maxTxSize());
+        c.put("view_timeout_ms", cfg.viewTimeout().toMillis());
+        cfg.validatorKey().ifPresent(k -> c.put("validator_key", k.toText()));
+        c.put("node_key", cfg.nodeKey().toText());
+        c.put("gossip_dynamic_inbound_limit", cfg.gossipDynamicInboundLimit());
+        ArrayNode inbound = c.putArray("gossip_static_inbound");
+        cfg.gossipStaticInbound().forEach(k -> inbound.add(k.toText()));
+        ArrayNode outbound = c.putArray("gossip_static_outbound");
+        cfg.gossipStaticOutbound().forEach((k, a) -> outbound.addObject().put("key", k.toText()).put("addr", text(a)));
+        c.put("fetch_schedule_interval_ms", cfg.fetchScheduleInterval().toMillis());
+        cfg.blockRetention().ifPresent(r -> c.put("block_retention", r));
+        try {
+            return GenesisJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(c);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain values always serializes", e);
+        }
+    }
+
+    static String text(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.tally.node.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.node.ReferenceGenesis;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NodeConfigJsonTest {
+    @TempDir
+    Path dir;
+
+    final BlsSecretKey validatorKey = ReferenceGenesis.KEYS.get(0);
+    final NodeSecretKey nodeKey = NodeSecretKey.generate();
+    final NodeSecretKey peer = NodeSecretKey.generate();
+
+    ObjectNode minimal() {
+        ObjectNode c = GenesisJson.MAPPER.createObjectNode();
+        c.put("server_addr", "127.0.0.1:3054");
+        c.put("public_addr", "127.0.0.1:3054");
+        c.set("genesis", GenesisJson.toNode(ReferenceGenesis.genesis()));
+        c.put("node_key", nodeKey.toText());
+        return c;
+    }
+
+    NodeConfig parse(ObjectNode c) throws ConfigException {
+        return NodeConfigJson.parse(c.toString(), dir, Map.of());
+    }
+
+    void assertRejected(ObjectNode c, String path, String problem) {
+        assertThatThrownBy(() -> parse(c)).isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).path()).isEqualTo(path))
+                .hasMessageContaining(problem);
+    }
+
+    @Test
+    void minimalConfigGetsSafeDefaults() throws Exception {
+        NodeConfig cfg = parse(minimal());
+        assertThat(cfg.isValidator()).isFalse();
+        assertThat(cfg.viewTimeout()).isEqualTo(Duration.ofMillis(NodeConfigJson.DEFAULT_VIEW_TIMEOUT_MS));
+        assertThat(cfg.maxPayloadSize()).isEqualTo(NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE);
+        assertThat(cfg.rpcAddr()).isEmpty();
+        assertThat(cfg.genesis().hash().toText()).isEqualTo(ReferenceGenesis.HASH);
+    }
+
+    @Test
+    void fullConfigRoundTrips() throws Exception {
+        ObjectNode c = minimal();
+        c.put("rpc_addr", "127.0.0.1:3154");
+        c.put("metrics_addr", "[::1]:3254");
+        c.put("debug_page_addr", "localhost:3354");
+        c.put("validator_key", validatorKey.toText());
+        c.put("view_timeout_ms", 1500);
+        c.put("block_retention", 1000);
+        c.putArray("gossip_static_inbound").add(peer.publicKey().toText());
+        c.putArray("gossip_static_outbound").addObject().put("key", peer.publicKey().toText()).put("addr", "127.0.0.1:4000");
+        NodeConfig cfg = parse(c);
+        assertThat(cfg.validatorKey()).contains(validatorKey);
+        assertThat(cfg.gossipStaticOutbound()).containsOnlyKeys(peer.publicKey());
+        assertThat(cfg.metricsAddr().orElseThrow().getAddress().getHostAddress()).isEqualTo("0:0:0:0:0:0:0:1");
+        NodeConfig again = NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of());
+        assertThat(again).isEqualTo(cfg);
+        assertThat(cfg.toString()).doesNotContain(validatorKey.toText()).doesNotContain(nodeKey.toText());
+    }
+
+    @Test
+    void secretsFromFileOrEnvironment() throws Exception {
+        Files.writeString(dir.resolve("validator.key"), validatorKey.toText() + "\n");
+        ObjectNode c = minimal();
+        c.putObject("validator_key").put("file", "validator.key");
+        c.putObject("node_key").put("env", "TALLY_NODE_KEY");
+        NodeConfig cfg = NodeConfigJson.parse(c.toString(), dir, Map.of("TALLY_NODE_KEY", nodeKey.toText()));
+        assertThat(cfg.validatorKey()).contains(validatorKey);
+        assertThat(cfg.nodeKey()).isEqualTo(nodeKey);
+        assertRejected(c, "config.node_key.env", "TALLY_NODE_KEY is not set");
+        c.putObject("validator_key").put("file", "missing.key");
+        assertThatThrownBy(() -> NodeConfigJson.parse(c.toString(), dir, Map.of("TALLY_NODE_KEY", nodeKey.toText())))
+                .hasMessageContaining("config.validator_key.file: cannot read key file");
+        c.putObject("validator_key").put("file", "a").put("env", "B");
+        assertRejected(c, "config.validator_key", "exactly one of");
+    }
+
+    @Test
+    void badInputNamesTheField() {
+        ObjectNode c = minimal();
+        c.put("servr_addr", "x");
+        assertRejected(c, "config.servr_addr", "unknown field");
+
+        c = minimal();
+        c.remove("node_key");
+        assertRejected(c, "config.node_key", "missing");
+
+        c = minimal();
+        c.put("node_key", validatorKey.toText());
+        assertRejected(c, "config.node_key", "node:secret:ed25519:");
+
+        c = minimal();
+        c.put("validator_key", "validator:secret:bls12_381:00");
+        assertRejected(c, "config.validator_key", "32 bytes");
+
+        c = minimal();
+        c.put("server_addr", "127.0.0.1");
+        assertRejected(c, "config.server_addr", "host:port");
+
+        c = minimal();
+        c.put("rpc_addr", "127.0.0.1:70000");
+        assertRejected(c, "config.rpc_addr", "0..65535");
+
+        c = minimal();
+        c.put("public_addr", "127.0.0.1:0");
+        assertRejected(c, "config.public_addr", "port 0");
+
+        c = minimal();
+        c.put("view_timeout_ms", 0);
+        assertRejected(c, "config.view_timeout_ms", "positive integer");
+
+        c = minimal();
+        ((ObjectNode) c.get("genesis")).put("protocol_version", 1);
+        assertRejected(c, "config.genesis.protocol_version", "not supported");
+
+        c = minimal();
+        c.putArray("gossip_static_outbound").addObject().put("key", peer.publicKey().toText()).put("addr", "nowhere");
+        assertRejected(c, "config.gossip_static_outbound[0].addr", "host:port");
+
+        c = minimal();
+        c.putArray("gossip_static_inbound").add(42);
+        assertRejected(c, "config.gossip_static_inbound[0]", "node public key");
+    }
+}
