@@ -43,7 +43,7 @@ public final class Replica {
     private final BlsPublicKey me;
     private final ConsensusObserver observer;
     private final Proposer proposer;
-    private final QcCache qcs = new QcCache(1024);
+    private final MessageVerifier verifier;
 
     // Safety state: persisted before any vote that depends on it leaves the node.
     private long view;
@@ -70,7 +70,13 @@ public final class Replica {
             boolean verificationRequested) {}
 
     public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer) {
+        this(config, persisted, observer, new VerificationCache(1024));
+    }
+
+    /** A replica that checks signatures and QCs through {@code verifier} (a cache shared with the driver). */
+    public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer, MessageVerifier verifier) {
         this.config = config;
+        this.verifier = verifier;
         this.epoch = config.epoch();
         this.committee = epoch.committee();
         this.me = config.validatorKey().publicKey();
@@ -126,11 +132,6 @@ public final class Replica {
 
     public Optional<ReplicaCommit> highVote() {
         return highVote;
-    }
-
-    /** How many QC verifications the cache saved (tests and metrics). */
-    long verifiedQcCacheHits() {
-        return qcs.hits();
     }
 
     public ReplicaState state() {
@@ -211,7 +212,7 @@ public final class Replica {
     }
 
     private void requireSignature(Signed<? extends ChonkyMessage> s) throws InvalidMessageException {
-        if (!s.verifySignature()) {
+        if (!verifier.verifySignature(s)) {
             throw reject("bad signature from " + s.key());
         }
     }
@@ -231,7 +232,7 @@ public final class Replica {
             throw reject("proposal for " + v + " from " + signed.key() + ", but the leader is " + leader);
         }
         requireSignature(signed);
-        proposal.verify(epoch, qcs);
+        proposal.verify(epoch, verifier);
         ProposalJustification justification = proposal.justification();
         ProposalJustification.ImpliedBlock implied = justification.impliedBlock(epoch);
         if (implied.number() < storedFirst) {
@@ -334,7 +335,7 @@ public final class Replica {
             throw reject("timeout vote for " + v + " from " + signed.key() + " is not newer than its last one");
         }
         requireSignature(signed);
-        vote.verify(epoch, qcs);
+        vote.verify(epoch, verifier);
         timeoutVotes.put(signed);
 
         Collection<Signed<ReplicaTimeout>> votes = timeoutVotes.votesIn(v.number());
@@ -357,7 +358,7 @@ public final class Replica {
         }
         requireValidator(signed.key());
         requireSignature(signed);
-        newView.verify(epoch, qcs);
+        newView.verify(epoch, verifier);
         absorb(newView.justification());
         if (v.number() > view) {
             startView(v.number());

@@ -23,6 +23,7 @@ final class Harness {
     final TestChain chain = new TestChain(6);
     final int me;
     final List<String> rejections = new ArrayList<>();
+    final VerificationCache verifier = new VerificationCache(1024);
     Replica replica;
     long now = 0;
 
@@ -41,7 +42,7 @@ final class Harness {
             public void messageRejected(String kind, String reason) {
                 rejections.add(kind + ": " + reason);
             }
-        });
+        }, verifier);
     }
 
     List<Output> step(Input in) {

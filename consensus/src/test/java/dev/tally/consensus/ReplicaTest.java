@@ -393,6 +393,6 @@ class ReplicaTest {
     }
 
     private long qcCacheHits() {
-        return h.replica.verifiedQcCacheHits();
+        return h.verifier.hits();
     }
 }
