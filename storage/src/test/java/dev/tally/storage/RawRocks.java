@@ -1,0 +1,60 @@
+package dev.tally.storage;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.DBOptions;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+
+/** A storage directory opened with plain RocksDB, to plant damage and to read what is really on disk. */
+final class RawRocks implements AutoCloseable {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final DBOptions options = new DBOptions();
+    private final List<byte[]> names;
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final RocksDB db;
+
+    RawRocks(Path dir) throws RocksDBException {
+        try (Options o = new Options()) {
+            names = RocksDB.listColumnFamilies(o, dir.toString());
+        }
+        List<ColumnFamilyDescriptor> ds = names.stream().map(ColumnFamilyDescriptor::new).toList();
+        db = RocksDB.open(options, dir.toString(), ds, handles);
+    }
+
+    ColumnFamilyHandle cf(String name) {
+        for (int i = 0; i < names.size(); i++) {
+            if (Arrays.equals(names.get(i), name.getBytes())) {
+                return handles.get(i);
+            }
+        }
+        throw new IllegalArgumentException("no column family " + name);
+    }
+
+    byte[] get(String cf, byte[] key) throws RocksDBException {
+        return db.get(cf(cf), key);
+    }
+
+    void put(String cf, byte[] key, byte[] value) throws RocksDBException {
+        db.put(cf(cf), key, value);
+    }
+
+    void delete(String cf, byte[] key) throws RocksDBException {
+        db.delete(cf(cf), key);
+    }
+
+    @Override
+    public void close() {
+        handles.forEach(ColumnFamilyHandle::close);
+        db.close();
+        options.close();
+    }
+}
