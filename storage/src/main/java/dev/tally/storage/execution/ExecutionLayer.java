@@ -1,0 +1,53 @@
+package dev.tally.storage.execution;
+
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.Payload;
+import dev.tally.storage.BlockRange;
+import java.util.Optional;
+
+/**
+ * What consensus needs from the chain it orders, modelled on the engine interface of the reference implementation
+ * (era-consensus {@code node/libs/engine}): the committees, the final blocks, and the payloads. Embedders implement
+ * it for their state machine; {@link MempoolExecutionLayer} is a complete starting point.
+ *
+ * <p>Implementations must be thread-safe: consensus, block sync and the transaction API call concurrently.
+ */
+public interface ExecutionLayer {
+    /** The chain this layer executes. */
+    Genesis genesis();
+
+    /**
+     * The epoch (committee) that finalizes block {@code blockNumber}.
+     *
+     * @throws IllegalArgumentException if the block is before the genesis' first block
+     */
+    Epoch epochAt(long blockNumber);
+
+    /** The next epoch, if already announced: the one whose first block is the smallest above {@code lastFinal}. */
+    Optional<Epoch> pendingEpoch(long lastFinal);
+
+    /** The final blocks this layer has persisted, empty when none. */
+    Optional<BlockRange> persistedRange();
+
+    /** The persisted final block {@code number}, if any. */
+    Optional<FinalBlock> block(long number);
+
+    /**
+     * Hands over the next final block, in order, from consensus or block sync: the layer applies it and persists
+     * it. The caller has verified the block against {@link #epochAt(long) its epoch}.
+     *
+     * @throws dev.tally.storage.StorageException if the block is not the next one or conflicts with a stored one
+     */
+    void queueBlock(FinalBlock block);
+
+    /** Whether {@code payload} may be block {@code blockNumber}; called before voting for a proposal. */
+    PayloadVerdict verifyPayload(long blockNumber, Payload payload);
+
+    /** A payload for block {@code blockNumber} of at most {@code maxPayloadSize} bytes; called when leading. */
+    Payload proposePayload(long blockNumber, int maxPayloadSize);
+
+    /** Offers a transaction for a future block. */
+    TransactionResult pushTransaction(byte[] transaction);
+}

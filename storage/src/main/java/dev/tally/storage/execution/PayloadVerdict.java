@@ -1,0 +1,26 @@
+package dev.tally.storage.execution;
+
+import java.util.Objects;
+
+/** The execution layer's judgement of a proposed payload. */
+public sealed interface PayloadVerdict {
+    /** The payload may be finalized. */
+    record Valid() implements PayloadVerdict {}
+
+    /** The payload must not be finalized; {@code reason} says why, for logs and the proposer's peers. */
+    record Invalid(String reason) implements PayloadVerdict {
+        public Invalid {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    PayloadVerdict VALID = new Valid();
+
+    static PayloadVerdict invalid(String reason) {
+        return new Invalid(reason);
+    }
+
+    default boolean isValid() {
+        return this instanceof Valid;
+    }
+}

@@ -1,0 +1,236 @@
+package dev.tally.storage.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.TestChain;
+import dev.tally.storage.BlockRange;
+import dev.tally.storage.InMemoryStorage;
+import dev.tally.storage.StorageException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class MempoolExecutionLayerTest {
+    static final TestChain CHAIN = new TestChain(4);
+    static final int MAX_TX = 100;
+
+    private static MempoolExecutionLayer layer(int capacity) {
+        return new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX, capacity, List.of());
+    }
+
+    private static byte[] tx(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static List<String> texts(Payload p) {
+        return TransactionPayload.decode(p, Integer.MAX_VALUE).stream()
+                .map(b -> new String(b, StandardCharsets.UTF_8)).toList();
+    }
+
+    private static Payload raw(int... ints) {
+        ByteBuffer b = ByteBuffer.allocate(ints.length * 4);
+        for (int i : ints) {
+            b.putInt(i);
+        }
+        return Payload.of(b.array());
+    }
+
+    private static Payload concat(Payload p, byte... extra) {
+        return new Payload(p.bytes().concat(com.google.protobuf.ByteString.copyFrom(extra)));
+    }
+
+    private static String reason(PayloadVerdict v) {
+        assertThat(v).isInstanceOf(PayloadVerdict.Invalid.class);
+        return ((PayloadVerdict.Invalid) v).reason();
+    }
+
+    private static FinalBlock finalBlock(long n, Payload p) {
+        return new FinalBlock(p, CHAIN.commitQc(n, n, p));
+    }
+
+    @Test
+    void payloadFormatRoundTrips() {
+        List<byte[]> txs = List.of(tx("a"), tx("bb"), new byte[MAX_TX]);
+        Payload p = TransactionPayload.encode(txs);
+        assertThat(p.size()).isEqualTo((int) TransactionPayload.encodedSize(3, 1 + 2 + MAX_TX));
+        assertThat(TransactionPayload.decode(p, MAX_TX)).containsExactlyElementsOf(txs);
+        assertThat(TransactionPayload.encode(List.of()).bytes().toByteArray()).containsExactly(0, 0, 0, 0);
+    }
+
+    @Test
+    void proposalsPackInArrivalOrderWithinTheLimit() {
+        MempoolExecutionLayer l = layer(100);
+        assertThat(l.pushTransaction(tx("first-tx"))).isEqualTo(new TransactionResult.Accepted());   // 8 bytes
+        assertThat(l.pushTransaction(tx("second-tx-long"))).isInstanceOf(TransactionResult.Accepted.class); // 14
+        assertThat(l.pushTransaction(tx("third"))).isInstanceOf(TransactionResult.Accepted.class);  // 5
+        // Everything: 4 + (4+8) + (4+14) + (4+5) = 43 bytes.
+        Payload all = l.proposePayload(0, 43);
+        assertThat(all.size()).isEqualTo(43);
+        assertThat(texts(all)).containsExactly("first-tx", "second-tx-long", "third");
+        // One byte less: the third no longer fits.
+        assertThat(texts(l.proposePayload(0, 42))).containsExactly("first-tx", "second-tx-long");
+        // Too small for the second, large enough for the third: it is skipped, order is kept.
+        Payload some = l.proposePayload(0, 30);
+        assertThat(some.size()).isEqualTo(25);
+        assertThat(texts(some)).containsExactly("first-tx", "third");
+        // Room for the header only: an empty payload, still valid.
+        Payload none = l.proposePayload(0, 4);
+        assertThat(texts(none)).isEmpty();
+        assertThat(l.verifyPayload(0, none)).isEqualTo(PayloadVerdict.VALID);
+        assertThatThrownBy(() -> l.proposePayload(0, 3)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(l.mempoolSize()).isEqualTo(3); // proposing removes nothing
+        for (int limit = 4; limit <= 60; limit++) {
+            Payload p = l.proposePayload(0, limit);
+            assertThat(p.size()).isLessThanOrEqualTo(limit);
+            assertThat(l.verifyPayload(0, p).isValid()).isTrue();
+        }
+    }
+
+    @Test
+    void verifyRejectsEachMalformedPayload() {
+        MempoolExecutionLayer l = layer(10);
+        Payload good = TransactionPayload.encode(List.of(tx("a"), tx("b")));
+        assertThat(l.verifyPayload(0, good)).isEqualTo(new PayloadVerdict.Valid());
+        assertThat(reason(l.verifyPayload(0, Payload.of(new byte[] {0, 0, 1})))).contains("shorter than its 4-byte");
+        assertThat(reason(l.verifyPayload(0, raw(3, 1)))).contains("declares 3 transactions");
+        assertThat(reason(l.verifyPayload(0, raw(-1)))).contains("declares 4294967295 transactions");
+        assertThat(reason(l.verifyPayload(0, raw(1, 0, 0)))).contains("transaction 0 is empty");
+        assertThat(reason(l.verifyPayload(0, concat(raw(1, MAX_TX + 1), new byte[MAX_TX + 1]))))
+                .contains("transaction 0 is " + (MAX_TX + 1) + " bytes, above the limit of " + MAX_TX);
+        assertThat(reason(l.verifyPayload(0, concat(raw(1, 9), (byte) 1, (byte) 2)))).contains("declares 9 bytes but only 2 remain");
+        assertThat(reason(l.verifyPayload(0, concat(raw(2, 6), tx("abcdef")[0], (byte) 'b', (byte) 'c', (byte) 'd',
+                (byte) 'e', (byte) 'f', (byte) 0, (byte) 0)))).contains("transaction 1: length prefix truncated");
+        assertThat(reason(l.verifyPayload(0, concat(good, (byte) 9)))).contains("1 trailing bytes");
+        assertThat(reason(l.verifyPayload(0, TransactionPayload.encode(List.of(tx("a"), tx("b"), tx("a"))))))
+                .contains("transaction 2 duplicates transaction 0");
+        assertThat(reason(l.verifyPayload(0, TransactionPayload.encode(List.of(new byte[MAX_TX + 1])))))
+                .contains("above the limit");
+    }
+
+    @Test
+    void pushRejectsDuplicatesOversizedAndOverflow() {
+        MempoolExecutionLayer l = layer(2);
+        assertThat(l.pushTransaction(tx("x"))).isInstanceOf(TransactionResult.Accepted.class);
+        assertThat(l.pushTransaction(tx("x"))).isEqualTo(new TransactionResult.Duplicate());
+        assertThat(l.pushTransaction(new byte[MAX_TX + 1])).isInstanceOf(TransactionResult.Rejected.class);
+        assertThat(l.pushTransaction(new byte[0])).isInstanceOf(TransactionResult.Rejected.class);
+        assertThat(l.pushTransaction(new byte[MAX_TX])).isInstanceOf(TransactionResult.Accepted.class);
+        TransactionResult full = l.pushTransaction(tx("y"));
+        assertThat(full).isInstanceOf(TransactionResult.Rejected.class);
+        assertThat(((TransactionResult.Rejected) full).reason()).contains("mempool full");
+        assertThat(l.pushTransaction(tx("x"))).isEqualTo(new TransactionResult.Duplicate()); // still a duplicate
+        assertThat(l.mempoolSize()).isEqualTo(2);
+    }
+
+    @Test
+    void pushedBytesAreCopied() {
+        MempoolExecutionLayer l = layer(10);
+        byte[] t = tx("abc");
+        l.pushTransaction(t);
+        t[0] = 'z';
+        assertThat(texts(l.proposePayload(0, 100))).containsExactly("abc");
+    }
+
+    @Test
+    void queueBlockStoresItAndRemovesItsTransactions() {
+        MempoolExecutionLayer l = layer(10);
+        for (String s : List.of("a", "b", "c", "d")) {
+            l.pushTransaction(tx(s));
+        }
+        Payload p = TransactionPayload.encode(List.of(tx("b"), tx("d"), tx("not-in-mempool")));
+        l.queueBlock(finalBlock(0, p));
+        assertThat(l.persistedRange()).contains(new BlockRange(0, 0));
+        assertThat(l.block(0).map(FinalBlock::payload)).contains(p);
+        assertThat(l.mempoolSize()).isEqualTo(2);
+        assertThat(texts(l.proposePayload(1, 1000))).containsExactly("a", "c");
+        // Out of order is the storage's refusal, and the mempool is untouched.
+        Payload q = TransactionPayload.encode(List.of(tx("a")));
+        assertThatThrownBy(() -> l.queueBlock(finalBlock(2, q))).isInstanceOf(StorageException.class).hasMessageContaining("gap");
+        assertThat(l.mempoolSize()).isEqualTo(2);
+        // A final block whose payload is not in this format is still stored.
+        l.queueBlock(finalBlock(1, TestChain.payload("opaque")));
+        assertThat(l.persistedRange()).contains(new BlockRange(0, 1));
+        assertThat(l.mempoolSize()).isEqualTo(2);
+    }
+
+    @Test
+    void epochsFollowTheSchedule() {
+        var second = new TestChain(3).committee();
+        var third = new TestChain(5).committee();
+        MempoolExecutionLayer l = new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX,
+                List.of(new ScheduledCommittee(200, third), new ScheduledCommittee(100, second)));
+        Epoch e0 = l.epochAt(0);
+        assertThat(e0).isEqualTo(new Epoch(CHAIN.genesis.hash(), 0, 0, CHAIN.committee()));
+        assertThat(l.epochAt(99)).isEqualTo(e0);
+        assertThat(l.epochAt(100)).isEqualTo(new Epoch(CHAIN.genesis.hash(), 1, 100, second));
+        assertThat(l.epochAt(199).number()).isEqualTo(1);
+        assertThat(l.epochAt(200)).isEqualTo(new Epoch(CHAIN.genesis.hash(), 2, 200, third));
+        assertThat(l.epochAt(1_000_000).number()).isEqualTo(2);
+        assertThat(l.pendingEpoch(0).map(Epoch::number)).contains(1L);
+        assertThat(l.pendingEpoch(99).map(Epoch::firstBlock)).contains(100L);
+        assertThat(l.pendingEpoch(100).map(Epoch::number)).contains(2L);
+        assertThat(l.pendingEpoch(199).map(Epoch::committee)).contains(third);
+        assertThat(l.pendingEpoch(200)).isEmpty();
+        assertThatThrownBy(() -> l.epochAt(-1)).isInstanceOf(IllegalArgumentException.class);
+
+        MempoolExecutionLayer fixed = layer(10);
+        assertThat(fixed.epochAt(12345)).isEqualTo(Epoch.of(CHAIN.genesis));
+        assertThat(fixed.pendingEpoch(0)).isEmpty();
+    }
+
+    @Test
+    void genesisWithoutScheduleNeedsACommitteeAtItsFirstBlock() {
+        Genesis bare = new Genesis(9, 0, 50, Genesis.PROTOCOL_VERSION, Optional.empty());
+        var storage = InMemoryStorage.create(bare);
+        assertThatThrownBy(() -> new MempoolExecutionLayer(storage, bare, MAX_TX, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new MempoolExecutionLayer(storage, bare, MAX_TX,
+                List.of(new ScheduledCommittee(60, CHAIN.committee())))).isInstanceOf(IllegalArgumentException.class);
+        MempoolExecutionLayer l = new MempoolExecutionLayer(storage, bare, MAX_TX,
+                List.of(new ScheduledCommittee(50, CHAIN.committee())));
+        assertThat(l.epochAt(50)).isEqualTo(new Epoch(bare.hash(), 0, 50, CHAIN.committee()));
+        assertThatThrownBy(() -> l.epochAt(49)).isInstanceOf(IllegalArgumentException.class);
+        // Two committees at the same block, or one at the genesis block when the genesis has its own: refused.
+        assertThatThrownBy(() -> new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX,
+                List.of(new ScheduledCommittee(0, CHAIN.committee())))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX,
+                List.of(new ScheduledCommittee(5, CHAIN.committee()), new ScheduledCommittee(5, CHAIN.committee()))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void concurrentPushesAreCountedOnce() throws Exception {
+        MempoolExecutionLayer l = layer(1000);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        ConcurrentHashMap<String, Integer> accepted = new ConcurrentHashMap<>();
+        List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            fs.add(pool.submit(() -> {
+                for (int i = 0; i < 1500; i++) {
+                    if (l.pushTransaction(tx("tx" + i)) instanceof TransactionResult.Accepted) {
+                        accepted.merge("tx" + i, 1, Integer::sum);
+                    }
+                }
+            }));
+        }
+        for (var f : fs) {
+            f.get();
+        }
+        pool.shutdown();
+        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(l.mempoolSize()).isEqualTo(1000);
+        assertThat(accepted).hasSize(1000).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+    }
+}
