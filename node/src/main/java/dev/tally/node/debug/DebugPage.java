@@ -1,0 +1,108 @@
+package dev.tally.node.debug;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.network.SignedNetAddress;
+import dev.tally.node.config.NodeConfig;
+import dev.tally.node.executor.Node;
+import dev.tally.node.executor.StoredRange;
+import dev.tally.node.rpc.NodeHttp;
+import dev.tally.protocol.ValidatorInfo;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** An HTML page for people: the node's identity, limits, consensus position, peers; it refreshes itself. */
+public final class DebugPage implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DebugPage.class);
+
+    private final Node node;
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+    private DebugPage(Node node, InetSocketAddress address) throws IOException {
+        this.node = node;
+        this.server = HttpServer.create(address, 16);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+    }
+
+    public static DebugPage start(Node node, InetSocketAddress address) throws IOException {
+        DebugPage page = new DebugPage(node, address);
+        page.server.start();
+        log.info("debug page on http://{}/", NodeHttp.text(page.server.getAddress()));
+        return page;
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            NodeHttp.send(ex, 200, "text/html", render());
+        }
+    }
+
+    private String render() {
+        NodeConfig c = node.config();
+        StoredRange blocks = node.storedBlocks();
+        StringBuilder h = new StringBuilder();
+        h.append("<!doctype html><html><head><meta charset=utf-8><meta http-equiv=refresh content=2>")
+                .append("<title>tally node</title><style>body{font-family:monospace}td{padding:0 1em}</style></head><body>")
+                .append("<h1>tally node</h1><h2>Identity</h2><table>");
+        row(h, "node key", c.nodeKey().publicKey().toText());
+        row(h, "validator key", c.validatorKey().map(k -> k.publicKey().toText()).orElse("(full node)"));
+        row(h, "server / public address", NodeHttp.text(c.serverAddr()) + " / " + NodeHttp.text(c.publicAddr()));
+        row(h, "genesis", node.genesis().hash().toText() + " (chain " + node.genesis().chainId() + ", fork "
+                + node.genesis().forkNumber() + ")");
+        h.append("</table><h2>Limits</h2><table>");
+        row(h, "max payload size", c.maxPayloadSize() + " bytes");
+        row(h, "max transaction size", c.maxTxSize() + " bytes");
+        row(h, "view timeout", c.viewTimeout().toMillis() + " ms");
+        row(h, "block retention", c.blockRetention().map(String::valueOf).orElse("all blocks"));
+        h.append("</table><h2>Consensus</h2><table>");
+        node.replicaStatus().ifPresent(s -> {
+            row(h, "view", String.valueOf(s.view()));
+            row(h, "phase", s.phase().name().toLowerCase());
+        });
+        row(h, "stored blocks", blocks.isEmpty() ? "none" : blocks.first() + ".." + blocks.last());
+        h.append("</table><h2>Gossip peers</h2><table>");
+        var gossip = node.network().gossip();
+        for (var key : gossip.peers()) {
+            row(h, key.toText(), gossip.peerState(key).map(Object::toString).orElse("(no state yet)"));
+        }
+        h.append("</table><h2>Validators</h2><table><tr><th>key</th><th>weight</th><th>address</th><th>consensus link</th></tr>");
+        Map<BlsPublicKey, SignedNetAddress> addresses = node.network().addressBook().snapshot();
+        Set<BlsPublicKey> out = node.network().consensus().map(m -> m.connectedOutbound()).orElse(Set.of());
+        Set<BlsPublicKey> in = node.network().consensus().map(m -> m.connectedInbound()).orElse(Set.of());
+        for (ValidatorInfo v : node.epoch().committee().validators()) {
+            SignedNetAddress a = addresses.get(v.key());
+            h.append("<tr><td>").append(escape(v.key().toText())).append("</td><td>").append(v.weight()).append("</td><td>")
+                    .append(a == null ? "?" : escape(NodeHttp.text(a.address()))).append("</td><td>")
+                    .append(out.contains(v.key()) ? "out " : "").append(in.contains(v.key()) ? "in" : "").append("</td></tr>");
+        }
+        return h.append("</table></body></html>").toString();
+    }
+
+    private static void row(StringBuilder h, String name, String value) {
+        h.append("<tr><td>").append(escape(name)).append("</td><td>").append(escape(value)).append("</td></tr>");
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    @Override
+    public String toString() {
+        return "debug page on " + NodeHttp.text(server.getAddress());
+    }
+}

@@ -1,0 +1,101 @@
+package dev.tally.node.executor;
+
+import dev.tally.network.BlockSink;
+import dev.tally.network.BlockSource;
+import dev.tally.network.BlockStoreState;
+import dev.tally.node.metrics.NodeMetrics;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.storage.BlockRange;
+import dev.tally.storage.execution.ExecutionLayer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way final blocks reach the execution layer, whether consensus finalized them or block sync fetched them:
+ * strictly in order, each once. After every block it reports the persisted range to its listeners (the replica's
+ * {@code BlocksPersisted}, gossip's block-store notification). It is also what the network serves blocks from.
+ */
+final class BlockPipeline implements BlockSource, BlockSink {
+    private static final Logger log = LoggerFactory.getLogger(BlockPipeline.class);
+
+    /** Told the persisted range after it changed. */
+    interface Listener {
+        void persisted(StoredRange range);
+    }
+
+    private final ExecutionLayer execution;
+    private final long firstBlock;
+    private final NodeMetrics metrics;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private long lastQueued; // guarded by this
+
+    BlockPipeline(ExecutionLayer execution, NodeMetrics metrics) {
+        this.execution = execution;
+        this.firstBlock = execution.genesis().firstBlock();
+        this.metrics = metrics;
+        this.lastQueued = execution.persistedRange().map(BlockRange::last).orElse(firstBlock - 1);
+    }
+
+    void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    /** The persisted range. */
+    StoredRange persisted() {
+        return execution.persistedRange().map(r -> new StoredRange(r.first(), r.last()))
+                .orElse(new StoredRange(firstBlock, firstBlock - 1));
+    }
+
+    @Override
+    public BlockStoreState state() {
+        Optional<BlockRange> r = execution.persistedRange();
+        if (r.isEmpty()) {
+            return BlockStoreState.empty(firstBlock);
+        }
+        // A block pruned between the two reads: report the range without it rather than fail.
+        Optional<FinalBlock> last = execution.block(r.get().last());
+        return last.map(b -> new BlockStoreState(r.get().first(), Optional.of(b.justification())))
+                .orElseGet(() -> BlockStoreState.empty(firstBlock));
+    }
+
+    @Override
+    public Optional<FinalBlock> block(long number) {
+        return execution.block(number);
+    }
+
+    /**
+     * Stores a final block after its predecessor. A block already queued is ignored (consensus and block sync may
+     * both deliver it); one beyond the next is dropped, as block sync will fetch the gap and then it again.
+     */
+    @Override
+    public void queueBlock(FinalBlock block) {
+        StoredRange range;
+        synchronized (this) {
+            long n = block.number();
+            if (n <= lastQueued) {
+                return;
+            }
+            if (n != lastQueued + 1) {
+                log.info("block {} is final but block {} is not stored yet; block sync will fetch both", n, lastQueued + 1);
+                return;
+            }
+            long start = System.nanoTime();
+            execution.queueBlock(block);
+            lastQueued = n;
+            metrics.storageLatency("queue_block", System.nanoTime() - start);
+            metrics.blockStored(block);
+            range = persisted();
+        }
+        for (Listener l : listeners) {
+            l.persisted(range);
+        }
+    }
+
+    @Override
+    public synchronized long lastQueued() {
+        return lastQueued;
+    }
+}

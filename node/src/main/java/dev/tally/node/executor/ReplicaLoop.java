@@ -1,0 +1,200 @@
+package dev.tally.node.executor;
+
+import dev.tally.consensus.ConsensusConfig;
+import dev.tally.consensus.ConsensusObserver;
+import dev.tally.consensus.Input;
+import dev.tally.consensus.Output;
+import dev.tally.consensus.Replica;
+import dev.tally.network.Network;
+import dev.tally.node.metrics.NodeMetrics;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.storage.ReplicaStateStore;
+import dev.tally.storage.execution.ExecutionLayer;
+import dev.tally.storage.execution.PayloadVerdict;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single owner of the {@link Replica}: takes inputs from one queue (network messages, timer expiries, the
+ * execution layer's answers, stored-block notices), steps the replica, and executes its outputs in order. A
+ * {@link Output.PersistState} is synced to disk before the next output runs, so a vote never leaves before the
+ * state that forbids a conflicting one.
+ */
+final class ReplicaLoop {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaLoop.class);
+    /** Network messages queued for the replica at most; beyond, the inbox keeps them (and applies back-pressure). */
+    private static final int MAX_QUEUED_MESSAGES = 64;
+
+    private final ConsensusConfig config;
+    private final Replica replica;
+    private final ReplicaStateStore states;
+    private final ExecutionLayer execution;
+    private final Network network;
+    private final BlockPipeline blocks;
+    private final NodeMetrics metrics;
+    private final Scope scope;
+    private final LinkedBlockingQueue<Input> inputs = new LinkedBlockingQueue<>();
+    private final Semaphore messageSlots = new Semaphore(MAX_QUEUED_MESSAGES);
+    private final ScheduledExecutorService timer;
+    private ScheduledFuture<?> pendingTimer;
+    private boolean rejectedInStep;
+    private volatile ReplicaStatus status;
+
+    ReplicaLoop(ConsensusConfig config, ReplicaStateStore states, ExecutionLayer execution, Network network,
+            BlockPipeline blocks, NodeMetrics metrics, Scope scope) {
+        this.config = config;
+        this.states = states;
+        this.execution = execution;
+        this.network = network;
+        this.blocks = blocks;
+        this.metrics = metrics;
+        this.scope = scope;
+        ReplicaState persisted = states.replicaState().orElse(ReplicaState.initial(config.epoch().number()));
+        this.replica = new Replica(config, persisted, new Events());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "replica-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        scope.onShutdown(timer::shutdownNow);
+        publishStatus(now());
+        log.info("replica starts at view {} ({}), high vote {}", persisted.view(), persisted.phase(),
+                persisted.highVote().map(Object::toString).orElse("none"));
+    }
+
+    /** The replica's position after its last step. */
+    ReplicaStatus status() {
+        return status;
+    }
+
+    /** Storage moved on: tell the replica (its proposer and verifier wait for predecessors to be stored). */
+    void blocksPersisted(StoredRange range) {
+        inputs.add(new Input.BlocksPersisted(range.first(), range.last()));
+    }
+
+    /** Moves verified messages from the network's inbox into the input queue, keeping at most a few queued. */
+    void forwardInbox() throws InterruptedException {
+        while (true) {
+            messageSlots.acquire();
+            inputs.add(new Input.MessageReceived(network.inbox().take()));
+        }
+    }
+
+    /** The loop: runs until interrupted; any exception (storage, a bug) stops the node. */
+    void run() throws InterruptedException {
+        StoredRange stored = blocks.persisted();
+        step(new Input.BlocksPersisted(stored.first(), stored.last()));
+        step(new Input.Start());
+        while (true) {
+            step(inputs.take());
+        }
+    }
+
+    private void step(Input input) {
+        long now = now();
+        rejectedInStep = false;
+        List<Output> outputs = replica.step(input, now);
+        if (input instanceof Input.MessageReceived m) {
+            messageSlots.release();
+            metrics.messageProcessed(m.message().message().getClass().getSimpleName(), !rejectedInStep);
+        }
+        publishStatus(now);
+        for (Output o : outputs) {
+            execute(o);
+        }
+    }
+
+    private void publishStatus(long now) {
+        ReplicaStatus old = status;
+        long view = replica.view();
+        long started = old != null && old.view() == view ? old.viewStartedMillis() : now;
+        long highQcBlock = replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
+        status = new ReplicaStatus(view, replica.phase(), started, highQcBlock);
+        metrics.view(view);
+    }
+
+    private void execute(Output output) {
+        switch (output) {
+            case Output.PersistState p -> {
+                long start = System.nanoTime();
+                states.persistReplicaState(p.state());
+                metrics.storageLatency("persist_replica_state", System.nanoTime() - start);
+            }
+            case Output.Broadcast b -> network.broadcast(b.message());
+            case Output.FinalizeBlock f -> blocks.queueBlock(f.block());
+            case Output.ProposePayload p -> scope.fork("propose-payload " + p.blockNumber(), () -> {
+                Payload payload = execution.proposePayload(p.blockNumber(), config.maxPayloadSize());
+                inputs.add(new Input.PayloadProposed(p.view(), p.blockNumber(), payload));
+            });
+            case Output.VerifyPayload v -> scope.fork("verify-payload " + v.blockNumber(), () -> {
+                PayloadVerdict verdict = execution.verifyPayload(v.blockNumber(), v.payload());
+                String reason = verdict instanceof PayloadVerdict.Invalid i ? i.reason() : "";
+                inputs.add(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(),
+                        verdict instanceof PayloadVerdict.Valid, reason));
+            });
+            case Output.SetTimer t -> setTimer(t.deadlineMillis());
+        }
+    }
+
+    private void setTimer(long deadlineMillis) {
+        if (pendingTimer != null) {
+            pendingTimer.cancel(false);
+        }
+        pendingTimer = timer.schedule(() -> inputs.add(new Input.TimerExpired()), Math.max(0, deadlineMillis - now()),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** The loop's clock: monotonic milliseconds. */
+    static long now() {
+        return System.nanoTime() / 1_000_000;
+    }
+
+    /** What the replica reports, into logs and metrics. Runs on the loop's thread, inside a step. */
+    private final class Events implements ConsensusObserver {
+        @Override
+        public void messageRejected(String kind, String reason) {
+            rejectedInStep = true;
+            log.debug("rejected {}: {}", kind, reason);
+        }
+
+        @Override
+        public void viewStarted(long view, ProposalJustification justification) {
+            metrics.viewStarted(view);
+            log.debug("view {} started, justified by {}", view, justification.getClass().getSimpleName());
+        }
+
+        @Override
+        public void timedOut(long view) {
+            metrics.timedOut();
+            log.debug("view {} timed out", view);
+        }
+
+        @Override
+        public void voted(long view, long blockNumber) {
+            metrics.blockSeen(blockNumber);
+        }
+
+        @Override
+        public void proposed(long view, long blockNumber, boolean reproposal) {
+            metrics.blockSeen(blockNumber);
+            log.debug("proposing block {} in view {}{}", blockNumber, view, reproposal ? " (reproposal)" : "");
+        }
+
+        @Override
+        public void finalized(FinalBlock block) {
+            metrics.finalized(block);
+            log.info("finalized block {} in view {} ({} bytes)", block.number(), block.justification().view().number(),
+                    block.payload().size());
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.tally.node.metrics;
+
+import dev.tally.network.Network;
+import dev.tally.protocol.FinalBlock;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The node's Prometheus metrics, in their own registry (with the JVM's). Methods are cheap and thread-safe; the
+ * replica loop calls most of them inside its steps.
+ */
+public final class NodeMetrics {
+    private static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Gauge view = Gauge.builder().name("tally_consensus_view").help("The replica's current view").register(registry);
+    private final Gauge finalized = Gauge.builder().name("tally_consensus_finalized_block")
+            .help("The number of the last block this replica finalized").register(registry);
+    private final Gauge stored = Gauge.builder().name("tally_storage_last_block")
+            .help("The number of the last final block stored (finalized here or fetched by block sync)").register(registry);
+    private final Histogram proposalToFinal = Histogram.builder().name("tally_consensus_proposal_to_final_seconds")
+            .help("From the replica first seeing a block's proposal (its own proposal or its vote) to the block being final")
+            .unit(Unit.SECONDS).classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    private final Histogram viewDuration = Histogram.builder().name("tally_consensus_view_seconds")
+            .help("How long each view lasted at this replica").unit(Unit.SECONDS).classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    private final Counter messages = Counter.builder().name("tally_consensus_messages_total")
+            .help("Consensus messages the replica processed, by kind and result (accepted or rejected)")
+            .labelNames("kind", "result").register(registry);
+    private final Counter timeouts = Counter.builder().name("tally_consensus_timeouts_total")
+            .help("Views this replica gave up on (timeout votes)").register(registry);
+    private final Histogram payloadSize = Histogram.builder().name("tally_block_payload_bytes")
+            .help("Payload size of the final blocks stored").unit(Unit.BYTES)
+            .classicExponentialUpperBounds(64, 4, 10).register(registry);
+    private final Histogram storage = Histogram.builder().name("tally_storage_seconds")
+            .help("Storage operations, by operation").unit(Unit.SECONDS).labelNames("op")
+            .classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    private final Histogram rpc = Histogram.builder().name("tally_rpc_seconds")
+            .help("JSON-RPC requests, by method and result").unit(Unit.SECONDS).labelNames("method", "result")
+            .classicUpperBounds(LATENCY_BUCKETS).register(registry);
+
+    /** When a block was first seen (proposed or voted for), by block number; cleared when it is final. */
+    private final ConcurrentMap<Long, Long> firstSeenNanos = new ConcurrentHashMap<>();
+    private volatile long viewStartedNanos = System.nanoTime();
+
+    public NodeMetrics() {
+        JvmMetrics.builder().register(registry);
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** Gauges and counters read from the network when scraped. */
+    public void watch(Network network) {
+        GaugeWithCallback.builder().name("tally_network_gossip_peers").help("Gossip connections open")
+                .callback(cb -> cb.call(network.gossip().peers().size())).register(registry);
+        network.consensus().ifPresent(mesh -> {
+            GaugeWithCallback.builder().name("tally_network_consensus_connections")
+                    .help("Consensus connections to (outbound) and from (inbound) other validators").labelNames("direction")
+                    .callback(cb -> {
+                        cb.call(mesh.connectedOutbound().size(), "outbound");
+                        cb.call(mesh.connectedInbound().size(), "inbound");
+                    }).register(registry);
+            GaugeWithCallback.builder().name("tally_network_inbox_messages")
+                    .help("Verified consensus messages waiting for the replica")
+                    .callback(cb -> cb.call(network.inbox().size())).register(registry);
+        });
+        CounterWithCallback.builder().name("tally_network_blocks_fetched").help("Blocks fetched by block sync and verified")
+                .callback(cb -> cb.call(network.gossip().blocksFetched())).register(registry);
+        CounterWithCallback.builder().name("tally_network_block_fetch_failures").help("Block fetches that failed")
+                .callback(cb -> cb.call(network.gossip().fetchFailures())).register(registry);
+    }
+
+    public void view(long v) {
+        view.set(v);
+    }
+
+    public void viewStarted(long v) {
+        long now = System.nanoTime();
+        viewDuration.observe((now - viewStartedNanos) / 1e9);
+        viewStartedNanos = now;
+    }
+
+    public void timedOut() {
+        timeouts.inc();
+    }
+
+    public void messageProcessed(String kind, boolean accepted) {
+        messages.labelValues(kind, accepted ? "accepted" : "rejected").inc();
+    }
+
+    /** The replica proposed or voted for this block: the start of its proposal-to-final latency. */
+    public void blockSeen(long number) {
+        firstSeenNanos.putIfAbsent(number, System.nanoTime());
+    }
+
+    public void finalized(FinalBlock block) {
+        finalized.set(block.number());
+        Long seen = firstSeenNanos.remove(block.number());
+        if (seen != null) {
+            proposalToFinal.observe((System.nanoTime() - seen) / 1e9);
+        }
+        firstSeenNanos.keySet().removeIf(n -> n < block.number());
+    }
+
+    public void blockStored(FinalBlock block) {
+        stored.set(block.number());
+        payloadSize.observe(block.payload().size());
+    }
+
+    public void storageLatency(String op, long nanos) {
+        storage.labelValues(op).observe(nanos / 1e9);
+    }
+
+    public void rpcLatency(String method, boolean ok, long nanos) {
+        rpc.labelValues(method, ok ? "ok" : "error").observe(nanos / 1e9);
+    }
+}

@@ -1,0 +1,25 @@
+package dev.tally.node.rpc;
+
+/** A JSON-RPC error: the request cannot be answered, for the reason in the message. */
+public final class RpcException extends Exception {
+    public static final int PARSE_ERROR = -32700;
+    public static final int INVALID_REQUEST = -32600;
+    public static final int METHOD_NOT_FOUND = -32601;
+    public static final int INVALID_PARAMS = -32602;
+    public static final int INTERNAL_ERROR = -32603;
+    /** The request was well formed but the node cannot serve it (e.g. a block it does not store). */
+    public static final int NOT_AVAILABLE = -32000;
+    /** The mempool refused a transaction. */
+    public static final int REJECTED = -32001;
+
+    private final int code;
+
+    public RpcException(int code, String message) {
+        super(message);
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+}

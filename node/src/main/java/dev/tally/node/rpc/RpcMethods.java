@@ -1,0 +1,186 @@
+package dev.tally.node.rpc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.network.BlockStoreState;
+import dev.tally.network.SignedNetAddress;
+import dev.tally.network.TransactionSink;
+import dev.tally.node.config.GenesisJson;
+import dev.tally.node.executor.Node;
+import dev.tally.node.executor.ReplicaStatus;
+import dev.tally.node.executor.StoredRange;
+import dev.tally.protocol.Codec;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.ValidatorInfo;
+import dev.tally.storage.execution.TransactionPayload;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** The node's RPC methods, by name. Each takes {@link RpcParams} and answers JSON. Thread-safe. */
+public final class RpcMethods {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final HexFormat HEX = HexFormat.of();
+
+    private interface Method {
+        JsonNode call(RpcParams params) throws RpcException;
+    }
+
+    private final Node node;
+    private final Map<String, Method> methods = new LinkedHashMap<>();
+
+    public RpcMethods(Node node) {
+        this.node = node;
+        methods.put("health_check", p -> healthCheck());
+        methods.put("last_committed_block", p -> lastCommittedBlock());
+        methods.put("last_view", p -> lastView());
+        methods.put("block", p -> block(p.nonNegativeLong("number", 0)));
+        methods.put("genesis", p -> genesis());
+        methods.put("validators", p -> validators());
+        methods.put("peers", p -> peers());
+        methods.put("push_tx", p -> pushTx(p.hex("tx", 0)));
+    }
+
+    public boolean has(String method) {
+        return methods.containsKey(method);
+    }
+
+    public JsonNode call(String method, RpcParams params) throws RpcException {
+        Method m = methods.get(method);
+        if (m == null) {
+            throw new RpcException(RpcException.METHOD_NOT_FOUND, "no method \"" + method + "\"; methods: "
+                    + String.join(", ", methods.keySet()));
+        }
+        return m.call(params);
+    }
+
+    /** {"status": "ok", "validator": bool, "last_block": n or null}. */
+    private JsonNode healthCheck() {
+        StoredRange r = node.storedBlocks();
+        ObjectNode o = NODES.objectNode().put("status", "ok").put("validator", node.config().isValidator());
+        if (r.isEmpty()) {
+            o.putNull("last_block");
+        } else {
+            o.put("last_block", r.last());
+        }
+        return o;
+    }
+
+    /** The newest final block stored: {"number", "view", "payload_hash"}, or null when none is. */
+    private JsonNode lastCommittedBlock() {
+        StoredRange r = node.storedBlocks();
+        if (r.isEmpty()) {
+            return NODES.nullNode();
+        }
+        return node.execution().block(r.last()).<JsonNode>map(b -> NODES.objectNode()
+                .put("number", b.number())
+                .put("view", b.justification().view().number())
+                .put("payload_hash", b.header().payload().toText())
+                .put("payload_size", b.payload().size())).orElse(NODES.nullNode());
+    }
+
+    /** The replica's current view and phase; on a full node, the view of the newest stored block's QC. */
+    private JsonNode lastView() throws RpcException {
+        Optional<ReplicaStatus> s = node.replicaStatus();
+        if (s.isPresent()) {
+            return NODES.objectNode().put("view", s.get().view()).put("phase", s.get().phase().name().toLowerCase());
+        }
+        StoredRange r = node.storedBlocks();
+        Optional<FinalBlock> last = r.isEmpty() ? Optional.empty() : node.execution().block(r.last());
+        if (last.isEmpty()) {
+            throw new RpcException(RpcException.NOT_AVAILABLE, "a full node knows views from final blocks, and it stores none yet");
+        }
+        return NODES.objectNode().put("view", last.get().justification().view().number()).putNull("phase");
+    }
+
+    /**
+     * A stored final block: its payload and commit QC in hex, and the whole block in its canonical encoding (the
+     * reference's protobuf), which anyone can check offline against the genesis' validators.
+     */
+    private JsonNode block(long number) throws RpcException {
+        Optional<FinalBlock> b = node.execution().block(number);
+        if (b.isEmpty()) {
+            StoredRange r = node.storedBlocks();
+            throw new RpcException(RpcException.NOT_AVAILABLE, "block " + number + " is not stored here; stored: "
+                    + (r.isEmpty() ? "none" : r.first() + ".." + r.last()));
+        }
+        FinalBlock block = b.get();
+        ObjectNode o = NODES.objectNode()
+                .put("number", block.number())
+                .put("view", block.justification().view().number())
+                .put("payload_hash", block.header().payload().toText())
+                .put("payload", HEX.formatHex(block.payload().bytes().toByteArray()))
+                .put("commit_qc", HEX.formatHex(Codec.encode(block.justification())))
+                .put("signers", block.justification().signers().count())
+                .put("encoded", HEX.formatHex(Codec.encode(block)));
+        transactionCount(block).ifPresent(n -> o.put("transactions", n));
+        return o;
+    }
+
+    /** How many transactions the payload holds, when it is in the default execution layer's format. */
+    private static Optional<Integer> transactionCount(FinalBlock block) {
+        try {
+            return Optional.of(TransactionPayload.decode(block.payload(), Integer.MAX_VALUE).size());
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    private JsonNode genesis() {
+        ObjectNode o = NODES.objectNode().put("hash", node.genesis().hash().toText());
+        o.set("genesis", GenesisJson.toNode(node.genesis()));
+        return o;
+    }
+
+    /** The committee with each validator's announced consensus address, where known. */
+    private JsonNode validators() {
+        Map<dev.tally.crypto.BlsPublicKey, SignedNetAddress> addresses = node.network().addressBook().snapshot();
+        ArrayNode a = NODES.arrayNode();
+        for (ValidatorInfo v : node.epoch().committee().validators()) {
+            ObjectNode o = a.addObject().put("key", v.key().toText()).put("weight", v.weight()).put("leader", v.leader());
+            SignedNetAddress addr = addresses.get(v.key());
+            if (addr == null) {
+                o.putNull("addr");
+            } else {
+                o.put("addr", NodeHttp.text(addr.address()));
+            }
+        }
+        return a;
+    }
+
+    /** Gossip peers with the blocks they advertise, and (on validators) the consensus connections. */
+    private JsonNode peers() {
+        var gossip = node.network().gossip();
+        ObjectNode o = NODES.objectNode();
+        ArrayNode g = o.putArray("gossip");
+        for (var key : gossip.peers()) {
+            ObjectNode p = g.addObject().put("key", key.toText());
+            Optional<BlockStoreState> st = gossip.peerState(key);
+            if (st.isPresent() && st.get().lastQc().isPresent()) {
+                p.put("last_block", st.get().last());
+            } else {
+                p.putNull("last_block");
+            }
+        }
+        node.network().consensus().ifPresent(mesh -> {
+            ObjectNode c = o.putObject("consensus");
+            ArrayNode out = c.putArray("outbound");
+            mesh.connectedOutbound().forEach(k -> out.add(k.toText()));
+            ArrayNode in = c.putArray("inbound");
+            mesh.connectedInbound().forEach(k -> in.add(k.toText()));
+        });
+        return o;
+    }
+
+    /** Into the mempool and on to peers: "accepted" or "duplicate"; a refused transaction is an error. */
+    private JsonNode pushTx(byte[] tx) throws RpcException {
+        return switch (node.submitTransaction(tx)) {
+            case TransactionSink.Result.Accepted a -> NODES.textNode("accepted");
+            case TransactionSink.Result.Duplicate d -> NODES.textNode("duplicate");
+            case TransactionSink.Result.Rejected r -> throw new RpcException(RpcException.REJECTED, "transaction rejected: " + r.reason());
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package dev.tally.node.rpc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.HexFormat;
+
+/**
+ * A request's params, by name (an object, or a GET query whose values are text) or by position (an array).
+ * Numbers may come as JSON numbers or decimal text; bytes as hex text, with or without {@code 0x}.
+ */
+public record RpcParams(JsonNode params) {
+    private JsonNode get(String name, int position) throws RpcException {
+        JsonNode v = params.isArray() ? params.get(position) : params.get(name);
+        if (v == null || v.isNull()) {
+            throw new RpcException(RpcException.INVALID_PARAMS, "missing param \"" + name + "\" (by name, or at position "
+                    + position + ")");
+        }
+        return v;
+    }
+
+    public long nonNegativeLong(String name, int position) throws RpcException {
+        JsonNode v = get(name, position);
+        long n;
+        if (v.isIntegralNumber() && v.canConvertToLong()) {
+            n = v.longValue();
+        } else if (v.isTextual()) {
+            try {
+                n = Long.parseLong(v.textValue().strip());
+            } catch (NumberFormatException e) {
+                throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must be a number, got \"" + v.textValue() + "\"");
+            }
+        } else {
+            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must be a number, got " + v);
+        }
+        if (n < 0) {
+            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must not be negative, got " + n);
+        }
+        return n;
+    }
+
+    public byte[] hex(String name, int position) throws RpcException {
+        JsonNode v = get(name, position);
+        if (!v.isTextual()) {
+            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must be hex text, got " + v);
+        }
+        String text = v.textValue().strip();
+        if (text.startsWith("0x")) {
+            text = text.substring(2);
+        }
+        try {
+            return HexFormat.of().parseHex(text);
+        } catch (IllegalArgumentException e) {
+            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" is not hex: " + e.getMessage());
+        }
+    }
+}
