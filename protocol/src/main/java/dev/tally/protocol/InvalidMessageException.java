@@ -6,7 +6,7 @@ public class InvalidMessageException extends Exception {
         super(message);
     }
 
-    static void check(boolean ok, String message) throws InvalidMessageException {
+    public static void check(boolean ok, String message) throws InvalidMessageException {
         if (!ok) {
             throw new InvalidMessageException(message);
         }

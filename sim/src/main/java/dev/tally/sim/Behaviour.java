@@ -1,0 +1,45 @@
+package dev.tally.sim;
+
+import dev.tally.consensus.Output;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Signed;
+import java.util.ArrayList;
+import java.util.List;
+
+/** How a node turns its replica's outputs into actions: honestly, or as one of the faults the simulator models. */
+interface Behaviour {
+    List<Action> act(List<Output> outputs, SimNode self, Simulation sim);
+
+    /** Sees each message delivered to the node before its replica does, and may act on it. */
+    default List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        return List.of();
+    }
+
+    Behaviour HONEST = (outputs, self, sim) -> executeAll(outputs);
+
+    static List<Action> executeAll(List<Output> outputs) {
+        List<Action> actions = new ArrayList<>(outputs.size());
+        for (Output o : outputs) {
+            actions.add(new Action.Execute(o));
+        }
+        return actions;
+    }
+
+    /** Rewrites only the broadcasts; every other output is executed as is. */
+    interface BroadcastRewriter extends Behaviour {
+        void rewrite(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim, List<Action> into);
+
+        @Override
+        default List<Action> act(List<Output> outputs, SimNode self, Simulation sim) {
+            List<Action> actions = new ArrayList<>(outputs.size() + 2);
+            for (Output o : outputs) {
+                if (o instanceof Output.Broadcast b) {
+                    rewrite(b.message(), self, sim, actions);
+                } else {
+                    actions.add(new Action.Execute(o));
+                }
+            }
+            return actions;
+        }
+    }
+}

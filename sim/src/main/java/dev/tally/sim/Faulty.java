@@ -1,0 +1,199 @@
+package dev.tally.sim;
+
+import dev.tally.consensus.Output;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.protocol.BlockHeader;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Codec;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.CommitQCBuilder;
+import dev.tally.protocol.DecodeException;
+import dev.tally.protocol.LeaderProposal;
+import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaNewView;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** The Byzantine behaviours and the deliberately broken replicas of the self-check. */
+final class Faulty {
+    private Faulty() {}
+
+    /** A key outside every committee, for messages signed by a stranger. */
+    private static final BlsSecretKey OUTSIDER = BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, 0x0bad_beef).array());
+
+    static Behaviour of(Byzantine kind) {
+        return switch (kind) {
+            case NONE -> Behaviour.HONEST;
+            case EQUIVOCATING_LEADER -> (Behaviour.BroadcastRewriter) Faulty::equivocateProposal;
+            case DOUBLE_VOTER -> (Behaviour.BroadcastRewriter) Faulty::splitCommitVote;
+            case WITHHOLDER -> (Behaviour.BroadcastRewriter) Faulty::withholdVotes;
+            case MALFORMED -> (Behaviour.BroadcastRewriter) Faulty::malform;
+            case BAD_REPROPOSAL -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, true);
+        };
+    }
+
+    static Behaviour of(Breakage breakage) {
+        return switch (breakage) {
+            case NONE -> Behaviour.HONEST;
+            case VOTES_TWICE -> (Behaviour.BroadcastRewriter) Faulty::voteTwice;
+            case QC_BELOW_QUORUM -> new QcBelowQuorum();
+            case IGNORES_REPROPOSAL_RULE -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, false);
+            case VOTES_BEFORE_PERSISTING -> Faulty::votesBeforePersisting;
+        };
+    }
+
+    private static void sendAll(Signed<? extends ChonkyMessage> m, Simulation sim, List<Action> into) {
+        into.add(new Action.SendTo(sim.allNodes(), m));
+    }
+
+    private static void equivocateProposal(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        if (m.message() instanceof LeaderProposal p && p.proposalPayload().isPresent()) {
+            long number = p.justification().impliedBlock(sim.epoch()).number();
+            var other = new LeaderProposal(Optional.of(SimExecution.propose(number, self.id, sim.rng())), p.justification());
+            split(m, Signed.sign(self.key, other), sim, into);
+        } else {
+            sendAll(m, sim, into);
+        }
+    }
+
+    private static void splitCommitVote(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        if (m.message() instanceof ReplicaCommit c) {
+            split(m, Signed.sign(self.key, otherVote(c, self, sim)), sim, into);
+        } else {
+            sendAll(m, sim, into);
+        }
+    }
+
+    private static ReplicaCommit otherVote(ReplicaCommit c, SimNode self, Simulation sim) {
+        long n = c.proposal().number();
+        return new ReplicaCommit(c.view(), new BlockHeader(n, SimExecution.propose(n, self.id, sim.rng()).hash()));
+    }
+
+    /** Sends {@code a} to a random half of the nodes and {@code b} to the rest. */
+    private static void split(Signed<? extends ChonkyMessage> a, Signed<? extends ChonkyMessage> b, Simulation sim, List<Action> into) {
+        List<Integer> left = new ArrayList<>();
+        List<Integer> right = new ArrayList<>();
+        for (int node : sim.allNodes()) {
+            (sim.rng().nextBoolean() ? left : right).add(node);
+        }
+        into.add(new Action.SendTo(left, a));
+        into.add(new Action.SendTo(right, b));
+    }
+
+    private static void withholdVotes(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        if (!(m.message() instanceof ReplicaCommit) && !(m.message() instanceof ReplicaTimeout)) {
+            sendAll(m, sim, into);
+        }
+    }
+
+    /** Corrupts each message one way or another; sometimes also sends the real one. */
+    private static void malform(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        switch (sim.rng().nextInt(4)) {
+            case 0 -> sendAll(Signed.sign(OUTSIDER, m.message()), sim, into);
+            case 1 -> sendAll(new Signed<>(m.message(), m.key(), self.key.sign(new byte[32])), sim, into); // someone else's signature
+            case 2 -> {
+                byte[] bytes = Codec.encode(m);
+                for (int flips = 1 + sim.rng().nextInt(3); flips > 0; flips--) {
+                    bytes[sim.rng().nextInt(bytes.length)] ^= (byte) (1 << sim.rng().nextInt(8));
+                }
+                try {
+                    sendAll(Codec.decodeSigned(bytes), sim, into);
+                } catch (DecodeException e) {
+                    sim.countDroppedByDecoder(); // the network's decoder refuses it before any replica sees it
+                }
+            }
+            default -> {
+                if (m.message() instanceof LeaderProposal p && p.proposalPayload().isPresent()) {
+                    long n = p.justification().impliedBlock(sim.epoch()).number();
+                    var bad = new LeaderProposal(Optional.of(SimExecution.corrupt(n, self.id, sim.rng())), p.justification());
+                    sendAll(Signed.sign(self.key, bad), sim, into);
+                }
+            }
+        }
+        if (sim.rng().nextBoolean()) {
+            sendAll(m, sim, into);
+        }
+    }
+
+    /**
+     * Proposes a new block where the justification requires a reproposal; as a Byzantine leader
+     * ({@code both}) it also reproposes where it must propose a new block.
+     */
+    private static void wrongReproposal(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into, boolean both) {
+        if (m.message() instanceof LeaderProposal p) {
+            ProposalJustification j = p.justification();
+            switch (j.impliedBlock(sim.epoch())) {
+                case ProposalJustification.Reproposal r -> {
+                    var fresh = new LeaderProposal(Optional.of(SimExecution.propose(r.number(), self.id, sim.rng())), j);
+                    sendAll(Signed.sign(self.key, fresh), sim, into);
+                    return;
+                }
+                case ProposalJustification.FreshBlock f -> {
+                    if (both) {
+                        sendAll(Signed.sign(self.key, new LeaderProposal(Optional.empty(), j)), sim, into);
+                        return;
+                    }
+                }
+            }
+        }
+        sendAll(m, sim, into);
+    }
+
+    private static void voteTwice(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        sendAll(m, sim, into);
+        if (m.message() instanceof ReplicaCommit c) {
+            sendAll(Signed.sign(self.key, otherVote(c, self, sim)), sim, into);
+        }
+    }
+
+    /** Executes the step's votes first and its state writes after them. */
+    private static List<Action> votesBeforePersisting(List<Output> outputs, SimNode self, Simulation sim) {
+        List<Action> votes = new ArrayList<>();
+        List<Action> rest = new ArrayList<>();
+        for (Output o : outputs) {
+            boolean vote = o instanceof Output.Broadcast b
+                    && (b.message().message() instanceof ReplicaCommit || b.message().message() instanceof ReplicaTimeout);
+            (vote ? votes : rest).add(new Action.Execute(o));
+        }
+        votes.addAll(rest);
+        return votes;
+    }
+
+    /** Counts commit votes itself and announces a CommitQC one vote short of the quorum. */
+    private static final class QcBelowQuorum implements Behaviour {
+        private final Map<ReplicaCommit, CommitQCBuilder> builders = new HashMap<>();
+        private final Set<Long> announced = new HashSet<>();
+
+        @Override
+        public List<Action> act(List<Output> outputs, SimNode self, Simulation sim) {
+            return Behaviour.executeAll(outputs);
+        }
+
+        @Override
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+            if (!(message.message() instanceof ReplicaCommit vote) || announced.contains(vote.view().number())
+                    || !sim.epoch().committee().contains(message.key()) || !message.verifySignature()) {
+                return List.of();
+            }
+            CommitQCBuilder qc = builders.computeIfAbsent(vote, v -> new CommitQCBuilder(v, sim.epoch().committee()));
+            @SuppressWarnings("unchecked")
+            Signed<ReplicaCommit> signed = (Signed<ReplicaCommit>) message;
+            qc.add(signed);
+            if (qc.weight() != sim.epoch().committee().quorumThreshold() - 1) {
+                return List.of();
+            }
+            announced.add(vote.view().number());
+            CommitQC early = qc.build();
+            return List.of(new Action.SendTo(sim.allNodes(), Signed.sign(self.key, new ReplicaNewView(early))));
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.tally.sim;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What one scenario did.
+ *
+ * @param blocksFinalized the highest final block height reached (blocks 0..h), -1 for none
+ * @param lastView the highest view an honest-code node reached
+ * @param fingerprint a digest of every delivered message and its timing: equal fingerprints, equal runs
+ * @param trace the last events before the end (or the violation), readable
+ */
+public record SimResult(Scenario scenario, long blocksFinalized, long lastView, long messages, long simulatedMillis,
+        Optional<Violation> violation, long fingerprint, List<String> trace) {
+    public boolean passed() {
+        return violation.isEmpty();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.tally.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongFunction;
+
+/** Runs many scenarios, each on one thread of a small pool (each run is single-threaded and independent). */
+public final class SimRunner {
+    /** What a batch of scenarios did. */
+    public record Summary(int scenarios, int passed, long blocksFinalized, List<SimResult> failures, double seconds) {
+        public double scenariosPerSecond() {
+            return seconds == 0 ? 0 : scenarios / seconds;
+        }
+
+        public String line() {
+            return String.format("scenarios %d, passed %d, blocks finalized %d, violations %d (%.1f s, %.1f scenarios/s)",
+                    scenarios, passed, blocksFinalized, failures.size(), seconds, scenariosPerSecond());
+        }
+    }
+
+    private SimRunner() {}
+
+    public static Summary run(long firstSeed, int count, LongFunction<Scenario> scenarioForSeed, int threads) {
+        long start = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads));
+        try {
+            List<Future<SimResult>> futures = new ArrayList<>(count);
+            for (long s = firstSeed; s < firstSeed + count; s++) {
+                Scenario scenario = scenarioForSeed.apply(s);
+                futures.add(pool.submit(() -> Simulation.run(scenario)));
+            }
+            int passed = 0;
+            long blocks = 0;
+            List<SimResult> failures = new ArrayList<>();
+            for (Future<SimResult> f : futures) {
+                SimResult r = f.get();
+                blocks += r.blocksFinalized() + 1;
+                if (r.passed()) {
+                    passed++;
+                } else {
+                    failures.add(r);
+                }
+            }
+            return new Summary(count, passed, blocks, failures, (System.nanoTime() - start) / 1e9);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a scenario crashed the simulator: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The outcome of the self-check for one deliberately broken replica. */
+    public record Catch(Breakage breakage, SimResult caughtBy, int scenariosTried) {
+        public boolean caught() {
+            return caughtBy != null;
+        }
+    }
+
+    /**
+     * Runs scenarios with one broken replica (honest by assumption) until the checker reports a violation, for at
+     * most {@code budget} seeds.
+     */
+    public static Catch selfCheck(Breakage breakage, long firstSeed, int budget) {
+        for (int i = 0; i < budget; i++) {
+            Scenario base = Scenario.random(firstSeed + i);
+            Scenario broken = new Scenario(base.seed(), base.validators(), 0, Byzantine.NONE, 0, base.faults(), breakage);
+            SimResult r = Simulation.run(broken);
+            if (!r.passed()) {
+                return new Catch(breakage, r, i + 1);
+            }
+        }
+        return new Catch(breakage, null, budget);
+    }
+}

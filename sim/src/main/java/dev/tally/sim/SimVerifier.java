@@ -1,0 +1,36 @@
+package dev.tally.sim;
+
+import dev.tally.consensus.MessageVerifier;
+import dev.tally.consensus.VerificationCache;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.Signed;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * The verifier all replicas of one run share. A message that honest code signed in this run is known to carry its
+ * author's valid signature, so its pairing check is skipped (the real network checks every one; the crypto tests
+ * check signing). Everything a faulty node produced or altered, and every QC, is verified in full, once.
+ */
+final class SimVerifier implements MessageVerifier {
+    private final VerificationCache cache = new VerificationCache(1 << 14);
+    private final Set<Signed<? extends ChonkyMessage>> signedByHonestCode = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    void signedByHonestCode(Signed<? extends ChonkyMessage> message) {
+        signedByHonestCode.add(message);
+    }
+
+    @Override
+    public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
+        return signedByHonestCode.contains(message) || cache.verifySignature(message);
+    }
+
+    @Override
+    public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
+        cache.verify(qc, epoch);
+    }
+}

@@ -1,0 +1,531 @@
+package dev.tally.sim;
+
+import dev.tally.consensus.ConsensusConfig;
+import dev.tally.consensus.ConsensusObserver;
+import dev.tally.consensus.Input;
+import dev.tally.consensus.Output;
+import dev.tally.consensus.Replica;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.LeaderSelection;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.ValidatorInfo;
+import dev.tally.protocol.ValidatorSchedule;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+
+/**
+ * A deterministic simulation of a committee running the real {@link Replica}: a seeded network (delay, loss,
+ * duplication, changing partitions until a stabilisation time), a simulated clock, storage that keeps only what
+ * was persisted across crashes, a simulated execution layer and block sync. One thread, one seed, one run: the
+ * same seed replays the same run, which {@link SimResult#fingerprint()} shows.
+ */
+public final class Simulation {
+    static final long VIEW_TIMEOUT_MILLIS = 1_000;
+    static final int STABLE_DELAY_MILLIS = 20;
+    static final long SYNC_INTERVAL_MILLIS = 100;
+    private static final int MAX_PAYLOAD = 64 * 1024;
+    private static final int TRACE_LENGTH = 40;
+    private static final long GENESIS_FIRST_BLOCK = 0;
+    /** Blocks to finalize after stabilisation before a healthy run ends. */
+    private static final int BLOCKS_AFTER_STABILISATION = 3;
+
+    private static final Map<Integer, List<BlsSecretKey>> KEYS = new ConcurrentHashMap<>();
+
+    private final Scenario scenario;
+    private final SplittableRandom rng;
+    private final Epoch epoch;
+    private final List<SimNode> nodes = new ArrayList<>();
+    private final List<Integer> allNodes;
+    private final SimVerifier verifier = new SimVerifier();
+    private final InvariantChecker checker;
+    private final PriorityQueue<Scheduled> queue = new PriorityQueue<>(
+            Comparator.comparingLong(Scheduled::time).thenComparingLong(Scheduled::seq));
+    private final ArrayDeque<Object> trace = new ArrayDeque<>();
+    private final int[] group;
+    private long now;
+    private long seq;
+    private long fingerprint = 0x9e3779b97f4a7c15L;
+    private long messages;
+    private long droppedByDecoder;
+
+    // Liveness after stabilisation.
+    private boolean stable;
+    private long stableView = -1;
+    private long stableHeight = -1;
+    private long liveAt = -1;
+
+    private record Scheduled(long time, long seq, Event event) {}
+
+    /** Everything that can happen in a run. */
+    private sealed interface Event {
+        record Deliver(int from, int to, int life, Signed<? extends ChonkyMessage> message) implements Event {}
+
+        record Timer(int node, int life) implements Event {}
+
+        record Answer(int node, int life, Input input) implements Event {}
+
+        record Crash(int node) implements Event {}
+
+        record Restart(int node) implements Event {}
+
+        record SyncTick(int node) implements Event {}
+
+        record BlocksArrive(int node, int life, List<FinalBlock> blocks) implements Event {}
+
+        record Repartition() implements Event {}
+
+        record Stabilise() implements Event {}
+    }
+
+    public Simulation(Scenario scenario) {
+        this.scenario = scenario;
+        this.rng = new SplittableRandom(scenario.seed());
+        int n = scenario.validators();
+        List<BlsSecretKey> keys = keys(n);
+        List<ValidatorInfo> infos = keys.stream().map(k -> new ValidatorInfo(k.publicKey(), 1, true)).toList();
+        Genesis genesis = new Genesis(1337, 0, GENESIS_FIRST_BLOCK, Genesis.PROTOCOL_VERSION,
+                Optional.of(new ValidatorSchedule(infos, new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
+        this.epoch = Epoch.of(genesis);
+
+        // Validators in schedule order: twins first, then the Byzantine ones, then a broken one last, the rest honest.
+        boolean[] honestKey = new boolean[n];
+        for (int v = 0; v < n; v++) {
+            SimNode.Role role;
+            Behaviour behaviour = Behaviour.HONEST;
+            if (v < scenario.twins()) {
+                role = SimNode.Role.TWIN;
+            } else if (v < scenario.twins() + scenario.byzantineCount()) {
+                role = SimNode.Role.BYZANTINE;
+                behaviour = Faulty.of(scenario.byzantine());
+            } else if (v == n - 1 && scenario.breakage() != Breakage.NONE) {
+                role = SimNode.Role.BROKEN;
+                behaviour = Faulty.of(scenario.breakage());
+            } else {
+                role = SimNode.Role.HONEST;
+            }
+            honestKey[v] = role == SimNode.Role.HONEST || role == SimNode.Role.BROKEN;
+            nodes.add(new SimNode(v, v, keys.get(v), role, behaviour));
+        }
+        for (int t = 0; t < scenario.twins(); t++) {
+            nodes.add(new SimNode(n + t, t, keys.get(t), SimNode.Role.TWIN, Behaviour.HONEST));
+        }
+        this.allNodes = IntStream.range(0, nodes.size()).boxed().toList();
+        this.group = new int[nodes.size()];
+        this.checker = new InvariantChecker(epoch, verifier, honestKey);
+    }
+
+    /** Deterministic validator keys in schedule (public key) order, shared by all runs with n validators. */
+    private static List<BlsSecretKey> keys(int n) {
+        return KEYS.computeIfAbsent(n, size -> IntStream.range(0, size)
+                .mapToObj(i -> BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, 1000 + i).array()))
+                .sorted(Comparator.comparing(BlsSecretKey::publicKey))
+                .toList());
+    }
+
+    // ------------------------------------------------------------------ accessors for behaviours
+
+    Epoch epoch() {
+        return epoch;
+    }
+
+    SplittableRandom rng() {
+        return rng;
+    }
+
+    List<Integer> allNodes() {
+        return allNodes;
+    }
+
+    void countDroppedByDecoder() {
+        droppedByDecoder++;
+    }
+
+    // ------------------------------------------------------------------ the run
+
+    public static SimResult run(Scenario scenario) {
+        return new Simulation(scenario).run();
+    }
+
+    public SimResult run() {
+        Faults faults = scenario.faults();
+        for (SimNode node : nodes) {
+            schedule(rng.nextInt(50), new Event.Restart(node.id));
+            schedule(rng.nextInt((int) SYNC_INTERVAL_MILLIS), new Event.SyncTick(node.id));
+        }
+        if (faults.partitions() && faults.gstMillis() > 0) {
+            schedule(0, new Event.Repartition());
+        }
+        for (int c = 0; c < faults.crashes() && faults.gstMillis() > 0; c++) {
+            schedule(rng.nextLong(faults.gstMillis()), new Event.Crash(rng.nextInt(nodes.size())));
+        }
+        schedule(faults.gstMillis(), new Event.Stabilise());
+
+        long hardStop = faults.gstMillis() + livenessWindowMillis() + 10 * VIEW_TIMEOUT_MILLIS;
+        while (!queue.isEmpty() && checker.violation().isEmpty()) {
+            Scheduled next = queue.poll();
+            now = next.time();
+            if (now > hardStop) {
+                break;
+            }
+            checker.at(now);
+            handle(next.event());
+            if (checker.violation().isEmpty()) {
+                checkLiveness();
+            }
+            if (finished()) {
+                break;
+            }
+        }
+        if (checker.violation().isEmpty() && scenario.withinFaultBound() && liveAt < 0) {
+            checker.fail("liveness", "no new block final by t=" + now + " ms (stable since " + faults.gstMillis()
+                    + " ms at view " + stableView + ", height " + stableHeight + ")");
+        }
+        long lastView = nodes.stream().filter(nd -> nd.replica != null && nd.runsHonestCode())
+                .mapToLong(nd -> nd.replica.view()).max().orElse(0);
+        return new SimResult(scenario, checker.highestFinal(), lastView, messages, now, checker.violation(),
+                fingerprint, trace.stream().map(String::valueOf).toList());
+    }
+
+    private boolean finished() {
+        return liveAt >= 0 && (checker.highestFinal() >= stableHeight + BLOCKS_AFTER_STABILISATION
+                || now >= liveAt + 2 * VIEW_TIMEOUT_MILLIS);
+    }
+
+    /** After stabilisation, a block is final within 5f + 1 views; allow the views in flight at that moment. */
+    private long livenessViewBound() {
+        return stableView + 5L * scenario.maxFaulty() + 2;
+    }
+
+    private long livenessWindowMillis() {
+        return (5L * scenario.maxFaulty() + 3) * (VIEW_TIMEOUT_MILLIS + 4 * STABLE_DELAY_MILLIS);
+    }
+
+    private void checkLiveness() {
+        if (!stable || liveAt >= 0) {
+            return;
+        }
+        if (checker.highestFinal() > stableHeight) {
+            liveAt = now;
+            return;
+        }
+        if (!scenario.withinFaultBound()) {
+            return; // beyond f the protocol promises nothing about liveness
+        }
+        for (SimNode node : nodes) {
+            if (node.runsHonestCode() && node.replica != null && node.replica.view() > livenessViewBound()) {
+                checker.fail("liveness", node + " reached view " + node.replica.view() + " with no new block final since"
+                        + " stabilisation at view " + stableView + " (bound: 5f + 1 views)");
+                return;
+            }
+        }
+        if (now > scenario.faults().gstMillis() + livenessWindowMillis()) {
+            checker.fail("liveness", "no new block final " + livenessWindowMillis() + " ms after stabilisation at view " + stableView);
+        }
+    }
+
+    private void schedule(long at, Event event) {
+        queue.add(new Scheduled(at, seq++, event));
+    }
+
+    private void handle(Event event) {
+        switch (event) {
+            case Event.Deliver d -> deliver(d);
+            case Event.Timer t -> {
+                SimNode node = nodes.get(t.node());
+                if (alive(node, t.life()) && node.timerDeadline == now) {
+                    step(node, new Input.TimerExpired());
+                }
+            }
+            case Event.Answer a -> {
+                SimNode node = nodes.get(a.node());
+                if (alive(node, a.life())) {
+                    step(node, a.input());
+                }
+            }
+            case Event.Crash c -> crash(nodes.get(c.node()));
+            case Event.Restart r -> restart(nodes.get(r.node()));
+            case Event.SyncTick s -> {
+                sync(nodes.get(s.node()));
+                schedule(now + SYNC_INTERVAL_MILLIS, s);
+            }
+            case Event.BlocksArrive b -> {
+                SimNode node = nodes.get(b.node());
+                if (alive(node, b.life())) {
+                    store(node, b.blocks());
+                }
+            }
+            case Event.Repartition p -> repartition();
+            case Event.Stabilise s -> stabilise();
+        }
+    }
+
+    private static boolean alive(SimNode node, int life) {
+        return node.up && node.life == life;
+    }
+
+    // ------------------------------------------------------------------ nodes
+
+    private void step(SimNode node, Input input) {
+        List<Output> outputs = node.replica.step(input, now);
+        List<Action> actions = node.behaviour.act(outputs, node, this);
+        int cut = actions.size();
+        boolean crashing = node.crashMidStep && !actions.isEmpty();
+        if (crashing) {
+            cut = rng.nextInt(actions.size()); // the process dies after this many actions
+        }
+        for (int i = 0; i < cut; i++) {
+            execute(node, actions.get(i));
+        }
+        if (node.runsHonestCode()) {
+            checker.afterStep(node);
+        }
+        if (crashing) {
+            note(node + " crashed in the middle of a step, after " + cut + " of " + actions.size() + " actions");
+            down(node);
+        }
+    }
+
+    private void execute(SimNode node, Action action) {
+        switch (action) {
+            case Action.SendTo s -> send(node, s.nodes(), s.message());
+            case Action.Execute e -> {
+                switch (e.output()) {
+                    case Output.PersistState p -> node.persisted = Optional.of(p.state());
+                    case Output.Broadcast b -> {
+                        if (node.runsHonestCode()) {
+                            verifier.signedByHonestCode(b.message());
+                        }
+                        send(node, allNodes, b.message());
+                    }
+                    case Output.FinalizeBlock f -> {
+                        if (node.runsHonestCode()) {
+                            checker.onFinal(node, f.block());
+                        }
+                        node.finalizedAhead.put(f.block().number(), f.block());
+                        storeInOrder(node);
+                    }
+                    case Output.ProposePayload p -> schedule(now + 1 + rng.nextInt(3), new Event.Answer(node.id, node.life,
+                            new Input.PayloadProposed(p.view(), p.blockNumber(), SimExecution.propose(p.blockNumber(), node.id, rng))));
+                    case Output.VerifyPayload v -> {
+                        String refusal = SimExecution.verify(v.blockNumber(), v.payload());
+                        schedule(now + 1 + rng.nextInt(3), new Event.Answer(node.id, node.life, new Input.PayloadVerified(
+                                v.view(), v.blockNumber(), v.payload(), refusal == null, refusal == null ? "" : refusal)));
+                    }
+                    case Output.SetTimer t -> {
+                        node.timerDeadline = t.deadlineMillis();
+                        schedule(t.deadlineMillis(), new Event.Timer(node.id, node.life));
+                    }
+                }
+            }
+        }
+    }
+
+    private void send(SimNode from, List<Integer> to, Signed<? extends ChonkyMessage> message) {
+        checker.onSend(from, message);
+        Faults faults = scenario.faults();
+        for (int target : to) {
+            SimNode dest = nodes.get(target);
+            if (target == from.id) {
+                schedule(now, new Event.Deliver(from.id, target, dest.life, message));
+                continue;
+            }
+            if (!stable) {
+                if (group[from.id] != group[target] || rng.nextDouble() < faults.dropRate()) {
+                    continue;
+                }
+                schedule(now + 1 + rng.nextInt(faults.maxDelayMillis()), new Event.Deliver(from.id, target, dest.life, message));
+                if (rng.nextDouble() < faults.duplicateRate()) {
+                    schedule(now + 1 + rng.nextInt(faults.maxDelayMillis()), new Event.Deliver(from.id, target, dest.life, message));
+                }
+            } else {
+                schedule(now + 1 + rng.nextInt(STABLE_DELAY_MILLIS), new Event.Deliver(from.id, target, dest.life, message));
+            }
+        }
+    }
+
+    private void deliver(Event.Deliver d) {
+        SimNode node = nodes.get(d.to());
+        if (!alive(node, d.life())) {
+            return;
+        }
+        messages++;
+        fingerprint = mix(fingerprint, now, d.from(), d.to(), d.message().signature().hashCode());
+        note(new Delivered(now, node, d.from(), d.message().message()));
+        for (Action a : node.behaviour.observe(d.message(), node, this)) {
+            execute(node, a);
+        }
+        step(node, new Input.MessageReceived(d.message()));
+    }
+
+    private static long mix(long h, long... values) {
+        for (long v : values) {
+            h ^= v;
+            h *= 0xff51afd7ed558ccdL;
+            h ^= h >>> 33;
+        }
+        return h;
+    }
+
+    private void crash(SimNode node) {
+        if (!node.up) {
+            return;
+        }
+        if (rng.nextBoolean()) {
+            node.crashMidStep = true; // dies during its next step
+        } else {
+            note("t=" + now + " " + node + " crashed");
+            down(node);
+        }
+    }
+
+    private void down(SimNode node) {
+        node.up = false;
+        node.life++;
+        node.replica = null;
+        node.crashMidStep = false;
+        node.timerDeadline = Long.MAX_VALUE;
+        node.finalizedAhead.clear();
+        long back = now + 100 + rng.nextInt(3_000);
+        schedule(stable ? back : Math.min(back, Math.max(now + 1, scenario.faults().gstMillis())), new Event.Restart(node.id));
+    }
+
+    /** Starts (or restarts) a node from what its storage kept. */
+    private void restart(SimNode node) {
+        if (node.up) {
+            return;
+        }
+        node.up = true;
+        ReplicaState state = node.persisted.orElse(ReplicaState.initial(epoch.number()));
+        ConsensusConfig config = new ConsensusConfig(node.key, epoch, VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD);
+        node.replica = new Replica(config, state, ConsensusObserver.NONE, verifier);
+        note("t=" + now + " " + node + " starts at view " + state.view() + " with blocks up to " + node.lastStored(GENESIS_FIRST_BLOCK));
+        if (!node.blocks.isEmpty()) {
+            step(node, new Input.BlocksPersisted(node.firstBlock(GENESIS_FIRST_BLOCK), node.lastStored(GENESIS_FIRST_BLOCK)));
+        }
+        if (node.up) {
+            step(node, new Input.Start());
+        }
+    }
+
+    // ------------------------------------------------------------------ storage and block sync
+
+    private void storeInOrder(SimNode node) {
+        long before = node.lastStored(GENESIS_FIRST_BLOCK);
+        FinalBlock next;
+        while ((next = node.finalizedAhead.remove(node.lastStored(GENESIS_FIRST_BLOCK) + 1)) != null) {
+            node.blocks.add(next);
+        }
+        node.finalizedAhead.headMap(node.lastStored(GENESIS_FIRST_BLOCK) + 1).clear();
+        if (node.lastStored(GENESIS_FIRST_BLOCK) > before) {
+            checker.checkNoGaps(node, GENESIS_FIRST_BLOCK);
+            schedule(now, new Event.Answer(node.id, node.life, new Input.BlocksPersisted(
+                    node.firstBlock(GENESIS_FIRST_BLOCK), node.lastStored(GENESIS_FIRST_BLOCK))));
+        }
+    }
+
+    /** Block sync: fetch the next missing blocks from a reachable node that has them. */
+    private void sync(SimNode node) {
+        if (!node.up) {
+            return;
+        }
+        long want = node.lastStored(GENESIS_FIRST_BLOCK) + 1;
+        int start = rng.nextInt(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) {
+            SimNode peer = nodes.get((start + i) % nodes.size());
+            if (peer == node || !peer.up || !peer.runsHonestCode() || (!stable && group[peer.id] != group[node.id])) {
+                continue;
+            }
+            List<FinalBlock> batch = new ArrayList<>();
+            for (long n = want; n < want + 16; n++) {
+                Optional<FinalBlock> b = peer.block(n, GENESIS_FIRST_BLOCK);
+                if (b.isEmpty()) {
+                    break;
+                }
+                batch.add(b.get());
+            }
+            if (!batch.isEmpty()) {
+                int delay = stable ? 1 + rng.nextInt(STABLE_DELAY_MILLIS) : 1 + rng.nextInt(scenario.faults().maxDelayMillis());
+                schedule(now + delay, new Event.BlocksArrive(node.id, node.life, batch));
+                return;
+            }
+        }
+    }
+
+    private void store(SimNode node, List<FinalBlock> fetched) {
+        for (FinalBlock b : fetched) {
+            if (b.number() != node.lastStored(GENESIS_FIRST_BLOCK) + 1) {
+                continue;
+            }
+            try {
+                // Block sync checks each block against its CommitQC before storing it.
+                InvalidMessageException.check(b.payload().hash().equals(b.justification().header().payload()), "payload hash mismatch");
+                verifier.verify(b.justification(), epoch);
+            } catch (InvalidMessageException e) {
+                note("t=" + now + " " + node + " refused fetched block " + b.number() + ": " + e.getMessage());
+                return;
+            }
+            if (node.runsHonestCode()) {
+                checker.onFinal(node, b);
+            }
+            node.finalizedAhead.put(b.number(), b);
+            storeInOrder(node);
+        }
+    }
+
+    // ------------------------------------------------------------------ network conditions
+
+    private void repartition() {
+        if (stable) {
+            return;
+        }
+        int groups = 1 + rng.nextInt(3);
+        for (int i = 0; i < group.length; i++) {
+            group[i] = rng.nextInt(groups);
+        }
+        note("t=" + now + " partition: " + java.util.Arrays.toString(group));
+        schedule(now + 300 + rng.nextInt(1_200), new Event.Repartition());
+    }
+
+    private void stabilise() {
+        stable = true;
+        java.util.Arrays.fill(group, 0);
+        stableView = nodes.stream().filter(n -> n.replica != null && n.runsHonestCode()).mapToLong(n -> n.replica.view()).max().orElse(0);
+        stableHeight = checker.highestFinal();
+        note("t=" + now + " network stable at view " + stableView + ", height " + stableHeight);
+        for (SimNode node : nodes) {
+            if (!node.up) {
+                schedule(now + 1 + rng.nextInt(STABLE_DELAY_MILLIS), new Event.Restart(node.id));
+            }
+        }
+    }
+
+    /** A trace entry formatted only if the trace is printed. */
+    private record Delivered(long time, SimNode node, int from, ChonkyMessage message) {
+        @Override
+        public String toString() {
+            return "t=" + time + " " + node + " <- node " + from + ": " + message;
+        }
+    }
+
+    private void note(Object line) {
+        if (trace.size() == TRACE_LENGTH) {
+            trace.removeFirst();
+        }
+        trace.addLast(line);
+    }
+}
