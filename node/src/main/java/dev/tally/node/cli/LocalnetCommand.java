@@ -145,6 +145,9 @@ final class LocalnetCommand implements Callable<Integer> {
                     out.flush();
                 }
             } catch (IOException e) {
+                if (stopping) {
+                    return;
+                }
                 String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
                 if (!why.equals(problem)) {
                     problem = why;
