@@ -1,0 +1,190 @@
+package dev.tally.node.executor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.node.config.NodeConfig;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.TestChain;
+import dev.tally.storage.BlockRange;
+import dev.tally.storage.InMemoryStorage;
+import dev.tally.storage.Storage;
+import dev.tally.storage.StorageException;
+import dev.tally.storage.execution.MempoolExecutionLayer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Nodes in one JVM on loopback with in-memory storage: the executor wiring, shutdown and failure. */
+class NodeTest {
+    static final int N = 4;
+    final TestChain chain = new TestChain(N);
+    final List<Node> nodes = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        nodes.forEach(Node::close);
+    }
+
+    static InetSocketAddress freeAddress() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
+        }
+    }
+
+    List<NodeConfig> configs() throws IOException {
+        List<InetSocketAddress> addrs = new ArrayList<>();
+        List<NodeSecretKey> keys = new ArrayList<>();
+        for (int i = 0; i < N; i++) {
+            addrs.add(freeAddress());
+            keys.add(NodeSecretKey.generate());
+        }
+        List<NodeConfig> configs = new ArrayList<>();
+        for (int i = 0; i < N; i++) {
+            Map<dev.tally.crypto.NodePublicKey, InetSocketAddress> peers = new java.util.HashMap<>();
+            for (int j = 0; j < i; j++) {
+                peers.put(keys.get(j).publicKey(), addrs.get(j));
+            }
+            configs.add(new NodeConfig(addrs.get(i), addrs.get(i), Optional.empty(), Optional.empty(), Optional.empty(),
+                    chain.genesis, 100_000, 10_000, Duration.ofMillis(1000), Optional.of(chain.keys.get(i)), keys.get(i), 100,
+                    List.of(), peers, Duration.ofSeconds(5), Optional.empty()));
+        }
+        return configs;
+    }
+
+    Node start(NodeConfig cfg, Storage storage) throws IOException {
+        Node node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 1000, List.of()));
+        nodes.add(node);
+        return node;
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void validatorsFinalizeBlocksPersistTheirStateAndStopCleanly() throws Exception {
+        List<Storage> stores = new ArrayList<>();
+        for (NodeConfig cfg : configs()) {
+            Storage s = InMemoryStorage.create(chain.genesis);
+            stores.add(s);
+            start(cfg, s);
+        }
+        nodes.getFirst().submitTransaction(new byte[] {1, 2, 3});
+        for (Node n : nodes) {
+            await("block 3 on every node", Duration.ofSeconds(30), () -> n.storedBlocks().last() >= 3);
+        }
+        for (int i = 0; i < N; i++) {
+            ReplicaStatus status = nodes.get(i).replicaStatus().orElseThrow();
+            assertThat(status.view()).isGreaterThan(3);
+            ReplicaState persisted = stores.get(i).replicaState().orElseThrow();
+            assertThat(persisted.view()).isGreaterThan(0);
+        }
+        for (long b = 0; b <= 3; b++) {
+            FinalBlock reference = stores.getFirst().block(b).orElseThrow();
+            for (Storage s : stores) {
+                assertThat(s.block(b).orElseThrow().header()).isEqualTo(reference.header());
+            }
+        }
+        Node first = nodes.getFirst();
+        first.close();
+        first.awaitTermination(); // a clean stop: no failure
+        assertThatThrownBy(() -> stores.getFirst().range()).isInstanceOf(StorageException.class);
+    }
+
+    @Test
+    void aStorageFailureStopsTheNodeNamingTheComponent() throws Exception {
+        List<NodeConfig> configs = configs();
+        Storage failing = new FailingStateStore(InMemoryStorage.create(chain.genesis));
+        Node node = start(configs.getFirst(), failing);
+        assertThatThrownBy(node::awaitTermination).isInstanceOf(NodeFailedException.class)
+                .hasMessageContaining("replica").hasMessageContaining("disk full");
+    }
+
+    @Test
+    void aValidatorKeyOutsideTheCommitteeIsRefusedBeforeTheNetworkStarts() throws Exception {
+        NodeConfig cfg = configs().getFirst();
+        NodeConfig stranger = new NodeConfig(cfg.serverAddr(), cfg.publicAddr(), Optional.empty(), Optional.empty(), Optional.empty(),
+                cfg.genesis(), cfg.maxPayloadSize(), cfg.maxTxSize(), cfg.viewTimeout(), Optional.of(BlsSecretKey.generate()),
+                cfg.nodeKey(), 100, List.of(), Map.of(), cfg.fetchScheduleInterval(), Optional.empty());
+        assertThatThrownBy(() -> start(stranger, InMemoryStorage.create(chain.genesis)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not in the committee");
+        // The port was never bound.
+        try (ServerSocket s = new ServerSocket(cfg.serverAddr().getPort(), 1, cfg.serverAddr().getAddress())) {
+            assertThat(s.isBound()).isTrue();
+        }
+    }
+
+    /** Storage whose replica-state writes fail, as a full disk would make them. */
+    static final class FailingStateStore implements Storage {
+        final Storage inner;
+
+        FailingStateStore(Storage inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Genesis genesis() {
+            return inner.genesis();
+        }
+
+        @Override
+        public Optional<BlockRange> range() {
+            return inner.range();
+        }
+
+        @Override
+        public Optional<FinalBlock> block(long n) {
+            return inner.block(n);
+        }
+
+        @Override
+        public void append(FinalBlock b) {
+            inner.append(b);
+        }
+
+        @Override
+        public void appendAll(List<FinalBlock> bs) {
+            inner.appendAll(bs);
+        }
+
+        @Override
+        public void pruneBelow(long n) {
+            inner.pruneBelow(n);
+        }
+
+        @Override
+        public Optional<ReplicaState> replicaState() {
+            return inner.replicaState();
+        }
+
+        @Override
+        public void persistReplicaState(ReplicaState s) {
+            throw new StorageException("disk full");
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}
