@@ -25,7 +25,7 @@ public record Faults(double dropRate, double duplicateRate, int maxDelayMillis, 
 
     @Override
     public String toString() {
-        return "drop " + dropRate + ", dup " + duplicateRate + ", delay <= " + maxDelayMillis + " ms"
+        return String.format("drop %.2f, dup %.2f, delay <= %d ms", dropRate, duplicateRate, maxDelayMillis)
                 + (partitions ? ", partitions" : "") + ", crashes " + crashes + ", gst " + gstMillis + " ms";
     }
 }

@@ -72,7 +72,11 @@ public final class SimCommand implements Callable<Integer> {
         if (seeds < 1) {
             throw new ParameterException(spec.commandLine(), "--seeds must be at least 1");
         }
-        scenarios.apply(firstSeed); // validate the options once, before starting the pool
+        Scenario first = scenarios.apply(firstSeed); // validates the options once, before starting the pool
+        if (!first.withinFaultBound()) {
+            out.printf("note: %d faulty keys exceed f = %d for n = %d: the protocol guarantees neither safety nor liveness,"
+                    + " so violations are expected%n", first.twins() + first.byzantineCount(), first.maxFaulty(), first.validators());
+        }
         SimRunner.Summary summary = SimRunner.run(firstSeed, seeds, scenarios, threads());
         for (SimResult failure : summary.failures().subList(0, Math.min(3, summary.failures().size()))) {
             out.println("FAILED " + failure.scenario());

@@ -47,6 +47,7 @@ public final class Simulation {
     private static final Map<Integer, List<BlsSecretKey>> KEYS = new ConcurrentHashMap<>();
 
     private final Scenario scenario;
+    private final boolean expectLiveness;
     private final SplittableRandom rng;
     private final Epoch epoch;
     private final List<SimNode> nodes = new ArrayList<>();
@@ -93,7 +94,13 @@ public final class Simulation {
     }
 
     public Simulation(Scenario scenario) {
+        this(scenario, scenario.withinFaultBound());
+    }
+
+    /** Beyond f the protocol promises no liveness; tests may still demand it, to see the check fire. */
+    Simulation(Scenario scenario, boolean expectLiveness) {
         this.scenario = scenario;
+        this.expectLiveness = expectLiveness;
         this.rng = new SplittableRandom(scenario.seed());
         int n = scenario.validators();
         List<BlsSecretKey> keys = keys(n);
@@ -191,7 +198,7 @@ public final class Simulation {
                 break;
             }
         }
-        if (checker.violation().isEmpty() && scenario.withinFaultBound() && liveAt < 0) {
+        if (checker.violation().isEmpty() && expectLiveness && liveAt < 0) {
             checker.fail("liveness", "no new block final by t=" + now + " ms (stable since " + faults.gstMillis()
                     + " ms at view " + stableView + ", height " + stableHeight + ")");
         }
@@ -223,8 +230,8 @@ public final class Simulation {
             liveAt = now;
             return;
         }
-        if (!scenario.withinFaultBound()) {
-            return; // beyond f the protocol promises nothing about liveness
+        if (!expectLiveness) {
+            return;
         }
         for (SimNode node : nodes) {
             if (node.runsHonestCode() && node.replica != null && node.replica.view() > livenessViewBound()) {

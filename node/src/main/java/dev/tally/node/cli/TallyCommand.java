@@ -1,7 +1,7 @@
 package dev.tally.node.cli;
 
-import dev.tally.sim.SimCommand;
 import dev.tally.protocol.Genesis;
+import dev.tally.sim.SimCommand;
 import java.io.InputStream;
 import java.util.Objects;
 import picocli.CommandLine.Command;
