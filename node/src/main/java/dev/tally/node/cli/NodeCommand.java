@@ -87,31 +87,49 @@ final class NodeCommand implements Callable<Integer> {
             node.awaitTermination();
             log.info("node stopped");
             return 0;
-        } catch (IOException e) {
-            node.close();
-            throw new BadInputException("cannot start a server: " + e.getMessage());
         } catch (NodeFailedException e) {
             log.error("node stopped: {}", e.getMessage());
             return 1;
+        } finally {
+            node.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook is what stopped the node
+            }
         }
     }
 
     /** RPC, metrics and the debug page, on the addresses the config gives; each closes with the node. */
-    private static void startServers(Node node, NodeConfig cfg) throws IOException {
+    private static void startServers(Node node, NodeConfig cfg) throws BadInputException {
         if (cfg.rpcAddr().isPresent()) {
-            node.attach(RpcServer.start(cfg.rpcAddr().get(), new RpcMethods(node), node.metrics()));
+            node.attach(bind("rpc_addr", cfg.rpcAddr().get(), a -> RpcServer.start(a, new RpcMethods(node), node.metrics())));
         }
         if (cfg.metricsAddr().isPresent()) {
-            InetSocketAddress a = cfg.metricsAddr().get();
-            HTTPServer metrics = HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
-                    .registry(node.metrics().registry()).executorService(Executors.newVirtualThreadPerTaskExecutor())
-                    .buildAndStart();
-            node.attach(metrics);
-            LoggerFactory.getLogger(NodeCommand.class).info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(),
-                    metrics.getPort());
+            node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
+                HTTPServer metrics = HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
+                        .registry(node.metrics().registry()).executorService(Executors.newVirtualThreadPerTaskExecutor())
+                        .buildAndStart();
+                LoggerFactory.getLogger(NodeCommand.class).info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(),
+                        metrics.getPort());
+                return metrics;
+            }));
         }
         if (cfg.debugPageAddr().isPresent()) {
-            node.attach(DebugPage.start(node, cfg.debugPageAddr().get()));
+            node.attach(bind("debug_page_addr", cfg.debugPageAddr().get(), a -> DebugPage.start(node, a)));
+        }
+    }
+
+    private interface Server {
+        AutoCloseable start(InetSocketAddress address) throws IOException;
+    }
+
+    /** Starts a server; a failure (e.g. the port is taken) names the config field. */
+    private static AutoCloseable bind(String field, InetSocketAddress address, Server server) throws BadInputException {
+        try {
+            return server.start(address);
+        } catch (IOException e) {
+            throw new BadInputException(field + " " + address + ": " + e.getMessage());
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.tally.storage.Storage;
 import dev.tally.storage.execution.ExecutionLayer;
 import dev.tally.storage.execution.TransactionResult;
 import java.io.IOException;
+import java.net.BindException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +48,11 @@ public final class Node implements AutoCloseable {
         // Checked before the network starts: the validator key must be in the committee.
         Optional<ConsensusConfig> consensus = config.validatorKey().map(key -> new ConsensusConfig(key, epoch,
                 config.viewTimeout().toMillis(), config.maxPayloadSize()));
-        this.network = Network.start(networkConfig(config, epoch), blocks, blocks, this::pushToMempool);
+        try {
+            this.network = Network.start(networkConfig(config, epoch), blocks, blocks, this::pushToMempool);
+        } catch (BindException e) {
+            throw new BindException("server_addr " + config.serverAddr() + ": " + e.getMessage());
+        }
         scope.onShutdown(network::close);
         metrics.watch(network);
         blocks.addListener(range -> network.gossip().notifyBlocksChanged());
