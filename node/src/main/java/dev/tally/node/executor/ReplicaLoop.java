@@ -60,7 +60,7 @@ final class ReplicaLoop {
         this.metrics = metrics;
         this.scope = scope;
         ReplicaState persisted = states.replicaState().orElse(ReplicaState.initial(config.epoch().number()));
-        this.replica = new Replica(config, persisted, new Events());
+        this.replica = new Replica(config, persisted, new Events(), new NetworkVerified(network.qcVerifier()));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "replica-timer");
             t.setDaemon(true);
