@@ -29,10 +29,11 @@ final class Scope {
     private final CountDownLatch shutdown = new CountDownLatch(1);
     private volatile boolean shuttingDown;
 
-    /** Starts a task on a virtual thread named {@code name}. */
+    /** Starts a task on a virtual thread named {@code name}; once the scope is shutting down, does nothing. */
     synchronized void fork(String name, Task task) {
         if (shuttingDown) {
-            throw new IllegalStateException("scope is shutting down; cannot start " + name);
+            log.debug("not starting {}: the scope is shutting down", name);
+            return;
         }
         Thread thread = Thread.ofVirtual().name(name).unstarted(() -> {
             try {
@@ -67,10 +68,6 @@ final class Scope {
         shutdown();
     }
 
-    boolean isShuttingDown() {
-        return shuttingDown;
-    }
-
     /** Interrupts every task and runs the closers. Idempotent; the first call does the work. */
     void shutdown() {
         List<Thread> toStop;
@@ -80,9 +77,11 @@ final class Scope {
                 return;
             }
             shuttingDown = true;
-            toStop = List.copyOf(threads);
+            toStop = new ArrayList<>(threads);
             toClose = new ArrayList<>(closers);
         }
+        // A failing task shuts the scope down from its own thread: it neither interrupts nor waits for itself.
+        toStop.remove(Thread.currentThread());
         toStop.forEach(Thread::interrupt);
         for (Thread t : toStop) {
             try {

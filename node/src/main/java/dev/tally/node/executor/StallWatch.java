@@ -42,7 +42,7 @@ final class StallWatch {
                 lastBlock = last;
                 progressAt = now;
             } else if (now - progressAt >= stallMillis) {
-                log.warn("no block finalized for {} s ({} view timeouts): {}", (now - progressAt) / 1000,
+                log.warn("no block finalized for {} s ({} view timeouts): {}", String.format("%.1f", (now - progressAt) / 1000.0),
                         (now - progressAt) / (stallMillis / TIMEOUTS), diagnosis(last));
                 progressAt = now;
             }

@@ -15,6 +15,10 @@ import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
 import dev.tally.storage.execution.MempoolExecutionLayer;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,6 +31,7 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Nodes in one JVM on loopback with in-memory storage: the executor wiring, shutdown and failure. */
 class NodeTest {
@@ -131,6 +136,28 @@ class NodeTest {
         // The port was never bound.
         try (ServerSocket s = new ServerSocket(cfg.serverAddr().getPort(), 1, cfg.serverAddr().getAddress())) {
             assertThat(s.isBound()).isTrue();
+        }
+    }
+
+    @Test
+    void aStalledValidatorSaysWhereItStandsAndWhatIsMissing() throws Exception {
+        ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+        warnings.start();
+        Logger stallLog = (Logger) LoggerFactory.getLogger(StallWatch.class);
+        stallLog.addAppender(warnings);
+        try {
+            NodeConfig cfg = configs().getFirst();
+            NodeConfig fast = new NodeConfig(cfg.serverAddr(), cfg.publicAddr(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    cfg.genesis(), cfg.maxPayloadSize(), cfg.maxTxSize(), Duration.ofMillis(100), cfg.validatorKey(), cfg.nodeKey(),
+                    100, List.of(), Map.of(), cfg.fetchScheduleInterval(), Optional.empty());
+            start(fast, InMemoryStorage.create(chain.genesis)); // alone: 1 of 4 validators, no quorum ever
+            await("a stall warning", Duration.ofSeconds(10), () -> !warnings.list.isEmpty());
+            ILoggingEvent w = warnings.list.getFirst();
+            assertThat(w.getLevel()).isEqualTo(Level.WARN);
+            assertThat(w.getFormattedMessage()).contains("no block finalized", "view ", "phase TIMEOUT",
+                    "connected to 0 of 3 other validators", "no quorum of timeout votes");
+        } finally {
+            stallLog.detachAppender(warnings);
         }
     }
 
