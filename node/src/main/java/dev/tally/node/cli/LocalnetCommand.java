@@ -86,6 +86,13 @@ final class LocalnetCommand implements Callable<Integer> {
                     throw new BadInputException(dir + " already holds a localnet; remove it or choose another --dir");
                 }
                 List<Localnet.Member> members = Localnet.read(dir);
+                long existingValidators = members.stream().filter(m -> m.config().isValidator()).count();
+                var parsed = spec.commandLine().getParseResult();
+                if ((parsed.hasMatchedOption("--validators") && validators != existingValidators)
+                        || (parsed.hasMatchedOption("--full-nodes") && fullNodes != members.size() - existingValidators)) {
+                    throw new BadInputException(dir + " holds a localnet of " + existingValidators + " validators and "
+                            + (members.size() - existingValidators) + " full nodes; remove it or choose another --dir");
+                }
                 out.printf("localnet: restarting the %d nodes in %s (delete it for a new network)%n", members.size(), dir);
                 return members;
             }

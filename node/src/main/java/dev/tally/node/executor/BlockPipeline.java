@@ -89,9 +89,13 @@ final class BlockPipeline implements BlockSource, BlockSink {
             metrics.blockStored(block);
             range = persisted();
         }
-        for (Listener l : listeners) {
-            l.persisted(range);
-        }
+        listeners.forEach(l -> l.persisted(range));
+    }
+
+    /** Tells the listeners the persisted range, e.g. after old blocks were pruned. */
+    void announce() {
+        StoredRange range = persisted();
+        listeners.forEach(l -> l.persisted(range));
     }
 
     @Override

@@ -54,28 +54,38 @@ public final class Node implements AutoCloseable {
             throw new BindException("server_addr " + config.serverAddr() + ": " + e.getMessage());
         }
         scope.onShutdown(network::close);
-        metrics.watch(network);
-        blocks.addListener(range -> network.gossip().notifyBlocksChanged());
-        if (consensus.isPresent()) {
-            ReplicaLoop loop = new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
-            blocks.addListener(loop::blocksPersisted);
-            this.replica = Optional.of(loop);
-        } else {
-            this.replica = Optional.empty();
+        try {
+            metrics.watch(network);
+            blocks.addListener(range -> network.gossip().notifyBlocksChanged());
+            if (consensus.isPresent()) {
+                // Reads the persisted replica state, which may be refused (e.g. another epoch's).
+                ReplicaLoop loop = new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
+                blocks.addListener(loop::blocksPersisted);
+                this.replica = Optional.of(loop);
+            } else {
+                this.replica = Optional.empty();
+            }
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
         }
     }
 
-    /** Starts a node on open storage and its execution layer; the node closes the storage when it stops. */
+    /**
+     * Starts a node on open storage and its execution layer; the node closes the storage when it stops. If it cannot
+     * start (a port taken, a validator key outside the committee, a persisted state it refuses), it throws and leaves
+     * the storage open to the caller.
+     */
     public static Node start(NodeConfig config, Storage storage, ExecutionLayer execution) throws IOException {
         Node node = new Node(config, storage, execution, new NodeMetrics());
+        log.info("node starting: {}, blocks stored: {}", config, node.blocks.persisted());
         node.replica.ifPresent(loop -> {
             node.scope.fork("replica", loop::run);
             node.scope.fork("replica-inbox", loop::forwardInbox);
-            node.scope.fork("stall-watch", new StallWatch(loop, node.blocks, node.network, node.epoch,
-                    node.config.viewTimeout())::run);
         });
+        node.scope.fork("progress-watch", new ProgressWatch(node.replica, node.blocks, node.network, node.epoch,
+                node.config.viewTimeout())::run);
         node.scope.fork("pruning", node::prune);
-        log.info("node started: {}, blocks stored: {}", config, node.blocks.persisted());
         return node;
     }
 
@@ -160,6 +170,7 @@ public final class Node implements AutoCloseable {
             if (!r.isEmpty() && r.last() - r.first() + 1 > keep) {
                 storage.pruneBelow(r.last() - keep + 1);
                 log.info("pruned blocks below {}", r.last() - keep + 1);
+                blocks.announce();
             }
         }
     }

@@ -193,7 +193,7 @@ final class ReplicaLoop {
         @Override
         public void finalized(FinalBlock block) {
             metrics.finalized(block);
-            log.info("finalized block {} in view {} ({} bytes)", block.number(), block.justification().view().number(),
+            log.debug("finalized block {} in view {} ({} bytes)", block.number(), block.justification().view().number(),
                     block.payload().size());
         }
     }

@@ -143,7 +143,7 @@ class NodeTest {
     void aStalledValidatorSaysWhereItStandsAndWhatIsMissing() throws Exception {
         ListAppender<ILoggingEvent> warnings = new ListAppender<>();
         warnings.start();
-        Logger stallLog = (Logger) LoggerFactory.getLogger(StallWatch.class);
+        Logger stallLog = (Logger) LoggerFactory.getLogger(ProgressWatch.class);
         stallLog.addAppender(warnings);
         try {
             NodeConfig cfg = configs().getFirst();

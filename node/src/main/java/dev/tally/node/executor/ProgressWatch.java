@@ -10,32 +10,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Warns when no block was stored for {@link #TIMEOUTS} view timeouts, saying where the replica stands and what it
- * is waiting for: blocks that peers have, a proposal, or a quorum of votes. Repeats while the stall lasts.
+ * Logs the node's progress every {@link #REPORT_INTERVAL} (blocks stored, and on validators the view), and warns
+ * when no block was stored for {@link #STALL_TIMEOUTS} view timeouts, saying where the replica stands and what it
+ * is waiting for: blocks that peers have, a proposal, or a quorum of votes. The warning repeats while the stall lasts.
  */
-final class StallWatch {
-    private static final Logger log = LoggerFactory.getLogger(StallWatch.class);
-    static final int TIMEOUTS = 3;
+final class ProgressWatch {
+    private static final Logger log = LoggerFactory.getLogger(ProgressWatch.class);
+    static final int STALL_TIMEOUTS = 3;
+    static final Duration REPORT_INTERVAL = Duration.ofSeconds(10);
 
-    private final ReplicaLoop replica;
+    private final Optional<ReplicaLoop> replica;
     private final BlockPipeline blocks;
     private final Network network;
     private final Epoch epoch;
-    private final long stallMillis;
+    private final long viewTimeoutMillis;
 
-    StallWatch(ReplicaLoop replica, BlockPipeline blocks, Network network, Epoch epoch, Duration viewTimeout) {
+    ProgressWatch(Optional<ReplicaLoop> replica, BlockPipeline blocks, Network network, Epoch epoch, Duration viewTimeout) {
         this.replica = replica;
         this.blocks = blocks;
         this.network = network;
         this.epoch = epoch;
-        this.stallMillis = TIMEOUTS * viewTimeout.toMillis();
+        this.viewTimeoutMillis = viewTimeout.toMillis();
     }
 
     void run() throws InterruptedException {
+        long stallMillis = STALL_TIMEOUTS * viewTimeoutMillis;
+        long tick = Math.min(viewTimeoutMillis, REPORT_INTERVAL.toMillis());
         long lastBlock = blocks.persisted().last();
         long progressAt = ReplicaLoop.now();
+        long reportedBlock = lastBlock;
+        long reportedAt = progressAt;
         while (true) {
-            Thread.sleep(stallMillis / TIMEOUTS);
+            Thread.sleep(tick);
             long now = ReplicaLoop.now();
             long last = blocks.persisted().last();
             if (last != lastBlock) {
@@ -43,17 +49,28 @@ final class StallWatch {
                 progressAt = now;
             } else if (now - progressAt >= stallMillis) {
                 log.warn("no block finalized for {} s ({} view timeouts): {}", String.format("%.1f", (now - progressAt) / 1000.0),
-                        (now - progressAt) / (stallMillis / TIMEOUTS), diagnosis(last));
+                        (now - progressAt) / viewTimeoutMillis, diagnosis(last));
                 progressAt = now;
+            }
+            if (now - reportedAt >= REPORT_INTERVAL.toMillis() && last != reportedBlock) {
+                log.info("stored blocks up to {}: {} in the last {} s{}", last, last - reportedBlock, (now - reportedAt) / 1000,
+                        replica.map(r -> ", view " + r.status().view()).orElse(""));
+                reportedBlock = last;
+                reportedAt = now;
             }
         }
     }
 
     private String diagnosis(long last) {
-        ReplicaStatus s = replica.status();
         long peersLast = network.gossip().peers().stream()
                 .map(k -> network.gossip().peerState(k)).flatMap(Optional::stream)
                 .mapToLong(BlockStoreState::last).max().orElse(last);
+        if (replica.isEmpty()) {
+            return "last stored block " + last + ", " + network.gossip().peers().size() + " gossip peers"
+                    + (peersLast > last ? "; missing blocks: peers have up to " + peersLast + " (block sync is fetching them)"
+                            : "; no peer has newer blocks");
+        }
+        ReplicaStatus s = replica.get().status();
         int connected = network.consensus().map(m -> m.connectedOutbound().size()).orElse(0);
         String where = "view " + s.view() + ", phase " + s.phase() + ", last stored block " + last
                 + ", connected to " + connected + " of " + (epoch.committee().size() - 1) + " other validators";
