@@ -10,9 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -57,7 +57,7 @@ final class LocalnetCommand implements Callable<Integer> {
         if (generateOnly) {
             return 0;
         }
-        List<Process> children = new ArrayList<>();
+        List<Process> children = new CopyOnWriteArrayList<>(); // the shutdown hook reads it
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(children, out), "localnet-stop"));
         try {
             for (Localnet.Member m : members) {
@@ -103,9 +103,7 @@ final class LocalnetCommand implements Callable<Integer> {
             out.printf("localnet: generated %d validators and %d full nodes in %s (genesis.json, node*/config.json)%n",
                     validators, fullNodes, dir);
             return members;
-        } catch (IOException e) {
-            throw new BadInputException("localnet in " + dir + ": " + e.getMessage());
-        } catch (ConfigException e) {
+        } catch (IOException | ConfigException e) {
             throw new BadInputException("localnet in " + dir + ": " + e.getMessage());
         }
     }

@@ -72,7 +72,8 @@ final class ProgressWatch {
         }
         ReplicaStatus s = replica.get().status();
         int connected = network.consensus().map(m -> m.connectedOutbound().size()).orElse(0);
-        String where = "view " + s.view() + ", phase " + s.phase() + ", last stored block " + last
+        String where = "view " + s.view() + " (for " + String.format("%.1f", (ReplicaLoop.now() - s.viewStartedMillis()) / 1000.0)
+                + " s), phase " + s.phase() + ", last stored block " + last
                 + ", connected to " + connected + " of " + (epoch.committee().size() - 1) + " other validators";
         if (peersLast > last || s.highCommitQcBlock() > last) {
             return where + "; missing blocks: peers have up to " + Math.max(peersLast, s.highCommitQcBlock())
