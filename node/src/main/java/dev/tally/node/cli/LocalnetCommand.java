@@ -111,7 +111,10 @@ final class LocalnetCommand implements Callable<Integer> {
     /** A block seen by the monitor: when, and how many transactions it carried. */
     private record Sample(long nanos, long txs) {}
 
-    /** A line per block finalized on the watched node: height, view, time since the previous block, tx/s over 10 s. */
+    /**
+     * A line per block finalized on the watched node: height, view, latency (from its proposal to finality, as the
+     * node measured it), time since the previous block, transactions, tx/s over the last 10 s, payload size.
+     */
     private static void monitor(RpcClient rpc, List<Localnet.Member> members, List<Process> children, PrintWriter out)
             throws InterruptedException {
         long printed = -1;
@@ -142,8 +145,10 @@ final class LocalnetCommand implements Callable<Integer> {
                         }
                         double span = Math.max(1e-3, (now - window.getFirst().nanos()) / 1e9);
                         double rate = window.stream().mapToLong(Sample::txs).sum() / span;
-                        out.printf("block %7d  view %7d  +%5d ms  %5d tx  %8.1f tx/s  %7d bytes%n", n, b.get("view").asLong(),
-                                (now - lastAt) / 1_000_000, txs, window.size() > 1 ? rate : 0.0, b.path("payload").asText().length() / 2);
+                        String latency = b.has("proposal_to_final_ms") ? b.get("proposal_to_final_ms").asLong() + " ms" : "-";
+                        out.printf("block %7d  view %7d  latency %7s  +%5d ms  %5d tx  %8.1f tx/s  %7d bytes%n", n,
+                                b.get("view").asLong(), latency, (now - lastAt) / 1_000_000, txs, window.size() > 1 ? rate : 0.0,
+                                b.path("payload").asText().length() / 2);
                         lastAt = now;
                         printed = n;
                     }

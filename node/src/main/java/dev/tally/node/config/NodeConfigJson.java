@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +70,8 @@ public final class NodeConfigJson {
         String json;
         try {
             json = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(ROOT, "no such file: " + file);
         } catch (IOException e) {
             throw new ConfigException(ROOT, "cannot read " + file + ": " + e.getMessage());
         }

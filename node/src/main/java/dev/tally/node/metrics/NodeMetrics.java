@@ -10,6 +10,9 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -18,6 +21,7 @@ import java.util.concurrent.ConcurrentMap;
  * replica loop calls most of them inside its steps.
  */
 public final class NodeMetrics {
+    private static final int RECENT = 1024;
     private static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
@@ -49,6 +53,13 @@ public final class NodeMetrics {
     /** When a block was first seen (proposed or voted for), by block number; cleared when it is final. */
     private final ConcurrentMap<Long, Long> firstSeenNanos = new ConcurrentHashMap<>();
     private volatile long viewStartedNanos = System.nanoTime();
+    /** Proposal-to-final latencies of the last {@link #RECENT} blocks finalized here, in milliseconds (for RPC). */
+    private final Map<Long, Long> recentLatencies = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            return size() > RECENT;
+        }
+    };
 
     public NodeMetrics() {
         JvmMetrics.builder().register(registry);
@@ -106,9 +117,21 @@ public final class NodeMetrics {
         finalized.set(block.number());
         Long seen = firstSeenNanos.remove(block.number());
         if (seen != null) {
-            proposalToFinal.observe((System.nanoTime() - seen) / 1e9);
+            long nanos = System.nanoTime() - seen;
+            proposalToFinal.observe(nanos / 1e9);
+            synchronized (recentLatencies) {
+                recentLatencies.put(block.number(), nanos / 1_000_000);
+            }
         }
         firstSeenNanos.keySet().removeIf(n -> n < block.number());
+    }
+
+    /** The proposal-to-final latency of a recent block this replica finalized, in milliseconds, if known. */
+    public OptionalLong finalizationMillis(long blockNumber) {
+        synchronized (recentLatencies) {
+            Long ms = recentLatencies.get(blockNumber);
+            return ms == null ? OptionalLong.empty() : OptionalLong.of(ms);
+        }
     }
 
     public void blockStored(FinalBlock block) {

@@ -98,7 +98,8 @@ public final class RpcMethods {
 
     /**
      * A stored final block: its payload and commit QC in hex, and the whole block in its canonical encoding (the
-     * reference's protobuf), which anyone can check offline against the genesis' validators.
+     * reference's protobuf), which anyone can check offline against the genesis' validators. For a recent block
+     * this replica finalized itself, also how long it took from the proposal to finality.
      */
     private JsonNode block(long number) throws RpcException {
         Optional<FinalBlock> b = node.execution().block(number);
@@ -117,6 +118,7 @@ public final class RpcMethods {
                 .put("signers", block.justification().signers().count())
                 .put("encoded", HEX.formatHex(Codec.encode(block)));
         transactionCount(block).ifPresent(n -> o.put("transactions", n));
+        node.metrics().finalizationMillis(number).ifPresent(ms -> o.put("proposal_to_final_ms", ms));
         return o;
     }
 
