@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.localnet.Localnet;
 import dev.tally.node.localnet.RpcClient;
+import dev.tally.node.rpc.NodeHttp;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -69,8 +70,8 @@ final class LocalnetCommand implements Callable<Integer> {
         Localnet.Member watched = members.getFirst();
         out.printf("localnet: %d nodes running from %s; logs in %s/node*/node.log%n", members.size(), dir, dir);
         out.printf("node0: RPC http://%s  metrics http://%s/metrics  debug http://%s/  (Ctrl-C stops the network)%n",
-                addr(watched.config().rpcAddr().orElseThrow()), addr(watched.config().metricsAddr().orElseThrow()),
-                addr(watched.config().debugPageAddr().orElseThrow()));
+                NodeHttp.text(watched.config().rpcAddr().orElseThrow()), NodeHttp.text(watched.config().metricsAddr().orElseThrow()),
+                NodeHttp.text(watched.config().debugPageAddr().orElseThrow()));
         out.flush();
         if (txRate > 0) {
             Thread.ofVirtual().name("tx-load").start(() -> pushTransactions(members));
@@ -211,9 +212,5 @@ final class LocalnetCommand implements Callable<Integer> {
                 p.destroyForcibly();
             }
         }
-    }
-
-    private static String addr(java.net.InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 }
