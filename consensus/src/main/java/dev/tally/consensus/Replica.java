@@ -58,6 +58,7 @@ public final class Replica {
     private final VoteBook<ReplicaTimeout> timeoutVotes = new VoteBook<>();
     private long timerDeadline = Long.MAX_VALUE;
     private Signed<ReplicaTimeout> sentTimeout;
+    private Signed<ReplicaNewView> sentNewView;
     private PendingProposal pendingProposal;
     private long storedFirst;
     private long storedLast;
@@ -169,7 +170,7 @@ public final class Replica {
             sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
         }
         if (view > 0) {
-            broadcast(new ReplicaNewView(justification()));
+            out.add(new Output.Broadcast(newView()));
         }
         out.add(new Output.Broadcast(sentTimeout));
         restartTimer();
@@ -424,9 +425,18 @@ public final class Replica {
         persist();
         ProposalJustification justification = justification();
         observer.viewStarted(newView, justification);
-        broadcast(new ReplicaNewView(justification));
+        out.add(new Output.Broadcast(newView()));
         restartTimer();
         proposer.onViewStarted(epoch.view(newView), justification, storedLast, out);
+    }
+
+    /** The new-view message for the current justification, signed once and re-sent as is on every timeout. */
+    private Signed<ReplicaNewView> newView() {
+        ReplicaNewView message = new ReplicaNewView(justification());
+        if (sentNewView == null || !sentNewView.message().equals(message)) {
+            sentNewView = Signed.sign(config.validatorKey(), message);
+        }
+        return sentNewView;
     }
 
     private void onBlocksPersisted(long first, long last) {

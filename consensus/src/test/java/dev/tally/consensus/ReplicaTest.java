@@ -79,6 +79,19 @@ class ReplicaTest {
     }
 
     @Test
+    void newViewIsSignedOnceAndResentAsIsOnEveryTimeout() {
+        inView5();
+        h.now = 2000;
+        Output first = outputs(h.step(new Input.TimerExpired()), Output.Broadcast.class).stream()
+                .filter(b -> b.message().message() instanceof ReplicaNewView).findFirst().orElseThrow();
+        h.now = 4000;
+        Output again = outputs(h.step(new Input.TimerExpired()), Output.Broadcast.class).stream()
+                .filter(b -> b.message().message() instanceof ReplicaNewView).findFirst().orElseThrow();
+        assertThat(((Output.Broadcast) again).message()).as("no second BLS signing for the same message")
+                .isSameAs(((Output.Broadcast) first).message());
+    }
+
+    @Test
     void timeoutQuorumStartsNextViewWithTimeoutQc() {
         inView5();
         List<Output> outs = List.of();

@@ -103,7 +103,7 @@ final class InvariantChecker {
 
     /** A vote leaves only after the state that remembers it is durable (store_signed_*_inv, crash safety). */
     private void checkDurableBeforeSent(SimNode from, ChonkyMessage m) {
-        Optional<ReplicaState> durable = from.persisted;
+        Optional<ReplicaState> durable = from.persisted();
         switch (m) {
             case ReplicaCommit c -> {
                 boolean ok = durable.flatMap(ReplicaState::highVote).map(v -> v.view().number() >= c.view().number()).orElse(false);
@@ -223,16 +223,6 @@ final class InvariantChecker {
             fail("agreement", node + " finalized " + block.header() + " where another node finalized " + earlier);
         }
         highestFinal = Math.max(highestFinal, n);
-    }
-
-    /** The node's store holds blocks first..last with no gap. */
-    void checkNoGaps(SimNode node, long genesisFirst) {
-        for (int i = 0; i < node.blocks.size(); i++) {
-            if (node.blocks.get(i).number() != genesisFirst + i) {
-                fail("no gaps", node + " stores block " + node.blocks.get(i).number() + " at position " + i);
-                return;
-            }
-        }
     }
 
     // ------------------------------------------------------------------ replica state

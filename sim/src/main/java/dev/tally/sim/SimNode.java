@@ -4,8 +4,9 @@ import dev.tally.consensus.Replica;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.ReplicaState;
-import java.util.ArrayList;
-import java.util.List;
+import dev.tally.protocol.Genesis;
+import dev.tally.storage.BlockRange;
+import dev.tally.storage.InMemoryStorage;
 import java.util.Optional;
 import java.util.TreeMap;
 
@@ -39,16 +40,20 @@ final class SimNode {
     boolean crashMidStep;
     final TreeMap<Long, FinalBlock> finalizedAhead = new TreeMap<>();
 
-    // Durable: what storage keeps across crashes.
-    Optional<ReplicaState> persisted = Optional.empty();
-    final List<FinalBlock> blocks = new ArrayList<>();
+    /** Durable: what survives a crash (the node's real in-memory store, kept across the node's lives). */
+    final InMemoryStorage storage;
 
-    SimNode(int id, int validator, BlsSecretKey key, Role role, Behaviour behaviour) {
+    SimNode(int id, int validator, BlsSecretKey key, Role role, Behaviour behaviour, Genesis genesis) {
         this.id = id;
         this.validator = validator;
         this.key = key;
         this.role = role;
         this.behaviour = behaviour;
+        this.storage = InMemoryStorage.create(genesis);
+    }
+
+    Optional<ReplicaState> persisted() {
+        return storage.replicaState();
     }
 
     /** Honest code runs here, so agreement and the replica-state invariants apply to it. */
@@ -56,17 +61,13 @@ final class SimNode {
         return role != Role.BYZANTINE;
     }
 
-    long firstBlock(long genesisFirst) {
-        return blocks.isEmpty() ? genesisFirst : blocks.get(0).number();
+    /** The stored range as the replica's {@code BlocksPersisted} input wants it: last = first - 1 when empty. */
+    long firstBlock() {
+        return storage.range().map(BlockRange::first).orElse(storage.genesis().firstBlock());
     }
 
-    long lastStored(long genesisFirst) {
-        return blocks.isEmpty() ? genesisFirst - 1 : blocks.get(blocks.size() - 1).number();
-    }
-
-    Optional<FinalBlock> block(long number, long genesisFirst) {
-        long i = number - genesisFirst;
-        return i >= 0 && i < blocks.size() ? Optional.of(blocks.get((int) i)) : Optional.empty();
+    long lastStored() {
+        return storage.range().map(BlockRange::last).orElse(storage.genesis().firstBlock() - 1);
     }
 
     @Override

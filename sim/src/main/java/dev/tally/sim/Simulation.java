@@ -16,6 +16,7 @@ import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.ValidatorInfo;
 import dev.tally.protocol.ValidatorSchedule;
+import dev.tally.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -126,10 +127,10 @@ public final class Simulation {
                 role = SimNode.Role.HONEST;
             }
             honestKey[v] = role == SimNode.Role.HONEST || role == SimNode.Role.BROKEN;
-            nodes.add(new SimNode(v, v, keys.get(v), role, behaviour));
+            nodes.add(new SimNode(v, v, keys.get(v), role, behaviour, genesis));
         }
         for (int t = 0; t < scenario.twins(); t++) {
-            nodes.add(new SimNode(n + t, t, keys.get(t), SimNode.Role.TWIN, Behaviour.HONEST));
+            nodes.add(new SimNode(n + t, t, keys.get(t), SimNode.Role.TWIN, Behaviour.HONEST, genesis));
         }
         this.allNodes = IntStream.range(0, nodes.size()).boxed().toList();
         this.group = new int[nodes.size()];
@@ -312,7 +313,7 @@ public final class Simulation {
             case Action.SendTo s -> send(node, s.nodes(), s.message());
             case Action.Execute e -> {
                 switch (e.output()) {
-                    case Output.PersistState p -> node.persisted = Optional.of(p.state());
+                    case Output.PersistState p -> node.storage.persistReplicaState(p.state());
                     case Output.Broadcast b -> {
                         if (node.runsHonestCode()) {
                             verifier.signedByHonestCode(b.message());
@@ -417,12 +418,12 @@ public final class Simulation {
             return;
         }
         node.up = true;
-        ReplicaState state = node.persisted.orElse(ReplicaState.initial(epoch.number()));
+        ReplicaState state = node.persisted().orElse(ReplicaState.initial(epoch.number()));
         ConsensusConfig config = new ConsensusConfig(node.key, epoch, VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD);
         node.replica = new Replica(config, state, ConsensusObserver.NONE, verifier);
-        note("t=" + now + " " + node + " starts at view " + state.view() + " with blocks up to " + node.lastStored(GENESIS_FIRST_BLOCK));
-        if (!node.blocks.isEmpty()) {
-            step(node, new Input.BlocksPersisted(node.firstBlock(GENESIS_FIRST_BLOCK), node.lastStored(GENESIS_FIRST_BLOCK)));
+        note("t=" + now + " " + node + " starts at view " + state.view() + " with blocks up to " + node.lastStored());
+        if (node.storage.range().isPresent()) {
+            step(node, new Input.BlocksPersisted(node.firstBlock(), node.lastStored()));
         }
         if (node.up) {
             step(node, new Input.Start());
@@ -432,16 +433,20 @@ public final class Simulation {
     // ------------------------------------------------------------------ storage and block sync
 
     private void storeInOrder(SimNode node) {
-        long before = node.lastStored(GENESIS_FIRST_BLOCK);
+        long before = node.lastStored();
         FinalBlock next;
-        while ((next = node.finalizedAhead.remove(node.lastStored(GENESIS_FIRST_BLOCK) + 1)) != null) {
-            node.blocks.add(next);
+        while ((next = node.finalizedAhead.remove(node.lastStored() + 1)) != null) {
+            try {
+                node.storage.append(next);
+            } catch (StorageException e) {
+                checker.fail("final blocks are stored in order and match their CommitQC", node + ": " + e.getMessage());
+                return;
+            }
         }
-        node.finalizedAhead.headMap(node.lastStored(GENESIS_FIRST_BLOCK) + 1).clear();
-        if (node.lastStored(GENESIS_FIRST_BLOCK) > before) {
-            checker.checkNoGaps(node, GENESIS_FIRST_BLOCK);
+        node.finalizedAhead.headMap(node.lastStored() + 1).clear();
+        if (node.lastStored() > before) {
             schedule(now, new Event.Answer(node.id, node.life, new Input.BlocksPersisted(
-                    node.firstBlock(GENESIS_FIRST_BLOCK), node.lastStored(GENESIS_FIRST_BLOCK))));
+                    node.firstBlock(), node.lastStored())));
         }
     }
 
@@ -450,7 +455,7 @@ public final class Simulation {
         if (!node.up) {
             return;
         }
-        long want = node.lastStored(GENESIS_FIRST_BLOCK) + 1;
+        long want = node.lastStored() + 1;
         int start = rng.nextInt(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {
             SimNode peer = nodes.get((start + i) % nodes.size());
@@ -459,7 +464,7 @@ public final class Simulation {
             }
             List<FinalBlock> batch = new ArrayList<>();
             for (long n = want; n < want + 16; n++) {
-                Optional<FinalBlock> b = peer.block(n, GENESIS_FIRST_BLOCK);
+                Optional<FinalBlock> b = peer.storage.block(n);
                 if (b.isEmpty()) {
                     break;
                 }
@@ -475,7 +480,7 @@ public final class Simulation {
 
     private void store(SimNode node, List<FinalBlock> fetched) {
         for (FinalBlock b : fetched) {
-            if (b.number() != node.lastStored(GENESIS_FIRST_BLOCK) + 1) {
+            if (b.number() != node.lastStored() + 1) {
                 continue;
             }
             try {
