@@ -7,8 +7,10 @@ import dev.tally.protocol.Genesis;
 import dev.tally.protocol.Payload;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.Storage;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
@@ -34,12 +36,24 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Blocks.</b> {@link #queueBlock} appends to the {@link Storage} (durable on return), then drops the block's
  *       transactions from the mempool.</li>
  * </ul>
- * Not done here (an embedder's job): re-submission protection for transactions that were already finalized, and
- * any execution or validity rule beyond the payload format.
+ * <ul>
+ *   <li><b>Finalized transactions.</b> The hashes of the transactions of the last {@link #FINALIZED_WINDOW_BLOCKS}
+ *       final blocks (at most {@link #FINALIZED_WINDOW_HASHES} hashes; the oldest blocks leave first) are kept, and
+ *       seeded from storage at start: a transaction that gossip delivers after it became final is refused as a
+ *       duplicate instead of being proposed again, and {@link #verifyPayload} refuses a payload for block {@code n}
+ *       that repeats a transaction final in the window before {@code n}.</li>
+ * </ul>
+ * Not done here (an embedder's job): replay protection beyond that window (e.g. nonces), and any execution or
+ * validity rule beyond the payload format.
  */
 public class MempoolExecutionLayer implements ExecutionLayer {
     /** The mempool capacity used when none is given. */
     public static final int DEFAULT_MEMPOOL_CAPACITY = 100_000;
+
+    /** How many recent final blocks' transaction hashes are remembered. */
+    public static final int FINALIZED_WINDOW_BLOCKS = 1024;
+    /** The most transaction hashes remembered over that window. */
+    public static final int FINALIZED_WINDOW_HASHES = 1_000_000;
 
     private static final Logger log = LoggerFactory.getLogger(MempoolExecutionLayer.class);
 
@@ -49,6 +63,11 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     private final int mempoolCapacity;
     private final List<Epoch> epochs; // by first block, ascending
     private final LinkedHashMap<Keccak256, byte[]> mempool = new LinkedHashMap<>(); // guarded by itself
+    // The window of final transactions, guarded by mempool: hash -> block number, and each block's hashes in order.
+    private final HashMap<Keccak256, Long> finalizedAt = new HashMap<>();
+    private final ArrayDeque<FinalizedBlock> finalizedBlocks = new ArrayDeque<>();
+
+    private record FinalizedBlock(long number, List<Keccak256> hashes) {}
 
     public MempoolExecutionLayer(Storage storage, Genesis genesis, int maxTransactionSize,
             List<ScheduledCommittee> committees) {
@@ -71,6 +90,51 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         this.maxTransactionSize = maxTransactionSize;
         this.mempoolCapacity = mempoolCapacity;
         this.epochs = epochs(genesis, committees);
+        seedFinalizedWindow();
+    }
+
+    /** Reads the window of final transactions back from the newest stored blocks (after a restart). */
+    private void seedFinalizedWindow() {
+        Optional<BlockRange> range = storage.range();
+        if (range.isEmpty()) {
+            return;
+        }
+        long from = Math.max(range.get().first(), range.get().last() - FINALIZED_WINDOW_BLOCKS + 1);
+        for (long n = from; n <= range.get().last(); n++) {
+            Optional<FinalBlock> b = storage.block(n);
+            if (b.isPresent()) {
+                rememberFinal(n, transactions(b.get()));
+            }
+        }
+    }
+
+    private List<byte[]> transactions(FinalBlock block) {
+        try {
+            return TransactionPayload.decode(block.payload(), maxTransactionSize);
+        } catch (IllegalArgumentException e) {
+            log.warn("Final block {} has a payload this layer cannot read ({}); no transaction leaves the mempool",
+                    block.number(), e.getMessage());
+            return List.of();
+        }
+    }
+
+    /** Adds a final block's transactions to the window and evicts what falls out of it. */
+    private void rememberFinal(long number, List<byte[]> included) {
+        synchronized (mempool) {
+            List<Keccak256> hashes = new ArrayList<>(included.size());
+            for (byte[] tx : included) {
+                Keccak256 h = Keccak256.of(tx);
+                hashes.add(h);
+                mempool.remove(h);
+                finalizedAt.put(h, number);
+            }
+            finalizedBlocks.addLast(new FinalizedBlock(number, hashes));
+            while (finalizedBlocks.size() > FINALIZED_WINDOW_BLOCKS
+                    || (finalizedAt.size() > FINALIZED_WINDOW_HASHES && finalizedBlocks.size() > 1)) {
+                FinalizedBlock old = finalizedBlocks.removeFirst();
+                old.hashes().forEach(h -> finalizedAt.remove(h, old.number()));
+            }
+        }
     }
 
     private static List<Epoch> epochs(Genesis genesis, List<ScheduledCommittee> committees) {
@@ -133,29 +197,34 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     @Override
     public void queueBlock(FinalBlock block) {
         storage.append(block);
-        List<byte[]> included;
-        try {
-            included = TransactionPayload.decode(block.payload(), maxTransactionSize);
-        } catch (IllegalArgumentException e) {
-            log.warn("Final block {} has a payload this layer cannot read ({}); no transaction leaves the mempool",
-                    block.number(), e.getMessage());
-            return;
-        }
-        synchronized (mempool) {
-            for (byte[] tx : included) {
-                mempool.remove(Keccak256.of(tx));
-            }
-        }
+        rememberFinal(block.number(), transactions(block));
     }
 
+    /**
+     * Checks the format, and that no transaction was already final in a block of the window before
+     * {@code blockNumber}. That check is deterministic across honest nodes: consensus verifies block {@code n} only
+     * once block {@code n - 1} is stored, so every node judges it against the same preceding blocks, and the window
+     * (the last {@link #FINALIZED_WINDOW_BLOCKS} blocks, bounded by hash count, oldest blocks evicted first) is a
+     * function of those blocks alone. Only a node whose storage was pruned below the window since its last start
+     * knows fewer blocks; it then accepts more, never less, which cannot stall the committee.
+     */
     @Override
     public PayloadVerdict verifyPayload(long blockNumber, Payload payload) {
+        List<byte[]> txs;
         try {
-            TransactionPayload.decode(payload, maxTransactionSize);
-            return PayloadVerdict.VALID;
+            txs = TransactionPayload.decode(payload, maxTransactionSize);
         } catch (IllegalArgumentException e) {
             return PayloadVerdict.invalid(e.getMessage());
         }
+        synchronized (mempool) {
+            for (int i = 0; i < txs.size(); i++) {
+                Long at = finalizedAt.get(Keccak256.of(txs.get(i)));
+                if (at != null && at < blockNumber) {
+                    return PayloadVerdict.invalid("transaction " + i + " is already final in block " + at);
+                }
+            }
+        }
+        return PayloadVerdict.VALID;
     }
 
     @Override
@@ -193,7 +262,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
         Keccak256 hash = Keccak256.of(transaction);
         synchronized (mempool) {
-            if (mempool.containsKey(hash)) {
+            if (mempool.containsKey(hash) || finalizedAt.containsKey(hash)) {
                 return new TransactionResult.Duplicate();
             }
             if (mempool.size() >= mempoolCapacity) {

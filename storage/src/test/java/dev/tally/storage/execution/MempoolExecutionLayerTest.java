@@ -166,6 +166,37 @@ class MempoolExecutionLayerTest {
     }
 
     @Test
+    void finalTransactionsArriveLateAsDuplicatesAndAreNotReincluded() {
+        InMemoryStorage storage = InMemoryStorage.create(CHAIN.genesis);
+        MempoolExecutionLayer l = new MempoolExecutionLayer(storage, CHAIN.genesis, MAX_TX, 10, List.of());
+        l.pushTransaction(tx("a"));
+        l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(tx("a"), tx("b")))));
+        // Gossip delivers "a" and "b" again after they became final: refused, never proposed again.
+        assertThat(l.pushTransaction(tx("a"))).isInstanceOf(TransactionResult.Duplicate.class);
+        assertThat(l.pushTransaction(tx("b"))).isInstanceOf(TransactionResult.Duplicate.class);
+        assertThat(l.pushTransaction(tx("c"))).isInstanceOf(TransactionResult.Accepted.class);
+        assertThat(texts(l.proposePayload(1, 1000))).containsExactly("c");
+        // A proposal re-including a final transaction is refused; block 0 itself (already stored) is judged alone.
+        assertThat(reason(l.verifyPayload(1, TransactionPayload.encode(List.of(tx("c"), tx("b"))))))
+                .contains("transaction 1 is already final in block 0");
+        assertThat(l.verifyPayload(0, TransactionPayload.encode(List.of(tx("a"), tx("b")))).isValid()).isTrue();
+        // A restarted layer reads the window back from storage.
+        MempoolExecutionLayer restarted = new MempoolExecutionLayer(storage, CHAIN.genesis, MAX_TX, 10, List.of());
+        assertThat(restarted.pushTransaction(tx("a"))).isInstanceOf(TransactionResult.Duplicate.class);
+        assertThat(restarted.verifyPayload(1, TransactionPayload.encode(List.of(tx("a")))).isValid()).isFalse();
+    }
+
+    @Test
+    void finalizedWindowForgetsBlocksBeyondIt() {
+        MempoolExecutionLayer l = layer(10);
+        l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(tx("old")))));
+        for (long n = 1; n <= MempoolExecutionLayer.FINALIZED_WINDOW_BLOCKS; n++) {
+            l.queueBlock(finalBlock(n, TransactionPayload.encode(List.of())));
+        }
+        assertThat(l.pushTransaction(tx("old"))).isInstanceOf(TransactionResult.Accepted.class);
+    }
+
+    @Test
     void epochsFollowTheSchedule() {
         var second = new TestChain(3).committee();
         var third = new TestChain(5).committee();
