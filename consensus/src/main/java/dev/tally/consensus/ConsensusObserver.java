@@ -21,5 +21,11 @@ public interface ConsensusObserver {
 
     default void finalized(FinalBlock block) {}
 
+    /**
+     * Started without a state past view 0 and first saw view {@code view}: this replica may have voted there
+     * before its state was lost, so it neither votes nor proposes before view {@code firstVotingView}.
+     */
+    default void abstaining(long view, long firstVotingView) {}
+
     ConsensusObserver NONE = new ConsensusObserver() {};
 }

@@ -63,6 +63,16 @@ public final class Replica {
     private long storedFirst;
     private long storedLast;
     private long highestFinalized;
+    /**
+     * The first view this replica may sign anything in (view 0's timeout vote is the same for everyone, so always
+     * allowed). A replica that starts without a state past view 0 may have lost it (a wiped data directory): it
+     * may have signed messages in the views the network is in, so if the first view it learns of is V > 1 it
+     * abstains through V + 1, and persists nothing until then (a crash while abstaining starts the wait over).
+     * V = 1 is exempt, or a new chain, where every replica starts in that state, would never start; a replica
+     * wiped while its chain is still in view 1 is the one case this cannot cover.
+     */
+    private long votingFloor;
+    private boolean awaitingFirstView;
     private List<Output> out = new ArrayList<>();
     private long now;
 
@@ -93,6 +103,8 @@ public final class Replica {
         this.highCommitQc = persisted.highCommitQc();
         this.highTimeoutQc = persisted.highTimeoutQc();
         this.proposals = new ArrayList<>(persisted.proposals());
+        this.awaitingFirstView = persisted.equals(ReplicaState.initial(epoch.number()));
+        this.votingFloor = awaitingFirstView ? Long.MAX_VALUE : 0;
         this.storedFirst = epoch.firstBlock();
         this.storedLast = epoch.firstBlock() - 1;
         this.highestFinalized = epoch.firstBlock() - 1;
@@ -164,6 +176,10 @@ public final class Replica {
         if (phase != Phase.TIMEOUT) {
             phase = Phase.TIMEOUT;
             persist();
+        }
+        if (!mayVote(view)) {
+            restartTimer();
+            return;
         }
         if (sentTimeout == null || sentTimeout.message().view().number() != view) {
             // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
@@ -285,6 +301,9 @@ public final class Replica {
         if (v.number() > view) {
             enterView(v.number());
             restartTimer();
+        }
+        if (!mayVote(v.number())) {
+            return;
         }
         phase = Phase.COMMIT;
         ReplicaCommit vote = new ReplicaCommit(v, header);
@@ -411,6 +430,13 @@ public final class Replica {
     }
 
     private void enterView(long newView) {
+        if (awaitingFirstView) {
+            awaitingFirstView = false;
+            votingFloor = newView > 1 ? newView + 2 : 0;
+            if (votingFloor > 0) {
+                observer.abstaining(newView, votingFloor);
+            }
+        }
         view = newView;
         phase = Phase.PREPARE;
         pendingProposal = null;
@@ -425,9 +451,13 @@ public final class Replica {
         persist();
         ProposalJustification justification = justification();
         observer.viewStarted(newView, justification);
-        out.add(new Output.Broadcast(newView()));
+        if (mayVote(newView)) {
+            out.add(new Output.Broadcast(newView()));
+        }
         restartTimer();
-        proposer.onViewStarted(epoch.view(newView), justification, storedLast, out);
+        if (mayVote(newView)) {
+            proposer.onViewStarted(epoch.view(newView), justification, storedLast, out);
+        }
     }
 
     /** The new-view message for the current justification, signed once and re-sent as is on every timeout. */
@@ -448,7 +478,14 @@ public final class Replica {
 
     // ------------------------------------------------------------------ outputs
 
+    private boolean mayVote(long v) {
+        return v == 0 || v >= votingFloor;
+    }
+
     private void persist() {
+        if (awaitingFirstView || view < votingFloor) {
+            return; // after a start without state: keep the disk "fresh" until voting, so a crash restarts the wait
+        }
         out.add(new Output.PersistState(state()));
     }
 

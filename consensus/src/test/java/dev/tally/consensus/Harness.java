@@ -6,6 +6,7 @@ import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.Phase;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
@@ -29,7 +30,10 @@ final class Harness {
 
     Harness(int me) {
         this.me = me;
-        this.replica = newReplica(ReplicaState.initial(0));
+        // A replica that has run before (its view-0 timeout is on disk); fresh starts are tested on their own.
+        ReplicaState initial = ReplicaState.initial(0);
+        this.replica = newReplica(new ReplicaState(0, 0, Phase.TIMEOUT, initial.highVote(), initial.highCommitQc(),
+                initial.highTimeoutQc(), initial.proposals()));
     }
 
     ConsensusConfig config() {

@@ -27,6 +27,8 @@ class ReplicaTest {
     final Harness h = new Harness(0);
     final Payload p1 = TestChain.payload("block 1");
     final Payload p2 = TestChain.payload("block 2");
+    final Payload p3 = TestChain.payload("block 3");
+    final Payload p4 = TestChain.payload("block 4");
 
     /** Replica in view 5 with block 1 committed (QC of view 4) and stored, ready to vote on block 2. */
     CommitQC inView5() {
@@ -50,9 +52,10 @@ class ReplicaTest {
 
     @Test
     void view0TimesOutAtOnceWithoutNewView() {
+        h.replica = h.newReplica(ReplicaState.initial(0));
         List<Output> outs = h.step(new Input.Start());
-        assertThat(outs.get(0)).isInstanceOf(Output.PersistState.class);
-        assertThat(((Output.PersistState) outs.get(0)).state().phase()).isEqualTo(Phase.TIMEOUT);
+        assertThat(h.replica.phase()).isEqualTo(Phase.TIMEOUT);
+        assertThat(outputs(outs, Output.PersistState.class)).as("view 0's vote is the same on every start: nothing to persist").isEmpty();
         assertThat(broadcasts(outs, ReplicaTimeout.class)).singleElement().satisfies(t -> assertThat(t.view().number()).isZero());
         assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
         assertThat(outputs(outs, Output.SetTimer.class)).containsExactly(new Output.SetTimer(Harness.TIMEOUT));
@@ -313,6 +316,42 @@ class ReplicaTest {
         ReplicaCommit foreign = new ReplicaCommit(other.view(5), new BlockHeader(3, p2.hash()));
         h.deliver(other.sign(0, foreign));
         assertThat(h.rejections).anyMatch(r -> r.contains("another chain"));
+    }
+
+    // ---------------------------------------------------------------- start without state (wiped data)
+
+    @Test
+    void freshReplicaThatFirstLearnsOfALaterViewAbstainsThroughTheNext() {
+        h.replica = h.newReplica(ReplicaState.initial(0));
+        h.step(new Input.Start());
+        CommitQC qc = h.enterViewByCommitQc(5, 1, p1);
+        h.step(new Input.BlocksPersisted(0, 1));
+        assertThat(h.replica.view()).isEqualTo(5);
+        // It may have voted in views 5 and 6 before its state was lost: no vote, no timeout vote, nothing on disk.
+        List<Output> outs = new ArrayList<>(proposeAndApprove(h.proposal(5, Optional.of(p2), qc)));
+        h.now = 3000;
+        outs.addAll(h.step(new Input.TimerExpired()));
+        assertThat(votes(outs)).isEmpty();
+        assertThat(broadcasts(outs, ReplicaTimeout.class)).isEmpty();
+        assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
+        assertThat(outputs(outs, Output.PersistState.class)).isEmpty();
+        CommitQC qc6 = h.enterViewByCommitQc(6, 2, p2);
+        assertThat(votes(proposeAndApprove(h.proposal(6, Optional.of(p3), qc6)))).as("view 6 still abstained").isEmpty();
+        CommitQC qc7 = h.enterViewByCommitQc(7, 3, p3);
+        h.step(new Input.BlocksPersisted(0, 3));
+        List<Output> voting = proposeAndApprove(h.proposal(7, Optional.of(p4), qc7));
+        assertThat(votes(voting)).containsExactly(new ReplicaCommit(h.chain.view(7), new BlockHeader(4, p4.hash())));
+        assertThat(outputs(voting, Output.PersistState.class)).as("state durable again before the vote").isNotEmpty();
+    }
+
+    @Test
+    void freshReplicaAtGenesisVotesAtOnce() {
+        h.replica = h.newReplica(ReplicaState.initial(0));
+        List<Output> start = h.step(new Input.Start());
+        assertThat(broadcasts(start, ReplicaTimeout.class)).as("view 0's timeout vote is the same for every start").hasSize(1);
+        CommitQC qc = h.enterViewByCommitQc(1, 0, p1);
+        h.step(new Input.BlocksPersisted(0, 0));
+        assertThat(votes(proposeAndApprove(h.proposal(1, Optional.of(p2), qc)))).hasSize(1);
     }
 
     // ---------------------------------------------------------------- new view

@@ -9,23 +9,25 @@ package dev.tally.sim;
  * @param maxDelayMillis delays are uniform in [1, maxDelayMillis]
  * @param partitions whether the nodes are split into changing groups that cannot reach each other
  * @param crashes how many crash-and-restart events (a crash may cut a node's step in the middle)
+ * @param wipes how many times a node loses its whole data directory (blocks and replica state) and restarts
  * @param gstMillis when the network stabilises
  */
-public record Faults(double dropRate, double duplicateRate, int maxDelayMillis, boolean partitions, int crashes, long gstMillis) {
-    public static final Faults NONE = new Faults(0, 0, 20, false, 0, 0);
+public record Faults(double dropRate, double duplicateRate, int maxDelayMillis, boolean partitions, int crashes, int wipes,
+        long gstMillis) {
+    public static final Faults NONE = new Faults(0, 0, 20, false, 0, 0, 0);
 
     public Faults {
         if (dropRate < 0 || dropRate > 1 || duplicateRate < 0 || duplicateRate > 1) {
             throw new IllegalArgumentException("rates must be in [0, 1]");
         }
-        if (maxDelayMillis < 1 || crashes < 0 || gstMillis < 0) {
-            throw new IllegalArgumentException("delay must be >= 1 ms, crashes and gst >= 0");
+        if (maxDelayMillis < 1 || crashes < 0 || wipes < 0 || gstMillis < 0) {
+            throw new IllegalArgumentException("delay must be >= 1 ms; crashes, wipes and gst >= 0");
         }
     }
 
     @Override
     public String toString() {
         return String.format("drop %.2f, dup %.2f, delay <= %d ms", dropRate, duplicateRate, maxDelayMillis)
-                + (partitions ? ", partitions" : "") + ", crashes " + crashes + ", gst " + gstMillis + " ms";
+                + (partitions ? ", partitions" : "") + ", crashes " + crashes + ", wipes " + wipes + ", gst " + gstMillis + " ms";
     }
 }

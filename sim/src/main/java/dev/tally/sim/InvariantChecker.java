@@ -114,7 +114,8 @@ final class InvariantChecker {
                 highestCommitVoteSent.merge(from.id, c.view().number(), Math::max);
             }
             case ReplicaTimeout t -> {
-                boolean ok = durable.map(s -> s.view() > t.view().number()
+                // View 0's timeout vote carries nothing and is the same on every start: nothing to remember.
+                boolean ok = t.view().number() == 0 || durable.map(s -> s.view() > t.view().number()
                         || (s.view() == t.view().number() && s.phase() == Phase.TIMEOUT)).orElse(false);
                 if (!ok) {
                     fail("state durable before a vote leaves", from + " sent a timeout vote for view " + t.view().number()
@@ -129,6 +130,14 @@ final class InvariantChecker {
             }
             default -> {}
         }
+    }
+
+    /**
+     * A node that lost its data directory cannot know the votes it sent; only what other nodes saw of it still
+     * binds it (no equivocation).
+     */
+    void forgetHistoryOf(SimNode node) {
+        highestCommitVoteSent.remove(node.id);
     }
 
     /** No honest key signs two different proposals, commit votes, timeout votes or new-view messages for one view. */

@@ -28,9 +28,12 @@ public record Scenario(long seed, int validators, int twins, Byzantine byzantine
         return (validators - 1) / 5;
     }
 
-    /** Whether the faulty keys stay within f, where the protocol promises safety and liveness. */
+    /**
+     * Whether the faults stay within f, where the protocol promises safety and liveness. A validator that lost its
+     * data counts: it must abstain where it may have voted before, so it is as good as absent for a while.
+     */
     public boolean withinFaultBound() {
-        return twins + byzantineCount <= maxFaulty();
+        return twins + byzantineCount + faults.wipes() <= maxFaulty();
     }
 
     /**
@@ -51,16 +54,21 @@ public record Scenario(long seed, int validators, int twins, Byzantine byzantine
                 twins = Math.min(twins, f - byz);
             }
         }
-        return new Scenario(seed, n, twins, kind, byz, randomFaults(r), Breakage.NONE);
+        Faults faults = randomFaults(r);
+        if (twins + byz + faults.wipes() > f) {
+            faults = new Faults(faults.dropRate(), faults.duplicateRate(), faults.maxDelayMillis(), faults.partitions(),
+                    faults.crashes(), 0, faults.gstMillis());
+        }
+        return new Scenario(seed, n, twins, kind, byz, faults, Breakage.NONE);
     }
 
     static Faults randomFaults(SplittableRandom r) {
         boolean calm = r.nextInt(5) == 0;
         if (calm) {
-            return new Faults(0, 0, 1 + r.nextInt(30), false, 0, 0);
+            return new Faults(0, 0, 1 + r.nextInt(30), false, 0, 0, 0);
         }
         return new Faults(r.nextDouble() * 0.3, r.nextDouble() * 0.1, 5 + r.nextInt(400), r.nextBoolean(),
-                r.nextInt(4), 1_000 + r.nextInt(6_000));
+                r.nextInt(4), r.nextInt(4) == 0 ? 1 : 0, 1_000 + r.nextInt(6_000));
     }
 
     public Scenario withSeed(long s) {

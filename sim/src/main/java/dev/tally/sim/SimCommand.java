@@ -41,7 +41,7 @@ public final class SimCommand implements Callable<Integer> {
     Integer byzantineCount;
 
     @Option(names = "--faults", description = {"Network and crash faults before stabilisation: 'random' (default), 'none',",
-        "or a list like drop=0.1,dup=0.05,delay=200,partitions,crashes=2,gst=3000."}, defaultValue = "random")
+        "or a list like drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000."}, defaultValue = "random")
     String faults;
 
     @Option(names = "--threads", description = "Scenarios run in parallel (default: available processors).")
@@ -149,7 +149,7 @@ public final class SimCommand implements Callable<Integer> {
 
     private Faults parseFaults(String text) {
         double drop = 0, dup = 0;
-        int delay = 20, crashes = 0;
+        int delay = 20, crashes = 0, wipes = 0;
         boolean partitions = false;
         long gst = 3_000;
         try {
@@ -160,15 +160,16 @@ public final class SimCommand implements Callable<Integer> {
                     case "dup" -> dup = Double.parseDouble(kv[1]);
                     case "delay" -> delay = Integer.parseInt(kv[1]);
                     case "crashes" -> crashes = Integer.parseInt(kv[1]);
+                    case "wipes" -> wipes = Integer.parseInt(kv[1]);
                     case "gst" -> gst = Long.parseLong(kv[1]);
                     case "partitions" -> partitions = true;
                     default -> throw new IllegalArgumentException("unknown fault '" + kv[0] + "'");
                 }
             }
-            return new Faults(drop, dup, delay, partitions, crashes, gst);
+            return new Faults(drop, dup, delay, partitions, crashes, wipes, gst);
         } catch (RuntimeException e) {
             throw new ParameterException(spec.commandLine(), "--faults " + text + ": " + e.getMessage()
-                    + " (expected e.g. drop=0.1,dup=0.05,delay=200,partitions,crashes=2,gst=3000)");
+                    + " (expected e.g. drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000)");
         }
     }
 

@@ -41,7 +41,7 @@ final class SimNode {
     final TreeMap<Long, FinalBlock> finalizedAhead = new TreeMap<>();
 
     /** Durable: what survives a crash (the node's real in-memory store, kept across the node's lives). */
-    final InMemoryStorage storage;
+    InMemoryStorage storage;
 
     SimNode(int id, int validator, BlsSecretKey key, Role role, Behaviour behaviour, Genesis genesis) {
         this.id = id;
@@ -50,6 +50,11 @@ final class SimNode {
         this.role = role;
         this.behaviour = behaviour;
         this.storage = InMemoryStorage.create(genesis);
+    }
+
+    /** The data directory is lost: the node comes back with nothing. */
+    void wipe() {
+        storage = InMemoryStorage.create(storage.genesis());
     }
 
     Optional<ReplicaState> persisted() {

@@ -83,6 +83,8 @@ public final class Simulation {
 
         record Crash(int node) implements Event {}
 
+        record Wipe(int node) implements Event {}
+
         record Restart(int node) implements Event {}
 
         record SyncTick(int node) implements Event {}
@@ -181,6 +183,9 @@ public final class Simulation {
         for (int c = 0; c < faults.crashes() && faults.gstMillis() > 0; c++) {
             schedule(rng.nextLong(faults.gstMillis()), new Event.Crash(rng.nextInt(nodes.size())));
         }
+        for (int w = 0; w < faults.wipes() && faults.gstMillis() > 0; w++) {
+            schedule(rng.nextLong(faults.gstMillis()), new Event.Wipe(rng.nextInt(nodes.size())));
+        }
         schedule(faults.gstMillis(), new Event.Stabilise());
 
         long hardStop = faults.gstMillis() + livenessWindowMillis() + 10 * VIEW_TIMEOUT_MILLIS;
@@ -266,6 +271,7 @@ public final class Simulation {
                 }
             }
             case Event.Crash c -> crash(nodes.get(c.node()));
+            case Event.Wipe w -> wipe(nodes.get(w.node()));
             case Event.Restart r -> restart(nodes.get(r.node()));
             case Event.SyncTick s -> {
                 sync(nodes.get(s.node()));
@@ -401,6 +407,22 @@ public final class Simulation {
         }
     }
 
+    private void wipe(SimNode node) {
+        if (!node.up) {
+            return;
+        }
+        if (highestView() <= 1) {
+            // A validator wiped while its chain is in view 1 cannot tell it from a new chain (see Replica): the
+            // one window the abstention rule leaves open, so the simulator strikes later.
+            schedule(now + 500, new Event.Wipe(node.id));
+            return;
+        }
+        note("t=" + now + " " + node + " crashed and lost its data directory");
+        down(node);
+        node.wipe();
+        checker.forgetHistoryOf(node);
+    }
+
     private void down(SimNode node) {
         node.up = false;
         node.life++;
@@ -513,10 +535,14 @@ public final class Simulation {
         schedule(now + 300 + rng.nextInt(1_200), new Event.Repartition());
     }
 
+    private long highestView() {
+        return nodes.stream().filter(n -> n.replica != null && n.runsHonestCode()).mapToLong(n -> n.replica.view()).max().orElse(0);
+    }
+
     private void stabilise() {
         stable = true;
         java.util.Arrays.fill(group, 0);
-        stableView = nodes.stream().filter(n -> n.replica != null && n.runsHonestCode()).mapToLong(n -> n.replica.view()).max().orElse(0);
+        stableView = highestView();
         stableHeight = checker.highestFinal();
         note("t=" + now + " network stable at view " + stableView + ", height " + stableHeight);
         for (SimNode node : nodes) {

@@ -9,7 +9,7 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 class SimulationTest {
-    private static final Faults ROUGH = new Faults(0.2, 0.05, 300, true, 2, 4_000);
+    private static final Faults ROUGH = new Faults(0.2, 0.05, 300, true, 2, 1, 4_000);
 
     @Test
     void sameSeedSameRunByteForByte() {
@@ -42,9 +42,22 @@ class SimulationTest {
     }
 
     @Test
+    void validatorsThatLoseTheirDataResyncAndNeverEquivocate() {
+        // Wipes land while the chain runs; a wiped validator must re-sync and must not sign a second, different
+        // vote in a view it voted in before (the checker tracks every signature per key across the wipe).
+        // Two wipes in a committee of 11 (f = 2): safety always, and liveness once they are back.
+        Faults wipes = new Faults(0.05, 0, 50, false, 0, 2, 6_000);
+        for (long seed = 1; seed <= 12; seed++) {
+            Scenario s = new Scenario(seed, 11, 0, Byzantine.NONE, 0, wipes, Breakage.NONE);
+            SimResult r = Simulation.run(s);
+            assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
+        }
+    }
+
+    @Test
     void twinsBeyondFBreakSafetyAndTheCheckerSaysSo() {
         // All six keys twinned, partitions keep each copy in its own group: two quorums, two chains.
-        Faults split = new Faults(0, 0, 50, true, 0, 5_000);
+        Faults split = new Faults(0, 0, 50, true, 0, 0, 5_000);
         long caught = LongStream.rangeClosed(1, 30)
                 .mapToObj(seed -> Simulation.run(new Scenario(seed, 6, 6, Byzantine.NONE, 0, split, Breakage.NONE)))
                 .filter(r -> r.violation().map(v -> Set.of("agreement", "one CommitQC per view", "one high vote per TimeoutQC")
@@ -85,7 +98,7 @@ class SimulationTest {
         Set<Integer> sizes = new TreeSet<>();
         Set<Integer> twins = new TreeSet<>();
         Set<Byzantine> kinds = EnumSet.noneOf(Byzantine.class);
-        boolean partitions = false, crashes = false, drops = false;
+        boolean partitions = false, crashes = false, drops = false, wiped = false;
         for (long seed = 1; seed <= count; seed++) {
             Scenario s = Scenario.random(seed);
             sizes.add(s.validators());
@@ -94,10 +107,11 @@ class SimulationTest {
             partitions |= s.faults().partitions();
             crashes |= s.faults().crashes() > 0;
             drops |= s.faults().dropRate() > 0;
+            wiped |= s.faults().wipes() > 0;
         }
         assertThat(sizes).containsExactly(6, 7, 8, 9, 10, 11);
         assertThat(twins).containsExactly(0, 1, 2);
         assertThat(kinds).containsExactlyInAnyOrder(Byzantine.values());
-        assertThat(partitions && crashes && drops).isTrue();
+        assertThat(partitions && crashes && drops && wiped).isTrue();
     }
 }
