@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Issue 5, done-when 4, 5 and 6 at node level: hostile peers against six running validators over real sockets. The
  * peer is {@link RawPeer}, a client written from the wire description. The network-level versions, with more cases,
- * are {@code HandshakeTest}, {@code RpcLimitsTest} and {@code DecoderFuzzProperties} in the network module.
+ * are {@code HandshakeTest}, {@code RpcLimitsTest} and {@code DecoderFuzzTest} in the network module.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
