@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 /** The top command, {@code tally}. It holds stdin so that tests can run commands in-process. */
 @Command(name = "tally", mixinStandardHelpOptions = true, versionProvider = TallyCommand.Version.class,
         description = "Tally: a ChonkyBFT consensus node.",
-        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, LocalnetCommand.class, dev.tally.node.bench.BenchCommand.class, SimCommand.class, HelpCommand.class},
+        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, LocalnetCommand.class, dev.tally.node.bench.BenchCommand.class, dev.tally.node.chaos.ChaosCommand.class, SimCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:internal error (a bug: please report it with the stack trace)",
                 "2:bad input or usage (the message says what to fix)"})
