@@ -38,14 +38,34 @@ class BlockSyncBenchmark {
         RpcConfig unlimited = RpcConfig.defaults(2 * SIZE, 1 << 16)
                 .with(Rpc.GET_BLOCK, new RpcConfig.Limit(RpcConfig.Rate.UNLIMITED, 1024, 2 * SIZE + 1024));
         RpcConfig defaults = RpcConfig.defaults(2 * SIZE, 1 << 16);
-        System.out.printf("block sync benchmark: %d blocks of %d bytes (%.1f MB encoded), %d cores%n",
-                BLOCKS, SIZE, bytes / 1e6, Runtime.getRuntime().availableProcessors());
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        System.out.printf("block sync benchmark: %d blocks of %d bytes (%.1f MB encoded), %d cores, %s %s, Java %s, load average %.2f%n",
+                BLOCKS, SIZE, bytes / 1e6, Runtime.getRuntime().availableProcessors(), os.getName(), os.getArch(),
+                Runtime.version(), os.getSystemLoadAverage());
+        // Warm-up (JIT): one sync of a quarter of the chain, not reported.
+        syncOnce(chain, blocks.subList(0, Math.max(1, BLOCKS / 4)), unlimited);
         for (var cfg : List.of(new Object[] {"get_block unlimited", unlimited}, new Object[] {"get_block default 100/s", defaults})) {
+            double[] rates = new double[RUNS];
             for (int run = 0; run < RUNS; run++) {
+                double load = os.getSystemLoadAverage();
+                long cpu0 = processCpuNanos();
                 double secs = syncOnce(chain, blocks, (RpcConfig) cfg[1]);
-                System.out.printf("  %-24s run %d: %.2f s, %.1f blocks/s, %.1f MB/s%n", cfg[0], run + 1, secs, BLOCKS / secs, bytes / 1e6 / secs);
+                double cpuMsPerBlock = (processCpuNanos() - cpu0) / 1e6 / BLOCKS;
+                rates[run] = BLOCKS / secs;
+                System.out.printf("  %-24s run %d: %.2f s, %.1f blocks/s, %.1f MB/s, %.1f ms CPU per block, both ends (load average %.2f before)%n",
+                        cfg[0], run + 1, secs, BLOCKS / secs, bytes / 1e6 / secs, cpuMsPerBlock, load);
             }
+            java.util.Arrays.sort(rates);
+            double median = rates[RUNS / 2];
+            System.out.printf("  %-24s median of %d: %.1f blocks/s, %.1f MB/s (min %.1f, max %.1f blocks/s)%n", cfg[0], RUNS,
+                    median, median * bytes / BLOCKS / 1e6, rates[0], rates[RUNS - 1]);
         }
+    }
+
+    /** CPU time of this JVM (both ends of the sync run in it), or -1 where the platform does not say. */
+    static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean o
+                ? o.getProcessCpuTime() : -1;
     }
 
     /** Where the time goes: the per-block costs of one side, on one thread. */

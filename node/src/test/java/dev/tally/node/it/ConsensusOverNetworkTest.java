@@ -28,10 +28,11 @@ class ConsensusOverNetworkTest {
             List<Node> all = c.running();
             Cluster.assertAgree(all, c.chain.genesis.firstBlock(), 30);
             for (Node n : all) {
-                // Every validator took part: it holds consensus connections to the five others, both ways.
+                // Every validator took part: it holds consensus connections to the five others, both ways (awaited:
+                // on a loaded machine one may be in the middle of a reconnect).
                 var mesh = n.network().consensus().orElseThrow();
-                assertThat(mesh.connectedOutbound()).hasSize(5);
-                assertThat(mesh.connectedInbound()).hasSize(5);
+                Cluster.await("a full consensus mesh at " + n.config(), Duration.ofSeconds(10),
+                        () -> mesh.connectedOutbound().size() == 5 && mesh.connectedInbound().size() == 5);
                 assertThat(n.replicaStatus().orElseThrow().view()).isGreaterThanOrEqualTo(30);
             }
             // The transactions were included somewhere in blocks that everyone agrees on.

@@ -37,14 +37,14 @@ class RestartCatchUpTest {
             }
             long t0 = System.nanoTime();
             // Five of six validators are a quorum (n - f): they go on without it.
-            c.awaitAll(before.last() + MISSED, Duration.ofSeconds(35));
+            c.awaitAll(before.last() + MISSED, Duration.ofSeconds(42));
             double rate = (c.minLast() - before.last()) / ((System.nanoTime() - t0) / 1e9);
 
             Node late = c.startValidator(LATE, RocksStorage.open(dir, c.chain.genesis));
             assertThat(late.storedBlocks()).as("resumed from its RocksDB").isEqualTo(before);
             long target = c.maxLast();
             long s0 = System.nanoTime();
-            Cluster.await("restarted validator reaches block " + target, Duration.ofSeconds(20),
+            Cluster.await("restarted validator reaches block " + target, Duration.ofSeconds(10),
                     () -> late.storedBlocks().last() >= target);
             double syncSecs = (System.nanoTime() - s0) / 1e9;
             System.out.printf("%d blocks finalized by 5 of 6 at %.1f blocks/s; %d missed blocks caught up in %.2f s%n",
