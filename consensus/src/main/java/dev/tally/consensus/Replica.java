@@ -73,6 +73,14 @@ public final class Replica {
      */
     private long votingFloor;
     private boolean awaitingFirstView;
+    /**
+     * An abstaining replica the view cannot end without (more than f others silent) would stall the chain for
+     * good; after this many timeouts in one view it sends its timeout vote after all. That vote lacks the high
+     * vote it may have had before its state was lost, so it may contradict an earlier one: the lost state makes
+     * this replica one of the f faults the protocol tolerates, for that view only.
+     */
+    private static final int ABSTAINING_TIMEOUTS_BEFORE_VOTING = 3;
+    private int timeoutsWhileAbstaining;
     private List<Output> out = new ArrayList<>();
     private long now;
 
@@ -177,7 +185,8 @@ public final class Replica {
             phase = Phase.TIMEOUT;
             persist();
         }
-        if (!mayVote(view)) {
+        boolean abstaining = !mayVote(view);
+        if (abstaining && ++timeoutsWhileAbstaining < ABSTAINING_TIMEOUTS_BEFORE_VOTING) {
             restartTimer();
             return;
         }
@@ -185,7 +194,7 @@ public final class Replica {
             // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
             sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
         }
-        if (view > 0) {
+        if (view > 0 && !abstaining) {
             out.add(new Output.Broadcast(newView()));
         }
         out.add(new Output.Broadcast(sentTimeout));
@@ -437,6 +446,7 @@ public final class Replica {
                 observer.abstaining(newView, votingFloor);
             }
         }
+        timeoutsWhileAbstaining = 0;
         view = newView;
         phase = Phase.PREPARE;
         pendingProposal = null;
@@ -477,6 +487,11 @@ public final class Replica {
     }
 
     // ------------------------------------------------------------------ outputs
+
+    /** The first view this replica signs votes, proposals and new-view messages in (0 unless it started without state). */
+    public long firstVotingView() {
+        return awaitingFirstView ? Long.MAX_VALUE : votingFloor;
+    }
 
     private boolean mayVote(long v) {
         return v == 0 || v >= votingFloor;

@@ -345,6 +345,22 @@ class ReplicaTest {
     }
 
     @Test
+    void abstainingReplicaSendsItsTimeoutVoteWhenTheViewStaysStuckOnIt() {
+        h.replica = h.newReplica(ReplicaState.initial(0));
+        h.step(new Input.Start());
+        h.enterViewByCommitQc(5, 1, p1);
+        for (int i = 1; i <= 2; i++) {
+            h.now = i * Harness.TIMEOUT;
+            assertThat(broadcasts(h.step(new Input.TimerExpired()), ReplicaTimeout.class)).as("timeout %d", i).isEmpty();
+        }
+        h.now = 3 * Harness.TIMEOUT;
+        List<Output> third = h.step(new Input.TimerExpired());
+        assertThat(broadcasts(third, ReplicaTimeout.class)).singleElement().satisfies(t -> assertThat(t.view().number()).isEqualTo(5));
+        assertThat(broadcasts(third, ReplicaNewView.class)).isEmpty();
+        assertThat(votes(third)).isEmpty();
+    }
+
+    @Test
     void freshReplicaAtGenesisVotesAtOnce() {
         h.replica = h.newReplica(ReplicaState.initial(0));
         List<Output> start = h.step(new Input.Start());
