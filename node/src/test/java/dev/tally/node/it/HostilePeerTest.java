@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tally.network.Network;
 import dev.tally.network.proto.Net;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
@@ -20,11 +25,13 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /**
  * Issue 5, done-when 4, 5 and 6 at node level: hostile peers against six running validators over real sockets. The
@@ -37,8 +44,13 @@ class HostilePeerTest {
     Cluster c;
     GenesisHash genesis;
 
+    /** What the nodes' networks log about refused connections. */
+    final ListAppender<ILoggingEvent> refusals = new ListAppender<>();
+
     @BeforeAll
     void start() throws Exception {
+        refusals.start();
+        ((Logger) LoggerFactory.getLogger(Network.class)).addAppender(refusals);
         c = new Cluster(6, Duration.ofMillis(400));
         c.startAllInMemory();
         genesis = c.chain.genesis.hash();
@@ -48,6 +60,14 @@ class HostilePeerTest {
     @AfterAll
     void stop() {
         c.close();
+        ((Logger) LoggerFactory.getLogger(Network.class)).detachAppender(refusals);
+    }
+
+    /** Connecting fails (the server closes instead of answering) and the server logs the refusal with this reason. */
+    void assertRefused(String reason, ThrowingCallable connect) throws InterruptedException {
+        assertThatThrownBy(connect).as(reason).isInstanceOf(IOException.class);
+        Cluster.await("a refusal for: " + reason, Duration.ofSeconds(5), () -> List.copyOf(refusals.list).stream()
+                .anyMatch(e -> e.getFormattedMessage().contains("refused: " + reason)));
     }
 
     Node target() {
@@ -77,11 +97,42 @@ class HostilePeerTest {
     void wrongGenesisAndForgedHandshakesAreRefused() throws Exception {
         for (RawPeer.Lie lie : List.of(RawPeer.Lie.WRONG_GENESIS, RawPeer.Lie.FORGED_SIGNATURE, RawPeer.Lie.OTHER_SESSION)) {
             NodeSecretKey key = NodeSecretKey.generate();
-            // The server closes the connection instead of answering with its own handshake.
-            assertThatThrownBy(() -> RawPeer.gossip(targetAddr(), genesis, lie, key).close()).as(lie.name())
-                    .isInstanceOf(IOException.class);
+            String reason = switch (lie) {
+                case WRONG_GENESIS -> "genesis mismatch: peer is on genesis_hash:keccak256:0000";
+                case FORGED_SIGNATURE -> "bad node signature on the session id from " + key.publicKey();
+                default -> "session id mismatch";
+            };
+            assertRefused(reason, () -> RawPeer.gossip(targetAddr(), genesis, lie, key).close());
             assertThat(target().network().gossip().peers()).as(lie.name()).doesNotContain(key.publicKey());
         }
+    }
+
+    @Test
+    void forgedAndForeignConsensusHandshakesAreRefused() throws Exception {
+        BlsSecretKey stranger = BlsSecretKey.generate();
+        var committeeKey = c.chain.keys.get(1).publicKey();
+        // A validator key outside the committee, properly signed.
+        assertRefused("peer " + stranger.publicKey() + " is not a validator of the committee",
+                () -> RawPeer.consensus(targetAddr(), genesis, stranger.publicKey(), stranger).close());
+        // Claims validator 1's key, signed with another.
+        assertRefused("bad validator signature on the session id from " + committeeKey,
+                () -> RawPeer.consensus(targetAddr(), genesis, committeeKey, stranger).close());
+        // Validator 1's real key, on another chain.
+        GenesisHash otherChain = new TestChain(6, 1000).genesis.hash();
+        assertRefused("genesis mismatch: peer is on " + otherChain,
+                () -> RawPeer.consensus(targetAddr(), otherChain, committeeKey, c.chain.keys.get(1)).close());
+        // A full node serves no consensus endpoint, even to a committee member.
+        NodeConfig fullCfg = c.fullNodeConfig(0);
+        Node full = c.start(fullCfg, InMemoryStorage.create(c.chain.genesis));
+        try {
+            assertRefused("consensus endpoint requested from a full node",
+                    () -> RawPeer.consensus(fullCfg.serverAddr(), genesis, committeeKey, c.chain.keys.get(1)).close());
+        } finally {
+            full.close();
+        }
+        // Validator 1 stays connected to the target, and consensus goes on.
+        assertThat(target().network().consensus().orElseThrow().connectedInbound()).contains(committeeKey);
+        assertConsensusProgresses(2, Duration.ofSeconds(15));
     }
 
     @Test

@@ -4,6 +4,9 @@ import com.google.protobuf.ByteString;
 import com.southernstorm.noise.protocol.CipherState;
 import com.southernstorm.noise.protocol.CipherStatePair;
 import com.southernstorm.noise.protocol.HandshakeState;
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.Keccak256;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.GenesisHash;
@@ -96,14 +99,41 @@ final class RawPeer implements AutoCloseable {
     }
 
     static RawPeer gossip(InetSocketAddress addr, GenesisHash genesis, Lie lie, NodeSecretKey key) throws IOException {
+        return open(addr, key, Net.Endpoint.newBuilder().setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance()).build(),
+                p -> p.gossipHandshake(genesis, lie));
+    }
+
+    /**
+     * Connects to the consensus endpoint and sends a consensus handshake for validator key {@code claimed}, signed by
+     * {@code signer} (a forgery when they differ), on {@code genesis}.
+     */
+    static RawPeer consensus(InetSocketAddress addr, GenesisHash genesis, BlsPublicKey claimed, BlsSecretKey signer)
+            throws IOException {
+        return open(addr, NodeSecretKey.generate(),
+                Net.Endpoint.newBuilder().setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance()).build(), p -> {
+                    Validator.Msg msg = Validator.Msg.newBuilder().setSessionId(ByteString.copyFrom(p.sessionId)).build();
+                    byte[] hash = Keccak256.of(msg.toByteArray()).bytes();
+                    byte[] signed = Validator.Signed.newBuilder().setMsg(msg)
+                            .setKey(Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(claimed.bytes())))
+                            .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(signer.sign(hash).bytes())))
+                            .build().toByteArray();
+                    return Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(signed))
+                            .setGenesis(Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(genesis.keccak().bytes()))
+                                    .build().toByteString())
+                            .build().toByteArray();
+                });
+    }
+
+    private static RawPeer open(InetSocketAddress addr, NodeSecretKey key, Net.Endpoint endpoint,
+            java.util.function.Function<RawPeer, byte[]> handshake) throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
             s.connect(addr, 5000);
             s.setSoTimeout(5000);
             RawPeer p = new RawPeer(s, key);
-            p.send(u32le(Net.Endpoint.newBuilder().setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance()).build().toByteArray()));
-            p.send(u32le(p.gossipHandshake(genesis, lie)));
+            p.send(u32le(endpoint.toByteArray()));
+            p.send(u32le(handshake.apply(p)));
             // The server answers with its own handshake, or closes the connection on refusing ours.
             int n = Integer.reverseBytes(p.in.readInt());
             if (n < 0 || n > 10 * 1024) {
