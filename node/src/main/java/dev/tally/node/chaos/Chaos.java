@@ -549,6 +549,21 @@ public final class Chaos implements AutoCloseable {
                     + " s, having stored blocks " + heightBefore + " -> " + heightAfter + " meanwhile (" + (written >> 20) + " MB of filler)");
             log(n.name() + " still runs on a full disk");
             kill(n, "SIGKILL (still running on a full disk)");
+            // A running node may write into space RocksDB allocated before the disk filled; a start must allocate.
+            long from = Files.size(n.member.logFile());
+            Process q = Localnet.launch(n.member);
+            if (q.waitFor(60, TimeUnit.SECONDS)) {
+                String error = firstError(n.member.logFile(), from);
+                notes.add("disk full: " + n.name() + " restarted on the full disk exited with status " + q.exitValue() + ": " + error);
+                log(n.name() + " restarted on a full disk exited with status " + q.exitValue() + ": " + error);
+                if (q.exitValue() == 0) {
+                    problems.add(n.name() + " exited with status 0 on a full disk");
+                }
+            } else {
+                q.destroyForcibly().waitFor();
+                notes.add("disk full: " + n.name() + " restarted on the full disk was still running after 60 s");
+                log(n.name() + " restarted on a full disk still runs after 60 s; killed");
+            }
         }
         Files.deleteIfExists(filler);
         launch(n, true);
