@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.Codec;
-import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,7 +30,6 @@ final class BlockFetcher {
     private static final Logger log = LoggerFactory.getLogger(BlockFetcher.class);
 
     private final NetworkConfig config;
-    private final Epoch epoch;
     private final BlockSink sink;
     private final ExecutorService verifier;
     private final Supplier<List<GossipNetwork.Peer>> peers;
@@ -49,7 +47,6 @@ final class BlockFetcher {
 
     BlockFetcher(NetworkConfig config, BlockSink sink, ExecutorService verifier, Supplier<List<GossipNetwork.Peer>> peers) {
         this.config = config;
-        this.epoch = config.epoch;
         this.sink = sink;
         this.verifier = verifier;
         this.peers = peers;
@@ -169,7 +166,7 @@ final class BlockFetcher {
             }
             try {
                 verifier.submit(() -> {
-                    block.verify(epoch);
+                    block.verify(config.epochAt.apply(n));
                     return null;
                 }).get();
             } catch (ExecutionException e) {

@@ -71,6 +71,7 @@ final class Connection implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<String> closeReason = new CompletableFuture<>();
     private final CopyOnWriteArrayList<Consumer<String>> closeListeners = new CopyOnWriteArrayList<>();
+    private volatile Traffic traffic = new Traffic();
 
     Connection(String label, NoiseStream stream, RpcConfig config, Map<Rpc, Handler> handlers, Duration pingInterval,
             Duration pingTimeout) {
@@ -91,6 +92,17 @@ final class Connection implements AutoCloseable {
             bound += 2 * r.inflight();
         }
         this.outbound = new LinkedBlockingQueue<>(bound);
+    }
+
+    /** Counts this connection's bytes also into {@code endpoint}; call before {@link #start}. */
+    Connection countInto(Traffic endpoint) {
+        this.traffic = new Traffic(endpoint);
+        return this;
+    }
+
+    /** The bytes this connection sent and received. */
+    Traffic traffic() {
+        return traffic;
     }
 
     /** Starts the reader, the writer and (if configured) the ping loop. */
@@ -202,6 +214,7 @@ final class Connection implements AutoCloseable {
                 putInt(header, 6, f.body.length);
                 out.write(header);
                 out.write(f.body);
+                traffic.sent(HEADER + f.body.length);
             }
         } catch (IOException e) {
             close("write failed: " + e.getMessage());
@@ -237,6 +250,7 @@ final class Connection implements AutoCloseable {
                     }
                     byte[] body = new byte[(int) length];
                     in.readFully(body);
+                    traffic.received(HEADER + length);
                     Thread.ofVirtual().name("net-serve " + rpc + " " + label).start(() -> serve(rpc, callId, h, body));
                 } else if (kind == RESPONSE) {
                     Pending p = pending.get(callId);
@@ -248,6 +262,7 @@ final class Connection implements AutoCloseable {
                     }
                     byte[] body = new byte[(int) length];
                     in.readFully(body);
+                    traffic.received(HEADER + length);
                     p.response.complete(body);
                 } else {
                     throw new ProtocolException("frame of unknown kind " + kind);

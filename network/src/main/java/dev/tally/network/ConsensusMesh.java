@@ -41,18 +41,23 @@ import org.slf4j.LoggerFactory;
 public final class ConsensusMesh implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConsensusMesh.class);
     private static final Duration POLL = Duration.ofMillis(250);
+    /** How long a message of the next epoch waits for this node to switch to it. */
+    private static final Duration EPOCH_WAIT = Duration.ofSeconds(2);
 
     private final NetworkConfig config;
     private final BlsSecretKey key;
-    private final Epoch epoch;
+    private volatile Epoch epoch;
     private final ValidatorAddressBook book;
     private final ConsensusInbox inbox;
     private final QcVerifier qcs;
     private final ExecutorService verifier;
+    private final Traffic traffic = new Traffic();
     private final OutgoingConsensusPool pool = new OutgoingConsensusPool();
     private final Map<BlsPublicKey, Connection> inbound = new ConcurrentHashMap<>();
     private final Map<BlsPublicKey, Connection> outbound = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The sender thread of each validator this one keeps an outbound connection to; guarded by this. */
+    private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
     private volatile boolean closed;
 
     ConsensusMesh(NetworkConfig config, ValidatorAddressBook book, ConsensusInbox inbox, QcVerifier qcs, ExecutorService verifier) {
@@ -67,15 +72,7 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Starts maintaining a connection to every other validator of the committee and announces our address. */
     void start(InetSocketAddress publicAddress) {
-        ValidatorSchedule committee = epoch.committee();
-        if (!committee.contains(key.publicKey())) {
-            log.warn("validator {} is not in the committee of epoch {}: it only receives", key.publicKey(), epoch.number());
-        }
-        for (var v : committee.validators()) {
-            if (!v.key().equals(key.publicKey())) {
-                threads.add(Thread.ofVirtual().name("consensus-out " + v.key()).start(() -> maintain(v.key())));
-            }
-        }
+        startSenders();
         threads.add(Thread.ofVirtual().name("consensus-announce").start(() -> {
             try {
                 while (!closed) {
@@ -88,10 +85,80 @@ public final class ConsensusMesh implements AutoCloseable {
         }));
     }
 
+    /**
+     * Moves the mesh to the committee of {@code next}: connects to its new members, drops the links to validators
+     * that left, and from now on verifies messages against {@code next} (those of other epochs are dropped).
+     */
+    synchronized void switchEpoch(Epoch next) {
+        Epoch old = epoch;
+        epoch = next;
+        log.info("consensus: epoch {} -> {} ({} validators from block {})", old.number(), next.number(),
+                next.committee().size(), next.firstBlock());
+        startSenders();
+        for (var e : List.copyOf(inbound.entrySet())) {
+            if (!book.isMember(e.getKey())) {
+                e.getValue().close("left the committee");
+            }
+        }
+    }
+
+    /** The epoch whose messages this mesh carries. */
+    public Epoch epoch() {
+        return epoch;
+    }
+
+    /** Starts a sender for every other member of the committee that has none, if this validator is a member. */
+    private synchronized void startSenders() {
+        ValidatorSchedule committee = epoch.committee();
+        if (!committee.contains(key.publicKey())) {
+            log.info("validator {} is not in the committee of epoch {}: it sends nothing", key.publicKey(), epoch.number());
+            return;
+        }
+        for (var v : committee.validators()) {
+            BlsPublicKey peer = v.key();
+            if (!peer.equals(key.publicKey()) && !senders.containsKey(peer) && !closed) {
+                senders.put(peer, Thread.ofVirtual().name("consensus-out " + peer).start(() -> maintain(peer)));
+            }
+        }
+    }
+
+    /** Whether the sender of {@code peer} goes on; if not, it is unregistered (atomically with the check). */
+    private synchronized boolean keepSending(BlsPublicKey peer) {
+        ValidatorSchedule committee = epoch.committee();
+        if (!closed && committee.contains(peer) && committee.contains(key.publicKey())) {
+            return true;
+        }
+        senders.remove(peer);
+        return false;
+    }
+
     /** Sends a message to every validator of the committee, this one included. Never blocks on the network. */
     public void broadcast(Signed<? extends ChonkyMessage> message) {
         pool.put(message);
         inbox.offerLocal(message);
+    }
+
+    /** Bytes sent and received on the consensus endpoint, over all connections. */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** Bytes sent and received with a validator, over its current connections (both ways). */
+    public Optional<long[]> peerTraffic(BlsPublicKey peer) {
+        Connection out = outbound.get(peer);
+        Connection in = inbound.get(peer);
+        if (out == null && in == null) {
+            return Optional.empty();
+        }
+        long sent = 0;
+        long received = 0;
+        for (Connection c : new Connection[] {out, in}) {
+            if (c != null) {
+                sent += c.traffic().bytesSent();
+                received += c.traffic().bytesReceived();
+            }
+        }
+        return Optional.of(new long[] {sent, received});
     }
 
     public ConsensusInbox inbox() {
@@ -121,7 +188,7 @@ public final class ConsensusMesh implements AutoCloseable {
     private void maintain(BlsPublicKey peer) {
         Backoff backoff = new Backoff(config.reconnectMin, config.reconnectMax);
         try {
-            while (!closed) {
+            while (keepSending(peer)) {
                 InetSocketAddress addr = addressOf(peer);
                 if (addr == null) {
                     book.awaitChange(book.changes(), Duration.ofSeconds(1));
@@ -142,6 +209,10 @@ public final class ConsensusMesh implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             // closing
+        } finally {
+            synchronized (this) {
+                senders.remove(peer, Thread.currentThread());
+            }
         }
     }
 
@@ -155,7 +226,7 @@ public final class ConsensusMesh implements AutoCloseable {
             throw e;
         }
         Connection conn = new Connection("consensus-out " + peer + " @" + addr, stream, config.rpc, Map.of(),
-                config.ping.orElse(null), config.ping.orElse(null)).start();
+                config.ping.orElse(null), config.ping.orElse(null)).countInto(traffic).start();
         Connection old = outbound.put(peer, conn);
         if (old != null) {
             old.close("replaced by a new connection");
@@ -163,7 +234,7 @@ public final class ConsensusMesh implements AutoCloseable {
         log.info("consensus: connected to {} at {}", peer, addr);
         try {
             long[] cursor = OutgoingConsensusPool.newCursor();
-            while (conn.isOpen() && !closed) {
+            while (conn.isOpen() && !closed && epoch.committee().contains(peer)) {
                 conn.reserve(Rpc.CONSENSUS);
                 Signed<ChonkyMessage> m = null;
                 try {
@@ -199,11 +270,13 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Serves an inbound consensus connection whose preface is done. */
     void acceptInbound(NoiseStream stream, String remote) throws IOException {
-        BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), epoch.committee()::contains);
+        // Members of the next committee too: a validator that switched epochs a moment before this one connects early.
+        BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), book::isMember);
         stream.socket().setSoTimeout(0);
         Connection[] self = new Connection[1];
         Connection conn = new Connection("consensus-in " + peer + " @" + remote, stream, config.rpc,
-                Map.of(Rpc.CONSENSUS, req -> handle(peer, req, self[0])), config.ping.orElse(null), config.ping.orElse(null));
+                Map.of(Rpc.CONSENSUS, req -> handle(peer, req, self[0])), config.ping.orElse(null), config.ping.orElse(null))
+                .countInto(traffic);
         self[0] = conn;
         Connection old = inbound.put(peer, conn);
         if (old != null) {
@@ -217,8 +290,20 @@ public final class ConsensusMesh implements AutoCloseable {
         Net.ConsensusReq req = NetCodec.parse(Net.ConsensusReq.parser(), request, "ConsensusReq");
         NetCodec.require(req.hasMsg(), "ConsensusReq.msg");
         Signed<ChonkyMessage> m = Codec.decodeSigned(req.getMsg().toByteArray());
+        long msgEpoch = m.message().view().epoch();
+        // A message of the next epoch may come from a validator that switched a moment earlier: wait a little.
+        long deadline = System.nanoTime() + EPOCH_WAIT.toNanos();
+        while (msgEpoch > epoch.number() && System.nanoTime() < deadline && !closed) {
+            Thread.sleep(20);
+        }
+        Epoch current = epoch;
+        if (msgEpoch != current.number()) {
+            // Another epoch's message is stale (or early), not a fault of the peer: drop it, keep the connection.
+            log.debug("dropped a message of epoch {} from {}: this node is in epoch {}", msgEpoch, peer, current.number());
+            return Net.ConsensusResp.getDefaultInstance().toByteArray();
+        }
         Future<?> check = verifier.submit(() -> {
-            verify(m, peer, epoch, qcs);
+            verify(m, peer, current, qcs);
             return null;
         });
         try {
@@ -263,6 +348,9 @@ public final class ConsensusMesh implements AutoCloseable {
     public void close() {
         closed = true;
         threads.forEach(Thread::interrupt);
+        synchronized (this) {
+            senders.values().forEach(Thread::interrupt);
+        }
         outbound.values().forEach(c -> c.close("shutting down"));
         inbound.values().forEach(c -> c.close("shutting down"));
     }

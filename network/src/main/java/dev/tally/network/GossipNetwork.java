@@ -63,6 +63,7 @@ public final class GossipNetwork implements AutoCloseable {
     private final BlockFetcher fetcher;
     private final Map<NodePublicKey, Peer> inbound = new ConcurrentHashMap<>();
     private final Map<NodePublicKey, Peer> outbound = new ConcurrentHashMap<>();
+    private final Traffic traffic = new Traffic();
     private final Object blocksChanged = new Object();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean closed;
@@ -99,6 +100,29 @@ public final class GossipNetwork implements AutoCloseable {
         java.util.Set<NodePublicKey> s = new java.util.HashSet<>(outbound.keySet());
         s.addAll(inbound.keySet());
         return s;
+    }
+
+    /** Bytes sent and received on the gossip endpoint, over all connections. */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** Bytes sent to and received from a connected peer (both directions' connections), if connected. */
+    public Optional<long[]> peerTraffic(NodePublicKey key) {
+        Peer out = outbound.get(key);
+        Peer in = inbound.get(key);
+        if (out == null && in == null) {
+            return Optional.empty();
+        }
+        long sent = 0;
+        long received = 0;
+        for (Peer p : new Peer[] {out, in}) {
+            if (p != null) {
+                sent += p.conn.traffic().bytesSent();
+                received += p.conn.traffic().bytesReceived();
+            }
+        }
+        return Optional.of(new long[] {sent, received});
     }
 
     /** The block range a peer advertised last, if it is connected and did. */
@@ -214,7 +238,8 @@ public final class GossipNetwork implements AutoCloseable {
         handlers.put(Rpc.GET_BLOCK, this::handleGetBlock);
         handlers.put(Rpc.PUSH_VALIDATOR_ADDRS, this::handleAddrs);
         handlers.put(Rpc.PUSH_TX, req -> handleTx(self[0], req));
-        Connection conn = new Connection(label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null));
+        Connection conn = new Connection(label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null))
+                .countInto(traffic);
         Peer p = new Peer(key, conn, isOutbound);
         self[0] = p;
         Map<NodePublicKey, Peer> pool = isOutbound ? outbound : inbound;
@@ -295,7 +320,7 @@ public final class GossipNetwork implements AutoCloseable {
         BlockStoreState s = NetCodec.decode(req.getState());
         if (s.lastQc().isPresent()) {
             CommitQC qc = s.lastQc().get();
-            onVerifier(() -> qcs.verify(qc, epoch));
+            onVerifier(() -> qcs.verify(qc, config.epochAt.apply(qc.header().number())));
         }
         p.state = s;
         fetcher.signal();

@@ -1,6 +1,7 @@
 package dev.tally.network;
 
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Epoch;
 import dev.tally.protocol.Signed;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -35,6 +36,7 @@ public final class Network implements AutoCloseable {
     private final ConsensusMesh mesh;
     private final TokenBucket acceptRate;
     private volatile boolean closed;
+    private volatile Epoch epoch;
 
     private Network(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txs) throws IOException {
         this.config = config;
@@ -44,7 +46,9 @@ public final class Network implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.epoch = config.epoch;
         this.book = new ValidatorAddressBook(config.epoch.committee());
+        book.setCommittees(committees(config.epoch));
         this.gossip = new GossipNetwork(config, source, sink, txs, book, qcs, verifier);
         this.mesh = config.validatorKey.isPresent() ? new ConsensusMesh(config, book, inbox, qcs, verifier) : null;
         this.acceptRate = new TokenBucket(config.acceptRate);
@@ -64,6 +68,36 @@ public final class Network implements AutoCloseable {
         log.info("network listening on {} as {}{}", net.boundAddress(), config.nodeKey.publicKey(),
                 config.validatorKey.map(k -> " / " + k.publicKey()).orElse(" (full node)"));
         return net;
+    }
+
+    /**
+     * Moves consensus to the committee of {@code next} (the executor calls it once the last block of the previous
+     * epoch is stored): the mesh connects to the new validators and verifies messages against {@code next}; the
+     * address book accepts the announcements of its members and of the epoch after it.
+     */
+    public synchronized void switchEpoch(Epoch next) {
+        if (next.number() <= epoch.number()) {
+            return;
+        }
+        epoch = next;
+        book.setCommittees(committees(next));
+        if (mesh != null) {
+            mesh.switchEpoch(next);
+        }
+        gossip.notifyBlocksChanged();
+    }
+
+    /** The epoch consensus runs in. */
+    public Epoch epoch() {
+        return epoch;
+    }
+
+    /** The committee of {@code e} and of the epoch announced after it, if any. */
+    private java.util.List<dev.tally.protocol.ValidatorSchedule> committees(Epoch e) {
+        java.util.List<dev.tally.protocol.ValidatorSchedule> all = new java.util.ArrayList<>();
+        all.add(e.committee());
+        config.pendingEpoch.apply(e.firstBlock()).ifPresent(p -> all.add(p.committee()));
+        return all;
     }
 
     public InetSocketAddress boundAddress() {

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.LongFunction;
 
 /** Everything the network needs to know; build with {@link #builder}. Immutable. */
 public final class NetworkConfig {
@@ -21,7 +22,12 @@ public final class NetworkConfig {
     public final NodeSecretKey nodeKey;
     /** Present on validators: they join the consensus mesh. */
     public final Optional<BlsSecretKey> validatorKey;
+    /** The epoch the node starts in; {@link Network#switchEpoch} moves the consensus mesh to later ones. */
     public final Epoch epoch;
+    /** The epoch that finalizes a block number: block sync verifies each block against it. */
+    public final LongFunction<Epoch> epochAt;
+    /** The next epoch after the given last final block, if announced: its committee may connect and announce early. */
+    public final LongFunction<Optional<Epoch>> pendingEpoch;
     /** Gossip peers this node keeps connections to. */
     public final Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound;
     /** Gossip peers always accepted. */
@@ -52,6 +58,8 @@ public final class NetworkConfig {
         nodeKey = b.nodeKey;
         validatorKey = Optional.ofNullable(b.validatorKey);
         epoch = b.epoch;
+        epochAt = b.epochAt != null ? b.epochAt : n -> b.epoch;
+        pendingEpoch = b.pendingEpoch != null ? b.pendingEpoch : n -> Optional.empty();
         gossipStaticOutbound = Map.copyOf(b.gossipStaticOutbound);
         gossipStaticInbound = Set.copyOf(b.gossipStaticInbound);
         gossipDynamicInboundLimit = b.gossipDynamicInboundLimit;
@@ -79,6 +87,8 @@ public final class NetworkConfig {
         private final NodeSecretKey nodeKey;
         private BlsSecretKey validatorKey;
         private final Epoch epoch;
+        private LongFunction<Epoch> epochAt;
+        private LongFunction<Optional<Epoch>> pendingEpoch;
         private final Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound = new HashMap<>();
         private final Set<NodePublicKey> gossipStaticInbound = new HashSet<>();
         private int gossipDynamicInboundLimit = 100;
@@ -100,6 +110,12 @@ public final class NetworkConfig {
             this.epoch = epoch;
         }
 
+        /** The committee schedule beyond the starting epoch (by default, that epoch rules every block). */
+        public Builder schedule(LongFunction<Epoch> epochAt, LongFunction<Optional<Epoch>> pendingEpoch) {
+            this.epochAt = epochAt;
+            this.pendingEpoch = pendingEpoch;
+            return this;
+        }
         public Builder listen(InetSocketAddress a) { listenAddress = a; return this; }
         public Builder publicAddress(InetSocketAddress a) { publicAddress = a; return this; }
         public Builder validatorKey(BlsSecretKey k) { validatorKey = k; return this; }

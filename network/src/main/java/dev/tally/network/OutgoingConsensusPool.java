@@ -37,27 +37,39 @@ final class OutgoingConsensusPool {
         };
     }
 
-    /** Adds a message to send to every peer. An older message than the one held of its kind is ignored. */
+    /**
+     * Adds a message to send to every peer. An older message (by epoch, then view) than the one held of its kind is
+     * ignored; a message of a later epoch drops every message of earlier epochs.
+     */
     void put(Signed<? extends ChonkyMessage> m) {
         int k = kind(m.message());
+        long epoch = m.message().view().epoch();
         long view = m.message().view().number();
         lock.lock();
         try {
             Signed<?> held = slots[k];
-            if (held != null && ((ChonkyMessage) held.message()).view().number() > view) {
+            if (held != null && isBefore(epoch, view, (ChonkyMessage) held.message())) {
                 return;
             }
             slots[k] = m;
             seq[k] = ++nextSeq;
             for (int i = 0; i < KINDS; i++) {
-                if (slots[i] != null && ((ChonkyMessage) slots[i].message()).view().number() < view - 1) {
-                    slots[i] = null;
+                if (slots[i] != null) {
+                    ChonkyMessage s = (ChonkyMessage) slots[i].message();
+                    if (s.view().epoch() < epoch || (s.view().epoch() == epoch && s.view().number() < view - 1)) {
+                        slots[i] = null;
+                    }
                 }
             }
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+    }
+
+    private static boolean isBefore(long epoch, long view, ChonkyMessage held) {
+        long heldEpoch = held.view().epoch();
+        return epoch < heldEpoch || (epoch == heldEpoch && view < held.view().number());
     }
 
     /** A connection's position: the sequence number of the last message of each kind it sent. */

@@ -23,13 +23,23 @@ import java.util.function.Consumer;
  * spread over gossip. Entries of non-validators are ignored. Thread-safe; listeners hear every accepted change.
  */
 public final class ValidatorAddressBook {
-    private final ValidatorSchedule committee;
+    private volatile List<ValidatorSchedule> committees;
     private final Map<BlsPublicKey, SignedNetAddress> entries = new HashMap<>();
     private final CopyOnWriteArrayList<Consumer<SignedNetAddress>> listeners = new CopyOnWriteArrayList<>();
     private long changes;
 
     public ValidatorAddressBook(ValidatorSchedule committee) {
-        this.committee = committee;
+        this.committees = List.of(committee);
+    }
+
+    /** Accepts announcements of the members of these committees from now on (e.g. the current and the next one). */
+    public void setCommittees(List<ValidatorSchedule> committees) {
+        this.committees = List.copyOf(committees);
+    }
+
+    /** Whether announcements of this validator are accepted. */
+    public boolean isMember(BlsPublicKey key) {
+        return committees.stream().anyMatch(c -> c.contains(key));
     }
 
     public synchronized Optional<SignedNetAddress> get(BlsPublicKey key) {
@@ -75,7 +85,7 @@ public final class ValidatorAddressBook {
                 if (!seen.add(a.key())) {
                     throw new InvalidMessageException("address batch names " + a.key() + " twice");
                 }
-                if (!committee.contains(a.key())) {
+                if (!isMember(a.key())) {
                     continue;
                 }
                 synchronized (this) {

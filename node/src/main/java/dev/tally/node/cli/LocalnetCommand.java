@@ -48,6 +48,10 @@ final class LocalnetCommand implements Callable<Integer> {
     @Option(names = "--view-timeout-ms", defaultValue = "2000", paramLabel = "MS", description = "The view timeout of a new network (default: ${DEFAULT-VALUE}).")
     long viewTimeoutMs;
 
+    @Option(names = "--epoch-change-at", paramLabel = "BLOCK", description = "For a new network: at this block the "
+            + "committee changes (the last validator leaves, a new one joins, as an extra node).")
+    Long epochChangeAt;
+
     @Option(names = "--tx-rate", defaultValue = "0", paramLabel = "TX/S", description = "Random 100-byte transactions to push per second, spread over the nodes (default: ${DEFAULT-VALUE}).")
     int txRate;
 
@@ -100,9 +104,14 @@ final class LocalnetCommand implements Callable<Integer> {
             if (validators < 1 || fullNodes < 0) {
                 throw new BadInputException("need --validators >= 1 and --full-nodes >= 0");
             }
-            List<Localnet.Member> members = Localnet.generate(dir, validators, fullNodes, Duration.ofMillis(viewTimeoutMs));
+            List<Localnet.Member> members = Localnet.generate(dir, validators, fullNodes, Duration.ofMillis(viewTimeoutMs),
+                    epochChangeAt == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(epochChangeAt));
             out.printf("localnet: generated %d validators and %d full nodes in %s (genesis.json, node*/config.json)%n",
                     validators, fullNodes, dir);
+            if (epochChangeAt != null) {
+                out.printf("localnet: at block %d node%d leaves the committee and node%d joins it%n", epochChangeAt,
+                        validators - 1, validators);
+            }
             return members;
         } catch (IOException | ConfigException e) {
             throw new BadInputException("localnet in " + dir + ": " + e.getMessage());

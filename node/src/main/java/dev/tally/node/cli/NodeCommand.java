@@ -72,7 +72,7 @@ final class NodeCommand implements Callable<Integer> {
         }
         Node node;
         try {
-            node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, cfg.genesis(), cfg.maxTxSize(), MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY, List.of()));
+            node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, cfg.genesis(), cfg.maxTxSize(), MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY, cfg.schedule()));
         } catch (IOException | IllegalArgumentException e) {
             storage.close();
             throw new BadInputException("cannot start the node: " + e.getMessage());

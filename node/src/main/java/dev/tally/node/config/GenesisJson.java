@@ -64,15 +64,29 @@ public final class GenesisJson {
             throw new ConfigException(g.path("protocol_version"), "protocol version " + version
                     + " is not supported; this node speaks protocol version " + Genesis.PROTOCOL_VERSION);
         }
+        return new Genesis(chainId, forkNumber, firstBlock, (int) version, Optional.of(schedule(g)));
+    }
+
+    /** The {@code validators} and {@code leader_selection} fields of an object, checked as in a genesis. */
+    static ValidatorSchedule schedule(ObjectFields g) throws ConfigException {
         List<ValidatorInfo> validators = validators(g.array("validators"), g.path("validators"));
         LeaderSelection leaderSelection = leaderSelection(g.object("leader_selection", "frequency", "mode"));
-        ValidatorSchedule schedule;
         try {
-            schedule = new ValidatorSchedule(validators, leaderSelection);
+            return new ValidatorSchedule(validators, leaderSelection);
         } catch (IllegalArgumentException e) { // empty, no leader, total weight overflow: about the list as a whole
             throw new ConfigException(g.path("validators"), e.getMessage());
         }
-        return new Genesis(chainId, forkNumber, firstBlock, (int) version, Optional.of(schedule));
+    }
+
+    /** Writes a schedule's {@code validators} and {@code leader_selection} into {@code g}. */
+    static void putSchedule(ObjectNode g, ValidatorSchedule schedule) {
+        ArrayNode validators = g.putArray("validators");
+        for (ValidatorInfo v : schedule.validators()) {
+            validators.addObject().put("key", v.key().toText()).put("weight", v.weight()).put("leader", v.leader());
+        }
+        g.putObject("leader_selection")
+                .put("frequency", schedule.leaderSelection().frequency())
+                .put("mode", modeName(schedule.leaderSelection().mode()));
     }
 
     private static List<ValidatorInfo> validators(ArrayNode array, String path) throws ConfigException {
@@ -127,13 +141,7 @@ public final class GenesisJson {
                 .put("fork_number", genesis.forkNumber())
                 .put("first_block", genesis.firstBlock())
                 .put("protocol_version", genesis.protocolVersion());
-        ArrayNode validators = g.putArray("validators");
-        for (ValidatorInfo v : schedule.validators()) {
-            validators.addObject().put("key", v.key().toText()).put("weight", v.weight()).put("leader", v.leader());
-        }
-        g.putObject("leader_selection")
-                .put("frequency", schedule.leaderSelection().frequency())
-                .put("mode", modeName(schedule.leaderSelection().mode()));
+        putSchedule(g, schedule);
         return g;
     }
 

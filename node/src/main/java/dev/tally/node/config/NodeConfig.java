@@ -4,6 +4,7 @@ import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.Genesis;
+import dev.tally.storage.execution.ScheduledCommittee;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.Optional;
  * @param viewTimeout the protocol's view timeout: the same on every validator of a chain
  * @param gossipStaticOutbound peers this node keeps dialing, by node key
  * @param blockRetention how many recent blocks to keep; absent: keep all
+ * @param schedule committees that take over from the genesis one at their activation blocks (epochs 1, 2, ...)
  */
 public record NodeConfig(
         InetSocketAddress serverAddr,
@@ -39,11 +41,32 @@ public record NodeConfig(
         List<NodePublicKey> gossipStaticInbound,
         Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound,
         Duration fetchScheduleInterval,
-        Optional<Long> blockRetention) {
+        Optional<Long> blockRetention,
+        List<ScheduledCommittee> schedule) {
 
     public NodeConfig {
         gossipStaticInbound = List.copyOf(gossipStaticInbound);
         gossipStaticOutbound = Map.copyOf(gossipStaticOutbound);
+        schedule = List.copyOf(schedule);
+    }
+
+    /** A config whose genesis committee rules forever (no schedule). */
+    public NodeConfig(InetSocketAddress serverAddr, InetSocketAddress publicAddr, Optional<InetSocketAddress> rpcAddr,
+            Optional<InetSocketAddress> metricsAddr, Optional<InetSocketAddress> debugPageAddr, Genesis genesis,
+            int maxPayloadSize, int maxTxSize, Duration viewTimeout, Optional<BlsSecretKey> validatorKey,
+            NodeSecretKey nodeKey, int gossipDynamicInboundLimit, List<NodePublicKey> gossipStaticInbound,
+            Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound, Duration fetchScheduleInterval,
+            Optional<Long> blockRetention) {
+        this(serverAddr, publicAddr, rpcAddr, metricsAddr, debugPageAddr, genesis, maxPayloadSize, maxTxSize, viewTimeout,
+                validatorKey, nodeKey, gossipDynamicInboundLimit, gossipStaticInbound, gossipStaticOutbound,
+                fetchScheduleInterval, blockRetention, List.of());
+    }
+
+    /** The same config with this committee schedule. */
+    public NodeConfig withSchedule(List<ScheduledCommittee> s) {
+        return new NodeConfig(serverAddr, publicAddr, rpcAddr, metricsAddr, debugPageAddr, genesis, maxPayloadSize,
+                maxTxSize, viewTimeout, validatorKey, nodeKey, gossipDynamicInboundLimit, gossipStaticInbound,
+                gossipStaticOutbound, fetchScheduleInterval, blockRetention, s);
     }
 
     public boolean isValidator() {

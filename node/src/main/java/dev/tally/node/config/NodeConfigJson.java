@@ -9,6 +9,7 @@ import dev.tally.crypto.InvalidEncodingException;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.Genesis;
+import dev.tally.storage.execution.ScheduledCommittee;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -46,7 +47,10 @@ import java.util.function.Function;
  *   "gossip_static_inbound": ["node:public:ed25519:..."],                        // default []
  *   "gossip_static_outbound": [{"key": "node:public:ed25519:...", "addr": "127.0.0.1:3055"}], // default []
  *   "fetch_schedule_interval_ms": 5000,       // default 5000: how often to ask for the validator schedule
- *   "block_retention": 100000                 // optional: keep only this many recent blocks
+ *   "block_retention": 100000,                // optional: keep only this many recent blocks
+ *   "schedule": [                             // optional: committees taking over at their activation block
+ *     {"activation_block": 20, "validators": [...], "leader_selection": {...}}  // as in the genesis
+ *   ]
  * }
  * }</pre>
  */
@@ -61,7 +65,7 @@ public final class NodeConfigJson {
     private static final String[] FIELDS = {"server_addr", "public_addr", "rpc_addr", "metrics_addr", "debug_page_addr",
         "genesis", "max_payload_size", "max_tx_size", "view_timeout_ms", "validator_key", "node_key",
         "gossip_dynamic_inbound_limit", "gossip_static_inbound", "gossip_static_outbound", "fetch_schedule_interval_ms",
-        "block_retention"};
+        "block_retention", "schedule"};
 
     private NodeConfigJson() {}
 
@@ -106,7 +110,31 @@ public final class NodeConfigJson {
                 staticOutbound(c),
                 Duration.ofMillis(c.has("fetch_schedule_interval_ms") ? c.positiveLong("fetch_schedule_interval_ms")
                         : DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
-                c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty());
+                c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty(),
+                schedule(c, genesis));
+    }
+
+    /** The {@code schedule}: committees with strictly increasing activation blocks after the genesis' first block. */
+    private static List<ScheduledCommittee> schedule(ObjectFields c, Genesis genesis) throws ConfigException {
+        List<ScheduledCommittee> out = new ArrayList<>();
+        if (!c.has("schedule")) {
+            return out;
+        }
+        ArrayNode array = c.array("schedule");
+        long previous = genesis.firstBlock();
+        for (int i = 0; i < array.size(); i++) {
+            String at = c.path("schedule") + "[" + i + "]";
+            ObjectFields e = ObjectFields.of(array.get(i), at, "activation_block", "validators", "leader_selection");
+            long activation = e.nonNegativeLong("activation_block");
+            if (activation <= previous) {
+                throw new ConfigException(e.path("activation_block"), "must be above " + previous
+                        + (i == 0 ? " (the genesis' first block)" : " (the previous entry's activation block)")
+                        + ", got " + activation);
+            }
+            out.add(new ScheduledCommittee(activation, GenesisJson.schedule(e)));
+            previous = activation;
+        }
+        return out;
     }
 
     private static int intOr(ObjectFields c, String field, int fallback) throws ConfigException {
@@ -254,6 +282,13 @@ public final class NodeConfigJson {
         cfg.gossipStaticOutbound().forEach((k, a) -> outbound.addObject().put("key", k.toText()).put("addr", text(a)));
         c.put("fetch_schedule_interval_ms", cfg.fetchScheduleInterval().toMillis());
         cfg.blockRetention().ifPresent(r -> c.put("block_retention", r));
+        if (!cfg.schedule().isEmpty()) {
+            ArrayNode schedule = c.putArray("schedule");
+            for (ScheduledCommittee sc : cfg.schedule()) {
+                ObjectNode e = schedule.addObject().put("activation_block", sc.activationBlock());
+                GenesisJson.putSchedule(e, sc.committee());
+            }
+        }
         try {
             return GenesisJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(c);
         } catch (JsonProcessingException e) {

@@ -64,17 +64,37 @@ public final class DebugPage implements AutoCloseable {
         row(h, "view timeout", c.viewTimeout().toMillis() + " ms");
         row(h, "block retention", c.blockRetention().map(String::valueOf).orElse("all blocks"));
         h.append("</table><h2>Consensus</h2><table>");
+        row(h, "epoch", node.epoch().number() + " (from block " + node.epoch().firstBlock() + ", "
+                + node.epoch().committee().size() + " validators)");
+        if (node.replicaStatus().isEmpty()) {
+            row(h, "role", c.isValidator() ? "validator outside the current committee (syncs only)" : "full node (syncs only)");
+        }
         node.replicaStatus().ifPresent(s -> {
             row(h, "view", String.valueOf(s.view()));
             row(h, "phase", s.phase().name().toLowerCase());
         });
+        row(h, "finalized height", blocks.isEmpty() ? "none" : String.valueOf(blocks.last()));
         row(h, "stored blocks", blocks.isEmpty() ? "none" : blocks.first() + ".." + blocks.last());
-        h.append("</table><h2>Gossip peers</h2><table>");
         var gossip = node.network().gossip();
+        long peersLast = gossip.peers().stream().map(gossip::peerState).flatMap(java.util.Optional::stream)
+                .mapToLong(dev.tally.network.BlockStoreState::last).max().orElse(blocks.last());
+        h.append("</table><h2>Block sync</h2><table>");
+        row(h, "sync queue", peersLast > blocks.last() ? (peersLast - blocks.last()) + " blocks behind peers (up to "
+                + peersLast + ")" : "empty (up to date with peers)");
+        row(h, "blocks fetched / failed fetches", gossip.blocksFetched() + " / " + gossip.fetchFailures());
+        h.append("</table><h2>Traffic</h2><table>");
+        row(h, "gossip sent / received", gossip.traffic().bytesSent() + " / " + gossip.traffic().bytesReceived() + " bytes");
+        node.network().consensus().ifPresent(m -> row(h, "consensus sent / received",
+                m.traffic().bytesSent() + " / " + m.traffic().bytesReceived() + " bytes"));
+        h.append("</table><h2>Gossip peers</h2><table><tr><th>peer</th><th>blocks</th><th>sent / received bytes</th></tr>");
         for (var key : gossip.peers()) {
-            row(h, key.toText(), gossip.peerState(key).map(Object::toString).orElse("(no state yet)"));
+            String traffic = gossip.peerTraffic(key).map(t -> t[0] + " / " + t[1]).orElse("-");
+            h.append("<tr class=peer><td>").append(escape(key.toText())).append("</td><td>")
+                    .append(escape(gossip.peerState(key).map(Object::toString).orElse("(no state yet)"))).append("</td><td>")
+                    .append(traffic).append("</td></tr>");
         }
-        h.append("</table><h2>Validators</h2><table><tr><th>key</th><th>weight</th><th>address</th><th>consensus link</th></tr>");
+        h.append("</table><h2>Validators</h2><table><tr><th>key</th><th>weight</th><th>address</th><th>consensus link</th>"
+                + "<th>sent / received bytes</th></tr>");
         Map<BlsPublicKey, SignedNetAddress> addresses = node.network().addressBook().snapshot();
         Set<BlsPublicKey> out = node.network().consensus().map(m -> m.connectedOutbound()).orElse(Set.of());
         Set<BlsPublicKey> in = node.network().consensus().map(m -> m.connectedInbound()).orElse(Set.of());
@@ -82,7 +102,9 @@ public final class DebugPage implements AutoCloseable {
             SignedNetAddress a = addresses.get(v.key());
             h.append("<tr><td>").append(escape(v.key().toText())).append("</td><td>").append(v.weight()).append("</td><td>")
                     .append(a == null ? "?" : escape(NodeHttp.text(a.address()))).append("</td><td>")
-                    .append(out.contains(v.key()) ? "out " : "").append(in.contains(v.key()) ? "in" : "").append("</td></tr>");
+                    .append(out.contains(v.key()) ? "out " : "").append(in.contains(v.key()) ? "in" : "").append("</td><td>")
+                    .append(node.network().consensus().flatMap(m -> m.peerTraffic(v.key())).map(t -> t[0] + " / " + t[1])
+                            .orElse("-")).append("</td></tr>");
         }
         return h.append("</table></body></html>").toString();
     }

@@ -14,6 +14,9 @@ import dev.tally.storage.execution.TransactionResult;
 import java.io.IOException;
 import java.net.BindException;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +33,14 @@ public final class Node implements AutoCloseable {
     private final NodeConfig config;
     private final Storage storage;
     private final ExecutionLayer execution;
-    private final Epoch epoch;
+    private volatile Epoch epoch;
     private final NodeMetrics metrics;
     private final Scope scope = new Scope();
     private final BlockPipeline blocks;
     private final Network network;
-    private final Optional<ReplicaLoop> replica;
+    /** The replica of the current epoch; null on a full node and while this validator is outside the committee. */
+    private final AtomicReference<ReplicaLoop> replica = new AtomicReference<>();
+    private final Semaphore blocksChanged = new Semaphore(0);
 
     private Node(NodeConfig config, Storage storage, ExecutionLayer execution, NodeMetrics metrics) throws IOException {
         this.config = config;
@@ -45,25 +50,33 @@ public final class Node implements AutoCloseable {
         scope.onShutdown(this::closeStorage);
         this.blocks = new BlockPipeline(execution, metrics);
         this.epoch = execution.epochAt(blocks.persisted().last() + 1);
-        // Checked before the network starts: the validator key must be in the committee.
-        Optional<ConsensusConfig> consensus = config.validatorKey().map(key -> new ConsensusConfig(key, epoch,
-                config.viewTimeout().toMillis(), config.maxPayloadSize()));
+        // Checked before the network starts: the validator key must be in the committee of some epoch.
+        Optional<ConsensusConfig> consensus = consensusConfig(epoch);
+        if (consensus.isEmpty() && config.validatorKey().isPresent()) {
+            requireInSomeCommittee(config.validatorKey().get().publicKey());
+            log.info("validator {} is not in the committee of epoch {}: it runs as a full node while it is not",
+                    config.validatorKey().get().publicKey(), epoch.number());
+        }
         try {
-            this.network = Network.start(networkConfig(config, epoch), blocks, blocks, this::pushToMempool);
+            this.network = Network.start(networkConfig(config, epoch, execution), blocks, blocks, this::pushToMempool);
         } catch (BindException e) {
             throw new BindException("server_addr " + config.serverAddr() + ": " + e.getMessage());
         }
         scope.onShutdown(network::close);
         try {
             metrics.watch(network);
+            metrics.epoch(epoch.number());
             blocks.addListener(range -> network.gossip().notifyBlocksChanged());
+            blocks.addListener(range -> {
+                ReplicaLoop loop = replica.get();
+                if (loop != null) {
+                    loop.blocksPersisted(range);
+                }
+                blocksChanged.release();
+            });
             if (consensus.isPresent()) {
-                // Reads the persisted replica state, which may be refused (e.g. another epoch's).
-                ReplicaLoop loop = new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
-                blocks.addListener(loop::blocksPersisted);
-                this.replica = Optional.of(loop);
-            } else {
-                this.replica = Optional.empty();
+                // Reads the persisted replica state, which may be refused (e.g. a later epoch's).
+                replica.set(new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope));
             }
         } catch (RuntimeException e) {
             network.close();
@@ -79,14 +92,73 @@ public final class Node implements AutoCloseable {
     public static Node start(NodeConfig config, Storage storage, ExecutionLayer execution) throws IOException {
         Node node = new Node(config, storage, execution, new NodeMetrics());
         log.info("node starting: {}, blocks stored: {}", config, node.blocks.persisted());
-        node.replica.ifPresent(loop -> {
-            node.scope.fork("replica", loop::run);
-            node.scope.fork("replica-inbox", loop::forwardInbox);
-        });
-        node.scope.fork("progress-watch", new ProgressWatch(node.replica, node.blocks, node.network, node.epoch,
-                node.config.viewTimeout())::run);
+        Optional.ofNullable(node.replica.get()).ifPresent(node::startReplica);
+        node.scope.fork("epochs", node::followEpochs);
+        node.scope.fork("progress-watch", new ProgressWatch(() -> Optional.ofNullable(node.replica.get()), node.blocks,
+                node.network, () -> node.epoch, node.config.viewTimeout())::run);
         node.scope.fork("pruning", node::prune);
         return node;
+    }
+
+    private void startReplica(ReplicaLoop loop) {
+        scope.fork("replica e" + loop.epoch().number(), loop::run);
+        scope.fork("replica-inbox e" + loop.epoch().number(), loop::forwardInbox);
+    }
+
+    /** The replica's config in {@code e}, if this node has a validator key in its committee. */
+    private Optional<ConsensusConfig> consensusConfig(Epoch e) {
+        return config.validatorKey().filter(key -> e.committee().contains(key.publicKey()))
+                .map(key -> new ConsensusConfig(key, e, config.viewTimeout().toMillis(), config.maxPayloadSize()));
+    }
+
+    /** Refuses a validator key that no epoch of the schedule (from the genesis on) has in its committee. */
+    private void requireInSomeCommittee(dev.tally.crypto.BlsPublicKey key) {
+        Epoch e = execution.epochAt(execution.genesis().firstBlock());
+        while (true) {
+            if (e.committee().contains(key)) {
+                return;
+            }
+            Optional<Epoch> next = execution.pendingEpoch(e.firstBlock());
+            if (next.isEmpty()) {
+                throw new IllegalArgumentException("validator key " + key.toText()
+                        + " is not in the committee of any epoch (now epoch " + epoch.number() + ")");
+            }
+            e = next.get();
+        }
+    }
+
+    /**
+     * Switches committees: once the last block of the current epoch is stored (so the next block is the first of a
+     * later epoch), stops the replica of the old epoch, moves the network to the new committee, and starts a replica
+     * for the new epoch if this validator is in it (from its persisted state if that is already of the new epoch,
+     * else from the initial state). A validator that left runs on as a full node.
+     */
+    private void followEpochs() throws InterruptedException {
+        while (true) {
+            blocksChanged.tryAcquire(1, TimeUnit.SECONDS);
+            blocksChanged.drainPermits();
+            Epoch next = execution.epochAt(blocks.persisted().last() + 1);
+            if (next.number() <= epoch.number()) {
+                continue;
+            }
+            Epoch old = epoch;
+            ReplicaLoop oldLoop = replica.getAndSet(null);
+            if (oldLoop != null) {
+                oldLoop.stop();
+            }
+            epoch = next;
+            network.switchEpoch(next);
+            metrics.epoch(next.number());
+            Optional<ConsensusConfig> consensus = consensusConfig(next);
+            log.info("epoch {} -> {} at block {}: {} validators; this node is {}", old.number(), next.number(),
+                    next.firstBlock(), next.committee().size(), consensus.isPresent() ? "a validator" : "a full node");
+            if (consensus.isPresent()) {
+                ReplicaLoop loop = new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
+                replica.set(loop);
+                startReplica(loop);
+                loop.blocksPersisted(blocks.persisted());
+            }
+        }
     }
 
     /** Starts a server as part of the node: it is closed when the node stops. */
@@ -140,10 +212,11 @@ public final class Node implements AutoCloseable {
         return blocks.persisted();
     }
 
-    /** The replica's position; empty on a full node. */
+    /** The replica's position; empty on a full node (or a validator outside the current committee). */
     public Optional<ReplicaStatus> replicaStatus() {
-        return replica.map(ReplicaLoop::status);
+        return Optional.ofNullable(replica.get()).map(ReplicaLoop::status);
     }
+
 
     /** A client's transaction: into the mempool and, if it takes it, to every gossip peer. */
     public TransactionSink.Result submitTransaction(byte[] tx) {
@@ -180,8 +253,9 @@ public final class Node implements AutoCloseable {
         log.info("storage closed");
     }
 
-    static NetworkConfig networkConfig(NodeConfig c, Epoch epoch) {
+    static NetworkConfig networkConfig(NodeConfig c, Epoch epoch, ExecutionLayer execution) {
         NetworkConfig.Builder b = NetworkConfig.builder(c.nodeKey(), epoch)
+                .schedule(execution::epochAt, execution::pendingEpoch)
                 .listen(c.serverAddr())
                 .publicAddress(c.publicAddr())
                 .gossipDynamicInboundLimit(c.gossipDynamicInboundLimit())

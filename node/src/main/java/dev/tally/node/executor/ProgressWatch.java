@@ -6,6 +6,7 @@ import dev.tally.network.Network;
 import dev.tally.protocol.Epoch;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,13 +20,14 @@ final class ProgressWatch {
     static final int STALL_TIMEOUTS = 3;
     static final Duration REPORT_INTERVAL = Duration.ofSeconds(10);
 
-    private final Optional<ReplicaLoop> replica;
+    private final Supplier<Optional<ReplicaLoop>> replica;
     private final BlockPipeline blocks;
     private final Network network;
-    private final Epoch epoch;
+    private final Supplier<Epoch> epoch;
     private final long viewTimeoutMillis;
 
-    ProgressWatch(Optional<ReplicaLoop> replica, BlockPipeline blocks, Network network, Epoch epoch, Duration viewTimeout) {
+    ProgressWatch(Supplier<Optional<ReplicaLoop>> replica, BlockPipeline blocks, Network network, Supplier<Epoch> epoch,
+            Duration viewTimeout) {
         this.replica = replica;
         this.blocks = blocks;
         this.network = network;
@@ -54,7 +56,7 @@ final class ProgressWatch {
             }
             if (now - reportedAt >= REPORT_INTERVAL.toMillis() && last != reportedBlock) {
                 log.info("stored blocks up to {}: {} in the last {} s{}", last, last - reportedBlock, (now - reportedAt) / 1000,
-                        replica.map(r -> ", view " + r.status().view()).orElse(""));
+                        replica.get().map(r -> ", view " + r.status().view()).orElse(""));
                 reportedBlock = last;
                 reportedAt = now;
             }
@@ -65,6 +67,8 @@ final class ProgressWatch {
         long peersLast = network.gossip().peers().stream()
                 .map(k -> network.gossip().peerState(k)).flatMap(Optional::stream)
                 .mapToLong(BlockStoreState::last).max().orElse(last);
+        Optional<ReplicaLoop> replica = this.replica.get();
+        Epoch epoch = this.epoch.get();
         if (replica.isEmpty()) {
             return "last stored block " + last + ", " + network.gossip().peers().size() + " gossip peers"
                     + (peersLast > last ? "; missing blocks: peers have up to " + peersLast + " (block sync is fetching them)"

@@ -8,6 +8,8 @@ import dev.tally.consensus.Replica;
 import dev.tally.network.Network;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.LeaderProposal;
+import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaState;
@@ -49,6 +51,9 @@ final class ReplicaLoop {
     private ScheduledFuture<?> pendingTimer;
     private boolean rejectedInStep;
     private volatile ReplicaStatus status;
+    private volatile boolean stopped;
+    private volatile Thread loopThread;
+    private volatile Thread inboxThread;
 
     ReplicaLoop(ConsensusConfig config, ReplicaStateStore states, ExecutionLayer execution, Network network,
             BlockPipeline blocks, NodeMetrics metrics, Scope scope) {
@@ -59,7 +64,9 @@ final class ReplicaLoop {
         this.blocks = blocks;
         this.metrics = metrics;
         this.scope = scope;
-        ReplicaState persisted = states.replicaState().orElse(ReplicaState.initial(config.epoch().number()));
+        long epoch = config.epoch().number();
+        // A state of an earlier epoch is that epoch's business: this epoch starts from the initial state.
+        ReplicaState persisted = states.replicaState().filter(s -> s.epoch() >= epoch).orElse(ReplicaState.initial(epoch));
         this.replica = new Replica(config, persisted, new Events(), new NetworkVerified(network.qcVerifier()));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "replica-timer");
@@ -68,8 +75,32 @@ final class ReplicaLoop {
         });
         scope.onShutdown(timer::shutdownNow);
         publishStatus(now());
-        log.info("replica starts at view {} ({}), high vote {}", persisted.view(), persisted.phase(),
+        log.info("replica of epoch {} starts at view {} ({}), high vote {}", epoch, persisted.view(), persisted.phase(),
                 persisted.highVote().map(Object::toString).orElse("none"));
+    }
+
+    /** The epoch this replica runs. */
+    dev.tally.protocol.Epoch epoch() {
+        return config.epoch();
+    }
+
+    /**
+     * Stops the loop at the end of its current step (an epoch ended) and waits for it: its inputs are dropped, its
+     * timer cancelled; the network's inbox is left to the next replica.
+     */
+    void stop() throws InterruptedException {
+        stopped = true;
+        Thread inbox = inboxThread;
+        if (inbox != null) {
+            inbox.interrupt();
+            inbox.join(5_000);
+        }
+        Thread loop = loopThread;
+        if (loop != null) {
+            loop.join(5_000);
+        }
+        timer.shutdownNow();
+        log.info("replica of epoch {} stopped at view {}", config.epoch().number(), status.view());
     }
 
     /** The replica's position after its last step. */
@@ -84,20 +115,36 @@ final class ReplicaLoop {
 
     /** Moves verified messages from the network's inbox into the input queue, keeping at most a few queued. */
     void forwardInbox() throws InterruptedException {
-        while (true) {
-            messageSlots.acquire();
-            inputs.add(new Input.MessageReceived(network.inbox().take()));
+        inboxThread = Thread.currentThread();
+        try {
+            while (!stopped) {
+                messageSlots.acquire();
+                inputs.add(new Input.MessageReceived(network.inbox().take()));
+            }
+        } catch (InterruptedException e) {
+            if (!stopped) {
+                throw e;
+            }
         }
     }
 
     /** The loop: runs until interrupted; any exception (storage, a bug) stops the node. */
     void run() throws InterruptedException {
+        loopThread = Thread.currentThread();
         StoredRange stored = blocks.persisted();
         step(new Input.BlocksPersisted(stored.first(), stored.last()));
         step(new Input.Start());
-        while (true) {
-            step(inputs.take());
+        while (!stopped) {
+            Input input = inputs.poll(100, TimeUnit.MILLISECONDS);
+            if (input != null && !stopped) {
+                step(input);
+            }
         }
+    }
+
+    /** Whether block {@code n} belongs to a later epoch than this replica's: it must not propose, vote or finalize it. */
+    private boolean beyondEpoch(long n) {
+        return execution.epochAt(n).number() != config.epoch().number();
     }
 
     private void step(Input input) {
@@ -130,8 +177,29 @@ final class ReplicaLoop {
                 states.persistReplicaState(p.state());
                 metrics.storageLatency("persist_replica_state", System.nanoTime() - start);
             }
-            case Output.Broadcast b -> network.broadcast(b.message());
-            case Output.FinalizeBlock f -> blocks.queueBlock(f.block());
+            case Output.Broadcast b -> {
+                if (b.message().message() instanceof ReplicaCommit c && beyondEpoch(c.proposal().number())) {
+                    log.info("not voting for block {}: it belongs to the next epoch", c.proposal().number());
+                } else if (b.message().message() instanceof LeaderProposal lp && lp.proposalPayload().isEmpty()
+                        && beyondEpoch(lp.justification().impliedBlock(config.epoch()).number())) {
+                    log.info("not reproposing a block of the next epoch");
+                } else {
+                    network.broadcast(b.message());
+                }
+            }
+            case Output.FinalizeBlock f -> {
+                if (beyondEpoch(f.block().number())) {
+                    log.warn("block {} was finalized by the committee of epoch {}, but belongs to a later epoch: dropped",
+                            f.block().number(), config.epoch().number());
+                } else {
+                    blocks.queueBlock(f.block());
+                }
+            }
+            case Output.ProposePayload p when beyondEpoch(p.blockNumber()) ->
+                    log.info("not proposing block {} in view {}: it belongs to the next epoch", p.blockNumber(), p.view());
+            case Output.VerifyPayload v when beyondEpoch(v.blockNumber()) ->
+                    inputs.add(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), false,
+                            "block " + v.blockNumber() + " belongs to the next epoch"));
             case Output.ProposePayload p -> scope.fork("propose-payload " + p.blockNumber(), () -> {
                 Payload payload = execution.proposePayload(p.blockNumber(), config.maxPayloadSize());
                 inputs.add(new Input.PayloadProposed(p.view(), p.blockNumber(), payload));
@@ -147,6 +215,9 @@ final class ReplicaLoop {
     }
 
     private void setTimer(long deadlineMillis) {
+        if (stopped) {
+            return;
+        }
         if (pendingTimer != null) {
             pendingTimer.cancel(false);
         }

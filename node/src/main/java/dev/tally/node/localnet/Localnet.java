@@ -10,6 +10,7 @@ import dev.tally.protocol.Genesis;
 import dev.tally.protocol.LeaderSelection;
 import dev.tally.protocol.ValidatorInfo;
 import dev.tally.protocol.ValidatorSchedule;
+import dev.tally.storage.execution.ScheduledCommittee;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -54,18 +55,40 @@ public final class Localnet {
 
     /** Writes a new localnet into {@code dir}, which must not hold one yet. */
     public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout) throws IOException {
+        return generate(dir, validators, fullNodes, viewTimeout, java.util.OptionalLong.empty());
+    }
+
+    /**
+     * As {@link #generate(Path, int, int, Duration)}; with {@code epochChangeAt}, the committee changes at that block:
+     * the last genesis validator leaves and a new validator (the node after the genesis validators, which runs as a
+     * full node until then) joins.
+     */
+    public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout,
+            java.util.OptionalLong epochChangeAt) throws IOException {
+        if (epochChangeAt.isPresent() && (validators < 2 || epochChangeAt.getAsLong() < 1)) {
+            throw new IllegalArgumentException("an epoch change needs at least 2 validators and a block above 0");
+        }
+        int joiners = epochChangeAt.isPresent() ? 1 : 0;
         if (validators < 1) {
             throw new IllegalArgumentException("need at least one validator, got " + validators);
         }
         if (Files.exists(dir.resolve("genesis.json"))) {
             throw new IllegalArgumentException(dir + " already holds a localnet; remove it or choose another --dir");
         }
-        int n = validators + fullNodes;
-        List<BlsSecretKey> validatorKeys = Stream.generate(BlsSecretKey::generate).limit(validators).toList();
+        int n = validators + joiners + fullNodes;
+        List<BlsSecretKey> validatorKeys = Stream.generate(BlsSecretKey::generate).limit(validators + joiners).toList();
         List<NodeSecretKey> nodeKeys = Stream.generate(NodeSecretKey::generate).limit(n).toList();
-        List<ValidatorInfo> infos = validatorKeys.stream().map(k -> new ValidatorInfo(k.publicKey(), 1, true)).toList();
+        LeaderSelection roundRobin = new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN);
+        List<ValidatorInfo> infos = validatorKeys.subList(0, validators).stream()
+                .map(k -> new ValidatorInfo(k.publicKey(), 1, true)).toList();
         Genesis genesis = new Genesis(CHAIN_ID, 0, 0, Genesis.PROTOCOL_VERSION, Optional.of(new ValidatorSchedule(infos,
-                new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
+                roundRobin)));
+        List<ScheduledCommittee> schedule = new ArrayList<>();
+        if (epochChangeAt.isPresent()) {
+            List<ValidatorInfo> next = new ArrayList<>(infos.subList(0, validators - 1));
+            next.add(new ValidatorInfo(validatorKeys.get(validators).publicKey(), 1, true));
+            schedule.add(new ScheduledCommittee(epochChangeAt.getAsLong(), new ValidatorSchedule(next, roundRobin)));
+        }
         List<Ports> ports = freePorts(n);
         List<Member> members = new ArrayList<>();
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -83,9 +106,9 @@ public final class Localnet {
                     Optional.of(new InetSocketAddress(loopback, p.metrics())),
                     Optional.of(new InetSocketAddress(loopback, p.debugPage())),
                     genesis, NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE, NodeConfigJson.DEFAULT_MAX_TX_SIZE, viewTimeout,
-                    i < validators ? Optional.of(validatorKeys.get(i)) : Optional.empty(), nodeKeys.get(i),
+                    i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(), nodeKeys.get(i),
                     NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT, List.of(), peers,
-                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS), Optional.empty());
+                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS), Optional.empty(), schedule);
             Member m = new Member("node" + i, dir.resolve("node" + i), cfg);
             Files.createDirectories(m.dir());
             writePrivate(m.configFile(), NodeConfigJson.toJson(cfg));

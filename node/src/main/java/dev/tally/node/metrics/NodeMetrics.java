@@ -26,6 +26,8 @@ public final class NodeMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Gauge view = Gauge.builder().name("tally_consensus_view").help("The replica's current view").register(registry);
+    private final Gauge epoch = Gauge.builder().name("tally_consensus_epoch")
+            .help("The epoch (committee) consensus runs in").register(registry);
     private final Gauge finalized = Gauge.builder().name("tally_consensus_finalized_block")
             .help("The number of the last block this replica finalized").register(registry);
     private final Gauge stored = Gauge.builder().name("tally_storage_last_block")
@@ -84,10 +86,33 @@ public final class NodeMetrics {
                     .help("Verified consensus messages waiting for the replica")
                     .callback(cb -> cb.call(network.inbox().size())).register(registry);
         });
+        CounterWithCallback.builder().name("tally_network_sent_bytes")
+                .help("Bytes sent over the network (frame headers and RPC bodies, before encryption), by endpoint")
+                .labelNames("endpoint").callback(cb -> {
+                    cb.call(network.gossip().traffic().bytesSent(), "gossip");
+                    network.consensus().ifPresent(m -> cb.call(m.traffic().bytesSent(), "consensus"));
+                }).register(registry);
+        CounterWithCallback.builder().name("tally_network_received_bytes")
+                .help("Bytes received over the network (frame headers and RPC bodies, after decryption), by endpoint")
+                .labelNames("endpoint").callback(cb -> {
+                    cb.call(network.gossip().traffic().bytesReceived(), "gossip");
+                    network.consensus().ifPresent(m -> cb.call(m.traffic().bytesReceived(), "consensus"));
+                }).register(registry);
+        GaugeWithCallback.builder().name("tally_network_connections")
+                .help("Open connections, by endpoint (a gossip peer connected both ways counts once)").labelNames("endpoint")
+                .callback(cb -> {
+                    cb.call(network.gossip().peers().size(), "gossip");
+                    network.consensus().ifPresent(m -> cb.call(m.connectedOutbound().size() + m.connectedInbound().size(),
+                            "consensus"));
+                }).register(registry);
         CounterWithCallback.builder().name("tally_network_blocks_fetched").help("Blocks fetched by block sync and verified")
                 .callback(cb -> cb.call(network.gossip().blocksFetched())).register(registry);
         CounterWithCallback.builder().name("tally_network_block_fetch_failures").help("Block fetches that failed")
                 .callback(cb -> cb.call(network.gossip().fetchFailures())).register(registry);
+    }
+
+    public void epoch(long e) {
+        epoch.set(e);
     }
 
     public void view(long v) {

@@ -153,7 +153,7 @@ class LocalnetEndToEndTest {
                 + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
     }
 
-    private static String get(String hostPortPath) throws IOException, InterruptedException {
+    static String get(String hostPortPath) throws IOException, InterruptedException {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + hostPortPath)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
