@@ -40,6 +40,11 @@ public final class DebugPage implements AutoCloseable {
         return page;
     }
 
+    /** Where the page is served. */
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             NodeHttp.send(ex, 200, "text/html", render());
