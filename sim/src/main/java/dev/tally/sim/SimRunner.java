@@ -1,5 +1,7 @@
 package dev.tally.sim;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -11,16 +13,25 @@ import java.util.function.LongFunction;
 /** Runs many scenarios, each on one thread of a small pool (each run is single-threaded and independent). */
 public final class SimRunner {
     /** What a batch of scenarios did. */
-    public record Summary(int scenarios, int passed, long blocksFinalized, List<SimResult> failures, double seconds) {
+    public record Summary(int scenarios, int passed, long blocksFinalized, List<SimResult> failures, double seconds,
+            double cpuSeconds) {
         public double scenariosPerSecond() {
             return seconds == 0 ? 0 : scenarios / seconds;
         }
 
+        /** Scenarios per second of CPU time: the simulator's own speed, whatever else shares the machine. */
+        public double scenariosPerCpuSecond() {
+            return cpuSeconds == 0 ? 0 : scenarios / cpuSeconds;
+        }
+
         public String line() {
-            return String.format("scenarios %d, passed %d, blocks finalized %d, violations %d (%.1f s, %.1f scenarios/s)",
-                    scenarios, passed, blocksFinalized, failures.size(), seconds, scenariosPerSecond());
+            return String.format("scenarios %d, passed %d, blocks finalized %d, violations %d (%.1f s, %.1f scenarios/s;"
+                    + " %.1f CPU s, %.1f scenarios per CPU second)", scenarios, passed, blocksFinalized, failures.size(),
+                    seconds, scenariosPerSecond(), cpuSeconds, scenariosPerCpuSecond());
         }
     }
+
+    private record Timed(SimResult result, long cpuNanos) {}
 
     private SimRunner() {}
 
@@ -28,16 +39,23 @@ public final class SimRunner {
         long start = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads));
         try {
-            List<Future<SimResult>> futures = new ArrayList<>(count);
+            ThreadMXBean cpuClock = ManagementFactory.getThreadMXBean();
+            List<Future<Timed>> futures = new ArrayList<>(count);
             for (long s = firstSeed; s < firstSeed + count; s++) {
                 Scenario scenario = scenarioForSeed.apply(s);
-                futures.add(pool.submit(() -> Simulation.run(scenario)));
+                futures.add(pool.submit(() -> {
+                    long cpu = cpuClock.getCurrentThreadCpuTime();
+                    SimResult r = Simulation.run(scenario);
+                    return new Timed(r, cpuClock.getCurrentThreadCpuTime() - cpu);
+                }));
             }
             int passed = 0;
             long blocks = 0;
+            long cpuNanos = 0;
             List<SimResult> failures = new ArrayList<>();
-            for (Future<SimResult> f : futures) {
-                SimResult r = f.get();
+            for (Future<Timed> f : futures) {
+                SimResult r = f.get().result();
+                cpuNanos += f.get().cpuNanos();
                 blocks += r.blocksFinalized() + 1;
                 if (r.passed()) {
                     passed++;
@@ -45,7 +63,7 @@ public final class SimRunner {
                     failures.add(r);
                 }
             }
-            return new Summary(count, passed, blocks, failures, (System.nanoTime() - start) / 1e9);
+            return new Summary(count, passed, blocks, failures, (System.nanoTime() - start) / 1e9, cpuNanos / 1e9);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
