@@ -85,9 +85,21 @@ final class Bench {
             long windowDuplicate, long windowRejected, String firstRejection, long windowTxsFinalized, long duplicateInclusions,
             long foreignTxs, long nodeCpuNanos, long harnessCpuNanos, List<Long> peakMemory, double startSeconds) {}
 
+    /** The network did not reach its first final block (a node exited, or the time ran out). */
+    static final class StartException extends IOException {
+        StartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     Result run() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        long first = awaitFirstBlock();
+        long first;
+        try {
+            first = awaitFirstBlock();
+        } catch (IOException e) {
+            throw new StartException(e.getMessage(), e);
+        }
         double startSeconds = (System.nanoTime() - t0) / 1e9;
         progress.printf("bench: first block %d after %.1f s; warming up %.0f s, measuring %.0f s%n", first, startSeconds,
                 plan.warmupNanos() / 1e9, plan.durationNanos() / 1e9);

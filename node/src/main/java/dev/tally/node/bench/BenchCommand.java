@@ -40,6 +40,8 @@ import picocli.CommandLine.Spec;
         exitCodeList = {"0:success", "1:internal error", "2:bad input, or the network failed to start or run",
                 "3:--smoke: a check failed (the message says which)"})
 public final class BenchCommand implements Callable<Integer> {
+    /** In-process networks too large for a full gossip mesh: each node gossips with this many successors only. */
+    private static final int GOSSIP_RING = 2;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Spec
@@ -76,6 +78,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--view-timeout-ms", defaultValue = "2000", paramLabel = "MS", description = "View timeout (default: ${DEFAULT-VALUE}).")
     long viewTimeoutMs;
+
+    @Option(names = "--start-timeout", paramLabel = "S", description = "How long the network may take to finalize its "
+            + "first block (default: 120, or 4 s per validator if more).")
+    Long startTimeout;
 
     @Option(names = "--senders", paramLabel = "N", description = "Client threads (default: one per node, at most 6).")
     Integer senders;
@@ -120,29 +126,41 @@ public final class BenchCommand implements Callable<Integer> {
         int senderCount = senders != null ? Math.max(1, senders) : Math.min(validators, 6);
         Bench.Plan plan = new Bench.Plan(txSize, rate, openLoop, TimeUnit.SECONDS.toNanos(warmup),
                 TimeUnit.SECONDS.toNanos(duration), TimeUnit.SECONDS.toNanos(smoke ? 30 : 10),
-                TimeUnit.SECONDS.toNanos(Math.max(120, validators)), senderCount, inProcess ? 200 : 500,
+                TimeUnit.SECONDS.toNanos(startTimeout != null ? startTimeout : Math.max(120, 4L * validators)), senderCount, inProcess ? 200 : 500,
                 TimeUnit.MICROSECONDS.toNanos(inProcess ? 500 : 1000), 32, smoke ? 3 : 0, TimeUnit.SECONDS.toNanos(smoke ? 60 : 0));
 
         boolean temporary = dir == null;
         Path root = temporary ? Files.createTempDirectory("tally-bench") : dir;
         String loadBefore = Machine.loadAverage();
         try {
-            List<Localnet.Member> members = configure(root);
-            err.printf("bench: %d validators %s, %s storage, in %s%n", validators, inProcess ? "in this JVM" : "as processes",
-                    storage, root);
-            err.flush();
-            Bench.Result result;
-            String memoryMeasure;
-            if (inProcess) {
-                quietLogs();
-                try (InProcessCluster cluster = new InProcessCluster(members, storage.equals("rocksdb"))) {
-                    result = new Bench(cluster, plan, err, cluster::harnessThread).run();
-                    memoryMeasure = cluster.memoryMeasure();
-                }
-            } else {
-                try (ProcessCluster cluster = new ProcessCluster(members, nodeJvmOptions)) {
-                    result = new Bench(cluster, plan, err, () -> {}).run();
-                    memoryMeasure = cluster.memoryMeasure();
+            Bench.Result result = null;
+            String memoryMeasure = null;
+            for (int attempt = 1; result == null; attempt++) {
+                // Ports are picked free, but another program may take one before a node binds it: then start afresh.
+                Path netDir = attempt == 1 ? root : root.resolve("retry" + attempt);
+                List<Localnet.Member> members = configure(netDir);
+                err.printf("bench: %d validators %s, %s storage, in %s%n", validators, inProcess ? "in this JVM" : "as processes",
+                        storage, netDir);
+                err.flush();
+                try {
+                    if (inProcess) {
+                        quietLogs();
+                        try (InProcessCluster cluster = new InProcessCluster(members, storage.equals("rocksdb"))) {
+                            result = new Bench(cluster, plan, err, cluster::harnessThread).run();
+                            memoryMeasure = cluster.memoryMeasure();
+                        }
+                    } else {
+                        try (ProcessCluster cluster = new ProcessCluster(members, nodeJvmOptions)) {
+                            result = new Bench(cluster, plan, err, () -> {}).run();
+                            memoryMeasure = cluster.memoryMeasure();
+                        }
+                    }
+                } catch (IOException e) {
+                    boolean portTaken = e.getMessage() != null && e.getMessage().contains("Address already in use");
+                    if (!portTaken || attempt == 3) {
+                        throw e;
+                    }
+                    err.println("bench: a port was taken before a node could bind it; starting a new network");
                 }
             }
             ObjectNode report = report(result, memoryMeasure, loadBefore, Machine.loadAverage());
@@ -181,11 +199,11 @@ public final class BenchCommand implements Callable<Integer> {
             Localnet.Member m = generated.get(i);
             NodeConfig c = m.config();
             var gossip = c.gossipStaticOutbound();
-            if (inProcess && validators > 16) {
+            if (inProcess && 4L * validators * (validators - 1) + 2L * validators + 300 > InProcessCluster.openFileLimit()) {
                 // Every validator already dials every other one for consensus; in one process, a full gossip mesh on
-                // top would double the sockets. A ring of 4 successors keeps gossip connected.
+                // top would double the sockets, past the open-file limit. A ring of successors keeps gossip connected.
                 Map<dev.tally.crypto.NodePublicKey, java.net.InetSocketAddress> ring = new LinkedHashMap<>();
-                for (int k = 1; k <= 4; k++) {
+                for (int k = 1; k <= GOSSIP_RING; k++) {
                     NodeConfig peer = generated.get((i + k) % generated.size()).config();
                     ring.put(peer.nodeKey().publicKey(), peer.serverAddr());
                 }

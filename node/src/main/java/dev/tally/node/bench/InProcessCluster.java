@@ -27,6 +27,13 @@ final class InProcessCluster implements Cluster {
     private final List<Long> harnessThreads = Collections.synchronizedList(new ArrayList<>());
 
     InProcessCluster(List<Localnet.Member> members, boolean rocksdb) throws IOException {
+        long needed = fileDescriptorsNeeded(members);
+        long limit = openFileLimit();
+        if (needed > limit) {
+            throw new IOException(members.size() + " validators in one process need about " + needed + " file descriptors "
+                    + "(every validator keeps a connection to every other one: two sockets per ordered pair in one process, "
+                    + "plus gossip and storage), above this process's limit of " + limit + "; raise `ulimit -n` or use fewer validators");
+        }
         try {
             for (Localnet.Member m : members) {
                 NodeConfig cfg = m.config();
@@ -45,6 +52,28 @@ final class InProcessCluster implements Cluster {
             throw e;
         }
         ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    }
+
+    /** Sockets of the consensus mesh and gossip (both ends in this process), listeners, and slack for files. */
+    static long fileDescriptorsNeeded(List<Localnet.Member> members) {
+        long n = members.size();
+        long gossip = members.stream().mapToLong(m -> m.config().gossipStaticOutbound().size()).sum();
+        return 2 * n * (n - 1) + 2 * gossip + 2 * n + 300;
+    }
+
+    /** The soft limit on open files (the JVM raises it to the hard limit at start), from /proc; unlimited elsewhere. */
+    static long openFileLimit() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return Long.MAX_VALUE;
     }
 
     /** Marks the calling thread as the harness's: its CPU time is not the nodes'. */
