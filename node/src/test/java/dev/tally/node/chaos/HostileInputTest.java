@@ -130,6 +130,146 @@ class HostileInputTest {
         assertThat(after.rssKb()).as("resident memory after the attack (before: %s)", before).isLessThan(before.rssKb() + 300_000);
     }
 
+    /**
+     * A Byzantine validator (one of six, so within f) authenticated on the consensus endpoint of the five honest
+     * ones sends what an honest one never would: votes for stale and far-future views, votes signed by another key,
+     * new-views whose commit QC carries huge or wrongly sized signer bitmaps, garbage messages and frames declaring
+     * more bytes than allowed. The five keep finalizing and agree.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void aByzantineValidatorsHostileMessagesDoNotStopTheOthers() throws Exception {
+        List<Localnet.Member> members = Localnet.generate(dir, 6, 0, Duration.ofMillis(1000));
+        List<Process> honest = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                honest.add(Localnet.launch(members.get(i)));
+            }
+            List<RpcClient> rpc = members.subList(0, 5).stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+            long h0 = awaitHeight(rpc.getFirst(), 3, Duration.ofSeconds(180));
+            dev.tally.crypto.BlsSecretKey byzantine = members.get(5).config().validatorKey().orElseThrow();
+            dev.tally.crypto.BlsSecretKey stranger = dev.tally.crypto.BlsSecretKey.generate();
+            dev.tally.protocol.Genesis genesis = members.getFirst().config().genesis();
+            dev.tally.protocol.GenesisHash gh = genesis.hash();
+            Random r = new Random(7);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            int sent = 0;
+            int connections = 0;
+            int accepted = 0;
+            while (System.nanoTime() < deadline) {
+                long view = rpc.getFirst().call("last_view").get("view").asLong();
+                for (int target = 0; target < 5; target++) {
+                    try (Socket s = new Socket()) {
+                        s.connect(members.get(target).config().serverAddr(), 2000);
+                        s.setSoTimeout(2000);
+                        Noise n = Noise.connect(s);
+                        n.send(frame(Net.Endpoint.newBuilder().setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance()).build().toByteArray()));
+                        n.send(frame(consensusHandshake(n.sessionId, byzantine, gh)));
+                        connections++;
+                        // The node answers with its own handshake only when it accepted ours.
+                        Net.ConsensusHandshake reply = Net.ConsensusHandshake.parseFrom(n.receiveFrame());
+                        if (reply.hasSessionId()) {
+                            accepted++;
+                        }
+                        for (int call = 0; call < 3; call++) { // the consensus RPC allows three calls in flight
+                            byte[] body = hostileConsensusMessage(r, byzantine, stranger, gh, view);
+                            long declared = r.nextInt(20) == 0 ? Integer.MAX_VALUE : body.length;
+                            n.send(appFrame(call, declared, body));
+                            sent++;
+                        }
+                        s.shutdownOutput();
+                        drainUntilClosed(s);
+                    } catch (IOException e) {
+                        // dropped by the node: fine
+                    }
+                }
+            }
+            for (int i = 0; i < 5; i++) {
+                assertThat(honest.get(i).isAlive()).as("honest validator %d alive", i).isTrue();
+            }
+            long h1 = awaitHeight(rpc.getFirst(), h0 + 5, Duration.ofSeconds(60));
+            for (RpcClient c : rpc) {
+                awaitHeight(c, h1, Duration.ofSeconds(60));
+            }
+            for (long b = h0; b <= h1; b++) {
+                java.util.Set<String> hashes = new java.util.HashSet<>();
+                for (RpcClient c : rpc) {
+                    hashes.add(c.call("block", b).get("payload_hash").asText());
+                }
+                assertThat(hashes).as("block %d across the honest validators", b).hasSize(1);
+            }
+            System.out.printf("byzantine validator: %d hostile messages over %d connections (%d handshakes accepted); height %d -> %d%n",
+                    sent, connections, accepted, h0, h1);
+            assertThat(accepted).as("consensus handshakes the honest validators accepted").isGreaterThan(connections / 2);
+        } finally {
+            for (Process p : honest) {
+                p.destroy();
+            }
+            for (Process p : honest) {
+                if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private static byte[] consensusHandshake(byte[] sessionId, dev.tally.crypto.BlsSecretKey key, dev.tally.protocol.GenesisHash genesis) {
+        Validator.Msg msg = Validator.Msg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)).build();
+        byte[] hash = dev.tally.crypto.Keccak256.of(msg.toByteArray()).bytes();
+        byte[] signed = Validator.Signed.newBuilder().setMsg(msg)
+                .setKey(Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(key.publicKey().bytes())))
+                .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(key.sign(hash).bytes())))
+                .build().toByteArray();
+        return Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(signed))
+                .setGenesis(Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(genesis.keccak().bytes())).build().toByteString())
+                .build().toByteArray();
+    }
+
+    /** {@code u8 kind (1: request) ++ u8 rpc (2: consensus) ++ u32 call ++ u32 length ++ body}, big-endian. */
+    private static byte[] appFrame(int call, long declared, byte[] body) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + body.length);
+        b.put((byte) 1).put((byte) 2).putInt(call).putInt((int) declared).put(body);
+        return b.array();
+    }
+
+    private static byte[] hostileConsensusMessage(Random r, dev.tally.crypto.BlsSecretKey me, dev.tally.crypto.BlsSecretKey stranger,
+            dev.tally.protocol.GenesisHash gh, long view) {
+        dev.tally.protocol.BlockHeader header = new dev.tally.protocol.BlockHeader(Math.max(0, view - 1 - r.nextInt(3)),
+                new dev.tally.protocol.PayloadHash(dev.tally.crypto.Keccak256.of(bytes(r, 16))));
+        dev.tally.protocol.ReplicaCommit stale = new dev.tally.protocol.ReplicaCommit(new dev.tally.protocol.View(gh, 0, r.nextInt(2)), header);
+        dev.tally.protocol.ReplicaCommit future = new dev.tally.protocol.ReplicaCommit(
+                new dev.tally.protocol.View(gh, 0, view + 1_000_000_000L + r.nextInt(1000)), header);
+        dev.tally.protocol.ReplicaCommit current = new dev.tally.protocol.ReplicaCommit(new dev.tally.protocol.View(gh, 0, view), header);
+        byte[] msg = switch (r.nextInt(9)) {
+            case 0 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, stale));
+            case 1 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, future));
+            case 2 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me,
+                    new dev.tally.protocol.ReplicaTimeout(future.view(), java.util.Optional.of(future), java.util.Optional.empty())));
+            case 3 -> { // signed by someone else, claimed as ours
+                var forged = dev.tally.protocol.Signed.sign(stranger, current);
+                yield dev.tally.protocol.Codec.encode(new dev.tally.protocol.Signed<>(current, me.publicKey(), forged.signature()));
+            }
+            case 4, 5 -> { // a new view whose commit QC has a huge (or wrongly sized) signer bitmap
+                int size = r.nextBoolean() ? 1 << (16 + r.nextInt(8)) : 7;
+                dev.tally.protocol.Signers signers = dev.tally.protocol.Signers.of(size, 0, 1, 2, 3, 4, size - 1);
+                var agg = dev.tally.crypto.BlsAggregateSignature.aggregate(List.of(dev.tally.protocol.Signed.sign(me, current).signature()));
+                var qc = new dev.tally.protocol.CommitQC(current, signers, agg);
+                yield dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, new dev.tally.protocol.ReplicaNewView(qc)));
+            }
+            case 6 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, current)); // an equivocating vote
+            case 7 -> bytes(r, r.nextInt(500));
+            default -> { // a valid message with bytes flipped
+                byte[] b = dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, current));
+                for (int i = 0; i < 3; i++) {
+                    b[r.nextInt(b.length)] ^= (byte) (1 + r.nextInt(255));
+                }
+                yield b;
+            }
+        };
+        return Net.ConsensusReq.newBuilder().setMsg(ByteString.copyFrom(msg)).build().toByteArray();
+    }
+
     /** One kind of hostile connection. */
     record Attack(String name, Step step) {
         void run(Socket s, Random r) throws IOException {
@@ -257,12 +397,47 @@ class HostileInputTest {
     private static final class Noise {
         final Socket socket;
         final CipherState send;
+        final CipherState receive;
         final byte[] sessionId;
 
-        private Noise(Socket socket, CipherState send, byte[] sessionId) {
+        private Noise(Socket socket, CipherState send, CipherState receive, byte[] sessionId) {
             this.socket = socket;
             this.send = send;
+            this.receive = receive;
             this.sessionId = sessionId;
+        }
+
+        /** Reads one {@code u32le length ++ bytes} frame from the decrypted stream. */
+        byte[] receiveFrame() throws IOException {
+            ByteArrayOutputStream plain = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            while (true) {
+                byte[] p = plain.toByteArray();
+                if (p.length >= 4) {
+                    int n = (p[0] & 0xff) | (p[1] & 0xff) << 8 | (p[2] & 0xff) << 16 | (p[3] & 0xff) << 24;
+                    if (n < 0 || n > 1 << 20) {
+                        throw new IOException("frame of " + n + " bytes");
+                    }
+                    if (p.length >= 4 + n) {
+                        return java.util.Arrays.copyOfRange(p, 4, 4 + n);
+                    }
+                }
+                int len = in.read() | in.read() << 8;
+                if (len < 0) {
+                    throw new IOException("closed");
+                }
+                byte[] c = in.readNBytes(len);
+                if (c.length < len) {
+                    throw new IOException("closed");
+                }
+                byte[] out = new byte[len];
+                try {
+                    int m = receive.decryptWithAd(null, c, 0, out, 0, len);
+                    plain.write(out, 0, m);
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new IOException(e);
+                }
+            }
         }
 
         static Noise connect(Socket s) throws IOException {
@@ -290,7 +465,7 @@ class HostileInputTest {
                         case HandshakeState.SPLIT -> {
                             byte[] id = hs.getHandshakeHash().clone();
                             CipherStatePair pair = hs.split();
-                            return new Noise(s, pair.getSender(), id);
+                            return new Noise(s, pair.getSender(), pair.getReceiver(), id);
                         }
                         default -> throw new IOException("noise handshake failed");
                     }
@@ -300,15 +475,21 @@ class HostileInputTest {
             }
         }
 
+        /** Encrypts {@code plain} into transport messages of at most 65535 bytes each. */
         void send(byte[] plain) throws IOException {
-            byte[] out = new byte[plain.length + 16];
-            try {
-                int n = send.encryptWithAd(null, plain, 0, out, 0, plain.length);
-                socket.getOutputStream().write(new byte[] {(byte) n, (byte) (n >>> 8)});
-                socket.getOutputStream().write(out, 0, n);
-            } catch (java.security.GeneralSecurityException e) {
-                throw new IOException(e);
-            }
+            byte[] out = new byte[65535];
+            int off = 0;
+            do {
+                int len = Math.min(65535 - 16, plain.length - off);
+                try {
+                    int n = send.encryptWithAd(null, plain, off, out, 0, len);
+                    socket.getOutputStream().write(new byte[] {(byte) n, (byte) (n >>> 8)});
+                    socket.getOutputStream().write(out, 0, n);
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new IOException(e);
+                }
+                off += len;
+            } while (off < plain.length);
         }
     }
 
