@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
+import dev.tally.node.cli.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,7 +48,7 @@ public final class ChaosCommand implements Callable<Integer> {
     List<Chaos.Fault> faults;
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public Integer call() throws IOException, InterruptedException, BadInputException {
         PrintWriter out = spec.commandLine().getOut();
         if (validators < 1 || durationSeconds < 0 || viewTimeoutMs < 1 || recoverySeconds < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -63,6 +64,12 @@ public final class ChaosCommand implements Callable<Integer> {
         Chaos.Summary summary;
         try {
             summary = chaos.run();
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage()); // e.g. --dir already holds a network
+        } catch (IOException e) {
+            out.println("chaos: " + e.getMessage());
+            out.flush();
+            return 1;
         } finally {
             chaos.close();
             try {
