@@ -39,7 +39,9 @@ class UnitsTest {
         b.acquire();
         b.acquire();
         long ms = (System.nanoTime() - start) / 1_000_000;
-        assertThat(ms).isBetween(100L, 400L);
+        // The lower bound is the rule; the upper one only catches a bucket that never refills (a loaded CI
+        // machine can stall a thread for long).
+        assertThat(ms).isBetween(100L, 5_000L);
         assertThat(new TokenBucket(RpcConfig.Rate.UNLIMITED).reserve()).isZero();
     }
 
