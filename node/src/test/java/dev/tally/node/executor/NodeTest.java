@@ -8,7 +8,9 @@ import dev.tally.crypto.NodeSecretKey;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
+import dev.tally.protocol.Phase;
 import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.InMemoryStorage;
@@ -119,7 +121,16 @@ class NodeTest {
     @Test
     void aStorageFailureStopsTheNodeNamingTheComponent() throws Exception {
         List<NodeConfig> configs = configs();
-        Storage failing = new FailingStateStore(InMemoryStorage.create(chain.genesis));
+        // A validator that has run before: one that starts without state writes none until it learns the view
+        // from its peers, and this one is alone. Its first timeout must be persisted, and that write fails.
+        Storage inner = InMemoryStorage.create(chain.genesis);
+        List<ReplicaTimeout> timeouts = new ArrayList<>();
+        for (int i = 0; i < N; i++) {
+            timeouts.add(new ReplicaTimeout(chain.view(0), Optional.empty(), Optional.empty()));
+        }
+        inner.persistReplicaState(new ReplicaState(0, 1, Phase.PREPARE, Optional.empty(), Optional.empty(),
+                Optional.of(chain.timeoutQc(0, timeouts)), List.of()));
+        Storage failing = new FailingStateStore(inner);
         Node node = start(configs.getFirst(), failing);
         assertThatThrownBy(node::awaitTermination).isInstanceOf(NodeFailedException.class)
                 .hasMessageContaining("replica").hasMessageContaining("disk full");
