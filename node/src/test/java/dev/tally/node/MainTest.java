@@ -7,6 +7,10 @@ import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.node.config.GenesisJson;
+import dev.tally.protocol.Codec;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.TestChain;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,6 +18,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +54,67 @@ class MainTest {
 
     private static Run run(String... args) {
         return runWithStdin("", args);
+    }
+
+    // verify-block
+
+    private static final TestChain CHAIN = new TestChain(4);
+
+    private Path genesisFile(TestChain chain) throws IOException {
+        return Files.writeString(dir.resolve("genesis-" + chain.genesis.hash().toText().hashCode() + ".json"),
+                GenesisJson.toJson(chain.genesis));
+    }
+
+    /** The block as the `block` RPC answers it, in its JSON-RPC envelope. */
+    private static String rpcAnswer(FinalBlock b) {
+        HexFormat hex = HexFormat.of();
+        return "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"number\":" + b.number()
+                + ",\"payload\":\"" + hex.formatHex(b.payload().bytes().toByteArray())
+                + "\",\"commit_qc\":\"" + hex.formatHex(Codec.encode(b.justification()))
+                + "\",\"encoded\":\"" + hex.formatHex(Codec.encode(b)) + "\"}}";
+    }
+
+    private static FinalBlock block(String payload) {
+        var p = TestChain.payload(payload);
+        return new FinalBlock(p, CHAIN.commitQc(3, 0, p));
+    }
+
+    @Test
+    void verifyBlockAcceptsAFinalBlockFromTheRpcOffline() throws Exception {
+        Run r = runWithStdin(rpcAnswer(block("hello")), "verify-block", "--genesis", genesisFile(CHAIN).toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("block 0 verifies", "view 3 of epoch 0", "signed by 4 validators");
+    }
+
+    @Test
+    void verifyBlockRefusesAPayloadItsQcDoesNotCertify() throws Exception {
+        var forged = new FinalBlock(TestChain.payload("forged"),
+                block("hello").justification());
+        Run r = runWithStdin(rpcAnswer(forged), "verify-block", "--genesis", genesisFile(CHAIN).toString());
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.out()).contains("does NOT verify");
+    }
+
+    @Test
+    void verifyBlockRefusesABlockOfAnotherChain() throws Exception {
+        Run r = runWithStdin(rpcAnswer(block("hello")), "verify-block", "--genesis",
+                genesisFile(new TestChain(4, 7)).toString());
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.out()).contains("does NOT verify");
+    }
+
+    @Test
+    void verifyBlockNamesWhatIsWrongWithItsInput() throws Exception {
+        String genesis = genesisFile(CHAIN).toString();
+        String answer = rpcAnswer(block("hello"));
+        assertThat(runWithStdin(answer.replace("\"number\":0", "\"number\":1"), "verify-block", "--genesis", genesis)
+                .assertBadInput().err()).contains("\"number\" disagrees");
+        assertThat(runWithStdin("{\"result\":{}}", "verify-block", "--genesis", genesis).assertBadInput().err())
+                .contains("missing field \"encoded\"");
+        assertThat(runWithStdin("0a0b0c", "verify-block", "--genesis", genesis).assertBadInput().err())
+                .contains("not a final block");
+        assertThat(runWithStdin(answer, "verify-block", "--genesis", dir.resolve("nope.json").toString())
+                .assertBadInput().err()).contains("no such file");
     }
 
     // keys generate

@@ -63,7 +63,7 @@ final class GenesisCommand implements Runnable {
     }
 
     /** The text of a file (or of stdin for "-"), which must be UTF-8; errors call it {@code name}. */
-    private static String readUtf8(String file, String name, CommandSpec spec) throws BadInputException {
+    static String readUtf8(String file, String name, CommandSpec spec) throws BadInputException {
         byte[] bytes;
         try {
             bytes = file.equals("-") ? TallyCommand.stdin(spec).readAllBytes() : Files.readAllBytes(Path.of(file));

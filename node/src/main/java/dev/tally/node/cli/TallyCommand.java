@@ -1,5 +1,7 @@
 package dev.tally.node.cli;
 
+import dev.tally.node.bench.BenchCommand;
+import dev.tally.node.chaos.ChaosCommand;
 import dev.tally.protocol.Genesis;
 import dev.tally.sim.SimCommand;
 import java.io.InputStream;
@@ -14,10 +16,10 @@ import picocli.CommandLine.Spec;
 /** The top command, {@code tally}. It holds stdin so that tests can run commands in-process. */
 @Command(name = "tally", mixinStandardHelpOptions = true, versionProvider = TallyCommand.Version.class,
         description = "Tally: a ChonkyBFT consensus node.",
-        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, LocalnetCommand.class, dev.tally.node.bench.BenchCommand.class, dev.tally.node.chaos.ChaosCommand.class, SimCommand.class, HelpCommand.class},
+        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, LocalnetCommand.class, VerifyBlockCommand.class, BenchCommand.class, ChaosCommand.class, SimCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:internal error (a bug: please report it with the stack trace)",
-                "2:bad input or usage (the message says what to fix)"})
+                "2:bad input or usage (the message says what to fix)", "3:verify-block: the block does not verify"})
 public final class TallyCommand implements Runnable {
     @Spec
     private CommandSpec spec;

@@ -9,7 +9,6 @@ import dev.tally.storage.BlockRange;
 import dev.tally.storage.Storage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +60,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     private final Genesis genesis;
     private final int maxTransactionSize;
     private final int mempoolCapacity;
-    private final List<Epoch> epochs; // by first block, ascending
+    private final EpochSchedule epochs;
     private final LinkedHashMap<Keccak256, byte[]> mempool = new LinkedHashMap<>(); // guarded by itself
     // The window of final transactions, guarded by mempool: hash -> block number, and each block's hashes in order.
     private final HashMap<Keccak256, Long> finalizedAt = new HashMap<>();
@@ -89,7 +88,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
         this.maxTransactionSize = maxTransactionSize;
         this.mempoolCapacity = mempoolCapacity;
-        this.epochs = epochs(genesis, committees);
+        this.epochs = EpochSchedule.of(genesis, committees);
         seedFinalizedWindow();
     }
 
@@ -137,29 +136,6 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
     }
 
-    private static List<Epoch> epochs(Genesis genesis, List<ScheduledCommittee> committees) {
-        List<ScheduledCommittee> sorted = new ArrayList<>(committees);
-        sorted.sort(Comparator.comparingLong(ScheduledCommittee::activationBlock));
-        List<Epoch> epochs = new ArrayList<>();
-        genesis.schedule().ifPresent(s -> epochs.add(new Epoch(genesis.hash(), 0, genesis.firstBlock(), s)));
-        for (ScheduledCommittee c : sorted) {
-            if (epochs.isEmpty() && c.activationBlock() != genesis.firstBlock()) {
-                throw new IllegalArgumentException("the genesis has no validator schedule: the first committee must "
-                        + "activate at its first block " + genesis.firstBlock() + ", not " + c.activationBlock());
-            }
-            if (!epochs.isEmpty() && c.activationBlock() <= epochs.getLast().firstBlock()) {
-                throw new IllegalArgumentException("committee activating at block " + c.activationBlock()
-                        + " does not come after epoch " + epochs.getLast().number() + " starting at block "
-                        + epochs.getLast().firstBlock());
-            }
-            epochs.add(new Epoch(genesis.hash(), epochs.size(), c.activationBlock(), c.committee()));
-        }
-        if (epochs.isEmpty()) {
-            throw new IllegalArgumentException("the genesis has no validator schedule and no committee is scheduled");
-        }
-        return List.copyOf(epochs);
-    }
-
     @Override
     public Genesis genesis() {
         return genesis;
@@ -167,21 +143,12 @@ public class MempoolExecutionLayer implements ExecutionLayer {
 
     @Override
     public Epoch epochAt(long blockNumber) {
-        if (blockNumber < genesis.firstBlock()) {
-            throw new IllegalArgumentException("block " + blockNumber + " is before the genesis' first block "
-                    + genesis.firstBlock());
-        }
-        for (int i = epochs.size() - 1; i > 0; i--) {
-            if (epochs.get(i).firstBlock() <= blockNumber) {
-                return epochs.get(i);
-            }
-        }
-        return epochs.getFirst();
+        return epochs.at(blockNumber);
     }
 
     @Override
     public Optional<Epoch> pendingEpoch(long lastFinal) {
-        return epochs.stream().filter(e -> e.firstBlock() > lastFinal).findFirst();
+        return epochs.after(lastFinal);
     }
 
     @Override
