@@ -2,6 +2,7 @@ package dev.tally.network;
 
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.Signed;
 import java.time.Duration;
 import java.util.Collection;
@@ -10,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -137,6 +139,45 @@ public final class ConsensusInbox {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Where the replica stands, as it last said: epoch, view, and the leader of that view. */
+    private record ReplicaPosition(long epoch, long view, BlsPublicKey leader) {}
+
+    private volatile ReplicaPosition replicaAt;
+    private final AtomicLong ignored = new AtomicLong();
+
+    /**
+     * The replica's position after its last step (it only moves forward within an epoch). Messages it would ignore
+     * from there need no signature check: with n validators each view brings n new-view messages and the replica
+     * acts on one of them.
+     */
+    public void replicaAt(long epoch, long view, BlsPublicKey leaderOfView) {
+        replicaAt = new ReplicaPosition(epoch, view, leaderOfView);
+    }
+
+    /**
+     * Whether the replica ignores this message unread, as of its last reported position: one of an earlier view
+     * of its epoch, or a new-view message for its current view from anyone but that view's leader. A position a
+     * little behind the replica's only lets more through; the replica checks again.
+     */
+    public boolean ignoredByReplica(Signed<? extends ChonkyMessage> m) {
+        ReplicaPosition at = replicaAt;
+        if (at == null || m.message().view().epoch() != at.epoch()) {
+            return false;
+        }
+        long view = m.message().view().number();
+        boolean ignoredByIt = view < at.view()
+                || (view == at.view() && m.message() instanceof ReplicaNewView && !m.key().equals(at.leader()));
+        if (ignoredByIt) {
+            ignored.incrementAndGet();
+        }
+        return ignoredByIt;
+    }
+
+    /** Messages left unverified because the replica would have ignored them. */
+    public long ignoredUnverified() {
+        return ignored.get();
     }
 
     /** Messages dropped or replaced because a newer one of the same signer and kind arrived. */

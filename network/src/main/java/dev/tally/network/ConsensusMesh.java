@@ -302,6 +302,10 @@ public final class ConsensusMesh implements AutoCloseable {
             log.debug("dropped a message of epoch {} from {}: this node is in epoch {}", msgEpoch, peer, current.number());
             return Net.ConsensusResp.getDefaultInstance().toByteArray();
         }
+        if (inbox.ignoredByReplica(m)) {
+            // Stale for the replica (an old view, or a new-view message it does not act on): skip the pairings.
+            return Net.ConsensusResp.getDefaultInstance().toByteArray();
+        }
         Future<?> check = verifier.submit(() -> {
             verify(m, peer, current, qcs);
             return null;

@@ -167,6 +167,9 @@ final class ReplicaLoop {
         long started = old != null && old.view() == view ? old.viewStartedMillis() : now;
         long highQcBlock = replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
         status = new ReplicaStatus(view, replica.phase(), started, highQcBlock);
+        if (old == null || old.view() != view) {
+            network.inbox().replicaAt(config.epoch().number(), view, config.epoch().committee().leader(view));
+        }
         metrics.view(view);
     }
 

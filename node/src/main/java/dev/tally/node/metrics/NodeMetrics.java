@@ -85,6 +85,9 @@ public final class NodeMetrics {
             GaugeWithCallback.builder().name("tally_network_inbox_messages")
                     .help("Verified consensus messages waiting for the replica")
                     .callback(cb -> cb.call(network.inbox().size())).register(registry);
+            CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
+                    .help("Consensus messages not verified because the replica ignores them (old view, or a new-view message from a non-leader)")
+                    .callback(cb -> cb.call(network.inbox().ignoredUnverified())).register(registry);
         });
         CounterWithCallback.builder().name("tally_network_sent_bytes")
                 .help("Bytes sent over the network (frame headers and RPC bodies, before encryption), by endpoint")
