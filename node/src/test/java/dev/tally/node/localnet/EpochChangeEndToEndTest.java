@@ -9,7 +9,6 @@ import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.ValidatorSchedule;
 import dev.tally.storage.execution.ScheduledCommittee;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +75,7 @@ class EpochChangeEndToEndTest {
         }
         List<RpcClient> rpc = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
         for (int i = 0; i < members.size(); i++) {
-            awaitBlock(rpc.get(i), members.get(i), TARGET, Duration.ofSeconds(150));
+            LocalnetEndToEndTest.awaitBlock(rpc.get(i), members.get(i), TARGET, Duration.ofSeconds(150));
         }
 
         // Every node holds the same chain; blocks before the boundary verify against epoch 0, the rest against epoch 1.
@@ -113,27 +112,5 @@ class EpochChangeEndToEndTest {
                 .replaceFirst("^[^/]*/", "") + "/metrics");
         assertThat(metrics).containsPattern("(?m)^tally_consensus_epoch 1(\\.0)?$")
                 .containsPattern("(?m)^tally_network_sent_bytes_total\\{endpoint=\"consensus\"} [1-9][0-9.E]*$");
-    }
-
-    private static void awaitBlock(RpcClient c, Localnet.Member m, long number, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long last = -1;
-        while (System.nanoTime() < deadline) {
-            try {
-                JsonNode b = c.call("last_committed_block");
-                if (!b.isNull()) {
-                    last = b.get("number").asLong();
-                    if (last >= number) {
-                        return;
-                    }
-                }
-            } catch (IOException e) {
-                // not up yet
-            }
-            Thread.sleep(100);
-        }
-        List<String> log = Files.exists(m.logFile()) ? Files.readAllLines(m.logFile()) : List.of();
-        throw new AssertionError(m.name() + " reached block " + last + ", not " + number + ", within " + timeout + "; log tail:\n"
-                + String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size())));
     }
 }

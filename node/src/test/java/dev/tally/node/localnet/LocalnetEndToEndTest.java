@@ -131,7 +131,7 @@ class LocalnetEndToEndTest {
     }
 
     /** Waits until the node has finalized block {@code number}; on timeout, fails with the tail of its log. */
-    private void awaitBlock(RpcClient c, Localnet.Member m, long number, Duration timeout) throws Exception {
+    static void awaitBlock(RpcClient c, Localnet.Member m, long number, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         long last = -1;
         while (System.nanoTime() < deadline) {
@@ -150,7 +150,7 @@ class LocalnetEndToEndTest {
         }
         List<String> log = Files.exists(m.logFile()) ? Files.readAllLines(m.logFile()) : List.of();
         throw new AssertionError(m.name() + " reached block " + last + ", not " + number + ", within " + timeout + "; log tail:\n"
-                + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
+                + String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size())));
     }
 
     static String get(String hostPortPath) throws IOException, InterruptedException {
