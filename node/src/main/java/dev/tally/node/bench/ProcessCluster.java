@@ -7,7 +7,6 @@ import dev.tally.node.localnet.Localnet;
 import dev.tally.protocol.Payload;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,7 +43,7 @@ final class ProcessCluster implements Cluster {
         this.members = List.copyOf(members);
         try {
             for (Localnet.Member m : members) {
-                processes.add(launch(m, nodeJvmOptions));
+                processes.add(Localnet.launch(m, nodeJvmOptions));
                 InetSocketAddress a = m.config().rpcAddr().orElseThrow();
                 rpc.add(URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/"));
                 submitClients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -54,35 +53,6 @@ final class ProcessCluster implements Cluster {
             close();
             throw e;
         }
-    }
-
-    /**
-     * Starts a node as {@link Localnet#launch} does (this JVM's java, class path and options, a 256 MB heap and the
-     * serial collector unless given), plus {@code extra} options in which {@code {node}} stands for the node's name
-     * (e.g. a JFR recording per node). This JVM's own recording and heap size are not passed on.
-     */
-    private static Process launch(Localnet.Member m, List<String> extra) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
-                        && !a.startsWith("-XX:StartFlightRecording") && !a.startsWith("-Xmx") && !a.startsWith("-Xms"))
-                .toList();
-        List<String> options = extra.stream().map(o -> o.replace("{node}", m.name())).toList();
-        if (options.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
-            cmd.add("-Xmx256m");
-        }
-        if (options.stream().noneMatch(a -> a.contains("GC")) && inherited.stream().noneMatch(a -> a.contains("GC"))) {
-            cmd.add("-XX:+UseSerialGC");
-        }
-        cmd.addAll(inherited);
-        cmd.addAll(options);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.Main",
-                "node", "--config", m.configFile().toString(), "--data", m.dataDir().toString()));
-        return new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(m.logFile().toFile()))
-                .start();
     }
 
     @Override

@@ -136,18 +136,31 @@ public final class Localnet {
      * the member's {@code node.log}.
      */
     public static Process launch(Member m) throws IOException {
+        return launch(m, List.of());
+    }
+
+    /**
+     * Starts a node as a child process: this JVM's java, class path and options (but not its debugger, agents, JFR
+     * recording or heap size), a 256 MB heap and the serial collector unless {@code extra} says otherwise, then
+     * {@code extra}, in which {@code {node}} stands for the node's name (e.g. a JFR recording per node). Its output
+     * is appended to the member's {@code node.log}.
+     */
+    public static Process launch(Member m, List<String> extra) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp"))
+        List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
+                        && !a.startsWith("-XX:StartFlightRecording") && !a.startsWith("-Xmx") && !a.startsWith("-Xms"))
                 .toList();
-        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
+        List<String> options = extra.stream().map(o -> o.replace("{node}", m.name())).toList();
+        if (options.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
             cmd.add("-Xmx256m");
         }
-        if (jvmArgs.stream().noneMatch(a -> a.contains("GC"))) {
+        if (options.stream().noneMatch(a -> a.contains("GC")) && inherited.stream().noneMatch(a -> a.contains("GC"))) {
             cmd.add("-XX:+UseSerialGC"); // a small heap and many JVMs on a few cores: fewer GC threads
         }
-        cmd.addAll(jvmArgs);
+        cmd.addAll(inherited);
+        cmd.addAll(options);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.Main",
                 "node", "--config", m.configFile().toString(), "--data", m.dataDir().toString()));
         return new ProcessBuilder(cmd)
