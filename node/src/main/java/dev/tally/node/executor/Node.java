@@ -8,11 +8,14 @@ import dev.tally.node.config.NodeConfig;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.Genesis;
+import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.execution.ExecutionLayer;
 import dev.tally.storage.execution.TransactionResult;
+import java.io.File;
 import java.io.IOException;
 import java.net.BindException;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -97,6 +100,10 @@ public final class Node implements AutoCloseable {
         node.scope.fork("progress-watch", new ProgressWatch(() -> Optional.ofNullable(node.replica.get()), node.blocks,
                 node.network, () -> node.epoch, node.config.viewTimeout())::run);
         node.scope.fork("pruning", node::prune);
+        if (storage instanceof RocksStorage rocks) {
+            node.metrics.watchDisk(rocks.directory());
+            node.scope.fork("disk-watch", () -> watchDisk(rocks.directory()));
+        }
         return node;
     }
 
@@ -229,6 +236,28 @@ public final class Node implements AutoCloseable {
             case TransactionResult.Duplicate d -> TransactionSink.Result.DUPLICATE;
             case TransactionResult.Rejected r -> new TransactionSink.Result.Rejected(r.reason());
         };
+    }
+
+    /** Space below which the disk warning fires: 1 GiB, or 2 % of the file system if that is less. */
+    private static final long LOW_DISK_BYTES = 1L << 30;
+
+    /**
+     * Warns (once a minute while it lasts) when the data directory's disk runs low: RocksDB's preallocated log lets
+     * a node write on for a while after the disk is full, so the node itself would notice only at its next start.
+     */
+    private static void watchDisk(Path dataDir) throws InterruptedException {
+        long lastWarning = 0;
+        while (true) {
+            File fs = dataDir.toFile();
+            long free = fs.getUsableSpace();
+            long threshold = Math.min(LOW_DISK_BYTES, fs.getTotalSpace() / 50);
+            if (free < threshold && System.nanoTime() - lastWarning > 60_000_000_000L) {
+                log.warn("data directory {}: only {} MB free on its disk; a full disk stops the node at its next start",
+                        dataDir, free >> 20);
+                lastWarning = System.nanoTime();
+            }
+            Thread.sleep(10_000);
+        }
     }
 
     /** With a block retention, deletes blocks older than the newest {@code block_retention} once a minute. */

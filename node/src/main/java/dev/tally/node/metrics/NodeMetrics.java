@@ -10,6 +10,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -65,6 +66,13 @@ public final class NodeMetrics {
 
     public NodeMetrics() {
         JvmMetrics.builder().register(registry);
+    }
+
+    /** Free space on the file system of the data directory (a full disk stops the node). */
+    public void watchDisk(Path dataDir) {
+        GaugeWithCallback.builder().name("tally_storage_free_bytes").unit(Unit.BYTES)
+                .help("Usable space on the file system that holds the data directory")
+                .callback(cb -> cb.call(dataDir.toFile().getUsableSpace())).register(registry);
     }
 
     public PrometheusRegistry registry() {

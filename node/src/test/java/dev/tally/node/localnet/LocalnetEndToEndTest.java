@@ -102,10 +102,11 @@ class LocalnetEndToEndTest {
         assertThat(first.call("push_tx", "0102030405").asText()).isEqualTo("accepted");
         assertThat(first.call("push_tx", "0102030405").asText()).isEqualTo("duplicate");
 
-        // Metrics carry the view and the finalized height.
+        // Metrics carry the view, the finalized height and the data directory's free space.
         String metrics = get(members.getFirst().config().metricsAddr().orElseThrow().toString().replaceFirst("^[^/]*/", "") + "/metrics");
         assertThat(metrics).containsPattern("(?m)^tally_consensus_view [0-9.E]+$")
-                .containsPattern("(?m)^tally_consensus_finalized_block [0-9.E]+$");
+                .containsPattern("(?m)^tally_consensus_finalized_block [0-9.E]+$")
+                .containsPattern("(?m)^tally_storage_free_bytes [1-9][0-9.E]*$");
 
         // SIGTERM one validator: it stops cleanly, and on restart resumes at least where it was.
         int victim = 3;
