@@ -80,7 +80,7 @@ final class LocalnetCommand implements Callable<Integer> {
         if (txRate > 0) {
             Thread.ofVirtual().name("tx-load").start(() -> pushTransactions(members));
         }
-        monitor(new RpcClient(watched.config().rpcAddr().orElseThrow()), members, children, out);
+        monitor(members, children, out);
         return 0;
     }
 
@@ -123,10 +123,13 @@ final class LocalnetCommand implements Callable<Integer> {
 
     /**
      * A line per block finalized on the watched node: height, view, latency (from its proposal to finality, as the
-     * node measured it), time since the previous block, transactions, tx/s over the last 10 s, payload size.
+     * node measured it), time since the previous block, transactions, tx/s over the last 10 s, payload size. The
+     * watched node is node0 until its RPC stops answering; then the next node that answers.
      */
-    private static void monitor(RpcClient rpc, List<Localnet.Member> members, List<Process> children, PrintWriter out)
+    private static void monitor(List<Localnet.Member> members, List<Process> children, PrintWriter out)
             throws InterruptedException {
+        List<RpcClient> clients = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+        int watched = 0;
         long printed = -1;
         long lastAt = System.nanoTime();
         ArrayDeque<Sample> window = new ArrayDeque<>();
@@ -140,6 +143,7 @@ final class LocalnetCommand implements Callable<Integer> {
                             members.get(i).logFile());
                 }
             }
+            RpcClient rpc = clients.get(watched);
             try {
                 JsonNode last = rpc.call("last_committed_block");
                 problem = null;
@@ -168,11 +172,18 @@ final class LocalnetCommand implements Callable<Integer> {
                 if (stopping) {
                     return;
                 }
-                String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                String why = members.get(watched).name() + "'s RPC: "
+                        + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
                 if (!why.equals(problem)) {
                     problem = why;
-                    out.println("waiting for node0's RPC: " + problem);
+                    out.println("waiting for " + why);
                     out.flush();
+                }
+                if (printed >= 0) {
+                    watched = (watched + 1) % clients.size(); // it was up before: follow another node
+                    out.println("localnet: now following " + members.get(watched).name());
+                    out.flush();
+                    Thread.sleep(500);
                 }
             }
             Thread.sleep(50);
