@@ -74,36 +74,31 @@ final class ProcessCluster implements Cluster {
         body.append(']');
         HttpResponse<InputStream> r = submitClients.get(node).send(request(rpc.get(node), body.toString(), 30),
                 HttpResponse.BodyHandlers.ofInputStream());
-        int accepted = 0;
-        int duplicate = 0;
-        int rejected = 0;
-        String firstRejection = null;
-        try (InputStream in = r.body(); JsonParser p = JSON.createParser(in)) {
-            expect(p.nextToken(), JsonToken.START_ARRAY, "a batch response");
-            while (p.nextToken() == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String field = p.currentName();
-                    p.nextToken();
-                    if (field.equals("result")) {
-                        String result = p.getText();
-                        if (result.equals("accepted")) {
-                            accepted++;
-                        } else {
-                            duplicate++;
-                        }
-                    } else if (field.equals("error")) {
-                        rejected++;
-                        String message = errorMessage(p);
-                        if (firstRejection == null) {
-                            firstRejection = message;
-                        }
-                    } else {
-                        p.skipChildren();
-                    }
+        var counts = new BatchAnswer() {
+            int accepted;
+            int duplicate;
+            int rejected;
+            String firstRejection;
+
+            @Override
+            public void result(JsonParser p) throws IOException {
+                if (p.getText().equals("accepted")) {
+                    accepted++;
+                } else {
+                    duplicate++;
                 }
             }
-        }
-        return new Submitted(accepted, duplicate, rejected, firstRejection);
+
+            @Override
+            public void error(String message) {
+                rejected++;
+                if (firstRejection == null) {
+                    firstRejection = message;
+                }
+            }
+        };
+        readBatch(r.body(), counts);
+        return new Submitted(counts.accepted, counts.duplicate, counts.rejected, counts.firstRejection);
     }
 
     @Override
@@ -148,24 +143,46 @@ final class ProcessCluster implements Cluster {
         body.append(']');
         HttpResponse<InputStream> r = readClient.send(request(rpc.getFirst(), body.toString(), 30), HttpResponse.BodyHandlers.ofInputStream());
         List<Block> blocks = new ArrayList<>();
-        try (InputStream in = r.body(); JsonParser p = JSON.createParser(in)) {
+        readBatch(r.body(), new BatchAnswer() {
+            @Override
+            public void result(JsonParser p) throws IOException {
+                blocks.add(block(p));
+            }
+
+            @Override
+            public void error(String message) throws IOException {
+                throw new IOException("block: " + message);
+            }
+        });
+        blocks.sort((a, b) -> Long.compare(a.number(), b.number()));
+        return blocks;
+    }
+
+    /** One answer of a JSON-RPC batch: the parser sits on its result's value, or the error's message is given. */
+    private interface BatchAnswer {
+        void result(JsonParser p) throws IOException;
+
+        void error(String message) throws IOException;
+    }
+
+    /** Streams a JSON-RPC batch response, handing each answer's result or error to {@code answer}. */
+    private static void readBatch(InputStream body, BatchAnswer answer) throws IOException {
+        try (InputStream in = body; JsonParser p = JSON.createParser(in)) {
             expect(p.nextToken(), JsonToken.START_ARRAY, "a batch response");
             while (p.nextToken() == JsonToken.START_OBJECT) {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String field = p.currentName();
                     p.nextToken();
                     if (field.equals("result")) {
-                        blocks.add(block(p));
+                        answer.result(p);
                     } else if (field.equals("error")) {
-                        throw new IOException("block: " + errorMessage(p));
+                        answer.error(errorMessage(p));
                     } else {
                         p.skipChildren();
                     }
                 }
             }
         }
-        blocks.sort((a, b) -> Long.compare(a.number(), b.number()));
-        return blocks;
     }
 
     /** The fields of a {@code block} result the harness needs; the others (the encoded block, the QC) are skipped. */

@@ -40,12 +40,7 @@ class EpochChangeEndToEndTest {
 
     @AfterEach
     void stopAll() throws InterruptedException {
-        processes.forEach(Process::destroy);
-        for (Process p : processes) {
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        LocalnetEndToEndTest.stopAll(processes);
     }
 
     @Test

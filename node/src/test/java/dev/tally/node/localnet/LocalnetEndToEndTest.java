@@ -43,6 +43,11 @@ class LocalnetEndToEndTest {
 
     @AfterEach
     void stopAll() throws InterruptedException {
+        stopAll(processes);
+    }
+
+    /** SIGTERM every node process, then SIGKILL those still running after 10 s. */
+    static void stopAll(List<Process> processes) throws InterruptedException {
         processes.forEach(Process::destroy);
         for (Process p : processes) {
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
