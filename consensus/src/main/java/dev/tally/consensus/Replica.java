@@ -72,7 +72,6 @@ public final class Replica {
      * wiped while its chain is still in view 1 is the one case this cannot cover.
      */
     private long votingFloor;
-    private boolean awaitingFirstView;
     /**
      * An abstaining replica the view cannot end without (more than f others silent) would stall the chain for
      * good; after this many timeouts in one view it sends its timeout vote after all. That vote lacks the high
@@ -80,6 +79,8 @@ public final class Replica {
      * this replica one of the f faults the protocol tolerates, for that view only.
      */
     private static final int ABSTAINING_TIMEOUTS_BEFORE_VOTING = 3;
+    /** The voting floor of a replica that started without state and has not yet learned the network's view. */
+    private static final long AWAITING_FIRST_VIEW = Long.MAX_VALUE;
     private int timeoutsWhileAbstaining;
     private List<Output> out = new ArrayList<>();
     private long now;
@@ -111,8 +112,7 @@ public final class Replica {
         this.highCommitQc = persisted.highCommitQc();
         this.highTimeoutQc = persisted.highTimeoutQc();
         this.proposals = new ArrayList<>(persisted.proposals());
-        this.awaitingFirstView = persisted.equals(ReplicaState.initial(epoch.number()));
-        this.votingFloor = awaitingFirstView ? Long.MAX_VALUE : 0;
+        this.votingFloor = persisted.equals(ReplicaState.initial(epoch.number())) ? AWAITING_FIRST_VIEW : 0;
         this.storedFirst = epoch.firstBlock();
         this.storedLast = epoch.firstBlock() - 1;
         this.highestFinalized = epoch.firstBlock() - 1;
@@ -439,8 +439,7 @@ public final class Replica {
     }
 
     private void enterView(long newView) {
-        if (awaitingFirstView) {
-            awaitingFirstView = false;
+        if (votingFloor == AWAITING_FIRST_VIEW) {
             votingFloor = newView > 1 ? newView + 2 : 0;
             if (votingFloor > 0) {
                 observer.abstaining(newView, votingFloor);
@@ -490,7 +489,7 @@ public final class Replica {
 
     /** The first view this replica signs votes, proposals and new-view messages in (0 unless it started without state). */
     public long firstVotingView() {
-        return awaitingFirstView ? Long.MAX_VALUE : votingFloor;
+        return votingFloor;
     }
 
     private boolean mayVote(long v) {
@@ -498,7 +497,7 @@ public final class Replica {
     }
 
     private void persist() {
-        if (awaitingFirstView || view < votingFloor) {
+        if (view < votingFloor) {
             return; // after a start without state: keep the disk "fresh" until voting, so a crash restarts the wait
         }
         out.add(new Output.PersistState(state()));

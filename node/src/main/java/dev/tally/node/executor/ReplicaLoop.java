@@ -265,6 +265,12 @@ final class ReplicaLoop {
         }
 
         @Override
+        public void abstaining(long view, long firstVotingView) {
+            log.warn("started without a replica state and found the network in view {}: this validator may have voted"
+                    + " there before its data was lost, so it does not vote or propose before view {}", view, firstVotingView);
+        }
+
+        @Override
         public void finalized(FinalBlock block) {
             metrics.finalized(block);
             log.debug("finalized block {} in view {} ({} bytes)", block.number(), block.justification().view().number(),
