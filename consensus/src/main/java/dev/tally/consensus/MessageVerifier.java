@@ -1,8 +1,13 @@
 package dev.tally.consensus;
 
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.QcVerifier;
+import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Signed;
+import java.util.Collection;
 
 /**
  * How the replica checks message signatures and QCs. The replica owns a {@link VerificationCache} by default;
@@ -11,4 +16,17 @@ import dev.tally.protocol.Signed;
  */
 public interface MessageVerifier extends QcVerifier {
     boolean verifySignature(Signed<? extends ChonkyMessage> message);
+
+    /**
+     * Whether a quorum of commit votes, whose signatures were not checked one by one, make a valid QC: one
+     * pairing check for the whole quorum instead of one per vote. {@code qc} is built from exactly {@code votes}.
+     */
+    default boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+        try {
+            verify(qc, epoch);
+            return true;
+        } catch (InvalidMessageException e) {
+            return false;
+        }
+    }
 }

@@ -26,8 +26,10 @@ import dev.tally.protocol.ValidatorSchedule;
 import dev.tally.protocol.View;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The ChonkyBFT replica (PROTOCOL.md section 4), with its proposer, as a deterministic state machine.
@@ -56,6 +58,8 @@ public final class Replica {
     // Volatile state: rebuilt after a restart.
     private final VoteBook<ReplicaCommit> commitVotes = new VoteBook<>();
     private final VoteBook<ReplicaTimeout> timeoutVotes = new VoteBook<>();
+    /** Commit votes of the current and later views whose signatures were checked one by one. */
+    private final Set<Signed<ReplicaCommit>> checkedCommitVotes = new HashSet<>();
     private long timerDeadline = Long.MAX_VALUE;
     private Signed<ReplicaTimeout> sentTimeout;
     private Signed<ReplicaNewView> sentNewView;
@@ -153,6 +157,16 @@ public final class Replica {
 
     public Optional<ReplicaCommit> highVote() {
         return highVote;
+    }
+
+    /** The view of the high commit QC, -1 without one. */
+    public long highCommitQcView() {
+        return highCommitQc.map(qc -> qc.view().number()).orElse(-1L);
+    }
+
+    /** The view of the high timeout QC, -1 without one. */
+    public long highTimeoutQcView() {
+        return highTimeoutQc.map(qc -> qc.view().number()).orElse(-1L);
     }
 
     public ReplicaState state() {
@@ -334,23 +348,72 @@ public final class Replica {
             return; // old: quietly ignored, votes for past views arrive all the time
         }
         requireValidator(signed.key());
-        if (!commitVotes.isNewer(signed.key(), v.number())) {
+        vote.verify(epoch);
+        if (!commitVotes.isNewer(signed.key(), v.number()) && !evictedForgery(signed)) {
             throw reject("commit vote for " + v + " from " + signed.key() + " is not newer than its last one");
         }
-        requireSignature(signed);
-        vote.verify(epoch);
+        // Its signature is checked with the quorum's, when there is one: see completeCommitQc.
         commitVotes.put(signed);
+        completeCommitQc(vote);
+    }
 
-        CommitQCBuilder qc = new CommitQCBuilder(vote, committee);
-        for (Signed<ReplicaCommit> s : commitVotes.votesIn(v.number())) {
-            if (s.message().equals(vote)) {
-                qc.add(s);
+    /**
+     * Commit votes are taken in unchecked, so one that arrived first under this signer's name may be forged; before a
+     * second vote of the same signer and view is refused, the first one's signature is checked (once) and a forgery
+     * makes way. Only an unauthenticated transport lets a forgery in: on a node the network checks the sender.
+     */
+    private boolean evictedForgery(Signed<ReplicaCommit> next) {
+        Signed<ReplicaCommit> held = commitVotes.voteOf(next.key(), next.message().view().number()).orElse(null);
+        if (held == null || held.equals(next) || checkedCommitVotes.contains(held)) {
+            return false;
+        }
+        if (verifier.verifySignature(held)) {
+            checkedCommitVotes.add(held);
+            return false;
+        }
+        commitVotes.remove(held);
+        observer.messageRejected("ReplicaCommit", "bad signature from " + held.key());
+        return true;
+    }
+
+    /**
+     * Once the votes for {@code vote} weigh a quorum, their signatures are checked all at once, as the QC they make
+     * (one pairing check, where checking each vote costs one per vote). Only if that fails are they checked one by
+     * one, and the bad ones dropped. A QC that verifies is valid whatever its parts: signatures that fail alone
+     * but pass in sum can only come from faulty validators who made them together.
+     */
+    private void completeCommitQc(ReplicaCommit vote) {
+        long v = vote.view().number();
+        List<Signed<ReplicaCommit>> votes = commitVotes.votesIn(v).stream().filter(s -> s.message().equals(vote)).toList();
+        CommitQC qc = buildCommitQc(vote, votes);
+        if (qc == null) {
+            return;
+        }
+        if (!verifier.verifyCommitVotes(qc, votes, epoch)) {
+            List<Signed<ReplicaCommit>> valid = new ArrayList<>();
+            for (Signed<ReplicaCommit> s : votes) {
+                if (checkedCommitVotes.contains(s) || verifier.verifySignature(s)) {
+                    checkedCommitVotes.add(s);
+                    valid.add(s);
+                } else {
+                    commitVotes.remove(s);
+                    observer.messageRejected("ReplicaCommit", "bad signature from " + s.key());
+                }
+            }
+            qc = buildCommitQc(vote, valid);
+            if (qc == null) {
+                return;
             }
         }
-        if (qc.hasQuorum()) {
-            absorb(qc.build());
-            startView(v.number() + 1);
-        }
+        absorb(qc);
+        startView(v + 1);
+    }
+
+    /** The QC of {@code votes} if they weigh a quorum, else null. */
+    private CommitQC buildCommitQc(ReplicaCommit vote, List<Signed<ReplicaCommit>> votes) {
+        CommitQCBuilder qc = new CommitQCBuilder(vote, committee);
+        votes.forEach(qc::add);
+        return qc.hasQuorum() ? qc.build() : null;
     }
 
     private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws InvalidMessageException {
@@ -384,6 +447,9 @@ public final class Replica {
         }
         if (v.number() == view && !signed.key().equals(committee.leader(view))) {
             return; // for the current view only the leader's counts: it brings the QC that ends the last view
+        }
+        if (v.number() == view && !newView.justification().raisesHighQcs(highCommitQcView(), highTimeoutQcView())) {
+            return; // the leader's, but this replica already holds QCs as high: nothing to check or take in
         }
         requireValidator(signed.key());
         requireSignature(signed);
@@ -450,6 +516,7 @@ public final class Replica {
         phase = Phase.PREPARE;
         pendingProposal = null;
         commitVotes.pruneBelow(newView);
+        checkedCommitVotes.removeIf(s -> s.message().view().number() < newView);
         timeoutVotes.pruneBelow(newView);
     }
 

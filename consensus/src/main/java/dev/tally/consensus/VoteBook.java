@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -37,6 +38,21 @@ final class VoteBook<M extends ChonkyMessage> {
             }
         }
         byView.computeIfAbsent(vote.message().view().number(), v -> new HashMap<>()).put(vote.key(), vote);
+    }
+
+    /** The vote this signer cast in {@code view}, if that is its newest one. */
+    Optional<Signed<M>> voteOf(BlsPublicKey signer, long view) {
+        return Optional.ofNullable(byView.getOrDefault(view, Map.of()).get(signer));
+    }
+
+    /** Forgets a vote found invalid, so that a valid vote of the same signer and view can still take its place. */
+    void remove(Signed<M> vote) {
+        newest.remove(vote.key(), vote);
+        long v = vote.message().view().number();
+        Map<BlsPublicKey, Signed<M>> bucket = byView.get(v);
+        if (bucket != null && bucket.remove(vote.key(), vote) && bucket.isEmpty()) {
+            byView.remove(v);
+        }
     }
 
     Collection<Signed<M>> votesIn(long view) {

@@ -2,6 +2,8 @@ package dev.tally.consensus;
 
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.Epoch;
+import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.ProposalJustification;
@@ -13,6 +15,7 @@ import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
 import dev.tally.protocol.TimeoutQC;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,7 +27,7 @@ final class Harness {
     final TestChain chain = new TestChain(6);
     final int me;
     final List<String> rejections = new ArrayList<>();
-    final VerificationCache verifier = new VerificationCache(1024);
+    final CountingVerifier verifier = new CountingVerifier();
     Replica replica;
     long now = 0;
 
@@ -79,6 +82,36 @@ final class Harness {
 
     TimeoutQC timeoutQc(long view, List<ReplicaTimeout> votes) {
         return chain.timeoutQc(view, votes);
+    }
+
+    /** The replica's verification cache, counting how commit votes get checked. */
+    static final class CountingVerifier implements MessageVerifier {
+        private final VerificationCache cache = new VerificationCache(1024);
+        int commitVotesCheckedAlone;
+        int quorumsChecked;
+
+        @Override
+        public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
+            if (message.message() instanceof ReplicaCommit) {
+                commitVotesCheckedAlone++;
+            }
+            return cache.verifySignature(message);
+        }
+
+        @Override
+        public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+            quorumsChecked++;
+            return MessageVerifier.super.verifyCommitVotes(qc, votes, epoch);
+        }
+
+        @Override
+        public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
+            cache.verify(qc, epoch);
+        }
+
+        long hits() {
+            return cache.hits();
+        }
     }
 
     static <T> List<T> outputs(List<Output> outs, Class<T> type) {

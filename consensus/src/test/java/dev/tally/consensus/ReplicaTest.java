@@ -310,6 +310,86 @@ class ReplicaTest {
     }
 
     @Test
+    void commitVotesAreCheckedTogetherAsTheirQc() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int i = 0; i < 4; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        assertThat(h.verifier.quorumsChecked).as("no quorum yet, nothing checked").isZero();
+        h.deliver(h.chain.sign(4, vote));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.verifier.quorumsChecked).isEqualTo(1);
+        assertThat(h.verifier.commitVotesCheckedAlone).as("one pairing check for the quorum, none per vote").isZero();
+    }
+
+    @Test
+    void aQuorumWithABadSignatureWaitsForAGoodVoteAndDropsTheBadOne() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int i = 0; i < 4; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        h.deliver(new Signed<>(vote, h.chain.sign(4, vote).key(), h.chain.sign(3, vote).signature()));
+        assertThat(h.replica.view()).as("the aggregate fails: no QC").isEqualTo(5);
+        assertThat(h.rejections).singleElement().asString().contains("bad signature from " + h.chain.keys.get(4).publicKey());
+        assertThat(h.verifier.commitVotesCheckedAlone).as("each vote checked alone once").isEqualTo(5);
+        List<Output> outs = h.deliver(h.chain.sign(5, vote));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.replica.highCommitQc()).get().satisfies(qc -> {
+            assertThat(qc.signers().count()).isEqualTo(5);
+            qc.verify(h.chain.epoch);
+        });
+        assertThat(h.verifier.commitVotesCheckedAlone).as("the good ones are not checked again").isEqualTo(5);
+        assertThat(broadcasts(outs, ReplicaNewView.class)).hasSize(1);
+    }
+
+    @Test
+    void aForgedVoteThatCameFirstMakesWayForTheSignersOwn() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        Signed<ReplicaCommit> own = h.chain.sign(4, vote);
+        h.deliver(new Signed<>(vote, own.key(), h.chain.sign(3, vote).signature()));
+        h.deliver(own);
+        assertThat(h.rejections).singleElement().asString().contains("bad signature from " + own.key());
+        for (int i = 0; i < 4; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        assertThat(h.replica.view()).as("the signer's own vote counts").isEqualTo(6);
+        h.deliver(h.chain.sign(5, new ReplicaCommit(h.chain.view(6), new BlockHeader(3, p3.hash()))));
+        assertThat(h.rejections).hasSize(1);
+    }
+
+    @Test
+    void aSecondVoteOfTheSameViewIsRefusedWhenTheFirstIsGenuine() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        h.deliver(h.chain.sign(4, vote));
+        h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p3.hash()))));
+        assertThat(h.rejections).singleElement().asString().contains("is not newer than its last one");
+        for (int i = 0; i < 4; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        assertThat(h.replica.view()).isEqualTo(6);
+    }
+
+    @Test
+    void theLeadersNewViewIsSkippedWhenItBringsNoHigherQc() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int i = 0; i < 5; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+        assertThat(h.replica.view()).isEqualTo(6);
+        // The leader of view 6 built its own QC of view 5 (other signers): the replica holds one as high.
+        CommitQC leadersQc = h.chain.commitQc(5, 2, p2);
+        h.deliver(new Signed<>(new ReplicaNewView(leadersQc), h.chain.keys.get(h.leader(6)).publicKey(),
+                h.chain.sign(h.notLeader(6), new ReplicaNewView(leadersQc)).signature()));
+        assertThat(h.rejections).as("not even its (bad) signature is checked").isEmpty();
+        assertThat(h.replica.view()).isEqualTo(6);
+    }
+
+    @Test
     void messagesOfAnotherChainAreRejected() {
         inView5();
         dev.tally.protocol.TestChain other = new dev.tally.protocol.TestChain(6, 3);

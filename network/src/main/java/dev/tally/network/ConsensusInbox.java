@@ -141,25 +141,26 @@ public final class ConsensusInbox {
         }
     }
 
-    /** Where the replica stands, as it last said: epoch, view, and the leader of that view. */
-    private record ReplicaPosition(long epoch, long view, BlsPublicKey leader) {}
+    /** Where the replica stands, as it last said: epoch, view, the leader of that view, the views of its high QCs. */
+    private record ReplicaPosition(long epoch, long view, BlsPublicKey leader, long highCommitQcView, long highTimeoutQcView) {}
 
     private volatile ReplicaPosition replicaAt;
     private final AtomicLong ignored = new AtomicLong();
 
     /**
-     * The replica's position after its last step (it only moves forward within an epoch). Messages it would ignore
-     * from there need no signature check: with n validators each view brings n new-view messages and the replica
-     * acts on one of them.
+     * The replica's position after its last step (it only moves forward within an epoch); -1 for a high QC it
+     * lacks. Messages it would ignore from there need no signature check: with n validators each view brings n
+     * new-view messages and the replica acts on at most one of them.
      */
-    public void replicaAt(long epoch, long view, BlsPublicKey leaderOfView) {
-        replicaAt = new ReplicaPosition(epoch, view, leaderOfView);
+    public void replicaAt(long epoch, long view, BlsPublicKey leaderOfView, long highCommitQcView, long highTimeoutQcView) {
+        replicaAt = new ReplicaPosition(epoch, view, leaderOfView, highCommitQcView, highTimeoutQcView);
     }
 
     /**
      * Whether the replica ignores this message unread, as of its last reported position: one of an earlier view
-     * of its epoch, or a new-view message for its current view from anyone but that view's leader. A position a
-     * little behind the replica's only lets more through; the replica checks again.
+     * of its epoch, or a new-view message for its current view unless it comes from that view's leader and carries
+     * QCs above the replica's. A position a little behind the replica's only lets more through; the replica
+     * checks again.
      */
     public boolean ignoredByReplica(Signed<? extends ChonkyMessage> m) {
         ReplicaPosition at = replicaAt;
@@ -168,7 +169,8 @@ public final class ConsensusInbox {
         }
         long view = m.message().view().number();
         boolean ignoredByIt = view < at.view()
-                || (view == at.view() && m.message() instanceof ReplicaNewView && !m.key().equals(at.leader()));
+                || (view == at.view() && m.message() instanceof ReplicaNewView nv && (!m.key().equals(at.leader())
+                        || !nv.justification().raisesHighQcs(at.highCommitQcView(), at.highTimeoutQcView())));
         if (ignoredByIt) {
             ignored.incrementAndGet();
         }

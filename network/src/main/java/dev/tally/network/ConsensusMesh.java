@@ -306,14 +306,18 @@ public final class ConsensusMesh implements AutoCloseable {
             // Stale for the replica (an old view, or a new-view message it does not act on): skip the pairings.
             return Net.ConsensusResp.getDefaultInstance().toByteArray();
         }
-        Future<?> check = verifier.submit(() -> {
-            verify(m, peer, current, qcs);
-            return null;
-        });
-        try {
-            check.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception ex ? ex : e;
+        if (m.message() instanceof ReplicaCommit) {
+            verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
+        } else {
+            Future<?> check = verifier.submit(() -> {
+                verify(m, peer, current, qcs);
+                return null;
+            });
+            try {
+                check.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
         }
         CompletableFuture<Void> consumed = inbox.offer(m);
         // Back-pressure: acknowledge once the replica took it (or something newer replaced it).
@@ -328,7 +332,8 @@ public final class ConsensusMesh implements AutoCloseable {
     /**
      * Everything that can be checked about a consensus message without the replica's state: it was signed by the
      * peer that sent it (validators send only their own messages), for this chain and epoch, by a committee member
-     * (and for a proposal, by the view's leader), the signature is valid, and so are its justification and QCs.
+     * (and for a proposal, by the view's leader), the signature is valid (but for commit votes: see below), and so are
+     * its justification and QCs.
      */
     static void verify(Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, QcVerifier qcs) throws InvalidMessageException {
         if (!m.key().equals(sender)) {
@@ -339,7 +344,13 @@ public final class ConsensusMesh implements AutoCloseable {
         if (msg instanceof LeaderProposal && !epoch.committee().leader(msg.view().number()).equals(m.key())) {
             throw new InvalidMessageException("proposal for " + msg.view() + " from " + m.key() + ", who does not lead it");
         }
-        m.verifyAuthor(epoch);
+        if (msg instanceof ReplicaCommit) {
+            // The replica checks commit votes' signatures together, as the QC a quorum of them makes: one pairing
+            // check per view instead of one per vote. The signer is the authenticated peer, so a bad one is its own.
+            m.verifyMember(epoch);
+        } else {
+            m.verifyAuthor(epoch);
+        }
         switch (msg) {
             case LeaderProposal p -> p.verify(epoch, qcs);
             case ReplicaCommit c -> c.verify(epoch);

@@ -51,18 +51,20 @@ class UnitsTest {
         Signed<ReplicaCommit> c4 = CHAIN.sign(0, CHAIN.vote(4, 1, P));
         assertThat(inbox.ignoredByReplica(c4)).as("no position reported yet").isFalse();
         var leader5 = CHAIN.committee().leader(5);
-        inbox.replicaAt(0, 5, leader5);
+        inbox.replicaAt(0, 5, leader5, -1, 4); // entered view 5 by a timeout QC of view 4
         assertThat(inbox.ignoredByReplica(c4)).as("an old view").isTrue();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(5, 1, P)))).as("a vote of the current view").isFalse();
         int leader = CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader5)).findFirst().orElseThrow());
         int other = (leader + 1) % CHAIN.keys.size();
         ReplicaNewView nv = new ReplicaNewView(CHAIN.commitQc(4, 1, P));
         assertThat(inbox.ignoredByReplica(CHAIN.sign(other, nv))).as("current view's new-view, not from its leader").isTrue();
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("from the leader: it brings the QC").isFalse();
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("from the leader: it brings the commit QC").isFalse();
+        inbox.replicaAt(0, 5, leader5, 4, -1); // entered view 5 by its own commit QC of view 4
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("the leader's, but the replica holds as high a QC").isTrue();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(5, 2, P))))).as("a later view").isFalse();
-        inbox.replicaAt(1, 0, leader5);
+        inbox.replicaAt(1, 0, leader5, -1, -1);
         assertThat(inbox.ignoredByReplica(c4)).as("another epoch: the epoch check decides").isFalse();
-        assertThat(inbox.ignoredUnverified()).isEqualTo(2);
+        assertThat(inbox.ignoredUnverified()).isEqualTo(3);
     }
 
     @Test

@@ -20,6 +20,11 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
 
     /** Checks the vote, that the signers are a quorum of the committee, and the aggregate signature. */
     @Override
+    public boolean raisesHighQcs(long highCommitQcView, long highTimeoutQcView) {
+        return view().number() > highCommitQcView;
+    }
+
+    @Override
     public void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException {
         message.verify(epoch);
         ValidatorSchedule committee = epoch.committee();

@@ -13,6 +13,13 @@ public sealed interface ProposalJustification permits CommitQC, TimeoutQC {
     /** Checks this QC in full; QCs nested in it go through {@code nested}, which may have seen them before. */
     void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException;
 
+    /**
+     * Whether taking this justification in would raise the high QCs of a replica holding a commit QC of view
+     * {@code highCommitQcView} and a timeout QC of view {@code highTimeoutQcView} (-1 for none); if not, it brings
+     * that replica nothing.
+     */
+    boolean raisesHighQcs(long highCommitQcView, long highTimeoutQcView);
+
     /** The block a proposal under this justification must be for. */
     ImpliedBlock impliedBlock(Epoch epoch);
 

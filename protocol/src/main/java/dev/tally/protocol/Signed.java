@@ -12,8 +12,13 @@ public record Signed<M extends ChonkyMessage>(M message, BlsPublicKey key, BlsSi
 
     /** Checks that the author is in the committee and the signature is theirs. Does not check the content. */
     public void verifyAuthor(Epoch epoch) throws InvalidMessageException {
-        InvalidMessageException.check(epoch.committee().contains(key), "message signed by " + key + ", not a validator");
+        verifyMember(epoch);
         InvalidMessageException.check(verifySignature(), "bad signature on " + message.getClass().getSimpleName() + " from " + key);
+    }
+
+    /** Checks that the signer is a validator of {@code epoch}, not the signature. */
+    public void verifyMember(Epoch epoch) throws InvalidMessageException {
+        InvalidMessageException.check(epoch.committee().contains(key), "message signed by " + key + ", not a validator");
     }
 
     public boolean verifySignature() {

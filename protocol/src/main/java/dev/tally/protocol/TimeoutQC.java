@@ -59,6 +59,12 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
      * together a quorum, and the aggregate signature over every (vote, signer) pair.
      */
     @Override
+    public boolean raisesHighQcs(long highCommitQcView, long highTimeoutQcView) {
+        return view.number() > highTimeoutQcView
+                || highQc().map(qc -> qc.raisesHighQcs(highCommitQcView, highTimeoutQcView)).orElse(false);
+    }
+
+    @Override
     public void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException {
         view.verify(epoch);
         ValidatorSchedule committee = epoch.committee();

@@ -3,10 +3,13 @@ package dev.tally.sim;
 import dev.tally.consensus.MessageVerifier;
 import dev.tally.consensus.VerificationCache;
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Signed;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
@@ -27,6 +30,11 @@ final class SimVerifier implements MessageVerifier {
     @Override
     public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
         return signedByHonestCode.contains(message) || cache.verifySignature(message);
+    }
+
+    @Override
+    public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+        return votes.stream().allMatch(signedByHonestCode::contains) || MessageVerifier.super.verifyCommitVotes(qc, votes, epoch);
     }
 
     @Override

@@ -51,6 +51,10 @@ final class ReplicaLoop {
     private ScheduledFuture<?> pendingTimer;
     private boolean rejectedInStep;
     private volatile ReplicaStatus status;
+    /** What the network's inbox was last told of the replica's position (see ConsensusInbox.replicaAt). */
+    private long reportedView = -1;
+    private long reportedHighCommitQcView = -1;
+    private long reportedHighTimeoutQcView = -1;
     private volatile boolean stopped;
     private volatile Thread loopThread;
     private volatile Thread inboxThread;
@@ -167,8 +171,14 @@ final class ReplicaLoop {
         long started = old != null && old.view() == view ? old.viewStartedMillis() : now;
         long highQcBlock = replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
         status = new ReplicaStatus(view, replica.phase(), started, highQcBlock);
-        if (old == null || old.view() != view) {
-            network.inbox().replicaAt(config.epoch().number(), view, config.epoch().committee().leader(view));
+        long highCommitQcView = replica.highCommitQcView();
+        long highTimeoutQcView = replica.highTimeoutQcView();
+        if (view != reportedView || highCommitQcView != reportedHighCommitQcView || highTimeoutQcView != reportedHighTimeoutQcView) {
+            reportedView = view;
+            reportedHighCommitQcView = highCommitQcView;
+            reportedHighTimeoutQcView = highTimeoutQcView;
+            network.inbox().replicaAt(config.epoch().number(), view, config.epoch().committee().leader(view),
+                    highCommitQcView, highTimeoutQcView);
         }
         metrics.view(view);
     }
