@@ -1,6 +1,7 @@
 package dev.tally.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.crypto.NodeSecretKey;
@@ -147,9 +148,17 @@ class ConsensusMeshTest {
         var sender = CHAIN.keys.get(1).publicKey();
         assertThatThrownBy(() -> ConsensusMesh.verify(good, CHAIN.keys.get(2).publicKey(), CHAIN.epoch, qcs))
                 .isInstanceOf(InvalidMessageException.class).hasMessageContaining("was sent by");
-        Signed<ChonkyMessage> forged = new Signed<>(good.message(), sender, CHAIN.sign(2, CHAIN.vote(5, 1, p)).signature());
+        ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
+        Signed<ChonkyMessage> forged = new Signed<>(timeout, sender, CHAIN.sign(2, timeout).signature());
         assertThatThrownBy(() -> ConsensusMesh.verify(forged, sender, CHAIN.epoch, qcs))
                 .isInstanceOf(InvalidMessageException.class).hasMessageContaining("bad signature");
+        // A commit vote's signature is left to the replica, which checks a quorum of them at once.
+        Signed<ChonkyMessage> badVote = new Signed<>(good.message(), sender, CHAIN.sign(2, CHAIN.vote(5, 1, p)).signature());
+        assertThatCode(() -> ConsensusMesh.verify(badVote, sender, CHAIN.epoch, qcs)).doesNotThrowAnyException();
+        var outsider = dev.tally.crypto.BlsSecretKey.generate();
+        Signed<ChonkyMessage> outsiders = (Signed) Signed.sign(outsider, CHAIN.vote(5, 1, p));
+        assertThatThrownBy(() -> ConsensusMesh.verify(outsiders, outsider.publicKey(), CHAIN.epoch, qcs))
+                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("not a validator");
         TestChain other = new TestChain(N, 3);
         Signed<ChonkyMessage> foreign = (Signed) other.sign(1, other.vote(5, 4, p));
         assertThatThrownBy(() -> ConsensusMesh.verify(foreign, other.keys.get(1).publicKey(), CHAIN.epoch, qcs))
