@@ -1,5 +1,8 @@
 package dev.tally.crypto;
 
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import supranational.blst.P2;
 import supranational.blst.P2_Affine;
 
@@ -21,7 +24,28 @@ public final class BlsPublicKey extends FixedBytes {
         return new BlsPublicKey(point.compress(), point.to_affine());
     }
 
+    /**
+     * Keys decoded before. Every signed message names its author's key, and a node sees the same few committee
+     * keys over and over: decompressing and subgroup-checking a G2 point each time costs tens of microseconds.
+     * Bounded: cleared when full (only a flood of distinct keys fills it, and they cost what they always did).
+     */
+    private static final int DECODED_CAPACITY = 4096;
+    private static final Map<ByteBuffer, BlsPublicKey> DECODED = new ConcurrentHashMap<>();
+
     public static BlsPublicKey fromBytes(byte[] compressed) {
+        BlsPublicKey known = DECODED.get(ByteBuffer.wrap(compressed));
+        if (known != null) {
+            return known;
+        }
+        BlsPublicKey key = decode(compressed);
+        if (DECODED.size() >= DECODED_CAPACITY) {
+            DECODED.clear();
+        }
+        DECODED.put(ByteBuffer.wrap(key.raw()), key);
+        return key;
+    }
+
+    private static BlsPublicKey decode(byte[] compressed) {
         if (compressed.length != Bls.PUBLIC_KEY_LENGTH) {
             throw new InvalidEncodingException("BLS public key must be 96 bytes, got " + compressed.length);
         }

@@ -84,6 +84,17 @@ class BlsTest {
     }
 
     @Test
+    void aKeyDecodedAgainIsTheSameCheckedKeyAndABadOneIsRefusedEveryTime() {
+        byte[] enc = BlsSecretKey.generate().publicKey().bytes();
+        BlsPublicKey first = BlsPublicKey.fromBytes(enc);
+        assertThat(BlsPublicKey.fromBytes(enc.clone())).isSameAs(first);
+        byte[] outside = onCurveEncoding(96);
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> BlsPublicKey.fromBytes(outside)).hasMessageContaining("not in the G2 subgroup");
+        }
+    }
+
+    @Test
     void publicKeyOutsideSubgroupIsRejected() {
         // A random x on the curve is almost never in the prime-order subgroup (the cofactor is huge).
         byte[] enc = onCurveEncoding(96);
