@@ -2,8 +2,10 @@ package dev.tally.network;
 
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.View;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Iterator;
@@ -163,14 +165,28 @@ public final class ConsensusInbox {
      * checks again.
      */
     public boolean ignoredByReplica(Signed<? extends ChonkyMessage> m) {
+        return ignored(m.message().getClass(), m.message().view(), m.key(),
+                m.message() instanceof ReplicaNewView nv ? nv.justification() : null);
+    }
+
+    /**
+     * {@link #ignoredByReplica(Signed)} from what a message says before its content is decoded: the leader's new-view
+     * message for the current view passes here, its QCs decide.
+     */
+    public boolean ignoredByReplica(Class<?> kind, View view, BlsPublicKey signer) {
+        return ignored(kind, view, signer, null);
+    }
+
+    private boolean ignored(Class<?> kind, View messageView, BlsPublicKey signer, ProposalJustification newViewJustification) {
         ReplicaPosition at = replicaAt;
-        if (at == null || m.message().view().epoch() != at.epoch()) {
+        if (at == null || messageView.epoch() != at.epoch()) {
             return false;
         }
-        long view = m.message().view().number();
+        long view = messageView.number();
         boolean ignoredByIt = view < at.view()
-                || (view == at.view() && m.message() instanceof ReplicaNewView nv && (!m.key().equals(at.leader())
-                        || !nv.justification().raisesHighQcs(at.highCommitQcView(), at.highTimeoutQcView())));
+                || (view == at.view() && kind == ReplicaNewView.class && (!signer.equals(at.leader())
+                        || (newViewJustification != null
+                                && !newViewJustification.raisesHighQcs(at.highCommitQcView(), at.highTimeoutQcView()))));
         if (ignoredByIt) {
             ignored.incrementAndGet();
         }

@@ -289,8 +289,8 @@ public final class ConsensusMesh implements AutoCloseable {
     private byte[] handle(BlsPublicKey peer, byte[] request, Connection conn) throws Exception {
         Net.ConsensusReq req = NetCodec.parse(Net.ConsensusReq.parser(), request, "ConsensusReq");
         NetCodec.require(req.hasMsg(), "ConsensusReq.msg");
-        Signed<ChonkyMessage> m = Codec.decodeSigned(req.getMsg().toByteArray());
-        long msgEpoch = m.message().view().epoch();
+        Codec.ParsedSigned parsed = Codec.parseSigned(req.getMsg().toByteArray());
+        long msgEpoch = parsed.view().epoch();
         // A message of the next epoch may come from a validator that switched a moment earlier: wait a little.
         long deadline = System.nanoTime() + EPOCH_WAIT.toNanos();
         while (msgEpoch > epoch.number() && System.nanoTime() < deadline && !closed) {
@@ -302,8 +302,13 @@ public final class ConsensusMesh implements AutoCloseable {
             log.debug("dropped a message of epoch {} from {}: this node is in epoch {}", msgEpoch, peer, current.number());
             return Net.ConsensusResp.getDefaultInstance().toByteArray();
         }
+        // Stale for the replica (an old view, or a new-view message it does not act on): skip decoding its points
+        // where its kind, view and author tell, and the pairings in any case.
+        if (inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
+            return Net.ConsensusResp.getDefaultInstance().toByteArray();
+        }
+        Signed<ChonkyMessage> m = parsed.decode();
         if (inbox.ignoredByReplica(m)) {
-            // Stale for the replica (an old view, or a new-view message it does not act on): skip the pairings.
             return Net.ConsensusResp.getDefaultInstance().toByteArray();
         }
         if (m.message() instanceof ReplicaCommit) {

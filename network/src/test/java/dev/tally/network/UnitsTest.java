@@ -58,13 +58,16 @@ class UnitsTest {
         int other = (leader + 1) % CHAIN.keys.size();
         ReplicaNewView nv = new ReplicaNewView(CHAIN.commitQc(4, 1, P));
         assertThat(inbox.ignoredByReplica(CHAIN.sign(other, nv))).as("current view's new-view, not from its leader").isTrue();
+        assertThat(inbox.ignoredByReplica(ReplicaNewView.class, nv.view(), CHAIN.keys.get(other).publicKey()))
+                .as("the same, told before decoding").isTrue();
+        assertThat(inbox.ignoredByReplica(ReplicaNewView.class, nv.view(), leader5)).as("the leader's: its QCs decide").isFalse();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("from the leader: it brings the commit QC").isFalse();
         inbox.replicaAt(0, 5, leader5, 4, -1); // entered view 5 by its own commit QC of view 4
         assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("the leader's, but the replica holds as high a QC").isTrue();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(5, 2, P))))).as("a later view").isFalse();
         inbox.replicaAt(1, 0, leader5, -1, -1);
         assertThat(inbox.ignoredByReplica(c4)).as("another epoch: the epoch check decides").isFalse();
-        assertThat(inbox.ignoredUnverified()).isEqualTo(3);
+        assertThat(inbox.ignoredUnverified()).isEqualTo(4);
     }
 
     @Test

@@ -44,7 +44,97 @@ public final class Codec {
     }
 
     public static Signed<ChonkyMessage> decodeSigned(byte[] bytes) throws DecodeException {
-        return decode(bytes, Validator.Signed.parser(), "Signed", Codec::signed);
+        return parseSigned(bytes).decode();
+    }
+
+    /**
+     * A signed consensus message parsed, with its kind, view and author known, but its content not yet decoded: the
+     * signatures and QCs in it cost tens of microseconds each to decompress and check, which a receiver that would
+     * ignore the message (an old view, say) need not pay.
+     */
+    public static final class ParsedSigned {
+        private final Validator.Signed proto;
+        private final Class<? extends ChonkyMessage> kind;
+        private final View view;
+        private final BlsPublicKey author;
+
+        private ParsedSigned(Validator.Signed proto, Class<? extends ChonkyMessage> kind, View view, BlsPublicKey author) {
+            this.proto = proto;
+            this.kind = kind;
+            this.view = view;
+            this.author = author;
+        }
+
+        public Class<? extends ChonkyMessage> kind() {
+            return kind;
+        }
+
+        public View view() {
+            return view;
+        }
+
+        public BlsPublicKey author() {
+            return author;
+        }
+
+        /** The whole message, every point decoded and checked. */
+        public Signed<ChonkyMessage> decode() throws DecodeException {
+            return converted(() -> signed(proto, "Signed"), "Signed");
+        }
+    }
+
+    /** Parses a signed consensus message as far as its kind, view and author; see {@link ParsedSigned}. */
+    public static ParsedSigned parseSigned(byte[] bytes) throws DecodeException {
+        return decode(bytes, Validator.Signed.parser(), "Signed", (p, path) -> {
+            Validator.ChonkyMsgV2 m = chonkyProto(p, path);
+            String mpath = path + ".msg.consensus.v2";
+            Class<? extends ChonkyMessage> kind;
+            View view;
+            switch (m.getTCase()) {
+                case REPLICA_COMMIT -> {
+                    kind = ReplicaCommit.class;
+                    view = requiredView(m.getReplicaCommit().hasView(), m.getReplicaCommit().getView(), mpath + ".replica_commit.view");
+                }
+                case REPLICA_TIMEOUT -> {
+                    kind = ReplicaTimeout.class;
+                    view = requiredView(m.getReplicaTimeout().hasView(), m.getReplicaTimeout().getView(), mpath + ".replica_timeout.view");
+                }
+                case REPLICA_NEW_VIEW -> {
+                    kind = ReplicaNewView.class;
+                    view = justifiedView(m.getReplicaNewView().hasJustification(), m.getReplicaNewView().getJustification(),
+                            mpath + ".replica_new_view.justification");
+                }
+                case LEADER_PROPOSAL -> {
+                    kind = LeaderProposal.class;
+                    view = justifiedView(m.getLeaderProposal().hasJustification(), m.getLeaderProposal().getJustification(),
+                            mpath + ".leader_proposal.justification");
+                }
+                case T_NOT_SET -> throw missing(mpath + ".t");
+                default -> throw new DecodeException(mpath + ": unknown message kind " + m.getTCase());
+            }
+            require(p.hasKey(), path + ".key");
+            return new ParsedSigned(p, kind, view, publicKey(p.getKey(), path + ".key"));
+        });
+    }
+
+    private static View requiredView(boolean present, Validator.ViewV2 p, String path) throws DecodeException {
+        require(present, path);
+        return view(p, path);
+    }
+
+    /** The view a justification starts: the one after its QC's. */
+    private static View justifiedView(boolean present, Validator.ProposalJustificationV2 p, String path) throws DecodeException {
+        require(present, path);
+        View qcView = switch (p.getTCase()) {
+            case COMMIT_QC -> {
+                var qc = p.getCommitQc();
+                require(qc.hasMsg(), path + ".commit_qc.msg");
+                yield requiredView(qc.getMsg().hasView(), qc.getMsg().getView(), path + ".commit_qc.msg.view");
+            }
+            case TIMEOUT_QC -> requiredView(p.getTimeoutQc().hasView(), p.getTimeoutQc().getView(), path + ".timeout_qc.view");
+            case T_NOT_SET -> throw missing(path + ".t");
+        };
+        return qcView.next();
     }
 
     public static byte[] encode(FinalBlock b) {
@@ -103,8 +193,17 @@ public final class Codec {
             throw new DecodeException(name + ": not a valid protobuf encoding: " + e.getMessage(), e);
         }
         rejectUnknownFields(proto, name);
+        return converted(() -> convert.apply(proto, name), name);
+    }
+
+    private interface Conversion<T> {
+        T get() throws DecodeException;
+    }
+
+    /** Runs a conversion from protobuf, reporting a value's validation error as a decoding error of {@code name}. */
+    private static <T> T converted(Conversion<T> conversion, String name) throws DecodeException {
         try {
-            return convert.apply(proto, name);
+            return conversion.get();
         } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
             throw new DecodeException(name + ": " + e.getMessage(), e);
         }
@@ -435,10 +534,9 @@ public final class Codec {
                 .build();
     }
 
-    private static Signed<ChonkyMessage> signed(Validator.Signed p, String path) throws DecodeException {
+    /** The ChonkyBFT message inside a signed envelope. */
+    private static Validator.ChonkyMsgV2 chonkyProto(Validator.Signed p, String path) throws DecodeException {
         require(p.hasMsg(), path + ".msg");
-        require(p.hasKey(), path + ".key");
-        require(p.hasSig(), path + ".sig");
         var msg = p.getMsg();
         if (msg.getTCase() != Validator.Msg.TCase.CONSENSUS) {
             throw new DecodeException(path + ".msg: expected a consensus message, got " + msg.getTCase());
@@ -447,7 +545,14 @@ public final class Codec {
         if (!consensus.hasV2()) {
             throw new DecodeException(path + ".msg.consensus: only ChonkyBFT v2 messages are supported");
         }
-        ChonkyMessage m = chonky(consensus.getV2(), path + ".msg.consensus.v2");
+        return consensus.getV2();
+    }
+
+    private static Signed<ChonkyMessage> signed(Validator.Signed p, String path) throws DecodeException {
+        Validator.ChonkyMsgV2 v2 = chonkyProto(p, path);
+        require(p.hasKey(), path + ".key");
+        require(p.hasSig(), path + ".sig");
+        ChonkyMessage m = chonky(v2, path + ".msg.consensus.v2");
         BlsPublicKey key = publicKey(p.getKey(), path + ".key");
         require(p.getSig().hasBls12381(), path + ".sig.bls12_381");
         BlsSignature sig = field(() -> BlsSignature.fromBytes(p.getSig().getBls12381().toByteArray()), path + ".sig");

@@ -33,6 +33,26 @@ class CodecTest {
     }
 
     @Test
+    void parsingTellsKindViewAndAuthorBeforeTheContentIsDecoded() throws Exception {
+        for (Signed<? extends ChonkyMessage> s : MESSAGES) {
+            Codec.ParsedSigned parsed = Codec.parseSigned(Codec.encode(s));
+            assertThat(parsed.kind()).isEqualTo(s.message().getClass());
+            assertThat(parsed.view()).isEqualTo(s.message().view());
+            assertThat(parsed.author()).isEqualTo(s.key());
+            assertThat(parsed.decode()).isEqualTo(s);
+        }
+        // A bad signature is not decoded by parsing, and refused by decoding.
+        var proto = Validator.Signed.parseFrom(Codec.encode(MESSAGES.get(0))).toBuilder();
+        proto.getSigBuilder().setBls12381(ByteString.copyFrom(new byte[48]));
+        Codec.ParsedSigned parsed = Codec.parseSigned(proto.build().toByteArray());
+        assertThatThrownBy(parsed::decode).isInstanceOf(DecodeException.class).hasMessageContaining("Signed.sig");
+        var noView = Validator.Signed.parseFrom(Codec.encode(MESSAGES.get(0))).toBuilder();
+        noView.getMsgBuilder().getConsensusBuilder().getV2Builder().getReplicaCommitBuilder().clearView();
+        assertThatThrownBy(() -> Codec.parseSigned(noView.build().toByteArray())).isInstanceOf(DecodeException.class)
+                .hasMessageContaining("Signed.msg.consensus.v2.replica_commit.view: required field is missing");
+    }
+
+    @Test
     void genesisBlockAndStateRoundTrip() throws Exception {
         Genesis g = ReferenceVectors.genesis();
         assertThat(Codec.decodeGenesis(Codec.encode(g))).isEqualTo(g);
