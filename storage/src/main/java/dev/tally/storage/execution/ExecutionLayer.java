@@ -5,6 +5,8 @@ import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
 import dev.tally.protocol.Payload;
 import dev.tally.storage.BlockRange;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -50,4 +52,17 @@ public interface ExecutionLayer {
 
     /** Offers a transaction for a future block. */
     TransactionResult pushTransaction(byte[] transaction);
+
+    /**
+     * Offers several transactions at once (a gossip batch, a client's batch): the result of each, in order, as
+     * {@link #pushTransaction} would give them one after the other. The default does exactly that; an implementation
+     * may take its locks once per batch.
+     */
+    default List<TransactionResult> pushTransactions(List<byte[]> transactions) {
+        List<TransactionResult> results = new ArrayList<>(transactions.size());
+        for (byte[] tx : transactions) {
+            results.add(pushTransaction(tx));
+        }
+        return results;
+    }
 }

@@ -9,6 +9,7 @@ import dev.tally.storage.BlockRange;
 import dev.tally.storage.Storage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,8 +29,12 @@ import org.slf4j.LoggerFactory;
  *       {@link ScheduledCommittee} opens the next epoch (1, 2, ... in activation order) at its activation block. With
  *       no scheduled committee, the genesis committee rules forever. A genesis without a schedule needs a committee
  *       scheduled at its first block, which is then epoch 0.</li>
- *   <li><b>Mempool.</b> Bounded ({@code mempoolCapacity} transactions; beyond it: "mempool full"), de-duplicated by
- *       keccak-256, first in first out, thread-safe. A transaction leaves it when a final block includes it.</li>
+ *   <li><b>Mempool.</b> Bounded ({@code mempoolCapacity} transactions; beyond it: "mempool full"), de-duplicated
+ *       (byte for byte, and by keccak-256 against the final transactions below), first in first out, thread-safe. A
+ *       transaction leaves it when a final block includes it. Each transaction is hashed (keccak-256) once, when it
+ *       enters; a copy that arrives again while it waits, a payload that carries it and the final block that holds it
+ *       find it by its bytes. Only transactions this node does not hold are hashed when a payload or block carries
+ *       them.</li>
  *   <li><b>Payloads.</b> {@link TransactionPayload}: a count, then length-prefixed transactions. Proposals pack
  *       mempool transactions in arrival order, skipping those that no longer fit, up to the size limit.</li>
  *   <li><b>Blocks.</b> {@link #queueBlock} appends to the {@link Storage} (durable on return), then drops the block's
@@ -61,7 +66,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     private final int maxTransactionSize;
     private final int mempoolCapacity;
     private final EpochSchedule epochs;
-    private final LinkedHashMap<Keccak256, byte[]> mempool = new LinkedHashMap<>(); // guarded by itself
+    // Waiting transactions in arrival order: each one's bytes (a private copy, as the key) -> its keccak-256.
+    private final LinkedHashMap<TransactionKey, Keccak256> mempool = new LinkedHashMap<>(); // guarded by itself
     // The window of final transactions, guarded by mempool: hash -> block number, and each block's hashes in order.
     private final HashMap<Keccak256, Long> finalizedAt = new HashMap<>();
     private final ArrayDeque<FinalizedBlock> finalizedBlocks = new ArrayDeque<>();
@@ -107,9 +113,9 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
     }
 
-    private List<byte[]> transactions(FinalBlock block) {
+    private List<TransactionKey> transactions(FinalBlock block) {
         try {
-            return TransactionPayload.decode(block.payload(), maxTransactionSize);
+            return TransactionPayload.decodeKeys(block.payload(), maxTransactionSize);
         } catch (IllegalArgumentException e) {
             log.warn("Final block {} has a payload this layer cannot read ({}); no transaction leaves the mempool",
                     block.number(), e.getMessage());
@@ -117,17 +123,30 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
     }
 
-    /** Adds a final block's transactions to the window and evicts what falls out of it. */
-    private void rememberFinal(long number, List<byte[]> included) {
+    /**
+     * Adds a final block's transactions to the window, takes them out of the mempool and evicts what falls out of
+     * the window. Transactions the mempool holds keep the hash computed when they arrived; only the others are hashed,
+     * outside the lock.
+     */
+    private void rememberFinal(long number, List<TransactionKey> included) {
+        Keccak256[] hashes = new Keccak256[included.size()];
         synchronized (mempool) {
-            List<Keccak256> hashes = new ArrayList<>(included.size());
-            for (byte[] tx : included) {
-                Keccak256 h = Keccak256.of(tx);
-                hashes.add(h);
-                mempool.remove(h);
-                finalizedAt.put(h, number);
+            for (int i = 0; i < hashes.length; i++) {
+                hashes[i] = mempool.get(included.get(i));
             }
-            finalizedBlocks.addLast(new FinalizedBlock(number, hashes));
+        }
+        for (int i = 0; i < hashes.length; i++) {
+            if (hashes[i] == null) {
+                hashes[i] = Keccak256.of(included.get(i).bytes());
+            }
+        }
+        synchronized (mempool) {
+            for (int i = 0; i < hashes.length; i++) {
+                // Again for every one: a transaction may have arrived since the lookup above.
+                mempool.remove(included.get(i));
+                finalizedAt.put(hashes[i], number);
+            }
+            finalizedBlocks.addLast(new FinalizedBlock(number, Arrays.asList(hashes)));
             while (finalizedBlocks.size() > FINALIZED_WINDOW_BLOCKS
                     || (finalizedAt.size() > FINALIZED_WINDOW_HASHES && finalizedBlocks.size() > 1)) {
                 FinalizedBlock old = finalizedBlocks.removeFirst();
@@ -177,17 +196,35 @@ public class MempoolExecutionLayer implements ExecutionLayer {
      */
     @Override
     public PayloadVerdict verifyPayload(long blockNumber, Payload payload) {
-        List<byte[]> txs;
+        List<TransactionKey> txs;
         try {
-            txs = TransactionPayload.decode(payload, maxTransactionSize);
+            txs = TransactionPayload.decodeKeys(payload, maxTransactionSize);
         } catch (IllegalArgumentException e) {
             return PayloadVerdict.invalid(e.getMessage());
         }
+        // A transaction in the mempool is in no final block of the window: a final block takes its transactions out
+        // of the mempool as it enters the window, and the mempool refuses a transaction of the window. So only the
+        // others need their hash looked up (and computed, outside the lock). The verdict is the same as checking all.
+        List<Integer> unknown = new ArrayList<>();
         synchronized (mempool) {
             for (int i = 0; i < txs.size(); i++) {
-                Long at = finalizedAt.get(Keccak256.of(txs.get(i)));
+                if (!mempool.containsKey(txs.get(i))) {
+                    unknown.add(i);
+                }
+            }
+        }
+        if (unknown.isEmpty()) {
+            return PayloadVerdict.VALID;
+        }
+        Keccak256[] hashes = new Keccak256[unknown.size()];
+        for (int j = 0; j < hashes.length; j++) {
+            hashes[j] = Keccak256.of(txs.get(unknown.get(j)).bytes());
+        }
+        synchronized (mempool) {
+            for (int j = 0; j < hashes.length; j++) {
+                Long at = finalizedAt.get(hashes[j]);
                 if (at != null && at < blockNumber) {
-                    return PayloadVerdict.invalid("transaction " + i + " is already final in block " + at);
+                    return PayloadVerdict.invalid("transaction " + unknown.get(j) + " is already final in block " + at);
                 }
             }
         }
@@ -203,7 +240,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         List<byte[]> picked = new ArrayList<>();
         long size = TransactionPayload.HEADER_SIZE;
         synchronized (mempool) {
-            for (byte[] tx : mempool.values()) {
+            for (TransactionKey key : mempool.keySet()) {
+                byte[] tx = key.bytes();
                 if (maxPayloadSize - size < TransactionPayload.PREFIX_SIZE + 1) {
                     break; // not even a one-byte transaction fits any more
                 }
@@ -219,25 +257,64 @@ public class MempoolExecutionLayer implements ExecutionLayer {
 
     @Override
     public TransactionResult pushTransaction(byte[] transaction) {
-        Objects.requireNonNull(transaction, "transaction");
-        if (transaction.length == 0) {
-            return new TransactionResult.Rejected("empty transaction");
+        return pushTransactions(List.of(transaction)).getFirst();
+    }
+
+    /**
+     * Takes a batch with two passes under the lock: the first finds the copies already waiting (no hashing), the
+     * second admits the rest, hashed in between outside the lock.
+     */
+    @Override
+    public List<TransactionResult> pushTransactions(List<byte[]> transactions) {
+        int n = transactions.size();
+        TransactionResult[] results = new TransactionResult[n];
+        TransactionKey[] keys = new TransactionKey[n];
+        for (int i = 0; i < n; i++) {
+            byte[] tx = Objects.requireNonNull(transactions.get(i), "transaction");
+            if (tx.length == 0) {
+                results[i] = new TransactionResult.Rejected("empty transaction");
+            } else if (tx.length > maxTransactionSize) {
+                results[i] = new TransactionResult.Rejected("transaction of " + tx.length + " bytes exceeds the limit of "
+                        + maxTransactionSize);
+            } else {
+                keys[i] = new TransactionKey(tx);
+            }
         }
-        if (transaction.length > maxTransactionSize) {
-            return new TransactionResult.Rejected("transaction of " + transaction.length
-                    + " bytes exceeds the limit of " + maxTransactionSize);
-        }
-        Keccak256 hash = Keccak256.of(transaction);
         synchronized (mempool) {
-            if (mempool.containsKey(hash) || finalizedAt.containsKey(hash)) {
-                return new TransactionResult.Duplicate();
+            for (int i = 0; i < n; i++) {
+                if (keys[i] != null && mempool.containsKey(keys[i])) {
+                    results[i] = new TransactionResult.Duplicate();
+                    keys[i] = null;
+                }
             }
-            if (mempool.size() >= mempoolCapacity) {
-                return new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
-            }
-            mempool.put(hash, transaction.clone());
         }
-        return new TransactionResult.Accepted();
+        Keccak256[] hashes = new Keccak256[n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            if (keys[i] != null) {
+                keys[i] = keys[i].copy();
+                hashes[i] = Keccak256.of(keys[i].bytes());
+                any = true;
+            }
+        }
+        if (any) {
+            synchronized (mempool) {
+                for (int i = 0; i < n; i++) {
+                    if (keys[i] == null) {
+                        continue;
+                    }
+                    if (mempool.containsKey(keys[i]) || finalizedAt.containsKey(hashes[i])) {
+                        results[i] = new TransactionResult.Duplicate();
+                    } else if (mempool.size() >= mempoolCapacity) {
+                        results[i] = new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
+                    } else {
+                        mempool.put(keys[i], hashes[i]);
+                        results[i] = new TransactionResult.Accepted();
+                    }
+                }
+            }
+        }
+        return Arrays.asList(results);
     }
 
     /** How many transactions wait in the mempool. */

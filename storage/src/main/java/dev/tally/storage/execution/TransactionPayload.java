@@ -1,6 +1,5 @@
 package dev.tally.storage.execution;
 
-import dev.tally.crypto.Keccak256;
 import dev.tally.protocol.Payload;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -17,7 +16,7 @@ import java.util.Map;
  * transaction = length:u32be bytes{length}
  * </pre>
  * A valid payload has no bytes after its last transaction, no empty transaction, no transaction longer than the
- * layer's limit and no transaction twice. The empty list encodes as four zero bytes.
+ * layer's limit and no transaction twice (byte for byte). The empty list encodes as four zero bytes.
  */
 public final class TransactionPayload {
     /** Bytes of the transaction count. */
@@ -49,6 +48,14 @@ public final class TransactionPayload {
      * @throws IllegalArgumentException naming the first fault, if the payload is malformed
      */
     public static List<byte[]> decode(Payload payload, int maxTransactionSize) {
+        List<TransactionKey> keys = decodeKeys(payload, maxTransactionSize);
+        List<byte[]> transactions = new ArrayList<>(keys.size());
+        keys.forEach(k -> transactions.add(k.bytes()));
+        return transactions;
+    }
+
+    /** As {@link #decode}, each transaction as the mempool's key (over bytes of its own). */
+    static List<TransactionKey> decodeKeys(Payload payload, int maxTransactionSize) {
         ByteBuffer in = payload.bytes().asReadOnlyByteBuffer();
         int size = in.remaining();
         if (size < HEADER_SIZE) {
@@ -60,8 +67,8 @@ public final class TransactionPayload {
             throw new IllegalArgumentException("payload declares " + count + " transactions but its " + size
                     + " bytes hold at most " + room);
         }
-        List<byte[]> transactions = new ArrayList<>((int) count);
-        Map<Keccak256, Integer> seen = new HashMap<>();
+        List<TransactionKey> transactions = new ArrayList<>((int) count);
+        Map<TransactionKey, Integer> seen = HashMap.newHashMap((int) count);
         for (int i = 0; i < count; i++) {
             if (in.remaining() < PREFIX_SIZE) {
                 throw new IllegalArgumentException("transaction " + i + ": length prefix truncated at byte " + in.position());
@@ -80,11 +87,12 @@ public final class TransactionPayload {
             }
             byte[] tx = new byte[(int) length];
             in.get(tx);
-            Integer earlier = seen.putIfAbsent(Keccak256.of(tx), i);
+            TransactionKey key = new TransactionKey(tx);
+            Integer earlier = seen.putIfAbsent(key, i);
             if (earlier != null) {
                 throw new IllegalArgumentException("transaction " + i + " duplicates transaction " + earlier);
             }
-            transactions.add(tx);
+            transactions.add(key);
         }
         if (in.hasRemaining()) {
             throw new IllegalArgumentException(in.remaining() + " trailing bytes after the last of " + count

@@ -144,6 +144,111 @@ class MempoolExecutionLayerTest {
     }
 
     @Test
+    void aBatchGetsOneResultEachInOrderAsPushingOneByOneWould() {
+        MempoolExecutionLayer l = layer(4);
+        l.pushTransaction(tx("a"));
+        byte[] b = tx("b");
+        List<TransactionResult> r = l.pushTransactions(List.of(tx("a"), b, new byte[0], tx("b"), new byte[MAX_TX + 1],
+                tx("c"), tx("d"), tx("e")));
+        assertThat(r).hasSize(8);
+        assertThat(r.get(0)).isEqualTo(new TransactionResult.Duplicate());
+        assertThat(r.get(1)).isEqualTo(new TransactionResult.Accepted());
+        assertThat(r.get(2)).isEqualTo(new TransactionResult.Rejected("empty transaction"));
+        assertThat(r.get(3)).as("twice in one batch").isEqualTo(new TransactionResult.Duplicate());
+        assertThat(((TransactionResult.Rejected) r.get(4)).reason()).contains("exceeds the limit of " + MAX_TX);
+        assertThat(r.subList(5, 7)).containsOnly(new TransactionResult.Accepted());
+        assertThat(((TransactionResult.Rejected) r.get(7)).reason()).contains("mempool full");
+        b[0] = 'z'; // copied
+        assertThat(texts(l.proposePayload(0, 1000))).containsExactly("a", "b", "c", "d");
+        // Final transactions are duplicates in a batch too.
+        l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(tx("a"), tx("b")))));
+        assertThat(l.pushTransactions(List.of(tx("a"), tx("e"), tx("b")))).containsExactly(new TransactionResult.Duplicate(),
+                new TransactionResult.Accepted(), new TransactionResult.Duplicate());
+        assertThat(l.pushTransactions(List.of())).isEmpty();
+    }
+
+    /**
+     * The mempool hashes a transaction once and trusts what it holds when it verifies a payload or takes in a final
+     * block: its verdicts, results and proposals must be those of the plain rule (every transaction judged by its own
+     * hash against the window), whatever mix of held and unknown transactions comes.
+     */
+    @Test
+    void verdictsAndResultsMatchThePlainRuleOverRandomHistories() {
+        java.util.Random rnd = new java.util.Random(11);
+        MempoolExecutionLayer l = layer(20);
+        java.util.LinkedHashSet<String> pool = new java.util.LinkedHashSet<>();
+        java.util.Map<String, Long> finalAt = new java.util.HashMap<>();
+        long next = 0;
+        int[] seen = new int[5]; // accepted, duplicate, full, invalid verdicts, valid verdicts with unknown transactions
+        for (int step = 0; step < 3000; step++) {
+            int op = rnd.nextInt(10);
+            int alphabet = step / 2 + 40; // new transactions keep coming
+            if (op < 5) {
+                List<String> batch = new ArrayList<>();
+                for (int i = rnd.nextInt(6); i >= 0; i--) {
+                    batch.add("t" + rnd.nextInt(alphabet));
+                }
+                List<TransactionResult> got = l.pushTransactions(batch.stream().map(MempoolExecutionLayerTest::tx).toList());
+                for (int i = 0; i < batch.size(); i++) {
+                    String t = batch.get(i);
+                    TransactionResult want;
+                    if (pool.contains(t) || finalAt.containsKey(t)) {
+                        want = new TransactionResult.Duplicate();
+                    } else if (pool.size() >= 20) {
+                        want = new TransactionResult.Rejected("mempool full (20 transactions)");
+                    } else {
+                        pool.add(t);
+                        want = new TransactionResult.Accepted();
+                    }
+                    assertThat(got.get(i)).as("step %d tx %s", step, t).isEqualTo(want);
+                    seen[want instanceof TransactionResult.Accepted ? 0 : want instanceof TransactionResult.Duplicate ? 1 : 2]++;
+                }
+            } else {
+                // Some held in the mempool, some not (never seen, or final).
+                java.util.LinkedHashSet<String> picked = new java.util.LinkedHashSet<>();
+                List<String> held = new ArrayList<>(pool);
+                for (int i = rnd.nextInt(8); i > 0; i--) {
+                    picked.add(!held.isEmpty() && rnd.nextBoolean() ? held.get(rnd.nextInt(held.size())) : "t" + rnd.nextInt(alphabet));
+                }
+                List<String> distinct = new ArrayList<>(picked);
+                Payload p = TransactionPayload.encode(distinct.stream().map(MempoolExecutionLayerTest::tx).toList());
+                if (op < 8) {
+                    // A proposal for the next block, or (rarely) for an earlier one.
+                    long n = rnd.nextInt(10) == 0 ? Math.max(0, next - 1 - rnd.nextInt(3)) : next;
+                    PayloadVerdict want = PayloadVerdict.VALID;
+                    for (int i = 0; i < distinct.size(); i++) {
+                        Long at = finalAt.get(distinct.get(i));
+                        if (at != null && at < n) {
+                            want = PayloadVerdict.invalid("transaction " + i + " is already final in block " + at);
+                            break;
+                        }
+                    }
+                    assertThat(l.verifyPayload(n, p)).as("step %d", step).isEqualTo(want);
+                    if (!want.isValid()) {
+                        seen[3]++;
+                    } else if (!pool.containsAll(distinct)) {
+                        seen[4]++;
+                    }
+                } else {
+                    l.queueBlock(finalBlock(next, p));
+                    for (String t : distinct) {
+                        pool.remove(t);
+                        finalAt.put(t, next);
+                    }
+                    next++;
+                }
+            }
+            assertThat(l.mempoolSize()).isEqualTo(pool.size());
+        }
+        assertThat(texts(l.proposePayload(next, 10_000))).containsExactlyElementsOf(pool);
+        assertThat(next).isGreaterThan(100);
+        // Every path was taken many times.
+        for (int c : seen) {
+            assertThat(c).as(java.util.Arrays.toString(seen)).isGreaterThan(50);
+        }
+    }
+
+    @Test
     void queueBlockStoresItAndRemovesItsTransactions() {
         MempoolExecutionLayer l = layer(10);
         for (String s : List.of("a", "b", "c", "d")) {
