@@ -33,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * body is read. Each RPC has a per-direction in-flight limit ({@link Rpc#inflight()}) that the client respects and
  * the server enforces (a peer that exceeds it is dropped), and a token bucket that the client waits on before
  * calling and the server waits on before handling (a peer that calls too fast is throttled: its calls stay in
- * flight, so it soon cannot send more). Memory per connection is bounded by the limits: one frame being read, the
- * requests in flight and the bounded write queue.
+ * flight, so it soon cannot send more). A call takes one token, or, for an RPC served by an {@link ItemHandler},
+ * one per item of its request (e.g. per transaction of a batch): the client says how many it sends, the server's
+ * handler counts them once it has decoded the request. Memory per connection is bounded by the limits: one frame
+ * being read, the requests in flight and the bounded write queue.
  *
  * <p>Any failure (I/O, a frame over its limit, an unknown call, a handler rejecting a request, a call timing out)
  * closes the connection with a logged reason; pending calls then fail with an {@link IOException}.
@@ -51,6 +53,21 @@ final class Connection implements AutoCloseable {
         byte[] handle(byte[] request) throws Exception;
     }
 
+    /** Waits for rate tokens of the RPC being served. */
+    @FunctionalInterface
+    interface Meter {
+        void take(int items) throws InterruptedException;
+    }
+
+    /**
+     * Serves an RPC whose rate limit counts the items of a request rather than calls: it decodes the request, takes
+     * one token per item from {@code meter}, then acts on it. Otherwise as {@link Handler}.
+     */
+    @FunctionalInterface
+    interface ItemHandler {
+        byte[] handle(byte[] request, Meter meter) throws Exception;
+    }
+
     private record Frame(byte kind, Rpc rpc, int callId, byte[] body) {}
 
     private record Pending(Rpc rpc, CompletableFuture<byte[]> response) {}
@@ -58,7 +75,7 @@ final class Connection implements AutoCloseable {
     private final String label;
     private final NoiseStream stream;
     private final RpcConfig config;
-    private final Map<Rpc, Handler> handlers;
+    private final Map<Rpc, ItemHandler> handlers = new EnumMap<>(Rpc.class);
     private final Duration pingInterval;
     private final Duration pingTimeout;
     private final Map<Rpc, Semaphore> clientSlots = new EnumMap<>(Rpc.class);
@@ -78,9 +95,8 @@ final class Connection implements AutoCloseable {
         this.label = label;
         this.stream = stream;
         this.config = config;
-        this.handlers = new EnumMap<>(Rpc.class);
-        this.handlers.putAll(handlers);
-        this.handlers.put(Rpc.PING, req -> req);
+        handlers.forEach(this::servePerCall);
+        servePerCall(Rpc.PING, req -> req);
         this.pingInterval = pingInterval;
         this.pingTimeout = pingTimeout;
         int bound = 16;
@@ -92,6 +108,19 @@ final class Connection implements AutoCloseable {
             bound += 2 * r.inflight();
         }
         this.outbound = new LinkedBlockingQueue<>(bound);
+    }
+
+    private void servePerCall(Rpc rpc, Handler h) {
+        handlers.put(rpc, (request, meter) -> {
+            meter.take(1);
+            return h.handle(request);
+        });
+    }
+
+    /** Serves {@code rpc} with a handler that takes a rate token per item of a request; call before {@link #start}. */
+    Connection serveItems(Rpc rpc, ItemHandler h) {
+        handlers.put(rpc, h);
+        return this;
     }
 
     /** Counts this connection's bytes also into {@code endpoint}; call before {@link #start}. */
@@ -141,10 +170,15 @@ final class Connection implements AutoCloseable {
      * (at most {@code timeout}, if given; a timeout closes the connection, since the call stays in flight at the peer).
      */
     byte[] call(Rpc rpc, byte[] request, Duration timeout) throws IOException, InterruptedException {
+        return call(rpc, request, 1, timeout);
+    }
+
+    /** As {@link #call(Rpc, byte[], Duration)} for a request of {@code items} items, each taking a rate token. */
+    byte[] call(Rpc rpc, byte[] request, int items, Duration timeout) throws IOException, InterruptedException {
         Semaphore slots = clientSlots.get(rpc);
         slots.acquire();
         try {
-            return callReserved(rpc, request, timeout);
+            return callReserved(rpc, request, items, timeout);
         } finally {
             slots.release();
         }
@@ -166,10 +200,15 @@ final class Connection implements AutoCloseable {
 
     /** Calls with an in-flight slot already held: waits for a rate token, sends, waits for the response. */
     byte[] callReserved(Rpc rpc, byte[] request, Duration timeout) throws IOException, InterruptedException {
+        return callReserved(rpc, request, 1, timeout);
+    }
+
+    /** As {@link #callReserved(Rpc, byte[], Duration)}, waiting for one rate token per item of the request. */
+    byte[] callReserved(Rpc rpc, byte[] request, int items, Duration timeout) throws IOException, InterruptedException {
         if (closed.get()) {
             throw new IOException(label + " is closed: " + closeReason.getNow("closing"));
         }
-        clientRate.get(rpc).acquire();
+        clientRate.get(rpc).acquire(items);
         int id = nextCallId.incrementAndGet();
         CompletableFuture<byte[]> response = new CompletableFuture<>();
         pending.put(id, new Pending(rpc, response));
@@ -238,7 +277,7 @@ final class Connection implements AutoCloseable {
                 }
                 RpcConfig.Limit limit = config.limit(rpc);
                 if (kind == REQUEST) {
-                    Handler h = handlers.get(rpc);
+                    ItemHandler h = handlers.get(rpc);
                     if (h == null) {
                         throw new ProtocolException("request for " + rpc + ", which this endpoint does not serve");
                     }
@@ -275,10 +314,10 @@ final class Connection implements AutoCloseable {
         }
     }
 
-    private void serve(Rpc rpc, int callId, Handler h, byte[] request) {
+    private void serve(Rpc rpc, int callId, ItemHandler h, byte[] request) {
         try {
-            serverRate.get(rpc).acquire();
-            byte[] response = h.handle(request);
+            TokenBucket rate = serverRate.get(rpc);
+            byte[] response = h.handle(request, rate::acquire);
             serverInflight.get(rpc).decrementAndGet();
             enqueue(new Frame(RESPONSE, rpc, callId, response));
         } catch (InterruptedException e) {

@@ -32,8 +32,19 @@ final class TokenBucket {
     }
 
     /** Reserves a token and returns how long to wait (nanoseconds) before using it. */
-    synchronized long reserve() {
-        if (unlimited()) {
+    long reserve() {
+        return reserve(1);
+    }
+
+    /**
+     * Reserves {@code n} tokens and returns how long to wait (nanoseconds) before using them: until the bucket has
+     * refilled what they overdraw (more than the burst waits for the excess to refill).
+     */
+    synchronized long reserve(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("cannot reserve " + n + " tokens");
+        }
+        if (unlimited() || n == 0) {
             return 0;
         }
         long now = System.nanoTime();
@@ -42,7 +53,7 @@ final class TokenBucket {
             tokens = Math.min(burst, tokens + (tick - lastTick));
         }
         lastTick = tick;
-        tokens--;
+        tokens -= n;
         if (tokens >= 0) {
             return 0;
         }
@@ -69,7 +80,12 @@ final class TokenBucket {
 
     /** Waits for a token. */
     void acquire() throws InterruptedException {
-        long wait = reserve();
+        acquire(1);
+    }
+
+    /** Waits for {@code n} tokens. */
+    void acquire(int n) throws InterruptedException {
+        long wait = reserve(n);
         if (wait > 0) {
             Thread.sleep(Duration.ofNanos(wait));
         }
