@@ -6,6 +6,7 @@ import dev.tally.crypto.NodePublicKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.CommitQC;
+import dev.tally.protocol.DecodeException;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.QcVerifier;
@@ -18,11 +19,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +31,20 @@ import org.slf4j.LoggerFactory;
  * from up to {@code gossipDynamicInboundLimit} others. Over each connection, both ends advertise their block store
  * state, serve and fetch final blocks ({@link BlockFetcher}), spread signed validator addresses and push accepted
  * transactions. Validators and full nodes alike run it.
+ *
+ * <p>Transactions: each one the mempool accepts (from a client or a peer) is queued once for every other connected
+ * node, on one connection to it (the outbound one when both exist), never back to the node it came from. Per
+ * connection, {@link Rpc#PUSH_TXS push_txs} callers (as many as its in-flight limit) each take what is queued, up to
+ * {@link #MAX_TXS_PER_PUSH} transactions and the request size limit, and push it as one batch; the receiver puts the
+ * batch into its mempool in one call and answers one result per transaction.
  */
 public final class GossipNetwork implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GossipNetwork.class);
-    /** Transactions waiting to be pushed to one peer; the oldest are dropped beyond this. */
-    static final int TX_QUEUE = 1024;
+    /** Most transactions in one push_txs request: a protocol constant (a peer that sends more is dropped). */
+    public static final int MAX_TXS_PER_PUSH = 1000;
+    /** Transactions waiting to be pushed to one peer; the oldest are dropped beyond this many or {@link #TX_QUEUE_BYTES}. */
+    static final int TX_QUEUE = 8192;
+    static final long TX_QUEUE_BYTES = 4L << 20;
     private static final Duration POLL = Duration.ofMillis(100);
 
     /** One gossip connection and what the peer told us. */
@@ -44,12 +53,13 @@ public final class GossipNetwork implements AutoCloseable {
         final Connection conn;
         final boolean outbound;
         volatile BlockStoreState state;
-        final ArrayBlockingQueue<byte[]> txs = new ArrayBlockingQueue<>(TX_QUEUE);
+        final TxQueue txs;
 
-        Peer(NodePublicKey key, Connection conn, boolean outbound) {
+        Peer(NodePublicKey key, Connection conn, boolean outbound, LongAdder txsDropped) {
             this.key = key;
             this.conn = conn;
             this.outbound = outbound;
+            this.txs = new TxQueue(TX_QUEUE, TX_QUEUE_BYTES, txsDropped);
         }
     }
 
@@ -66,7 +76,18 @@ public final class GossipNetwork implements AutoCloseable {
     private final Traffic traffic = new Traffic();
     private final Object blocksChanged = new Object();
     private final List<Thread> threads = new ArrayList<>();
+    private final LongAdder txsSent = new LongAdder();
+    private final LongAdder txsAccepted = new LongAdder();
+    private final LongAdder txsDuplicate = new LongAdder();
+    private final LongAdder txsRejected = new LongAdder();
+    private final LongAdder txsDropped = new LongAdder();
     private volatile boolean closed;
+
+    /**
+     * Transaction gossip so far, counted in transactions: pushed to peers, and what their mempools made of them; and
+     * dropped unsent (a peer's queue overflowed, or a transaction did not fit in a request).
+     */
+    public record TxStats(long sent, long accepted, long duplicate, long rejected, long dropped) {}
 
     GossipNetwork(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txSink, ValidatorAddressBook book,
             QcVerifier qcs, ExecutorService verifier) {
@@ -148,23 +169,58 @@ public final class GossipNetwork implements AutoCloseable {
         fetcher.signal();
     }
 
+    public TxStats txStats() {
+        return new TxStats(txsSent.sum(), txsAccepted.sum(), txsDuplicate.sum(), txsRejected.sum(), txsDropped.sum());
+    }
+
     /** A transaction from a client of this node: into the mempool, and to every peer if the mempool accepts it. */
     public TransactionSink.Result submitTransaction(byte[] tx) {
         TransactionSink.Result r = txSink.push(tx);
         if (r instanceof TransactionSink.Result.Accepted) {
-            broadcastTx(tx, null);
+            broadcastTxs(List.of(tx), null);
         }
         return r;
     }
 
-    private void broadcastTx(byte[] tx, Peer except) {
-        for (Peer p : peerList()) {
-            if (p == except) {
-                continue;
+    /** As {@link #submitTransaction} for a client's batch: one mempool call, the results in order. */
+    public List<TransactionSink.Result> submitTransactions(List<byte[]> txs) {
+        List<TransactionSink.Result> results = txSink.pushAll(txs);
+        broadcastTxs(accepted(txs, results), null);
+        return results;
+    }
+
+    private static List<byte[]> accepted(List<byte[]> txs, List<TransactionSink.Result> results) {
+        if (results.size() != txs.size()) {
+            throw new IllegalStateException("the transaction sink answered " + results.size() + " results for " + txs.size());
+        }
+        List<byte[]> accepted = new ArrayList<>(txs.size());
+        for (int i = 0; i < txs.size(); i++) {
+            if (results.get(i) instanceof TransactionSink.Result.Accepted) {
+                accepted.add(txs.get(i));
             }
-            while (!p.txs.offer(tx)) {
-                p.txs.poll();
+        }
+        return accepted;
+    }
+
+    /** Queues transactions for every connected node but {@code from}, once per node. */
+    private void broadcastTxs(List<byte[]> txs, NodePublicKey from) {
+        if (txs.isEmpty()) {
+            return;
+        }
+        Map<NodePublicKey, Peer> once = new HashMap<>();
+        for (Peer p : inbound.values()) {
+            if (p.conn.isOpen()) {
+                once.put(p.key, p);
             }
+        }
+        for (Peer p : outbound.values()) {
+            if (p.conn.isOpen()) {
+                once.put(p.key, p); // the outbound connection, when there are both
+            }
+        }
+        once.remove(from);
+        for (Peer p : once.values()) {
+            p.txs.addAll(txs);
         }
     }
 
@@ -237,10 +293,10 @@ public final class GossipNetwork implements AutoCloseable {
         handlers.put(Rpc.PUSH_BLOCK_STORE_STATE, req -> handleState(self[0], req));
         handlers.put(Rpc.GET_BLOCK, this::handleGetBlock);
         handlers.put(Rpc.PUSH_VALIDATOR_ADDRS, this::handleAddrs);
-        handlers.put(Rpc.PUSH_TX, req -> handleTx(self[0], req));
         Connection conn = new Connection(label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null))
+                .serveItems(Rpc.PUSH_TXS, (req, meter) -> handleTxs(self[0], req, meter))
                 .countInto(traffic);
-        Peer p = new Peer(key, conn, isOutbound);
+        Peer p = new Peer(key, conn, isOutbound, txsDropped);
         self[0] = p;
         Map<NodePublicKey, Peer> pool = isOutbound ? outbound : inbound;
         Peer old = pool.put(key, p);
@@ -254,7 +310,9 @@ public final class GossipNetwork implements AutoCloseable {
         conn.start();
         Thread.ofVirtual().name("gossip-state " + label).start(() -> pushStates(p));
         Thread.ofVirtual().name("gossip-addrs " + label).start(() -> pushAddrs(p));
-        Thread.ofVirtual().name("gossip-txs " + label).start(() -> pushTxs(p));
+        for (int i = 0; i < Rpc.PUSH_TXS.inflight(); i++) {
+            Thread.ofVirtual().name("gossip-txs " + label).start(() -> pushTxs(p));
+        }
         log.info("gossip: connected {}", label);
         return p;
     }
@@ -299,14 +357,27 @@ public final class GossipNetwork implements AutoCloseable {
         }
     }
 
+    /** One of a connection's push_txs callers: takes a batch from the peer's queue, pushes it, waits for the answer. */
     private void pushTxs(Peer p) {
+        int budget = config.rpc.limit(Rpc.PUSH_TXS).maxRequestBytes();
         try {
             while (p.conn.isOpen() && !closed) {
-                byte[] tx = p.txs.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
-                if (tx != null) {
-                    p.conn.call(Rpc.PUSH_TX, Net.PushTx.newBuilder().setTx(ByteString.copyFrom(tx)).build().toByteArray(), null);
+                List<byte[]> batch = p.txs.take(MAX_TXS_PER_PUSH, budget, NetCodec::pushTxsEntrySize, POLL.toMillis());
+                if (batch.isEmpty()) {
+                    continue;
+                }
+                byte[] resp = p.conn.call(Rpc.PUSH_TXS, NetCodec.encodePushTxs(batch), batch.size(), null);
+                txsSent.add(batch.size());
+                for (Net.PushTxsResp.Result r : NetCodec.decodePushTxsResp(resp, batch.size())) {
+                    switch (r) {
+                        case ACCEPTED -> txsAccepted.increment();
+                        case DUPLICATE -> txsDuplicate.increment();
+                        default -> txsRejected.increment();
+                    }
                 }
             }
+        } catch (DecodeException e) {
+            p.conn.close("protocol violation: push_txs response: " + e.getMessage());
         } catch (IOException | InterruptedException e) {
             p.conn.close("transaction push failed: " + e.getMessage());
         }
@@ -346,21 +417,13 @@ public final class GossipNetwork implements AutoCloseable {
         return Net.PushValidatorAddrsResp.getDefaultInstance().toByteArray();
     }
 
-    private byte[] handleTx(Peer p, byte[] request) throws Exception {
-        Net.PushTx req = NetCodec.parse(Net.PushTx.parser(), request, "PushTx");
-        NetCodec.require(req.hasTx(), "PushTx.tx");
-        byte[] tx = req.getTx().toByteArray();
-        TransactionSink.Result r = txSink.push(tx);
-        Net.PushTxResp.Builder resp = Net.PushTxResp.newBuilder();
-        switch (r) {
-            case TransactionSink.Result.Accepted a -> {
-                resp.setResult(Net.PushTxResp.Result.ACCEPTED);
-                broadcastTx(tx, p);
-            }
-            case TransactionSink.Result.Duplicate d -> resp.setResult(Net.PushTxResp.Result.DUPLICATE);
-            case TransactionSink.Result.Rejected rej -> resp.setResult(Net.PushTxResp.Result.REJECTED).setReason(rej.reason());
-        }
-        return resp.build().toByteArray();
+    /** A peer's batch: decoded (strictly), one rate token per transaction, into the mempool at once, then on. */
+    private byte[] handleTxs(Peer p, byte[] request, Connection.Meter meter) throws Exception {
+        List<byte[]> txs = NetCodec.decodePushTxs(request);
+        meter.take(txs.size());
+        List<TransactionSink.Result> results = txSink.pushAll(txs);
+        broadcastTxs(accepted(txs, results), p.key);
+        return NetCodec.encodePushTxsResp(results);
     }
 
     private interface Check {

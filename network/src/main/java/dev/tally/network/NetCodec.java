@@ -1,10 +1,12 @@
 package dev.tally.network;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.BlsSignature;
@@ -24,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -257,5 +260,64 @@ public final class NetCodec {
         } catch (IllegalArgumentException e) {
             throw new DecodeException("BlockStoreState: " + e.getMessage(), e);
         }
+    }
+
+    // ------------------------------------------------------------------ transaction batches
+
+    /** The bytes {@code tx} adds to an encoded {@link Net.PushTxs}. */
+    static int pushTxsEntrySize(byte[] tx) {
+        return 1 + CodedOutputStream.computeUInt32SizeNoTag(tx.length) + tx.length;
+    }
+
+    /** A push_txs request; the arrays are wrapped, not copied, and must not change afterwards. */
+    static byte[] encodePushTxs(List<byte[]> txs) {
+        Net.PushTxs.Builder b = Net.PushTxs.newBuilder();
+        txs.forEach(tx -> b.addTxs(UnsafeByteOperations.unsafeWrap(tx)));
+        return b.build().toByteArray();
+    }
+
+    /** The transactions of a push_txs request: at least one, at most {@link GossipNetwork#MAX_TXS_PER_PUSH}. */
+    static List<byte[]> decodePushTxs(byte[] bytes) throws DecodeException {
+        Net.PushTxs p = parse(Net.PushTxs.parser(), bytes, "PushTxs");
+        int n = p.getTxsCount();
+        if (n == 0) {
+            throw new DecodeException("PushTxs.txs: empty batch");
+        }
+        if (n > GossipNetwork.MAX_TXS_PER_PUSH) {
+            throw new DecodeException("PushTxs.txs: " + n + " transactions exceed the limit of " + GossipNetwork.MAX_TXS_PER_PUSH);
+        }
+        List<byte[]> txs = new ArrayList<>(n);
+        for (ByteString tx : p.getTxsList()) {
+            txs.add(tx.toByteArray());
+        }
+        return txs;
+    }
+
+    static byte[] encodePushTxsResp(List<TransactionSink.Result> results) {
+        Net.PushTxsResp.Builder b = Net.PushTxsResp.newBuilder();
+        for (TransactionSink.Result r : results) {
+            b.addResults(switch (r) {
+                case TransactionSink.Result.Accepted a -> Net.PushTxsResp.Result.ACCEPTED;
+                case TransactionSink.Result.Duplicate d -> Net.PushTxsResp.Result.DUPLICATE;
+                case TransactionSink.Result.Rejected rej -> Net.PushTxsResp.Result.REJECTED;
+            });
+        }
+        return b.build().toByteArray();
+    }
+
+    /** The results of a push_txs response to a request of {@code sent} transactions: exactly one known result each. */
+    static List<Net.PushTxsResp.Result> decodePushTxsResp(byte[] bytes, int sent) throws DecodeException {
+        Net.PushTxsResp p = parse(Net.PushTxsResp.parser(), bytes, "PushTxsResp");
+        if (p.getResultsCount() != sent) {
+            throw new DecodeException("PushTxsResp.results: " + p.getResultsCount() + " results for " + sent + " transactions");
+        }
+        List<Net.PushTxsResp.Result> results = p.getResultsList();
+        for (int i = 0; i < results.size(); i++) {
+            Net.PushTxsResp.Result r = results.get(i);
+            if (r != Net.PushTxsResp.Result.ACCEPTED && r != Net.PushTxsResp.Result.DUPLICATE && r != Net.PushTxsResp.Result.REJECTED) {
+                throw new DecodeException("PushTxsResp.results[" + i + "]: not a result (" + p.getResultsValue(i) + ")");
+            }
+        }
+        return results;
     }
 }

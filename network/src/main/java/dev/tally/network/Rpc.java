@@ -3,7 +3,8 @@ package dev.tally.network;
 /**
  * The named RPCs. Each has a wire id and a maximum number of calls in flight per connection and direction: a
  * protocol constant both ends enforce (a client never exceeds it; a server drops a peer that does). Rates and
- * sizes are configuration ({@link RpcConfig}).
+ * sizes are configuration ({@link RpcConfig}). Wire id 6 was {@code push_tx}, one transaction per call, replaced by
+ * {@link #PUSH_TXS}; a request for it is refused as one for an unknown rpc.
  */
 public enum Rpc {
     PING(1, 1),
@@ -11,7 +12,8 @@ public enum Rpc {
     PUSH_BLOCK_STORE_STATE(3, 1),
     GET_BLOCK(4, 5),
     PUSH_VALIDATOR_ADDRS(5, 1),
-    PUSH_TX(6, 1);
+    /** A batch of transactions; two in flight, so the next batch is on its way while one is being served. */
+    PUSH_TXS(7, 2);
 
     private static final Rpc[] BY_ID = new Rpc[8];
 

@@ -66,7 +66,8 @@ class DecoderFuzzTest {
                         .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
                 Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(NetCodec.signSessionId(CHAIN.keys.get(1), SESSION)))
                         .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
-                Net.PushTx.newBuilder().setTx(ByteString.copyFromUtf8("tx")).build().toByteArray(),
+                NetCodec.encodePushTxs(List.of("tx".getBytes(), new byte[] {1, 2, 3})),
+                NetCodec.encodePushTxsResp(List.of(TransactionSink.Result.ACCEPTED, new TransactionSink.Result.Rejected("no"))),
                 Codec.encode(block.justification()),
                 Codec.encode(CHAIN.genesis),
                 Codec.encode(ReplicaState.initial(0)),
@@ -95,7 +96,8 @@ class DecoderFuzzTest {
                     NetCodec.decodeSignedNetAddress(a.toByteArray());
                 }
             },
-            b -> NetCodec.parse(Net.PushTx.parser(), b, "PushTx"),
+            NetCodec::decodePushTxs,
+            b -> NetCodec.decodePushTxsResp(b, 2),
             b -> NetCodec.parse(Net.ConsensusReq.parser(), b, "ConsensusReq"),
             b -> NetCodec.parse(Net.GetBlockReq.parser(), b, "GetBlockReq"),
             b -> NetCodec.parse(Net.PingReq.parser(), b, "PingReq"),
@@ -279,17 +281,18 @@ class DecoderFuzzTest {
                     NetCodec.parse(Net.GetBlockReq.parser(), req, "GetBlockReq");
                     return new byte[0];
                 });
-                handlers.put(Rpc.PUSH_TX, req -> {
-                    NetCodec.parse(Net.PushTx.parser(), req, "PushTx");
-                    return new byte[0];
-                });
-                Connection conn = new Connection("fuzzed", s, rpc, handlers, null, null).start();
+                Connection conn = new Connection("fuzzed", s, rpc, handlers, null, null)
+                        .serveItems(Rpc.PUSH_TXS, (req, meter) -> {
+                            meter.take(NetCodec.decodePushTxs(req).size());
+                            return new byte[0];
+                        })
+                        .start();
                 byte[] out = bytes;
                 if (validHeader && bytes.length >= Connection.HEADER) {
                     // A request for a served rpc whose declared length is what follows: the body reaches a handler.
                     out = bytes.clone();
                     out[0] = Connection.REQUEST;
-                    out[1] = (byte) (bytes[1] % 2 == 0 ? Rpc.GET_BLOCK.id() : Rpc.PUSH_TX.id());
+                    out[1] = (byte) (bytes[1] % 2 == 0 ? Rpc.GET_BLOCK.id() : Rpc.PUSH_TXS.id());
                     int len = Math.min(bytes.length - Connection.HEADER, 1000);
                     out[6] = 0;
                     out[7] = 0;

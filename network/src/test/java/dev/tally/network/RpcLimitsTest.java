@@ -111,7 +111,7 @@ class RpcLimitsTest {
         Raw raw = rawPeer();
         raw.stream().socket().setSoTimeout(0);
         Map<Rpc, Connection.Handler> serveNothing = new EnumMap<>(Rpc.class);
-        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_TX)) {
+        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_TXS)) {
             serveNothing.put(r, req -> new byte[0]);
         }
         Connection flooder = new Connection("flooder", raw.stream(), greedy, serveNothing, null, null).start();
@@ -177,8 +177,8 @@ class RpcLimitsTest {
     @Test
     void oversizedFrameIsRefusedBeforeItsBodyArrives() throws Exception {
         Raw r = rawPeer();
-        // Declares a 100 MB push_tx request and sends none of it.
-        appFrame(r, Connection.REQUEST, Rpc.PUSH_TX.id(), 1, 100L << 20, new byte[0]);
+        // Declares a 100 MB push_txs request and sends none of it.
+        appFrame(r, Connection.REQUEST, Rpc.PUSH_TXS.id(), 1, 100L << 20, new byte[0]);
         assertDropped(r);
     }
 
@@ -205,7 +205,7 @@ class RpcLimitsTest {
         assertDropped(d);
         Raw e = rawPeer();
         byte[] notProto = {(byte) 0xff, (byte) 0xff, (byte) 0xff};
-        appFrame(e, Connection.REQUEST, Rpc.PUSH_TX.id(), 1, notProto.length, notProto);
+        appFrame(e, Connection.REQUEST, Rpc.PUSH_TXS.id(), 1, notProto.length, notProto);
         assertDropped(e);
         // A consensus request on the gossip endpoint.
         Raw f = rawPeer();

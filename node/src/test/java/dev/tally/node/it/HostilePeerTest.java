@@ -183,30 +183,37 @@ class HostilePeerTest {
                     }
                 }));
             }
-            // push_tx: one at a time (its in-flight limit), back to back.
-            threads.add(Thread.ofVirtual().start(() -> {
-                Random rnd = new Random(1);
-                try {
-                    while (System.nanoTime() < end) {
-                        byte[] tx = new byte[32];
-                        rnd.nextBytes(tx);
-                        p.call(RawPeer.PUSH_TX, Net.PushTx.newBuilder().setTx(ByteString.copyFrom(tx)).build().toByteArray());
-                        txs.incrementAndGet();
+            // push_txs: batches of 1,000 new transactions, as many at once as its in-flight limit (2) allows, back to back.
+            for (int t = 0; t < 2; t++) {
+                Random rnd = new Random(t);
+                threads.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        while (System.nanoTime() < end) {
+                            Net.PushTxs.Builder batch = Net.PushTxs.newBuilder();
+                            for (int i = 0; i < 1000; i++) {
+                                byte[] tx = new byte[32];
+                                rnd.nextBytes(tx);
+                                batch.addTxs(ByteString.copyFrom(tx));
+                            }
+                            p.call(RawPeer.PUSH_TXS, batch.build().toByteArray());
+                            txs.addAndGet(1000);
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        throw new AssertionError("the flooder was dropped instead of throttled", e);
                     }
-                } catch (IOException | InterruptedException e) {
-                    throw new AssertionError("the flooder was dropped instead of throttled", e);
-                }
-            }));
+                }));
+            }
             for (Thread t : threads) {
                 t.join();
             }
             double secs = (System.nanoTime() - start) / 1e9;
             long finalized = c.minLast() - fromBlock;
-            System.out.printf("flood of %.1f s: %d get_block and %d push_tx served; %d blocks finalized meanwhile%n",
+            System.out.printf("flood of %.1f s: %d get_block and %d transactions (push_txs) served; %d blocks finalized meanwhile%n",
                     secs, blocks.get(), txs.get(), finalized);
-            // Default limits: get_block 10 at once then 100/s, push_tx 100 at once then 100/s (per connection).
+            // Default limits: get_block 10 at once then 100/s; push_txs 10,000 transactions at once then 100,000/s (per
+            // connection), and two batches in flight.
             assertThat(blocks.get()).isBetween(50, (int) (10 + 100 * secs * 1.1) + 5);
-            assertThat(txs.get()).isBetween(50, (int) (100 + 100 * secs * 1.1) + 1);
+            assertThat(txs.get()).isBetween(1000, (int) (10_000 + 100_000 * secs * 1.1) + 2000);
             // Consensus went on during the flood, and goes on after it.
             assertThat(finalized).isGreaterThanOrEqualTo(5);
             assertConsensusProgresses(5, Duration.ofSeconds(15));
@@ -233,9 +240,9 @@ class HostilePeerTest {
     @Test
     void oversizedAndGarbageFramesAreRefused() throws Exception {
         Random rnd = new Random(5);
-        // A 100 MB push_tx declared and never sent: refused on its header.
+        // A 100 MB push_txs declared and never sent: refused on its header.
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
-            p.frame(RawPeer.REQUEST, RawPeer.PUSH_TX, 1, 100L << 20, new byte[0]);
+            p.frame(RawPeer.REQUEST, RawPeer.PUSH_TXS, 1, 100L << 20, new byte[0]);
             assertThat(p.closedByServer(Duration.ofSeconds(5))).as("oversized").isTrue();
         }
         // A get_block request body over its 1 KB limit.
