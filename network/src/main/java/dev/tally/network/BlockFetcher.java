@@ -4,11 +4,14 @@ import com.google.protobuf.ByteString;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.Codec;
+import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.QcVerifier;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -25,13 +28,22 @@ import org.slf4j.LoggerFactory;
  * verifier pool, and hands them to the {@link BlockSink} in order. A peer that fails a fetch (times out, does not
  * serve a block it advertised, serves a wrong or invalid one) is disconnected and the block is retried at another
  * peer first.
+ *
+ * <p>A peer's advertised state is taken in unverified (each node certifies its blocks with a QC of its own making,
+ * so checking every advertisement would cost a pairing check per peer per block); its QC is checked, once, when
+ * the fetcher is about to act on it, and a peer that advertised an invalid one is disconnected. On a validator the
+ * newest advertised block is left to consensus for a while ({@link NetworkConfig#headGrace}) before it is fetched.
  */
 final class BlockFetcher {
     private static final Logger log = LoggerFactory.getLogger(BlockFetcher.class);
 
     private final NetworkConfig config;
     private final BlockSink sink;
+    private final QcVerifier qcs;
     private final ExecutorService verifier;
+    private final long headGraceNanos;
+    private long advertisedHead = Long.MIN_VALUE;
+    private long advertisedHeadSince;
     private final Supplier<List<GossipNetwork.Peer>> peers;
     private final Object lock = new Object();
     private final TreeMap<Long, FinalBlock> ready = new TreeMap<>();
@@ -45,11 +57,13 @@ final class BlockFetcher {
     private volatile boolean closed;
     private Thread thread;
 
-    BlockFetcher(NetworkConfig config, BlockSink sink, ExecutorService verifier, Supplier<List<GossipNetwork.Peer>> peers) {
+    BlockFetcher(NetworkConfig config, BlockSink sink, QcVerifier qcs, ExecutorService verifier, Supplier<List<GossipNetwork.Peer>> peers) {
         this.config = config;
         this.sink = sink;
+        this.qcs = qcs;
         this.verifier = verifier;
         this.peers = peers;
+        this.headGraceNanos = config.headGrace.toNanos();
     }
 
     void start() {
@@ -107,7 +121,15 @@ final class BlockFetcher {
         if (all.isEmpty()) {
             return;
         }
-        for (long n = next; n < next + config.fetchWindow; n++) {
+        long head = all.stream().map(p -> p.state).filter(Objects::nonNull).mapToLong(BlockStoreState::last).max().orElse(-1);
+        long now = System.nanoTime();
+        if (head != advertisedHead) {
+            advertisedHead = head;
+            advertisedHeadSince = now;
+        }
+        // Consensus is about to store the newest block itself, most likely: fetching it too would be wasted work.
+        long fetchUpTo = now - advertisedHeadSince < headGraceNanos ? head - 1 : head;
+        for (long n = next; n < next + config.fetchWindow && n <= fetchUpTo; n++) {
             Set<NodePublicKey> failedAt;
             synchronized (lock) {
                 if (inFlight.size() + ready.size() >= config.fetchWindow) {
@@ -144,11 +166,37 @@ final class BlockFetcher {
         for (int i = 0; i < size; i++) {
             GossipNetwork.Peer p = all.get((start + i) % size);
             BlockStoreState s = p.state;
-            if (s != null && s.contains(n) && p.conn.isOpen() && !exclude.contains(p.key) && p.conn.tryReserve(Rpc.GET_BLOCK)) {
+            if (s != null && s.contains(n) && p.conn.isOpen() && !exclude.contains(p.key) && verified(p, s)
+                    && p.conn.tryReserve(Rpc.GET_BLOCK)) {
                 return p;
             }
         }
         return null;
+    }
+
+    /** Checks the QC of a peer's advertised state once; a peer that advertised an invalid one is disconnected. */
+    private boolean verified(GossipNetwork.Peer p, BlockStoreState s) {
+        if (p.verifiedState == s || s.lastQc().isEmpty()) {
+            return true;
+        }
+        CommitQC qc = s.lastQc().get();
+        try {
+            verifier.submit(() -> {
+                qcs.verify(qc, config.epochAt.apply(qc.header().number()));
+                return null;
+            }).get();
+            p.verifiedState = s;
+            return true;
+        } catch (ExecutionException e) {
+            failures.incrementAndGet();
+            log.warn("block sync: {} advertised an invalid commit QC for block {}: {}", p.key, qc.header().number(),
+                    e.getCause().getMessage());
+            p.conn.close("advertised an invalid commit QC: " + e.getCause().getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void fetch(long n, GossipNetwork.Peer peer) {
@@ -166,7 +214,7 @@ final class BlockFetcher {
             }
             try {
                 verifier.submit(() -> {
-                    block.verify(config.epochAt.apply(n));
+                    block.verify(config.epochAt.apply(n), qcs); // often the QC its server advertised: checked already
                     return null;
                 }).get();
             } catch (ExecutionException e) {

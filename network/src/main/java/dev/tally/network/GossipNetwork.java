@@ -5,7 +5,6 @@ import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.Codec;
-import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.DecodeException;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
@@ -52,7 +51,10 @@ public final class GossipNetwork implements AutoCloseable {
         final NodePublicKey key;
         final Connection conn;
         final boolean outbound;
+        /** What the peer advertised last, as it said: block sync checks its QC before acting on it. */
         volatile BlockStoreState state;
+        /** The advertised state whose QC block sync checked. */
+        volatile BlockStoreState verifiedState;
         final TxQueue txs;
 
         Peer(NodePublicKey key, Connection conn, boolean outbound, LongAdder txsDropped) {
@@ -68,7 +70,6 @@ public final class GossipNetwork implements AutoCloseable {
     private final BlockSource source;
     private final TransactionSink txSink;
     private final ValidatorAddressBook book;
-    private final QcVerifier qcs;
     private final ExecutorService verifier;
     private final BlockFetcher fetcher;
     private final Map<NodePublicKey, Peer> inbound = new ConcurrentHashMap<>();
@@ -96,9 +97,8 @@ public final class GossipNetwork implements AutoCloseable {
         this.source = source;
         this.txSink = txSink;
         this.book = book;
-        this.qcs = qcs;
         this.verifier = verifier;
-        this.fetcher = new BlockFetcher(config, sink, verifier, this::peerList);
+        this.fetcher = new BlockFetcher(config, sink, qcs, verifier, this::peerList);
     }
 
     void start() {
@@ -388,12 +388,9 @@ public final class GossipNetwork implements AutoCloseable {
     private byte[] handleState(Peer p, byte[] request) throws Exception {
         Net.PushBlockStoreState req = NetCodec.parse(Net.PushBlockStoreState.parser(), request, "PushBlockStoreState");
         NetCodec.require(req.hasState(), "PushBlockStoreState.state");
-        BlockStoreState s = NetCodec.decode(req.getState());
-        if (s.lastQc().isPresent()) {
-            CommitQC qc = s.lastQc().get();
-            onVerifier(() -> qcs.verify(qc, config.epochAt.apply(qc.header().number())));
-        }
-        p.state = s;
+        // Taken in unchecked: every node certifies its blocks with a QC of its own making, so checking each
+        // advertisement would cost a pairing check per peer per block; block sync checks it before using it.
+        p.state = NetCodec.decode(req.getState());
         fetcher.signal();
         return Net.PushBlockStoreStateResp.getDefaultInstance().toByteArray();
     }

@@ -3,6 +3,7 @@ package dev.tally.network;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
 import java.time.Duration;
@@ -118,5 +119,53 @@ class BlockSyncTest {
         theirs.with(blocks.subList(10, 40));
         na.gossip().notifyBlocksChanged();
         TestNets.await("the rest", Duration.ofSeconds(20), () -> mine.last == 39);
+    }
+    @Test
+    void aPeerAdvertisingAnInvalidQcIsDroppedWhenBlockSyncWouldActOnIt() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(40);
+        FinalBlock last = blocks.get(39);
+        CommitQC forged = new CommitQC(last.justification().message(), last.justification().signers(),
+                blocks.get(38).justification().signature());
+        TestNets.MemoryStore store = new TestNets.MemoryStore(0).with(blocks);
+        BlockSource lying = new BlockSource() {
+            @Override
+            public BlockStoreState state() {
+                return new BlockStoreState(0, Optional.of(forged));
+            }
+
+            @Override
+            public Optional<FinalBlock> block(long number) {
+                return store.block(number);
+            }
+        };
+        NodeSecretKey liar = NodeSecretKey.generate();
+        NodeSecretKey honest = NodeSecretKey.generate();
+        Network nl = server(liar, lying);
+        Network nh = server(honest, new TestNets.MemoryStore(0).with(blocks));
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
+        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
+                .gossipStaticOutbound(liar.publicKey(), nl.boundAddress())
+                .gossipStaticOutbound(honest.publicKey(), nh.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await("catch-up", Duration.ofSeconds(30), () -> mine.last == 39 || mine.outOfOrder != null);
+        assertThat(mine.outOfOrder).isNull();
+        assertThat(me.gossip().fetchFailures()).as("the liar's advertisement was refused").isPositive();
+    }
+
+    @Test
+    void aValidatorLeavesTheNewestBlockToConsensusForAWhile() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(10);
+        NodeSecretKey a = NodeSecretKey.generate();
+        Network na = server(a, new TestNets.MemoryStore(0).with(blocks));
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
+        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain).headGrace(Duration.ofSeconds(3))
+                .gossipStaticOutbound(a.publicKey(), na.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await("all but the newest", Duration.ofSeconds(20), () -> mine.last == 8);
+        long at = System.nanoTime();
+        Thread.sleep(500);
+        assertThat(mine.last).as("the newest block, advertised under 3 s ago, waits for consensus").isEqualTo(8);
+        TestNets.await("the newest, after the grace", Duration.ofSeconds(20), () -> mine.last == 9);
+        assertThat(Duration.ofNanos(System.nanoTime() - at)).isGreaterThan(Duration.ofMillis(500));
     }
 }
