@@ -272,6 +272,7 @@ public final class Replica {
             throw reject("proposal for " + v + " from " + signed.key() + ", but the leader is " + leader);
         }
         requireSignature(signed);
+        proposal = withOwnCommitQc(proposal);
         proposal.verify(epoch, verifier);
         ProposalJustification justification = proposal.justification();
         ProposalJustification.ImpliedBlock implied = justification.impliedBlock(epoch);
@@ -289,6 +290,21 @@ public final class Replica {
                 requestVerificationIfReady();
             }
         }
+    }
+
+    /**
+     * A proposal justified by a commit QC for the same vote as this replica's high commit QC is taken as justified by
+     * the replica's own (verified) one: it implies the same block, and the aggregate signature of the leader's copy,
+     * made of other signers, would cost a pairing check to tell the same thing. The leader's copy must still name a
+     * quorum; its signature is then neither checked nor kept.
+     */
+    private LeaderProposal withOwnCommitQc(LeaderProposal proposal) throws InvalidMessageException {
+        if (proposal.justification() instanceof CommitQC qc && highCommitQc.isPresent()
+                && !highCommitQc.get().equals(qc) && highCommitQc.get().message().equals(qc.message())) {
+            qc.verifyQuorum(epoch);
+            return new LeaderProposal(proposal.proposalPayload(), highCommitQc.get());
+        }
+        return proposal;
     }
 
     /** The execution layer checks a payload only on top of its predecessor, so wait until that is stored. */

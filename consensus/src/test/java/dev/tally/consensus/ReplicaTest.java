@@ -165,6 +165,21 @@ class ReplicaTest {
     }
 
     @Test
+    void aProposalJustifiedByAQcForTheVoteOfTheReplicasOwnIsTakenWithTheReplicasOwn() {
+        CommitQC own = inView5();
+        // The leader's QC names a quorum for the same vote, but its aggregate signature is not theirs.
+        CommitQC leaders = new CommitQC(own.message(), h.chain.commitQc(own.message(), 0, 1, 2, 3, 4).signers(), own.signature());
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), leaders)))).hasSize(1);
+        assertThat(h.rejections).isEmpty();
+        assertThat(h.replica.highCommitQc()).contains(own);
+        // For a vote the replica holds no QC of, the same forgery is refused.
+        h.enterViewByCommitQc(7, 2, p2);
+        CommitQC forged = new CommitQC(h.chain.vote(7, 3, p3), own.signers(), own.signature());
+        assertThat(votes(proposeAndApprove(h.proposal(8, Optional.of(p4), forged)))).isEmpty();
+        assertThat(h.rejections).anyMatch(r -> r.contains("aggregate signature is invalid"));
+    }
+
+    @Test
     void rejectsFreshProposalWithoutPayloadAndOversizedPayload() {
         CommitQC qc = inView5();
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.empty(), qc)))).isEmpty();

@@ -2,10 +2,12 @@ package dev.tally.network;
 
 import dev.tally.crypto.Keccak256;
 import dev.tally.protocol.Codec;
+import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.QcVerifier;
+import dev.tally.protocol.ReplicaCommit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,15 +20,22 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CachingQcVerifier implements QcVerifier {
     private final Map<Keccak256, Boolean> verified;
+    /** The votes that verified commit QCs certify (a vote names its chain, epoch and view). Guarded by {@code verified}. */
+    private final Map<ReplicaCommit, Boolean> certifiedVotes;
     private final AtomicLong hits = new AtomicLong();
 
     public CachingQcVerifier(int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive");
         }
-        this.verified = new LinkedHashMap<>(16, 0.75f, true) {
+        this.verified = lru(capacity);
+        this.certifiedVotes = lru(capacity);
+    }
+
+    private static <K> Map<K, Boolean> lru(int capacity) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Keccak256, Boolean> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<K, Boolean> eldest) {
                 return size() > capacity;
             }
         };
@@ -44,6 +53,16 @@ public final class CachingQcVerifier implements QcVerifier {
         qc.verifyUncached(epoch, this);
         synchronized (verified) {
             verified.put(id, Boolean.TRUE);
+            if (qc instanceof CommitQC c) {
+                certifiedVotes.put(c.message(), Boolean.TRUE);
+            }
+        }
+    }
+
+    /** Whether a commit QC that passed here certifies {@code vote}. */
+    public boolean certifies(ReplicaCommit vote) {
+        synchronized (verified) {
+            return certifiedVotes.get(vote) != null;
         }
     }
 

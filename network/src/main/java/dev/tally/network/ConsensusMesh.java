@@ -6,10 +6,10 @@ import dev.tally.crypto.BlsSecretKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.Codec;
+import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.LeaderProposal;
-import dev.tally.protocol.QcVerifier;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaTimeout;
@@ -49,7 +49,7 @@ public final class ConsensusMesh implements AutoCloseable {
     private volatile Epoch epoch;
     private final ValidatorAddressBook book;
     private final ConsensusInbox inbox;
-    private final QcVerifier qcs;
+    private final CachingQcVerifier qcs;
     private final ExecutorService verifier;
     private final Traffic traffic = new Traffic();
     private final OutgoingConsensusPool pool = new OutgoingConsensusPool();
@@ -60,7 +60,7 @@ public final class ConsensusMesh implements AutoCloseable {
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
     private volatile boolean closed;
 
-    ConsensusMesh(NetworkConfig config, ValidatorAddressBook book, ConsensusInbox inbox, QcVerifier qcs, ExecutorService verifier) {
+    ConsensusMesh(NetworkConfig config, ValidatorAddressBook book, ConsensusInbox inbox, CachingQcVerifier qcs, ExecutorService verifier) {
         this.config = config;
         this.key = config.validatorKey.orElseThrow(() -> new IllegalArgumentException("the consensus mesh needs a validator key"));
         this.epoch = config.epoch;
@@ -340,7 +340,7 @@ public final class ConsensusMesh implements AutoCloseable {
      * (and for a proposal, by the view's leader), the signature is valid (but for commit votes: see below), and so are
      * its justification and QCs.
      */
-    static void verify(Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, QcVerifier qcs) throws InvalidMessageException {
+    static void verify(Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, CachingQcVerifier qcs) throws InvalidMessageException {
         if (!m.key().equals(sender)) {
             throw new InvalidMessageException("message signed by " + m.key() + " was sent by " + sender);
         }
@@ -357,7 +357,15 @@ public final class ConsensusMesh implements AutoCloseable {
             m.verifyAuthor(epoch);
         }
         switch (msg) {
-            case LeaderProposal p -> p.verify(epoch, qcs);
+            // A replica holding a QC for the same vote as the proposal's takes its own instead (Replica.withOwnCommitQc),
+            // so that one's aggregate signature goes unchecked; the replica checks it if it does not hold such a QC.
+            case LeaderProposal p -> p.verify(epoch, (qc, e) -> {
+                if (qc instanceof CommitQC c && qcs.certifies(c.message())) {
+                    c.verifyQuorum(e);
+                } else {
+                    qcs.verify(qc, e);
+                }
+            });
             case ReplicaCommit c -> c.verify(epoch);
             case ReplicaTimeout t -> t.verify(epoch, qcs);
             case ReplicaNewView n -> n.verify(epoch, qcs);

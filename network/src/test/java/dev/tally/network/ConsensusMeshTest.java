@@ -168,4 +168,24 @@ class ConsensusMeshTest {
         assertThatThrownBy(() -> ConsensusMesh.verify(usurper, CHAIN.keys.get(notLeader).publicKey(), CHAIN.epoch, qcs))
                 .isInstanceOf(InvalidMessageException.class).hasMessageContaining("does not lead");
     }
+    @Test
+    void aProposalsQcForAVoteAVerifiedQcCertifiesNeedsNoPairing() throws Exception {
+        CachingQcVerifier qcs = new CachingQcVerifier(16);
+        Payload p = TestChain.payload("x");
+        CommitQC own = CHAIN.commitQc(5, 1, p);
+        CommitQC badSignature = new CommitQC(own.message(), own.signers(), CHAIN.commitQc(5, 2, p).signature());
+        int leader = CHAIN.committee().indexOf(CHAIN.committee().leader(6)).orElseThrow();
+        Signed<ChonkyMessage> proposal = (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), badSignature));
+        var sender = CHAIN.keys.get(leader).publicKey();
+        assertThatThrownBy(() -> ConsensusMesh.verify(proposal, sender, CHAIN.epoch, qcs))
+                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("aggregate signature is invalid");
+        qcs.verify(own, CHAIN.epoch);
+        assertThat(qcs.certifies(own.message())).isTrue();
+        // The replica will take its own QC for that vote instead (Replica.withOwnCommitQc).
+        assertThatCode(() -> ConsensusMesh.verify(proposal, sender, CHAIN.epoch, qcs)).doesNotThrowAnyException();
+        CommitQC tooFew = new CommitQC(own.message(), CHAIN.commitQc(own.message(), 1, 2).signers(), own.signature());
+        Signed<ChonkyMessage> weak = (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), tooFew));
+        assertThatThrownBy(() -> ConsensusMesh.verify(weak, sender, CHAIN.epoch, qcs))
+                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("below the quorum");
+    }
 }

@@ -18,14 +18,23 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
         return new FreshBlock(header().number() + 1);
     }
 
-    /** Checks the vote, that the signers are a quorum of the committee, and the aggregate signature. */
     @Override
     public boolean raisesHighQcs(long highCommitQcView, long highTimeoutQcView) {
         return view().number() > highCommitQcView;
     }
 
+    /** Checks the vote, that the signers are a quorum of the committee, and the aggregate signature. */
     @Override
     public void verifyUncached(Epoch epoch, QcVerifier nested) throws InvalidMessageException {
+        verifyQuorum(epoch);
+        ValidatorSchedule committee = epoch.committee();
+        byte[] hash = message.hash().keccak().bytes();
+        var keys = signers.indices().mapToObj(i -> new BlsAggregateSignature.Signer(hash, committee.get(i).key())).toList();
+        InvalidMessageException.check(signature.verify(keys), "commit QC aggregate signature is invalid");
+    }
+
+    /** Checks everything but the aggregate signature: the vote, and that the signers are a quorum of the committee. */
+    public void verifyQuorum(Epoch epoch) throws InvalidMessageException {
         message.verify(epoch);
         ValidatorSchedule committee = epoch.committee();
         InvalidMessageException.check(signers.size() == committee.size(),
@@ -33,9 +42,6 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
         long weight = committee.weight(signers);
         InvalidMessageException.check(weight >= committee.quorumThreshold(),
                 "commit QC signers weigh " + weight + ", below the quorum " + committee.quorumThreshold());
-        byte[] hash = message.hash().keccak().bytes();
-        var keys = signers.indices().mapToObj(i -> new BlsAggregateSignature.Signer(hash, committee.get(i).key())).toList();
-        InvalidMessageException.check(signature.verify(keys), "commit QC aggregate signature is invalid");
     }
 
     @Override
