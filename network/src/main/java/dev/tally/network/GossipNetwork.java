@@ -76,6 +76,12 @@ public final class GossipNetwork implements AutoCloseable {
     private final Map<NodePublicKey, Peer> outbound = new ConcurrentHashMap<>();
     private final Traffic traffic = new Traffic();
     private final Object blocksChanged = new Object();
+    // The block store state, read once for all connections (reading it means reading and decoding the last block):
+    // again after notifyBlocksChanged, or once it is POLL old.
+    private final Object stateLock = new Object();
+    private BlockStoreState localState; // guarded by stateLock
+    private long localStateAt; // guarded by stateLock
+    private volatile boolean localStateStale = true;
     private final List<Thread> threads = new ArrayList<>();
     private final LongAdder txsSent = new LongAdder();
     private final LongAdder txsAccepted = new LongAdder();
@@ -163,6 +169,7 @@ public final class GossipNetwork implements AutoCloseable {
 
     /** Tells gossip the block store changed: peers hear the new state and the fetcher looks again. Optional (it polls). */
     public void notifyBlocksChanged() {
+        localStateStale = true;
         synchronized (blocksChanged) {
             blocksChanged.notifyAll();
         }
@@ -319,11 +326,24 @@ public final class GossipNetwork implements AutoCloseable {
 
     // ---------------------------------------------------------------- pushing to a peer
 
+    /** This node's block store state for all connections' pushes: read at most once per POLL unless it changed. */
+    private BlockStoreState localState() {
+        synchronized (stateLock) {
+            long now = System.nanoTime();
+            if (localState == null || localStateStale || now - localStateAt >= POLL.toNanos()) {
+                localStateStale = false; // before reading: a change during the read marks it stale again
+                localState = source.state();
+                localStateAt = now;
+            }
+            return localState;
+        }
+    }
+
     private void pushStates(Peer p) {
         BlockStoreState sent = null;
         try {
             while (p.conn.isOpen() && !closed) {
-                BlockStoreState s = source.state();
+                BlockStoreState s = localState();
                 if (!s.equals(sent)) {
                     byte[] req = Net.PushBlockStoreState.newBuilder().setState(NetCodec.encode(s)).build().toByteArray();
                     p.conn.call(Rpc.PUSH_BLOCK_STORE_STATE, req, null);

@@ -99,6 +99,38 @@ class GossipTest {
         assertThat(v0.addressBook().get(chain.keys.get(2).publicKey()).orElseThrow().address()).isEqualTo(v2.boundAddress());
     }
 
+    @Test
+    void theBlockStoreStateIsReadOnceForAllConnections() throws Exception {
+        // Reading it means reading and decoding the last block; every connection pushes it (checking every 100 ms).
+        TestNets.MemoryStore store = new TestNets.MemoryStore(0).with(TestNets.blocks(3));
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        BlockSource counting = new BlockSource() {
+            @Override
+            public BlockStoreState state() {
+                reads.incrementAndGet();
+                return store.state();
+            }
+
+            @Override
+            public java.util.Optional<dev.tally.protocol.FinalBlock> block(long number) {
+                return store.block(number);
+            }
+        };
+        NodeSecretKey hubKey = NodeSecretKey.generate();
+        Network hub = Network.start(TestNets.config(hubKey, chain).build(), counting, store, new Mempool());
+        nets.add(hub);
+        for (int i = 0; i < 4; i++) {
+            start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(hubKey.publicKey(), hub.boundAddress()).build(),
+                    new Mempool());
+        }
+        TestNets.await("four peers", Duration.ofSeconds(10), () -> hub.gossip().peers().size() == 4);
+        int before = reads.get();
+        Thread.sleep(2000);
+        // At most one read per 100 ms for all four (a notified change adds one); per connection it would be ~80.
+        assertThat(reads.get() - before).isBetween(5, 30);
+        hub.gossip().notifyBlocksChanged();
+    }
+
     Network start(NetworkConfig cfg, TransactionSink txs) throws Exception {
         Network n = Network.start(cfg, new TestNets.MemoryStore(0), new TestNets.MemoryStore(0), txs);
         nets.add(n);
