@@ -1,26 +1,12 @@
 package dev.tally.node.cli;
 
-import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.NodeConfig;
-import dev.tally.node.config.NodeConfigJson;
-import dev.tally.node.debug.DebugPage;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeFailedException;
-import dev.tally.node.rpc.RpcMethods;
-import dev.tally.node.rpc.RpcServer;
-import dev.tally.storage.InMemoryStorage;
-import dev.tally.storage.RocksStorage;
-import dev.tally.storage.Storage;
-import dev.tally.storage.StorageException;
-import dev.tally.storage.execution.MempoolExecutionLayer;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
@@ -47,14 +33,9 @@ final class NodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws BadInputException, InterruptedException {
-        NodeConfig cfg;
-        try {
-            cfg = NodeConfigJson.read(config, System.getenv());
-        } catch (ConfigException e) {
-            throw new BadInputException(config + ": " + e.getMessage());
-        }
+        NodeConfig cfg = NodeStartup.readConfig(config);
         boolean inMemory = store != null && store.inMemory;
-        Path dataDir = store != null && store.data != null ? store.data : config.toAbsolutePath().getParent().resolve("data");
+        Path dataDir = store != null && store.data != null ? store.data : NodeStartup.defaultDataDir(config);
         if (!inMemory) {
             try {
                 Files.createDirectories(dataDir.resolve("logs"));
@@ -64,26 +45,13 @@ final class NodeCommand implements Callable<Integer> {
             NodeLogging.logToFile(dataDir.resolve("logs"));
         }
         Logger log = LoggerFactory.getLogger(NodeCommand.class);
-        Storage storage;
-        try {
-            storage = inMemory ? InMemoryStorage.create(cfg.genesis()) : RocksStorage.open(dataDir.resolve("db"), cfg.genesis());
-        } catch (StorageException e) {
-            throw new BadInputException("storage: " + e.getMessage());
-        }
-        Node node;
-        try {
-            node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, cfg.genesis(), cfg.maxTxSize(), MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY, cfg.schedule()));
-        } catch (IOException | IllegalArgumentException e) {
-            storage.close();
-            throw new BadInputException("cannot start the node: " + e.getMessage());
-        }
+        Node node = NodeStartup.start(cfg, dataDir, inMemory);
         Thread hook = new Thread(() -> {
             log.info("stopping (signal)");
             node.close();
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            startServers(node, cfg);
             node.awaitTermination();
             log.info("node stopped");
             return 0;
@@ -97,39 +65,6 @@ final class NodeCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // the JVM is shutting down: the hook is what stopped the node
             }
-        }
-    }
-
-    /** RPC, metrics and the debug page, on the addresses the config gives; each closes with the node. */
-    private static void startServers(Node node, NodeConfig cfg) throws BadInputException {
-        if (cfg.rpcAddr().isPresent()) {
-            node.attach(bind("rpc_addr", cfg.rpcAddr().get(), a -> RpcServer.start(a, new RpcMethods(node), node.metrics())));
-        }
-        if (cfg.metricsAddr().isPresent()) {
-            node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
-                HTTPServer metrics = HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
-                        .registry(node.metrics().registry()).executorService(Executors.newVirtualThreadPerTaskExecutor())
-                        .buildAndStart();
-                LoggerFactory.getLogger(NodeCommand.class).info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(),
-                        metrics.getPort());
-                return metrics;
-            }));
-        }
-        if (cfg.debugPageAddr().isPresent()) {
-            node.attach(bind("debug_page_addr", cfg.debugPageAddr().get(), a -> DebugPage.start(node, a)));
-        }
-    }
-
-    private interface Server {
-        AutoCloseable start(InetSocketAddress address) throws IOException;
-    }
-
-    /** Starts a server; a failure (e.g. the port is taken) names the config field. */
-    private static AutoCloseable bind(String field, InetSocketAddress address, Server server) throws BadInputException {
-        try {
-            return server.start(address);
-        } catch (IOException e) {
-            throw new BadInputException(field + " " + address + ": " + e.getMessage());
         }
     }
 }

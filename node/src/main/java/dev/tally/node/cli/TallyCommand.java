@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** The top command, {@code tally}. It holds stdin so that tests can run commands in-process. */
 @Command(name = "tally", mixinStandardHelpOptions = true, versionProvider = TallyCommand.Version.class,
         description = "Tally: a ChonkyBFT consensus node.",
-        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, LocalnetCommand.class, VerifyBlockCommand.class, BenchCommand.class, ChaosCommand.class, SimCommand.class, HelpCommand.class},
+        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, BenchHostCommand.class, LocalnetCommand.class, VerifyBlockCommand.class, BenchCommand.class, ChaosCommand.class, SimCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:internal error (a bug: please report it with the stack trace)",
                 "2:bad input or usage (the message says what to fix)", "3:verify-block: the block does not verify"})
@@ -42,7 +42,9 @@ public final class TallyCommand implements Runnable {
 
     /** Picocli has no required-subcommand setting: a group command run on its own says so and shows its usage. */
     static ParameterException missingSubcommand(CommandSpec spec) {
-        return new ParameterException(spec.commandLine(), "Missing subcommand: " + String.join(", ", spec.subcommands().keySet()));
+        String visible = String.join(", ", spec.subcommands().entrySet().stream()
+                .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden()).map(java.util.Map.Entry::getKey).toList());
+        return new ParameterException(spec.commandLine(), "Missing subcommand: " + visible);
     }
 
     static final class Version implements IVersionProvider {
