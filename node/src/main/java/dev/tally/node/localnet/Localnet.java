@@ -146,13 +146,24 @@ public final class Localnet {
      * is appended to the member's {@code node.log}.
      */
     public static Process launch(Member m, List<String> extra) throws IOException {
+        return launchJvm(m.name(), extra, List.of("node", "--config", m.configFile().toString(), "--data", m.dataDir().toString()),
+                m.logFile());
+    }
+
+    /**
+     * Starts {@code tally args} as a child process, as {@link #launch(Member, List)} starts a node: this JVM's java,
+     * class path and options (but not its debugger, agents, JFR recording or heap size), a 256 MB heap and the serial
+     * collector unless {@code extra} says otherwise, then {@code extra}, in which {@code {node}} stands for
+     * {@code name}. Its output is appended to {@code log}.
+     */
+    public static Process launchJvm(String name, List<String> extra, List<String> args, Path log) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
                         && !a.startsWith("-XX:StartFlightRecording") && !a.startsWith("-Xmx") && !a.startsWith("-Xms"))
                 .toList();
-        List<String> options = extra.stream().map(o -> o.replace("{node}", m.name())).toList();
+        List<String> options = extra.stream().map(o -> o.replace("{node}", name)).toList();
         if (options.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
             cmd.add("-Xmx256m");
         }
@@ -161,11 +172,11 @@ public final class Localnet {
         }
         cmd.addAll(inherited);
         cmd.addAll(options);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.Main",
-                "node", "--config", m.configFile().toString(), "--data", m.dataDir().toString()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.Main"));
+        cmd.addAll(args);
         return new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(m.logFile().toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
     }
 
