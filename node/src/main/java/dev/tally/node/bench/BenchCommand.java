@@ -42,6 +42,19 @@ import picocli.CommandLine.Spec;
 public final class BenchCommand implements Callable<Integer> {
     /** In-process networks too large for a full gossip mesh: each node gossips with this many successors only. */
     private static final int GOSSIP_RING = 2;
+    /**
+     * File descriptors per node besides its peers' sockets: in this JVM (its server; the rest is slack), and in a
+     * bench-host JVM (also RPC, metrics and debug page, each with its selector).
+     */
+    private static final int LISTENERS_IN_PROCESS = 2;
+    private static final int LISTENERS_HOSTED = 12;
+    /**
+     * Default heap of a bench-host JVM per node it runs: a base (more with RocksDB, whose reads copy onto the heap),
+     * and per socket the node holds (the Noise stream keeps five 64 KiB buffers; 0.6 MB leaves the collector room).
+     */
+    private static final double HOST_HEAP_MB_BASE_MEMORY = 32;
+    private static final double HOST_HEAP_MB_BASE_ROCKSDB = 48;
+    private static final double HOST_HEAP_MB_PER_SOCKET = 0.6;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Spec
@@ -52,6 +65,14 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--in-process", description = "Run every node in this JVM (for large networks) instead of one process each.")
     boolean inProcess;
+
+    @Option(names = "--jvms", defaultValue = "1", paramLabel = "K", description = "With --in-process: spread the validators "
+            + "over K child JVMs, each running its share (n/K) in-process with its own RPC ports, when the sockets of all "
+            + "of them do not fit one process's open-file limit (default: ${DEFAULT-VALUE}, every node in this JVM). A JVM's "
+            + "heap is 64 MB + per node it runs " + (int) HOST_HEAP_MB_BASE_MEMORY + " MB (" + (int) HOST_HEAP_MB_BASE_ROCKSDB
+            + " with RocksDB) + " + HOST_HEAP_MB_PER_SOCKET + " MB per socket (2 per consensus and gossip peer), unless "
+            + "--node-jvm-opt=-Xmx... says otherwise.")
+    int jvms;
 
     @Option(names = "--storage", defaultValue = "rocksdb", paramLabel = "rocksdb|memory",
             description = "Node storage (default: ${DEFAULT-VALUE}); memory only with --in-process.")
@@ -86,8 +107,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--senders", paramLabel = "N", description = "Client threads (default: one per node, at most 6).")
     Integer senders;
 
-    @Option(names = "--node-jvm-opt", paramLabel = "OPT", description = "An extra JVM option of each node process, repeatable; "
-            + "{node} stands for the node's name, e.g. -XX:StartFlightRecording=filename=/tmp/{node}.jfr")
+    @Option(names = "--node-jvm-opt", paramLabel = "OPT", description = "An extra JVM option of each node process (with "
+            + "--jvms K > 1: of each child JVM), repeatable; {node} stands for the node's name (jvm0, jvm1, ... with --jvms), "
+            + "e.g. -XX:StartFlightRecording=filename=/tmp/{node}.jfr")
     List<String> nodeJvmOptions = new ArrayList<>();
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON to FILE.")
@@ -105,6 +127,9 @@ public final class BenchCommand implements Callable<Integer> {
             + "matched, every report field is present; exits 3 otherwise.")
     boolean smoke;
 
+    /** Whether the nodes gossip with {@link #GOSSIP_RING} successors only, instead of with every other node. */
+    private boolean gossipRing;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -115,9 +140,27 @@ public final class BenchCommand implements Callable<Integer> {
         if (storage.equals("memory") && !inProcess) {
             throw new ParameterException(spec.commandLine(), "--storage memory needs --in-process (node processes use RocksDB)");
         }
-        if (validators < 1 || txSize < Bench.TX_HEADER || duration < 1 || warmup < 0 || rate < 0 || viewTimeoutMs < 1) {
+        if (validators < 1 || txSize < Bench.TX_HEADER || duration < 1 || warmup < 0 || rate < 0 || viewTimeoutMs < 1
+                || jvms < 1 || jvms > validators) {
             throw new ParameterException(spec.commandLine(), "need --validators >= 1, --tx-size >= " + Bench.TX_HEADER
-                    + ", --duration >= 1, --warmup >= 0, --rate >= 0, --view-timeout-ms >= 1");
+                    + ", --duration >= 1, --warmup >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
+        }
+        if (jvms > 1 && !inProcess) {
+            throw new ParameterException(spec.commandLine(), "--jvms needs --in-process (without it every node is a process)");
+        }
+        gossipRing = false;
+        if (inProcess) {
+            long limit = InProcessCluster.openFileLimit();
+            // A full gossip mesh on top of the consensus mesh doubles the sockets: a ring of successors when it would not
+            // fit one process. Decided for one process whatever --jvms is, so that --jvms moves the nodes without
+            // changing the network they form.
+            gossipRing = fileDescriptorsNeeded(1, false) > limit;
+            long needed = fileDescriptorsNeeded(jvms, gossipRing);
+            if (needed > limit) {
+                err.println("bench: " + tooManySockets(needed, limit));
+                err.flush();
+                return 2;
+            }
         }
         if (smoke) {
             warmup = 2;
@@ -139,18 +182,26 @@ public final class BenchCommand implements Callable<Integer> {
                 // Ports are picked free, but another program may take one before a node binds it: then start afresh.
                 Path netDir = attempt == 1 ? root : root.resolve("retry" + attempt);
                 List<Localnet.Member> members = configure(netDir);
-                err.printf("bench: %d validators %s, %s storage, in %s%n", validators, inProcess ? "in this JVM" : "as processes",
-                        storage, netDir);
+                err.printf("bench: %d validators %s, %s storage, %s, in %s%n", validators, !inProcess ? "as processes"
+                        : jvms == 1 ? "in this JVM" : "in " + jvms + " JVMs (heap " + hostHeap() + " each)", storage,
+                        gossipRing ? "gossip in a ring" : "full gossip mesh", netDir);
                 err.flush();
                 try {
-                    if (inProcess) {
+                    if (inProcess && jvms > 1) {
+                        long perNode = hostHeapMbPerNode();
+                        try (ProcessCluster cluster = ProcessCluster.grouped(members, groups(members), storage.equals("rocksdb"),
+                                perNode, nodeJvmOptions, netDir)) {
+                            result = new Bench(cluster, plan, err, () -> {}).run();
+                            memoryMeasure = cluster.memoryMeasure();
+                        }
+                    } else if (inProcess) {
                         quietLogs();
                         try (InProcessCluster cluster = new InProcessCluster(members, storage.equals("rocksdb"))) {
                             result = new Bench(cluster, plan, err, cluster::harnessThread).run();
                             memoryMeasure = cluster.memoryMeasure();
                         }
                     } else {
-                        try (ProcessCluster cluster = new ProcessCluster(members, nodeJvmOptions)) {
+                        try (ProcessCluster cluster = ProcessCluster.perNode(members, nodeJvmOptions)) {
                             result = new Bench(cluster, plan, err, () -> {}).run();
                             memoryMeasure = cluster.memoryMeasure();
                         }
@@ -191,7 +242,55 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Keys, genesis and configs (payload limit, view timeout) of the network; in-process, a sparser gossip mesh. */
+    /**
+     * File descriptors the largest process needs when the validators run in-process in {@code k} JVMs (this one when
+     * {@code k} is 1), gossiping in a ring or a full mesh.
+     */
+    private long fileDescriptorsNeeded(int k, boolean ring) {
+        int largest = (validators + k - 1) / k;
+        return InProcessCluster.fileDescriptorsNeeded(validators, largest, ring ? Math.min(GOSSIP_RING, validators - 1) : validators - 1,
+                k == 1 ? LISTENERS_IN_PROCESS : LISTENERS_HOSTED);
+    }
+
+    /** The heap of the largest bench-host JVM, as its option gives it. */
+    private String hostHeap() {
+        return nodeJvmOptions.stream().filter(o -> o.startsWith("-Xmx")).reduce((a, b) -> b).map(o -> o.substring(4))
+                .orElse(ProcessCluster.hostHeapMb((validators + jvms - 1) / jvms, hostHeapMbPerNode()) + "m");
+    }
+
+    /** The default heap of a bench-host JVM per node it runs (see --jvms). */
+    private long hostHeapMbPerNode() {
+        long sockets = 2L * (validators - 1) + 2L * (gossipRing ? Math.min(GOSSIP_RING, validators - 1) : validators - 1);
+        double base = storage.equals("rocksdb") ? HOST_HEAP_MB_BASE_ROCKSDB : HOST_HEAP_MB_BASE_MEMORY;
+        return (long) Math.ceil(base + HOST_HEAP_MB_PER_SOCKET * sockets);
+    }
+
+    /** Why the network does not fit, and the smallest --jvms that would. */
+    private String tooManySockets(long needed, long limit) {
+        int fits = jvms + 1;
+        while (fits < validators && fileDescriptorsNeeded(fits, true) > limit) {
+            fits++;
+        }
+        String where = jvms == 1 ? validators + " validators in one process need" : validators + " validators over " + jvms
+                + " JVMs need, in a JVM running " + (validators + jvms - 1) / jvms + " of them,";
+        return where + " about " + needed + " file descriptors (every validator keeps a connection to every other one: "
+                + "two sockets per ordered pair in one process, plus gossip and storage), above this process's limit of "
+                + limit + "; use --jvms " + fits + " (or more) to spread them over child JVMs, raise `ulimit -n`, or use fewer validators";
+    }
+
+    /** The members split into --jvms contiguous groups, balanced: the first n mod K groups have one node more. */
+    private List<List<Localnet.Member>> groups(List<Localnet.Member> members) {
+        List<List<Localnet.Member>> groups = new ArrayList<>();
+        int from = 0;
+        for (int k = 0; k < jvms; k++) {
+            int size = members.size() / jvms + (k < members.size() % jvms ? 1 : 0);
+            groups.add(members.subList(from, from + size));
+            from += size;
+        }
+        return groups;
+    }
+
+    /** Keys, genesis and configs (payload limit, view timeout) of the network; with {@link #gossipRing}, a sparser gossip mesh. */
     private List<Localnet.Member> configure(Path root) throws IOException {
         List<Localnet.Member> generated = Localnet.generate(root, validators, 0, Duration.ofMillis(viewTimeoutMs));
         List<Localnet.Member> members = new ArrayList<>();
@@ -199,7 +298,7 @@ public final class BenchCommand implements Callable<Integer> {
             Localnet.Member m = generated.get(i);
             NodeConfig c = m.config();
             var gossip = c.gossipStaticOutbound();
-            if (inProcess && 4L * validators * (validators - 1) + 2L * validators + 300 > InProcessCluster.openFileLimit()) {
+            if (gossipRing) {
                 // Every validator already dials every other one for consensus; in one process, a full gossip mesh on
                 // top would double the sockets, past the open-file limit. A ring of successors keeps gossip connected.
                 Map<dev.tally.crypto.NodePublicKey, java.net.InetSocketAddress> ring = new LinkedHashMap<>();
@@ -233,7 +332,10 @@ public final class BenchCommand implements Callable<Integer> {
     private ObjectNode report(Bench.Result r, String memoryMeasure, String loadBefore, String loadAfter) {
         ObjectNode o = JSON.createObjectNode();
         ObjectNode s = o.putObject("settings");
-        s.put("mode", inProcess ? "in-process" : "processes").put("validators", validators).put("storage", storage)
+        s.put("mode", !inProcess ? "processes" : jvms == 1 ? "in-process" : "in-process in " + jvms + " JVMs")
+                .put("jvms", inProcess ? jvms : validators).put("validators", validators).put("storage", storage)
+                .put("gossip", gossipRing ? "ring of " + GOSSIP_RING + " successors" : "full mesh")
+                .put("jvm_heap", inProcess && jvms > 1 ? hostHeap() : null)
                 .put("payload_limit", payloadLimit).put("tx_size", txSize).put("rate", openLoop ? null : rate)
                 .put("open_loop", openLoop).put("warmup_s", warmup).put("duration_s", duration)
                 .put("window_s", round(r.seconds(), 1))

@@ -19,12 +19,15 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A localnet of real node processes on loopback (as {@code bin/tally localnet} runs them), driven over JSON-RPC:
- * transactions as batches of {@code push_tx}, final blocks as batches of {@code block} from node0. CPU and peak
- * memory come from {@code /proc/<pid>}.
+ * A localnet of real node processes on loopback, driven over JSON-RPC: transactions as batches of {@code push_tx},
+ * final blocks as batches of {@code block} from node0. Either one process per node, as {@code bin/tally localnet} runs
+ * them ({@link #perNode}), or the nodes spread over a few JVMs that each run their share in-process
+ * ({@link #grouped}, {@code tally bench-host}); every node keeps its own RPC port either way. CPU and peak memory
+ * come from {@code /proc/<pid>} of the processes.
  */
 final class ProcessCluster implements Cluster {
     private static final JsonFactory JSON = new JsonFactory();
@@ -32,27 +35,91 @@ final class ProcessCluster implements Cluster {
     /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux this runs on). */
     private static final long CLOCK_TICKS = 100;
 
+    /** A child process and the nodes it runs (one, or a group), with the file its output goes to. */
+    private record Host(String name, Process process, List<Localnet.Member> nodes, Path log) {
+        String describe() {
+            return nodes.size() == 1 && nodes.getFirst().name().equals(name) ? name
+                    : name + " (" + nodes.getFirst().name() + ".." + nodes.getLast().name() + ")";
+        }
+    }
+
+    private interface Launcher {
+        /** Starts the processes, adding each to {@code into} as soon as it runs (so that a later failure stops it). */
+        void launch(List<Host> into) throws IOException;
+    }
+
     private final List<Localnet.Member> members;
-    private final List<Process> processes = new ArrayList<>();
+    private final List<Host> hosts = new CopyOnWriteArrayList<>();
+    /** Stops the child processes if this JVM exits without closing the cluster (Ctrl-C): they would run on. */
+    private final Thread stopOnExit = new Thread(() -> hosts.forEach(h -> h.process().destroy()), "bench-stop-nodes");
+    private final String memoryMeasure;
     private final List<URI> rpc = new ArrayList<>();
     private final List<HttpClient> submitClients = new ArrayList<>();
     private final HttpClient readClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
-    ProcessCluster(List<Localnet.Member> members, List<String> nodeJvmOptions) throws IOException {
+    private ProcessCluster(List<Localnet.Member> members, String memoryMeasure, Launcher launcher) throws IOException {
         this.members = List.copyOf(members);
+        this.memoryMeasure = memoryMeasure;
+        for (Localnet.Member m : members) {
+            InetSocketAddress a = m.config().rpcAddr().orElseThrow();
+            rpc.add(URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/"));
+            submitClients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(2)).build());
+        }
+        Runtime.getRuntime().addShutdownHook(stopOnExit);
         try {
-            for (Localnet.Member m : members) {
-                processes.add(Localnet.launch(m, nodeJvmOptions));
-                InetSocketAddress a = m.config().rpcAddr().orElseThrow();
-                rpc.add(URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/"));
-                submitClients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                        .connectTimeout(Duration.ofSeconds(2)).build());
-            }
+            launcher.launch(hosts);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /** One node process per member ({@code tally node}), with {@code nodeJvmOptions} as {@link Localnet#launch} takes them. */
+    static ProcessCluster perNode(List<Localnet.Member> members, List<String> nodeJvmOptions) throws IOException {
+        return new ProcessCluster(members, "VmHWM (peak resident set) of each node process", into -> {
+            for (Localnet.Member m : members) {
+                into.add(new Host(m.name(), Localnet.launch(m, nodeJvmOptions), List.of(m), m.logFile()));
+            }
+        });
+    }
+
+    /**
+     * One JVM per group ({@code tally bench-host}, named jvm0, jvm1, ...; output in {@code dir}/jvmK.log) running the
+     * group's nodes in-process, with RocksDB or in-memory storage. Its heap is {@code heapMb} for each hosted node
+     * unless {@code jvmOptions} set one ({@code {node}} in them stands for the JVM's name).
+     */
+    static ProcessCluster grouped(List<Localnet.Member> members, List<List<Localnet.Member>> groups, boolean rocksdb,
+            long heapMbPerNode, List<String> jvmOptions, Path dir) throws IOException {
+        String measure = "VmHWM (peak resident set) of each of the " + groups.size() + " JVMs divided by the nodes it runs ("
+                + groups.stream().mapToInt(List::size).min().orElse(0) + "-" + groups.stream().mapToInt(List::size).max().orElse(0)
+                + "; the nodes of one JVM share its heap, JIT and GC)";
+        return new ProcessCluster(members, measure, into -> {
+            for (int k = 0; k < groups.size(); k++) {
+                List<Localnet.Member> group = groups.get(k);
+                String name = "jvm" + k;
+                List<String> options = new ArrayList<>();
+                if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Xmx"))) {
+                    options.add("-Xmx" + hostHeapMb(group.size(), heapMbPerNode) + "m");
+                }
+                options.addAll(jvmOptions);
+                List<String> args = new ArrayList<>(List.of("bench-host"));
+                if (!rocksdb) {
+                    args.add("--in-memory");
+                }
+                for (Localnet.Member m : group) {
+                    args.addAll(List.of("--config", m.configFile().toString()));
+                }
+                Path log = dir.resolve(name + ".log");
+                into.add(new Host(name, Localnet.launchJvm(name, options, args, log), List.copyOf(group), log));
+            }
+        });
+    }
+
+    /** The heap of a JVM running {@code nodes} nodes: {@code perNode} each, and room for the JVM's own. */
+    static long hostHeapMb(int nodes, long perNode) {
+        return 64 + nodes * perNode;
     }
 
     @Override
@@ -237,8 +304,8 @@ final class ProcessCluster implements Cluster {
     @Override
     public long cpuNanos() throws IOException {
         long ticks = 0;
-        for (Process p : processes) {
-            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+        for (Host h : hosts) {
+            String stat = Files.readString(Path.of("/proc", Long.toString(h.process().pid()), "stat"));
             // Fields after the command name (which may hold spaces) start at field 3, state; utime and stime are 14, 15.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
@@ -246,35 +313,38 @@ final class ProcessCluster implements Cluster {
         return ticks * (1_000_000_000L / CLOCK_TICKS);
     }
 
+    /** Per node, in the members' order: its process's VmHWM, shared evenly by the nodes that process runs. */
     @Override
     public List<Long> peakMemoryBytes() throws IOException {
         List<Long> peaks = new ArrayList<>();
-        for (Process p : processes) {
+        for (Host h : hosts) {
             long kb = -1;
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(h.process().pid()), "status"))) {
                 if (line.startsWith("VmHWM:")) {
                     kb = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
                 }
             }
             if (kb < 0) {
-                throw new IOException("no VmHWM in /proc/" + p.pid() + "/status");
+                throw new IOException("no VmHWM in /proc/" + h.process().pid() + "/status");
             }
-            peaks.add(kb * 1024);
+            for (int i = 0; i < h.nodes().size(); i++) {
+                peaks.add(kb * 1024 / h.nodes().size());
+            }
         }
         return peaks;
     }
 
     @Override
     public String memoryMeasure() {
-        return "VmHWM (peak resident set) of each node process";
+        return memoryMeasure;
     }
 
     @Override
     public void checkAlive() throws IOException {
-        for (int i = 0; i < processes.size(); i++) {
-            if (!processes.get(i).isAlive()) {
-                throw new IOException(members.get(i).name() + " exited with status " + processes.get(i).exitValue()
-                        + "; the end of " + members.get(i).logFile() + ":\n" + tail(members.get(i).logFile(), 15));
+        for (Host h : hosts) {
+            if (!h.process().isAlive()) {
+                throw new IOException(h.describe() + " exited with status " + h.process().exitValue() + "; the end of "
+                        + h.log() + ":\n" + tail(h.log(), 15));
             }
         }
     }
@@ -288,12 +358,13 @@ final class ProcessCluster implements Cluster {
         }
     }
 
-    /** SIGTERM to every node, then a forced kill of those still running after 10 s. */
+    /** SIGTERM to every process, then a forced kill of those still running after 10 s. */
     @Override
     public void close() {
-        processes.forEach(Process::destroy);
+        hosts.forEach(h -> h.process().destroy());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        for (Process p : processes) {
+        for (Host h : hosts) {
+            Process p = h.process();
             try {
                 if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                     p.destroyForcibly();
@@ -305,5 +376,10 @@ final class ProcessCluster implements Cluster {
         }
         submitClients.forEach(HttpClient::close);
         readClient.close();
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopOnExit);
+        } catch (IllegalStateException e) {
+            // this JVM is exiting: the hook runs anyway, to no effect
+        }
     }
 }
