@@ -15,9 +15,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -32,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * transactions. Validators and full nodes alike run it.
  *
  * <p>Transactions: each one the mempool accepts (from a client or a peer) is queued once for every other connected
- * node, on one connection to it (the outbound one when both exist), never back to the node it came from. Per
- * connection, {@link Rpc#PUSH_TXS push_txs} callers (as many as its in-flight limit) each take what is queued, up to
+ * node, on one connection to it (the outbound one when both exist), never back to the node it came from nor to the
+ * nodes that one told us it is connected to ({@link Rpc#PUSH_GOSSIP_PEERS push_gossip_peers}): they get it from it,
+ * or from where it got it, so a full mesh carries each transaction once per node. Per connection,
+ * {@link Rpc#PUSH_TXS push_txs} callers (as many as its in-flight limit) each take what is queued, up to
  * {@link #MAX_TXS_PER_PUSH} transactions and the request size limit, and push it as one batch; the receiver puts the
  * batch into its mempool in one call and answers one result per transaction.
  */
@@ -41,6 +45,8 @@ public final class GossipNetwork implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GossipNetwork.class);
     /** Most transactions in one push_txs request: a protocol constant (a peer that sends more is dropped). */
     public static final int MAX_TXS_PER_PUSH = 1000;
+    /** Most node keys in one push_gossip_peers request: a protocol constant (a peer that sends more is dropped). */
+    public static final int MAX_GOSSIP_PEERS = 1024;
     /** Transactions waiting to be pushed to one peer; the oldest are dropped beyond this many or {@link #TX_QUEUE_BYTES}. */
     static final int TX_QUEUE = 8192;
     static final long TX_QUEUE_BYTES = 4L << 20;
@@ -56,9 +62,13 @@ public final class GossipNetwork implements AutoCloseable {
         /** The advertised state whose QC block sync checked. */
         volatile BlockStoreState verifiedState;
         final TxQueue txs;
+        final ByteString keyBytes;
+        /** The nodes the peer said it is connected to (raw keys); empty until it says. */
+        volatile Set<ByteString> itsPeers = Set.of();
 
         Peer(NodePublicKey key, Connection conn, boolean outbound, LongAdder txsDropped) {
             this.key = key;
+            this.keyBytes = ByteString.copyFrom(key.bytes());
             this.conn = conn;
             this.outbound = outbound;
             this.txs = new TxQueue(TX_QUEUE, TX_QUEUE_BYTES, txsDropped);
@@ -76,6 +86,7 @@ public final class GossipNetwork implements AutoCloseable {
     private final Map<NodePublicKey, Peer> outbound = new ConcurrentHashMap<>();
     private final Traffic traffic = new Traffic();
     private final Object blocksChanged = new Object();
+    private final Object peersChanged = new Object();
     // The block store state, read once for all connections (reading it means reading and decoding the last block):
     // again after notifyBlocksChanged, or once it is POLL old.
     private final Object stateLock = new Object();
@@ -209,8 +220,11 @@ public final class GossipNetwork implements AutoCloseable {
         return accepted;
     }
 
-    /** Queues transactions for every connected node but {@code from}, once per node. */
-    private void broadcastTxs(List<byte[]> txs, NodePublicKey from) {
+    /**
+     * Queues transactions for every connected node, once per node, but {@code from} (the connection they came over,
+     * null for a client's) and the nodes {@code from} said it is connected to.
+     */
+    private void broadcastTxs(List<byte[]> txs, Peer from) {
         if (txs.isEmpty()) {
             return;
         }
@@ -225,9 +239,14 @@ public final class GossipNetwork implements AutoCloseable {
                 once.put(p.key, p); // the outbound connection, when there are both
             }
         }
-        once.remove(from);
+        Set<ByteString> spared = from == null ? Set.of() : from.itsPeers;
+        if (from != null) {
+            once.remove(from.key);
+        }
         for (Peer p : once.values()) {
-            p.txs.addAll(txs);
+            if (!spared.contains(p.keyBytes)) {
+                p.txs.addAll(txs);
+            }
         }
     }
 
@@ -300,6 +319,7 @@ public final class GossipNetwork implements AutoCloseable {
         handlers.put(Rpc.PUSH_BLOCK_STORE_STATE, req -> handleState(self[0], req));
         handlers.put(Rpc.GET_BLOCK, this::handleGetBlock);
         handlers.put(Rpc.PUSH_VALIDATOR_ADDRS, this::handleAddrs);
+        handlers.put(Rpc.PUSH_GOSSIP_PEERS, req -> handlePeers(self[0], req));
         Connection conn = new Connection(label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null))
                 .serveItems(Rpc.PUSH_TXS, (req, meter) -> handleTxs(self[0], req, meter))
                 .countInto(traffic);
@@ -313,10 +333,13 @@ public final class GossipNetwork implements AutoCloseable {
         conn.onClose(reason -> {
             pool.remove(key, p);
             fetcher.signal();
+            signalPeersChanged();
         });
         conn.start();
+        signalPeersChanged();
         Thread.ofVirtual().name("gossip-state " + label).start(() -> pushStates(p));
         Thread.ofVirtual().name("gossip-addrs " + label).start(() -> pushAddrs(p));
+        Thread.ofVirtual().name("gossip-peers " + label).start(() -> pushPeers(p));
         for (int i = 0; i < Rpc.PUSH_TXS.inflight(); i++) {
             Thread.ofVirtual().name("gossip-txs " + label).start(() -> pushTxs(p));
         }
@@ -374,6 +397,35 @@ public final class GossipNetwork implements AutoCloseable {
             }
         } catch (IOException | InterruptedException e) {
             p.conn.close("validator address push failed: " + e.getMessage());
+        }
+    }
+
+    private void signalPeersChanged() {
+        synchronized (peersChanged) {
+            peersChanged.notifyAll();
+        }
+    }
+
+    /** Tells the peer which nodes this one is connected to (but itself), whenever that changes. */
+    private void pushPeers(Peer p) {
+        Set<NodePublicKey> sent = null;
+        try {
+            while (p.conn.isOpen() && !closed) {
+                Set<NodePublicKey> now = new HashSet<>();
+                for (Peer q : peerList()) {
+                    now.add(q.key);
+                }
+                now.remove(p.key);
+                if (!now.equals(sent)) {
+                    p.conn.call(Rpc.PUSH_GOSSIP_PEERS, NetCodec.encodePushGossipPeers(now), null);
+                    sent = now;
+                }
+                synchronized (peersChanged) {
+                    peersChanged.wait(1000);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            p.conn.close("gossip peer set push failed: " + e.getMessage());
         }
     }
 
@@ -439,8 +491,13 @@ public final class GossipNetwork implements AutoCloseable {
         List<byte[]> txs = NetCodec.decodePushTxs(request);
         meter.take(txs.size());
         List<TransactionSink.Result> results = txSink.pushAll(txs);
-        broadcastTxs(accepted(txs, results), p.key);
+        broadcastTxs(accepted(txs, results), p);
         return NetCodec.encodePushTxsResp(results);
+    }
+
+    private byte[] handlePeers(Peer p, byte[] request) throws Exception {
+        p.itsPeers = NetCodec.decodePushGossipPeers(request);
+        return Net.PushGossipPeersResp.getDefaultInstance().toByteArray();
     }
 
     private interface Check {

@@ -320,4 +320,33 @@ public final class NetCodec {
         }
         return results;
     }
+
+    // ------------------------------------------------------------------ gossip peer sets
+
+    static byte[] encodePushGossipPeers(java.util.Collection<NodePublicKey> peers) {
+        Net.PushGossipPeers.Builder b = Net.PushGossipPeers.newBuilder();
+        peers.forEach(k -> b.addNodeKeys(ByteString.copyFrom(k.bytes())));
+        return b.build().toByteArray();
+    }
+
+    /**
+     * The node keys of a push_gossip_peers request, as raw 32-byte strings (they are only compared with the keys of
+     * connected peers, so they are not decoded as points): at most {@link GossipNetwork#MAX_GOSSIP_PEERS}.
+     */
+    static java.util.Set<ByteString> decodePushGossipPeers(byte[] bytes) throws DecodeException {
+        Net.PushGossipPeers p = parse(Net.PushGossipPeers.parser(), bytes, "PushGossipPeers");
+        if (p.getNodeKeysCount() > GossipNetwork.MAX_GOSSIP_PEERS) {
+            throw new DecodeException("PushGossipPeers.node_keys: " + p.getNodeKeysCount() + " keys exceed the limit of "
+                    + GossipNetwork.MAX_GOSSIP_PEERS);
+        }
+        java.util.Set<ByteString> keys = new java.util.HashSet<>();
+        for (int i = 0; i < p.getNodeKeysCount(); i++) {
+            ByteString k = p.getNodeKeys(i);
+            if (k.size() != 32) {
+                throw new DecodeException("PushGossipPeers.node_keys[" + i + "]: " + k.size() + " bytes, not a 32-byte Ed25519 key");
+            }
+            keys.add(k);
+        }
+        return keys;
+    }
 }

@@ -13,9 +13,11 @@ public enum Rpc {
     GET_BLOCK(4, 5),
     PUSH_VALIDATOR_ADDRS(5, 1),
     /** A batch of transactions; two in flight, so the next batch is on its way while one is being served. */
-    PUSH_TXS(7, 2);
+    PUSH_TXS(7, 2),
+    /** The set of nodes the sender is connected to (it spares relaying transactions to them). */
+    PUSH_GOSSIP_PEERS(8, 1);
 
-    private static final Rpc[] BY_ID = new Rpc[8];
+    private static final Rpc[] BY_ID = new Rpc[16];
 
     static {
         for (Rpc r : values()) {

@@ -64,6 +64,7 @@ public record RpcConfig(Map<Rpc, Limit> limits) {
      * largest transaction) and allows 100,000 transactions/s per connection after a burst of 10,000: about what a
      * chain of 2.5 MB blocks at 10 blocks/s could order of 256-byte transactions, so an honest peer relaying everything
      * it accepts is not slowed, while a flooding one is held to that rate and to two batches in flight.
+     * push_gossip_peers (ours too) is sent when a node's set of peers changes: 2 at once, then 1/s.
      */
     public static RpcConfig defaults(int maxBlockSize, int maxTxSize) {
         Map<Rpc, Limit> m = new EnumMap<>(Rpc.class);
@@ -74,6 +75,7 @@ public record RpcConfig(Map<Rpc, Limit> limits) {
         m.put(Rpc.PUSH_VALIDATOR_ADDRS, new Limit(new Rate(1, Duration.ofSeconds(5)), 100 * KB, KB));
         m.put(Rpc.PUSH_TXS, new Limit(new Rate(10_000, Duration.ofNanos(10_000)),
                 saturatingAdd(Math.max(TX_BATCH_BYTES, maxTxSize), KB), 4 * KB));
+        m.put(Rpc.PUSH_GOSSIP_PEERS, new Limit(new Rate(2, Duration.ofSeconds(1)), 40 * KB, KB));
         return new RpcConfig(m);
     }
 

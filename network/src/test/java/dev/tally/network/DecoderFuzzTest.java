@@ -68,6 +68,9 @@ class DecoderFuzzTest {
                         .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
                 NetCodec.encodePushTxs(List.of("tx".getBytes(), new byte[] {1, 2, 3})),
                 NetCodec.encodePushTxsResp(List.of(TransactionSink.Result.ACCEPTED, new TransactionSink.Result.Rejected("no"))),
+                NetCodec.encodePushGossipPeers(List.of(NODE.publicKey(), NodeSecretKey.fromBytes(new byte[] {
+                        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32})
+                        .publicKey())),
                 Codec.encode(block.justification()),
                 Codec.encode(CHAIN.genesis),
                 Codec.encode(ReplicaState.initial(0)),
@@ -98,6 +101,7 @@ class DecoderFuzzTest {
             },
             NetCodec::decodePushTxs,
             b -> NetCodec.decodePushTxsResp(b, 2),
+            NetCodec::decodePushGossipPeers,
             b -> NetCodec.parse(Net.ConsensusReq.parser(), b, "ConsensusReq"),
             b -> NetCodec.parse(Net.GetBlockReq.parser(), b, "GetBlockReq"),
             b -> NetCodec.parse(Net.PingReq.parser(), b, "PingReq"),

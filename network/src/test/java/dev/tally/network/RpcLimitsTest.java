@@ -111,7 +111,7 @@ class RpcLimitsTest {
         Raw raw = rawPeer();
         raw.stream().socket().setSoTimeout(0);
         Map<Rpc, Connection.Handler> serveNothing = new EnumMap<>(Rpc.class);
-        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_TXS)) {
+        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_TXS, Rpc.PUSH_GOSSIP_PEERS)) {
             serveNothing.put(r, req -> new byte[0]);
         }
         Connection flooder = new Connection("flooder", raw.stream(), greedy, serveNothing, null, null).start();

@@ -57,7 +57,7 @@ class TxGossipTest {
         Handshake.gossipOutbound(s, NodeSecretKey.generate(), chain.genesis.hash(), serverKey.publicKey(), false);
         s.socket().setSoTimeout(0);
         Map<Rpc, Connection.Handler> handlers = new EnumMap<>(Rpc.class);
-        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS)) {
+        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_GOSSIP_PEERS)) {
             handlers.put(r, req -> new byte[0]);
         }
         Connection c = new Connection("raw", s, rpc, handlers, null, null)
@@ -257,6 +257,80 @@ class TxGossipTest {
         // Batched: a few hundred bytes per transaction on the wire, not a frame and a round trip each.
         long perTx = a.gossip().traffic().bytesSent() / n;
         assertThat(perTx).isLessThan(400);
+    }
+
+    @Test
+    void peerSetsRoundTripAndTheirDecoderIsStrict() throws Exception {
+        List<dev.tally.crypto.NodePublicKey> keys = List.of(NodeSecretKey.generate().publicKey(), NodeSecretKey.generate().publicKey());
+        assertThat(NetCodec.decodePushGossipPeers(NetCodec.encodePushGossipPeers(keys)))
+                .containsExactlyInAnyOrder(ByteString.copyFrom(keys.get(0).bytes()), ByteString.copyFrom(keys.get(1).bytes()));
+        assertThat(NetCodec.decodePushGossipPeers(new byte[0])).isEmpty();
+        Net.PushGossipPeers.Builder tooMany = Net.PushGossipPeers.newBuilder();
+        for (int i = 0; i <= GossipNetwork.MAX_GOSSIP_PEERS; i++) {
+            tooMany.addNodeKeys(ByteString.copyFrom(new byte[32]));
+        }
+        assertThatThrownBy(() -> NetCodec.decodePushGossipPeers(tooMany.build().toByteArray())).isInstanceOf(DecodeException.class)
+                .hasMessage("PushGossipPeers.node_keys: 1025 keys exceed the limit of 1024");
+        byte[] shortKey = Net.PushGossipPeers.newBuilder().addNodeKeys(ByteString.copyFrom(new byte[32]))
+                .addNodeKeys(ByteString.copyFrom(new byte[31])).build().toByteArray();
+        assertThatThrownBy(() -> NetCodec.decodePushGossipPeers(shortKey)).isInstanceOf(DecodeException.class)
+                .hasMessage("PushGossipPeers.node_keys[1]: 31 bytes, not a 32-byte Ed25519 key");
+        int limit = RpcConfig.defaults(1 << 20, 1 << 16).limit(Rpc.PUSH_GOSSIP_PEERS).maxRequestBytes();
+        assertThat(tooMany.build().getSerializedSize()).isLessThan(limit + 40);
+    }
+
+    @Test
+    void aFullMeshCarriesEachTransactionOncePerNodeAndALineStillRelays() throws Exception {
+        // Four nodes: a, b, c dial each other (a full mesh); d is connected to c only.
+        List<NodeSecretKey> keys = List.of(NodeSecretKey.generate(), NodeSecretKey.generate(), NodeSecretKey.generate(),
+                NodeSecretKey.generate());
+        List<java.net.InetSocketAddress> addrs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            addrs.add(TestNets.freeAddress());
+        }
+        List<GossipTest.Mempool> pools = new ArrayList<>();
+        List<Network> ns = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            NetworkConfig.Builder b = TestNets.config(keys.get(i), chain).listen(addrs.get(i));
+            for (int j = 0; j < 3; j++) {
+                if (i < 3 && j != i) {
+                    b.gossipStaticOutbound(keys.get(j).publicKey(), addrs.get(j));
+                }
+            }
+            if (i == 3) {
+                b.gossipStaticOutbound(keys.get(2).publicKey(), addrs.get(2));
+            }
+            pools.add(new GossipTest.Mempool());
+            ns.add(start(b.build(), pools.getLast()));
+        }
+        int[] peerCount = {2, 2, 3, 1};
+        for (int i = 0; i < 4; i++) {
+            Network n = ns.get(i);
+            int want = peerCount[i];
+            TestNets.await("peers and their peer sets", Duration.ofSeconds(10), () -> n.gossip().peers().size() == want
+                    && n.gossip().peerList().stream().allMatch(p -> p.itsPeers.size() == peerCount[indexOf(keys, p.key)] - 1));
+        }
+        int n = 300;
+        for (int i = 0; i < n; i++) {
+            ns.get(0).gossip().submitTransaction(tx("from-a-" + i));
+        }
+        TestNets.await("everyone has them", Duration.ofSeconds(10), () -> pools.stream().allMatch(p -> p.txs.size() == n));
+        Thread.sleep(300);
+        // a pushes each to b and c; b relays nothing (a is connected to c); c relays to d only (a is not connected to d).
+        assertThat(ns.get(0).gossip().txStats().sent()).isEqualTo(2L * n);
+        assertThat(ns.get(1).gossip().txStats().sent()).isZero();
+        assertThat(ns.get(2).gossip().txStats().sent()).isEqualTo(n);
+        assertThat(ns.get(3).gossip().txStats().sent()).isZero();
+        assertThat(ns.stream().mapToLong(x -> x.gossip().txStats().duplicate())).containsOnly(0L);
+    }
+
+    static int indexOf(List<NodeSecretKey> keys, dev.tally.crypto.NodePublicKey k) {
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i).publicKey().equals(k)) {
+                return i;
+            }
+        }
+        throw new AssertionError(k);
     }
 
     // ------------------------------------------------------------------ queue and rate units
