@@ -51,6 +51,11 @@ public final class GossipNetwork implements AutoCloseable {
     static final int TX_QUEUE = 8192;
     static final long TX_QUEUE_BYTES = 4L << 20;
     private static final Duration POLL = Duration.ofMillis(100);
+    /**
+     * How long a push_txs caller waits for more transactions once one is queued, unless a full batch is: a trickle
+     * then still travels in batches (one frame, one round trip each) at the price of this much latency per hop.
+     */
+    static final Duration TX_LINGER = Duration.ofMillis(10);
 
     /** One gossip connection and what the peer told us. */
     static final class Peer {
@@ -95,6 +100,7 @@ public final class GossipNetwork implements AutoCloseable {
     private volatile boolean localStateStale = true;
     private final List<Thread> threads = new ArrayList<>();
     private final LongAdder txsSent = new LongAdder();
+    private final LongAdder txBatches = new LongAdder();
     private final LongAdder txsAccepted = new LongAdder();
     private final LongAdder txsDuplicate = new LongAdder();
     private final LongAdder txsRejected = new LongAdder();
@@ -102,10 +108,11 @@ public final class GossipNetwork implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * Transaction gossip so far, counted in transactions: pushed to peers, and what their mempools made of them; and
-     * dropped unsent (a peer's queue overflowed, or a transaction did not fit in a request).
+     * Transaction gossip so far, counted in transactions: pushed to peers (in {@code batches} push_txs calls), and what
+     * their mempools made of them; and dropped unsent (a peer's queue overflowed, or a transaction did not fit in a
+     * request).
      */
-    public record TxStats(long sent, long accepted, long duplicate, long rejected, long dropped) {}
+    public record TxStats(long sent, long batches, long accepted, long duplicate, long rejected, long dropped) {}
 
     GossipNetwork(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txSink, ValidatorAddressBook book,
             QcVerifier qcs, ExecutorService verifier) {
@@ -188,7 +195,7 @@ public final class GossipNetwork implements AutoCloseable {
     }
 
     public TxStats txStats() {
-        return new TxStats(txsSent.sum(), txsAccepted.sum(), txsDuplicate.sum(), txsRejected.sum(), txsDropped.sum());
+        return new TxStats(txsSent.sum(), txBatches.sum(), txsAccepted.sum(), txsDuplicate.sum(), txsRejected.sum(), txsDropped.sum());
     }
 
     /** A transaction from a client of this node: into the mempool, and to every peer if the mempool accepts it. */
@@ -434,12 +441,14 @@ public final class GossipNetwork implements AutoCloseable {
         int budget = config.rpc.limit(Rpc.PUSH_TXS).maxRequestBytes();
         try {
             while (p.conn.isOpen() && !closed) {
-                List<byte[]> batch = p.txs.take(MAX_TXS_PER_PUSH, budget, NetCodec::pushTxsEntrySize, POLL.toMillis());
+                List<byte[]> batch = p.txs.take(MAX_TXS_PER_PUSH, budget, NetCodec::pushTxsEntrySize, POLL.toMillis(),
+                        TX_LINGER.toMillis());
                 if (batch.isEmpty()) {
                     continue;
                 }
                 byte[] resp = p.conn.call(Rpc.PUSH_TXS, NetCodec.encodePushTxs(batch), batch.size(), null);
                 txsSent.add(batch.size());
+                txBatches.increment();
                 for (Net.PushTxsResp.Result r : NetCodec.decodePushTxsResp(resp, batch.size())) {
                     switch (r) {
                         case ACCEPTED -> txsAccepted.increment();

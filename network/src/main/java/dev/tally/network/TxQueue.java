@@ -19,6 +19,7 @@ final class TxQueue {
     private final long maxBytes;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition nonEmpty = lock.newCondition();
+    private final Condition more = lock.newCondition(); // any addition, for a lingering taker
     private final ArrayDeque<byte[]> txs = new ArrayDeque<>();
     private final LongAdder dropped;
     private long bytes;
@@ -43,6 +44,7 @@ final class TxQueue {
             }
             if (!txs.isEmpty()) {
                 nonEmpty.signal();
+                more.signalAll();
             }
         } finally {
             lock.unlock();
@@ -50,16 +52,23 @@ final class TxQueue {
     }
 
     /**
-     * Waits up to {@code timeoutMillis} for a transaction, then takes the oldest ones while at most {@code count} are
-     * taken and their sizes (by {@code size}) add up to at most {@code budget}. Empty if none came in time. A
-     * transaction too large for the budget on its own is dropped.
+     * Waits up to {@code timeoutMillis} for a transaction, then up to {@code lingerMillis} more while fewer than
+     * {@code count} transactions and {@code budget} bytes wait (so that a trickle of transactions still travels in
+     * batches), then takes the oldest ones while at most {@code count} are taken and their sizes (by {@code size})
+     * add up to at most {@code budget}. Empty if none came in time. A transaction too large for the budget on its
+     * own is dropped.
      */
-    List<byte[]> take(int count, long budget, ToIntFunction<byte[]> size, long timeoutMillis) throws InterruptedException {
+    List<byte[]> take(int count, long budget, ToIntFunction<byte[]> size, long timeoutMillis, long lingerMillis)
+            throws InterruptedException {
         lock.lock();
         try {
             long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
             while (txs.isEmpty() && nanos > 0) {
                 nanos = nonEmpty.awaitNanos(nanos);
+            }
+            long linger = TimeUnit.MILLISECONDS.toNanos(lingerMillis);
+            while (!txs.isEmpty() && txs.size() < count && bytes < budget && linger > 0) {
+                linger = more.awaitNanos(linger);
             }
             List<byte[]> batch = new ArrayList<>(Math.min(count, txs.size()));
             long used = 0;

@@ -321,6 +321,8 @@ class TxGossipTest {
         assertThat(ns.get(1).gossip().txStats().sent()).isZero();
         assertThat(ns.get(2).gossip().txStats().sent()).isEqualTo(n);
         assertThat(ns.get(3).gossip().txStats().sent()).isZero();
+        // 300 submitted back to back: a few batches per connection, not one each.
+        assertThat(ns.get(0).gossip().txStats().batches()).isLessThan(40);
         assertThat(ns.stream().mapToLong(x -> x.gossip().txStats().duplicate())).containsOnly(0L);
     }
 
@@ -341,19 +343,44 @@ class TxGossipTest {
         TxQueue q = new TxQueue(5, 1000, dropped);
         q.addAll(List.of(tx("1"), tx("2"), tx("3"), tx("4"), tx("5"), tx("6"), tx("7")));
         assertThat(dropped.sum()).isEqualTo(2);
-        assertThat(texts(q.take(2, 1000, NetCodec::pushTxsEntrySize, 0))).containsExactly("3", "4");
+        assertThat(texts(q.take(2, 1000, NetCodec::pushTxsEntrySize, 0, 0))).containsExactly("3", "4");
         // Each entry is 3 bytes encoded: a budget of 7 takes two.
-        assertThat(texts(q.take(10, 7, NetCodec::pushTxsEntrySize, 0))).containsExactly("5", "6");
+        assertThat(texts(q.take(10, 7, NetCodec::pushTxsEntrySize, 0, 0))).containsExactly("5", "6");
         q.addAll(List.of(new byte[600], new byte[600])); // 1,200 bytes: the oldest goes (then "7" and one 600)
         assertThat(q.size()).isEqualTo(1);
         assertThat(dropped.sum()).isEqualTo(4);
         // Too large for a request on its own: dropped, not stuck at the head.
         q.addAll(List.of(tx("after")));
-        assertThat(texts(q.take(10, 100, NetCodec::pushTxsEntrySize, 0))).containsExactly("after");
+        assertThat(texts(q.take(10, 100, NetCodec::pushTxsEntrySize, 0, 0))).containsExactly("after");
         assertThat(dropped.sum()).isEqualTo(5);
         long t0 = System.nanoTime();
-        assertThat(q.take(10, 100, NetCodec::pushTxsEntrySize, 50)).isEmpty();
+        assertThat(q.take(10, 100, NetCodec::pushTxsEntrySize, 50, 0)).isEmpty();
         assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(Duration.ofMillis(40).toNanos());
+    }
+
+    @Test
+    void aTakerLingersForMoreUntilTheBatchIsFullOrTheLingerIsOver() throws Exception {
+        TxQueue q = new TxQueue(100, 1 << 20, new LongAdder());
+        Thread feeder = Thread.ofVirtual().start(() -> {
+            for (int i = 0; i < 5; i++) {
+                q.addAll(List.of(tx("t" + i)));
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        // A trickle of one every 5 ms: a 1-second linger gathers a full batch of 5 and returns as soon as it is full.
+        long t0 = System.nanoTime();
+        assertThat(texts(q.take(5, 1 << 20, NetCodec::pushTxsEntrySize, 1000, 1000))).containsExactly("t0", "t1", "t2", "t3", "t4");
+        assertThat(System.nanoTime() - t0).isLessThan(Duration.ofMillis(900).toNanos());
+        feeder.join();
+        // Nothing more comes: it lingers its time, then sends what it has.
+        q.addAll(List.of(tx("alone")));
+        t0 = System.nanoTime();
+        assertThat(texts(q.take(5, 1 << 20, NetCodec::pushTxsEntrySize, 1000, 30))).containsExactly("alone");
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(Duration.ofMillis(25).toNanos());
     }
 
     @Test
