@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -31,8 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A peer's advertised state is taken in unverified (each node certifies its blocks with a QC of its own making,
  * so checking every advertisement would cost a pairing check per peer per block); its QC is checked, once, when
- * the fetcher is about to act on it, and a peer that advertised an invalid one is disconnected. On a validator the
- * newest advertised block is left to consensus for a while ({@link NetworkConfig#headGrace}) before it is fetched.
+ * the fetcher is about to act on it, and a peer that advertised an invalid one is disconnected.
  */
 final class BlockFetcher {
     private static final Logger log = LoggerFactory.getLogger(BlockFetcher.class);
@@ -41,9 +39,6 @@ final class BlockFetcher {
     private final BlockSink sink;
     private final QcVerifier qcs;
     private final ExecutorService verifier;
-    private final long headGraceNanos;
-    private long advertisedHead = Long.MIN_VALUE;
-    private long advertisedHeadSince;
     private final Supplier<List<GossipNetwork.Peer>> peers;
     private final Object lock = new Object();
     private final TreeMap<Long, FinalBlock> ready = new TreeMap<>();
@@ -63,7 +58,6 @@ final class BlockFetcher {
         this.qcs = qcs;
         this.verifier = verifier;
         this.peers = peers;
-        this.headGraceNanos = config.headGrace.toNanos();
     }
 
     void start() {
@@ -121,15 +115,7 @@ final class BlockFetcher {
         if (all.isEmpty()) {
             return;
         }
-        long head = all.stream().map(p -> p.state).filter(Objects::nonNull).mapToLong(BlockStoreState::last).max().orElse(-1);
-        long now = System.nanoTime();
-        if (head != advertisedHead) {
-            advertisedHead = head;
-            advertisedHeadSince = now;
-        }
-        // Consensus is about to store the newest block itself, most likely: fetching it too would be wasted work.
-        long fetchUpTo = now - advertisedHeadSince < headGraceNanos ? head - 1 : head;
-        for (long n = next; n < next + config.fetchWindow && n <= fetchUpTo; n++) {
+        for (long n = next; n < next + config.fetchWindow; n++) {
             Set<NodePublicKey> failedAt;
             synchronized (lock) {
                 if (inFlight.size() + ready.size() >= config.fetchWindow) {

@@ -45,11 +45,6 @@ public final class NetworkConfig {
     /** Blocks fetched ahead of the store: at most this many in flight or verified and waiting for a predecessor. */
     public final int fetchWindow;
     public final Duration getBlockTimeout;
-    /**
-     * How long block sync leaves the newest block peers advertise to this node's consensus before fetching it:
-     * by default 300 ms on a validator (its replica finalizes that block itself, most likely) and none on a full node.
-     */
-    public final Duration headGrace;
     public final Duration reconnectMin;
     public final Duration reconnectMax;
     /** How often a validator re-announces its address. */
@@ -76,14 +71,11 @@ public final class NetworkConfig {
         maxTxSize = b.maxTxSize;
         fetchWindow = b.fetchWindow;
         getBlockTimeout = b.getBlockTimeout;
-        headGrace = b.headGrace != null ? b.headGrace : b.validatorKey != null ? DEFAULT_HEAD_GRACE : Duration.ZERO;
         reconnectMin = b.reconnectMin;
         reconnectMax = b.reconnectMax;
         announceInterval = b.announceInterval;
         verifierThreads = b.verifierThreads;
     }
-
-    static final Duration DEFAULT_HEAD_GRACE = Duration.ofMillis(300);
 
     public static Builder builder(NodeSecretKey nodeKey, Epoch epoch) {
         return new Builder(nodeKey, epoch);
@@ -108,7 +100,6 @@ public final class NetworkConfig {
         private int maxTxSize = 128 * 1024;
         private int fetchWindow = 32;
         private Duration getBlockTimeout = Duration.ofSeconds(10);
-        private Duration headGrace;
         private Duration reconnectMin = Duration.ofMillis(200);
         private Duration reconnectMax = Duration.ofSeconds(20);
         private Duration announceInterval = Duration.ofMinutes(10);
@@ -140,7 +131,6 @@ public final class NetworkConfig {
         public Builder maxTxSize(int n) { maxTxSize = n; return this; }
         public Builder fetchWindow(int n) { fetchWindow = n; return this; }
         public Builder getBlockTimeout(Duration d) { getBlockTimeout = d; return this; }
-        public Builder headGrace(Duration d) { headGrace = d; return this; }
         public Builder reconnect(Duration min, Duration max) { reconnectMin = min; reconnectMax = max; return this; }
         public Builder announceInterval(Duration d) { announceInterval = d; return this; }
         public Builder verifierThreads(int n) { verifierThreads = n; return this; }

@@ -151,21 +151,4 @@ class BlockSyncTest {
         assertThat(mine.outOfOrder).isNull();
         assertThat(me.gossip().fetchFailures()).as("the liar's advertisement was refused").isPositive();
     }
-
-    @Test
-    void aValidatorLeavesTheNewestBlockToConsensusForAWhile() throws Exception {
-        List<FinalBlock> blocks = TestNets.blocks(10);
-        NodeSecretKey a = NodeSecretKey.generate();
-        Network na = server(a, new TestNets.MemoryStore(0).with(blocks));
-        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain).headGrace(Duration.ofSeconds(3))
-                .gossipStaticOutbound(a.publicKey(), na.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
-        nets.add(me);
-        TestNets.await("all but the newest", Duration.ofSeconds(20), () -> mine.last == 8);
-        long at = System.nanoTime();
-        Thread.sleep(500);
-        assertThat(mine.last).as("the newest block, advertised under 3 s ago, waits for consensus").isEqualTo(8);
-        TestNets.await("the newest, after the grace", Duration.ofSeconds(20), () -> mine.last == 9);
-        assertThat(Duration.ofNanos(System.nanoTime() - at)).isGreaterThan(Duration.ofMillis(500));
-    }
 }
