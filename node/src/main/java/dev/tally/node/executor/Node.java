@@ -16,6 +16,7 @@ import java.io.File;
 import java.io.IOException;
 import java.net.BindException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +62,7 @@ public final class Node implements AutoCloseable {
                     config.validatorKey().get().publicKey(), epoch.number());
         }
         try {
-            this.network = Network.start(networkConfig(config, epoch, execution), blocks, blocks, this::pushToMempool);
+            this.network = Network.start(networkConfig(config, epoch, execution), blocks, blocks, new MempoolSink());
         } catch (BindException e) {
             throw new BindException("server_addr " + config.serverAddr() + ": " + e.getMessage());
         }
@@ -230,12 +231,25 @@ public final class Node implements AutoCloseable {
         return network.gossip().submitTransaction(tx);
     }
 
-    private TransactionSink.Result pushToMempool(byte[] tx) {
-        return switch (execution.pushTransaction(tx)) {
-            case TransactionResult.Accepted a -> TransactionSink.Result.ACCEPTED;
-            case TransactionResult.Duplicate d -> TransactionSink.Result.DUPLICATE;
-            case TransactionResult.Rejected r -> new TransactionSink.Result.Rejected(r.reason());
-        };
+    /** The mempool as gossip sees it; a gossip batch reaches the execution layer as one batch. */
+    private final class MempoolSink implements TransactionSink {
+        @Override
+        public Result push(byte[] tx) {
+            return result(execution.pushTransaction(tx));
+        }
+
+        @Override
+        public List<Result> pushAll(List<byte[]> txs) {
+            return execution.pushTransactions(txs).stream().map(MempoolSink::result).toList();
+        }
+
+        private static Result result(TransactionResult r) {
+            return switch (r) {
+                case TransactionResult.Accepted a -> Result.ACCEPTED;
+                case TransactionResult.Duplicate d -> Result.DUPLICATE;
+                case TransactionResult.Rejected rej -> new Result.Rejected(rej.reason());
+            };
+        }
     }
 
     /** Space below which the disk warning fires: 1 GiB, or 2 % of the file system if that is less. */
