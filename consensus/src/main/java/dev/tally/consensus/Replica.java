@@ -261,6 +261,7 @@ public final class Replica {
         View v = proposal.view();
         v.verify(epoch);
         if (v.number() < view || (v.number() == view && phase != Phase.PREPARE)) {
+            finalizeWithLatePayload(proposal);
             return; // old, or this replica already voted or gave up in this view
         }
         if (pendingProposal != null && pendingProposal.view().equals(v)
@@ -305,6 +306,25 @@ public final class Replica {
             return new LeaderProposal(proposal.proposalPayload(), highCommitQc.get());
         }
         return proposal;
+    }
+
+    /**
+     * A proposal that comes after the QC of its view (the other validators' votes made a quorum first) still carries
+     * the payload that the QC certifies: whoever sent it, a payload whose hash the high commit QC names makes that
+     * block final here, without waiting for block sync.
+     */
+    private void finalizeWithLatePayload(LeaderProposal proposal) {
+        if (proposal.proposalPayload().isEmpty() || highCommitQc.isEmpty()) {
+            return;
+        }
+        CommitQC qc = highCommitQc.get();
+        long number = qc.header().number();
+        if (number > Math.max(highestFinalized, storedLast) && proposal.proposalPayload().get().hash().equals(qc.header().payload())) {
+            highestFinalized = number;
+            FinalBlock block = new FinalBlock(proposal.proposalPayload().get(), qc);
+            observer.finalized(block);
+            out.add(new Output.FinalizeBlock(block));
+        }
     }
 
     /** The execution layer checks a payload only on top of its predecessor, so wait until that is stored. */

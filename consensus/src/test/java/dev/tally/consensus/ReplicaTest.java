@@ -139,6 +139,26 @@ class ReplicaTest {
     }
 
     @Test
+    void aProposalArrivingAfterItsQcStillFinalizesItsBlock() {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        for (int i = 0; i < 6; i++) {
+            if (i != h.me) {
+                h.deliver(h.chain.sign(i, vote));
+            }
+        }
+        assertThat(h.replica.view()).as("the others' votes made the QC").isEqualTo(6);
+        CommitQC qc = h.replica.highCommitQc().orElseThrow();
+        // A proposal whose payload the QC does not name finalizes nothing.
+        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p3), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class)).isEmpty();
+        List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1)));
+        assertThat(outputs(outs, Output.FinalizeBlock.class)).containsExactly(new Output.FinalizeBlock(new FinalBlock(p2, qc)));
+        assertThat(votes(outs)).as("too late to vote").isEmpty();
+        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class))
+                .as("once").isEmpty();
+    }
+
+    @Test
     void rejectsProposalFromWrongLeader() {
         CommitQC qc = inView5();
         var forged = h.chain.sign(h.notLeader(5), new LeaderProposal(Optional.of(p2), qc));
