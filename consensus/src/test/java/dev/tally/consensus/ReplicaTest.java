@@ -39,6 +39,13 @@ class ReplicaTest {
         return qc;
     }
 
+    /** Delivers the commit votes of validators 0 to {@code count - 1}. */
+    void deliverVotes(ReplicaCommit vote, int count) {
+        for (int i = 0; i < count; i++) {
+            h.deliver(h.chain.sign(i, vote));
+        }
+    }
+
     /** Delivers a fresh proposal and the execution layer's approval; returns all outputs. */
     List<Output> proposeAndApprove(Signed<LeaderProposal> proposal) {
         List<Output> outs = new ArrayList<>(h.deliver(proposal));
@@ -306,9 +313,7 @@ class ReplicaTest {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         for (int round = 0; round < 3; round++) {
-            for (int i = 0; i < 4; i++) {
-                h.deliver(h.chain.sign(i, vote));
-            }
+            deliverVotes(vote, 4);
         }
         assertThat(h.replica.view()).as("four signers, however often they repeat, are not five").isEqualTo(5);
         assertThat(h.rejections).anyMatch(r -> r.contains("not newer than its last one"));
@@ -323,9 +328,7 @@ class ReplicaTest {
         inView5();
         var outsider = dev.tally.crypto.BlsSecretKey.fromSeed(new byte[32]);
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
-        for (int i = 0; i < 4; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 4);
         h.deliver(Signed.sign(outsider, vote));
         assertThat(h.replica.view()).isEqualTo(5);
         assertThat(h.rejections).anyMatch(r -> r.contains("not a validator"));
@@ -335,9 +338,7 @@ class ReplicaTest {
     void rejectsVoteWithBadSignature() {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
-        for (int i = 0; i < 4; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 4);
         Signed<ReplicaCommit> byFour = h.chain.sign(4, vote);
         h.deliver(new Signed<>(vote, byFour.key(), h.chain.sign(3, vote).signature()));
         assertThat(h.replica.view()).isEqualTo(5);
@@ -348,9 +349,7 @@ class ReplicaTest {
     void commitVotesAreCheckedTogetherAsTheirQc() {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
-        for (int i = 0; i < 4; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 4);
         assertThat(h.verifier.quorumsChecked).as("no quorum yet, nothing checked").isZero();
         h.deliver(h.chain.sign(4, vote));
         assertThat(h.replica.view()).isEqualTo(6);
@@ -362,9 +361,7 @@ class ReplicaTest {
     void aQuorumWithABadSignatureWaitsForAGoodVoteAndDropsTheBadOne() {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
-        for (int i = 0; i < 4; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 4);
         h.deliver(new Signed<>(vote, h.chain.sign(4, vote).key(), h.chain.sign(3, vote).signature()));
         assertThat(h.replica.view()).as("the aggregate fails: no QC").isEqualTo(5);
         assertThat(h.rejections).singleElement().asString().contains("bad signature from " + h.chain.keys.get(4).publicKey());
@@ -387,9 +384,7 @@ class ReplicaTest {
         h.deliver(new Signed<>(vote, own.key(), h.chain.sign(3, vote).signature()));
         h.deliver(own);
         assertThat(h.rejections).singleElement().asString().contains("bad signature from " + own.key());
-        for (int i = 0; i < 4; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 4);
         assertThat(h.replica.view()).as("the signer's own vote counts").isEqualTo(6);
         h.deliver(h.chain.sign(5, new ReplicaCommit(h.chain.view(6), new BlockHeader(3, p3.hash()))));
         assertThat(h.rejections).hasSize(1);
@@ -402,9 +397,7 @@ class ReplicaTest {
         h.deliver(h.chain.sign(4, vote));
         h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p3.hash()))));
         assertThat(h.rejections).singleElement().asString().contains("is not newer than its last one");
-        for (int i = 0; i < 4; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 4);
         assertThat(h.replica.view()).isEqualTo(6);
     }
 
@@ -412,9 +405,7 @@ class ReplicaTest {
     void theLeadersNewViewIsSkippedWhenItBringsNoHigherQc() {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
-        for (int i = 0; i < 5; i++) {
-            h.deliver(h.chain.sign(i, vote));
-        }
+        deliverVotes(vote, 5);
         assertThat(h.replica.view()).isEqualTo(6);
         // The leader of view 6 built its own QC of view 5 (other signers): the replica holds one as high.
         CommitQC leadersQc = h.chain.commitQc(5, 2, p2);

@@ -42,6 +42,20 @@ class BlockSyncTest {
         return n;
     }
 
+    /** A node with an empty store syncing from peers {@code a} and {@code b}: started, and waited for until it holds block {@code last}. */
+    record Syncing(Network net, TestNets.MemoryStore store) {}
+
+    Syncing syncFrom(long last, NodeSecretKey a, Network na, NodeSecretKey b, Network nb) throws Exception {
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
+        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
+                .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                .gossipStaticOutbound(b.publicKey(), nb.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await("catch-up", Duration.ofSeconds(60), () -> mine.last == last || mine.outOfOrder != null);
+        assertThat(mine.outOfOrder).isNull();
+        return new Syncing(me, mine);
+    }
+
     /** Serves the chain, but every seventh block (from 3 on) with a payload its QC does not certify. */
     static final class CorruptSource implements BlockSource {
         final TestNets.MemoryStore store;
@@ -69,17 +83,12 @@ class BlockSyncTest {
         NodeSecretKey b = NodeSecretKey.generate();
         Network na = server(a, new TestNets.MemoryStore(0).with(blocks));
         Network nb = server(b, new TestNets.MemoryStore(0).with(blocks));
-        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
-                .gossipStaticOutbound(a.publicKey(), na.boundAddress())
-                .gossipStaticOutbound(b.publicKey(), nb.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
-        nets.add(me);
-        TestNets.await("catch-up", Duration.ofSeconds(60), () -> mine.last == BLOCKS - 1 || mine.outOfOrder != null);
-        assertThat(mine.outOfOrder).isNull();
+        Syncing me = syncFrom(BLOCKS - 1, a, na, b, nb);
+        TestNets.MemoryStore mine = me.store();
         for (FinalBlock blk : blocks) {
             assertThat(mine.blocks.get(blk.number())).isEqualTo(blk);
         }
-        assertThat(me.gossip().fetchFailures()).isZero();
+        assertThat(me.net().gossip().fetchFailures()).isZero();
         // The servers learn our progress from our block store state pushes.
         TestNets.await("servers see our state", Duration.ofSeconds(10), () -> na.gossip().peers().stream()
                 .allMatch(k -> na.gossip().peerState(k).map(BlockStoreState::last).orElse(-1L) == BLOCKS - 1));
@@ -92,17 +101,12 @@ class BlockSyncTest {
         NodeSecretKey honest = NodeSecretKey.generate();
         Network nl = server(liar, new CorruptSource(new TestNets.MemoryStore(0).with(blocks)));
         Network nh = server(honest, new TestNets.MemoryStore(0).with(blocks));
-        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
-                .gossipStaticOutbound(liar.publicKey(), nl.boundAddress())
-                .gossipStaticOutbound(honest.publicKey(), nh.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
-        nets.add(me);
-        TestNets.await("catch-up", Duration.ofSeconds(60), () -> mine.last == BLOCKS - 1 || mine.outOfOrder != null);
-        assertThat(mine.outOfOrder).isNull();
+        Syncing me = syncFrom(BLOCKS - 1, liar, nl, honest, nh);
+        TestNets.MemoryStore mine = me.store();
         for (FinalBlock blk : blocks) {
             assertThat(mine.blocks.get(blk.number())).as("block %d", blk.number()).isEqualTo(blk);
         }
-        assertThat(me.gossip().fetchFailures()).isPositive();
+        assertThat(me.net().gossip().fetchFailures()).isPositive();
     }
 
     @Test
@@ -142,13 +146,8 @@ class BlockSyncTest {
         NodeSecretKey honest = NodeSecretKey.generate();
         Network nl = server(liar, lying);
         Network nh = server(honest, new TestNets.MemoryStore(0).with(blocks));
-        TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
-                .gossipStaticOutbound(liar.publicKey(), nl.boundAddress())
-                .gossipStaticOutbound(honest.publicKey(), nh.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
-        nets.add(me);
-        TestNets.await("catch-up", Duration.ofSeconds(30), () -> mine.last == 39 || mine.outOfOrder != null);
-        assertThat(mine.outOfOrder).isNull();
-        assertThat(me.gossip().fetchFailures()).as("the liar's advertisement was refused").isPositive();
+        Syncing me = syncFrom(39, liar, nl, honest, nh);
+        assertThat(me.store().blocks.get(39L)).isEqualTo(last);
+        assertThat(me.net().gossip().fetchFailures()).as("the liar's advertisement was refused").isPositive();
     }
 }
