@@ -314,16 +314,8 @@ public final class Replica {
      * block final here, without waiting for block sync.
      */
     private void finalizeWithLatePayload(LeaderProposal proposal) {
-        if (proposal.proposalPayload().isEmpty() || highCommitQc.isEmpty()) {
-            return;
-        }
-        CommitQC qc = highCommitQc.get();
-        long number = qc.header().number();
-        if (number > Math.max(highestFinalized, storedLast) && proposal.proposalPayload().get().hash().equals(qc.header().payload())) {
-            highestFinalized = number;
-            FinalBlock block = new FinalBlock(proposal.proposalPayload().get(), qc);
-            observer.finalized(block);
-            out.add(new Output.FinalizeBlock(block));
+        if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()) {
+            finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get());
         }
     }
 
@@ -516,19 +508,28 @@ public final class Replica {
             highCommitQc = Optional.of(qc);
         }
         long number = qc.header().number();
-        if (number <= Math.max(highestFinalized, storedLast)) {
-            return;
-        }
         for (Proposal p : proposals) {
-            if (p.number() == number && p.payload().hash().equals(qc.header().payload())) {
-                highestFinalized = number;
-                FinalBlock block = new FinalBlock(p.payload(), qc);
-                observer.finalized(block);
-                out.add(new Output.FinalizeBlock(block));
+            if (p.number() == number && finalizeBlock(qc, p.payload())) {
                 return;
             }
         }
-        // Without the payload this replica cannot store the block; block sync fetches it from peers.
+        // Without the payload this replica cannot store the block; a late proposal or block sync brings it.
+    }
+
+    /**
+     * Makes the block {@code qc} certifies final with {@code payload}, if that block is above what is final or stored
+     * here and {@code payload} is the one the QC names; returns whether it did.
+     */
+    private boolean finalizeBlock(CommitQC qc, Payload payload) {
+        long number = qc.header().number();
+        if (number <= Math.max(highestFinalized, storedLast) || !payload.hash().equals(qc.header().payload())) {
+            return false;
+        }
+        highestFinalized = number;
+        FinalBlock block = new FinalBlock(payload, qc);
+        observer.finalized(block);
+        out.add(new Output.FinalizeBlock(block));
+        return true;
     }
 
     /** The QC that justifies the current view: the newer of the high QCs, the commit QC on a tie. */
