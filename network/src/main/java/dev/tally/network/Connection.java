@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -235,6 +236,21 @@ final class Connection implements AutoCloseable {
         if (closed.get()) {
             throw new IOException(label + " is closed: " + closeReason.getNow("closing"));
         }
+    }
+
+    /** Bytes sent and received over the given connections (absent ones are null), or empty if all are absent. */
+    static Optional<long[]> trafficOf(Connection... connections) {
+        long sent = 0;
+        long received = 0;
+        boolean any = false;
+        for (Connection c : connections) {
+            if (c != null) {
+                any = true;
+                sent += c.traffic().bytesSent();
+                received += c.traffic().bytesReceived();
+            }
+        }
+        return any ? Optional.of(new long[] {sent, received}) : Optional.empty();
     }
 
     private void writeLoop() {

@@ -145,20 +145,7 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Bytes sent and received with a validator, over its current connections (both ways). */
     public Optional<long[]> peerTraffic(BlsPublicKey peer) {
-        Connection out = outbound.get(peer);
-        Connection in = inbound.get(peer);
-        if (out == null && in == null) {
-            return Optional.empty();
-        }
-        long sent = 0;
-        long received = 0;
-        for (Connection c : new Connection[] {out, in}) {
-            if (c != null) {
-                sent += c.traffic().bytesSent();
-                received += c.traffic().bytesReceived();
-            }
-        }
-        return Optional.of(new long[] {sent, received});
+        return Connection.trafficOf(outbound.get(peer), inbound.get(peer));
     }
 
     public ConsensusInbox inbox() {

@@ -156,18 +156,7 @@ public final class GossipNetwork implements AutoCloseable {
     public Optional<long[]> peerTraffic(NodePublicKey key) {
         Peer out = outbound.get(key);
         Peer in = inbound.get(key);
-        if (out == null && in == null) {
-            return Optional.empty();
-        }
-        long sent = 0;
-        long received = 0;
-        for (Peer p : new Peer[] {out, in}) {
-            if (p != null) {
-                sent += p.conn.traffic().bytesSent();
-                received += p.conn.traffic().bytesReceived();
-            }
-        }
-        return Optional.of(new long[] {sent, received});
+        return Connection.trafficOf(out == null ? null : out.conn, in == null ? null : in.conn);
     }
 
     /** The block range a peer advertised last, if it is connected and did. */

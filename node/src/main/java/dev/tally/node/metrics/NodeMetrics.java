@@ -94,7 +94,7 @@ public final class NodeMetrics {
                     .help("Verified consensus messages waiting for the replica")
                     .callback(cb -> cb.call(network.inbox().size())).register(registry);
             CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
-                    .help("Consensus messages not verified because the replica ignores them (old view, or a new-view message from a non-leader)")
+                    .help("Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
                     .callback(cb -> cb.call(network.inbox().ignoredUnverified())).register(registry);
         });
         CounterWithCallback.builder().name("tally_network_sent_bytes")
