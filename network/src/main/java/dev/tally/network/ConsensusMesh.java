@@ -24,9 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -301,15 +299,7 @@ public final class ConsensusMesh implements AutoCloseable {
         if (m.message() instanceof ReplicaCommit) {
             verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
         } else {
-            Future<?> check = verifier.submit(() -> {
-                verify(m, peer, current, qcs);
-                return null;
-            });
-            try {
-                check.get();
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof Exception ex ? ex : e;
-            }
+            Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
         }
         CompletableFuture<Void> consumed = inbox.offer(m);
         // Back-pressure: acknowledge once the replica took it (or something newer replaced it).

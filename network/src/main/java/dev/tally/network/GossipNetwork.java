@@ -480,7 +480,7 @@ public final class GossipNetwork implements AutoCloseable {
         for (ByteString b : req.getNetAddressesList()) {
             batch.add(NetCodec.decodeSignedNetAddress(b.toByteArray()));
         }
-        onVerifier(() -> book.update(batch));
+        Network.onVerifier(verifier, () -> book.update(batch));
         return Net.PushValidatorAddrsResp.getDefaultInstance().toByteArray();
     }
 
@@ -496,22 +496,6 @@ public final class GossipNetwork implements AutoCloseable {
     private byte[] handlePeers(Peer p, byte[] request) throws Exception {
         p.itsPeers = NetCodec.decodePushGossipPeers(request);
         return Net.PushGossipPeersResp.getDefaultInstance().toByteArray();
-    }
-
-    private interface Check {
-        void run() throws Exception;
-    }
-
-    /** Runs CPU-heavy verification on the verifier pool, rethrowing its failure. */
-    private void onVerifier(Check check) throws Exception {
-        try {
-            verifier.submit(() -> {
-                check.run();
-                return null;
-            }).get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception ex ? ex : e;
-        }
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -183,5 +184,22 @@ public final class Network implements AutoCloseable {
         }
         gossip.close();
         verifier.shutdownNow();
+    }
+
+    /** A check that may throw; see {@link #onVerifier}. */
+    interface Check {
+        void run() throws Exception;
+    }
+
+    /** Runs CPU-heavy verification on the verifier pool and waits for it, rethrowing its failure as it was thrown. */
+    static void onVerifier(ExecutorService verifier, Check check) throws Exception {
+        try {
+            verifier.submit(() -> {
+                check.run();
+                return null;
+            }).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
     }
 }
