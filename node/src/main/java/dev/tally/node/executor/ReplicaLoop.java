@@ -51,10 +51,10 @@ final class ReplicaLoop {
     private ScheduledFuture<?> pendingTimer;
     private boolean rejectedInStep;
     private volatile ReplicaStatus status;
-    /** What the network's inbox was last told of the replica's position (see ConsensusInbox.replicaAt). */
-    private long reportedView = -1;
-    private long reportedHighCommitQcView = -1;
-    private long reportedHighTimeoutQcView = -1;
+    /** The replica's position as the network's inbox last heard it (see ConsensusInbox.replicaAt). */
+    private record Position(long view, long highCommitQcView, long highTimeoutQcView) {}
+
+    private Position reported;
     private volatile boolean stopped;
     private volatile Thread loopThread;
     private volatile Thread inboxThread;
@@ -171,14 +171,11 @@ final class ReplicaLoop {
         long started = old != null && old.view() == view ? old.viewStartedMillis() : now;
         long highQcBlock = replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
         status = new ReplicaStatus(view, replica.phase(), started, highQcBlock);
-        long highCommitQcView = replica.highCommitQcView();
-        long highTimeoutQcView = replica.highTimeoutQcView();
-        if (view != reportedView || highCommitQcView != reportedHighCommitQcView || highTimeoutQcView != reportedHighTimeoutQcView) {
-            reportedView = view;
-            reportedHighCommitQcView = highCommitQcView;
-            reportedHighTimeoutQcView = highTimeoutQcView;
+        Position position = new Position(view, replica.highCommitQcView(), replica.highTimeoutQcView());
+        if (!position.equals(reported)) {
+            reported = position;
             network.inbox().replicaAt(config.epoch().number(), view, config.epoch().committee().leader(view),
-                    highCommitQcView, highTimeoutQcView);
+                    position.highCommitQcView(), position.highTimeoutQcView());
         }
         metrics.view(view);
     }
