@@ -3,13 +3,10 @@ package dev.tally.node.debug;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.tally.crypto.NodeSecretKey;
-import dev.tally.node.config.NodeConfig;
+import dev.tally.node.SoloNode;
 import dev.tally.node.executor.Node;
 import dev.tally.node.rpc.NodeHttp;
 import dev.tally.protocol.TestChain;
-import dev.tally.storage.InMemoryStorage;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -53,12 +49,7 @@ class DebugPageChromiumTest {
         Optional<String> browser = chromium();
         assumeTrue(browser.isPresent(), "no chromium on PATH: .ci/run installs it (apt-get install -y chromium)");
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        NodeConfig cfg = new NodeConfig(any, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), Optional.empty(),
-                Optional.empty(), Optional.empty(), CHAIN.genesis, 100_000, 1_000, Duration.ofMillis(500),
-                Optional.of(CHAIN.keys.getFirst()), NodeSecretKey.generate(), 10, List.of(), Map.of(), Duration.ofSeconds(5),
-                Optional.empty());
-        var storage = InMemoryStorage.create(CHAIN.genesis);
-        Node node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, CHAIN.genesis, cfg.maxTxSize(), 100, List.of()));
+        Node node = SoloNode.start(CHAIN);
         try {
             DebugPage page = DebugPage.start(node, any);
             node.attach(page);
@@ -80,7 +71,7 @@ class DebugPageChromiumTest {
             }
             assertThat(dom).as("DOM dumped by chromium; stderr: %s", Files.readString(profile.resolve("chromium.err")))
                     .contains("<h1>tally node</h1>")
-                    .contains(cfg.nodeKey().publicKey().toText())
+                    .contains(node.config().nodeKey().publicKey().toText())
                     .contains(CHAIN.keys.getFirst().publicKey().toText())
                     .contains("max payload size").contains("100000 bytes")
                     .containsPattern("<td>view</td><td>\\d+</td>")

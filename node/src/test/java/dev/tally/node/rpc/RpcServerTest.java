@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tally.crypto.NodeSecretKey;
-import dev.tally.node.config.NodeConfig;
+import dev.tally.node.SoloNode;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.TestChain;
-import dev.tally.storage.InMemoryStorage;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -17,9 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,12 +30,7 @@ class RpcServerTest {
     @BeforeAll
     static void start() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        NodeConfig cfg = new NodeConfig(any, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), Optional.empty(),
-                Optional.empty(), Optional.empty(), CHAIN.genesis, 100_000, 1_000, Duration.ofMillis(500),
-                Optional.of(CHAIN.keys.getFirst()), NodeSecretKey.generate(), 10, List.of(), Map.of(), Duration.ofSeconds(5),
-                Optional.empty());
-        var storage = InMemoryStorage.create(CHAIN.genesis);
-        node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, CHAIN.genesis, cfg.maxTxSize(), 100, List.of()));
+        node = SoloNode.start(CHAIN);
         server = RpcServer.start(any, new RpcMethods(node), node.metrics());
         node.attach(server);
         base = "http://127.0.0.1:" + server.address().getPort() + "/";

@@ -1,0 +1,30 @@
+package dev.tally.node;
+
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.node.config.NodeConfig;
+import dev.tally.node.executor.Node;
+import dev.tally.protocol.TestChain;
+import dev.tally.storage.InMemoryStorage;
+import dev.tally.storage.execution.MempoolExecutionLayer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A node that is the whole committee of a one-validator chain, on loopback with in-memory storage: it finalizes alone. */
+public final class SoloNode {
+    private SoloNode() {}
+
+    public static Node start(TestChain chain) throws IOException {
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        NodeConfig cfg = new NodeConfig(any, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), Optional.empty(),
+                Optional.empty(), Optional.empty(), chain.genesis, 100_000, 1_000, Duration.ofMillis(500),
+                Optional.of(chain.keys.getFirst()), NodeSecretKey.generate(), 10, List.of(), Map.of(), Duration.ofSeconds(5),
+                Optional.empty());
+        var storage = InMemoryStorage.create(chain.genesis);
+        return Node.start(cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 100, List.of()));
+    }
+}
