@@ -21,14 +21,16 @@ final class Proposer {
     private final ConsensusConfig config;
     private final ConsensusObserver observer;
     private final BlsPublicKey me;
+    private final LeaderSchedule leaders;
     private Pending pending;
 
     /** A fresh proposal waiting for its predecessor to be stored, then for the execution layer's payload. */
     private record Pending(View view, long blockNumber, ProposalJustification justification, boolean payloadRequested) {}
 
-    Proposer(ConsensusConfig config, ConsensusObserver observer) {
+    Proposer(ConsensusConfig config, ConsensusObserver observer, LeaderSchedule leaders) {
         this.config = config;
         this.observer = observer;
+        this.leaders = leaders;
         this.me = config.validatorKey().publicKey();
     }
 
@@ -36,7 +38,7 @@ final class Proposer {
     void onViewStarted(View view, ProposalJustification justification, long storedLast, List<Output> out) {
         pending = null;
         Epoch epoch = config.epoch();
-        if (!epoch.committee().leader(view.number()).equals(me)) {
+        if (!leaders.leader(view.number()).equals(me)) {
             return;
         }
         switch (justification.impliedBlock(epoch)) {

@@ -46,6 +46,7 @@ public final class Replica {
     private final ConsensusObserver observer;
     private final Proposer proposer;
     private final MessageVerifier verifier;
+    private final LeaderSchedule leaders;
 
     // Safety state: persisted before any vote that depends on it leaves the node.
     private long view;
@@ -99,13 +100,20 @@ public final class Replica {
 
     /** A replica that checks signatures and QCs through {@code verifier} (a cache shared with the driver). */
     public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer, MessageVerifier verifier) {
+        this(config, persisted, observer, verifier, LeaderSchedule.of(config.epoch().committee()));
+    }
+
+    /** A replica whose views are led as {@code leaders} says, instead of by the epoch's leader selection. */
+    public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer, MessageVerifier verifier,
+            LeaderSchedule leaders) {
         this.config = config;
         this.verifier = verifier;
+        this.leaders = leaders;
         this.epoch = config.epoch();
         this.committee = epoch.committee();
         this.me = config.validatorKey().publicKey();
         this.observer = observer;
-        this.proposer = new Proposer(config, observer);
+        this.proposer = new Proposer(config, observer, leaders);
         if (persisted.epoch() != epoch.number()) {
             throw new IllegalArgumentException("persisted replica state is for epoch " + persisted.epoch()
                     + " but the node runs epoch " + epoch.number());
@@ -268,7 +276,7 @@ public final class Replica {
                 && proposal.proposalPayload().map(pendingProposal.payload()::equals).orElse(false)) {
             return; // a duplicate of the proposal already being checked
         }
-        BlsPublicKey leader = committee.leader(v.number());
+        BlsPublicKey leader = leaders.leader(v.number());
         if (!signed.key().equals(leader)) {
             throw reject("proposal for " + v + " from " + signed.key() + ", but the leader is " + leader);
         }
@@ -473,7 +481,7 @@ public final class Replica {
         if (v.number() < view) {
             return;
         }
-        if (v.number() == view && !signed.key().equals(committee.leader(view))) {
+        if (v.number() == view && !signed.key().equals(leaders.leader(view))) {
             return; // for the current view only the leader's counts: it brings the QC that ends the last view
         }
         if (v.number() == view && !newView.justification().raisesHighQcs(highCommitQcView(), highTimeoutQcView())) {

@@ -44,12 +44,16 @@ final class Harness {
     }
 
     Replica newReplica(ReplicaState state) {
+        return newReplica(state, LeaderSchedule.of(chain.committee()));
+    }
+
+    Replica newReplica(ReplicaState state, LeaderSchedule leaders) {
         return new Replica(config(), state, new ConsensusObserver() {
             @Override
             public void messageRejected(String kind, String reason) {
                 rejections.add(kind + ": " + reason);
             }
-        }, verifier);
+        }, verifier, leaders);
     }
 
     List<Output> step(Input in) {

@@ -174,6 +174,17 @@ class ReplicaTest {
     }
 
     @Test
+    void takesProposalsFromTheLeaderAnImposedScheduleNames() {
+        int imposed = h.notLeader(5);
+        h.replica = h.newReplica(h.replica.state(), view -> h.chain.keys.get(imposed).publicKey());
+        CommitQC qc = inView5();
+        var fromEpochLeader = h.chain.sign(h.leader(5), new LeaderProposal(Optional.of(p2), qc));
+        assertThat(votes(proposeAndApprove(fromEpochLeader))).as("the epoch's leader does not lead here").isEmpty();
+        var fromImposed = h.chain.sign(imposed, new LeaderProposal(Optional.of(p2), qc));
+        assertThat(votes(proposeAndApprove(fromImposed))).hasSize(1);
+    }
+
+    @Test
     void rejectsProposalWithBadSignature() {
         CommitQC qc = inView5();
         Signed<LeaderProposal> good = h.proposal(5, Optional.of(p2), qc);
