@@ -49,7 +49,8 @@ import java.util.stream.Collectors;
  *       view). The replay expects the QC the replica held first ({@link #heldOnTie}); signers are still compared.</li>
  *   <li><b>The leader's NewView in its own view.</b> Tally takes the QCs of a NewView for its current view when its
  *       leader sends it (the leader brings the QC that ended the last view); the model ignores every NewView of
- *       the current view (it changes nothing). The replay does not deliver such a message
+ *       the current view (it changes nothing). The replay does not deliver such a message when it would raise
+ *       one of the replica's high QCs
  *       ({@link #withholdsNewView}), and counts it.</li>
  *   <li><b>A twin's second proposal.</b> Tally arms its proposer when its replica starts a view through a QC, not
  *       when it enters the view by voting for that view's proposal: a leader that voted for a proposal of its own
@@ -108,9 +109,22 @@ public final class Deviations {
         return (Long) (viewField.equals("ghost_view") ? m.get("ghost_view") : ((Map<?, ?>) m.get("vote")).get("view"));
     }
 
-    /** Deviation 8: whether the replay keeps a NewView of the replica's current view, sent by its leader, from it. */
-    static boolean withholdsNewView(long newViewView, long replicaView, String signer, String leader) {
-        return newViewView == replicaView && signer.equals(leader);
+    /**
+     * Deviation 8: whether the replay keeps this NewView from the replica: it is for the replica's current view, from
+     * that view's leader, and raises one of the replica's high QCs (Tally ignores every other NewView of its view).
+     */
+    static boolean withholdsNewView(Map<?, ?> newView, String leader, Map<?, ?> modelReplica) {
+        Variant j = (Variant) newView.get("justification");
+        Map<?, ?> qc = (Map<?, ?>) j.value();
+        long qcView = qcView(qc, j.tag().equals("Commit") ? "vote" : "ghost_view");
+        if (qcView + 1 != (Long) modelReplica.get("view") || !newView.get("sig").equals(leader)) {
+            return false;
+        }
+        long highCommit = Mapping.option(modelReplica.get("high_commit_qc")).map(q -> qcView(q, "vote")).orElse(-1L);
+        long highTimeout = Mapping.option(modelReplica.get("high_timeout_qc")).map(q -> qcView(q, "ghost_view")).orElse(-1L);
+        return j.tag().equals("Commit")
+                ? qcView > highCommit
+                : qcView > highTimeout || Mapping.option(qc.get("high_commit_qc")).map(q -> qcView(q, "vote") > highCommit).orElse(false);
     }
 
     /**

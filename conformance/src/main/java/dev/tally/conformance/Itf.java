@@ -24,7 +24,7 @@ import org.tukaani.xz.XZInputStream;
  */
 public final class Itf {
     /** The state variables the replay reads; a trace without one of them is refused. */
-    static final Set<String> REQUIRED_VARS = Set.of("replica_state", "leader", "msgs_proposal", "msgs_signed_commit",
+    static final List<String> REQUIRED_VARS = List.of("replica_state", "leader", "msgs_proposal", "msgs_signed_commit",
             "msgs_signed_timeout", "msgs_new_view", "proposer_view");
     private static final String ACTION = "mbt::actionTaken";
     private static final String PICKS = "mbt::nondetPicks";

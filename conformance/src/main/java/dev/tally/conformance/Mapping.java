@@ -129,6 +129,11 @@ public final class Mapping {
         return leaderMap.get(view);
     }
 
+    /** A validator that does not lead {@code view}: the next key after its leader. */
+    public String nonLeader(long view) {
+        return keyNames.get((keyNames.indexOf(leaderOf(view)) + 1) % keyNames.size());
+    }
+
     // ------------------------------------------------------------------ model -> real
 
     public Payload payload(String block) {

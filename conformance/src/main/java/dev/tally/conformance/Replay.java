@@ -199,8 +199,7 @@ public final class Replay {
             case "on_new_view" -> {
                 Map<?, ?> newView = (Map<?, ?>) pick(after, "new_view");
                 long view = 1 + justificationView((Variant) newView.get("justification"));
-                long replicaView = (Long) ((Map<?, ?>) replicaStates(before).get(id)).get("view");
-                if (Deviations.withholdsNewView(view, replicaView, (String) newView.get("sig"), mapping.leaderOf(view))) {
+                if (Deviations.withholdsNewView(newView, mapping.leaderOf(view), (Map<?, ?>) replicaStates(before).get(id))) {
                     withheldNewViews++;
                 } else {
                     sent.addAll(execute(node, new Input.MessageReceived(mapping.newView(newView, sentTimeoutVotes)), false));
@@ -318,8 +317,7 @@ public final class Replay {
     private void probeRivalProposal(Trace.Step step, String action, Node node, Map<?, ?> proposal, Set<?> sentTimeoutVotes)
             throws Mismatch {
         long view = proposalView(proposal);
-        List<String> keys = mapping.keyNames();
-        String rival = keys.get((keys.indexOf(mapping.leaderOf(view)) + 1) % keys.size());
+        String rival = mapping.nonLeader(view);
         Signed<LeaderProposal> forged = mapping.sign(rival, mapping.proposalMessage(proposal, sentTimeoutVotes));
         probe(step, action, node, forged, "the view's proposal signed by " + rival + ", who does not lead view " + view
                 + " (the model takes only the leader's, " + mapping.leaderOf(view) + ")");
@@ -362,7 +360,7 @@ public final class Replay {
                 }
             }
             if (!sent.isEmpty()) {
-                diff.append("    sent (the model sends nothing):\n").append(Render.lines(sent.stream().map(Mapping.SentMessage::term).toList()));
+                diff.append("    sent (the model sends nothing):\n").append(Render.lines(sent.stream().map(Replay::describe).toList()));
             }
             throw new Mismatch(trace.name(), step.index(), action, diff.toString());
         }
