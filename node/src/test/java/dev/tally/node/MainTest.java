@@ -56,6 +56,71 @@ class MainTest {
         return runWithStdin("", args);
     }
 
+    // conformance
+
+    private Path traceDir(String... names) throws IOException {
+        Path traces = Files.createDirectories(dir.resolve("traces"));
+        for (String name : names) {
+            try (var in = MainTest.class.getResourceAsStream("/traces/" + name)) {
+                Files.write(traces.resolve(name), in.readAllBytes());
+            }
+        }
+        return traces;
+    }
+
+    private static byte[] xz(String text) throws IOException {
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var out = new org.tukaani.xz.XZOutputStream(bytes, new org.tukaani.xz.LZMA2Options())) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        return bytes.toByteArray();
+    }
+
+    private static String unxz(Path file) throws IOException {
+        try (var in = new org.tukaani.xz.XZInputStream(Files.newInputStream(file))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void conformanceReplaysADirectoryOfTracesAndSumsUp() throws Exception {
+        Run r = run("conformance", "--traces", traceDir("n6f1b0_0.itf.json.xz", "twins6b1_0.itf.json.xz").toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.lines()).hasSize(1);
+        assertThat(r.lines().get(0)).matches("conformance: 2 traces, \\d+ steps, \\d+ comparisons, 0 mismatches, \\d+ steps/s .*");
+    }
+
+    @Test
+    void conformanceExitsWithOneAndTheDiffOnAMismatch() throws Exception {
+        Path traces = traceDir("n6f1b0_0.itf.json.xz");
+        Path trace = traces.resolve("n6f1b0_0.itf.json.xz");
+        // In the model's last state, one replica is one view ahead of where the run took it.
+        String json = unxz(trace);
+        int phase = json.indexOf("\"phase\":", json.lastIndexOf("::replica_state\""));
+        int view = json.indexOf("\"view\":{\"#bigint\":\"", phase) + "\"view\":{\"#bigint\":\"".length();
+        long v = Long.parseLong(json.substring(view, json.indexOf('"', view)));
+        Files.write(trace, xz(json.substring(0, view) + (v + 1) + json.substring(json.indexOf('"', view))));
+
+        Run r = run("conformance", "--traces", traces.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).contains("1 mismatches", "first mismatch: trace n6f1b0_0.itf.json.xz, step ",
+                "    view\n      model: " + (v + 1) + "\n      tally: " + v);
+    }
+
+    @Test
+    void conformanceRefusesAnUnreadableTraceNamingIt() throws Exception {
+        Path traces = traceDir("n6f1b0_0.itf.json.xz");
+        byte[] whole = Files.readAllBytes(traces.resolve("n6f1b0_0.itf.json.xz"));
+        Files.write(traces.resolve("n6f1b0_0.itf.json.xz"), java.util.Arrays.copyOf(whole, whole.length - 100));
+
+        assertThat(run("conformance", "--traces", traces.toString()).assertBadInput().err())
+                .startsWith("tally conformance: n6f1b0_0.itf.json.xz: not a complete xz stream");
+        assertThat(run("conformance", "--traces", dir.resolve("nowhere").toString()).assertBadInput().err())
+                .contains("nowhere: cannot list the directory");
+    }
+
     // verify-block
 
     private static final TestChain CHAIN = new TestChain(4);

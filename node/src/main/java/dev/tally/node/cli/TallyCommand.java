@@ -16,9 +16,10 @@ import picocli.CommandLine.Spec;
 /** The top command, {@code tally}. It holds stdin so that tests can run commands in-process. */
 @Command(name = "tally", mixinStandardHelpOptions = true, versionProvider = TallyCommand.Version.class,
         description = "Tally: a ChonkyBFT consensus node.",
-        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, BenchHostCommand.class, LocalnetCommand.class, VerifyBlockCommand.class, BenchCommand.class, ChaosCommand.class, SimCommand.class, HelpCommand.class},
+        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, BenchHostCommand.class, LocalnetCommand.class, VerifyBlockCommand.class, ConformanceCommand.class, BenchCommand.class, ChaosCommand.class, SimCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:success", "1:internal error (a bug: please report it with the stack trace)",
+        exitCodeList = {"0:success", "1:internal error (a bug: please report it with the stack trace);"
+                + " conformance: a replica did not do what the model did",
                 "2:bad input or usage (the message says what to fix)", "3:verify-block: the block does not verify"})
 public final class TallyCommand implements Runnable {
     @Spec
