@@ -1,5 +1,6 @@
 package dev.tally.conformance;
 
+import dev.tally.consensus.VerificationCache;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -109,12 +110,14 @@ public final class Conformance {
     public static Summary run(List<Source> sources, Replay.ReplicaFactory factory, int threads) throws TraceFormatException {
         long start = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
+        // One verification cache per thread, kept across its runs: the corpus repeats messages from run to run.
+        ThreadLocal<VerificationCache> verifiers = ThreadLocal.withInitial(() -> new VerificationCache(1 << 16));
         try {
             List<Future<Object>> results = new ArrayList<>();
             for (Source source : sources) {
                 results.add(pool.submit(() -> {
                     try {
-                        return Replay.run(read(source), factory);
+                        return Replay.run(read(source), factory, verifiers.get());
                     } catch (Mismatch | TraceFormatException e) {
                         return e;
                     }

@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The one place where the model's terms and Tally's objects meet, both ways, for one run of the model.
@@ -52,7 +53,6 @@ import java.util.TreeSet;
  * </ul>
  *
  * <p>Model values are the plain values {@link Itf} reads (records are maps with the model's field names).
- * Signing is memoized: a run signs the same few messages over and over.
  */
 public final class Mapping {
     private final List<String> keyNames;
@@ -61,7 +61,12 @@ public final class Mapping {
     private final Map<PayloadHash, String> blocks = new HashMap<>();
     private final Map<Long, String> leaderMap;
     private final Epoch epoch;
-    private final Map<List<Object>, Signed<? extends ChonkyMessage>> signed = new HashMap<>();
+    /**
+     * Signatures made so far, shared by the runs of one process: the runs of a corpus sign the same messages (view 0
+     * and 1, the first blocks) with the same keys again and again, and BLS signing is deterministic.
+     */
+    private static final Map<List<Object>, Signed<? extends ChonkyMessage>> SIGNED = new ConcurrentHashMap<>();
+    private static final int MAX_SIGNED = 1 << 18;
     private final Map<Object, CommitQC> commitQcs = new HashMap<>();
 
     /** @param keyNames every replica key of the run; @param leaderMap the view-to-key leader map of {@code init} */
@@ -149,7 +154,11 @@ public final class Mapping {
 
     public <M extends ChonkyMessage> Signed<M> sign(String keyName, M message) {
         @SuppressWarnings("unchecked")
-        Signed<M> s = (Signed<M>) signed.computeIfAbsent(List.of(keyName, message), k -> Signed.sign(secretKey(keyName), message));
+        BlsSecretKey key = secretKey(keyName);
+        if (SIGNED.size() > MAX_SIGNED) {
+            SIGNED.clear();
+        }
+        Signed<M> s = (Signed<M>) SIGNED.computeIfAbsent(List.of(key.publicKey(), message), k -> Signed.sign(key, message));
         return s;
     }
 

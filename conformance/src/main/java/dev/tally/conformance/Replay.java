@@ -7,7 +7,6 @@ import dev.tally.consensus.LeaderSchedule;
 import dev.tally.consensus.MessageVerifier;
 import dev.tally.consensus.Output;
 import dev.tally.consensus.Replica;
-import dev.tally.consensus.VerificationCache;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.LeaderProposal;
@@ -84,6 +83,7 @@ public final class Replay {
 
     private final Trace trace;
     private final ReplicaFactory factory;
+    private final MessageVerifier verifier;
     private final Map<String, Node> nodes = new TreeMap<>();
     private Mapping mapping;
     private long comparisons;
@@ -113,13 +113,18 @@ public final class Replay {
         }
     }
 
-    private Replay(Trace trace, ReplicaFactory factory) {
+    private Replay(Trace trace, ReplicaFactory factory, MessageVerifier verifier) {
         this.trace = trace;
         this.factory = factory;
+        this.verifier = verifier;
     }
 
-    public static Result run(Trace trace, ReplicaFactory factory) throws Mismatch, TraceFormatException {
-        return new Replay(trace, factory).run();
+    /**
+     * Replays {@code trace}; its replicas check signatures and QCs through {@code verifier}, shared among them as the
+     * simulator shares one (it may be shared with earlier runs on the same thread: it is keyed by content).
+     */
+    public static Result run(Trace trace, ReplicaFactory factory, MessageVerifier verifier) throws Mismatch, TraceFormatException {
+        return new Replay(trace, factory, verifier).run();
     }
 
     private Result run() throws Mismatch, TraceFormatException {
@@ -158,7 +163,6 @@ public final class Replay {
         } catch (IllegalArgumentException e) {
             throw format(s0, e.getMessage());
         }
-        MessageVerifier verifier = new VerificationCache(4096);
         Set<?> sentTimeoutVotes = set(s0, "msgs_signed_timeout");
         TimeoutQC viewZeroQc = mapping.timeoutQc(initQc, sentTimeoutVotes);
         List<Mapping.SentMessage> sent = new ArrayList<>();
