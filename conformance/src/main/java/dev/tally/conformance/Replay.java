@@ -36,11 +36,18 @@ import java.util.TreeMap;
  * that they change nothing.
  */
 public final class Replay {
-    /** Where the replay runs the replica: the real {@link Replica}, or a test's wrapper around it. */
+    /** Where the replay runs the replica: the real {@link Replica}, or a test's wrapper around one. */
+    @FunctionalInterface
     public interface ReplicaUnderTest {
-        List<Output> step(Input input, long nowMillis);
+        Replica replica();
 
-        ReplicaState state();
+        default List<Output> step(Input input, long nowMillis) {
+            return replica().step(input, nowMillis);
+        }
+
+        default ReplicaState state() {
+            return replica().state();
+        }
     }
 
     /** Everything a replica of the run is built from. */
@@ -57,18 +64,8 @@ public final class Replay {
 
         /** The real replica, with the normal verifier. */
         ReplicaFactory REAL = setup -> {
-            Replica r = setup.replica();
-            return new ReplicaUnderTest() {
-                @Override
-                public List<Output> step(Input input, long nowMillis) {
-                    return r.step(input, nowMillis);
-                }
-
-                @Override
-                public ReplicaState state() {
-                    return r.state();
-                }
-            };
+            Replica replica = setup.replica();
+            return () -> replica;
         };
     }
 

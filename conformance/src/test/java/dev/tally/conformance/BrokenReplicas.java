@@ -34,13 +34,8 @@ final class BrokenReplicas {
         }
 
         @Override
-        public List<Output> step(Input input, long nowMillis) {
-            return replica.step(input, nowMillis);
-        }
-
-        @Override
-        public ReplicaState state() {
-            return replica.state();
+        public Replica replica() {
+            return replica;
         }
     }
 
@@ -48,7 +43,7 @@ final class BrokenReplicas {
     static final Replay.ReplicaFactory IGNORES_SUBQUORUM_REPROPOSAL = setup -> new Wrapped(setup) {
         @Override
         public List<Output> step(Input input, long nowMillis) {
-            return super.step(input, nowMillis).stream().map(this::freshInsteadOfReproposal).toList();
+            return replica.step(input, nowMillis).stream().map(this::freshInsteadOfReproposal).toList();
         }
 
         private Output freshInsteadOfReproposal(Output out) {
@@ -69,7 +64,7 @@ final class BrokenReplicas {
 
         @Override
         public List<Output> step(Input input, long nowMillis) {
-            List<Output> out = new ArrayList<>(super.step(input, nowMillis));
+            List<Output> out = new ArrayList<>(replica.step(input, nowMillis));
             if (input instanceof Input.MessageReceived m && m.message().message() instanceof ReplicaCommit vote) {
                 Mapping mapping = setup.mapping();
                 Set<String> signers = voters.computeIfAbsent(vote, v -> new HashSet<>());
@@ -78,7 +73,7 @@ final class BrokenReplicas {
                 if (signers.size() == committee.quorumThreshold() - 1 && replica.view() == vote.view().number()) {
                     String absent = mapping.keyNames().stream().filter(k -> !signers.contains(k)).findFirst().orElseThrow();
                     signers.add(absent);
-                    out.addAll(super.step(new Input.MessageReceived(mapping.sign(absent, vote)), nowMillis));
+                    out.addAll(replica.step(new Input.MessageReceived(mapping.sign(absent, vote)), nowMillis));
                 }
             }
             return out;
@@ -94,17 +89,7 @@ final class BrokenReplicas {
         String me = Mapping.keyOf(setup.id());
         Replica replica = new Replica(setup.config(), setup.state(), ConsensusObserver.NONE, setup.verifier(),
                 view -> mapping.secretKey(me.equals(mapping.leaderOf(view)) ? me : mapping.nonLeader(view)).publicKey());
-        return new Replay.ReplicaUnderTest() {
-            @Override
-            public List<Output> step(Input input, long nowMillis) {
-                return replica.step(input, nowMillis);
-            }
-
-            @Override
-            public ReplicaState state() {
-                return replica.state();
-            }
-        };
+        return () -> replica;
     };
 
     /** A replica that forgets it timed out when a proposal of that view arrives, and votes for it. */
@@ -116,7 +101,7 @@ final class BrokenReplicas {
                 replica = new Replica(setup.config(), new ReplicaState(s.epoch(), s.view(), Phase.PREPARE, s.highVote(),
                         s.highCommitQc(), s.highTimeoutQc(), s.proposals()), ConsensusObserver.NONE, setup.verifier(), setup.leaders());
             }
-            return super.step(input, nowMillis);
+            return replica.step(input, nowMillis);
         }
 
         private boolean isProposalOfCurrentView(Signed<? extends ChonkyMessage> message) {
