@@ -109,7 +109,7 @@ public final class Mapping {
 
     private String requireKey(String keyName) {
         if (!keys.containsKey(keyName)) {
-            throw new IllegalArgumentException("the model names a replica key " + keyName + " outside the committee " + keyNames);
+            throw new ModelTermException("the model names a replica key " + keyName + " outside the committee " + keyNames);
         }
         return keyName;
     }
@@ -124,7 +124,7 @@ public final class Mapping {
         return view -> {
             String name = leaderMap.get(view);
             if (name == null) {
-                throw new IllegalStateException("the model's leader map has no view " + view);
+                throw new ModelTermException("the model's leader map has no view " + view);
             }
             return keys.get(name).publicKey();
         };
@@ -232,7 +232,7 @@ public final class Mapping {
         return switch (j.tag()) {
             case "Commit" -> commitQc(j.value());
             case "Timeout" -> timeoutQc(j.value(), sentTimeoutVotes);
-            default -> throw new IllegalArgumentException("unknown justification " + j.tag());
+            default -> throw new ModelTermException("unknown justification " + j.tag());
         };
     }
 

@@ -132,6 +132,8 @@ public final class Replay {
             for (replayed = 1; replayed < steps.size(); replayed++) {
                 step(steps.get(replayed - 1), steps.get(replayed));
             }
+        } catch (ModelTermException e) {
+            throw new TraceFormatException(trace.name(), "state " + replayed + ": " + e.getMessage());
         } catch (ClassCastException | NullPointerException e) {
             // A value of the wrong shape (a hand-edited or foreign trace): say where, not how it crashed.
             throw new TraceFormatException(trace.name(), "state " + replayed + ": a value does not have the model's shape ("
@@ -155,11 +157,7 @@ public final class Replay {
         Map<Long, String> leaders = new TreeMap<>();
         Object ldr = s0.pick("ldr").orElseThrow(() -> format(s0, "init has no leader map pick (ldr)"));
         ((Map<?, ?>) ldr).forEach((view, key) -> leaders.put((Long) view, (String) key));
-        try {
-            mapping = new Mapping(keyNames, leaders);
-        } catch (IllegalArgumentException e) {
-            throw format(s0, e.getMessage());
-        }
+        mapping = new Mapping(keyNames, leaders);
         Set<?> sentTimeoutVotes = set(s0, "msgs_signed_timeout");
         TimeoutQC viewZeroQc = mapping.timeoutQc(initQc, sentTimeoutVotes);
         List<Mapping.SentMessage> sent = new ArrayList<>();

@@ -95,4 +95,16 @@ class MalformedTraceTest {
         assertThat(broken).isNotEqualTo(json);
         assertThat(refusal("shape.itf.json.xz", xz(broken))).matches("shape\\.itf\\.json\\.xz: state \\d+: a value does not have the model's shape .*");
     }
+
+    @Test
+    void aTraceNamingAKeyOutsideTheCommitteeIsRefused() throws Exception {
+        String json = decompressed(bundled("n6f1b0_0.itf.json.xz"));
+        // The leader map picked at init names a validator the run does not have.
+        int ldr = json.indexOf("\"ldr\":{\"tag\":\"Some\"");
+        int leader = json.indexOf("\"n", json.indexOf("#bigint", ldr));
+        String broken = json.substring(0, leader) + "\"n9" + json.substring(leader + 3);
+
+        assertThat(refusal("n9.itf.json.xz", xz(broken)))
+                .startsWith("n9.itf.json.xz: state 0: the model names a replica key n9 outside the committee [n0, n1, n2, n3, n4, n5]");
+    }
 }
