@@ -247,7 +247,7 @@ public final class Replay {
     }
 
     /** The model's proposer step: Tally's withheld proposal for this view leaves now (Deviations, 2). */
-    private List<Mapping.SentMessage> propose(Trace.Step before, Trace.Step after, Node node) {
+    private List<Mapping.SentMessage> propose(Trace.Step before, Trace.Step after, Node node) throws TraceFormatException {
         Map<?, ?> modelReplica = (Map<?, ?>) replicaStates(before).get(node.id);
         long view = (Long) modelReplica.get("view");
         Signed<LeaderProposal> withheld = node.withheldProposal;
@@ -258,7 +258,7 @@ public final class Replay {
         Output.ProposePayload request = node.payloadRequest;
         if (request != null && request.view().number() == view) {
             node.payloadRequest = null;
-            String block = (String) after.pick("new_block").orElse("");
+            String block = (String) pick(after, "new_block");
             return execute(node, new Input.PayloadProposed(request.view(), request.blockNumber(), mapping.payload(block)), true);
         }
         boolean hasTwin = nodes.values().stream().anyMatch(n -> n != node && n.key.equals(node.key));
