@@ -153,11 +153,11 @@ public final class Mapping {
     }
 
     public <M extends ChonkyMessage> Signed<M> sign(String keyName, M message) {
-        @SuppressWarnings("unchecked")
         BlsSecretKey key = secretKey(keyName);
         if (SIGNED.size() > MAX_SIGNED) {
             SIGNED.clear();
         }
+        @SuppressWarnings("unchecked")
         Signed<M> s = (Signed<M>) SIGNED.computeIfAbsent(List.of(key.publicKey(), message), k -> Signed.sign(key, message));
         return s;
     }
