@@ -24,7 +24,13 @@ public enum Breakage {
     /** Votes commit for the view's proposal even after it sent its timeout vote in that view. */
     COMMITS_AFTER_TIMEOUT(Byzantine.NONE),
     /** Takes a weighted draw of 0 for the last leader instead of the first (an off-by-one at the draw's edge). */
-    WRONG_WEIGHTED_LEADER(Byzantine.NONE);
+    WRONG_WEIGHTED_LEADER(Byzantine.NONE),
+    /**
+     * Stops voting (commit and timeout) once a block is final after the network stabilised (a replica stuck after
+     * its first commit);
+     * next to a withholder the committee is then one vote short for good.
+     */
+    STALLS_AFTER_A_BLOCK(Byzantine.WITHHOLDER);
 
     private final Byzantine needs;
 

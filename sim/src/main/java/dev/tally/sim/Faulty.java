@@ -57,6 +57,13 @@ final class Faulty {
             case VOTES_BEFORE_PERSISTING -> Faulty::votesBeforePersisting;
             case ACCEPTS_NON_LEADER_PROPOSALS -> Broken.ACCEPTS_ANY_PROPOSER;
             case COMMITS_AFTER_TIMEOUT -> new Broken.CommitsAfterTimeout();
+            case STALLS_AFTER_A_BLOCK -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> {
+                if (sim.blockFinalSinceStable()) {
+                    withholdVotes(m, self, sim, into);
+                } else {
+                    sendAll(m, sim, into);
+                }
+            };
             case SKIPS_SIGNATURE_CHECK, SKIPS_QC_VERIFICATION, WRONG_WEIGHTED_LEADER -> Behaviour.HONEST; // broken inside: see Broken
         };
     }

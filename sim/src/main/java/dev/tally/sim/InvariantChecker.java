@@ -65,6 +65,7 @@ final class InvariantChecker {
     /** Per final block number, the view of the first CommitQC it was final with. */
     private final TreeMap<Long, Long> finalQcView = new TreeMap<>();
     private final boolean equalWeights;
+    private final Set<Integer> wipedNodes = new HashSet<>();
 
     private record SentVote(int validator, ChonkyMessage vote) {}
 
@@ -201,6 +202,7 @@ final class InvariantChecker {
     void forgetHistoryOf(SimNode node) {
         highestCommitVoteSent.remove(node.id);
         highestTimeoutVoteSent.remove(node.id);
+        wipedNodes.add(node.id);
     }
 
     /**
@@ -214,8 +216,9 @@ final class InvariantChecker {
         if (earlier == null || earlier.message().equals(m)) {
             return;
         }
-        fail("no honest equivocation", from + " signed two different " + m.getClass().getSimpleName()
-                + " messages for view " + m.view().number() + ": " + earlier.message() + " and " + m);
+        fail("no honest equivocation", from + (wipedNodes.contains(from.id) ? ", which lost its data earlier," : "")
+                + " signed two different " + m.getClass().getSimpleName() + " messages for view " + m.view().number()
+                + ": " + earlier.message() + " and " + m);
     }
 
     /** CommitQCs and TimeoutQCs carried by any message, honest or not, as far as they verify. */

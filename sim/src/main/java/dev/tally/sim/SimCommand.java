@@ -95,6 +95,10 @@ public final class SimCommand implements Callable<Integer> {
             printFailure(out, failure);
             out.println("replay: tally sim --seed " + failure.scenario().seed() + replayOptions());
         }
+        if (summary.failures().size() > 3) {
+            out.println("all failing seeds: " + summary.failures().stream()
+                    .map(f -> f.scenario().seed() + " (" + f.violation().orElseThrow().invariant() + ")").toList());
+        }
         out.println(summary.line());
         return summary.failures().isEmpty() ? 0 : 1;
     }
@@ -131,11 +135,11 @@ public final class SimCommand implements Callable<Integer> {
             }
             SimRunner.Catch c = SimRunner.selfCheck(b, firstSeed, selfCheckBudget);
             if (c.caught()) {
-                out.printf("caught   %-26s after %3d scenario(s), seed %d: %s%n", b.cliName(), c.scenariosTried(),
+                out.printf("caught   %-30s after %3d scenario(s), seed %d: %s%n", b.cliName(), c.scenariosTried(),
                         c.caughtBy().scenario().seed(), c.caughtBy().violation().orElseThrow().invariant());
             } else {
                 all = false;
-                out.printf("MISSED   %-26s in %d scenarios%n", b.cliName(), c.scenariosTried());
+                out.printf("MISSED   %-30s in %d scenarios%n", b.cliName(), c.scenariosTried());
             }
         }
         out.println(all ? "self-check passed: every broken replica was caught" : "self-check FAILED: a broken replica went unnoticed");

@@ -209,6 +209,11 @@ public final class Simulation {
         return keys.get(epoch.committee().indexOf(validator).orElseThrow());
     }
 
+    /** Whether a block became final after the network stabilised. */
+    boolean blockFinalSinceStable() {
+        return liveAt >= 0;
+    }
+
     void countDroppedByDecoder() {
         droppedByDecoder++;
     }
