@@ -15,6 +15,7 @@ import dev.tally.protocol.Phase;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaNewView;
+import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.ValidatorSchedule;
@@ -23,6 +24,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The broken replicas of the self-check that are broken inside the replica rather than in what the node does with
@@ -111,7 +113,7 @@ final class Broken {
             List<Action> actions = new ArrayList<>(Behaviour.executeAll(outputs));
             for (Output o : outputs) {
                 if (o instanceof Output.Broadcast b && b.message().message() instanceof ReplicaTimeout t) {
-                    lateVote(t.view().number(), self, sim).ifPresent(actions::add);
+                    actions.addAll(lateVote(t.view().number(), self, sim));
                 }
             }
             return actions;
@@ -130,18 +132,23 @@ final class Broken {
                 case ProposalJustification.FreshBlock f -> new BlockHeader(f.number(), p.proposalPayload().orElseThrow().hash());
             });
             boolean timedOut = self.replica != null && self.replica.view() == v && self.replica.phase() == Phase.TIMEOUT;
-            return timedOut ? lateVote(v, self, sim).stream().toList() : List.of();
+            return timedOut ? lateVote(v, self, sim) : List.of();
         }
 
-        private java.util.Optional<Action> lateVote(long view, SimNode self, Simulation sim) {
+        /** The vote, persisted as the high vote first (so only the vote's timing is wrong, not its durability). */
+        private List<Action> lateVote(long view, SimNode self, Simulation sim) {
             BlockHeader header = proposed.get(view);
             boolean voted = view <= votedIn || self.replica.highVote().map(hv -> hv.view().number() >= view).orElse(false);
             if (header == null || voted) {
-                return java.util.Optional.empty();
+                return List.of();
             }
             votedIn = view;
-            return java.util.Optional.of(new Action.SendTo(sim.allNodes(),
-                    Signed.sign(self.key, new ReplicaCommit(sim.epoch().view(view), header))));
+            ReplicaCommit vote = new ReplicaCommit(sim.epoch().view(view), header);
+            ReplicaState s = self.replica.state();
+            ReplicaState withVote = new ReplicaState(s.epoch(), s.view(), s.phase(), Optional.of(vote), s.highCommitQc(),
+                    s.highTimeoutQc(), s.proposals());
+            return List.of(new Action.Execute(new Output.PersistState(withVote)),
+                    new Action.SendTo(sim.allNodes(), Signed.sign(self.key, vote)));
         }
     }
 }
