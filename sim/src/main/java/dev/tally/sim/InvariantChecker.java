@@ -2,6 +2,7 @@ package dev.tally.sim;
 
 import dev.tally.consensus.MessageVerifier;
 import dev.tally.consensus.Replica;
+import dev.tally.consensus.VerificationCache;
 import dev.tally.protocol.BlockHeader;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.CommitQC;
@@ -16,19 +17,18 @@ import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.Signers;
 import dev.tally.protocol.TimeoutQC;
 import dev.tally.protocol.ValidatorSchedule;
-import dev.tally.consensus.VerificationCache;
-import dev.tally.protocol.Signers;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * The safety invariants of PROTOCOL.md section 7 and of the reference's formal model (spec/protocol-spec/replica.qnt,

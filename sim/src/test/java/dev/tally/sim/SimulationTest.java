@@ -104,6 +104,14 @@ class SimulationTest {
     }
 
     @Test
+    void weightedDrawMatchesTheProtocolFixture() {
+        // PROTOCOL.md section 8: the fixture committee (weights 10 to 14, total 60) draws 0 at views 20, 108, 111,
+        // 126 and 483 below 500: the draw the wrong-weighted-leader replica gets wrong.
+        assertThat(LongStream.range(0, 500).filter(turn -> Committee.weightedDraw(turn, 60) == 0).boxed().toList())
+                .containsExactly(20L, 108L, 111L, 126L, 483L);
+    }
+
+    @Test
     void weightedCommitteesWithAZeroDrawAreSafeAndLive() {
         Committee zero = new Committee(java.util.List.of(2L, 1L, 3L, 1L, 2L, 4L, 1L), LeaderSelection.Mode.WEIGHTED, 1)
                 .withEarlyZeroDraw(new java.util.SplittableRandom(5));
