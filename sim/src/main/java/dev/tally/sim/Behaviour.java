@@ -15,6 +15,11 @@ interface Behaviour {
         return List.of();
     }
 
+    /** What the node's replica gets of a message delivered to the node: the message itself, unless broken. */
+    default Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        return message;
+    }
+
     Behaviour HONEST = (outputs, self, sim) -> executeAll(outputs);
 
     static List<Action> executeAll(List<Output> outputs) {

@@ -1,6 +1,7 @@
 package dev.tally.sim;
 
 import dev.tally.consensus.Output;
+import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.protocol.BlockHeader;
 import dev.tally.protocol.ChonkyMessage;
@@ -14,6 +15,8 @@ import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.Signers;
+import dev.tally.protocol.View;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,6 +41,10 @@ final class Faulty {
             case WITHHOLDER -> (Behaviour.BroadcastRewriter) Faulty::withholdVotes;
             case MALFORMED -> (Behaviour.BroadcastRewriter) Faulty::malform;
             case BAD_REPROPOSAL -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, true);
+            case NON_LEADER_PROPOSER -> (Behaviour.BroadcastRewriter) Faulty::proposeOutOfTurn;
+            case FORGED_SIGNATURES -> (Behaviour.BroadcastRewriter) Faulty::forgeSignatures;
+            case FORGED_QC -> new QcForger();
+            case REPLAY -> new Replayer();
         };
     }
 
@@ -48,6 +55,16 @@ final class Faulty {
             case QC_BELOW_QUORUM -> new QcBelowQuorum();
             case IGNORES_REPROPOSAL_RULE -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, false);
             case VOTES_BEFORE_PERSISTING -> Faulty::votesBeforePersisting;
+            case ACCEPTS_NON_LEADER_PROPOSALS -> Broken.ACCEPTS_ANY_PROPOSER;
+            case COMMITS_AFTER_TIMEOUT -> new Broken.CommitsAfterTimeout();
+            case STALLS_AFTER_A_BLOCK -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> {
+                if (sim.blockFinalSinceStable()) {
+                    withholdVotes(m, self, sim, into);
+                } else {
+                    sendAll(m, sim, into);
+                }
+            };
+            case SKIPS_SIGNATURE_CHECK, SKIPS_QC_VERIFICATION, WRONG_WEIGHTED_LEADER -> Behaviour.HONEST; // broken inside: see Broken
         };
     }
 
@@ -166,6 +183,144 @@ final class Faulty {
         }
         votes.addAll(rest);
         return votes;
+    }
+
+    /** A proposal of its own for every view it enters where someone else leads, signed by itself. */
+    private static void proposeOutOfTurn(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        sendAll(m, sim, into);
+        if (m.message() instanceof ReplicaNewView nv && !sim.leader(nv.view().number()).equals(self.key.publicKey())) {
+            sendAll(Signed.sign(self.key, ownProposal(nv.justification(), self, sim)), sim, into);
+        }
+    }
+
+    /** A proposal well-formed for {@code j}: a fresh payload of this node's, or the reproposal {@code j} requires. */
+    private static LeaderProposal ownProposal(ProposalJustification j, SimNode self, Simulation sim) {
+        return switch (j.impliedBlock(sim.epoch())) {
+            case ProposalJustification.Reproposal r -> new LeaderProposal(Optional.empty(), j);
+            case ProposalJustification.FreshBlock f -> new LeaderProposal(Optional.of(SimExecution.propose(f.number(), self.id, sim.rng())), j);
+        };
+    }
+
+    /** {@code message} in the name of {@code author}, with this node's signature. */
+    private static <M extends ChonkyMessage> Signed<M> forged(M message, BlsPublicKey author, SimNode self) {
+        return new Signed<>(message, author, self.key.sign(message.hash().keccak().bytes()));
+    }
+
+    /**
+     * Besides its own messages: the leader's proposal of each view it enters, for a block of its own; a commit vote
+     * for that block and a timeout vote in another validator's name; its new-view message as another's.
+     */
+    private static void forgeSignatures(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        sendAll(m, sim, into);
+        BlsPublicKey someone = sim.epoch().committee().get(sim.rng().nextInt(sim.epoch().committee().size())).key();
+        switch (m.message()) {
+            case ReplicaNewView nv -> {
+                BlsPublicKey leader = sim.leader(nv.view().number());
+                if (!leader.equals(self.key.publicKey())) {
+                    sendAll(forged(ownProposal(nv.justification(), self, sim), leader, self), sim, into);
+                }
+                sendAll(forged(nv, someone, self), sim, into);
+            }
+            case ReplicaCommit c -> sendAll(forged(otherVote(c, self, sim), someone, self), sim, into);
+            case ReplicaTimeout t -> sendAll(forged(new ReplicaTimeout(t.view(), Optional.empty(), Optional.empty()), someone, self), sim, into);
+            case LeaderProposal p -> {}
+        }
+    }
+
+    /**
+     * Sends, besides its own messages, new-view messages and timeout votes whose CommitQC does not verify: made from
+     * its replica's high CommitQC with a signer added or dropped, with the vote of a later view or another block under
+     * the same aggregate, or aggregated from real votes short of the quorum.
+     */
+    private static final class QcForger implements Behaviour.BroadcastRewriter {
+        private final Map<ReplicaCommit, CommitQCBuilder> seen = new HashMap<>();
+
+        @Override
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+            if (message.message() instanceof ReplicaCommit vote && sim.epoch().committee().contains(message.key())
+                    && message.verifySignature()) {
+                seen.keySet().removeIf(v -> v.view().number() < vote.view().number() - 2);
+                @SuppressWarnings("unchecked")
+                Signed<ReplicaCommit> signed = (Signed<ReplicaCommit>) message;
+                seen.computeIfAbsent(vote, v -> new CommitQCBuilder(v, sim.epoch().committee())).add(signed);
+            }
+            return List.of();
+        }
+
+        @Override
+        public void rewrite(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+            sendAll(m, sim, into);
+            Optional<CommitQC> real = self.replica.highCommitQc();
+            if (real.isEmpty()) {
+                return;
+            }
+            CommitQC forged = forge(real.get(), sim);
+            switch (m.message()) {
+                case ReplicaNewView nv -> sendAll(Signed.sign(self.key, new ReplicaNewView(forged)), sim, into);
+                case ReplicaTimeout t when forged.view().number() < t.view().number() ->
+                        sendAll(Signed.sign(self.key, new ReplicaTimeout(t.view(), t.highVote(), Optional.of(forged))), sim, into);
+                default -> {}
+            }
+        }
+
+        private CommitQC forge(CommitQC qc, Simulation sim) {
+            var committee = sim.epoch().committee();
+            switch (sim.rng().nextInt(4)) {
+                case 0 -> { // a signer more or less
+                    int flip = sim.rng().nextInt(committee.size());
+                    int[] signers = java.util.stream.IntStream.range(0, committee.size())
+                            .filter(i -> qc.signers().contains(i) != (i == flip)).toArray();
+                    return new CommitQC(qc.message(), Signers.of(committee.size(), signers), qc.signature());
+                }
+                case 1 -> { // a later view, same aggregate
+                    View later = sim.epoch().view(qc.view().number() + 1 + sim.rng().nextInt(5));
+                    return new CommitQC(new ReplicaCommit(later, qc.header()), qc.signers(), qc.signature());
+                }
+                case 2 -> { // another block, same aggregate
+                    long n = qc.header().number();
+                    BlockHeader other = new BlockHeader(n, SimExecution.propose(n, -1, sim.rng()).hash());
+                    return new CommitQC(new ReplicaCommit(qc.view(), other), qc.signers(), qc.signature());
+                }
+                default -> { // real votes, below the quorum
+                    return seen.values().stream().filter(b -> b.weight() > 0 && !b.hasQuorum())
+                            .max(java.util.Comparator.comparingLong(CommitQCBuilder::weight)).map(CommitQCBuilder::build)
+                            .orElse(new CommitQC(qc.message(), Signers.of(committee.size(), qc.signers().indices().skip(1).toArray()),
+                                    qc.signature()));
+                }
+            }
+        }
+    }
+
+    /**
+     * Replays: with each message of its own it re-sends two messages it received earlier (from any validator and any
+     * past view), and signs each of its votes again for a view 1 to 3 ahead.
+     */
+    private static final class Replayer implements Behaviour.BroadcastRewriter {
+        private static final int KEPT = 64;
+        private final List<Signed<? extends ChonkyMessage>> heard = new ArrayList<>();
+
+        @Override
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+            if (heard.size() == KEPT) {
+                heard.remove(sim.rng().nextInt(KEPT));
+            }
+            heard.add(message);
+            return List.of();
+        }
+
+        @Override
+        public void rewrite(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+            sendAll(m, sim, into);
+            for (int i = 0; i < 2 && !heard.isEmpty(); i++) {
+                sendAll(heard.get(sim.rng().nextInt(heard.size())), sim, into);
+            }
+            View ahead = sim.epoch().view(m.message().view().number() + 1 + sim.rng().nextInt(3));
+            switch (m.message()) {
+                case ReplicaCommit c -> sendAll(Signed.sign(self.key, new ReplicaCommit(ahead, c.proposal())), sim, into);
+                case ReplicaTimeout t -> sendAll(Signed.sign(self.key, new ReplicaTimeout(ahead, t.highVote(), t.highQc())), sim, into);
+                default -> {}
+            }
+        }
     }
 
     /** Counts commit votes itself and announces a CommitQC one vote short of the quorum. */

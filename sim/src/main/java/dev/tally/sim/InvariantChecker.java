@@ -2,6 +2,7 @@ package dev.tally.sim;
 
 import dev.tally.consensus.MessageVerifier;
 import dev.tally.consensus.Replica;
+import dev.tally.consensus.VerificationCache;
 import dev.tally.protocol.BlockHeader;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.CommitQC;
@@ -16,21 +17,57 @@ import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.Signers;
 import dev.tally.protocol.TimeoutQC;
 import dev.tally.protocol.ValidatorSchedule;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
- * The safety invariants of PROTOCOL.md section 7 (after the reference's formal specification), checked on
- * every message sent, every block finalized and after every replica step. The first violation is kept.
+ * The safety invariants of PROTOCOL.md section 7 and of the reference's formal model (spec/protocol-spec/replica.qnt,
+ * names in parentheses), checked on every message sent, every block finalized and after every replica step. The
+ * checker verifies what it judges with its own {@link VerificationCache}, never the replicas' shared verifier: a
+ * replica that lets a forgery through must not vouch for it here. The first violation is kept.
  */
 final class InvariantChecker {
     private final Epoch epoch;
     private final ValidatorSchedule committee;
-    private final MessageVerifier verifier;
+    private final VerificationCache own = new VerificationCache(1 << 14);
+    /** Messages honest code signed in this run: their signatures are valid by construction, no pairing needed. */
+    private final Predicate<Signed<? extends ChonkyMessage>> signedByHonestCode;
+    private final MessageVerifier verifier = new MessageVerifier() {
+        @Override
+        public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
+            return signedByHonestCode.test(message) || own.verifySignature(message);
+        }
+
+        @Override
+        public void verify(ProposalJustification qc, Epoch e) throws InvalidMessageException {
+            own.verify(qc, e);
+        }
+    };
     private final boolean[] honestKey;
+    /** QCs (by identity) already judged valid and backed by the votes actually sent: replicas hold them for long. */
+    private final Set<ProposalJustification> judged = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Votes sent by honest keys, as (validator, vote): what a QC's honest signers must have signed. */
+    private final Set<SentVote> sentVotes = new HashSet<>();
+    /** Per view, the blocks its leader validly proposed (PROTOCOL.md section 4: a replica votes only for those). */
+    private final Map<Long, Set<BlockHeader>> proposedAt = new HashMap<>();
+    private final Map<Integer, Long> highestTimeoutVoteSent = new HashMap<>();
+    private final Set<Long> timeoutQcViews = new HashSet<>();
+    /** Per final block number, the view of the first CommitQC it was final with. */
+    private final TreeMap<Long, Long> finalQcView = new TreeMap<>();
+    private final boolean equalWeights;
+    private final Set<Integer> wipedNodes = new HashSet<>();
+
+    private record SentVote(int validator, ChonkyMessage vote) {}
 
     private final Map<Long, BlockHeader> finalAt = new HashMap<>();
     private final Map<Long, BlockHeader> commitQcAt = new HashMap<>();
@@ -41,11 +78,17 @@ final class InvariantChecker {
     private Violation violation;
     private long now;
 
-    InvariantChecker(Epoch epoch, MessageVerifier verifier, boolean[] honestKey) {
+    InvariantChecker(Epoch epoch, Predicate<Signed<? extends ChonkyMessage>> signedByHonestCode, boolean[] honestKey) {
         this.epoch = epoch;
         this.committee = epoch.committee();
-        this.verifier = verifier;
+        this.signedByHonestCode = signedByHonestCode;
         this.honestKey = honestKey;
+        this.equalWeights = committee.validators().stream().allMatch(v -> v.weight() == 1);
+    }
+
+    /** Views after view 0 for which a valid TimeoutQC was seen: views lost to timeouts. */
+    long viewsTimedOut() {
+        return timeoutQcViews.stream().filter(v -> v > 0).count();
     }
 
     Optional<Violation> violation() {
@@ -71,8 +114,12 @@ final class InvariantChecker {
     /** Every message any node sends, once per send (not per recipient). */
     void onSend(SimNode from, Signed<? extends ChonkyMessage> signed) {
         recordQcs(signed.message());
+        recordProposal(signed);
         if (!from.runsHonestCode()) {
             return;
+        }
+        if (honestKey[from.validator] && (signed.message() instanceof ReplicaCommit || signed.message() instanceof ReplicaTimeout)) {
+            sentVotes.add(new SentVote(from.validator, signed.message()));
         }
         checkValid(from, signed);
         if (signed.message() instanceof ReplicaTimeout t && t.view().number() > 0 && from.replica != null
@@ -97,10 +144,14 @@ final class InvariantChecker {
                             "proposal for view " + p.view().number() + " not from its leader");
                     p.verify(epoch, verifier);
                 }
-                case ReplicaCommit c -> c.verify(epoch);
+                case ReplicaCommit c -> {
+                    c.verify(epoch);
+                    checkProposed(from, c);
+                }
                 case ReplicaTimeout t -> t.verify(epoch, verifier);
                 case ReplicaNewView nv -> nv.verify(epoch, verifier);
             }
+            justificationOf(signed.message()).ifPresent(j -> checkBacked(from + "'s " + signed.message().getClass().getSimpleName(), j));
         } catch (InvalidMessageException e) {
             fail("honest messages are well-formed", from + " sent an invalid " + signed.message().getClass().getSimpleName()
                     + ": " + e.getMessage() + " (" + signed.message() + ")");
@@ -112,6 +163,11 @@ final class InvariantChecker {
         Optional<ReplicaState> durable = from.persisted();
         switch (m) {
             case ReplicaCommit c -> {
+                long timedOut = highestTimeoutVoteSent.getOrDefault(from.id, -1L);
+                if (timedOut >= c.view().number()) {
+                    fail("timeout high vote is the highest vote sent", from + " sent a commit vote for view " + c.view().number()
+                            + " after its timeout vote for view " + timedOut + ", whose high vote is then not its highest");
+                }
                 boolean ok = durable.flatMap(ReplicaState::highVote).map(v -> v.view().number() >= c.view().number()).orElse(false);
                 if (!ok) {
                     fail("state durable before a vote leaves", from + " sent a commit vote for view " + c.view().number()
@@ -127,6 +183,7 @@ final class InvariantChecker {
                     fail("state durable before a vote leaves", from + " sent a timeout vote for view " + t.view().number()
                             + " while its persisted state is " + durable.map(s -> "view " + s.view() + " " + s.phase()));
                 }
+                highestTimeoutVoteSent.merge(from.id, t.view().number(), Math::max);
                 long sent = highestCommitVoteSent.getOrDefault(from.id, -1L);
                 long carried = t.highVote().map(v -> v.view().number()).orElse(-1L);
                 if (carried < sent) {
@@ -144,9 +201,14 @@ final class InvariantChecker {
      */
     void forgetHistoryOf(SimNode node) {
         highestCommitVoteSent.remove(node.id);
+        highestTimeoutVoteSent.remove(node.id);
+        wipedNodes.add(node.id);
     }
 
-    /** No honest key signs two different proposals, commit votes, timeout votes or new-view messages for one view. */
+    /**
+     * No honest key signs two different proposals, commit votes, timeout votes or new-view messages for one view
+     * (no_*_equivocation_inv); for new-view messages that includes a TimeoutQC and then a CommitQC of the same view.
+     */
     private void checkNoEquivocation(SimNode from, Signed<? extends ChonkyMessage> signed) {
         ChonkyMessage m = signed.message();
         String slot = from.validator + "/" + m.getClass().getSimpleName() + "/" + m.view().number();
@@ -154,16 +216,9 @@ final class InvariantChecker {
         if (earlier == null || earlier.message().equals(m)) {
             return;
         }
-        if (m instanceof ReplicaNewView later && earlier.message() instanceof ReplicaNewView first
-                && first.justification() instanceof TimeoutQC && later.justification() instanceof CommitQC
-                && first.justification().view().equals(later.justification().view())) {
-            // Re-sent on timeout with the CommitQC of the same view learned since: the same view change, better
-            // justified (the reference re-signs its new-view message on every timeout too).
-            sentBy.put(slot, signed);
-            return;
-        }
-        fail("no honest equivocation", from + " signed two different " + m.getClass().getSimpleName()
-                + " messages for view " + m.view().number() + ": " + earlier.message() + " and " + m);
+        fail("no honest equivocation", from + (wipedNodes.contains(from.id) ? ", which lost its data earlier," : "")
+                + " signed two different " + m.getClass().getSimpleName() + " messages for view " + m.view().number()
+                + ": " + earlier.message() + " and " + m);
     }
 
     /** CommitQCs and TimeoutQCs carried by any message, honest or not, as far as they verify. */
@@ -183,19 +238,98 @@ final class InvariantChecker {
                 if (!valid(qc)) {
                     return;
                 }
-                checkOneHighVote(qc);
+                timeoutQcViews.add(qc.view().number());
+                if (equalWeights) {
+                    checkOneHighVote(qc);
+                }
+                checkKeepsFinalBlocks(qc);
                 qc.votes().forEach(v -> v.message().highQc().ifPresent(this::recordCommitQc));
             }
         }
     }
 
+    private final Set<ProposalJustification> validQcs = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<ProposalJustification> invalidQcs = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    /** Whether the QC verifies, by the checker's own cache (and by identity for a QC object judged before). */
     private boolean valid(ProposalJustification qc) {
-        try {
-            verifier.verify(qc, epoch);
+        if (validQcs.contains(qc)) {
             return true;
-        } catch (InvalidMessageException e) {
+        }
+        if (invalidQcs.contains(qc)) {
             return false;
         }
+        try {
+            verifier.verify(qc, epoch);
+            validQcs.add(qc);
+            return true;
+        } catch (InvalidMessageException e) {
+            invalidQcs.add(qc);
+            return false;
+        }
+    }
+
+    /**
+     * A justification honest code holds or sends is valid and every honest validator it names as a signer sent the
+     * vote it is counted for (justification_is_supported_inv): a replica that skipped a check cannot hide a forgery.
+     */
+    private void checkBacked(String holder, ProposalJustification j) {
+        if (judged.contains(j)) {
+            return;
+        }
+        if (!valid(j)) {
+            fail("QCs held and sent by honest code are valid", holder + " is " + j + ", which does not verify");
+            return;
+        }
+        switch (j) {
+            case CommitQC qc -> checkSigned(holder, qc, qc.signers(), qc.message());
+            case TimeoutQC qc -> {
+                qc.votes().forEach(v -> checkSigned(holder, qc, v.signers(), v.message()));
+                qc.highQc().ifPresent(h -> checkBacked(holder + " (its high QC)", h));
+            }
+        }
+        judged.add(j);
+    }
+
+    private void checkSigned(String holder, ProposalJustification qc, Signers signers, ChonkyMessage vote) {
+        signers.indices().filter(i -> honestKey[i] && !sentVotes.contains(new SentVote(i, vote))).findFirst().ifPresent(i ->
+                fail("justification backed by votes sent", holder + " is " + qc + ", which counts validator " + i
+                        + " for " + vote + ", a vote it never sent"));
+    }
+
+    /** A proposal signed by its view's leader and well-formed: its block is one replicas may vote for in that view. */
+    private void recordProposal(Signed<? extends ChonkyMessage> signed) {
+        if (!(signed.message() instanceof LeaderProposal p) || !signed.key().equals(committee.leader(p.view().number()))
+                || !verifier.verifySignature(signed)) {
+            return;
+        }
+        try {
+            p.verify(epoch, verifier);
+        } catch (InvalidMessageException e) {
+            return;
+        }
+        BlockHeader header = switch (p.justification().impliedBlock(epoch)) {
+            case ProposalJustification.Reproposal r -> r.header();
+            case ProposalJustification.FreshBlock f -> new BlockHeader(f.number(), p.proposalPayload().orElseThrow().hash());
+        };
+        proposedAt.computeIfAbsent(p.view().number(), v -> new HashSet<>()).add(header);
+    }
+
+    /** An honest commit vote is for a block its view's leader proposed, with a valid signature (PROTOCOL.md 4). */
+    private void checkProposed(SimNode from, ReplicaCommit c) {
+        if (!proposedAt.getOrDefault(c.view().number(), Set.of()).contains(c.proposal())) {
+            fail("votes only for the leader's proposal", from + " voted for " + c.proposal() + " in view " + c.view().number()
+                    + ", which the leader of that view did not propose (validly signed and justified)");
+        }
+    }
+
+    private static Optional<ProposalJustification> justificationOf(ChonkyMessage m) {
+        return switch (m) {
+            case LeaderProposal p -> Optional.of(p.justification());
+            case ReplicaNewView nv -> Optional.of(nv.justification());
+            case ReplicaTimeout t -> t.highQc().map(qc -> qc);
+            case ReplicaCommit c -> Optional.empty();
+        };
     }
 
     /** No two quorums for different blocks in one view (one_commit_quorum_inv). */
@@ -211,7 +345,13 @@ final class InvariantChecker {
         }
     }
 
-    /** A TimeoutQC lets at most one vote reach the subquorum weight (one_high_vote_in_timeout_qc_inv). */
+    /**
+     * A TimeoutQC lets at most one vote reach the subquorum weight (one_high_vote_in_timeout_qc_inv). It holds by
+     * arithmetic for a QC of exactly the quorum weight (2 (n - 3f) > n - f): the replica builds it at the vote that
+     * reaches the quorum, exact with equal weights; with unequal weights that vote may overshoot, up to all n, and two
+     * subquorums then fit (the model's implied-block rule foresees "0, 1 or 2 such blocks"). What safety needs of it
+     * is checked for every committee by {@link #checkKeepsFinalBlocks}.
+     */
     private void checkOneHighVote(TimeoutQC qc) {
         Map<ReplicaCommit, Long> weights = new HashMap<>();
         for (TimeoutQC.Vote v : qc.votes()) {
@@ -224,6 +364,25 @@ final class InvariantChecker {
         }
     }
 
+    /**
+     * A TimeoutQC never loses a final block: a block final with a CommitQC of a view up to the TimeoutQC's is at or
+     * below the TimeoutQC's high QC, or is the block it makes the next leader repropose. (Honest voters of that block
+     * weigh at least n - 3f in any timeout quorum, and no other block can gather that much.)
+     */
+    private void checkKeepsFinalBlocks(TimeoutQC qc) {
+        long covered = qc.highQc().map(h -> h.header().number()).orElse(epoch.firstBlock() - 1);
+        ProposalJustification.ImpliedBlock implied = qc.impliedBlock(epoch);
+        for (var e : finalQcView.tailMap(covered, false).entrySet()) {
+            if (e.getValue() <= qc.view().number()
+                    && !(implied instanceof ProposalJustification.Reproposal r && r.header().equals(finalAt.get(e.getKey())))) {
+                fail("a TimeoutQC keeps final blocks", "the TimeoutQC of view " + qc.view().number() + " (high QC up to block "
+                        + covered + ") implies " + implied + ", losing block " + finalAt.get(e.getKey())
+                        + " final with the CommitQC of view " + e.getValue());
+                return;
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ blocks
 
     /** A block became final at a node running honest code (finalized by its replica, or fetched and stored). */
@@ -233,6 +392,11 @@ final class InvariantChecker {
             fail("final blocks carry a valid CommitQC", node + " took block " + n + " whose CommitQC does not certify it");
             return;
         }
+        checkBacked(node + "'s final block " + n, block.justification());
+        if (n > epoch.firstBlock() && !finalAt.containsKey(n - 1)) {
+            fail("no gaps in the committed chain", node + " took block " + n + " while no node has block " + (n - 1) + " final");
+        }
+        finalQcView.putIfAbsent(n, block.justification().view().number());
         BlockHeader earlier = finalAt.putIfAbsent(n, block.header());
         if (earlier != null && !earlier.equals(block.header())) {
             fail("agreement", node + " finalized " + block.header() + " where another node finalized " + earlier);
@@ -242,9 +406,14 @@ final class InvariantChecker {
 
     // ------------------------------------------------------------------ replica state
 
-    /** After each step of honest code: views justified; view, high vote and high QCs never go back. */
+    /**
+     * After each step of honest code: high QCs valid and backed by votes sent (all_replicas_high_*_qc_inv), views
+     * justified; view, high vote and high QCs never go back.
+     */
     void afterStep(SimNode node) {
         Replica r = node.replica;
+        r.highCommitQc().ifPresent(qc -> checkBacked(node + "'s high CommitQC", qc));
+        r.highTimeoutQc().ifPresent(qc -> checkBacked(node + "'s high TimeoutQC", qc));
         long view = r.view();
         long qcView = Math.max(r.highCommitQc().map(q -> q.view().number()).orElse(-1L),
                 r.highTimeoutQc().map(q -> q.view().number()).orElse(-1L));

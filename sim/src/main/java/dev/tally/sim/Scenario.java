@@ -6,16 +6,19 @@ import java.util.SplittableRandom;
  * One simulated run: everything that varies between runs is here, and the seed drives every random choice,
  * so a scenario replays byte for byte.
  *
- * @param validators committee size n (equal weights)
- * @param twins how many validators run as two nodes sharing one key
+ * @param committee the validators' weights (in schedule order) and leader selection
+ * @param twins how many validators (the first ones) run as two nodes sharing one key
  * @param byzantine what the faulty validators do
- * @param byzantineCount how many validators (not twins) behave as {@code byzantine}
+ * @param byzantineCount how many validators (after the twins) behave as {@code byzantine}
+ * @param delivery the order the network delivers messages in
  * @param breakage a deliberately broken honest replica (self-check), or NONE
  */
-public record Scenario(long seed, int validators, int twins, Byzantine byzantine, int byzantineCount, Faults faults, Breakage breakage) {
+public record Scenario(long seed, Committee committee, int twins, Byzantine byzantine, int byzantineCount, Faults faults,
+        Delivery delivery, Breakage breakage) {
     public Scenario {
-        if (validators < 1 || twins < 0 || twins > validators || byzantineCount < 0 || twins + byzantineCount > validators) {
-            throw new IllegalArgumentException("need 1 <= n, 0 <= twins + byzantine <= n; got n=" + validators
+        int n = committee.size();
+        if (twins < 0 || twins > n || byzantineCount < 0 || twins + byzantineCount > n) {
+            throw new IllegalArgumentException("need 1 <= n, 0 <= twins + byzantine <= n; got n=" + n
                     + ", twins=" + twins + ", byzantine=" + byzantineCount);
         }
         if ((byzantine == Byzantine.NONE) != (byzantineCount == 0)) {
@@ -23,43 +26,69 @@ public record Scenario(long seed, int validators, int twins, Byzantine byzantine
         }
     }
 
-    /** The most faulty weight the committee tolerates: f = (n - 1) / 5. */
-    public int maxFaulty() {
-        return (validators - 1) / 5;
+    /** A committee of {@code validators} equal weights, round robin, delivered in random order. */
+    public Scenario(long seed, int validators, int twins, Byzantine byzantine, int byzantineCount, Faults faults, Breakage breakage) {
+        this(seed, Committee.equal(validators), twins, byzantine, byzantineCount, faults, Delivery.RANDOM, breakage);
+    }
+
+    public int validators() {
+        return committee.size();
+    }
+
+    /** The most faulty weight the committee tolerates: f = (n - 1) / 5, n the total weight. */
+    public long maxFaulty() {
+        return committee.maxFaultyWeight();
+    }
+
+    /** The weight of the twins and Byzantine validators. */
+    public long faultyWeight() {
+        return committee.weightOf(0, twins + byzantineCount);
     }
 
     /**
-     * Whether the faults stay within f, where the protocol promises safety and liveness. A validator that lost its
-     * data counts: it must abstain where it may have voted before, so it is as good as absent for a while.
+     * Whether agreement and the other safety invariants must hold: faulty keys (twins, Byzantine) weigh at most f.
+     * A validator that lost its data and restarted is honest and not counted (issue 14, part 2): the protocol must
+     * stay safe with f faulty keys plus any number of wipes.
      */
-    public boolean withinFaultBound() {
-        return twins + byzantineCount + faults.wipes() <= maxFaulty();
+    public boolean safetyExpected() {
+        return faultyWeight() <= maxFaulty();
     }
 
     /**
-     * A scenario of the CI sweep: n in [6, 11], faulty keys (twins and one Byzantine kind) within f, and a
-     * random mix of drops, duplicates, delays, partitions and crashes before stabilisation.
+     * Whether blocks must keep being finalized after stabilisation: faulty keys and wiped validators together weigh
+     * at most f. A wiped validator abstains until it has caught up, so for liveness it is absent for a while; which
+     * validator a wipe strikes is drawn during the run, so each counts as the heaviest validator.
+     */
+    public boolean livenessExpected() {
+        long heaviest = committee.weights().stream().mapToLong(Long::longValue).max().orElseThrow();
+        return faultyWeight() + faults.wipes() * heaviest <= maxFaulty();
+    }
+
+    /**
+     * A scenario of the CI sweep: n in [6, 11] validators with random weights and leader selection, faulty keys
+     * (twins and one Byzantine kind) within f, a random mix of drops, duplicates, delays, partitions, crashes and
+     * wipes before stabilisation (wipes also next to Byzantine validators), and sometimes the proposal-before-QC
+     * delivery order.
      */
     public static Scenario random(long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x5eed5eedL);
         int n = 6 + r.nextInt(6);
-        int f = (n - 1) / 5;
-        int twins = r.nextInt(Math.min(2, f) + 1);
-        Byzantine kind = Byzantine.NONE;
-        int byz = 0;
-        if (twins < f || r.nextInt(3) == 0) {
-            kind = Byzantine.values()[r.nextInt(Byzantine.values().length)];
-            if (kind != Byzantine.NONE) {
-                byz = 1;
-                twins = Math.min(twins, f - byz);
+        Committee committee = Committee.random(n, r);
+        long f = committee.maxFaultyWeight();
+        int twins = r.nextInt(3);
+        Byzantine kind = Byzantine.values()[r.nextInt(Byzantine.values().length)];
+        int byz = kind == Byzantine.NONE ? 0 : 1;
+        while (committee.weightOf(0, twins + byz) > f) {
+            if (twins > 0) {
+                twins--;
+            } else {
+                kind = Byzantine.NONE;
+                byz = 0;
             }
         }
         Faults faults = randomFaults(r);
-        if (twins + byz + faults.wipes() > f) {
-            faults = new Faults(faults.dropRate(), faults.duplicateRate(), faults.maxDelayMillis(), faults.partitions(),
-                    faults.crashes(), 0, faults.gstMillis());
-        }
-        return new Scenario(seed, n, twins, kind, byz, faults, Breakage.NONE);
+        Delivery delivery = r.nextInt(8) == 0 ? Delivery.PROPOSAL_BEFORE_QC : Delivery.RANDOM;
+        return new Scenario(seed, committee, twins, kind, byz, faults, delivery, Breakage.NONE);
     }
 
     static Faults randomFaults(SplittableRandom r) {
@@ -72,13 +101,30 @@ public record Scenario(long seed, int validators, int twins, Byzantine byzantine
     }
 
     public Scenario withSeed(long s) {
-        return new Scenario(s, validators, twins, byzantine, byzantineCount, faults, breakage);
+        return new Scenario(s, committee, twins, byzantine, byzantineCount, faults, delivery, breakage);
+    }
+
+    /**
+     * This scenario with one broken replica (the last validator) among honest ones, next to the faulty validator it
+     * needs to show (a broken replica that accepts forgeries is seen only where someone forges) and in the committee
+     * it needs (a wrong weighted leader shows where the weighted draw is 0).
+     */
+    public Scenario withBreakage(Breakage b, SplittableRandom r) {
+        Committee c = b == Breakage.WRONG_WEIGHTED_LEADER ? committee.withEarlyZeroDraw(r) : committee;
+        Byzantine kind = b.needs();
+        if (kind != Byzantine.NONE && c.weights().get(0) > c.maxFaultyWeight()) {
+            java.util.List<Long> w = new java.util.ArrayList<>(c.weights());
+            w.set(0, 1L); // the faulty validator within f (n >= 6 makes f >= 1)
+            c = new Committee(w, c.mode(), c.frequency());
+        }
+        return new Scenario(seed, c, 0, kind, kind == Byzantine.NONE ? 0 : 1, faults, delivery, b);
     }
 
     @Override
     public String toString() {
-        return "seed " + seed + ": n=" + validators + " twins=" + twins
+        return "seed " + seed + ": n=" + validators() + " (" + committee + ") twins=" + twins
                 + (byzantine == Byzantine.NONE ? "" : " byzantine=" + byzantineCount + "x" + byzantine.cliName())
-                + (breakage == Breakage.NONE ? "" : " broken=" + breakage.cliName()) + " [" + faults + "]";
+                + (breakage == Breakage.NONE ? "" : " broken=" + breakage.cliName())
+                + (delivery == Delivery.RANDOM ? "" : " delivery=" + delivery.cliName()) + " [" + faults + "]";
     }
 }

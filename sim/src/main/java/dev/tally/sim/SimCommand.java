@@ -1,5 +1,6 @@
 package dev.tally.sim;
 
+import dev.tally.protocol.LeaderSelection;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.function.LongFunction;
@@ -40,6 +41,15 @@ public final class SimCommand implements Callable<Integer> {
     @Option(names = "--byzantine-count", description = "How many validators behave as --byzantine (default: 1).")
     Integer byzantineCount;
 
+    @Option(names = "--leaders", description = {"Leader selection: round-robin or weighted (default: random per scenario;",
+        "round-robin with --validators)."}, converter = LeadersConverter.class)
+    LeaderSelection.Mode leaders;
+
+    @Option(names = "--delivery", description = {"Message order: random, or proposal-before-qc (a replica gets the proposal",
+        "of view v + 1 before the vote or new-view message that ends view v; default: random, and for",
+        "an eighth of the scenarios without --validators, proposal-before-qc)."}, converter = DeliveryConverter.class)
+    Delivery delivery;
+
     @Option(names = "--faults", description = {"Network and crash faults before stabilisation: 'random' (default), 'none',",
         "or a list like drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000."}, defaultValue = "random")
     String faults;
@@ -63,8 +73,8 @@ public final class SimCommand implements Callable<Integer> {
         if (seed != null) {
             SimResult r = Simulation.run(scenarios.apply(seed));
             out.println(r.scenario());
-            out.printf("blocks finalized %d, last view %d, messages %d, simulated %d ms, fingerprint %016x%n",
-                    r.blocksFinalized() + 1, r.lastView(), r.messages(), r.simulatedMillis(), r.fingerprint());
+            out.printf("blocks finalized %d, last view %d, views timed out %d, messages %d, simulated %d ms, fingerprint %016x%n",
+                    r.blocksFinalized() + 1, r.lastView(), r.viewsTimedOut(), r.messages(), r.simulatedMillis(), r.fingerprint());
             printFailure(out, r);
             out.println(r.passed() ? "passed" : "FAILED");
             return r.passed() ? 0 : 1;
@@ -73,15 +83,21 @@ public final class SimCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--seeds must be at least 1");
         }
         Scenario first = scenarios.apply(firstSeed); // validates the options once, before starting the pool
-        if (!first.withinFaultBound()) {
-            out.printf("note: %d faulty keys exceed f = %d for n = %d: the protocol guarantees neither safety nor liveness,"
-                    + " so violations are expected%n", first.twins() + first.byzantineCount(), first.maxFaulty(), first.validators());
+        if (!first.safetyExpected()) {
+            out.printf("note: faulty keys weigh %d, above f = %d: the protocol guarantees neither safety nor liveness,"
+                    + " so violations are expected%n", first.faultyWeight(), first.maxFaulty());
+        } else if (!first.livenessExpected()) {
+            out.printf("note: faulty keys and wipes exceed f = %d: liveness is not checked, safety is%n", first.maxFaulty());
         }
         SimRunner.Summary summary = SimRunner.run(firstSeed, seeds, scenarios, threads());
         for (SimResult failure : summary.failures().subList(0, Math.min(3, summary.failures().size()))) {
             out.println("FAILED " + failure.scenario());
             printFailure(out, failure);
             out.println("replay: tally sim --seed " + failure.scenario().seed() + replayOptions());
+        }
+        if (summary.failures().size() > 3) {
+            out.println("all failing seeds: " + summary.failures().stream()
+                    .map(f -> f.scenario().seed() + " (" + f.violation().orElseThrow().invariant() + ")").toList());
         }
         out.println(summary.line());
         return summary.failures().isEmpty() ? 0 : 1;
@@ -97,6 +113,8 @@ public final class SimCommand implements Callable<Integer> {
         if (twins != null) b.append(" --twins ").append(twins);
         if (byzantine != null) b.append(" --byzantine ").append(byzantine.cliName());
         if (byzantineCount != null) b.append(" --byzantine-count ").append(byzantineCount);
+        if (leaders != null) b.append(" --leaders ").append(CliNames.of(leaders));
+        if (delivery != null) b.append(" --delivery ").append(delivery.cliName());
         if (!faults.equals("random")) b.append(" --faults ").append(faults);
         return b.toString();
     }
@@ -117,11 +135,11 @@ public final class SimCommand implements Callable<Integer> {
             }
             SimRunner.Catch c = SimRunner.selfCheck(b, firstSeed, selfCheckBudget);
             if (c.caught()) {
-                out.printf("caught   %-26s after %3d scenario(s), seed %d: %s%n", b.cliName(), c.scenariosTried(),
+                out.printf("caught   %-30s after %3d scenario(s), seed %d: %s%n", b.cliName(), c.scenariosTried(),
                         c.caughtBy().scenario().seed(), c.caughtBy().violation().orElseThrow().invariant());
             } else {
                 all = false;
-                out.printf("MISSED   %-26s in %d scenarios%n", b.cliName(), c.scenariosTried());
+                out.printf("MISSED   %-30s in %d scenarios%n", b.cliName(), c.scenariosTried());
             }
         }
         out.println(all ? "self-check passed: every broken replica was caught" : "self-check FAILED: a broken replica went unnoticed");
@@ -131,17 +149,28 @@ public final class SimCommand implements Callable<Integer> {
     /** The scenario for a seed: random, with the options given on the command line fixed. */
     Scenario scenario(long s) {
         Scenario base = Scenario.random(s);
-        int n = validators != null ? validators : base.validators();
+        if (validators != null && validators < 1) {
+            throw new ParameterException(spec.commandLine(), "--validators must be at least 1, got " + validators);
+        }
+        Committee c = validators != null ? Committee.equal(validators) : base.committee();
+        if (leaders != null) {
+            c = new Committee(c.weights(), leaders, c.frequency());
+        }
+        int n = c.size();
         Byzantine kind = byzantine != null ? byzantine : (validators != null || twins != null ? Byzantine.NONE : base.byzantine());
         int count = kind == Byzantine.NONE ? 0 : (byzantineCount != null ? byzantineCount : Math.max(1, base.byzantineCount()));
-        int t = twins != null ? twins : Math.min(base.twins(), Math.max(0, (n - 1) / 5 - count));
+        int t = twins != null ? twins : base.twins();
+        while (twins == null && t > 0 && (t + count > n || c.weightOf(0, t + count) > c.maxFaultyWeight())) {
+            t--; // random twins only within f
+        }
+        Delivery d = delivery != null ? delivery : (validators != null ? Delivery.RANDOM : base.delivery());
         Faults f = switch (faults) {
             case "random" -> base.faults();
             case "none" -> Faults.NONE;
             default -> parseFaults(faults);
         };
         try {
-            return new Scenario(s, n, t, kind, count, f, Breakage.NONE);
+            return new Scenario(s, c, t, kind, count, f, d, Breakage.NONE);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -177,6 +206,20 @@ public final class SimCommand implements Callable<Integer> {
         @Override
         public Byzantine convert(String value) {
             return Byzantine.fromCli(value);
+        }
+    }
+
+    static final class LeadersConverter implements picocli.CommandLine.ITypeConverter<LeaderSelection.Mode> {
+        @Override
+        public LeaderSelection.Mode convert(String value) {
+            return CliNames.parse(LeaderSelection.Mode.class, value, "leader selection");
+        }
+    }
+
+    static final class DeliveryConverter implements picocli.CommandLine.ITypeConverter<Delivery> {
+        @Override
+        public Delivery convert(String value) {
+            return Delivery.fromCli(value);
         }
     }
 

@@ -8,10 +8,11 @@ import java.util.Optional;
  *
  * @param blocksFinalized the highest final block height reached (blocks 0..h), -1 for none
  * @param lastView the highest view an honest-code node reached
+ * @param viewsTimedOut views (after view 0) that some replica ended with a TimeoutQC
  * @param fingerprint a digest of every delivered message and its timing: equal fingerprints, equal runs
  * @param trace the last events before the end (or the violation), readable
  */
-public record SimResult(Scenario scenario, long blocksFinalized, long lastView, long messages, long simulatedMillis,
+public record SimResult(Scenario scenario, long blocksFinalized, long lastView, long viewsTimedOut, long messages, long simulatedMillis,
         Optional<Violation> violation, long fingerprint, List<String> trace) {
     public boolean passed() {
         return violation.isEmpty();

@@ -13,8 +13,8 @@ import java.util.function.LongFunction;
 /** Runs many scenarios, each on one thread of a small pool (each run is single-threaded and independent). */
 public final class SimRunner {
     /** What a batch of scenarios did. */
-    public record Summary(int scenarios, int passed, long blocksFinalized, List<SimResult> failures, double seconds,
-            double cpuSeconds) {
+    public record Summary(int scenarios, int passed, long blocksFinalized, long viewsTimedOut, List<SimResult> failures,
+            double seconds, double cpuSeconds) {
         public double scenariosPerSecond() {
             return seconds == 0 ? 0 : scenarios / seconds;
         }
@@ -25,8 +25,9 @@ public final class SimRunner {
         }
 
         public String line() {
-            return String.format("scenarios %d, passed %d, blocks finalized %d, violations %d (%.1f s, %.1f scenarios/s;"
-                    + " %.1f CPU s, %.1f scenarios per CPU second)", scenarios, passed, blocksFinalized, failures.size(),
+            return String.format("scenarios %d, passed %d, blocks finalized %d, views timed out %d, violations %d (%.1f s,"
+                    + " %.1f scenarios/s; %.1f CPU s, %.1f scenarios per CPU second)", scenarios, passed, blocksFinalized,
+                    viewsTimedOut, failures.size(),
                     seconds, scenariosPerSecond(), cpuSeconds, scenariosPerCpuSecond());
         }
     }
@@ -51,19 +52,21 @@ public final class SimRunner {
             }
             int passed = 0;
             long blocks = 0;
+            long timedOut = 0;
             long cpuNanos = 0;
             List<SimResult> failures = new ArrayList<>();
             for (Future<Timed> f : futures) {
                 SimResult r = f.get().result();
                 cpuNanos += f.get().cpuNanos();
                 blocks += r.blocksFinalized() + 1;
+                timedOut += r.viewsTimedOut();
                 if (r.passed()) {
                     passed++;
                 } else {
                     failures.add(r);
                 }
             }
-            return new Summary(count, passed, blocks, failures, (System.nanoTime() - start) / 1e9, cpuNanos / 1e9);
+            return new Summary(count, passed, blocks, timedOut, failures, (System.nanoTime() - start) / 1e9, cpuNanos / 1e9);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -88,7 +91,7 @@ public final class SimRunner {
     public static Catch selfCheck(Breakage breakage, long firstSeed, int budget) {
         for (int i = 0; i < budget; i++) {
             Scenario base = Scenario.random(firstSeed + i);
-            Scenario broken = new Scenario(base.seed(), base.validators(), 0, Byzantine.NONE, 0, base.faults(), breakage);
+            Scenario broken = base.withBreakage(breakage, new java.util.SplittableRandom(base.seed()));
             SimResult r = Simulation.run(broken);
             if (!r.passed()) {
                 return new Catch(breakage, r, i + 1);

@@ -12,6 +12,7 @@ import dev.tally.protocol.Signed;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -22,14 +23,35 @@ import java.util.Set;
 final class SimVerifier implements MessageVerifier {
     private final VerificationCache cache = new VerificationCache(1 << 14);
     private final Set<Signed<? extends ChonkyMessage>> signedByHonestCode = Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
+     * Forgeries already refused, by identity: a faulty node's message reaches every replica as the same object, and
+     * the cache remembers only successes, so each replica would pay the pairings again to refuse it.
+     */
+    private final Set<Object> refused = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<ProposalJustification, InvalidMessageException> refusedQcs = new IdentityHashMap<>();
 
     void signedByHonestCode(Signed<? extends ChonkyMessage> message) {
         signedByHonestCode.add(message);
     }
 
+    /** Whether honest code signed exactly this message object in this run (so its signature is valid). */
+    boolean isSignedByHonestCode(Signed<? extends ChonkyMessage> message) {
+        return signedByHonestCode.contains(message);
+    }
+
     @Override
     public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-        return signedByHonestCode.contains(message) || cache.verifySignature(message);
+        if (signedByHonestCode.contains(message)) {
+            return true;
+        }
+        if (refused.contains(message)) {
+            return false;
+        }
+        boolean valid = cache.verifySignature(message);
+        if (!valid) {
+            refused.add(message);
+        }
+        return valid;
     }
 
     @Override
@@ -39,6 +61,15 @@ final class SimVerifier implements MessageVerifier {
 
     @Override
     public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
-        cache.verify(qc, epoch);
+        InvalidMessageException known = refusedQcs.get(qc);
+        if (known != null) {
+            throw new InvalidMessageException(known.getMessage());
+        }
+        try {
+            cache.verify(qc, epoch);
+        } catch (InvalidMessageException e) {
+            refusedQcs.put(qc, e);
+            throw e;
+        }
     }
 }

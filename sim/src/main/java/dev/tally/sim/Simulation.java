@@ -5,13 +5,17 @@ import dev.tally.consensus.ConsensusObserver;
 import dev.tally.consensus.Input;
 import dev.tally.consensus.Output;
 import dev.tally.consensus.Replica;
+import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
 import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.LeaderSelection;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.ValidatorInfo;
@@ -21,13 +25,17 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 /**
  * A deterministic simulation of a committee running the real {@link Replica}: a seeded network (delay, loss,
@@ -42,8 +50,10 @@ public final class Simulation {
     private static final int MAX_PAYLOAD = 64 * 1024;
     private static final int TRACE_LENGTH = 40;
     private static final long GENESIS_FIRST_BLOCK = 0;
-    /** Blocks to finalize after stabilisation before a healthy run ends. */
-    private static final int BLOCKS_AFTER_STABILISATION = 3;
+    /** Blocks to finalize after stabilisation before a healthy run ends: enough to see a pace, not one lucky block. */
+    private static final int BLOCKS_AFTER_STABILISATION = 4;
+    /** How long {@link Delivery#PROPOSAL_BEFORE_QC} holds a message back at most, if no proposal comes. */
+    static final long HOLD_LIMIT_MILLIS = 300;
 
     private static final Map<Integer, List<BlsSecretKey>> KEYS = new ConcurrentHashMap<>();
 
@@ -51,6 +61,7 @@ public final class Simulation {
     private final boolean expectLiveness;
     private final SplittableRandom rng;
     private final Epoch epoch;
+    private final List<BlsSecretKey> keys;
     private final List<SimNode> nodes = new ArrayList<>();
     private final List<Integer> allNodes;
     private final SimVerifier verifier = new SimVerifier();
@@ -70,6 +81,23 @@ public final class Simulation {
     private long stableView = -1;
     private long stableHeight = -1;
     private long liveAt = -1;
+    /** The highest view and the time when the final height last grew after stabilisation. */
+    private long progressView = -1;
+    private long progressHeight = -1;
+    private long progressAt = -1;
+    /** Validators that lost their data in this run: they abstain a while, so liveness does not count on their turns. */
+    private final Set<Integer> wiped = new HashSet<>();
+    private final Map<Long, Integer> leaderIndex = new HashMap<>();
+
+    // Delivery.PROPOSAL_BEFORE_QC: per node, the messages held back and the commit votes delivered in its view.
+    private final Map<Integer, List<Held>> held = new HashMap<>();
+    private final Map<Integer, Map<ReplicaCommit, Set<BlsPublicKey>>> votesDelivered = new HashMap<>();
+    private final Map<Integer, Long> votesDeliveredView = new HashMap<>();
+    /** The held message being delivered now: it goes through. */
+    private Event.Deliver releasing;
+
+    /** A message held back at a node in view {@code view} until the proposal of view + 1 reaches it. */
+    private record Held(long since, long view, Event.Deliver delivery) {}
 
     private record Scheduled(long time, long seq, Event event) {}
 
@@ -94,10 +122,13 @@ public final class Simulation {
         record Repartition() implements Event {}
 
         record Stabilise() implements Event {}
+
+        /** Delivers what a node held back for {@link #HOLD_LIMIT_MILLIS} (no proposal came to release it). */
+        record Release(int node) implements Event {}
     }
 
     public Simulation(Scenario scenario) {
-        this(scenario, scenario.withinFaultBound());
+        this(scenario, scenario.livenessExpected());
     }
 
     /** Beyond f the protocol promises no liveness; tests may still demand it, to see the check fire. */
@@ -106,10 +137,12 @@ public final class Simulation {
         this.expectLiveness = expectLiveness;
         this.rng = new SplittableRandom(scenario.seed());
         int n = scenario.validators();
-        List<BlsSecretKey> keys = keys(n);
-        List<ValidatorInfo> infos = keys.stream().map(k -> new ValidatorInfo(k.publicKey(), 1, true)).toList();
+        Committee committee = scenario.committee();
+        this.keys = keys(n);
+        List<ValidatorInfo> infos = IntStream.range(0, n)
+                .mapToObj(v -> new ValidatorInfo(keys.get(v).publicKey(), committee.weights().get(v), true)).toList();
         Genesis genesis = new Genesis(1337, 0, GENESIS_FIRST_BLOCK, Genesis.PROTOCOL_VERSION,
-                Optional.of(new ValidatorSchedule(infos, new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
+                Optional.of(new ValidatorSchedule(infos, new LeaderSelection(committee.frequency(), committee.mode()))));
         this.epoch = Epoch.of(genesis);
 
         // Validators in schedule order: twins first, then the Byzantine ones, then a broken one last, the rest honest.
@@ -136,7 +169,7 @@ public final class Simulation {
         }
         this.allNodes = IntStream.range(0, nodes.size()).boxed().toList();
         this.group = new int[nodes.size()];
-        this.checker = new InvariantChecker(epoch, verifier, honestKey);
+        this.checker = new InvariantChecker(epoch, verifier::isSignedByHonestCode, honestKey);
     }
 
     /** Deterministic validator keys in schedule (public key) order, shared by all runs with n validators. */
@@ -159,6 +192,26 @@ public final class Simulation {
 
     List<Integer> allNodes() {
         return allNodes;
+    }
+
+    /** The leader of a view by the epoch's schedule (what a correct replica follows). */
+    BlsPublicKey leader(long view) {
+        return epoch.committee().get(leaderIndex(view)).key();
+    }
+
+    /** Remembered per view: a weighted draw costs a keccak-256, and the liveness check asks after every event. */
+    private int leaderIndex(long view) {
+        return leaderIndex.computeIfAbsent(view, v -> epoch.committee().indexOf(epoch.committee().leader(v)).orElseThrow());
+    }
+
+    /** The secret key of a validator, for broken replicas that act in another's name. */
+    BlsSecretKey secretKeyOf(BlsPublicKey validator) {
+        return keys.get(epoch.committee().indexOf(validator).orElseThrow());
+    }
+
+    /** Whether a block became final after the network stabilised. */
+    boolean blockFinalSinceStable() {
+        return liveAt >= 0;
     }
 
     void countDroppedByDecoder() {
@@ -188,7 +241,8 @@ public final class Simulation {
         }
         schedule(faults.gstMillis(), new Event.Stabilise());
 
-        long hardStop = faults.gstMillis() + livenessWindowMillis() + 10 * VIEW_TIMEOUT_MILLIS;
+        // Long enough for the first block and the steady pace after it, which fail sooner if blocks stop.
+        long hardStop = faults.gstMillis() + 2 * livenessWindowMillis() + 10 * VIEW_TIMEOUT_MILLIS;
         while (!queue.isEmpty() && checker.violation().isEmpty()) {
             Scheduled next = queue.poll();
             now = next.time();
@@ -204,50 +258,83 @@ public final class Simulation {
                 break;
             }
         }
-        if (checker.violation().isEmpty() && expectLiveness && liveAt < 0) {
-            checker.fail("liveness", "no new block final by t=" + now + " ms (stable since " + faults.gstMillis()
-                    + " ms at view " + stableView + ", height " + stableHeight + ")");
+        if (checker.violation().isEmpty() && expectLiveness && checker.highestFinal() < stableHeight + BLOCKS_AFTER_STABILISATION) {
+            checker.fail("liveness", "only " + (checker.highestFinal() - stableHeight) + " of " + BLOCKS_AFTER_STABILISATION
+                    + " new blocks final by t=" + now + " ms (stable since " + faults.gstMillis() + " ms at view " + stableView
+                    + ", height " + stableHeight + ")");
         }
         long lastView = nodes.stream().filter(nd -> nd.replica != null && nd.runsHonestCode())
                 .mapToLong(nd -> nd.replica.view()).max().orElse(0);
-        return new SimResult(scenario, checker.highestFinal(), lastView, messages, now, checker.violation(),
-                fingerprint, trace.stream().map(String::valueOf).toList());
+        return new SimResult(scenario, checker.highestFinal(), lastView, checker.viewsTimedOut(), messages, now,
+                checker.violation(), fingerprint, trace.stream().map(String::valueOf).toList());
     }
 
     private boolean finished() {
-        return liveAt >= 0 && (checker.highestFinal() >= stableHeight + BLOCKS_AFTER_STABILISATION
-                || now >= liveAt + 2 * VIEW_TIMEOUT_MILLIS);
-    }
-
-    /** After stabilisation, a block is final within 5f + 1 views; allow the views in flight at that moment. */
-    private long livenessViewBound() {
-        return stableView + 5L * scenario.maxFaulty() + 2;
+        return liveAt >= 0 && checker.highestFinal() >= stableHeight + BLOCKS_AFTER_STABILISATION;
     }
 
     private long livenessWindowMillis() {
         return (5L * scenario.maxFaulty() + 3) * (VIEW_TIMEOUT_MILLIS + 4 * STABLE_DELAY_MILLIS);
     }
 
+    /**
+     * The steady pace after the first block: every window of {@code 5f + 1} views led by validators that run honest
+     * code with their data (a full rotation of honest leaders for n = 5f + 1 equal weights, the bound PROTOCOL.md
+     * section 7 gives for the first block) finalizes a block. Views of faulty or wiped leaders do not count, since
+     * they may end by timeout (in weighted mode they can come in runs longer than f); a window that sees no view end
+     * at all fails after as long as those views would take.
+     */
+    long steadyWindowViews() {
+        return 5 * scenario.maxFaulty() + 1;
+    }
+
+    /** Views after {@code from}, up to {@code to}, led by a validator with honest code, its own key and its data. */
+    private long honestLedViews(long from, long to) {
+        return LongStream.rangeClosed(from + 1, to).filter(view -> {
+            int v = leaderIndex(view);
+            return v >= scenario.twins() + scenario.byzantineCount() && !wiped.contains(v);
+        }).count();
+    }
+
     private void checkLiveness() {
-        if (!stable || liveAt >= 0) {
+        if (!stable) {
             return;
         }
-        if (checker.highestFinal() > stableHeight) {
-            liveAt = now;
+        if (checker.highestFinal() > Math.max(stableHeight, progressHeight)) {
+            progressHeight = checker.highestFinal();
+            progressView = highestView();
+            progressAt = now;
+            if (liveAt < 0) {
+                liveAt = now;
+            }
             return;
         }
         if (!expectLiveness) {
             return;
         }
-        for (SimNode node : nodes) {
-            if (node.runsHonestCode() && node.replica != null && node.replica.view() > livenessViewBound()) {
-                checker.fail("liveness", node + " reached view " + node.replica.view() + " with no new block final since"
-                        + " stabilisation at view " + stableView + " (bound: 5f + 1 views)");
-                return;
-            }
+        if (liveAt >= 0) {
+            checkSteadyPace();
+            return;
         }
-        if (now > scenario.faults().gstMillis() + livenessWindowMillis()) {
+        long top = highestView();
+        long honestViews = honestLedViews(stableView, top);
+        if (honestViews > steadyWindowViews() + 1) { // + 1: the view in flight at stabilisation
+            checker.fail("liveness", "reached view " + top + " with no new block final since stabilisation at view "
+                    + stableView + ", " + honestViews + " views led by honest validators since (bound: 5f + 1)");
+        } else if (now > scenario.faults().gstMillis() + livenessWindowMillis()) {
             checker.fail("liveness", "no new block final " + livenessWindowMillis() + " ms after stabilisation at view " + stableView);
+        }
+    }
+
+    private void checkSteadyPace() {
+        long top = highestView();
+        long honestViews = honestLedViews(progressView, top);
+        if (honestViews > steadyWindowViews()) {
+            checker.fail("liveness", "no block final in views " + (progressView + 1) + " to " + top + ", " + honestViews
+                    + " of them led by honest validators (steady pace: a block per " + steadyWindowViews() + " such views)");
+        } else if (now > progressAt + (steadyWindowViews() + 2) * (VIEW_TIMEOUT_MILLIS + 4 * STABLE_DELAY_MILLIS)
+                + (top - progressView) * VIEW_TIMEOUT_MILLIS) {
+            checker.fail("liveness", "no block final since t=" + progressAt + " ms (view " + progressView + "), now in view " + top);
         }
     }
 
@@ -285,6 +372,7 @@ public final class Simulation {
             }
             case Event.Repartition p -> repartition();
             case Event.Stabilise s -> stabilise();
+            case Event.Release r -> release(r.node(), Long.MAX_VALUE);
         }
     }
 
@@ -377,13 +465,66 @@ public final class Simulation {
         if (!alive(node, d.life())) {
             return;
         }
+        if (scenario.delivery() == Delivery.PROPOSAL_BEFORE_QC && holdsBack(node, d)) {
+            held.computeIfAbsent(node.id, k -> new ArrayList<>()).add(new Held(now, node.replica.view(), d));
+            schedule(now + HOLD_LIMIT_MILLIS, new Event.Release(node.id));
+            return;
+        }
         messages++;
         fingerprint = mix(fingerprint, now, d.from(), d.to(), d.message().signature().hashCode());
         note(new Delivered(now, node, d.from(), d.message().message()));
         for (Action a : node.behaviour.observe(d.message(), node, this)) {
             execute(node, a);
         }
-        step(node, new Input.MessageReceived(d.message()));
+        step(node, new Input.MessageReceived(node.behaviour.receive(d.message(), node, this)));
+        if (scenario.delivery() == Delivery.PROPOSAL_BEFORE_QC && d.message().message() instanceof LeaderProposal p) {
+            release(node.id, p.view().number() - 1);
+        }
+    }
+
+    /**
+     * Whether a message would end the node's view v before the proposal of v + 1 reached it: a new-view message for
+     * v + 1, or the commit vote that completes a quorum for one block of view v. Not at the leader of v + 1, which
+     * needs the QC to propose.
+     */
+    private boolean holdsBack(SimNode node, Event.Deliver d) {
+        long view = node.replica.view();
+        if (d == releasing || leader(view + 1).equals(node.key.publicKey())) {
+            return false;
+        }
+        return switch (d.message().message()) {
+            case ReplicaNewView nv -> nv.view().number() == view + 1;
+            case ReplicaCommit c when c.view().number() == view && epoch.committee().contains(d.message().key()) -> {
+                if (votesDeliveredView.getOrDefault(node.id, -1L) != view) {
+                    votesDelivered.put(node.id, new HashMap<>());
+                    votesDeliveredView.put(node.id, view);
+                }
+                Set<BlsPublicKey> signers = votesDelivered.get(node.id).computeIfAbsent(c, k -> new HashSet<>());
+                long weight = signers.stream().mapToLong(k -> epoch.committee().get(epoch.committee().indexOf(k).orElseThrow()).weight()).sum();
+                long mine = epoch.committee().get(epoch.committee().indexOf(d.message().key()).orElseThrow()).weight();
+                if (signers.contains(d.message().key()) || weight + mine < epoch.committee().quorumThreshold()) {
+                    signers.add(d.message().key());
+                    yield false;
+                }
+                yield true;
+            }
+            default -> false;
+        };
+    }
+
+    /** Delivers, in the order held, what the node holds for views up to {@code upToView} or has held long enough. */
+    private void release(int nodeId, long upToView) {
+        List<Held> waiting = held.get(nodeId);
+        if (waiting == null) {
+            return;
+        }
+        List<Held> due = waiting.stream().filter(h -> h.view() <= upToView || h.since() + HOLD_LIMIT_MILLIS <= now).toList();
+        waiting.removeAll(due);
+        for (Held h : due) {
+            releasing = h.delivery();
+            deliver(h.delivery());
+        }
+        releasing = null;
     }
 
     private static long mix(long h, long... values) {
@@ -418,6 +559,7 @@ public final class Simulation {
             return;
         }
         note("t=" + now + " " + node + " crashed and lost its data directory");
+        wiped.add(node.validator);
         down(node);
         node.wipe();
         checker.forgetHistoryOf(node);
@@ -430,6 +572,7 @@ public final class Simulation {
         node.crashMidStep = false;
         node.timerDeadline = Long.MAX_VALUE;
         node.finalizedAhead.clear();
+        held.remove(node.id);
         long back = now + 100 + rng.nextInt(3_000);
         schedule(stable ? back : Math.min(back, Math.max(now + 1, scenario.faults().gstMillis())), new Event.Restart(node.id));
     }
@@ -442,7 +585,9 @@ public final class Simulation {
         node.up = true;
         ReplicaState state = node.persisted().orElse(ReplicaState.initial(epoch.number()));
         ConsensusConfig config = new ConsensusConfig(node.key, epoch, VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD);
-        node.replica = new Replica(config, state, ConsensusObserver.NONE, verifier);
+        Breakage breakage = node.role == SimNode.Role.BROKEN ? scenario.breakage() : Breakage.NONE;
+        node.replica = new Replica(config, state, ConsensusObserver.NONE, Broken.verifier(breakage, verifier),
+                Broken.leaders(breakage, epoch.committee()));
         note("t=" + now + " " + node + " starts at view " + state.view() + " with blocks up to " + node.lastStored());
         if (node.storage.range().isPresent()) {
             step(node, new Input.BlocksPersisted(node.firstBlock(), node.lastStored()));

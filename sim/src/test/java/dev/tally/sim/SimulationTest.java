@@ -2,6 +2,7 @@ package dev.tally.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.protocol.LeaderSelection;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.TreeSet;
@@ -76,6 +77,54 @@ class SimulationTest {
     }
 
     @Test
+    void faultyKeysCountForSafetyAndWipesOnlyForLiveness() {
+        Faults oneWipe = new Faults(0, 0, 20, false, 0, 1, 1_000);
+        Scenario byzantineAndWipe = new Scenario(1, 6, 0, Byzantine.DOUBLE_VOTER, 1, oneWipe, Breakage.NONE);
+        assertThat(byzantineAndWipe.safetyExpected()).isTrue();
+        assertThat(byzantineAndWipe.livenessExpected()).isFalse();
+        assertThat(new Scenario(1, 6, 0, Byzantine.NONE, 0, oneWipe, Breakage.NONE).livenessExpected()).isTrue();
+        assertThat(new Scenario(1, 6, 1, Byzantine.DOUBLE_VOTER, 1, Faults.NONE, Breakage.NONE).safetyExpected()).isFalse();
+        // By weight: f = (14 - 1) / 5 = 2, so one faulty key of weight 3 is beyond it.
+        Committee heavyFirst = new Committee(java.util.List.of(3L, 1L, 1L, 3L, 3L, 3L), LeaderSelection.Mode.WEIGHTED, 1);
+        assertThat(new Scenario(1, heavyFirst, 0, Byzantine.WITHHOLDER, 1, Faults.NONE, Delivery.RANDOM, Breakage.NONE)
+                .safetyExpected()).isFalse();
+    }
+
+    @Test
+    void proposalBeforeQcDeliveryReordersAndStaysSafeAndLive() {
+        for (long seed = 1; seed <= 4; seed++) {
+            Scenario random = new Scenario(seed, Committee.equal(6), 0, Byzantine.NONE, 0, Faults.NONE, Delivery.RANDOM, Breakage.NONE);
+            Scenario reordered = new Scenario(seed, Committee.equal(6), 0, Byzantine.NONE, 0, Faults.NONE,
+                    Delivery.PROPOSAL_BEFORE_QC, Breakage.NONE);
+            SimResult r = Simulation.run(reordered);
+            assertThat(r.violation()).as("%s\n%s", reordered, String.join("\n", r.trace())).isEmpty();
+            // Holding a message back draws nothing from the seed: the same run unless something was held.
+            assertThat(r.fingerprint()).as("messages were held back").isNotEqualTo(Simulation.run(random).fingerprint());
+        }
+    }
+
+    @Test
+    void weightedDrawMatchesTheProtocolFixture() {
+        // PROTOCOL.md section 8: the fixture committee (weights 10 to 14, total 60) draws 0 at views 20, 108, 111,
+        // 126 and 483 below 500: the draw the wrong-weighted-leader replica gets wrong.
+        assertThat(LongStream.range(0, 500).filter(turn -> Committee.weightedDraw(turn, 60) == 0).boxed().toList())
+                .containsExactly(20L, 108L, 111L, 126L, 483L);
+    }
+
+    @Test
+    void weightedCommitteesWithAZeroDrawAreSafeAndLive() {
+        Committee zero = new Committee(java.util.List.of(2L, 1L, 3L, 1L, 2L, 4L, 1L), LeaderSelection.Mode.WEIGHTED, 1)
+                .withEarlyZeroDraw(new java.util.SplittableRandom(5));
+        assertThat(zero.firstViewDrawingZero(4)).as("a view up to 4 draws 0 (%s)", zero).isPositive();
+        for (long seed = 1; seed <= 4; seed++) {
+            Scenario s = new Scenario(seed, zero, 0, Byzantine.NONE, 0, Scenario.randomFaults(new java.util.SplittableRandom(seed)),
+                    Delivery.RANDOM, Breakage.NONE);
+            SimResult r = Simulation.run(s);
+            assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
+        }
+    }
+
+    @Test
     void selfCheckCatchesEveryBrokenReplica() {
         for (Breakage b : EnumSet.complementOf(EnumSet.of(Breakage.NONE))) {
             SimRunner.Catch c = SimRunner.selfCheck(b, 1, 100);
@@ -83,7 +132,11 @@ class SimulationTest {
         }
     }
 
-    /** The CI sweep: 2,000 random scenarios, n from 6 to 11, 0-2 twins, every Byzantine kind and fault kind. */
+    /**
+     * The CI sweep: 2,000 random scenarios, 6 to 11 validators of random weights, both leader selections (with early
+     * zero draws), 0-2 twins, every Byzantine kind and fault kind, wipes next to Byzantine validators, both delivery
+     * orders.
+     */
     @Test
     void ciSweepOf2000ScenariosPasses() {
         int count = Integer.getInteger("tally.sim.scenarios", 2_000);
@@ -98,9 +151,12 @@ class SimulationTest {
         Set<Integer> sizes = new TreeSet<>();
         Set<Integer> twins = new TreeSet<>();
         Set<Byzantine> kinds = EnumSet.noneOf(Byzantine.class);
-        boolean partitions = false, crashes = false, drops = false, wiped = false;
+        boolean partitions = false, crashes = false, drops = false, wiped = false, wipedNextToByzantine = false;
+        boolean unequalWeights = false, zeroDraw = false, proposalFirst = false;
+        Set<LeaderSelection.Mode> modes = EnumSet.noneOf(LeaderSelection.Mode.class);
         for (long seed = 1; seed <= count; seed++) {
             Scenario s = Scenario.random(seed);
+            assertThat(s.safetyExpected()).as("%s", s).isTrue();
             sizes.add(s.validators());
             twins.add(s.twins());
             kinds.add(s.byzantine());
@@ -108,10 +164,17 @@ class SimulationTest {
             crashes |= s.faults().crashes() > 0;
             drops |= s.faults().dropRate() > 0;
             wiped |= s.faults().wipes() > 0;
+            wipedNextToByzantine |= s.faults().wipes() > 0 && s.byzantine() != Byzantine.NONE;
+            modes.add(s.committee().mode());
+            unequalWeights |= s.committee().weights().stream().anyMatch(w -> w > 1);
+            zeroDraw |= s.committee().firstViewDrawingZero(4) > 0;
+            proposalFirst |= s.delivery() == Delivery.PROPOSAL_BEFORE_QC;
         }
         assertThat(sizes).containsExactly(6, 7, 8, 9, 10, 11);
         assertThat(twins).containsExactly(0, 1, 2);
         assertThat(kinds).containsExactlyInAnyOrder(Byzantine.values());
-        assertThat(partitions && crashes && drops && wiped).isTrue();
+        assertThat(modes).containsExactlyInAnyOrder(LeaderSelection.Mode.values());
+        assertThat(partitions && crashes && drops && wiped && wipedNextToByzantine).isTrue();
+        assertThat(unequalWeights && zeroDraw && proposalFirst).isTrue();
     }
 }
