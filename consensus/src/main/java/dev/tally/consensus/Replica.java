@@ -91,8 +91,7 @@ public final class Replica {
     private long now;
 
     /** A proposal this replica would vote for once its predecessor is stored and the execution layer agrees. */
-    private record PendingProposal(View view, BlockHeader header, Payload payload, ProposalJustification justification,
-            boolean verificationRequested) {}
+    private record PendingProposal(View view, BlockHeader header, Payload payload, boolean verificationRequested) {}
 
     public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer) {
         this(config, persisted, observer, new VerificationCache(1024));
@@ -288,14 +287,22 @@ public final class Replica {
         if (implied.number() < storedFirst) {
             throw reject("proposal for block " + implied.number() + ", already pruned below " + storedFirst);
         }
+        // A checked justification is as good as the leader's new-view message: take in its QCs now (they may
+        // finalize the block this proposal builds on) and enter its view, where a pending proposal survives the
+        // QC of the last view arriving later. Waiting for the vote could lose the proposal or deadlock on it.
+        absorb(justification);
+        if (v.number() > view) {
+            enterView(v.number());
+            restartTimer();
+        }
         switch (implied) {
-            case Reproposal r -> vote(v, r.header(), justification, Optional.empty());
+            case Reproposal r -> vote(v, r.header(), Optional.empty());
             case FreshBlock f -> {
                 Payload payload = proposal.proposalPayload().orElseThrow();
                 if (payload.size() > config.maxPayloadSize()) {
                     throw reject("payload of " + payload.size() + " bytes exceeds max_payload_size " + config.maxPayloadSize());
                 }
-                pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, justification, false);
+                pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, false);
                 requestVerificationIfReady();
             }
         }
@@ -331,7 +338,7 @@ public final class Replica {
     private void requestVerificationIfReady() {
         PendingProposal p = pendingProposal;
         if (p != null && !p.verificationRequested() && p.header().number() - 1 <= storedLast) {
-            pendingProposal = new PendingProposal(p.view(), p.header(), p.payload(), p.justification(), true);
+            pendingProposal = new PendingProposal(p.view(), p.header(), p.payload(), true);
             out.add(new Output.VerifyPayload(p.view(), p.header().number(), p.payload()));
         }
     }
@@ -351,16 +358,11 @@ public final class Replica {
         if (p.view().number() < view || (p.view().number() == view && phase != Phase.PREPARE)) {
             return; // the view moved on (or we timed out) while the execution layer was checking
         }
-        vote(p.view(), p.header(), p.justification(), Optional.of(p.payload()));
+        vote(p.view(), p.header(), Optional.of(p.payload()));
     }
 
     /** Vote commit for a proposal: update and persist the state first, then let the vote leave. */
-    private void vote(View v, BlockHeader header, ProposalJustification justification, Optional<Payload> payload) {
-        absorb(justification);
-        if (v.number() > view) {
-            enterView(v.number());
-            restartTimer();
-        }
+    private void vote(View v, BlockHeader header, Optional<Payload> payload) {
         if (!mayVote(v.number())) {
             return;
         }

@@ -284,6 +284,25 @@ class ReplicaTest {
     }
 
     @Test
+    void aProposalThatArrivesBeforeTheQcOfTheViewBeforeIsStillVotedOn() {
+        // Issue 14: the replica holds 4 of the 5 commit votes of view 5 when the leader of view 6 (which has all 5)
+        // proposes block 3; the 5th vote comes after the proposal.
+        CommitQC qc4 = inView5();
+        proposeAndApprove(h.proposal(5, Optional.of(p2), qc4));
+        ReplicaCommit vote5 = h.chain.vote(5, 2, p2);
+        deliverVotes(vote5, 4);
+        assertThat(h.replica.view()).isEqualTo(5);
+        List<Output> outs = new ArrayList<>(h.deliver(h.proposal(6, Optional.of(p3), h.chain.commitQc(5, 2, p2))));
+        outs.addAll(h.deliver(h.chain.sign(4, vote5)));
+        assertThat(outputs(outs, Output.FinalizeBlock.class)).as("the proposal's QC finalizes block 2 at once").hasSize(1);
+        outs.addAll(h.step(new Input.BlocksPersisted(0, 2)));
+        for (Output.VerifyPayload v : outputs(outs, Output.VerifyPayload.class)) {
+            outs.addAll(h.step(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), true, "")));
+        }
+        assertThat(votes(outs)).containsExactly(h.chain.vote(6, 3, p3));
+    }
+
+    @Test
     void votesOnlyOncePerView() {
         CommitQC qc = inView5();
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), qc)))).hasSize(1);
