@@ -22,10 +22,11 @@ public interface ConsensusObserver {
     default void finalized(FinalBlock block) {}
 
     /**
-     * Started without a state past view 0 and first saw view {@code view}: this replica may have voted there
-     * before its state was lost, so it neither votes nor proposes before view {@code firstVotingView}.
+     * Started without a state past view 0: this replica may have voted before its state was lost, so it signs
+     * nothing (but view 0's timeout vote) before view {@code firstVotingView}, {@code Long.MAX_VALUE} while it waits
+     * for other validators to show where the network is; {@code reason} says why, with the figures.
      */
-    default void abstaining(long view, long firstVotingView) {}
+    default void abstaining(long firstVotingView, String reason) {}
 
     ConsensusObserver NONE = new ConsensusObserver() {};
 }

@@ -70,23 +70,19 @@ public final class Replica {
     private long highestFinalized;
     /**
      * The first view this replica may sign anything in (view 0's timeout vote is the same for everyone, so always
-     * allowed). A replica that starts without a state past view 0 may have lost it (a wiped data directory): it
-     * may have signed messages in the views the network is in, so if the first view it learns of is V > 1 it
-     * abstains through V + 1, and persists nothing until then (a crash while abstaining starts the wait over).
-     * V = 1 is exempt, or a new chain, where every replica starts in that state, would never start; a replica
-     * wiped while its chain is still in view 1 is the one case this cannot cover.
+     * allowed). A replica that starts without a state past view 0 may have lost it (a wiped data directory) and so
+     * may have voted in the views the network is in: it abstains until validators of weight above 2f have reported
+     * (see {@link Rejoin}), then through 2 views past the highest QC they showed. It persists nothing until it has
+     * caught up (see {@link #caughtUp}), so a crash while abstaining starts the wait over. PROTOCOL.md, "Validators
+     * that lose their data", states what this guarantees and the one case it cannot cover.
      */
     private long votingFloor;
-    /**
-     * An abstaining replica the view cannot end without (more than f others silent) would stall the chain for
-     * good; after this many timeouts in one view it sends its timeout vote after all. That vote lacks the high
-     * vote it may have had before its state was lost, so it may contradict an earlier one: the lost state makes
-     * this replica one of the f faults the protocol tolerates, for that view only.
-     */
-    private static final int ABSTAINING_TIMEOUTS_BEFORE_VOTING = 3;
-    /** The voting floor of a replica that started without state and has not yet learned the network's view. */
-    private static final long AWAITING_FIRST_VIEW = Long.MAX_VALUE;
-    private int timeoutsWhileAbstaining;
+    /** The voting floor of a replica that started without state and has not heard enough reporters yet. */
+    private static final long AWAITING_REPORTS = Long.MAX_VALUE;
+    /** Set while the replica started without state has not fixed its voting floor; null otherwise. */
+    private Rejoin rejoin;
+    /** Whether the state changed since it was last persisted (persisting is held back until caught up). */
+    private boolean stateUnsaved;
     private List<Output> out = new ArrayList<>();
     private long now;
 
@@ -123,7 +119,9 @@ public final class Replica {
         this.highCommitQc = persisted.highCommitQc();
         this.highTimeoutQc = persisted.highTimeoutQc();
         this.proposals = new ArrayList<>(persisted.proposals());
-        this.votingFloor = persisted.equals(ReplicaState.initial(epoch.number())) ? AWAITING_FIRST_VIEW : 0;
+        boolean withoutState = persisted.equals(ReplicaState.initial(epoch.number()));
+        this.votingFloor = withoutState ? AWAITING_REPORTS : 0;
+        this.rejoin = withoutState ? new Rejoin(committee, me) : null;
         this.storedFirst = epoch.firstBlock();
         this.storedLast = epoch.firstBlock() - 1;
         this.highestFinalized = epoch.firstBlock() - 1;
@@ -183,6 +181,11 @@ public final class Replica {
     // ------------------------------------------------------------------ start and timer
 
     private void onStart() {
+        if (rejoin != null) {
+            observer.abstaining(AWAITING_REPORTS, "started without a replica state: it may have voted before its data"
+                    + " was lost, so it waits for validators of weight above " + 2 * committee.maxFaultyWeight()
+                    + " to show where the network is");
+        }
         if (view == 0 || phase == Phase.TIMEOUT) {
             // View 0 has no justification, so it ends by timeout at once; a replica that had given up on its
             // view before a restart repeats its timeout vote.
@@ -202,23 +205,23 @@ public final class Replica {
     /** Give up on the current view: vote timeout and keep re-sending until the view advances. */
     private void timeout() {
         observer.timedOut(view);
-        if (phase != Phase.TIMEOUT) {
+        // View 0's timeout vote is the same for every replica and every start; any other needs a high vote that
+        // is truly this replica's latest (see caughtUp), and no timeout vote ever goes out without one.
+        boolean sendVote = view == 0 || (mayVote(view) && caughtUp());
+        if (phase != Phase.TIMEOUT || (sendVote && stateUnsaved)) {
             phase = Phase.TIMEOUT;
             persist();
         }
-        boolean abstaining = !mayVote(view);
-        if (abstaining && ++timeoutsWhileAbstaining < ABSTAINING_TIMEOUTS_BEFORE_VOTING) {
-            restartTimer();
-            return;
-        }
-        if (sentTimeout == null || sentTimeout.message().view().number() != view) {
-            // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
-            sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
-        }
-        if (view > 0 && !abstaining) {
+        if (view > 0 && mayVote(view)) {
             out.add(new Output.Broadcast(newView()));
         }
-        out.add(new Output.Broadcast(sentTimeout));
+        if (sendVote) {
+            if (sentTimeout == null || sentTimeout.message().view().number() != view) {
+                // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
+                sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
+            }
+            out.add(new Output.Broadcast(sentTimeout));
+        }
         restartTimer();
     }
 
@@ -231,6 +234,9 @@ public final class Replica {
 
     private void onMessage(Signed<? extends ChonkyMessage> signed) {
         String kind = signed.message().getClass().getSimpleName();
+        if (rejoin != null) {
+            takeReport(signed);
+        }
         try {
             switch (signed.message()) {
                 case LeaderProposal p -> onProposal(cast(signed), p);
@@ -552,13 +558,6 @@ public final class Replica {
     }
 
     private void enterView(long newView) {
-        if (votingFloor == AWAITING_FIRST_VIEW) {
-            votingFloor = newView > 1 ? newView + 2 : 0;
-            if (votingFloor > 0) {
-                observer.abstaining(newView, votingFloor);
-            }
-        }
-        timeoutsWhileAbstaining = 0;
         view = newView;
         phase = Phase.PREPARE;
         pendingProposal = null;
@@ -572,14 +571,16 @@ public final class Replica {
         long finalizedUpTo = highCommitQc.map(qc -> qc.header().number()).orElse(-1L);
         proposals.removeIf(p -> p.number() <= finalizedUpTo);
         persist();
-        ProposalJustification justification = justification();
-        observer.viewStarted(newView, justification);
-        if (mayVote(newView)) {
-            out.add(new Output.Broadcast(newView()));
-        }
+        observer.viewStarted(newView, justification());
         restartTimer();
-        if (mayVote(newView)) {
-            proposer.onViewStarted(epoch.view(newView), justification, storedLast, out);
+        announceView();
+    }
+
+    /** Sends this replica's new-view message and, if it leads the view, lets the proposer act. */
+    private void announceView() {
+        if (mayVote(view)) {
+            out.add(new Output.Broadcast(newView()));
+            proposer.onViewStarted(epoch.view(view), justification(), storedLast, out);
         }
     }
 
@@ -610,10 +611,76 @@ public final class Replica {
         return v == 0 || v >= votingFloor;
     }
 
-    private void persist() {
-        if (view < votingFloor) {
-            return; // after a start without state: keep the disk "fresh" until voting, so a crash restarts the wait
+    /**
+     * Whether this replica's high vote is what its timeout votes must report, the latest commit vote it signed: always
+     * for a replica with its state. After a start without state, the lost high vote may be the one a committed block
+     * needs to reach the subquorum in a timeout QC, so it sends no timeout vote until either it voted commit again
+     * (in a view past the floor, later than any lost vote, so its high vote is truly its latest) or it holds a commit
+     * QC of a view at or past any view it may have voted in (floor - 1), which the timeout vote carries as its high
+     * QC: every block the lost votes helped commit is at or below that QC's block, so the timeout QC implies no
+     * block that conflicts with them.
+     */
+    private boolean caughtUp() {
+        return votingFloor == 0 || (votingFloor != AWAITING_REPORTS
+                && (highVote.isPresent() || highCommitQcView() >= votingFloor - 1));
+    }
+
+    /**
+     * Counts a new-view message (its justification shows a QC its signer holds) or a view-0 timeout vote (its signer
+     * holds no QC yet) toward the reports a replica without state waits for; sets the voting floor once they weigh
+     * more than 2f. Checked here, whatever the replica then does with the message, because an old or repeated one
+     * still tells where its signer is; one that does not check out is not counted (its own handling says why).
+     */
+    private void takeReport(Signed<? extends ChonkyMessage> signed) {
+        long qcView;
+        try {
+            requireValidator(signed.key());
+            switch (signed.message()) {
+                case ReplicaNewView nv -> {
+                    nv.view().verify(epoch);
+                    requireSignature(signed);
+                    nv.verify(epoch, verifier);
+                    qcView = nv.justification().view().number();
+                }
+                case ReplicaTimeout t when t.view().number() == 0 && t.highVote().isEmpty() && t.highQc().isEmpty() -> {
+                    t.view().verify(epoch);
+                    requireSignature(signed);
+                    qcView = -1;
+                }
+                default -> {
+                    return;
+                }
+            }
+        } catch (InvalidMessageException e) {
+            return;
         }
+        if (!rejoin.report(signed.key(), qcView)) {
+            return;
+        }
+        long highest = Math.max(rejoin.highestQcView(), Math.max(highCommitQcView(), highTimeoutQcView()));
+        long reporters = rejoin.weight();
+        rejoin = null;
+        if (highest <= 0) {
+            // Nothing above view 0's timeout QC: a new chain, where every replica starts without state (or a wipe
+            // within its first views, which no replica can tell from one).
+            votingFloor = 0;
+            persist(); // on disk at once: after a crash from here on, this replica is no longer one without state
+            if (view > 0) {
+                announceView();
+            }
+            return;
+        }
+        votingFloor = highest + 3;
+        observer.abstaining(votingFloor, "validators of weight " + reporters + " showed QCs up to view " + highest
+                + ", so this replica may have voted up to view " + (highest + 2) + " before its data was lost");
+    }
+
+    private void persist() {
+        if (!caughtUp()) {
+            stateUnsaved = true; // after a start without state: keep the disk "fresh" until caught up, so a crash restarts the wait
+            return;
+        }
+        stateUnsaved = false;
         out.add(new Output.PersistState(state()));
     }
 

@@ -27,6 +27,8 @@ final class Harness {
     final TestChain chain = new TestChain(6);
     final int me;
     final List<String> rejections = new ArrayList<>();
+    /** The voting floors the replica announced, with their reasons. */
+    final List<String> abstentions = new ArrayList<>();
     final CountingVerifier verifier = new CountingVerifier();
     Replica replica;
     long now = 0;
@@ -52,6 +54,11 @@ final class Harness {
             @Override
             public void messageRejected(String kind, String reason) {
                 rejections.add(kind + ": " + reason);
+            }
+
+            @Override
+            public void abstaining(long firstVotingView, String reason) {
+                abstentions.add(firstVotingView + ": " + reason);
             }
         }, verifier, leaders);
     }

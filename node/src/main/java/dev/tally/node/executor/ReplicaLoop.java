@@ -272,9 +272,12 @@ final class ReplicaLoop {
         }
 
         @Override
-        public void abstaining(long view, long firstVotingView) {
-            log.warn("started without a replica state and found the network in view {}: this validator may have voted"
-                    + " there before its data was lost, so it does not vote or propose before view {}", view, firstVotingView);
+        public void abstaining(long firstVotingView, String reason) {
+            if (firstVotingView == Long.MAX_VALUE) {
+                log.warn("not voting yet: {}", reason);
+            } else {
+                log.warn("not voting before view {}: {}", firstVotingView, reason);
+            }
         }
 
         @Override
