@@ -49,6 +49,7 @@ public final class Simulation {
 
     private final Scenario scenario;
     private final boolean expectLiveness;
+    private final Script script;
     private final SplittableRandom rng;
     private final Epoch epoch;
     private final List<SimNode> nodes = new ArrayList<>();
@@ -102,8 +103,29 @@ public final class Simulation {
 
     /** Beyond f the protocol promises no liveness; tests may still demand it, to see the check fire. */
     Simulation(Scenario scenario, boolean expectLiveness) {
+        this(scenario, expectLiveness, Script.NONE);
+    }
+
+    /**
+     * A test's hand on a run, for attacks the random faults would take too long to find: which sends and block
+     * fetches get through, on top of the scenario's faults, and what a validator does instead of its planned
+     * behaviour. It may wipe a node through {@link #wipeSoon}.
+     */
+    interface Script {
+        /** Whether a message sent by node {@code from} reaches node {@code to}; {@code message} is null for block sync. */
+        boolean passes(int from, int to, Signed<? extends ChonkyMessage> message, Simulation sim);
+
+        default Behaviour behaviour(int validator, Behaviour planned) {
+            return planned;
+        }
+
+        Script NONE = (from, to, message, sim) -> true;
+    }
+
+    Simulation(Scenario scenario, boolean expectLiveness, Script script) {
         this.scenario = scenario;
         this.expectLiveness = expectLiveness;
+        this.script = script;
         this.rng = new SplittableRandom(scenario.seed());
         int n = scenario.validators();
         List<BlsSecretKey> keys = keys(n);
@@ -129,7 +151,7 @@ public final class Simulation {
                 role = SimNode.Role.HONEST;
             }
             honestKey[v] = role == SimNode.Role.HONEST || role == SimNode.Role.BROKEN;
-            nodes.add(new SimNode(v, v, keys.get(v), role, behaviour, genesis));
+            nodes.add(new SimNode(v, v, keys.get(v), role, script.behaviour(v, behaviour), genesis));
         }
         for (int t = 0; t < scenario.twins(); t++) {
             nodes.add(new SimNode(n + t, t, keys.get(t), SimNode.Role.TWIN, Behaviour.HONEST, genesis));
@@ -163,6 +185,16 @@ public final class Simulation {
 
     void countDroppedByDecoder() {
         droppedByDecoder++;
+    }
+
+    /** The node crashes and loses its data directory a moment from now (as a scenario's wipes do). */
+    void wipeSoon(int node) {
+        schedule(now + 1, new Event.Wipe(node));
+    }
+
+    /** The node's replica, null while it is down. */
+    Replica replicaOf(int node) {
+        return nodes.get(node).replica;
     }
 
     // ------------------------------------------------------------------ the run
@@ -358,6 +390,9 @@ public final class Simulation {
                 schedule(now, new Event.Deliver(from.id, target, dest.life, message));
                 continue;
             }
+            if (!script.passes(from.id, target, message, this)) {
+                continue;
+            }
             if (!stable) {
                 if (group[from.id] != group[target] || rng.nextDouble() < faults.dropRate()) {
                     continue;
@@ -481,7 +516,8 @@ public final class Simulation {
         int start = rng.nextInt(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {
             SimNode peer = nodes.get((start + i) % nodes.size());
-            if (peer == node || !peer.up || !peer.runsHonestCode() || (!stable && group[peer.id] != group[node.id])) {
+            if (peer == node || !peer.up || !peer.runsHonestCode() || (!stable && group[peer.id] != group[node.id])
+                    || !script.passes(peer.id, node.id, null, this)) {
                 continue;
             }
             List<FinalBlock> batch = new ArrayList<>();
