@@ -21,6 +21,9 @@ public interface ConsensusObserver {
 
     default void finalized(FinalBlock block) {}
 
+    /** Block {@code number} was just finalized with the payload of its proposal, which came after the block's QC. */
+    default void finalizedByLateProposal(long number) {}
+
     /**
      * Started without a state past view 0: this replica may have voted before its state was lost, so it signs
      * nothing (but view 0's timeout vote) before view {@code firstVotingView}, {@code Long.MAX_VALUE} while it waits

@@ -164,6 +164,19 @@ public final class Replica {
         return highVote;
     }
 
+    /**
+     * Whether this replica lacks the block its high commit QC certifies (neither finalized nor stored here): the
+     * proposal of that QC's view, arriving late, would bring its payload (the network lets it through for that).
+     */
+    public boolean lacksHighQcBlock() {
+        return highCommitQc.isPresent() && highCommitQc.get().header().number() > Math.max(highestFinalized, storedLast);
+    }
+
+    /** Whether this replica started without state and still waits for other validators to show where the network is. */
+    public boolean awaitingReports() {
+        return rejoin != null;
+    }
+
     /** The view of the high commit QC, -1 without one. */
     public long highCommitQcView() {
         return highCommitQc.map(qc -> qc.view().number()).orElse(-1L);
@@ -335,8 +348,9 @@ public final class Replica {
      * block final here, without waiting for block sync.
      */
     private void finalizeWithLatePayload(LeaderProposal proposal) {
-        if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()) {
-            finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get());
+        if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()
+                && finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get())) {
+            observer.finalizedByLateProposal(highCommitQc.get().header().number());
         }
     }
 

@@ -29,6 +29,8 @@ final class Harness {
     final List<String> rejections = new ArrayList<>();
     /** The voting floors the replica announced, with their reasons. */
     final List<String> abstentions = new ArrayList<>();
+    /** Blocks finalized with the payload of a proposal that came after their QC. */
+    final List<Long> lateFinalizations = new ArrayList<>();
     final CountingVerifier verifier = new CountingVerifier();
     Replica replica;
     long now = 0;
@@ -54,6 +56,11 @@ final class Harness {
             @Override
             public void messageRejected(String kind, String reason) {
                 rejections.add(kind + ": " + reason);
+            }
+
+            @Override
+            public void finalizedByLateProposal(long number) {
+                lateFinalizations.add(number);
             }
 
             @Override

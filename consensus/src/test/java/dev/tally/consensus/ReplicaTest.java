@@ -155,12 +155,15 @@ class ReplicaTest {
             }
         }
         assertThat(h.replica.view()).as("the others' votes made the QC").isEqualTo(6);
+        assertThat(h.replica.lacksHighQcBlock()).as("the network lets the late proposal through for this").isTrue();
         CommitQC qc = h.replica.highCommitQc().orElseThrow();
         // A proposal whose payload the QC does not name finalizes nothing.
         assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p3), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class)).isEmpty();
         List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1)));
         assertThat(outputs(outs, Output.FinalizeBlock.class)).containsExactly(new Output.FinalizeBlock(new FinalBlock(p2, qc)));
         assertThat(votes(outs)).as("too late to vote").isEmpty();
+        assertThat(h.replica.lacksHighQcBlock()).isFalse();
+        assertThat(h.lateFinalizations).containsExactly(2L);
         assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class))
                 .as("once").isEmpty();
     }
