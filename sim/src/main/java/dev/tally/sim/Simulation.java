@@ -446,9 +446,10 @@ public final class Simulation {
         if (!node.up) {
             return;
         }
-        if (highestView() <= 1) {
-            // A validator wiped while its chain is in view 1 cannot tell it from a new chain (see Replica): the
-            // one window the abstention rule leaves open, so the simulator strikes later.
+        if (nodes.stream().anyMatch(n -> n.replica != null && n.runsHonestCode() && n.replica.view() <= 1)) {
+            // A validator without state whose reporters show no QC above view 0 cannot tell a wipe from a new chain
+            // (see Replica.takeReport): the one window the guard leaves open. Once every honest node is past view 1,
+            // any reporters weighing more than 2f include honest ones showing a QC of view 1 or later.
             schedule(now + 500, new Event.Wipe(node.id));
             return;
         }
