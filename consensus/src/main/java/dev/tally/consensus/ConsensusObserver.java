@@ -27,7 +27,8 @@ public interface ConsensusObserver {
     /**
      * Started without a state past view 0: this replica may have voted before its state was lost, so it signs
      * nothing (but view 0's timeout vote) before view {@code firstVotingView}, {@code Long.MAX_VALUE} while it waits
-     * for other validators to show where the network is; {@code reason} says why, with the figures.
+     * for other validators to show where the network is, 0 once they showed a new chain; {@code reason} says why,
+     * with the figures.
      */
     default void abstaining(long firstVotingView, String reason) {}
 

@@ -9,7 +9,7 @@ import java.util.Set;
  * What a replica that started without a state learns of where the network is, before it signs anything again
  * (docs/adr/0001-abstaining-after-data-loss.md): which other validators reported, and the highest QC view they
  * showed. Reporters weighing more than 2f always include an honest validator that signed the QC this replica
- * entered its last view with, so the highest view they show is at most 2 below any view it may have voted in.
+ * entered its last view with, so no view it may have voted in is more than 2 above the highest QC view they show.
  */
 final class Rejoin {
     private final ValidatorSchedule committee;

@@ -678,6 +678,7 @@ public final class Replica {
             // Nothing above view 0's timeout QC: a new chain, where every replica starts without state (or a wipe
             // within its first views, which no replica can tell from one).
             votingFloor = 0;
+            observer.abstaining(0, "validators of weight " + reporters + " show no QC above view 0: a new chain");
             persist(); // on disk at once: after a crash from here on, this replica is no longer one without state
             if (view > 0) {
                 announceView();

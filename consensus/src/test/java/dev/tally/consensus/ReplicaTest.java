@@ -569,6 +569,7 @@ class ReplicaTest {
             h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty())));
         }
         assertThat(h.replica.firstVotingView()).isZero();
+        assertThat(h.abstentions).last().asString().isEqualTo("0: validators of weight 3 show no QC above view 0: a new chain");
         CommitQC qc = h.enterViewByCommitQc(1, 0, p1);
         h.step(new Input.BlocksPersisted(0, 0));
         assertThat(votes(proposeAndApprove(h.proposal(1, Optional.of(p2), qc)))).hasSize(1);

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * reach H1 only, which finalizes B and is then cut off from everyone (as good as crashed, its blocks out of reach).
  * W crashes right after voting and loses its data directory. View 3 can now end only by a timeout QC of H2, H3
  * (high vote B), H4, Z (which hides its high vote B) and W: if W signs its timeout vote without the high vote it
- * lost, B weighs 2, below the subquorum of 3, the high QC is below B, and view 4's leader proposes another block at
- * B's height, which H2, H3, H4, Z and W make final.
+ * lost, B weighs 2, below the subquorum of 3, the high QC is below B, and the next leaders propose another block at
+ * B's height, which H2, H3, H4, Z and W make final (with the old guard: in view 5).
  */
 class WipeAttackTest {
     private static final int Z = 0;

@@ -274,6 +274,8 @@ final class ReplicaLoop {
         public void abstaining(long firstVotingView, String reason) {
             if (firstVotingView == Long.MAX_VALUE) {
                 log.warn("not voting yet: {}", reason);
+            } else if (firstVotingView == 0) {
+                log.info("voting: {}", reason);
             } else {
                 log.warn("not voting before view {}: {}", firstVotingView, reason);
             }
