@@ -119,9 +119,13 @@ public final class Replica {
         this.highCommitQc = persisted.highCommitQc();
         this.highTimeoutQc = persisted.highTimeoutQc();
         this.proposals = new ArrayList<>(persisted.proposals());
-        boolean withoutState = persisted.equals(ReplicaState.initial(epoch.number()));
-        this.votingFloor = withoutState ? AWAITING_REPORTS : 0;
-        this.rejoin = withoutState ? new Rejoin(committee, me) : null;
+        // Others weighing 2f or less (a committee of one) can never make the reports the guard waits for, nor hold a
+        // vote to conflict with: such a validator is not guarded (docs/PROTOCOL.md section 9).
+        long ownWeight = committee.indexOf(me).map(i -> committee.get(i).weight()).orElse(0L);
+        boolean guarded = persisted.equals(ReplicaState.initial(epoch.number()))
+                && committee.totalWeight() - ownWeight > 2 * committee.maxFaultyWeight();
+        this.votingFloor = guarded ? AWAITING_REPORTS : 0;
+        this.rejoin = guarded ? new Rejoin(committee, me) : null;
         this.storedFirst = epoch.firstBlock();
         this.storedLast = epoch.firstBlock() - 1;
         this.highestFinalized = epoch.firstBlock() - 1;

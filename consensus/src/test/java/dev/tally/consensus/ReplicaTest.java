@@ -575,6 +575,19 @@ class ReplicaTest {
         assertThat(votes(proposeAndApprove(h.proposal(1, Optional.of(p2), qc)))).hasSize(1);
     }
 
+    @Test
+    void aCommitteeOfOneStartsWithoutWaitingForReportsNobodyCanSend() {
+        TestChain solo = new TestChain(1);
+        Replica replica = new Replica(new ConsensusConfig(solo.keys.get(0), solo.epoch, Harness.TIMEOUT, Harness.MAX_PAYLOAD),
+                ReplicaState.initial(0), ConsensusObserver.NONE);
+        List<Output> outs = replica.step(new Input.Start(), 0);
+        Signed<? extends dev.tally.protocol.ChonkyMessage> timeout = outputs(outs, Output.Broadcast.class).getFirst().message();
+        outs = replica.step(new Input.MessageReceived(timeout), 0);
+        assertThat(replica.view()).isEqualTo(1);
+        assertThat(replica.firstVotingView()).isZero();
+        assertThat(outputs(outs, Output.ProposePayload.class)).as("it leads view 1").hasSize(1);
+    }
+
     // ---------------------------------------------------------------- new view
 
     @Test
