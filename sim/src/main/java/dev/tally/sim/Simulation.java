@@ -434,6 +434,14 @@ public final class Simulation {
         if (!node.up) {
             return;
         }
+        if (node.persisted().isEmpty() && !node.lostData) {
+            // Nothing on disk yet (the first moments of a new chain): it would restart without state, as if wiped, and
+            // abstain (see Replica.takeReport); the scenario budgets wipes, not crashes, so strike later if still unstable.
+            if (now + 500 < scenario.faults().gstMillis()) {
+                schedule(now + 500, new Event.Crash(node.id));
+            }
+            return;
+        }
         if (rng.nextBoolean()) {
             node.crashMidStep = true; // dies during its next step
         } else {
