@@ -21,11 +21,16 @@ public interface ConsensusObserver {
 
     default void finalized(FinalBlock block) {}
 
+    /** Block {@code number} was just finalized with the payload of its proposal, which came after the block's QC. */
+    default void finalizedByLateProposal(long number) {}
+
     /**
-     * Started without a state past view 0 and first saw view {@code view}: this replica may have voted there
-     * before its state was lost, so it neither votes nor proposes before view {@code firstVotingView}.
+     * Started without a state past view 0: this replica may have voted before its state was lost, so it signs
+     * nothing (but view 0's timeout vote) before view {@code firstVotingView}, {@code Long.MAX_VALUE} while it waits
+     * for other validators to show where the network is, 0 once they showed a new chain; {@code reason} says why,
+     * with the figures.
      */
-    default void abstaining(long view, long firstVotingView) {}
+    default void abstaining(long firstVotingView, String reason) {}
 
     ConsensusObserver NONE = new ConsensusObserver() {};
 }

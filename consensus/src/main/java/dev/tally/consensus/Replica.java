@@ -70,29 +70,24 @@ public final class Replica {
     private long highestFinalized;
     /**
      * The first view this replica may sign anything in (view 0's timeout vote is the same for everyone, so always
-     * allowed). A replica that starts without a state past view 0 may have lost it (a wiped data directory): it
-     * may have signed messages in the views the network is in, so if the first view it learns of is V > 1 it
-     * abstains through V + 1, and persists nothing until then (a crash while abstaining starts the wait over).
-     * V = 1 is exempt, or a new chain, where every replica starts in that state, would never start; a replica
-     * wiped while its chain is still in view 1 is the one case this cannot cover.
+     * allowed). A replica that starts without a state past view 0 may have lost it (a wiped data directory) and so
+     * may have voted in the views the network is in: it abstains until validators of weight above 2f have reported
+     * (see {@link Rejoin}), then through 2 views past the highest QC they showed. It persists nothing until it has
+     * caught up (see {@link #caughtUp}), so a crash while abstaining starts the wait over. PROTOCOL.md, "Validators
+     * that lose their data", states what this guarantees and the one case it cannot cover.
      */
     private long votingFloor;
-    /**
-     * An abstaining replica the view cannot end without (more than f others silent) would stall the chain for
-     * good; after this many timeouts in one view it sends its timeout vote after all. That vote lacks the high
-     * vote it may have had before its state was lost, so it may contradict an earlier one: the lost state makes
-     * this replica one of the f faults the protocol tolerates, for that view only.
-     */
-    private static final int ABSTAINING_TIMEOUTS_BEFORE_VOTING = 3;
-    /** The voting floor of a replica that started without state and has not yet learned the network's view. */
-    private static final long AWAITING_FIRST_VIEW = Long.MAX_VALUE;
-    private int timeoutsWhileAbstaining;
+    /** The voting floor of a replica that started without state and has not heard enough reporters yet. */
+    private static final long AWAITING_REPORTS = Long.MAX_VALUE;
+    /** Set while the replica started without state has not fixed its voting floor; null otherwise. */
+    private Rejoin rejoin;
+    /** Whether the state changed since it was last persisted (persisting is held back until caught up). */
+    private boolean stateUnsaved;
     private List<Output> out = new ArrayList<>();
     private long now;
 
     /** A proposal this replica would vote for once its predecessor is stored and the execution layer agrees. */
-    private record PendingProposal(View view, BlockHeader header, Payload payload, ProposalJustification justification,
-            boolean verificationRequested) {}
+    private record PendingProposal(View view, BlockHeader header, Payload payload, boolean verificationRequested) {}
 
     public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer) {
         this(config, persisted, observer, new VerificationCache(1024));
@@ -124,7 +119,13 @@ public final class Replica {
         this.highCommitQc = persisted.highCommitQc();
         this.highTimeoutQc = persisted.highTimeoutQc();
         this.proposals = new ArrayList<>(persisted.proposals());
-        this.votingFloor = persisted.equals(ReplicaState.initial(epoch.number())) ? AWAITING_FIRST_VIEW : 0;
+        // Others weighing 2f or less (a committee of one) can never make the reports the guard waits for, nor hold a
+        // vote to conflict with: such a validator is not guarded (docs/PROTOCOL.md section 9).
+        long ownWeight = committee.indexOf(me).map(i -> committee.get(i).weight()).orElse(0L);
+        boolean guarded = persisted.equals(ReplicaState.initial(epoch.number()))
+                && committee.totalWeight() - ownWeight > 2 * committee.maxFaultyWeight();
+        this.votingFloor = guarded ? AWAITING_REPORTS : 0;
+        this.rejoin = guarded ? new Rejoin(committee, me) : null;
         this.storedFirst = epoch.firstBlock();
         this.storedLast = epoch.firstBlock() - 1;
         this.highestFinalized = epoch.firstBlock() - 1;
@@ -167,6 +168,19 @@ public final class Replica {
         return highVote;
     }
 
+    /**
+     * Whether this replica lacks the block its high commit QC certifies (neither finalized nor stored here): the
+     * proposal of that QC's view, arriving late, would bring its payload (the network lets it through for that).
+     */
+    public boolean lacksHighQcBlock() {
+        return highCommitQc.isPresent() && highCommitQc.get().header().number() > Math.max(highestFinalized, storedLast);
+    }
+
+    /** Whether this replica started without state and still waits for other validators to show where the network is. */
+    public boolean awaitingReports() {
+        return rejoin != null;
+    }
+
     /** The view of the high commit QC, -1 without one. */
     public long highCommitQcView() {
         return highCommitQc.map(qc -> qc.view().number()).orElse(-1L);
@@ -184,6 +198,11 @@ public final class Replica {
     // ------------------------------------------------------------------ start and timer
 
     private void onStart() {
+        if (rejoin != null) {
+            observer.abstaining(AWAITING_REPORTS, "started without a replica state: it may have voted before its data"
+                    + " was lost, so it waits for validators of weight above " + 2 * committee.maxFaultyWeight()
+                    + " to show where the network is");
+        }
         if (view == 0 || phase == Phase.TIMEOUT) {
             // View 0 has no justification, so it ends by timeout at once; a replica that had given up on its
             // view before a restart repeats its timeout vote.
@@ -203,23 +222,23 @@ public final class Replica {
     /** Give up on the current view: vote timeout and keep re-sending until the view advances. */
     private void timeout() {
         observer.timedOut(view);
-        if (phase != Phase.TIMEOUT) {
+        // View 0's timeout vote is the same for every replica and every start; any other needs a high vote that
+        // is truly this replica's latest (see caughtUp), and no timeout vote ever goes out without one.
+        boolean sendVote = view == 0 || (mayVote(view) && caughtUp());
+        if (phase != Phase.TIMEOUT || (sendVote && stateUnsaved)) {
             phase = Phase.TIMEOUT;
             persist();
         }
-        boolean abstaining = !mayVote(view);
-        if (abstaining && ++timeoutsWhileAbstaining < ABSTAINING_TIMEOUTS_BEFORE_VOTING) {
-            restartTimer();
-            return;
-        }
-        if (sentTimeout == null || sentTimeout.message().view().number() != view) {
-            // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
-            sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
-        }
-        if (view > 0 && !abstaining) {
+        if (view > 0 && mayVote(view)) {
             out.add(new Output.Broadcast(newView()));
         }
-        out.add(new Output.Broadcast(sentTimeout));
+        if (sendVote) {
+            if (sentTimeout == null || sentTimeout.message().view().number() != view) {
+                // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
+                sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
+            }
+            out.add(new Output.Broadcast(sentTimeout));
+        }
         restartTimer();
     }
 
@@ -232,6 +251,9 @@ public final class Replica {
 
     private void onMessage(Signed<? extends ChonkyMessage> signed) {
         String kind = signed.message().getClass().getSimpleName();
+        if (rejoin != null) {
+            takeReport(signed);
+        }
         try {
             switch (signed.message()) {
                 case LeaderProposal p -> onProposal(cast(signed), p);
@@ -288,14 +310,22 @@ public final class Replica {
         if (implied.number() < storedFirst) {
             throw reject("proposal for block " + implied.number() + ", already pruned below " + storedFirst);
         }
+        // A checked justification is as good as the leader's new-view message: take in its QCs now (they may
+        // finalize the block this proposal builds on) and enter its view, where a pending proposal survives the
+        // QC of the last view arriving later. Waiting for the vote could lose the proposal or deadlock on it.
+        absorb(justification);
+        if (v.number() > view) {
+            enterView(v.number());
+            restartTimer();
+        }
         switch (implied) {
-            case Reproposal r -> vote(v, r.header(), justification, Optional.empty());
+            case Reproposal r -> vote(v, r.header(), Optional.empty());
             case FreshBlock f -> {
                 Payload payload = proposal.proposalPayload().orElseThrow();
                 if (payload.size() > config.maxPayloadSize()) {
                     throw reject("payload of " + payload.size() + " bytes exceeds max_payload_size " + config.maxPayloadSize());
                 }
-                pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, justification, false);
+                pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, false);
                 requestVerificationIfReady();
             }
         }
@@ -322,8 +352,9 @@ public final class Replica {
      * block final here, without waiting for block sync.
      */
     private void finalizeWithLatePayload(LeaderProposal proposal) {
-        if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()) {
-            finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get());
+        if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()
+                && finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get())) {
+            observer.finalizedByLateProposal(highCommitQc.get().header().number());
         }
     }
 
@@ -331,7 +362,7 @@ public final class Replica {
     private void requestVerificationIfReady() {
         PendingProposal p = pendingProposal;
         if (p != null && !p.verificationRequested() && p.header().number() - 1 <= storedLast) {
-            pendingProposal = new PendingProposal(p.view(), p.header(), p.payload(), p.justification(), true);
+            pendingProposal = new PendingProposal(p.view(), p.header(), p.payload(), true);
             out.add(new Output.VerifyPayload(p.view(), p.header().number(), p.payload()));
         }
     }
@@ -351,16 +382,11 @@ public final class Replica {
         if (p.view().number() < view || (p.view().number() == view && phase != Phase.PREPARE)) {
             return; // the view moved on (or we timed out) while the execution layer was checking
         }
-        vote(p.view(), p.header(), p.justification(), Optional.of(p.payload()));
+        vote(p.view(), p.header(), Optional.of(p.payload()));
     }
 
     /** Vote commit for a proposal: update and persist the state first, then let the vote leave. */
-    private void vote(View v, BlockHeader header, ProposalJustification justification, Optional<Payload> payload) {
-        absorb(justification);
-        if (v.number() > view) {
-            enterView(v.number());
-            restartTimer();
-        }
+    private void vote(View v, BlockHeader header, Optional<Payload> payload) {
         if (!mayVote(v.number())) {
             return;
         }
@@ -550,13 +576,6 @@ public final class Replica {
     }
 
     private void enterView(long newView) {
-        if (votingFloor == AWAITING_FIRST_VIEW) {
-            votingFloor = newView > 1 ? newView + 2 : 0;
-            if (votingFloor > 0) {
-                observer.abstaining(newView, votingFloor);
-            }
-        }
-        timeoutsWhileAbstaining = 0;
         view = newView;
         phase = Phase.PREPARE;
         pendingProposal = null;
@@ -570,14 +589,16 @@ public final class Replica {
         long finalizedUpTo = highCommitQc.map(qc -> qc.header().number()).orElse(-1L);
         proposals.removeIf(p -> p.number() <= finalizedUpTo);
         persist();
-        ProposalJustification justification = justification();
-        observer.viewStarted(newView, justification);
-        if (mayVote(newView)) {
-            out.add(new Output.Broadcast(newView()));
-        }
+        observer.viewStarted(newView, justification());
         restartTimer();
-        if (mayVote(newView)) {
-            proposer.onViewStarted(epoch.view(newView), justification, storedLast, out);
+        announceView();
+    }
+
+    /** Sends this replica's new-view message and, if it leads the view, lets the proposer act. */
+    private void announceView() {
+        if (mayVote(view)) {
+            out.add(new Output.Broadcast(newView()));
+            proposer.onViewStarted(epoch.view(view), justification(), storedLast, out);
         }
     }
 
@@ -608,10 +629,77 @@ public final class Replica {
         return v == 0 || v >= votingFloor;
     }
 
-    private void persist() {
-        if (view < votingFloor) {
-            return; // after a start without state: keep the disk "fresh" until voting, so a crash restarts the wait
+    /**
+     * Whether this replica's high vote is what its timeout votes must report, the latest commit vote it signed: always
+     * for a replica with its state. After a start without state, the lost high vote may be the one a committed block
+     * needs to reach the subquorum in a timeout QC, so it sends no timeout vote until either it voted commit again
+     * (in a view past the floor, later than any lost vote, so its high vote is truly its latest) or it holds a commit
+     * QC of a view at or past any view it may have voted in (floor - 1), which the timeout vote carries as its high
+     * QC: every block the lost votes helped commit is at or below that QC's block, so the timeout QC implies no
+     * block that conflicts with them.
+     */
+    private boolean caughtUp() {
+        return votingFloor == 0 || (votingFloor != AWAITING_REPORTS
+                && (highVote.isPresent() || highCommitQcView() >= votingFloor - 1));
+    }
+
+    /**
+     * Counts a new-view message (its justification shows a QC its signer holds) or a view-0 timeout vote (its signer
+     * holds no QC yet) toward the reports a replica without state waits for; sets the voting floor once they weigh
+     * more than 2f. Checked here, whatever the replica then does with the message, because an old or repeated one
+     * still tells where its signer is; one that does not check out is not counted (its own handling says why).
+     */
+    private void takeReport(Signed<? extends ChonkyMessage> signed) {
+        long qcView;
+        try {
+            requireValidator(signed.key());
+            switch (signed.message()) {
+                case ReplicaNewView nv -> {
+                    nv.view().verify(epoch);
+                    requireSignature(signed);
+                    nv.verify(epoch, verifier);
+                    qcView = nv.justification().view().number();
+                }
+                case ReplicaTimeout t when t.view().number() == 0 && t.highVote().isEmpty() && t.highQc().isEmpty() -> {
+                    t.view().verify(epoch);
+                    requireSignature(signed);
+                    qcView = -1;
+                }
+                default -> {
+                    return;
+                }
+            }
+        } catch (InvalidMessageException e) {
+            return;
         }
+        if (!rejoin.report(signed.key(), qcView)) {
+            return;
+        }
+        long highest = Math.max(rejoin.highestQcView(), Math.max(highCommitQcView(), highTimeoutQcView()));
+        long reporters = rejoin.weight();
+        rejoin = null;
+        if (highest <= 0) {
+            // Nothing above view 0's timeout QC: a new chain, where every replica starts without state (or a wipe
+            // within its first views, which no replica can tell from one).
+            votingFloor = 0;
+            observer.abstaining(0, "validators of weight " + reporters + " show no QC above view 0: a new chain");
+            persist(); // on disk at once: after a crash from here on, this replica is no longer one without state
+            if (view > 0) {
+                announceView();
+            }
+            return;
+        }
+        votingFloor = highest + 3;
+        observer.abstaining(votingFloor, "validators of weight " + reporters + " showed QCs up to view " + highest
+                + ", so this replica may have voted up to view " + (highest + 2) + " before its data was lost");
+    }
+
+    private void persist() {
+        if (!caughtUp()) {
+            stateUnsaved = true; // after a start without state: keep the disk "fresh" until caught up, so a crash restarts the wait
+            return;
+        }
+        stateUnsaved = false;
         out.add(new Output.PersistState(state()));
     }
 

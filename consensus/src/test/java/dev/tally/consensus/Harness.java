@@ -27,6 +27,10 @@ final class Harness {
     final TestChain chain = new TestChain(6);
     final int me;
     final List<String> rejections = new ArrayList<>();
+    /** The voting floors the replica announced, with their reasons. */
+    final List<String> abstentions = new ArrayList<>();
+    /** Blocks finalized with the payload of a proposal that came after their QC. */
+    final List<Long> lateFinalizations = new ArrayList<>();
     final CountingVerifier verifier = new CountingVerifier();
     Replica replica;
     long now = 0;
@@ -52,6 +56,16 @@ final class Harness {
             @Override
             public void messageRejected(String kind, String reason) {
                 rejections.add(kind + ": " + reason);
+            }
+
+            @Override
+            public void finalizedByLateProposal(long number) {
+                lateFinalizations.add(number);
+            }
+
+            @Override
+            public void abstaining(long firstVotingView, String reason) {
+                abstentions.add(firstVotingView + ": " + reason);
             }
         }, verifier, leaders);
     }

@@ -155,12 +155,15 @@ class ReplicaTest {
             }
         }
         assertThat(h.replica.view()).as("the others' votes made the QC").isEqualTo(6);
+        assertThat(h.replica.lacksHighQcBlock()).as("the network lets the late proposal through for this").isTrue();
         CommitQC qc = h.replica.highCommitQc().orElseThrow();
         // A proposal whose payload the QC does not name finalizes nothing.
         assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p3), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class)).isEmpty();
         List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1)));
         assertThat(outputs(outs, Output.FinalizeBlock.class)).containsExactly(new Output.FinalizeBlock(new FinalBlock(p2, qc)));
         assertThat(votes(outs)).as("too late to vote").isEmpty();
+        assertThat(h.replica.lacksHighQcBlock()).isFalse();
+        assertThat(h.lateFinalizations).containsExactly(2L);
         assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class))
                 .as("once").isEmpty();
     }
@@ -281,6 +284,25 @@ class ReplicaTest {
         assertThat(votes(proposeAndApprove(h.proposal(9, Optional.of(p2), qc)))).hasSize(1);
         assertThat(h.replica.view()).isEqualTo(9);
         assertThat(h.replica.phase()).isEqualTo(Phase.COMMIT);
+    }
+
+    @Test
+    void aProposalThatArrivesBeforeTheQcOfTheViewBeforeIsStillVotedOn() {
+        // Issue 14: the replica holds 4 of the 5 commit votes of view 5 when the leader of view 6 (which has all 5)
+        // proposes block 3; the 5th vote comes after the proposal.
+        CommitQC qc4 = inView5();
+        proposeAndApprove(h.proposal(5, Optional.of(p2), qc4));
+        ReplicaCommit vote5 = h.chain.vote(5, 2, p2);
+        deliverVotes(vote5, 4);
+        assertThat(h.replica.view()).isEqualTo(5);
+        List<Output> outs = new ArrayList<>(h.deliver(h.proposal(6, Optional.of(p3), h.chain.commitQc(5, 2, p2))));
+        outs.addAll(h.deliver(h.chain.sign(4, vote5)));
+        assertThat(outputs(outs, Output.FinalizeBlock.class)).as("the proposal's QC finalizes block 2 at once").hasSize(1);
+        outs.addAll(h.step(new Input.BlocksPersisted(0, 2)));
+        for (Output.VerifyPayload v : outputs(outs, Output.VerifyPayload.class)) {
+            outs.addAll(h.step(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), true, "")));
+        }
+        assertThat(votes(outs)).containsExactly(h.chain.vote(6, 3, p3));
     }
 
     @Test
@@ -437,54 +459,133 @@ class ReplicaTest {
 
     // ---------------------------------------------------------------- start without state (wiped data)
 
-    @Test
-    void freshReplicaThatFirstLearnsOfALaterViewAbstainsThroughTheNext() {
+    /** A replica that started without state (a wiped data directory). */
+    void startWithoutState() {
         h.replica = h.newReplica(ReplicaState.initial(0));
         h.step(new Input.Start());
-        CommitQC qc = h.enterViewByCommitQc(5, 1, p1);
-        h.step(new Input.BlocksPersisted(0, 1));
-        assertThat(h.replica.view()).isEqualTo(5);
-        // It may have voted in views 5 and 6 before its state was lost: no vote, no timeout vote, nothing on disk.
-        List<Output> outs = new ArrayList<>(proposeAndApprove(h.proposal(5, Optional.of(p2), qc)));
-        h.now = 3000;
-        outs.addAll(h.step(new Input.TimerExpired()));
+    }
+
+    /** Validator {@code from}'s new-view message for {@code view}, justified by a commit QC of the view before. */
+    Signed<ReplicaNewView> newViewFrom(int from, long view) {
+        return h.chain.sign(from, new ReplicaNewView(h.chain.commitQc(view - 1, 1, p1)));
+    }
+
+    @Test
+    void aReplicaWithoutStateWaitsForReportsWeighingMoreThan2f() {
+        startWithoutState();
+        assertThat(h.abstentions).singleElement().asString().startsWith(Long.MAX_VALUE + ": started without a replica state");
+        List<Output> outs = new ArrayList<>();
+        // Two validators (weight 2 = 2f) keep reporting as their views go by: not enough, however long it lasts.
+        for (long v = 10; v <= 14; v++) {
+            outs.addAll(h.deliver(newViewFrom(1, v)));
+            outs.addAll(h.deliver(newViewFrom(2, v)));
+            h.step(new Input.BlocksPersisted(0, 1));
+            outs.addAll(proposeAndApprove(h.proposal(v, Optional.of(p2), h.chain.commitQc(v - 1, 1, p1))));
+            h.now += 3 * Harness.TIMEOUT;
+            outs.addAll(h.step(new Input.TimerExpired()));
+        }
+        assertThat(h.replica.view()).isEqualTo(14);
+        assertThat(h.replica.firstVotingView()).isEqualTo(Long.MAX_VALUE);
         assertThat(votes(outs)).isEmpty();
         assertThat(broadcasts(outs, ReplicaTimeout.class)).isEmpty();
         assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
-        assertThat(outputs(outs, Output.PersistState.class)).isEmpty();
-        CommitQC qc6 = h.enterViewByCommitQc(6, 2, p2);
-        assertThat(votes(proposeAndApprove(h.proposal(6, Optional.of(p3), qc6)))).as("view 6 still abstained").isEmpty();
-        CommitQC qc7 = h.enterViewByCommitQc(7, 3, p3);
-        h.step(new Input.BlocksPersisted(0, 3));
-        List<Output> voting = proposeAndApprove(h.proposal(7, Optional.of(p4), qc7));
-        assertThat(votes(voting)).containsExactly(new ReplicaCommit(h.chain.view(7), new BlockHeader(4, p4.hash())));
+        assertThat(outputs(outs, Output.PersistState.class)).as("a crash now starts the wait over").isEmpty();
+    }
+
+    @Test
+    void anOldNewViewThatArrivesFirstNoLongerSetsALowFloor() {
+        startWithoutState();
+        h.deliver(newViewFrom(1, 5)); // a lagging validator's periodic new-view message
+        h.deliver(newViewFrom(2, 100));
+        h.deliver(newViewFrom(3, 100));
+        assertThat(h.replica.view()).isEqualTo(100);
+        assertThat(h.replica.firstVotingView()).as("QCs shown up to view 99: it may have voted up to view 101").isEqualTo(102);
+        assertThat(h.abstentions).last().asString().isEqualTo("102: validators of weight 3 showed QCs up to view 99,"
+                + " so this replica may have voted up to view 101 before its data was lost");
+        h.step(new Input.BlocksPersisted(0, 1));
+        assertThat(votes(proposeAndApprove(h.proposal(100, Optional.of(p2), h.chain.commitQc(99, 1, p1))))).isEmpty();
+        CommitQC qc101 = h.enterViewByCommitQc(102, 2, p2);
+        h.step(new Input.BlocksPersisted(0, 2));
+        List<Output> voting = proposeAndApprove(h.proposal(102, Optional.of(p3), qc101));
+        assertThat(votes(voting)).containsExactly(h.chain.vote(102, 3, p3));
         assertThat(outputs(voting, Output.PersistState.class)).as("state durable again before the vote").isNotEmpty();
     }
 
     @Test
-    void abstainingReplicaSendsItsTimeoutVoteWhenTheViewStaysStuckOnIt() {
-        h.replica = h.newReplica(ReplicaState.initial(0));
-        h.step(new Input.Start());
-        h.enterViewByCommitQc(5, 1, p1);
-        for (int i = 1; i <= 2; i++) {
-            h.now = i * Harness.TIMEOUT;
-            assertThat(broadcasts(h.step(new Input.TimerExpired()), ReplicaTimeout.class)).as("timeout %d", i).isEmpty();
-        }
-        h.now = 3 * Harness.TIMEOUT;
-        List<Output> third = h.step(new Input.TimerExpired());
-        assertThat(broadcasts(third, ReplicaTimeout.class)).singleElement().satisfies(t -> assertThat(t.view().number()).isEqualTo(5));
-        assertThat(broadcasts(third, ReplicaNewView.class)).isEmpty();
-        assertThat(votes(third)).isEmpty();
+    void aFaultyValidatorCanNeitherLowerTheFloorWithAnOldQcNorRaiseItWithAForgedOne() {
+        startWithoutState();
+        int faulty = 5;
+        h.deliver(newViewFrom(faulty, 3)); // a real but old QC, freshly signed
+        CommitQC real = h.chain.commitQc(99, 1, p1);
+        CommitQC forged = new CommitQC(h.chain.vote(10_000, 1, p1), real.signers(), real.signature());
+        h.deliver(h.chain.sign(4, new ReplicaNewView(forged))); // not counted: its QC does not verify
+        h.deliver(newViewFrom(1, 100));
+        assertThat(h.replica.firstVotingView()).as("reporters 5 and 1 weigh 2f").isEqualTo(Long.MAX_VALUE);
+        h.deliver(newViewFrom(2, 100));
+        assertThat(h.replica.firstVotingView()).isEqualTo(102);
     }
 
     @Test
-    void freshReplicaAtGenesisVotesAtOnce() {
-        h.replica = h.newReplica(ReplicaState.initial(0));
-        List<Output> start = h.step(new Input.Start());
-        assertThat(broadcasts(start, ReplicaTimeout.class)).as("view 0's timeout vote is the same for every start").hasSize(1);
+    void noTimeoutVoteBeforeTheHighVoteOrHighQcCoversWhatWasLost() {
+        startWithoutState();
+        for (int i = 1; i <= 3; i++) {
+            h.deliver(newViewFrom(i, 100));
+        }
+        assertThat(h.replica.firstVotingView()).isEqualTo(102);
+        List<Output> outs = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            h.now += Harness.TIMEOUT;
+            outs.addAll(h.step(new Input.TimerExpired()));
+        }
+        assertThat(broadcasts(outs, ReplicaTimeout.class)).as("below the floor, however long the view is stuck").isEmpty();
+        assertThat(outputs(outs, Output.PersistState.class)).isEmpty();
+        // View 102 through a timeout QC whose high QC is of view 99: this replica may have voted for a block of view
+        // 100 or 101 that only its lost high vote keeps from being overwritten.
+        List<ReplicaTimeout> tvotes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tvotes.add(new ReplicaTimeout(h.chain.view(101), Optional.empty(), Optional.of(h.chain.commitQc(99, 1, p1))));
+        }
+        h.deliver(h.chain.sign(1, new ReplicaNewView(h.timeoutQc(101, tvotes))));
+        assertThat(h.replica.view()).isEqualTo(102);
+        h.now += Harness.TIMEOUT;
+        List<Output> atFloor = h.step(new Input.TimerExpired());
+        assertThat(broadcasts(atFloor, ReplicaNewView.class)).as("its new-view message only carries QCs").hasSize(1);
+        assertThat(broadcasts(atFloor, ReplicaTimeout.class)).isEmpty();
+        // The leader brings the commit QC of view 101: every block a lost vote helped commit is at or below it.
+        CommitQC qc101 = h.chain.commitQc(101, 2, p2);
+        h.deliver(h.chain.sign(h.leader(102), new ReplicaNewView(qc101)));
+        h.now += Harness.TIMEOUT;
+        List<Output> caughtUp = h.step(new Input.TimerExpired());
+        assertThat(broadcasts(caughtUp, ReplicaTimeout.class)).singleElement()
+                .satisfies(t -> assertThat(t.highQc()).contains(qc101));
+        assertThat(caughtUp.get(0)).as("phase timeout durable before the vote")
+                .isInstanceOfSatisfying(Output.PersistState.class, p -> assertThat(p.state().phase()).isEqualTo(Phase.TIMEOUT));
+    }
+
+    @Test
+    void aReplicaWithoutStateAtANewChainVotesOnceOthersShowNoQc() {
+        startWithoutState();
+        for (int i = 1; i <= 3; i++) {
+            h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty())));
+        }
+        assertThat(h.replica.firstVotingView()).isZero();
+        assertThat(h.abstentions).last().asString().isEqualTo("0: validators of weight 3 show no QC above view 0: a new chain");
         CommitQC qc = h.enterViewByCommitQc(1, 0, p1);
         h.step(new Input.BlocksPersisted(0, 0));
         assertThat(votes(proposeAndApprove(h.proposal(1, Optional.of(p2), qc)))).hasSize(1);
+    }
+
+    @Test
+    void aCommitteeOfOneStartsWithoutWaitingForReportsNobodyCanSend() {
+        TestChain solo = new TestChain(1);
+        Replica replica = new Replica(new ConsensusConfig(solo.keys.get(0), solo.epoch, Harness.TIMEOUT, Harness.MAX_PAYLOAD),
+                ReplicaState.initial(0), ConsensusObserver.NONE);
+        List<Output> outs = replica.step(new Input.Start(), 0);
+        Signed<? extends dev.tally.protocol.ChonkyMessage> timeout = outputs(outs, Output.Broadcast.class).getFirst().message();
+        outs = replica.step(new Input.MessageReceived(timeout), 0);
+        assertThat(replica.view()).isEqualTo(1);
+        assertThat(replica.firstVotingView()).isZero();
+        assertThat(outputs(outs, Output.ProposePayload.class)).as("it leads view 1").hasSize(1);
     }
 
     // ---------------------------------------------------------------- new view

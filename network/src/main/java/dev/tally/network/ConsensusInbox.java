@@ -2,6 +2,7 @@ package dev.tally.network;
 
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.Signed;
@@ -143,26 +144,33 @@ public final class ConsensusInbox {
         }
     }
 
-    /** Where the replica stands, as it last said: epoch, view, the leader of that view, the views of its high QCs. */
-    private record ReplicaPosition(long epoch, long view, BlsPublicKey leader, long highCommitQcView, long highTimeoutQcView) {}
+    /**
+     * Where the replica stands, as it last said: epoch, view, the leader of that view, the views of its high QCs (-1
+     * for one it lacks), whether it lacks the block its high commit QC certifies (neither final nor stored there: the
+     * proposal of that QC's view would bring its payload), and whether it still waits for other validators' reports
+     * after a start without state (it then looks at every new-view message, whatever its view).
+     */
+    public record ReplicaPosition(long epoch, long view, BlsPublicKey leader, long highCommitQcView, long highTimeoutQcView,
+            boolean lacksHighQcBlock, boolean awaitingReports) {}
 
     private volatile ReplicaPosition replicaAt;
     private final AtomicLong ignored = new AtomicLong();
 
     /**
-     * The replica's position after its last step (it only moves forward within an epoch); -1 for a high QC it
-     * lacks. Messages it would ignore from there need no signature check: with n validators each view brings n
-     * new-view messages and the replica acts on at most one of them.
+     * The replica's position after its last step (it only moves forward within an epoch). Messages it would ignore
+     * from there need no signature check: with n validators each view brings n new-view messages and the replica
+     * acts on at most one of them.
      */
-    public void replicaAt(long epoch, long view, BlsPublicKey leaderOfView, long highCommitQcView, long highTimeoutQcView) {
-        replicaAt = new ReplicaPosition(epoch, view, leaderOfView, highCommitQcView, highTimeoutQcView);
+    public void replicaAt(ReplicaPosition position) {
+        replicaAt = position;
     }
 
     /**
      * Whether the replica ignores this message unread, as of its last reported position: one of an earlier view
      * of its epoch, or a new-view message for its current view unless it comes from that view's leader and carries
-     * QCs above the replica's. A position a little behind the replica's only lets more through; the replica
-     * checks again.
+     * QCs above the replica's. Two exceptions: the proposal of its high commit QC's view while the replica lacks that
+     * block (a late proposal finalizes it, sooner than block sync), and anything while it waits for reports. A
+     * position a little behind the replica's only lets more through; the replica checks again.
      */
     public boolean ignoredByReplica(Signed<? extends ChonkyMessage> m) {
         return ignored(m.message().getClass(), m.message().view(), m.key(),
@@ -183,10 +191,12 @@ public final class ConsensusInbox {
             return false;
         }
         long view = messageView.number();
-        boolean ignoredByIt = view < at.view()
+        boolean wanted = at.awaitingReports()
+                || (kind == LeaderProposal.class && at.lacksHighQcBlock() && view == at.highCommitQcView());
+        boolean ignoredByIt = !wanted && (view < at.view()
                 || (view == at.view() && kind == ReplicaNewView.class && (!signer.equals(at.leader())
                         || (newViewJustification != null
-                                && !newViewJustification.raisesHighQcs(at.highCommitQcView(), at.highTimeoutQcView()))));
+                                && !newViewJustification.raisesHighQcs(at.highCommitQcView(), at.highTimeoutQcView())))));
         if (ignoredByIt) {
             ignored.incrementAndGet();
         }

@@ -141,6 +141,37 @@ class ConsensusMeshTest {
     }
 
     @Test
+    void aLateProposalReachesAReplicaOnlyWhileItLacksTheBlock() throws Exception {
+        // Led by validator 0, whose pool the next tests' messages (sent by 0, of far later views) clear.
+        long v = views();
+        while (CHAIN.committee().indexOf(CHAIN.committee().leader(v + 1)).orElseThrow() != 0) {
+            v++;
+        }
+        int leader = 0;
+        int to = 1;
+        Payload p = TestChain.payload("late");
+        Signed<LeaderProposal> late = CHAIN.sign(leader, new LeaderProposal(Optional.of(p), CHAIN.commitQc(v, 7, p)));
+        // The others' votes made the QC of view v + 1 (block 8) first: the replica is in view v + 2 without block 8.
+        var at = new ConsensusInbox.ReplicaPosition(0, v + 2, CHAIN.committee().leader(v + 2), v + 1, -1, true, false);
+        NETS[to].inbox().replicaAt(at);
+        NETS[leader].broadcast(late);
+        assertThat(receive(NETS[to], 1)).containsExactly((Signed) late);
+        NETS[to].inbox().replicaAt(new ConsensusInbox.ReplicaPosition(0, v + 2, at.leader(), v + 1, -1, false, false));
+        Signed<LeaderProposal> again = CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("again")), CHAIN.commitQc(v, 7, p)));
+        NETS[leader].broadcast(again);
+        assertThat(NETS[to].inbox().poll(Duration.ofMillis(500))).as("block 8 is final there now").isNull();
+        NETS[to].inbox().replicaAt(new ConsensusInbox.ReplicaPosition(0, 0, CHAIN.committee().leader(0), -1, -1, false, false));
+        // The others take both (the second replaces the first if that was not taken yet): none left for the next test.
+        for (int i = 0; i < N; i++) {
+            Signed<ChonkyMessage> m = null;
+            while (i != to && !again.equals(m)) {
+                m = NETS[i].inbox().poll(Duration.ofSeconds(10));
+                assertThat(m).as("node %d gets the second proposal", i).isNotNull();
+            }
+        }
+    }
+
+    @Test
     void verificationRejectsForgedMisdirectedAndForeignMessages() {
         CachingQcVerifier qcs = new CachingQcVerifier(16);
         Payload p = TestChain.payload("x");

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.CommitQC;
+import dev.tally.network.ConsensusInbox.ReplicaPosition;
 import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaNewView;
@@ -51,7 +53,7 @@ class UnitsTest {
         Signed<ReplicaCommit> c4 = CHAIN.sign(0, CHAIN.vote(4, 1, P));
         assertThat(inbox.ignoredByReplica(c4)).as("no position reported yet").isFalse();
         var leader5 = CHAIN.committee().leader(5);
-        inbox.replicaAt(0, 5, leader5, -1, 4); // entered view 5 by a timeout QC of view 4
+        inbox.replicaAt(new ReplicaPosition(0, 5, leader5, -1, 4, false, false)); // entered view 5 by a timeout QC of view 4
         assertThat(inbox.ignoredByReplica(c4)).as("an old view").isTrue();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(5, 1, P)))).as("a vote of the current view").isFalse();
         int leader = CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader5)).findFirst().orElseThrow());
@@ -62,12 +64,45 @@ class UnitsTest {
                 .as("the same, told before decoding").isTrue();
         assertThat(inbox.ignoredByReplica(ReplicaNewView.class, nv.view(), leader5)).as("the leader's: its QCs decide").isFalse();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("from the leader: it brings the commit QC").isFalse();
-        inbox.replicaAt(0, 5, leader5, 4, -1); // entered view 5 by its own commit QC of view 4
+        inbox.replicaAt(new ReplicaPosition(0, 5, leader5, 4, -1, false, false)); // entered view 5 by its own commit QC of view 4
         assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("the leader's, but the replica holds as high a QC").isTrue();
         assertThat(inbox.ignoredByReplica(CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(5, 2, P))))).as("a later view").isFalse();
-        inbox.replicaAt(1, 0, leader5, -1, -1);
+        inbox.replicaAt(new ReplicaPosition(1, 0, leader5, -1, -1, false, false));
         assertThat(inbox.ignoredByReplica(c4)).as("another epoch: the epoch check decides").isFalse();
         assertThat(inbox.ignoredUnverified()).isEqualTo(4);
+    }
+
+    @Test
+    void aLateProposalPassesWhileTheReplicaLacksTheBlockOfItsHighQc() {
+        ConsensusInbox inbox = new ConsensusInbox();
+        var leader4 = CHAIN.committee().leader(4);
+        int leader = CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader4)).findFirst().orElseThrow());
+        Signed<LeaderProposal> late = CHAIN.sign(leader, new LeaderProposal(Optional.of(P), CHAIN.commitQc(3, 1, P)));
+        Signed<LeaderProposal> older = CHAIN.sign(0, new LeaderProposal(Optional.of(P), CHAIN.commitQc(2, 1, P)));
+        // In view 5 by the commit QC of view 4, whose block the others' votes made final before its proposal came.
+        inbox.replicaAt(new ReplicaPosition(0, 5, CHAIN.committee().leader(5), 4, -1, true, false));
+        assertThat(inbox.ignoredByReplica(late)).as("it brings the payload the replica lacks").isFalse();
+        assertThat(inbox.ignoredByReplica(LeaderProposal.class, late.message().view(), leader4)).as("told before decoding").isFalse();
+        assertThat(inbox.ignoredByReplica(older)).as("a proposal of another old view").isTrue();
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(4, 2, P)))).as("an old vote").isTrue();
+        inbox.replicaAt(new ReplicaPosition(0, 5, CHAIN.committee().leader(5), 4, -1, false, false));
+        assertThat(inbox.ignoredByReplica(late)).as("the block is final here: nothing to bring").isTrue();
+    }
+
+    @Test
+    void aReplicaWaitingForReportsSeesEveryNewViewMessage() {
+        ConsensusInbox inbox = new ConsensusInbox();
+        var leader5 = CHAIN.committee().leader(5);
+        int other = (CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader5)).findFirst().orElseThrow()) + 1)
+                % CHAIN.keys.size();
+        Signed<ReplicaNewView> old = CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(2, 1, P)));
+        Signed<ReplicaNewView> current = CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(4, 1, P)));
+        inbox.replicaAt(new ReplicaPosition(0, 5, leader5, 4, -1, false, true));
+        assertThat(inbox.ignoredByReplica(old)).as("a lagging validator's report counts too").isFalse();
+        assertThat(inbox.ignoredByReplica(current)).as("so does a non-leader's for the current view").isFalse();
+        inbox.replicaAt(new ReplicaPosition(0, 5, leader5, 4, -1, false, false));
+        assertThat(inbox.ignoredByReplica(old)).isTrue();
+        assertThat(inbox.ignoredByReplica(current)).isTrue();
     }
 
     @Test

@@ -122,12 +122,6 @@ final class InvariantChecker {
             sentVotes.add(new SentVote(from.validator, signed.message()));
         }
         checkValid(from, signed);
-        if (signed.message() instanceof ReplicaTimeout t && t.view().number() > 0 && from.replica != null
-                && t.view().number() < from.replica.firstVotingView()) {
-            // A replica that lost its state and abstains sends a timeout vote only when the view cannot end
-            // without it; it may contradict a vote from before the loss, which makes it one of the f faults.
-            return;
-        }
         checkDurableBeforeSent(from, signed.message());
         if (honestKey[from.validator]) {
             checkNoEquivocation(from, signed);

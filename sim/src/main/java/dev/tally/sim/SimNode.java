@@ -52,9 +52,13 @@ final class SimNode {
         this.storage = InMemoryStorage.create(genesis);
     }
 
+    /** Whether this node lost its data directory at least once. */
+    boolean lostData;
+
     /** The data directory is lost: the node comes back with nothing. */
     void wipe() {
         storage = InMemoryStorage.create(storage.genesis());
+        lostData = true;
     }
 
     Optional<ReplicaState> persisted() {

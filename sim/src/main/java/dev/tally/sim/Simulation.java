@@ -59,6 +59,7 @@ public final class Simulation {
 
     private final Scenario scenario;
     private final boolean expectLiveness;
+    private final Script script;
     private final SplittableRandom rng;
     private final Epoch epoch;
     private final List<BlsSecretKey> keys;
@@ -133,8 +134,29 @@ public final class Simulation {
 
     /** Beyond f the protocol promises no liveness; tests may still demand it, to see the check fire. */
     Simulation(Scenario scenario, boolean expectLiveness) {
+        this(scenario, expectLiveness, Script.NONE);
+    }
+
+    /**
+     * A test's hand on a run, for attacks the random faults would take too long to find: which sends and block
+     * fetches get through, on top of the scenario's faults, and what a validator does instead of its planned
+     * behaviour. It may wipe a node through {@link #wipeSoon}.
+     */
+    interface Script {
+        /** Whether a message sent by node {@code from} reaches node {@code to}; {@code message} is null for block sync. */
+        boolean passes(int from, int to, Signed<? extends ChonkyMessage> message, Simulation sim);
+
+        default Behaviour behaviour(int validator, Behaviour planned) {
+            return planned;
+        }
+
+        Script NONE = (from, to, message, sim) -> true;
+    }
+
+    Simulation(Scenario scenario, boolean expectLiveness, Script script) {
         this.scenario = scenario;
         this.expectLiveness = expectLiveness;
+        this.script = script;
         this.rng = new SplittableRandom(scenario.seed());
         int n = scenario.validators();
         Committee committee = scenario.committee();
@@ -162,7 +184,7 @@ public final class Simulation {
                 role = SimNode.Role.HONEST;
             }
             honestKey[v] = role == SimNode.Role.HONEST || role == SimNode.Role.BROKEN;
-            nodes.add(new SimNode(v, v, keys.get(v), role, behaviour, genesis));
+            nodes.add(new SimNode(v, v, keys.get(v), role, script.behaviour(v, behaviour), genesis));
         }
         for (int t = 0; t < scenario.twins(); t++) {
             nodes.add(new SimNode(n + t, t, keys.get(t), SimNode.Role.TWIN, Behaviour.HONEST, genesis));
@@ -216,6 +238,16 @@ public final class Simulation {
 
     void countDroppedByDecoder() {
         droppedByDecoder++;
+    }
+
+    /** The node crashes and loses its data directory a moment from now (as a scenario's wipes do). */
+    void wipeSoon(int node) {
+        schedule(now + 1, new Event.Wipe(node));
+    }
+
+    /** The node's replica, null while it is down. */
+    Replica replicaOf(int node) {
+        return nodes.get(node).replica;
     }
 
     // ------------------------------------------------------------------ the run
@@ -446,6 +478,9 @@ public final class Simulation {
                 schedule(now, new Event.Deliver(from.id, target, dest.life, message));
                 continue;
             }
+            if (!script.passes(from.id, target, message, this)) {
+                continue;
+            }
             if (!stable) {
                 if (group[from.id] != group[target] || rng.nextDouble() < faults.dropRate()) {
                     continue;
@@ -540,6 +575,14 @@ public final class Simulation {
         if (!node.up) {
             return;
         }
+        if (node.persisted().isEmpty() && !node.lostData) {
+            // Nothing on disk yet (the first moments of a new chain): it would restart without state, as if wiped, and
+            // abstain (see Replica.takeReport); the scenario budgets wipes, not crashes, so strike later if still unstable.
+            if (now + 500 < scenario.faults().gstMillis()) {
+                schedule(now + 500, new Event.Crash(node.id));
+            }
+            return;
+        }
         if (rng.nextBoolean()) {
             node.crashMidStep = true; // dies during its next step
         } else {
@@ -552,9 +595,10 @@ public final class Simulation {
         if (!node.up) {
             return;
         }
-        if (highestView() <= 1) {
-            // A validator wiped while its chain is in view 1 cannot tell it from a new chain (see Replica): the
-            // one window the abstention rule leaves open, so the simulator strikes later.
+        if (nodes.stream().anyMatch(n -> n.replica != null && n.runsHonestCode() && n.replica.view() <= 1)) {
+            // A validator without state whose reporters show no QC above view 0 cannot tell a wipe from a new chain
+            // (see Replica.takeReport): the one window the guard leaves open. Once every honest node is past view 1,
+            // any reporters weighing more than 2f include honest ones showing a QC of view 1 or later.
             schedule(now + 500, new Event.Wipe(node.id));
             return;
         }
@@ -626,7 +670,8 @@ public final class Simulation {
         int start = rng.nextInt(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {
             SimNode peer = nodes.get((start + i) % nodes.size());
-            if (peer == node || !peer.up || !peer.runsHonestCode() || (!stable && group[peer.id] != group[node.id])) {
+            if (peer == node || !peer.up || !peer.runsHonestCode() || (!stable && group[peer.id] != group[node.id])
+                    || !script.passes(peer.id, node.id, null, this)) {
                 continue;
             }
             List<FinalBlock> batch = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.tally.consensus.ConsensusObserver;
 import dev.tally.consensus.Input;
 import dev.tally.consensus.Output;
 import dev.tally.consensus.Replica;
+import dev.tally.network.ConsensusInbox;
 import dev.tally.network.Network;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
@@ -52,9 +53,7 @@ final class ReplicaLoop {
     private boolean rejectedInStep;
     private volatile ReplicaStatus status;
     /** The replica's position as the network's inbox last heard it (see ConsensusInbox.replicaAt). */
-    private record Position(long view, long highCommitQcView, long highTimeoutQcView) {}
-
-    private Position reported;
+    private ConsensusInbox.ReplicaPosition reported;
     private volatile boolean stopped;
     private volatile Thread loopThread;
     private volatile Thread inboxThread;
@@ -171,11 +170,11 @@ final class ReplicaLoop {
         long started = old != null && old.view() == view ? old.viewStartedMillis() : now;
         long highQcBlock = replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
         status = new ReplicaStatus(view, replica.phase(), started, highQcBlock);
-        Position position = new Position(view, replica.highCommitQcView(), replica.highTimeoutQcView());
+        var position = new ConsensusInbox.ReplicaPosition(config.epoch().number(), view, config.epoch().committee().leader(view),
+                replica.highCommitQcView(), replica.highTimeoutQcView(), replica.lacksHighQcBlock(), replica.awaitingReports());
         if (!position.equals(reported)) {
             reported = position;
-            network.inbox().replicaAt(config.epoch().number(), view, config.epoch().committee().leader(view),
-                    position.highCommitQcView(), position.highTimeoutQcView());
+            network.inbox().replicaAt(position);
         }
         metrics.view(view);
     }
@@ -272,9 +271,19 @@ final class ReplicaLoop {
         }
 
         @Override
-        public void abstaining(long view, long firstVotingView) {
-            log.warn("started without a replica state and found the network in view {}: this validator may have voted"
-                    + " there before its data was lost, so it does not vote or propose before view {}", view, firstVotingView);
+        public void abstaining(long firstVotingView, String reason) {
+            if (firstVotingView == Long.MAX_VALUE) {
+                log.warn("not voting yet: {}", reason);
+            } else if (firstVotingView == 0) {
+                log.info("voting: {}", reason);
+            } else {
+                log.warn("not voting before view {}: {}", firstVotingView, reason);
+            }
+        }
+
+        @Override
+        public void finalizedByLateProposal(long number) {
+            metrics.finalizedByLateProposal();
         }
 
         @Override

@@ -41,6 +41,9 @@ public final class NodeMetrics {
     private final Counter messages = Counter.builder().name("tally_consensus_messages_total")
             .help("Consensus messages the replica processed, by kind and result (accepted or rejected)")
             .labelNames("kind", "result").register(registry);
+    private final Counter lateProposals = Counter.builder().name("tally_consensus_late_proposal_finalized_total")
+            .help("Blocks this replica finalized with the payload of a proposal that arrived after the block's CommitQC")
+            .register(registry);
     private final Counter timeouts = Counter.builder().name("tally_consensus_timeouts_total")
             .help("Views this replica gave up on (timeout votes)").register(registry);
     private final Histogram payloadSize = Histogram.builder().name("tally_block_payload_bytes")
@@ -160,6 +163,10 @@ public final class NodeMetrics {
             }
         }
         firstSeenNanos.keySet().removeIf(n -> n < block.number());
+    }
+
+    public void finalizedByLateProposal() {
+        lateProposals.inc();
     }
 
     /** The proposal-to-final latency of a recent block this replica finalized, in milliseconds, if known. */
