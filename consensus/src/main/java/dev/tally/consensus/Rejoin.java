@@ -2,44 +2,52 @@ package dev.tally.consensus;
 
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.ValidatorSchedule;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * What a replica that started without a state learns of where the network is, before it signs anything again
- * (docs/adr/0001-abstaining-after-data-loss.md): which other validators reported, and the highest QC view they
+ * (docs/adr/0001-abstaining-after-data-loss.md): which other validators reported, and the highest QC view each
  * showed. Reporters weighing more than 2f always include an honest validator that signed the QC this replica
  * entered its last view with, so no view it may have voted in is more than 2 above the highest QC view they show.
  */
 final class Rejoin {
+    /** What a view-0 timeout vote reports: its signer holds no QC (it may itself be waiting for reports). */
+    static final long NO_QC = -1;
+
     private final ValidatorSchedule committee;
     private final BlsPublicKey me;
-    private final Set<BlsPublicKey> reporters = new HashSet<>();
-    private long weight;
-    private long highestQcView = -1;
+    /** The highest QC view each other validator showed, NO_QC for a view-0 timeout vote. */
+    private final Map<BlsPublicKey, Long> reports = new HashMap<>();
 
     Rejoin(ValidatorSchedule committee, BlsPublicKey me) {
         this.committee = committee;
         this.me = me;
     }
 
-    /**
-     * Records that {@code from} showed a verified QC of view {@code qcView} (-1 for none) in a message it signed;
-     * returns whether the reporters now weigh more than 2f. This replica's own messages do not count.
-     */
-    boolean report(BlsPublicKey from, long qcView) {
-        highestQcView = Math.max(highestQcView, qcView);
-        if (!from.equals(me) && reporters.add(from)) {
-            weight += committee.get(committee.indexOf(from).orElseThrow()).weight();
+    /** Records that {@code from} showed a verified QC of view {@code qcView} ({@link #NO_QC} for none). */
+    void report(BlsPublicKey from, long qcView) {
+        if (!from.equals(me)) {
+            reports.merge(from, qcView, Math::max);
         }
-        return weight > 2 * committee.maxFaultyWeight();
     }
 
-    long highestQcView() {
-        return highestQcView;
+    /**
+     * The highest QC view the reports and {@code ownQcView} show, once the reporters that count weigh more than 2f;
+     * empty until then. Above view 0 only reporters that showed a QC count: a view-0 timeout vote is all that a
+     * validator waiting for reports itself sends, and one that lost its data knows nothing of the views it voted in.
+     * At view 0 (a new chain, where every replica waits so) every reporter counts.
+     */
+    OptionalLong highestQcView(long ownQcView) {
+        long highest = Math.max(ownQcView, reports.values().stream().mapToLong(Long::longValue).max().orElse(NO_QC));
+        long threshold = highest <= 0 ? NO_QC : 0;
+        return weightShowing(threshold) > 2 * committee.maxFaultyWeight() ? OptionalLong.of(highest) : OptionalLong.empty();
     }
 
-    long weight() {
-        return weight;
+    /** The weight of the reporters that showed a QC of view {@code atLeast} or later. */
+    long weightShowing(long atLeast) {
+        return reports.entrySet().stream().filter(e -> e.getValue() >= atLeast)
+                .mapToLong(e -> committee.get(committee.indexOf(e.getKey()).orElseThrow()).weight()).sum();
     }
 }

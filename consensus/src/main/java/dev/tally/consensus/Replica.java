@@ -29,6 +29,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -237,6 +238,11 @@ public final class Replica {
                 // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
                 sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
             }
+            out.add(new Output.Broadcast(sentTimeout));
+        } else if (rejoin != null) {
+            // Still waiting for reports: re-send the view-0 vote signed at start (the only vote it may sign), which
+            // tells the others it holds nothing. On a new chain every replica waits so, and without these reports
+            // the replicas that missed the first ones would wait for each other for good.
             out.add(new Output.Broadcast(sentTimeout));
         }
         restartTimer();
@@ -663,7 +669,7 @@ public final class Replica {
                 case ReplicaTimeout t when t.view().number() == 0 && t.highVote().isEmpty() && t.highQc().isEmpty() -> {
                     t.view().verify(epoch);
                     requireSignature(signed);
-                    qcView = -1;
+                    qcView = Rejoin.NO_QC;
                 }
                 default -> {
                     return;
@@ -672,11 +678,13 @@ public final class Replica {
         } catch (InvalidMessageException e) {
             return;
         }
-        if (!rejoin.report(signed.key(), qcView)) {
+        rejoin.report(signed.key(), qcView);
+        OptionalLong shown = rejoin.highestQcView(Math.max(highCommitQcView(), highTimeoutQcView()));
+        if (shown.isEmpty()) {
             return;
         }
-        long highest = Math.max(rejoin.highestQcView(), Math.max(highCommitQcView(), highTimeoutQcView()));
-        long reporters = rejoin.weight();
+        long highest = shown.getAsLong();
+        long reporters = rejoin.weightShowing(highest <= 0 ? Rejoin.NO_QC : 0);
         rejoin = null;
         if (highest <= 0) {
             // Nothing above view 0's timeout QC: a new chain, where every replica starts without state (or a wipe

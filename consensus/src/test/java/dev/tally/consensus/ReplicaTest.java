@@ -487,9 +487,39 @@ class ReplicaTest {
         assertThat(h.replica.view()).isEqualTo(14);
         assertThat(h.replica.firstVotingView()).isEqualTo(Long.MAX_VALUE);
         assertThat(votes(outs)).isEmpty();
-        assertThat(broadcasts(outs, ReplicaTimeout.class)).isEmpty();
+        assertThat(broadcasts(outs, ReplicaTimeout.class)).as("only its view-0 vote, re-sent as a report")
+                .isNotEmpty().allSatisfy(t -> assertThat(t.view().number()).isZero());
         assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
         assertThat(outputs(outs, Output.PersistState.class)).as("a crash now starts the wait over").isEmpty();
+    }
+
+    @Test
+    void aReplicaWaitingForReportsResendsItsViewZeroVoteOnEveryExpiry() {
+        startWithoutState();
+        Signed<ReplicaTimeout> viewZero = h.chain.sign(h.me, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty()));
+        h.enterViewByCommitQc(1, 0, p1); // a new chain's view 1: the others wait for reports too
+        for (int expiry = 1; expiry <= 3; expiry++) {
+            h.now += Harness.TIMEOUT;
+            List<Object> sent = outputs(h.step(new Input.TimerExpired()), Output.Broadcast.class).stream()
+                    .map(b -> (Object) b.message()).toList();
+            assertThat(sent).as("replicas that all wait would otherwise never hear enough reports").containsExactly(viewZero);
+        }
+    }
+
+    @Test
+    void pastViewZeroOnlyReportersShowingAQcCount() {
+        startWithoutState();
+        // Two validators that wait for reports themselves (they lost their data too) say they hold nothing.
+        for (int i = 1; i <= 2; i++) {
+            h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty())));
+        }
+        h.deliver(newViewFrom(3, 100));
+        assertThat(h.replica.firstVotingView()).as("one reporter shows where the chain is: weight 1, not above 2f")
+                .isEqualTo(Long.MAX_VALUE);
+        h.deliver(newViewFrom(4, 100));
+        h.deliver(newViewFrom(5, 100));
+        assertThat(h.replica.firstVotingView()).isEqualTo(102);
+        assertThat(h.abstentions).last().asString().startsWith("102: validators of weight 3 showed QCs up to view 99");
     }
 
     @Test

@@ -42,6 +42,14 @@ public record Committee(List<Long> weights, LeaderSelection.Mode mode, long freq
         return (totalWeight() - 1) / 5;
     }
 
+    /**
+     * Whether a validator that lost its data is guarded (docs/PROTOCOL.md section 9): the others weigh more than 2f,
+     * so they can show it where the network is. A dominant one (W1 there) is not, and a wipe of it is out of scope.
+     */
+    public boolean guardedAfterDataLoss(int validator) {
+        return totalWeight() - weights.get(validator) > 2 * maxFaultyWeight();
+    }
+
     /** The weight of validators {@code from} (inclusive) to {@code to} (exclusive), in schedule order. */
     public long weightOf(int from, int to) {
         return weights.subList(from, to).stream().mapToLong(Long::longValue).sum();

@@ -595,6 +595,10 @@ public final class Simulation {
         if (!node.up) {
             return;
         }
+        if (!scenario.committee().guardedAfterDataLoss(node.validator)) {
+            note("t=" + now + " " + node + " not wiped: the others weigh 2f or less, so no guard can cover its data loss");
+            return;
+        }
         if (nodes.stream().anyMatch(n -> n.replica != null && n.runsHonestCode() && n.replica.view() <= 1)) {
             // A validator without state whose reporters show no QC above view 0 cannot tell a wipe from a new chain
             // (see Replica.takeReport): the one window the guard leaves open. Once every honest node is past view 1,
