@@ -608,11 +608,14 @@ public final class Replica {
         }
     }
 
-    /** The new-view message for the current justification, signed once and re-sent as is on every timeout. */
+    /**
+     * The new-view message of the current view, signed once per view and re-sent as is on every timeout: a QC of the
+     * same view learned later (a CommitQC after the TimeoutQC that started the view) would make a second, different
+     * new-view message for the view, which honest replicas never sign (PROTOCOL.md section 7).
+     */
     private Signed<ReplicaNewView> newView() {
-        ReplicaNewView message = new ReplicaNewView(justification());
-        if (sentNewView == null || !sentNewView.message().equals(message)) {
-            sentNewView = Signed.sign(config.validatorKey(), message);
+        if (sentNewView == null || sentNewView.message().view().number() != view) {
+            sentNewView = Signed.sign(config.validatorKey(), new ReplicaNewView(justification()));
         }
         return sentNewView;
     }

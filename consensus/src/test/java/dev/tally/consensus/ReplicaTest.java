@@ -649,22 +649,36 @@ class ReplicaTest {
 
     @Test
     void justificationPrefersCommitQcOnTie() {
+        // A replica that held both QCs of view 4 when it stopped (the CommitQC came after the TimeoutQC that started
+        // view 5) signs its new-view message of view 5 afresh on restart.
         CommitQC qc = h.chain.commitQc(4, 1, p1);
         List<ReplicaTimeout> tvotes = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
         }
         TimeoutQC tqc = h.timeoutQc(4, tvotes);
-        h.deliver(h.chain.sign(0, new ReplicaNewView(tqc)));
-        h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(qc)));
-        assertThat(h.replica.highTimeoutQc()).contains(tqc);
-        h.now = 5000;
-        List<Output> outs = h.step(new Input.TimerExpired());
+        h.replica = h.newReplica(new ReplicaState(0, 5, Phase.TIMEOUT, Optional.empty(), Optional.of(qc), Optional.of(tqc), List.of()));
+        List<Output> outs = h.step(new Input.Start());
         assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
                 .satisfies(nv -> assertThat(nv.justification()).isEqualTo(qc));
     }
 
-    // ---------------------------------------------------------------- restart
+    @Test
+    void aViewHasOneNewViewMessageEvenIfABetterQcArrivesLater() {
+        List<ReplicaTimeout> tvotes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
+        }
+        TimeoutQC tqc = h.timeoutQc(4, tvotes);
+        List<Output> started = h.deliver(h.chain.sign(0, new ReplicaNewView(tqc)));
+        ReplicaNewView first = broadcasts(started, ReplicaNewView.class).getFirst();
+        assertThat(first.justification()).isEqualTo(tqc);
+        h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(h.chain.commitQc(4, 1, p1))));
+        h.now = 5000;
+        List<Output> outs = h.step(new Input.TimerExpired());
+        assertThat(broadcasts(outs, ReplicaNewView.class)).as("a second, different new-view message for view 5 would"
+                + " be an equivocation").containsExactly(first);
+    }
 
     @Test
     void restartFromPersistedStateNeverVotesTwiceInAView() {
