@@ -40,7 +40,9 @@ public final class Itf {
             throw new TraceFormatException(name, "not valid JSON (" + e.getOriginalMessage() + " at line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
         } catch (IOException e) {
-            throw new TraceFormatException(name, "not a complete xz stream (" + e.getMessage() + ")");
+            // xz's EOFException for a cut stream has no message: name its type instead of printing "null".
+            String detail = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new TraceFormatException(name, "not a complete xz stream (" + detail + ")");
         }
     }
 
