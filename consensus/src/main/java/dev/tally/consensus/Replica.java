@@ -200,9 +200,9 @@ public final class Replica {
 
     private void onStart() {
         if (rejoin != null) {
-            observer.abstaining(AWAITING_REPORTS, "started without a replica state: it may have voted before its data"
-                    + " was lost, so it waits for validators of weight above " + 2 * committee.maxFaultyWeight()
-                    + " to show where the network is");
+            observer.abstaining(AWAITING_REPORTS, "started without a replica state (as every validator of a new chain"
+                    + " does, or after losing its data): it may have voted before, so it waits for validators of weight"
+                    + " above " + 2 * committee.maxFaultyWeight() + " to show where the network is");
         }
         if (view == 0 || phase == Phase.TIMEOUT) {
             // View 0 has no justification, so it ends by timeout at once; a replica that had given up on its

@@ -273,7 +273,8 @@ final class ReplicaLoop {
         @Override
         public void abstaining(long firstVotingView, String reason) {
             if (firstVotingView == Long.MAX_VALUE) {
-                log.warn("not voting yet: {}", reason);
+                // Every validator of a new chain starts so; only a floor above view 0 (below) shows lost data.
+                log.info("not voting yet: {}", reason);
             } else if (firstVotingView == 0) {
                 log.info("voting: {}", reason);
             } else {
