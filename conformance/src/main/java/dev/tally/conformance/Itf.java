@@ -40,8 +40,8 @@ public final class Itf {
             throw new TraceFormatException(name, "not valid JSON (" + e.getOriginalMessage() + " at line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
         } catch (IOException e) {
-            // xz's EOFException for a cut stream has no message: name its type instead of printing "null".
-            String detail = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            // xz's EOFException for a cut stream has no message: say what it means instead of printing "null".
+            String detail = e.getMessage() != null ? e.getMessage() : "the file ends before the stream does";
             throw new TraceFormatException(name, "not a complete xz stream (" + detail + ")");
         }
     }
