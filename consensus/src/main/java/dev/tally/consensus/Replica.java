@@ -182,6 +182,14 @@ public final class Replica {
         return rejoin != null;
     }
 
+    /**
+     * Whether this replica started without state and has not caught up yet (PROTOCOL.md section 9): it signs no timeout
+     * vote past view 0, so the others must end views without it.
+     */
+    public boolean abstaining() {
+        return rejoin != null || !caughtUp();
+    }
+
     /** The view of the high commit QC, -1 without one. */
     public long highCommitQcView() {
         return highCommitQc.map(qc -> qc.view().number()).orElse(-1L);
@@ -598,13 +606,15 @@ public final class Replica {
         observer.viewStarted(newView, justification());
         restartTimer();
         announceView();
+        // Also while abstaining: a proposal is no vote, agreement never relies on the leader (a Byzantine one may propose
+        // twice), and views led by an abstaining validator would otherwise all end by timeout (PROTOCOL.md 9, rule 3).
+        proposer.onViewStarted(epoch.view(view), justification(), storedLast, out);
     }
 
-    /** Sends this replica's new-view message and, if it leads the view, lets the proposer act. */
+    /** Sends this replica's new-view message, if it may sign in this view. */
     private void announceView() {
         if (mayVote(view)) {
             out.add(new Output.Broadcast(newView()));
-            proposer.onViewStarted(epoch.view(view), justification(), storedLast, out);
         }
     }
 

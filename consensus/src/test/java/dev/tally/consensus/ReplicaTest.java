@@ -606,6 +606,31 @@ class ReplicaTest {
     }
 
     @Test
+    void anAbstainingReplicaStillProposesInTheViewsItLeadsButDoesNotVote() {
+        startWithoutState();
+        long led = java.util.stream.LongStream.range(100, 200).filter(v -> h.leader(v) == h.me).findFirst().orElseThrow();
+        for (int i = 1; i <= 3; i++) {
+            h.deliver(newViewFrom(i == h.me ? 4 : i, led));
+        }
+        assertThat(h.replica.view()).isEqualTo(led);
+        assertThat(h.replica.firstVotingView()).as("QCs shown up to view %d", led - 1).isEqualTo(led + 2);
+        assertThat(h.replica.abstaining()).isTrue();
+        // Its views would otherwise all end by timeout, and validators abstaining with the faulty ones above f could
+        // then never see the views they wait for: a proposal is no vote, and agreement never relies on the leader.
+        List<Output> asked = h.step(new Input.BlocksPersisted(0, 1));
+        assertThat(outputs(asked, Output.ProposePayload.class)).singleElement()
+                .satisfies(pp -> assertThat(pp.blockNumber()).isEqualTo(2));
+        List<Output> proposed = h.step(new Input.PayloadProposed(h.chain.view(led), 2, p2));
+        Signed<? extends dev.tally.protocol.ChonkyMessage> sent = outputs(proposed, Output.Broadcast.class).getFirst().message();
+        assertThat(sent.message()).isInstanceOf(LeaderProposal.class);
+        @SuppressWarnings("unchecked") // checked just above
+        Signed<LeaderProposal> proposal = (Signed<LeaderProposal>) sent;
+        assertThat(votes(proposeAndApprove(proposal))).as("below its floor it votes for no block, its own neither")
+                .isEmpty();
+        assertThat(broadcasts(proposed, ReplicaNewView.class)).isEmpty();
+    }
+
+    @Test
     void aCommitteeOfOneStartsWithoutWaitingForReportsNobodyCanSend() {
         TestChain solo = new TestChain(1);
         Replica replica = new Replica(new ConsensusConfig(solo.keys.get(0), solo.epoch, Harness.TIMEOUT, Harness.MAX_PAYLOAD),

@@ -76,6 +76,7 @@ public final class SimCommand implements Callable<Integer> {
             out.printf("blocks finalized %d, last view %d, views timed out %d, messages %d, simulated %d ms, fingerprint %016x%n",
                     r.blocksFinalized() + 1, r.lastView(), r.viewsTimedOut(), r.messages(), r.simulatedMillis(), r.fingerprint());
             printFailure(out, r);
+            r.livenessNotChecked().ifPresent(why -> out.println("liveness not checked: " + why));
             out.println(r.passed() ? "passed" : "FAILED");
             return r.passed() ? 0 : 1;
         }
@@ -98,6 +99,10 @@ public final class SimCommand implements Callable<Integer> {
         if (summary.failures().size() > 3) {
             out.println("all failing seeds: " + summary.failures().stream()
                     .map(f -> f.scenario().seed() + " (" + f.violation().orElseThrow().invariant() + ")").toList());
+        }
+        if (!summary.livenessNotChecked().isEmpty()) {
+            out.println("liveness not checked (PROTOCOL.md section 9: faulty and abstaining validators above f), seeds: "
+                    + summary.livenessNotChecked().stream().map(r -> String.valueOf(r.scenario().seed())).toList());
         }
         out.println(summary.line());
         return summary.failures().isEmpty() ? 0 : 1;

@@ -14,7 +14,7 @@ import java.util.function.LongFunction;
 public final class SimRunner {
     /** What a batch of scenarios did. */
     public record Summary(int scenarios, int passed, long blocksFinalized, long viewsTimedOut, List<SimResult> failures,
-            double seconds, double cpuSeconds) {
+            List<SimResult> livenessNotChecked, double seconds, double cpuSeconds) {
         public double scenariosPerSecond() {
             return seconds == 0 ? 0 : scenarios / seconds;
         }
@@ -25,9 +25,10 @@ public final class SimRunner {
         }
 
         public String line() {
-            return String.format("scenarios %d, passed %d, blocks finalized %d, views timed out %d, violations %d (%.1f s,"
-                    + " %.1f scenarios/s; %.1f CPU s, %.1f scenarios per CPU second)", scenarios, passed, blocksFinalized,
-                    viewsTimedOut, failures.size(),
+            return String.format("scenarios %d, passed %d, blocks finalized %d, views timed out %d, violations %d,"
+                    + " liveness not checked (abstainers above f) %d (%.1f s, %.1f scenarios/s; %.1f CPU s,"
+                    + " %.1f scenarios per CPU second)", scenarios, passed, blocksFinalized, viewsTimedOut, failures.size(),
+                    livenessNotChecked.size(),
                     seconds, scenariosPerSecond(), cpuSeconds, scenariosPerCpuSecond());
         }
     }
@@ -55,18 +56,22 @@ public final class SimRunner {
             long timedOut = 0;
             long cpuNanos = 0;
             List<SimResult> failures = new ArrayList<>();
+            List<SimResult> excused = new ArrayList<>();
             for (Future<Timed> f : futures) {
                 SimResult r = f.get().result();
                 cpuNanos += f.get().cpuNanos();
                 blocks += r.blocksFinalized() + 1;
                 timedOut += r.viewsTimedOut();
+                if (r.livenessNotChecked().isPresent()) {
+                    excused.add(r);
+                }
                 if (r.passed()) {
                     passed++;
                 } else {
                     failures.add(r);
                 }
             }
-            return new Summary(count, passed, blocks, timedOut, failures, (System.nanoTime() - start) / 1e9, cpuNanos / 1e9);
+            return new Summary(count, passed, blocks, timedOut, failures, excused, (System.nanoTime() - start) / 1e9, cpuNanos / 1e9);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -58,7 +58,7 @@ public final class Simulation {
     private static final Map<Integer, List<BlsSecretKey>> KEYS = new ConcurrentHashMap<>();
 
     private final Scenario scenario;
-    private final boolean expectLiveness;
+    private boolean expectLiveness;
     private final Script script;
     private final SplittableRandom rng;
     private final Epoch epoch;
@@ -88,6 +88,8 @@ public final class Simulation {
     private long progressAt = -1;
     /** Validators that lost their data in this run: they abstain a while, so liveness does not count on their turns. */
     private final Set<Integer> wiped = new HashSet<>();
+    /** Why liveness is not checked after all, found at stabilisation (see excuseLivenessIfTooManyAbstain). */
+    private Optional<String> excused = Optional.empty();
     private final Map<Long, Integer> leaderIndex = new HashMap<>();
 
     // Delivery.PROPOSAL_BEFORE_QC: per node, the messages held back and the commit votes delivered in its view.
@@ -291,14 +293,14 @@ public final class Simulation {
             }
         }
         if (checker.violation().isEmpty() && expectLiveness && checker.highestFinal() < stableHeight + BLOCKS_AFTER_STABILISATION) {
-            checker.fail("liveness", "only " + (checker.highestFinal() - stableHeight) + " of " + BLOCKS_AFTER_STABILISATION
+            failLiveness("only " + (checker.highestFinal() - stableHeight) + " of " + BLOCKS_AFTER_STABILISATION
                     + " new blocks final by t=" + now + " ms (stable since " + faults.gstMillis() + " ms at view " + stableView
                     + ", height " + stableHeight + ")");
         }
         long lastView = nodes.stream().filter(nd -> nd.replica != null && nd.runsHonestCode())
                 .mapToLong(nd -> nd.replica.view()).max().orElse(0);
         return new SimResult(scenario, checker.highestFinal(), lastView, checker.viewsTimedOut(), messages, now,
-                checker.violation(), fingerprint, trace.stream().map(String::valueOf).toList());
+                checker.violation(), excused, fingerprint, trace.stream().map(String::valueOf).toList());
     }
 
     private boolean finished() {
@@ -351,10 +353,10 @@ public final class Simulation {
         long top = highestView();
         long honestViews = honestLedViews(stableView, top);
         if (honestViews > steadyWindowViews() + 1) { // + 1: the view in flight at stabilisation
-            checker.fail("liveness", "reached view " + top + " with no new block final since stabilisation at view "
+            failLiveness("reached view " + top + " with no new block final since stabilisation at view "
                     + stableView + ", " + honestViews + " views led by honest validators since (bound: 5f + 1)");
         } else if (now > scenario.faults().gstMillis() + livenessWindowMillis()) {
-            checker.fail("liveness", "no new block final " + livenessWindowMillis() + " ms after stabilisation at view " + stableView);
+            failLiveness("no new block final " + livenessWindowMillis() + " ms after stabilisation at view " + stableView);
         }
     }
 
@@ -362,11 +364,11 @@ public final class Simulation {
         long top = highestView();
         long honestViews = honestLedViews(progressView, top);
         if (honestViews > steadyWindowViews()) {
-            checker.fail("liveness", "no block final in views " + (progressView + 1) + " to " + top + ", " + honestViews
+            failLiveness("no block final in views " + (progressView + 1) + " to " + top + ", " + honestViews
                     + " of them led by honest validators (steady pace: a block per " + steadyWindowViews() + " such views)");
         } else if (now > progressAt + (steadyWindowViews() + 2) * (VIEW_TIMEOUT_MILLIS + 4 * STABLE_DELAY_MILLIS)
                 + (top - progressView) * VIEW_TIMEOUT_MILLIS) {
-            checker.fail("liveness", "no block final since t=" + progressAt + " ms (view " + progressView + "), now in view " + top);
+            failLiveness("no block final since t=" + progressAt + " ms (view " + progressView + "), now in view " + top);
         }
     }
 
@@ -744,6 +746,41 @@ public final class Simulation {
                 schedule(now + 1 + rng.nextInt(STABLE_DELAY_MILLIS), new Event.Restart(node.id));
             }
         }
+    }
+
+    /**
+     * Whether liveness, about to be judged failed, is beyond what the protocol promises here. A replica that started
+     * without state abstains until it has caught up (PROTOCOL.md section 9), and so does one that merely missed the
+     * chain's first views (cut off at the start): it cannot tell that it never voted. If faulty keys and the
+     * validators abstaining now weigh more than f, the others are below a quorum: no view can end until the
+     * abstainers catch up, which needs views to end, so the chain has stopped by design, safely. Liveness is then no
+     * longer checked (safety still is), and the result says why.
+     */
+    private void failLiveness(String why) {
+        if (!excusedByAbstainers()) {
+            checker.fail("liveness", why);
+        }
+    }
+
+    private boolean excusedByAbstainers() {
+        long abstaining = 0;
+        List<Integer> who = new ArrayList<>();
+        for (SimNode node : nodes) {
+            boolean honestKey = node.validator >= scenario.twins() + scenario.byzantineCount();
+            if (honestKey && (node.up ? node.replica.abstaining() : node.persisted().isEmpty())) {
+                abstaining += scenario.committee().weights().get(node.validator);
+                who.add(node.validator);
+            }
+        }
+        if (scenario.faultyWeight() + abstaining <= scenario.maxFaulty()) {
+            return false;
+        }
+        expectLiveness = false;
+        excused = Optional.of("validators " + who + " (weight " + abstaining + ") started without state and still abstain"
+                + " at t=" + now + " ms; with faulty keys of weight " + scenario.faultyWeight() + " that exceeds f = "
+                + scenario.maxFaulty());
+        note("t=" + now + " liveness not checked: " + excused.get());
+        return true;
     }
 
     /** A trace entry formatted only if the trace is printed. */
