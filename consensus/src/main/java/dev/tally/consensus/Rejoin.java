@@ -4,7 +4,7 @@ import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.ValidatorSchedule;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * What a replica that started without a state learns of where the network is, before it signs anything again
@@ -33,21 +33,20 @@ final class Rejoin {
         }
     }
 
+    /** Where the reporters that count show the network: the highest QC view shown, and their weight. */
+    record Shown(long highestQcView, long reporterWeight) {}
+
     /**
      * The highest QC view the reports and {@code ownQcView} show, once the reporters that count weigh more than 2f;
      * empty until then. Above view 0 only reporters that showed a QC count: a view-0 timeout vote is all that a
      * validator waiting for reports itself sends, and one that lost its data knows nothing of the views it voted in.
      * At view 0 (a new chain, where every replica waits so) every reporter counts.
      */
-    OptionalLong highestQcView(long ownQcView) {
+    Optional<Shown> shown(long ownQcView) {
         long highest = Math.max(ownQcView, reports.values().stream().mapToLong(Long::longValue).max().orElse(NO_QC));
-        long threshold = highest <= 0 ? NO_QC : 0;
-        return weightShowing(threshold) > 2 * committee.maxFaultyWeight() ? OptionalLong.of(highest) : OptionalLong.empty();
-    }
-
-    /** The weight of the reporters that showed a QC of view {@code atLeast} or later. */
-    long weightShowing(long atLeast) {
-        return reports.entrySet().stream().filter(e -> e.getValue() >= atLeast)
+        long atLeast = highest <= 0 ? NO_QC : 0;
+        long weight = reports.entrySet().stream().filter(e -> e.getValue() >= atLeast)
                 .mapToLong(e -> committee.get(committee.indexOf(e.getKey()).orElseThrow()).weight()).sum();
+        return weight > 2 * committee.maxFaultyWeight() ? Optional.of(new Shown(highest, weight)) : Optional.empty();
     }
 }

@@ -29,7 +29,6 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -692,12 +691,12 @@ public final class Replica {
             return;
         }
         rejoin.report(signed.key(), qcView);
-        OptionalLong shown = rejoin.highestQcView(Math.max(highCommitQcView(), highTimeoutQcView()));
+        Optional<Rejoin.Shown> shown = rejoin.shown(Math.max(highCommitQcView(), highTimeoutQcView()));
         if (shown.isEmpty()) {
             return;
         }
-        long highest = shown.getAsLong();
-        long reporters = rejoin.weightShowing(highest <= 0 ? Rejoin.NO_QC : 0);
+        long highest = shown.get().highestQcView();
+        long reporters = shown.get().reporterWeight();
         rejoin = null;
         if (highest <= 0) {
             // Nothing above view 0's timeout QC: a new chain, where every replica starts without state (or a wipe
