@@ -4,6 +4,7 @@ import dev.tally.storage.execution.TransactionPayload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -26,10 +27,113 @@ public final class Bench {
     public static final int TX_HEADER = 24;
     private static final int TAG = 0x54414C59; // "TALY"
 
-    /** What to run. {@code rate} 0 with {@code openLoop} false sends nothing. */
-    public record Plan(int txSize, long rate, boolean openLoop, long warmupNanos, long durationNanos, long drainNanos,
+    /** What to run; build one with {@link #builder()}. {@code rate} 0 with {@code openLoop} false sends nothing. */
+    record Plan(int txSize, long rate, boolean openLoop, long warmupNanos, long durationNanos, long drainNanos,
             long startTimeoutNanos, int senders, int maxBatch, long pollNanos, int readChunk, int minWindowBlocks,
-            long maxExtensionNanos) {}
+            long maxExtensionNanos) {
+        static Builder builder() {
+            return new Builder();
+        }
+
+        /** A plan by name; a number not set is 0. */
+        static final class Builder {
+            private int txSize;
+            private long rate;
+            private boolean openLoop;
+            private Duration warmup = Duration.ZERO;
+            private Duration duration = Duration.ZERO;
+            private Duration drain = Duration.ZERO;
+            private Duration startTimeout = Duration.ZERO;
+            private int senders;
+            private int maxBatch;
+            private Duration poll = Duration.ZERO;
+            private int readChunk;
+            private int minWindowBlocks;
+            private Duration maxExtension = Duration.ZERO;
+
+            /** Bytes of each transaction, at least {@link #TX_HEADER}. */
+            Builder txSize(int bytes) {
+                this.txSize = bytes;
+                return this;
+            }
+
+            /** Transactions per second in all. */
+            Builder rate(long txPerSecond) {
+                this.rate = txPerSecond;
+                return this;
+            }
+
+            /** Send as fast as the nodes take transactions, instead of at {@code rate}. */
+            Builder openLoop(boolean openLoop) {
+                this.openLoop = openLoop;
+                return this;
+            }
+
+            /** Load before the measurement window, from the first final block. */
+            Builder warmup(Duration d) {
+                this.warmup = d;
+                return this;
+            }
+
+            /** The measurement window. */
+            Builder duration(Duration d) {
+                this.duration = d;
+                return this;
+            }
+
+            /** How long transactions of the window are followed after it, at most. */
+            Builder drain(Duration d) {
+                this.drain = d;
+                return this;
+            }
+
+            /** How long the network may take to finalize its first block. */
+            Builder startTimeout(Duration d) {
+                this.startTimeout = d;
+                return this;
+            }
+
+            /** Client threads. */
+            Builder senders(int threads) {
+                this.senders = threads;
+                return this;
+            }
+
+            /** Transactions a sender pushes in one call, at most. */
+            Builder maxBatch(int txs) {
+                this.maxBatch = txs;
+                return this;
+            }
+
+            /** How often the reader asks node0 for new blocks. */
+            Builder poll(Duration d) {
+                this.poll = d;
+                return this;
+            }
+
+            /** Blocks the reader fetches in one call, at most. */
+            Builder readChunk(int blocks) {
+                this.readChunk = blocks;
+                return this;
+            }
+
+            /** Blocks the window must hold: it stretches, by at most {@code maxExtension}, until it does. */
+            Builder minWindowBlocks(int blocks) {
+                this.minWindowBlocks = blocks;
+                return this;
+            }
+
+            Builder maxExtension(Duration d) {
+                this.maxExtension = d;
+                return this;
+            }
+
+            Plan build() {
+                return new Plan(txSize, rate, openLoop, warmup.toNanos(), duration.toNanos(), drain.toNanos(),
+                        startTimeout.toNanos(), senders, maxBatch, poll.toNanos(), readChunk, minWindowBlocks, maxExtension.toNanos());
+            }
+        }
+    }
 
     private final Cluster cluster;
     private final Plan plan;
@@ -65,7 +169,7 @@ public final class Bench {
     private volatile long blocksRead;
     private volatile long firstBlock = -1;
 
-    public Bench(Cluster cluster, Plan plan, PrintWriter progress, Runnable onHarnessThread) {
+    Bench(Cluster cluster, Plan plan, PrintWriter progress, Runnable onHarnessThread) {
         if (plan.txSize() < TX_HEADER) {
             throw new IllegalArgumentException("--tx-size must be at least " + TX_HEADER + " bytes (tag, id, send time)");
         }
@@ -92,7 +196,7 @@ public final class Bench {
         }
     }
 
-    public Result run() throws IOException, InterruptedException {
+    Result run() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         long first;
         try {

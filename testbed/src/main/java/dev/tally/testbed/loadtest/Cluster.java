@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /** The network under test, as the harness sees it: where to send transactions, where to read final blocks. */
-public interface Cluster extends AutoCloseable {
+interface Cluster extends AutoCloseable {
     /** Outcome of a batch of submitted transactions. */
     record Submitted(int accepted, int duplicate, int rejected, String firstRejection) {}
 

@@ -22,12 +22,12 @@ import java.util.List;
  * directly: transactions through {@link Node#submitTransaction}, final blocks from node0's storage. CPU is this
  * process's, minus the harness threads'; memory is the heap's peak, shared by all nodes.
  */
-public final class InProcessCluster implements Cluster {
+final class InProcessCluster implements Cluster {
     private final List<Node> nodes = new ArrayList<>();
     private final List<Long> harnessThreads = Collections.synchronizedList(new ArrayList<>());
 
     /** Starts the nodes; the caller has checked that their sockets fit this process ({@link #fileDescriptorsNeeded}). */
-    public InProcessCluster(List<Localnet.Member> members, boolean rocksdb) throws IOException {
+    InProcessCluster(List<Localnet.Member> members, boolean rocksdb) throws IOException {
         try {
             for (Localnet.Member m : members) {
                 NodeConfig cfg = m.config();
@@ -55,12 +55,12 @@ public final class InProcessCluster implements Cluster {
      * it accepted, wherever the peers run (two sockets per ordered pair when both ends are in this process); gossip
      * likewise, 2 per gossip peer; then 300 for storage files, the JVM's own and the harness's connections.
      */
-    public static long fileDescriptorsNeeded(int n, int hosted, int gossipPeers, int listenersPerNode) {
+    static long fileDescriptorsNeeded(int n, int hosted, int gossipPeers, int listenersPerNode) {
         return (long) hosted * (2L * (n - 1) + 2L * gossipPeers + listenersPerNode) + 300;
     }
 
     /** The soft limit on open files (the JVM raises it to the hard limit at start), from /proc; unlimited elsewhere. */
-    public static long openFileLimit() {
+    static long openFileLimit() {
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max open files")) {
@@ -75,7 +75,7 @@ public final class InProcessCluster implements Cluster {
     }
 
     /** Marks the calling thread as the harness's: its CPU time is not the nodes'. */
-    public void harnessThread() {
+    void harnessThread() {
         harnessThreads.add(Thread.currentThread().threadId());
     }
 

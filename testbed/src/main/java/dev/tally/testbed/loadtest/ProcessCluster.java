@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * ({@link #grouped}, {@code tally bench-host}); every node keeps its own RPC port either way. CPU and peak memory
  * come from {@code /proc/<pid>} of the processes.
  */
-public final class ProcessCluster implements Cluster {
+final class ProcessCluster implements Cluster {
     private static final JsonFactory JSON = new JsonFactory();
     private static final HexFormat HEX = HexFormat.of();
     /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux this runs on). */
@@ -77,7 +77,7 @@ public final class ProcessCluster implements Cluster {
     }
 
     /** One node process per member ({@code tally node}), with {@code nodeJvmOptions} as {@link Localnet#launch} takes them. */
-    public static ProcessCluster perNode(List<Localnet.Member> members, List<String> nodeJvmOptions) throws IOException {
+    static ProcessCluster perNode(List<Localnet.Member> members, List<String> nodeJvmOptions) throws IOException {
         return new ProcessCluster(members, "VmHWM (peak resident set) of each node process", into -> {
             for (Localnet.Member m : members) {
                 into.add(new Host(m.name(), Localnet.launch(m, nodeJvmOptions), List.of(m), m.logFile()));
@@ -90,7 +90,7 @@ public final class ProcessCluster implements Cluster {
      * group's nodes in-process, with RocksDB or in-memory storage. Its heap is {@code heapMb} for each hosted node
      * unless {@code jvmOptions} set one ({@code {node}} in them stands for the JVM's name).
      */
-    public static ProcessCluster grouped(List<Localnet.Member> members, List<List<Localnet.Member>> groups, boolean rocksdb,
+    static ProcessCluster grouped(List<Localnet.Member> members, List<List<Localnet.Member>> groups, boolean rocksdb,
             long heapMbPerNode, List<String> jvmOptions, Path dir) throws IOException {
         String measure = "VmHWM (peak resident set) of each of the " + groups.size() + " JVMs divided by the nodes it runs ("
                 + groups.stream().mapToInt(List::size).min().orElse(0) + "-" + groups.stream().mapToInt(List::size).max().orElse(0)
@@ -118,7 +118,7 @@ public final class ProcessCluster implements Cluster {
     }
 
     /** The heap of a JVM running {@code nodes} nodes: {@code perNode} each, and room for the JVM's own. */
-    public static long hostHeapMb(int nodes, long perNode) {
+    static long hostHeapMb(int nodes, long perNode) {
         return 64 + nodes * perNode;
     }
 
