@@ -1,6 +1,9 @@
 package dev.tally.cli;
 
 import dev.tally.testbed.chaos.Chaos;
+import dev.tally.testbed.chaos.ChaosOptions;
+import dev.tally.testbed.chaos.ChaosSummary;
+import dev.tally.testbed.chaos.Fault;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -45,7 +48,7 @@ public final class ChaosCommand implements Callable<Integer> {
     long recoverySeconds;
 
     @Option(names = "--faults", split = ",", paramLabel = "KIND", description = "Kinds of fault to inject (default: all): ${COMPLETION-CANDIDATES}.")
-    List<Chaos.Fault> faults;
+    List<Fault> faults;
 
     @Override
     public Integer call() throws IOException, InterruptedException, BadInputException {
@@ -56,12 +59,12 @@ public final class ChaosCommand implements Callable<Integer> {
         }
         Path where = dir != null ? dir : Files.createTempDirectory("tally-chaos");
         long s = seed != null ? seed : System.currentTimeMillis();
-        Chaos chaos = new Chaos(new Chaos.Options(validators, Duration.ofSeconds(durationSeconds), s, where,
-                Duration.ofMillis(viewTimeoutMs), Duration.ofSeconds(recoverySeconds),
-                faults == null ? EnumSet.allOf(Chaos.Fault.class) : EnumSet.copyOf(faults)), out);
+        Chaos chaos = new Chaos(ChaosOptions.builder(where).validators(validators).duration(Duration.ofSeconds(durationSeconds))
+                .seed(s).viewTimeout(Duration.ofMillis(viewTimeoutMs)).recoveryTimeout(Duration.ofSeconds(recoverySeconds))
+                .faults(faults == null ? EnumSet.allOf(Fault.class) : EnumSet.copyOf(faults)).build(), out);
         Thread hook = new Thread(chaos::close, "chaos-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        Chaos.Summary summary;
+        ChaosSummary summary;
         try {
             summary = chaos.run();
         } catch (IllegalArgumentException e) {

@@ -3,6 +3,9 @@ package dev.tally.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.testbed.chaos.Chaos;
+import dev.tally.testbed.chaos.ChaosOptions;
+import dev.tally.testbed.chaos.ChaosSummary;
+import dev.tally.testbed.chaos.Fault;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -31,10 +34,11 @@ class ChaosTest {
         StringWriter log = new StringWriter();
         PrintWriter out = new PrintWriter(log, true);
         // Disk faults need mounts (root) and take a node restart each; the 5-minute run covers them.
-        EnumSet<Chaos.Fault> faults = EnumSet.complementOf(EnumSet.of(Chaos.Fault.READONLY, Chaos.Fault.DISKFULL));
-        Chaos.Summary s;
-        try (Chaos chaos = new Chaos(new Chaos.Options(6, Duration.ofSeconds(60), 4, dir.resolve("net"), Duration.ofMillis(1000),
-                Duration.ofSeconds(120), faults), out)) {
+        EnumSet<Fault> faults = EnumSet.complementOf(EnumSet.of(Fault.READONLY, Fault.DISKFULL));
+        ChaosSummary s;
+        ChaosOptions options = ChaosOptions.builder(dir.resolve("net")).validators(6).duration(Duration.ofSeconds(60)).seed(4)
+                .viewTimeout(Duration.ofMillis(1000)).recoveryTimeout(Duration.ofSeconds(120)).faults(faults).build();
+        try (Chaos chaos = new Chaos(options, out)) {
             s = chaos.run();
         }
         String text = s.text();
