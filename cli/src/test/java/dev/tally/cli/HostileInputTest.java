@@ -192,25 +192,23 @@ class HostileInputTest {
             for (RpcClient c : rpc) {
                 awaitHeight(c, h1, Duration.ofSeconds(60));
             }
-            for (long b = h0; b <= h1; b++) {
-                java.util.Set<String> hashes = new java.util.HashSet<>();
-                for (RpcClient c : rpc) {
-                    hashes.add(c.call("block", b).get("payload_hash").asText());
-                }
-                assertThat(hashes).as("block %d across the honest validators", b).hasSize(1);
-            }
+            assertSameBlocks(rpc, h0, h1);
             System.out.printf("byzantine validator: %d hostile messages over %d connections (%d handshakes accepted); height %d -> %d%n",
                     sent, connections, accepted, h0, h1);
             assertThat(accepted).as("consensus handshakes the honest validators accepted").isGreaterThan(connections / 2);
         } finally {
-            for (Process p : honest) {
-                p.destroy();
+            LocalnetEndToEndTest.stopAll(honest);
+        }
+    }
+
+    /** Every validator behind {@code rpc} holds the same block at every height from {@code from} to {@code to}. */
+    private static void assertSameBlocks(List<RpcClient> rpc, long from, long to) throws IOException, InterruptedException {
+        for (long b = from; b <= to; b++) {
+            java.util.Set<String> hashes = new java.util.HashSet<>();
+            for (RpcClient c : rpc) {
+                hashes.add(c.call("block", b).get("payload_hash").asText());
             }
-            for (Process p : honest) {
-                if (!p.waitFor(15, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            }
+            assertThat(hashes).as("block %d across the honest validators", b).hasSize(1);
         }
     }
 
