@@ -3,15 +3,15 @@ package dev.tally.sim;
 import java.util.Arrays;
 
 /** The command-line spelling of the simulator's enums: lower case, dashes for underscores. */
-final class CliNames {
+public final class CliNames {
     private CliNames() {}
 
-    static String of(Enum<?> value) {
+    public static String of(Enum<?> value) {
         return value.name().toLowerCase().replace('_', '-');
     }
 
     /** The constant spelled {@code text}, or an error naming the choices. */
-    static <E extends Enum<E>> E parse(Class<E> type, String text, String what) {
+    public static <E extends Enum<E>> E parse(Class<E> type, String text, String what) {
         for (E e : type.getEnumConstants()) {
             if (of(e).equals(text)) {
                 return e;

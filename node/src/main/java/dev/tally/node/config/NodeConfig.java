@@ -64,9 +64,63 @@ public record NodeConfig(
 
     /** The same config with this committee schedule. */
     public NodeConfig withSchedule(List<ScheduledCommittee> s) {
-        return new NodeConfig(serverAddr, publicAddr, rpcAddr, metricsAddr, debugPageAddr, genesis, maxPayloadSize,
-                maxTxSize, viewTimeout, validatorKey, nodeKey, gossipDynamicInboundLimit, gossipStaticInbound,
-                gossipStaticOutbound, fetchScheduleInterval, blockRetention, s);
+        return toBuilder().schedule(s).build();
+    }
+
+    /** A builder that starts from this config: what it is not told to change stays as it is. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Changes to a config, by name (the test networks announce proxies, raise limits and thin out gossip). */
+    public static final class Builder {
+        private final NodeConfig base;
+        private InetSocketAddress publicAddr;
+        private int maxPayloadSize;
+        private int maxTxSize;
+        private Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound;
+        private List<ScheduledCommittee> schedule;
+
+        private Builder(NodeConfig base) {
+            this.base = base;
+            this.publicAddr = base.publicAddr;
+            this.maxPayloadSize = base.maxPayloadSize;
+            this.maxTxSize = base.maxTxSize;
+            this.gossipStaticOutbound = base.gossipStaticOutbound;
+            this.schedule = base.schedule;
+        }
+
+        public Builder publicAddr(InetSocketAddress addr) {
+            this.publicAddr = addr;
+            return this;
+        }
+
+        public Builder maxPayloadSize(int bytes) {
+            this.maxPayloadSize = bytes;
+            return this;
+        }
+
+        public Builder maxTxSize(int bytes) {
+            this.maxTxSize = bytes;
+            return this;
+        }
+
+        public Builder gossipStaticOutbound(Map<NodePublicKey, InetSocketAddress> peers) {
+            this.gossipStaticOutbound = peers;
+            return this;
+        }
+
+        public Builder schedule(List<ScheduledCommittee> committees) {
+            this.schedule = committees;
+            return this;
+        }
+
+        public NodeConfig build() {
+            NodeConfig b = base;
+            return new NodeConfig(b.serverAddr, publicAddr, b.rpcAddr, b.metricsAddr, b.debugPageAddr, b.genesis, maxPayloadSize,
+                    maxTxSize, b.viewTimeout, b.validatorKey, b.nodeKey, b.gossipDynamicInboundLimit, b.gossipStaticInbound,
+                    gossipStaticOutbound, b.fetchScheduleInterval, b.blockRetention, schedule);
+        }
     }
 
     public boolean isValidator() {

@@ -1,0 +1,441 @@
+package dev.tally.testbed.loadtest;
+
+import dev.tally.storage.execution.TransactionPayload;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One benchmark run against a started {@link Cluster}: senders push transactions (each carrying the run's tag, a
+ * unique id and its send time) spread over the nodes, from the first final block on; a reader follows node0's final
+ * blocks and matches their transactions. Figures count the measurement window only: from {@code warmup} after the
+ * first block, for {@code duration}. Transactions sent in the window are then followed until final, or for at most
+ * {@code drain}. With {@code minWindowBlocks}, the window stretches (by at most {@code maxExtension}) until that many
+ * blocks were final in it: on a starved machine, the smoke run still measures something.
+ */
+public final class Bench {
+    /** Bytes of a transaction's header: tag (4), run (4), id (8), send time (8). */
+    public static final int TX_HEADER = 24;
+    private static final int TAG = 0x54414C59; // "TALY"
+
+    /** What to run; build one with {@link #builder()}. {@code rate} 0 with {@code openLoop} false sends nothing. */
+    record Plan(int txSize, long rate, boolean openLoop, long warmupNanos, long durationNanos, long drainNanos,
+            long startTimeoutNanos, int senders, int maxBatch, long pollNanos, int readChunk, int minWindowBlocks,
+            long maxExtensionNanos) {
+        static Builder builder() {
+            return new Builder();
+        }
+
+        /** A plan by name; a number not set is 0. */
+        static final class Builder {
+            private int txSize;
+            private long rate;
+            private boolean openLoop;
+            private Duration warmup = Duration.ZERO;
+            private Duration duration = Duration.ZERO;
+            private Duration drain = Duration.ZERO;
+            private Duration startTimeout = Duration.ZERO;
+            private int senders;
+            private int maxBatch;
+            private Duration poll = Duration.ZERO;
+            private int readChunk;
+            private int minWindowBlocks;
+            private Duration maxExtension = Duration.ZERO;
+
+            /** Bytes of each transaction, at least {@link #TX_HEADER}. */
+            Builder txSize(int bytes) {
+                this.txSize = bytes;
+                return this;
+            }
+
+            /** Transactions per second in all. */
+            Builder rate(long txPerSecond) {
+                this.rate = txPerSecond;
+                return this;
+            }
+
+            /** Send as fast as the nodes take transactions, instead of at {@code rate}. */
+            Builder openLoop(boolean openLoop) {
+                this.openLoop = openLoop;
+                return this;
+            }
+
+            /** Load before the measurement window, from the first final block. */
+            Builder warmup(Duration d) {
+                this.warmup = d;
+                return this;
+            }
+
+            /** The measurement window. */
+            Builder duration(Duration d) {
+                this.duration = d;
+                return this;
+            }
+
+            /** How long transactions of the window are followed after it, at most. */
+            Builder drain(Duration d) {
+                this.drain = d;
+                return this;
+            }
+
+            /** How long the network may take to finalize its first block. */
+            Builder startTimeout(Duration d) {
+                this.startTimeout = d;
+                return this;
+            }
+
+            /** Client threads. */
+            Builder senders(int threads) {
+                this.senders = threads;
+                return this;
+            }
+
+            /** Transactions a sender pushes in one call, at most. */
+            Builder maxBatch(int txs) {
+                this.maxBatch = txs;
+                return this;
+            }
+
+            /** How often the reader asks node0 for new blocks. */
+            Builder poll(Duration d) {
+                this.poll = d;
+                return this;
+            }
+
+            /** Blocks the reader fetches in one call, at most. */
+            Builder readChunk(int blocks) {
+                this.readChunk = blocks;
+                return this;
+            }
+
+            /** Blocks the window must hold: it stretches, by at most {@code maxExtension}, until it does. */
+            Builder minWindowBlocks(int blocks) {
+                this.minWindowBlocks = blocks;
+                return this;
+            }
+
+            Builder maxExtension(Duration d) {
+                this.maxExtension = d;
+                return this;
+            }
+
+            Plan build() {
+                return new Plan(txSize, rate, openLoop, warmup.toNanos(), duration.toNanos(), drain.toNanos(),
+                        startTimeout.toNanos(), senders, maxBatch, poll.toNanos(), readChunk, minWindowBlocks, maxExtension.toNanos());
+            }
+        }
+    }
+
+    private final Cluster cluster;
+    private final Plan plan;
+    private final PrintWriter progress;
+    private final Runnable onHarnessThread;
+    private final int run = ThreadLocalRandom.current().nextInt();
+
+    private volatile long windowStart = Long.MAX_VALUE;
+    private volatile long windowEnd = Long.MAX_VALUE;
+    private volatile boolean stopSending;
+    private volatile boolean stopReading;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    // Senders' counters (all sends, and those of the window).
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong windowSent = new AtomicLong();
+    private final AtomicLong windowAccepted = new AtomicLong();
+    private final AtomicLong windowDuplicate = new AtomicLong();
+    private final AtomicLong windowRejected = new AtomicLong();
+    private final AtomicReference<String> firstRejection = new AtomicReference<>();
+
+    // The reader's, published through the join of its thread.
+    private final LatencyStats txLatency = new LatencyStats();
+    private final LatencyStats proposalToFinal = new LatencyStats();
+    private final BitSet[] finalizedIds;
+    private long windowBlocks;
+    private long windowTxs;
+    private long windowPayloadBytes;
+    private long windowBlocksWithoutLatency;
+    private long windowTxsFinalized; // sent in the window and final
+    private long duplicateInclusions;
+    private long foreignTxs;
+    private volatile long blocksRead;
+    private volatile long firstBlock = -1;
+
+    Bench(Cluster cluster, Plan plan, PrintWriter progress, Runnable onHarnessThread) {
+        if (plan.txSize() < TX_HEADER) {
+            throw new IllegalArgumentException("--tx-size must be at least " + TX_HEADER + " bytes (tag, id, send time)");
+        }
+        this.cluster = cluster;
+        this.plan = plan;
+        this.progress = progress;
+        this.onHarnessThread = onHarnessThread;
+        this.finalizedIds = new BitSet[plan.senders()];
+        for (int i = 0; i < finalizedIds.length; i++) {
+            finalizedIds[i] = new BitSet();
+        }
+    }
+
+    /** Measured figures of one run; {@link Report} adds the settings and the machine. */
+    public record Result(long blocks, double seconds, long txs, long payloadBytes, LatencyStats.Summary txLatency,
+            LatencyStats.Summary proposalToFinal, long blocksWithoutLatency, long windowSent, long windowAccepted,
+            long windowDuplicate, long windowRejected, String firstRejection, long windowTxsFinalized, long duplicateInclusions,
+            long foreignTxs, long nodeCpuNanos, long harnessCpuNanos, List<Long> peakMemory, double startSeconds) {}
+
+    /** The network did not reach its first final block (a node exited, or the time ran out). */
+    static final class StartException extends IOException {
+        StartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    Result run() throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        long first;
+        try {
+            first = awaitFirstBlock();
+        } catch (IOException e) {
+            throw new StartException(e.getMessage(), e);
+        }
+        double startSeconds = (System.nanoTime() - t0) / 1e9;
+        progress.printf("bench: first block %d after %.1f s; warming up %.0f s, measuring %.0f s%n", first, startSeconds,
+                plan.warmupNanos() / 1e9, plan.durationNanos() / 1e9);
+        progress.flush();
+        firstBlock = first;
+        long start = System.nanoTime();
+        windowStart = start + plan.warmupNanos();
+        windowEnd = windowStart + plan.durationNanos();
+
+        List<Thread> threads = new ArrayList<>();
+        Thread reader = Thread.ofPlatform().name("bench-reader").start(guard(true, () -> read(first + 1)));
+        threads.add(reader);
+        boolean sending = plan.openLoop() || plan.rate() > 0;
+        for (int s = 0; sending && s < plan.senders(); s++) {
+            int sender = s;
+            threads.add(Thread.ofPlatform().name("bench-sender-" + s).start(guard(false, () -> send(sender))));
+        }
+
+        sleepUntil(windowStart);
+        check();
+        long cpu0 = cluster.cpuNanos();
+        long harness0 = harnessCpu();
+        long report = windowStart;
+        long latestEnd = windowEnd + plan.maxExtensionNanos();
+        while (true) {
+            if (System.nanoTime() >= windowEnd) {
+                if (windowBlocksPublished >= plan.minWindowBlocks() || windowEnd >= latestEnd) {
+                    break;
+                }
+                windowEnd += TimeUnit.SECONDS.toNanos(1);
+            }
+            report = Math.min(windowEnd, report + TimeUnit.SECONDS.toNanos(5));
+            sleepUntil(report);
+            check();
+            progress.printf("bench: %3.0f s  block %d  sent %d%n", (System.nanoTime() - windowStart) / 1e9,
+                    firstBlock + blocksRead, sent.get());
+            progress.flush();
+        }
+        long cpu1 = cluster.cpuNanos();
+        long harness1 = harnessCpu();
+        stopSending = true;
+        for (Thread t : threads.subList(1, threads.size())) {
+            t.join();
+        }
+        // Drain: until every transaction accepted in the window is final, or the drain time is up.
+        long drainEnd = System.nanoTime() + plan.drainNanos();
+        while (System.nanoTime() < drainEnd && reader.isAlive() && finalizedSoFar() < windowAccepted.get()) {
+            Thread.sleep(20);
+        }
+        stopReading = true;
+        reader.join();
+        check();
+        List<Long> memory = cluster.peakMemoryBytes();
+        return new Result(windowBlocks, (windowEnd - windowStart) / 1e9, windowTxs, windowPayloadBytes, txLatency.summary(),
+                proposalToFinal.summary(), windowBlocksWithoutLatency, windowSent.get(), windowAccepted.get(),
+                windowDuplicate.get(), windowRejected.get(), firstRejection.get(), windowTxsFinalized, duplicateInclusions,
+                foreignTxs, cpu1 - cpu0, harness1 - harness0, memory, startSeconds);
+    }
+
+    private volatile long finalizedPublished;
+    private volatile long windowBlocksPublished;
+
+    private long finalizedSoFar() {
+        return finalizedPublished;
+    }
+
+    private long awaitFirstBlock() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + plan.startTimeoutNanos();
+        String problem = null;
+        while (System.nanoTime() < deadline) {
+            cluster.checkAlive();
+            try {
+                long last = cluster.lastBlock();
+                if (last >= 0) {
+                    return last;
+                }
+                problem = "no final block yet";
+            } catch (IOException e) {
+                problem = e.getMessage() != null ? e.getMessage() : e.toString(); // not serving RPC yet
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("no final block within " + plan.startTimeoutNanos() / 1_000_000_000L + " s (" + problem + ")");
+    }
+
+    private interface Task {
+        void run() throws Exception;
+    }
+
+    /** A thread's body that records its failure; {@code harnessOnly}: its CPU is the harness's, not the nodes'. */
+    private Runnable guard(boolean harnessOnly, Task task) {
+        return () -> {
+            if (harnessOnly) {
+                onHarnessThread.run();
+            }
+            try {
+                task.run();
+            } catch (InterruptedException e) {
+                // stopped
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        };
+    }
+
+    private void check() throws IOException {
+        cluster.checkAlive();
+        Throwable t = failure.get();
+        if (t != null) {
+            throw new IOException("harness failed: " + t, t);
+        }
+    }
+
+    private long harnessCpu() {
+        long ns = 0;
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("bench-")) {
+                ns += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return ns;
+    }
+
+    private static void sleepUntil(long deadline) throws InterruptedException {
+        long wait;
+        while ((wait = deadline - System.nanoTime()) > 0) {
+            TimeUnit.NANOSECONDS.sleep(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(200)));
+        }
+    }
+
+    /**
+     * Sender {@code s}: its share of the rate (or as fast as the nodes answer, open loop), in batches, to its nodes
+     * (s, s + senders, ...) in turn.
+     */
+    private void send(int s) throws IOException, InterruptedException {
+        List<Integer> nodes = new ArrayList<>();
+        for (int i = s; i < cluster.size(); i += plan.senders()) {
+            nodes.add(i);
+        }
+        double perNanos = plan.rate() / 1e9 / plan.senders();
+        byte[] filler = new byte[plan.txSize() - TX_HEADER];
+        ThreadLocalRandom.current().nextBytes(filler);
+        long start = System.nanoTime();
+        long seq = 0;
+        int turn = 0;
+        while (!stopSending) {
+            long now = System.nanoTime();
+            long due = plan.openLoop() ? seq + plan.maxBatch() : (long) ((now - start) * perNanos);
+            int count = (int) Math.min(plan.maxBatch(), due - seq);
+            if (count <= 0) {
+                LockSupport.parkNanos(Math.max(100_000, (long) ((seq + 1 - due) / perNanos)));
+                continue;
+            }
+            List<byte[]> batch = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                ByteBuffer tx = ByteBuffer.allocate(plan.txSize());
+                tx.putInt(TAG).putInt(run).putLong(((long) s << 40) | (seq + i)).putLong(now).put(filler);
+                batch.add(tx.array());
+            }
+            seq += count;
+            sent.addAndGet(count);
+            Cluster.Submitted r = cluster.submit(nodes.get(turn++ % nodes.size()), batch);
+            if (now >= windowStart && now < windowEnd) {
+                windowSent.addAndGet(count);
+                windowAccepted.addAndGet(r.accepted());
+                windowDuplicate.addAndGet(r.duplicate());
+                windowRejected.addAndGet(r.rejected());
+            }
+            if (r.firstRejection() != null) {
+                firstRejection.compareAndSet(null, r.firstRejection());
+                if (plan.openLoop()) {
+                    Thread.sleep(5); // the mempool is full: let blocks drain it
+                }
+            }
+        }
+    }
+
+    /** Follows node0's final blocks from {@code next} until stopped. */
+    private void read(long next) throws IOException, InterruptedException {
+        while (!stopReading) {
+            long last = cluster.lastBlock();
+            if (last < next) {
+                LockSupport.parkNanos(plan.pollNanos());
+                continue;
+            }
+            long to = Math.min(last, next + plan.readChunk() - 1);
+            List<Cluster.Block> blocks = cluster.blocks(next, to);
+            long observed = System.nanoTime();
+            for (Cluster.Block b : blocks) {
+                absorb(b, observed);
+            }
+            next = to + 1;
+            blocksRead = next - 1 - firstBlock;
+            finalizedPublished = windowTxsFinalized;
+            windowBlocksPublished = windowBlocks;
+        }
+    }
+
+    private void absorb(Cluster.Block b, long observed) {
+        boolean inWindow = observed >= windowStart && observed < windowEnd;
+        List<byte[]> txs = TransactionPayload.decode(b.payload(), Integer.MAX_VALUE);
+        if (inWindow) {
+            windowBlocks++;
+            windowTxs += txs.size();
+            windowPayloadBytes += b.payload().size();
+            if (b.proposalToFinalMillis().isPresent()) {
+                proposalToFinal.add(b.proposalToFinalMillis().getAsLong() * 1_000_000);
+            } else {
+                windowBlocksWithoutLatency++;
+            }
+        }
+        for (byte[] tx : txs) {
+            ByteBuffer in = ByteBuffer.wrap(tx);
+            if (tx.length < TX_HEADER || in.getInt() != TAG || in.getInt() != run) {
+                foreignTxs++;
+                continue;
+            }
+            long id = in.getLong();
+            long sentAt = in.getLong();
+            int sender = (int) (id >>> 40);
+            int seq = (int) (id & ((1L << 40) - 1));
+            if (sender >= finalizedIds.length || finalizedIds[sender].get(seq)) {
+                duplicateInclusions++;
+                continue;
+            }
+            finalizedIds[sender].set(seq);
+            if (sentAt >= windowStart && sentAt < windowEnd) {
+                txLatency.add(observed - sentAt);
+                windowTxsFinalized++;
+            }
+        }
+    }
+
+}

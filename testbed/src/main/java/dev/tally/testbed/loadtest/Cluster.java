@@ -1,0 +1,42 @@
+package dev.tally.testbed.loadtest;
+
+import dev.tally.protocol.Payload;
+import java.io.IOException;
+import java.util.List;
+import java.util.OptionalLong;
+
+/** The network under test, as the harness sees it: where to send transactions, where to read final blocks. */
+interface Cluster extends AutoCloseable {
+    /** Outcome of a batch of submitted transactions. */
+    record Submitted(int accepted, int duplicate, int rejected, String firstRejection) {}
+
+    /** A final block as read back: its payload, and how long its proposal took to become final, when known. */
+    record Block(long number, Payload payload, OptionalLong proposalToFinalMillis) {}
+
+    /** Nodes that take transactions. */
+    int size();
+
+    /** Hands {@code txs} to node {@code node}. */
+    Submitted submit(int node, List<byte[]> txs) throws IOException, InterruptedException;
+
+    /** The newest final block stored on the node the harness reads from; -1 when none is. */
+    long lastBlock() throws IOException, InterruptedException;
+
+    /** The final blocks {@code from..to} (inclusive), in order, from the node the harness reads from. */
+    List<Block> blocks(long from, long to) throws IOException, InterruptedException;
+
+    /** CPU time the nodes have used so far, in nanoseconds (user + system). */
+    long cpuNanos() throws IOException;
+
+    /** Peak memory of each node, in bytes. */
+    List<Long> peakMemoryBytes() throws IOException;
+
+    /** How peak memory is measured, for the report. */
+    String memoryMeasure();
+
+    /** Throws if a node has stopped. */
+    void checkAlive() throws IOException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,170 @@
+package dev.tally.testbed.loadtest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The report of a {@link LoadTest} run: its settings, the machine, and the figures of the measurement window, as JSON
+ * ({@code --json}) and as the table {@code tally bench} prints; for {@code --smoke}, what is missing from it.
+ */
+public final class LoadTestReport {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final LoadTestSettings settings;
+    private final Bench.Result result;
+    private final ObjectNode json;
+
+    private LoadTestReport(LoadTestSettings settings, Bench.Result result, ObjectNode json) {
+        this.settings = settings;
+        this.result = result;
+        this.json = json;
+    }
+
+    static LoadTestReport of(LoadTest test, LoadTest.Outcome outcome) {
+        return new LoadTestReport(test.settings(), outcome.result(), report(test, outcome));
+    }
+
+    /** The report as indented JSON. */
+    public String json() {
+        try {
+            return JSON.writeValueAsString(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain values always serializes", e);
+        }
+    }
+
+    private static ObjectNode report(LoadTest test, LoadTest.Outcome outcome) {
+        LoadTestSettings t = test.settings();
+        Bench.Result r = outcome.result();
+        int validators = t.validators();
+        int jvms = t.jvms();
+        boolean inProcess = t.inProcess();
+        ObjectNode o = JSON.createObjectNode();
+        ObjectNode s = o.putObject("settings");
+        s.put("mode", !inProcess ? "processes" : jvms == 1 ? "in-process" : "in-process in " + jvms + " JVMs")
+                .put("jvms", inProcess ? jvms : validators).put("validators", validators).put("storage", t.storage().cliName())
+                .put("gossip", test.gossipRing() ? "ring of " + LoadTest.GOSSIP_RING + " successors" : "full mesh")
+                .put("jvm_heap", inProcess && jvms > 1 ? test.hostHeap() : null)
+                .put("payload_limit", t.payloadLimit()).put("tx_size", t.txSize()).put("rate", t.openLoop() ? null : t.rate())
+                .put("open_loop", t.openLoop()).put("warmup_s", t.warmupSeconds()).put("duration_s", t.durationSeconds())
+                .put("window_s", round(r.seconds(), 1))
+                .put("view_timeout_ms", t.viewTimeoutMs()).put("senders", t.senders().orElse(Math.min(validators, 6)));
+        ObjectNode m = o.putObject("machine");
+        m.put("nproc", Runtime.getRuntime().availableProcessors()).put("cpu", Machine.cpuModel())
+                .put("memory_gb", Machine.memoryGb()).put("jdk", Runtime.version() + " (" + System.getProperty("java.vm.name") + ")")
+                .put("load_average_before", outcome.loadBefore()).put("load_average_after", outcome.loadAfter());
+        ObjectNode res = o.putObject("results");
+        double secs = r.seconds();
+        res.put("seconds_to_first_block", round(r.startSeconds(), 2));
+        res.put("final_blocks", r.blocks()).put("blocks_per_s", round(r.blocks() / secs, 1));
+        res.put("transactions_final", r.txs()).put("tx_per_s", round(r.txs() / secs, 1));
+        res.put("payload_mb_per_s", round(r.payloadBytes() / secs / 1e6, 3));
+        latency(res.putObject("tx_finality_ms"), r.txLatency());
+        ObjectNode p2f = latency(res.putObject("proposal_to_final_ms"), r.proposalToFinal());
+        p2f.put("blocks_without_figure", r.blocksWithoutLatency());
+        res.put("node_cpu_ms_per_block", r.blocks() == 0 ? null : round(r.nodeCpuNanos() / 1e6 / r.blocks(), 3));
+        res.put("node_cpu_cores", round(r.nodeCpuNanos() / 1e9 / secs, 2));
+        res.put("harness_cpu_cores", round(r.harnessCpuNanos() / 1e9 / secs, 2));
+        ObjectNode mem = res.putObject("peak_memory_mb");
+        mem.put("max", round(r.peakMemory().stream().max(Comparator.naturalOrder()).orElse(0L) / 1e6, 1));
+        mem.put("mean", round(r.peakMemory().stream().mapToLong(Long::longValue).average().orElse(0) / 1e6, 1));
+        mem.put("measure", outcome.memoryMeasure());
+        ObjectNode c = res.putObject("client");
+        c.put("sent", r.windowSent()).put("send_rate", round(r.windowSent() / secs, 1)).put("accepted", r.windowAccepted())
+                .put("duplicate", r.windowDuplicate()).put("rejected", r.windowRejected())
+                .put("first_rejection", r.firstRejection())
+                .put("final", r.windowTxsFinalized()).put("not_final_after_drain", r.windowAccepted() - r.windowTxsFinalized())
+                .put("included_twice", r.duplicateInclusions()).put("foreign", r.foreignTxs());
+        return o;
+    }
+
+    private static ObjectNode latency(ObjectNode o, LatencyStats.Summary s) {
+        o.put("count", s.count());
+        o.put("p50", num(s.p50())).put("p90", num(s.p90())).put("p99", num(s.p99())).put("max", num(s.max()));
+        return o;
+    }
+
+    private static Double num(double v) {
+        return Double.isFinite(v) ? round(v, 2) : null;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    /** The report as the table {@code tally bench} prints. */
+    public String table() {
+        ObjectNode report = json;
+        var s = report.get("settings");
+        var m = report.get("machine");
+        var r = report.get("results");
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("tally bench: %d validators (%s, %s), payload limit %d B, tx %d B, %s, %.0f s window after %d s warm-up%n",
+                s.get("validators").asInt(), s.get("mode").asText(), s.get("storage").asText(), s.get("payload_limit").asInt(),
+                s.get("tx_size").asInt(), s.get("open_loop").asBoolean() ? "open loop" : s.get("rate").asLong() + " tx/s offered",
+                s.get("window_s").asDouble(), s.get("warmup_s").asInt()));
+        b.append(String.format("machine: %d cores, %s, %s GB, JDK %s; load average %s -> %s%n", m.get("nproc").asInt(),
+                m.get("cpu").asText(), m.get("memory_gb").asText(), m.get("jdk").asText(),
+                m.get("load_average_before").asText(), m.get("load_average_after").asText()));
+        String row = "%-28s %s%n";
+        b.append(String.format(row, "final blocks/s", r.get("blocks_per_s").asText() + "  (" + r.get("final_blocks").asText() + " blocks)"));
+        b.append(String.format(row, "transactions/s", r.get("tx_per_s").asText() + "  (" + r.get("transactions_final").asText() + " final)"));
+        b.append(String.format(row, "payload MB/s", r.get("payload_mb_per_s").asText()));
+        b.append(String.format("%-28s %9s %9s %9s %9s %9s%n", "latency (ms)", "p50", "p90", "p99", "max", "count"));
+        for (String k : List.of("tx_finality_ms", "proposal_to_final_ms")) {
+            var l = r.get(k);
+            b.append(String.format("%-28s %9s %9s %9s %9s %9s%n", k.equals("tx_finality_ms") ? "  tx submitted -> final" : "  proposal -> final (node0)",
+                    l.get("p50").asText(), l.get("p90").asText(), l.get("p99").asText(), l.get("max").asText(), l.get("count").asText()));
+        }
+        b.append(String.format(row, "node CPU per final block", r.get("node_cpu_ms_per_block").asText() + " ms  (nodes used "
+                + r.get("node_cpu_cores").asText() + " cores, harness " + r.get("harness_cpu_cores").asText() + ")"));
+        b.append(String.format(row, "peak memory per node", "max " + r.get("peak_memory_mb").get("max").asText() + " MB, mean "
+                + r.get("peak_memory_mb").get("mean").asText() + " MB  (" + r.get("peak_memory_mb").get("measure").asText() + ")"));
+        var c = r.get("client");
+        b.append(String.format(row, "client", "sent " + c.get("sent").asText() + " (" + c.get("send_rate").asText() + "/s), accepted "
+                + c.get("accepted").asText() + ", rejected " + c.get("rejected").asText() + ", not final after drain "
+                + c.get("not_final_after_drain").asText() + ", included twice " + c.get("included_twice").asText()
+                + (c.get("first_rejection").isNull() ? "" : "; first rejection: " + c.get("first_rejection").asText())));
+        return b.toString();
+    }
+
+    /** What --smoke requires and this run lacks: progress, matched transactions, and no empty field in the report. */
+    public List<String> smokeProblems() {
+        Bench.Result r = result;
+        List<String> problems = new ArrayList<>();
+        if (r.blocks() == 0) {
+            problems.add("no block was finalized in the window");
+        }
+        if (settings.rate() > 0 || settings.openLoop()) {
+            if (!r.txLatency().complete()) {
+                problems.add("no transaction sent in the window was matched in a final block");
+            }
+        }
+        if (!r.proposalToFinal().complete()) {
+            problems.add("no proposal-to-final figure from node0");
+        }
+        if (r.nodeCpuNanos() <= 0) {
+            problems.add("no node CPU time measured");
+        }
+        if (r.peakMemory().isEmpty() || r.peakMemory().stream().anyMatch(b -> b <= 0)) {
+            problems.add("no peak memory measured");
+        }
+        for (String path : List.of("blocks_per_s", "tx_per_s", "payload_mb_per_s", "node_cpu_ms_per_block", "node_cpu_cores",
+                "tx_finality_ms/p50", "tx_finality_ms/p90", "tx_finality_ms/p99", "tx_finality_ms/max",
+                "proposal_to_final_ms/p50", "proposal_to_final_ms/p90", "proposal_to_final_ms/p99", "proposal_to_final_ms/max",
+                "peak_memory_mb/max", "peak_memory_mb/mean")) {
+            var node = json.get("results").at("/" + path);
+            if (node.isMissingNode() || node.isNull()) {
+                problems.add("report field results." + path.replace('/', '.') + " is missing");
+            }
+        }
+        return problems;
+    }
+
+}

@@ -1,0 +1,144 @@
+package dev.tally.testbed.loadtest;
+
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * What a {@link LoadTest} runs, as {@code tally bench}'s options give it; build one with {@link #builder()}. A smoke run
+ * ({@code smoke}) has a 2 s warm-up and an 8 s window whatever the settings say.
+ *
+ * @param inProcess every node in this JVM (or, with {@code jvms} above 1, in that many child JVMs) instead of one
+ *     process each
+ * @param startTimeoutSeconds how long the network may take to finalize its first block (default: 120, or 4 s per
+ *     validator if more)
+ * @param senders client threads (default: one per node, at most 6)
+ * @param nodeJvmOptions extra JVM options of each node process (of each child JVM with {@code jvms} above 1)
+ */
+public record LoadTestSettings(int validators, boolean inProcess, int jvms, Storage storage, int payloadLimit, int txSize,
+        long rate, boolean openLoop, int durationSeconds, int warmupSeconds, long viewTimeoutMs, OptionalLong startTimeoutSeconds,
+        OptionalInt senders, List<String> nodeJvmOptions, boolean smoke) {
+    /** The nodes' storage. */
+    public enum Storage {
+        ROCKSDB,
+        MEMORY;
+
+        /** The name {@code --storage} takes. */
+        public String cliName() {
+            return name().toLowerCase();
+        }
+    }
+
+    public LoadTestSettings {
+        nodeJvmOptions = List.copyOf(nodeJvmOptions);
+        if (smoke) {
+            warmupSeconds = 2;
+            durationSeconds = 8;
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Settings by name ({@code tally bench} sets every one from its options); a number not set is 0. */
+    public static final class Builder {
+        private int validators;
+        private boolean inProcess;
+        private int jvms = 1;
+        private Storage storage = Storage.ROCKSDB;
+        private int payloadLimit;
+        private int txSize;
+        private long rate;
+        private boolean openLoop;
+        private int durationSeconds;
+        private int warmupSeconds;
+        private long viewTimeoutMs;
+        private OptionalLong startTimeoutSeconds = OptionalLong.empty();
+        private OptionalInt senders = OptionalInt.empty();
+        private List<String> nodeJvmOptions = List.of();
+        private boolean smoke;
+
+        private Builder() {}
+
+        public Builder validators(int n) {
+            this.validators = n;
+            return this;
+        }
+
+        public Builder inProcess(boolean inProcess) {
+            this.inProcess = inProcess;
+            return this;
+        }
+
+        public Builder jvms(int k) {
+            this.jvms = k;
+            return this;
+        }
+
+        public Builder storage(Storage storage) {
+            this.storage = storage;
+            return this;
+        }
+
+        public Builder payloadLimit(int bytes) {
+            this.payloadLimit = bytes;
+            return this;
+        }
+
+        public Builder txSize(int bytes) {
+            this.txSize = bytes;
+            return this;
+        }
+
+        public Builder rate(long txPerSecond) {
+            this.rate = txPerSecond;
+            return this;
+        }
+
+        public Builder openLoop(boolean openLoop) {
+            this.openLoop = openLoop;
+            return this;
+        }
+
+        public Builder durationSeconds(int seconds) {
+            this.durationSeconds = seconds;
+            return this;
+        }
+
+        public Builder warmupSeconds(int seconds) {
+            this.warmupSeconds = seconds;
+            return this;
+        }
+
+        public Builder viewTimeoutMs(long ms) {
+            this.viewTimeoutMs = ms;
+            return this;
+        }
+
+        public Builder startTimeoutSeconds(OptionalLong seconds) {
+            this.startTimeoutSeconds = seconds;
+            return this;
+        }
+
+        public Builder senders(OptionalInt threads) {
+            this.senders = threads;
+            return this;
+        }
+
+        public Builder nodeJvmOptions(List<String> options) {
+            this.nodeJvmOptions = options;
+            return this;
+        }
+
+        public Builder smoke(boolean smoke) {
+            this.smoke = smoke;
+            return this;
+        }
+
+        public LoadTestSettings build() {
+            return new LoadTestSettings(validators, inProcess, jvms, storage, payloadLimit, txSize, rate, openLoop,
+                    durationSeconds, warmupSeconds, viewTimeoutMs, startTimeoutSeconds, senders, nodeJvmOptions, smoke);
+        }
+    }
+}

@@ -1,0 +1,385 @@
+package dev.tally.testbed.loadtest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.tally.testbed.localnet.Localnet;
+import dev.tally.protocol.Payload;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A localnet of real node processes on loopback, driven over JSON-RPC: transactions as batches of {@code push_tx},
+ * final blocks as batches of {@code block} from node0. Either one process per node, as {@code bin/tally localnet} runs
+ * them ({@link #perNode}), or the nodes spread over a few JVMs that each run their share in-process
+ * ({@link #grouped}, {@code tally bench-host}); every node keeps its own RPC port either way. CPU and peak memory
+ * come from {@code /proc/<pid>} of the processes.
+ */
+final class ProcessCluster implements Cluster {
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final HexFormat HEX = HexFormat.of();
+    /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux this runs on). */
+    private static final long CLOCK_TICKS = 100;
+
+    /** A child process and the nodes it runs (one, or a group), with the file its output goes to. */
+    private record Host(String name, Process process, List<Localnet.Member> nodes, Path log) {
+        String describe() {
+            return nodes.size() == 1 && nodes.getFirst().name().equals(name) ? name
+                    : name + " (" + nodes.getFirst().name() + ".." + nodes.getLast().name() + ")";
+        }
+    }
+
+    private interface Launcher {
+        /** Starts the processes, adding each to {@code into} as soon as it runs (so that a later failure stops it). */
+        void launch(List<Host> into) throws IOException;
+    }
+
+    private final List<Localnet.Member> members;
+    private final List<Host> hosts = new CopyOnWriteArrayList<>();
+    /** Stops the child processes if this JVM exits without closing the cluster (Ctrl-C): they would run on. */
+    private final Thread stopOnExit = new Thread(() -> hosts.forEach(h -> h.process().destroy()), "bench-stop-nodes");
+    private final String memoryMeasure;
+    private final List<URI> rpc = new ArrayList<>();
+    private final List<HttpClient> submitClients = new ArrayList<>();
+    private final HttpClient readClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    private ProcessCluster(List<Localnet.Member> members, String memoryMeasure, Launcher launcher) throws IOException {
+        this.members = List.copyOf(members);
+        this.memoryMeasure = memoryMeasure;
+        for (Localnet.Member m : members) {
+            InetSocketAddress a = m.config().rpcAddr().orElseThrow();
+            rpc.add(URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/"));
+            submitClients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(2)).build());
+        }
+        Runtime.getRuntime().addShutdownHook(stopOnExit);
+        try {
+            launcher.launch(hosts);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** One node process per member ({@code tally node}), with {@code nodeJvmOptions} as {@link Localnet#launch} takes them. */
+    static ProcessCluster perNode(List<Localnet.Member> members, List<String> nodeJvmOptions) throws IOException {
+        return new ProcessCluster(members, "VmHWM (peak resident set) of each node process", into -> {
+            for (Localnet.Member m : members) {
+                into.add(new Host(m.name(), Localnet.launch(m, nodeJvmOptions), List.of(m), m.logFile()));
+            }
+        });
+    }
+
+    /**
+     * One JVM per group ({@code tally bench-host}, named jvm0, jvm1, ...; output in {@code dir}/jvmK.log) running the
+     * group's nodes in-process, with RocksDB or in-memory storage. Its heap is {@code heapMb} for each hosted node
+     * unless {@code jvmOptions} set one ({@code {node}} in them stands for the JVM's name).
+     */
+    static ProcessCluster grouped(List<Localnet.Member> members, List<List<Localnet.Member>> groups, boolean rocksdb,
+            long heapMbPerNode, List<String> jvmOptions, Path dir) throws IOException {
+        String measure = "VmHWM (peak resident set) of each of the " + groups.size() + " JVMs divided by the nodes it runs ("
+                + groups.stream().mapToInt(List::size).min().orElse(0) + "-" + groups.stream().mapToInt(List::size).max().orElse(0)
+                + "; the nodes of one JVM share its heap, JIT and GC)";
+        return new ProcessCluster(members, measure, into -> {
+            for (int k = 0; k < groups.size(); k++) {
+                List<Localnet.Member> group = groups.get(k);
+                String name = "jvm" + k;
+                List<String> options = new ArrayList<>();
+                if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Xmx"))) {
+                    options.add("-Xmx" + hostHeapMb(group.size(), heapMbPerNode) + "m");
+                }
+                options.addAll(jvmOptions);
+                List<String> args = new ArrayList<>(List.of("bench-host"));
+                if (!rocksdb) {
+                    args.add("--in-memory");
+                }
+                for (Localnet.Member m : group) {
+                    args.addAll(List.of("--config", m.configFile().toString()));
+                }
+                Path log = dir.resolve(name + ".log");
+                into.add(new Host(name, Localnet.launchJvm(name, options, args, log), List.copyOf(group), log));
+            }
+        });
+    }
+
+    /** The heap of a JVM running {@code nodes} nodes: {@code perNode} each, and room for the JVM's own. */
+    static long hostHeapMb(int nodes, long perNode) {
+        return 64 + nodes * perNode;
+    }
+
+    @Override
+    public int size() {
+        return members.size();
+    }
+
+    @Override
+    public Submitted submit(int node, List<byte[]> txs) throws IOException, InterruptedException {
+        StringBuilder body = new StringBuilder(txs.size() * (txs.getFirst().length * 2 + 64) + 2).append('[');
+        for (int i = 0; i < txs.size(); i++) {
+            if (i > 0) {
+                body.append(',');
+            }
+            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"push_tx\",\"id\":").append(i).append(",\"params\":[\"");
+            HEX.formatHex(body, txs.get(i));
+            body.append("\"]}");
+        }
+        body.append(']');
+        HttpResponse<InputStream> r = submitClients.get(node).send(request(rpc.get(node), body.toString(), 30),
+                HttpResponse.BodyHandlers.ofInputStream());
+        var counts = new BatchAnswer() {
+            int accepted;
+            int duplicate;
+            int rejected;
+            String firstRejection;
+
+            @Override
+            public void result(JsonParser p) throws IOException {
+                if (p.getText().equals("accepted")) {
+                    accepted++;
+                } else {
+                    duplicate++;
+                }
+            }
+
+            @Override
+            public void error(String message) {
+                rejected++;
+                if (firstRejection == null) {
+                    firstRejection = message;
+                }
+            }
+        };
+        readBatch(r.body(), counts);
+        return new Submitted(counts.accepted, counts.duplicate, counts.rejected, counts.firstRejection);
+    }
+
+    @Override
+    public long lastBlock() throws IOException, InterruptedException {
+        HttpResponse<InputStream> r = readClient.send(request(rpc.getFirst(),
+                "{\"jsonrpc\":\"2.0\",\"method\":\"last_committed_block\",\"id\":1}", 5), HttpResponse.BodyHandlers.ofInputStream());
+        long number = -1;
+        try (InputStream in = r.body(); JsonParser p = JSON.createParser(in)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT, "a response");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals("result") && p.currentToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String f = p.currentName();
+                        p.nextToken();
+                        if (f.equals("number")) {
+                            number = p.getLongValue();
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else if (field.equals("error")) {
+                    throw new IOException("last_committed_block: " + errorMessage(p));
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        return number;
+    }
+
+    @Override
+    public List<Block> blocks(long from, long to) throws IOException, InterruptedException {
+        StringBuilder body = new StringBuilder("[");
+        for (long n = from; n <= to; n++) {
+            if (n > from) {
+                body.append(',');
+            }
+            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"block\",\"id\":").append(n).append(",\"params\":[").append(n).append("]}");
+        }
+        body.append(']');
+        HttpResponse<InputStream> r = readClient.send(request(rpc.getFirst(), body.toString(), 30), HttpResponse.BodyHandlers.ofInputStream());
+        List<Block> blocks = new ArrayList<>();
+        readBatch(r.body(), new BatchAnswer() {
+            @Override
+            public void result(JsonParser p) throws IOException {
+                blocks.add(block(p));
+            }
+
+            @Override
+            public void error(String message) throws IOException {
+                throw new IOException("block: " + message);
+            }
+        });
+        blocks.sort((a, b) -> Long.compare(a.number(), b.number()));
+        return blocks;
+    }
+
+    /** One answer of a JSON-RPC batch: the parser sits on its result's value, or the error's message is given. */
+    private interface BatchAnswer {
+        void result(JsonParser p) throws IOException;
+
+        void error(String message) throws IOException;
+    }
+
+    /** Streams a JSON-RPC batch response, handing each answer's result or error to {@code answer}. */
+    private static void readBatch(InputStream body, BatchAnswer answer) throws IOException {
+        try (InputStream in = body; JsonParser p = JSON.createParser(in)) {
+            expect(p.nextToken(), JsonToken.START_ARRAY, "a batch response");
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    p.nextToken();
+                    if (field.equals("result")) {
+                        answer.result(p);
+                    } else if (field.equals("error")) {
+                        answer.error(errorMessage(p));
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The fields of a {@code block} result the harness needs; the others (the encoded block, the QC) are skipped. */
+    private static Block block(JsonParser p) throws IOException {
+        long number = -1;
+        Payload payload = null;
+        OptionalLong latency = OptionalLong.empty();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String f = p.currentName();
+            p.nextToken();
+            switch (f) {
+                case "number" -> number = p.getLongValue();
+                case "payload" -> payload = Payload.of(HEX.parseHex(p.getText()));
+                case "proposal_to_final_ms" -> latency = OptionalLong.of(p.getLongValue());
+                default -> p.skipChildren();
+            }
+        }
+        if (number < 0 || payload == null) {
+            throw new IOException("a block result without number or payload");
+        }
+        return new Block(number, payload, latency);
+    }
+
+    private static String errorMessage(JsonParser p) throws IOException {
+        String message = "(no message)";
+        if (p.currentToken() == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                p.nextToken();
+                if (f.equals("message")) {
+                    message = p.getText();
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        return message;
+    }
+
+    private static void expect(JsonToken got, JsonToken want, String what) throws IOException {
+        if (got != want) {
+            throw new IOException("expected " + what + ", got " + got);
+        }
+    }
+
+    private static HttpRequest request(URI uri, String body, int timeoutSeconds) {
+        return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(timeoutSeconds))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    @Override
+    public long cpuNanos() throws IOException {
+        long ticks = 0;
+        for (Host h : hosts) {
+            String stat = Files.readString(Path.of("/proc", Long.toString(h.process().pid()), "stat"));
+            // Fields after the command name (which may hold spaces) start at field 3, state; utime and stime are 14, 15.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        }
+        return ticks * (1_000_000_000L / CLOCK_TICKS);
+    }
+
+    /** Per node, in the members' order: its process's VmHWM, shared evenly by the nodes that process runs. */
+    @Override
+    public List<Long> peakMemoryBytes() throws IOException {
+        List<Long> peaks = new ArrayList<>();
+        for (Host h : hosts) {
+            long kb = -1;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(h.process().pid()), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    kb = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                }
+            }
+            if (kb < 0) {
+                throw new IOException("no VmHWM in /proc/" + h.process().pid() + "/status");
+            }
+            for (int i = 0; i < h.nodes().size(); i++) {
+                peaks.add(kb * 1024 / h.nodes().size());
+            }
+        }
+        return peaks;
+    }
+
+    @Override
+    public String memoryMeasure() {
+        return memoryMeasure;
+    }
+
+    @Override
+    public void checkAlive() throws IOException {
+        for (Host h : hosts) {
+            if (!h.process().isAlive()) {
+                throw new IOException(h.describe() + " exited with status " + h.process().exitValue() + "; the end of "
+                        + h.log() + ":\n" + tail(h.log(), 15));
+            }
+        }
+    }
+
+    private static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | RuntimeException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    /** SIGTERM to every process, then a forced kill of those still running after 10 s. */
+    @Override
+    public void close() {
+        hosts.forEach(h -> h.process().destroy());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Host h : hosts) {
+            Process p = h.process();
+            try {
+                if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        submitClients.forEach(HttpClient::close);
+        readClient.close();
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopOnExit);
+        } catch (IllegalStateException e) {
+            // this JVM is exiting: the hook runs anyway, to no effect
+        }
+    }
+}

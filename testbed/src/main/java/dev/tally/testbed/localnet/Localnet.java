@@ -1,0 +1,220 @@
+package dev.tally.testbed.localnet;
+
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.node.config.ConfigException;
+import dev.tally.node.config.GenesisJson;
+import dev.tally.node.config.NodeConfig;
+import dev.tally.node.config.NodeConfigJson;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.LeaderSelection;
+import dev.tally.protocol.ValidatorInfo;
+import dev.tally.protocol.ValidatorSchedule;
+import dev.tally.storage.execution.ScheduledCommittee;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A local network on loopback: {@code genesis.json} and one directory per node ({@code node0}, {@code node1}, ...)
+ * holding {@code config.json} (secrets inline, so readable by its owner only), the node's {@code data} directory,
+ * and {@code node.log}, the node's console output. Each node dials every other one.
+ */
+public final class Localnet {
+    public static final long CHAIN_ID = 1337;
+    private static final String CONFIG = "config.json";
+    /**
+     * The {@code tally} command line, by name: testbed sits below the cli module, whose jar the caller (bin/tally, or
+     * the cli module's tests) puts on the class path that child processes inherit.
+     */
+    private static final String TALLY_MAIN = "dev.tally.cli.Main";
+
+    /** One node of a localnet. */
+    public record Member(String name, Path dir, NodeConfig config) {
+        public Path configFile() {
+            return dir.resolve(CONFIG);
+        }
+
+        public Path dataDir() {
+            return dir.resolve("data");
+        }
+
+        public Path logFile() {
+            return dir.resolve("node.log");
+        }
+    }
+
+    private Localnet() {}
+
+    /** Writes a new localnet into {@code dir}, which must not hold one yet. */
+    public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout) throws IOException {
+        return generate(dir, validators, fullNodes, viewTimeout, java.util.OptionalLong.empty());
+    }
+
+    /**
+     * As {@link #generate(Path, int, int, Duration)}; with {@code epochChangeAt}, the committee changes at that block:
+     * the last genesis validator leaves and a new validator (the node after the genesis validators, which runs as a
+     * full node until then) joins.
+     */
+    public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout,
+            java.util.OptionalLong epochChangeAt) throws IOException {
+        if (epochChangeAt.isPresent() && (validators < 2 || epochChangeAt.getAsLong() < 1)) {
+            throw new IllegalArgumentException("an epoch change needs at least 2 validators and a block above 0");
+        }
+        int joiners = epochChangeAt.isPresent() ? 1 : 0;
+        if (validators < 1) {
+            throw new IllegalArgumentException("need at least one validator, got " + validators);
+        }
+        if (Files.exists(dir.resolve("genesis.json"))) {
+            throw new IllegalArgumentException(dir + " already holds a localnet; remove it or choose another --dir");
+        }
+        int n = validators + joiners + fullNodes;
+        List<BlsSecretKey> validatorKeys = Stream.generate(BlsSecretKey::generate).limit(validators + joiners).toList();
+        List<NodeSecretKey> nodeKeys = Stream.generate(NodeSecretKey::generate).limit(n).toList();
+        LeaderSelection roundRobin = new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN);
+        List<ValidatorInfo> infos = validatorKeys.subList(0, validators).stream()
+                .map(k -> new ValidatorInfo(k.publicKey(), 1, true)).toList();
+        Genesis genesis = new Genesis(CHAIN_ID, 0, 0, Genesis.PROTOCOL_VERSION, Optional.of(new ValidatorSchedule(infos,
+                roundRobin)));
+        List<ScheduledCommittee> schedule = new ArrayList<>();
+        if (epochChangeAt.isPresent()) {
+            List<ValidatorInfo> next = new ArrayList<>(infos.subList(0, validators - 1));
+            next.add(new ValidatorInfo(validatorKeys.get(validators).publicKey(), 1, true));
+            schedule.add(new ScheduledCommittee(epochChangeAt.getAsLong(), new ValidatorSchedule(next, roundRobin)));
+        }
+        List<Ports> ports = freePorts(n);
+        List<Member> members = new ArrayList<>();
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        for (int i = 0; i < n; i++) {
+            Ports p = ports.get(i);
+            InetSocketAddress server = new InetSocketAddress(loopback, p.server());
+            Map<dev.tally.crypto.NodePublicKey, InetSocketAddress> peers = new LinkedHashMap<>();
+            for (int j = 0; j < n; j++) {
+                if (j != i) {
+                    peers.put(nodeKeys.get(j).publicKey(), new InetSocketAddress(loopback, ports.get(j).server()));
+                }
+            }
+            NodeConfig cfg = new NodeConfig(server, server,
+                    Optional.of(new InetSocketAddress(loopback, p.rpc())),
+                    Optional.of(new InetSocketAddress(loopback, p.metrics())),
+                    Optional.of(new InetSocketAddress(loopback, p.debugPage())),
+                    genesis, NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE, NodeConfigJson.DEFAULT_MAX_TX_SIZE, viewTimeout,
+                    i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(), nodeKeys.get(i),
+                    NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT, List.of(), peers,
+                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS), Optional.empty(), schedule);
+            Member m = new Member("node" + i, dir.resolve("node" + i), cfg);
+            Files.createDirectories(m.dir());
+            writePrivate(m.configFile(), NodeConfigJson.toJson(cfg));
+            members.add(m);
+        }
+        Files.writeString(dir.resolve("genesis.json"), GenesisJson.toJson(genesis));
+        return members;
+    }
+
+    /** Reads the localnet in {@code dir}. */
+    public static List<Member> read(Path dir) throws IOException, ConfigException {
+        List<Member> members = new ArrayList<>();
+        for (int i = 0; Files.exists(dir.resolve("node" + i).resolve(CONFIG)); i++) {
+            Path d = dir.resolve("node" + i);
+            members.add(new Member("node" + i, d, NodeConfigJson.read(d.resolve(CONFIG), Map.of())));
+        }
+        if (members.isEmpty()) {
+            throw new IOException("no localnet in " + dir + " (no node0/" + CONFIG + ")");
+        }
+        return members;
+    }
+
+    /**
+     * Starts a node as a child process with this JVM's java, class path and options; its output is appended to
+     * the member's {@code node.log}.
+     */
+    public static Process launch(Member m) throws IOException {
+        return launch(m, List.of());
+    }
+
+    /**
+     * Starts a node as a child process: this JVM's java, class path and options (but not its debugger, agents, JFR
+     * recording or heap size), a 256 MB heap and the serial collector unless {@code extra} says otherwise, then
+     * {@code extra}, in which {@code {node}} stands for the node's name (e.g. a JFR recording per node). Its output
+     * is appended to the member's {@code node.log}.
+     */
+    public static Process launch(Member m, List<String> extra) throws IOException {
+        return launchJvm(m.name(), extra, List.of("node", "--config", m.configFile().toString(), "--data", m.dataDir().toString()),
+                m.logFile());
+    }
+
+    /**
+     * Starts {@code tally args} as a child process, as {@link #launch(Member, List)} starts a node: this JVM's java,
+     * class path and options (but not its debugger, agents, JFR recording or heap size), a 256 MB heap and the serial
+     * collector unless {@code extra} says otherwise, then {@code extra}, in which {@code {node}} stands for
+     * {@code name}. Its output is appended to {@code log}.
+     */
+    public static Process launchJvm(String name, List<String> extra, List<String> args, Path log) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
+                        && !a.startsWith("-XX:StartFlightRecording") && !a.startsWith("-Xmx") && !a.startsWith("-Xms"))
+                .toList();
+        List<String> options = extra.stream().map(o -> o.replace("{node}", name)).toList();
+        if (options.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
+            cmd.add("-Xmx256m");
+        }
+        if (options.stream().noneMatch(a -> a.contains("GC")) && inherited.stream().noneMatch(a -> a.contains("GC"))) {
+            cmd.add("-XX:+UseSerialGC"); // a small heap and many JVMs on a few cores: fewer GC threads
+        }
+        cmd.addAll(inherited);
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TALLY_MAIN));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+    }
+
+    private static void writePrivate(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: leave the default permissions
+        }
+    }
+
+    private record Ports(int server, int rpc, int metrics, int debugPage) {}
+
+    /** Ports for {@code count} nodes, all distinct and free on loopback a moment ago. */
+    private static List<Ports> freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] p = new int[4 * count];
+            for (int i = 0; i < p.length; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(s);
+                p[i] = s.getLocalPort();
+            }
+            List<Ports> ports = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ports.add(new Ports(p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]));
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+}
