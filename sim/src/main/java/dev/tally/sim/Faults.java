@@ -2,7 +2,7 @@ package dev.tally.sim;
 
 /**
  * The network and node faults of a scenario, all before the stabilisation time {@code gstMillis}; after it,
- * every message between live nodes arrives within {@code Simulation.STABLE_DELAY_MILLIS} and nothing crashes.
+ * every message between live nodes arrives within {@code NetworkModel.STABLE_DELAY_MILLIS} and nothing crashes.
  *
  * @param dropRate chance a message is lost
  * @param duplicateRate chance a message arrives twice

@@ -29,11 +29,11 @@ class WipeAttackTest {
     private static final long V = 3;
 
     /** The attack's network, and Z's lie. */
-    private static final class Attack implements Simulation.Script {
+    private static final class Attack implements Script {
         private boolean wiped;
 
         @Override
-        public boolean passes(int from, int to, Signed<? extends ChonkyMessage> message, Simulation sim) {
+        public boolean passes(int from, int to, Signed<? extends ChonkyMessage> message, SimWorld sim) {
             if (from == H1 && (message == null || message.message().view().number() > V)) {
                 return false; // H1 once it holds B's QC, and block sync from it
             }
