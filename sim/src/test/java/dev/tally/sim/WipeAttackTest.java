@@ -73,7 +73,8 @@ class WipeAttackTest {
     void aWipedValidatorAndAFaultyOneCannotFinalizeTwoBlocksAtOneHeight() {
         // Z runs as the one Byzantine validator (its planned kind is replaced by the script); no random faults, and
         // stabilisation only after the attack, so the run does not end as soon as a few blocks are final.
-        Scenario scenario = new Scenario(1, 6, 0, Byzantine.WITHHOLDER, 1, new Faults(0, 0, 20, false, 0, 0, 20_000), Breakage.NONE);
+        Scenario scenario = Scenario.builder().seed(1).validators(6).byzantine(Byzantine.WITHHOLDER, 1)
+                .faults(Faults.builder().gstMillis(20_000).build()).build();
         assertThat(scenario.safetyExpected()).isTrue();
         Simulation sim = new Simulation(scenario, false, new Attack());
         SimResult result = sim.run();
