@@ -8,15 +8,15 @@ import java.util.List;
 
 /** How a node turns its replica's outputs into actions: honestly, or as one of the faults the simulator models. */
 interface Behaviour {
-    List<Action> act(List<Output> outputs, SimNode self, Simulation sim);
+    List<Action> act(List<Output> outputs, SimNode self, SimWorld sim);
 
     /** Sees each message delivered to the node before its replica does, and may act on it. */
-    default List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+    default List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
         return List.of();
     }
 
     /** What the node's replica gets of a message delivered to the node: the message itself, unless broken. */
-    default Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+    default Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
         return message;
     }
 
@@ -32,10 +32,10 @@ interface Behaviour {
 
     /** Rewrites only the broadcasts; every other output is executed as is. */
     interface BroadcastRewriter extends Behaviour {
-        void rewrite(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim, List<Action> into);
+        void rewrite(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim, List<Action> into);
 
         @Override
-        default List<Action> act(List<Output> outputs, SimNode self, Simulation sim) {
+        default List<Action> act(List<Output> outputs, SimNode self, SimWorld sim) {
             List<Action> actions = new ArrayList<>(outputs.size() + 2);
             for (Output o : outputs) {
                 if (o instanceof Output.Broadcast b) {

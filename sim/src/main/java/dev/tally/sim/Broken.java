@@ -86,12 +86,12 @@ final class Broken {
     /** Takes a proposal from any validator: each reaches the replica re-signed by the view's leader. */
     static final Behaviour ACCEPTS_ANY_PROPOSER = new Behaviour() {
         @Override
-        public List<Action> act(List<Output> outputs, SimNode self, Simulation sim) {
+        public List<Action> act(List<Output> outputs, SimNode self, SimWorld sim) {
             return Behaviour.executeAll(outputs);
         }
 
         @Override
-        public Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        public Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
             if (message.message() instanceof LeaderProposal p && !message.key().equals(sim.leader(p.view().number()))
                     && sim.epoch().committee().contains(message.key())) {
                 return Signed.sign(sim.secretKeyOf(sim.leader(p.view().number())), p);
@@ -109,7 +109,7 @@ final class Broken {
         private long votedIn = -1;
 
         @Override
-        public List<Action> act(List<Output> outputs, SimNode self, Simulation sim) {
+        public List<Action> act(List<Output> outputs, SimNode self, SimWorld sim) {
             List<Action> actions = new ArrayList<>(Behaviour.executeAll(outputs));
             for (Output o : outputs) {
                 if (o instanceof Output.Broadcast b && b.message().message() instanceof ReplicaTimeout t) {
@@ -120,7 +120,7 @@ final class Broken {
         }
 
         @Override
-        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
             if (!(message.message() instanceof LeaderProposal p) || !message.key().equals(sim.leader(p.view().number()))) {
                 return List.of();
             }
@@ -136,7 +136,7 @@ final class Broken {
         }
 
         /** The vote, persisted as the high vote first (so only the vote's timing is wrong, not its durability). */
-        private List<Action> lateVote(long view, SimNode self, Simulation sim) {
+        private List<Action> lateVote(long view, SimNode self, SimWorld sim) {
             BlockHeader header = proposed.get(view);
             boolean voted = view <= votedIn || self.replica.highVote().map(hv -> hv.view().number() >= view).orElse(false);
             if (header == null || voted) {

@@ -68,11 +68,11 @@ final class Faulty {
         };
     }
 
-    private static void sendAll(Signed<? extends ChonkyMessage> m, Simulation sim, List<Action> into) {
+    private static void sendAll(Signed<? extends ChonkyMessage> m, SimWorld sim, List<Action> into) {
         into.add(new Action.SendTo(sim.allNodes(), m));
     }
 
-    private static void equivocateProposal(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void equivocateProposal(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         if (m.message() instanceof LeaderProposal p && p.proposalPayload().isPresent()) {
             long number = p.justification().impliedBlock(sim.epoch()).number();
             var other = new LeaderProposal(Optional.of(SimExecution.propose(number, self.id, sim.rng())), p.justification());
@@ -82,7 +82,7 @@ final class Faulty {
         }
     }
 
-    private static void splitCommitVote(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void splitCommitVote(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         if (m.message() instanceof ReplicaCommit c) {
             split(m, Signed.sign(self.key, otherVote(c, self, sim)), sim, into);
         } else {
@@ -90,13 +90,13 @@ final class Faulty {
         }
     }
 
-    private static ReplicaCommit otherVote(ReplicaCommit c, SimNode self, Simulation sim) {
+    private static ReplicaCommit otherVote(ReplicaCommit c, SimNode self, SimWorld sim) {
         long n = c.proposal().number();
         return new ReplicaCommit(c.view(), new BlockHeader(n, SimExecution.propose(n, self.id, sim.rng()).hash()));
     }
 
     /** Sends {@code a} to a random half of the nodes and {@code b} to the rest. */
-    private static void split(Signed<? extends ChonkyMessage> a, Signed<? extends ChonkyMessage> b, Simulation sim, List<Action> into) {
+    private static void split(Signed<? extends ChonkyMessage> a, Signed<? extends ChonkyMessage> b, SimWorld sim, List<Action> into) {
         List<Integer> left = new ArrayList<>();
         List<Integer> right = new ArrayList<>();
         for (int node : sim.allNodes()) {
@@ -106,14 +106,14 @@ final class Faulty {
         into.add(new Action.SendTo(right, b));
     }
 
-    private static void withholdVotes(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void withholdVotes(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         if (!(m.message() instanceof ReplicaCommit) && !(m.message() instanceof ReplicaTimeout)) {
             sendAll(m, sim, into);
         }
     }
 
     /** Corrupts each message one way or another; sometimes also sends the real one. */
-    private static void malform(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void malform(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         switch (sim.rng().nextInt(4)) {
             case 0 -> sendAll(Signed.sign(OUTSIDER, m.message()), sim, into);
             case 1 -> sendAll(new Signed<>(m.message(), m.key(), self.key.sign(new byte[32])), sim, into); // someone else's signature
@@ -145,7 +145,7 @@ final class Faulty {
      * Proposes a new block where the justification requires a reproposal; as a Byzantine leader
      * ({@code both}) it also reproposes where it must propose a new block.
      */
-    private static void wrongReproposal(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into, boolean both) {
+    private static void wrongReproposal(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into, boolean both) {
         if (m.message() instanceof LeaderProposal p) {
             ProposalJustification j = p.justification();
             switch (j.impliedBlock(sim.epoch())) {
@@ -165,7 +165,7 @@ final class Faulty {
         sendAll(m, sim, into);
     }
 
-    private static void voteTwice(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void voteTwice(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         sendAll(m, sim, into);
         if (m.message() instanceof ReplicaCommit c) {
             sendAll(Signed.sign(self.key, otherVote(c, self, sim)), sim, into);
@@ -173,7 +173,7 @@ final class Faulty {
     }
 
     /** Executes the step's votes first and its state writes after them. */
-    private static List<Action> votesBeforePersisting(List<Output> outputs, SimNode self, Simulation sim) {
+    private static List<Action> votesBeforePersisting(List<Output> outputs, SimNode self, SimWorld sim) {
         List<Action> votes = new ArrayList<>();
         List<Action> rest = new ArrayList<>();
         for (Output o : outputs) {
@@ -186,7 +186,7 @@ final class Faulty {
     }
 
     /** A proposal of its own for every view it enters where someone else leads, signed by itself. */
-    private static void proposeOutOfTurn(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void proposeOutOfTurn(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         sendAll(m, sim, into);
         if (m.message() instanceof ReplicaNewView nv && !sim.leader(nv.view().number()).equals(self.key.publicKey())) {
             sendAll(Signed.sign(self.key, ownProposal(nv.justification(), self, sim)), sim, into);
@@ -194,7 +194,7 @@ final class Faulty {
     }
 
     /** A proposal well-formed for {@code j}: a fresh payload of this node's, or the reproposal {@code j} requires. */
-    private static LeaderProposal ownProposal(ProposalJustification j, SimNode self, Simulation sim) {
+    private static LeaderProposal ownProposal(ProposalJustification j, SimNode self, SimWorld sim) {
         return switch (j.impliedBlock(sim.epoch())) {
             case ProposalJustification.Reproposal r -> new LeaderProposal(Optional.empty(), j);
             case ProposalJustification.FreshBlock f -> new LeaderProposal(Optional.of(SimExecution.propose(f.number(), self.id, sim.rng())), j);
@@ -210,7 +210,7 @@ final class Faulty {
      * Besides its own messages: the leader's proposal of each view it enters, for a block of its own; a commit vote
      * for that block and a timeout vote in another validator's name; its new-view message as another's.
      */
-    private static void forgeSignatures(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+    private static void forgeSignatures(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         sendAll(m, sim, into);
         BlsPublicKey someone = sim.epoch().committee().get(sim.rng().nextInt(sim.epoch().committee().size())).key();
         switch (m.message()) {
@@ -236,7 +236,7 @@ final class Faulty {
         private final Map<ReplicaCommit, CommitQCBuilder> seen = new HashMap<>();
 
         @Override
-        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
             if (message.message() instanceof ReplicaCommit vote && sim.epoch().committee().contains(message.key())
                     && message.verifySignature()) {
                 seen.keySet().removeIf(v -> v.view().number() < vote.view().number() - 2);
@@ -248,7 +248,7 @@ final class Faulty {
         }
 
         @Override
-        public void rewrite(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        public void rewrite(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
             sendAll(m, sim, into);
             Optional<CommitQC> real = self.replica.highCommitQc();
             if (real.isEmpty()) {
@@ -263,7 +263,7 @@ final class Faulty {
             }
         }
 
-        private CommitQC forge(CommitQC qc, Simulation sim) {
+        private CommitQC forge(CommitQC qc, SimWorld sim) {
             var committee = sim.epoch().committee();
             switch (sim.rng().nextInt(4)) {
                 case 0 -> { // a signer more or less
@@ -300,7 +300,7 @@ final class Faulty {
         private final List<Signed<? extends ChonkyMessage>> heard = new ArrayList<>();
 
         @Override
-        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
             if (heard.size() == KEPT) {
                 heard.remove(sim.rng().nextInt(KEPT));
             }
@@ -309,7 +309,7 @@ final class Faulty {
         }
 
         @Override
-        public void rewrite(Signed<? extends ChonkyMessage> m, SimNode self, Simulation sim, List<Action> into) {
+        public void rewrite(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
             sendAll(m, sim, into);
             for (int i = 0; i < 2 && !heard.isEmpty(); i++) {
                 sendAll(heard.get(sim.rng().nextInt(heard.size())), sim, into);
@@ -329,12 +329,12 @@ final class Faulty {
         private final Set<Long> announced = new HashSet<>();
 
         @Override
-        public List<Action> act(List<Output> outputs, SimNode self, Simulation sim) {
+        public List<Action> act(List<Output> outputs, SimNode self, SimWorld sim) {
             return Behaviour.executeAll(outputs);
         }
 
         @Override
-        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, Simulation sim) {
+        public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
             if (!(message.message() instanceof ReplicaCommit vote) || announced.contains(vote.view().number())
                     || !sim.epoch().committee().contains(message.key()) || !message.verifySignature()) {
                 return List.of();

@@ -26,11 +26,6 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
         }
     }
 
-    /** A committee of {@code validators} equal weights, round robin, delivered in random order. */
-    public Scenario(long seed, int validators, int twins, Byzantine byzantine, int byzantineCount, Faults faults, Breakage breakage) {
-        this(seed, Committee.equal(validators), twins, byzantine, byzantineCount, faults, Delivery.RANDOM, breakage);
-    }
-
     public int validators() {
         return committee.size();
     }
@@ -88,20 +83,23 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
         }
         Faults faults = randomFaults(r);
         Delivery delivery = r.nextInt(8) == 0 ? Delivery.PROPOSAL_BEFORE_QC : Delivery.RANDOM;
-        return new Scenario(seed, committee, twins, kind, byz, faults, delivery, Breakage.NONE);
+        return builder().seed(seed).committee(committee).twins(twins).byzantine(kind, byz).faults(faults).delivery(delivery)
+                .build();
     }
 
     static Faults randomFaults(SplittableRandom r) {
         boolean calm = r.nextInt(5) == 0;
         if (calm) {
-            return new Faults(0, 0, 1 + r.nextInt(30), false, 0, 0, 0);
+            return Faults.builder().maxDelayMillis(1 + r.nextInt(30)).build();
         }
-        return new Faults(r.nextDouble() * 0.3, r.nextDouble() * 0.1, 5 + r.nextInt(400), r.nextBoolean(),
-                r.nextInt(4), r.nextInt(4) == 0 ? 1 : 0, 1_000 + r.nextInt(6_000));
+        // The draws in this order: each seed's faults stay what they were.
+        return Faults.builder().dropRate(r.nextDouble() * 0.3).duplicateRate(r.nextDouble() * 0.1)
+                .maxDelayMillis(5 + r.nextInt(400)).partitions(r.nextBoolean()).crashes(r.nextInt(4))
+                .wipes(r.nextInt(4) == 0 ? 1 : 0).gstMillis(1_000 + r.nextInt(6_000)).build();
     }
 
     public Scenario withSeed(long s) {
-        return new Scenario(s, committee, twins, byzantine, byzantineCount, faults, delivery, breakage);
+        return toBuilder().seed(s).build();
     }
 
     /**
@@ -117,7 +115,87 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
             w.set(0, 1L); // the faulty validator within f (n >= 6 makes f >= 1)
             c = new Committee(w, c.mode(), c.frequency());
         }
-        return new Scenario(seed, c, 0, kind, kind == Byzantine.NONE ? 0 : 1, faults, delivery, b);
+        return toBuilder().committee(c).twins(0).byzantine(kind, kind == Byzantine.NONE ? 0 : 1).breakage(b).build();
+    }
+
+    /**
+     * A scenario named part by part: {@code Scenario.builder().seed(1).validators(6).byzantine(Byzantine.WITHHOLDER, 1)
+     * .build()}. Seed and committee are required; by default there are no twins, no Byzantine validators, no faults,
+     * random delivery and no broken replica.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this scenario, to change some of its parts. */
+    public Builder toBuilder() {
+        return new Builder().seed(seed).committee(committee).twins(twins).byzantine(byzantine, byzantineCount)
+                .faults(faults).delivery(delivery).breakage(breakage);
+    }
+
+    /** Sets the components of a {@link Scenario} by name. */
+    public static final class Builder {
+        private Long seed;
+        private Committee committee;
+        private int twins;
+        private Byzantine byzantine = Byzantine.NONE;
+        private int byzantineCount;
+        private Faults faults = Faults.NONE;
+        private Delivery delivery = Delivery.RANDOM;
+        private Breakage breakage = Breakage.NONE;
+
+        private Builder() {}
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder committee(Committee committee) {
+            this.committee = committee;
+            return this;
+        }
+
+        /** A committee of {@code n} validators of equal weight, leading round robin ({@link Committee#equal}). */
+        public Builder validators(int n) {
+            return committee(Committee.equal(n));
+        }
+
+        public Builder twins(int count) {
+            this.twins = count;
+            return this;
+        }
+
+        /** {@code count} validators (after the twins) behave as {@code kind}. */
+        public Builder byzantine(Byzantine kind, int count) {
+            this.byzantine = kind;
+            this.byzantineCount = count;
+            return this;
+        }
+
+        public Builder faults(Faults faults) {
+            this.faults = faults;
+            return this;
+        }
+
+        public Builder delivery(Delivery delivery) {
+            this.delivery = delivery;
+            return this;
+        }
+
+        public Builder breakage(Breakage breakage) {
+            this.breakage = breakage;
+            return this;
+        }
+
+        /** The scenario, checked as {@link Scenario} checks it. */
+        public Scenario build() {
+            if (seed == null || committee == null) {
+                throw new IllegalStateException("a scenario needs a seed and a committee; got seed " + seed
+                        + ", committee " + committee);
+            }
+            return new Scenario(seed, committee, twins, byzantine, byzantineCount, faults, delivery, breakage);
+        }
     }
 
     @Override

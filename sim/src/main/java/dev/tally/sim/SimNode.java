@@ -65,6 +65,11 @@ final class SimNode {
         return storage.replicaState();
     }
 
+    /** Whether the node is up in the life an event was scheduled for (it did not crash since). */
+    boolean livesIn(int life) {
+        return up && this.life == life;
+    }
+
     /** Honest code runs here, so agreement and the replica-state invariants apply to it. */
     boolean runsHonestCode() {
         return role != Role.BYZANTINE;

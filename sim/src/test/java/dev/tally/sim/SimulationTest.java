@@ -10,11 +10,12 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 class SimulationTest {
-    private static final Faults ROUGH = new Faults(0.2, 0.05, 300, true, 2, 1, 4_000);
+    private static final Faults ROUGH = Faults.builder().dropRate(0.2).duplicateRate(0.05).maxDelayMillis(300).partitions(true)
+            .crashes(2).wipes(1).gstMillis(4_000).build();
 
     @Test
     void sameSeedSameRunByteForByte() {
-        Scenario s = new Scenario(42, 7, 1, Byzantine.NONE, 0, ROUGH, Breakage.NONE);
+        Scenario s = Scenario.builder().seed(42).validators(7).twins(1).faults(ROUGH).build();
         SimResult a = Simulation.run(s);
         SimResult b = Simulation.run(s);
         assertThat(a.passed()).as("%s", a.violation()).isTrue();
@@ -26,7 +27,7 @@ class SimulationTest {
 
     @Test
     void calmNetworkFinalizesBlocks() {
-        SimResult r = Simulation.run(new Scenario(1, 6, 0, Byzantine.NONE, 0, Faults.NONE, Breakage.NONE));
+        SimResult r = Simulation.run(Scenario.builder().seed(1).validators(6).build());
         assertThat(r.passed()).as("%s", r.violation()).isTrue();
         assertThat(r.blocksFinalized()).isGreaterThanOrEqualTo(2);
     }
@@ -35,7 +36,8 @@ class SimulationTest {
     void everyByzantineKindWithinFIsSafeAndLive() {
         for (Byzantine kind : EnumSet.complementOf(EnumSet.of(Byzantine.NONE))) {
             for (long seed = 1; seed <= 6; seed++) {
-                Scenario s = new Scenario(seed, 6 + (int) seed % 6, 0, kind, 1, Scenario.randomFaults(new java.util.SplittableRandom(seed)), Breakage.NONE);
+                Scenario s = Scenario.builder().seed(seed).validators(6 + (int) seed % 6).byzantine(kind, 1)
+                        .faults(Scenario.randomFaults(new java.util.SplittableRandom(seed))).build();
                 SimResult r = Simulation.run(s);
                 assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
             }
@@ -47,9 +49,9 @@ class SimulationTest {
         // Wipes land while the chain runs; a wiped validator must re-sync and must not sign a second, different
         // vote in a view it voted in before (the checker tracks every signature per key across the wipe).
         // Two wipes in a committee of 11 (f = 2): safety always, and liveness once they are back.
-        Faults wipes = new Faults(0.05, 0, 50, false, 0, 2, 6_000);
+        Faults wipes = Faults.builder().dropRate(0.05).maxDelayMillis(50).wipes(2).gstMillis(6_000).build();
         for (long seed = 1; seed <= 12; seed++) {
-            Scenario s = new Scenario(seed, 11, 0, Byzantine.NONE, 0, wipes, Breakage.NONE);
+            Scenario s = Scenario.builder().seed(seed).validators(11).faults(wipes).build();
             SimResult r = Simulation.run(s);
             assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
         }
@@ -58,9 +60,9 @@ class SimulationTest {
     @Test
     void twinsBeyondFBreakSafetyAndTheCheckerSaysSo() {
         // All six keys twinned, partitions keep each copy in its own group: two quorums, two chains.
-        Faults split = new Faults(0, 0, 50, true, 0, 0, 5_000);
+        Faults split = Faults.builder().maxDelayMillis(50).partitions(true).gstMillis(5_000).build();
         long caught = LongStream.rangeClosed(1, 30)
-                .mapToObj(seed -> Simulation.run(new Scenario(seed, 6, 6, Byzantine.NONE, 0, split, Breakage.NONE)))
+                .mapToObj(seed -> Simulation.run(Scenario.builder().seed(seed).validators(6).twins(6).faults(split).build()))
                 .filter(r -> r.violation().map(v -> Set.of("agreement", "one CommitQC per view", "one high vote per TimeoutQC")
                         .contains(v.invariant())).orElse(false))
                 .count();
@@ -71,23 +73,25 @@ class SimulationTest {
     void withoutAnHonestQuorumTheLivenessCheckFires() {
         // n = 6 tolerates f = 1; two withholders leave 4 honest votes, below the quorum of 5: nothing can finalize,
         // and the checker, asked to expect liveness anyway, must call the stall.
-        Scenario s = new Scenario(3, 6, 0, Byzantine.WITHHOLDER, 2, Faults.NONE, Breakage.NONE);
+        Scenario s = Scenario.builder().seed(3).validators(6).byzantine(Byzantine.WITHHOLDER, 2).build();
         SimResult r = new Simulation(s, true).run();
         assertThat(r.violation()).hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("liveness"));
     }
 
     @Test
     void faultyKeysCountForSafetyAndWipesOnlyForLiveness() {
-        Faults oneWipe = new Faults(0, 0, 20, false, 0, 1, 1_000);
-        Scenario byzantineAndWipe = new Scenario(1, 6, 0, Byzantine.DOUBLE_VOTER, 1, oneWipe, Breakage.NONE);
+        Faults oneWipe = Faults.builder().wipes(1).gstMillis(1_000).build();
+        Scenario byzantineAndWipe = Scenario.builder().seed(1).validators(6).byzantine(Byzantine.DOUBLE_VOTER, 1).faults(oneWipe)
+                .build();
         assertThat(byzantineAndWipe.safetyExpected()).isTrue();
         assertThat(byzantineAndWipe.livenessExpected()).isFalse();
-        assertThat(new Scenario(1, 6, 0, Byzantine.NONE, 0, oneWipe, Breakage.NONE).livenessExpected()).isTrue();
-        assertThat(new Scenario(1, 6, 1, Byzantine.DOUBLE_VOTER, 1, Faults.NONE, Breakage.NONE).safetyExpected()).isFalse();
+        assertThat(Scenario.builder().seed(1).validators(6).faults(oneWipe).build().livenessExpected()).isTrue();
+        assertThat(Scenario.builder().seed(1).validators(6).twins(1).byzantine(Byzantine.DOUBLE_VOTER, 1).build().safetyExpected())
+                .isFalse();
         // By weight: f = (14 - 1) / 5 = 2, so one faulty key of weight 3 is beyond it.
         Committee heavyFirst = new Committee(java.util.List.of(3L, 1L, 1L, 3L, 3L, 3L), LeaderSelection.Mode.WEIGHTED, 1);
-        assertThat(new Scenario(1, heavyFirst, 0, Byzantine.WITHHOLDER, 1, Faults.NONE, Delivery.RANDOM, Breakage.NONE)
-                .safetyExpected()).isFalse();
+        assertThat(Scenario.builder().seed(1).committee(heavyFirst).byzantine(Byzantine.WITHHOLDER, 1).build().safetyExpected())
+                .isFalse();
     }
 
     /**
@@ -117,9 +121,8 @@ class SimulationTest {
     @Test
     void proposalBeforeQcDeliveryReordersAndStaysSafeAndLive() {
         for (long seed = 1; seed <= 4; seed++) {
-            Scenario random = new Scenario(seed, Committee.equal(6), 0, Byzantine.NONE, 0, Faults.NONE, Delivery.RANDOM, Breakage.NONE);
-            Scenario reordered = new Scenario(seed, Committee.equal(6), 0, Byzantine.NONE, 0, Faults.NONE,
-                    Delivery.PROPOSAL_BEFORE_QC, Breakage.NONE);
+            Scenario random = Scenario.builder().seed(seed).validators(6).delivery(Delivery.RANDOM).build();
+            Scenario reordered = random.toBuilder().delivery(Delivery.PROPOSAL_BEFORE_QC).build();
             SimResult r = Simulation.run(reordered);
             assertThat(r.violation()).as("%s\n%s", reordered, String.join("\n", r.trace())).isEmpty();
             // Holding a message back draws nothing from the seed: the same run unless something was held.
@@ -141,8 +144,8 @@ class SimulationTest {
                 .withEarlyZeroDraw(new java.util.SplittableRandom(5));
         assertThat(zero.firstViewDrawingZero(4)).as("a view up to 4 draws 0 (%s)", zero).isPositive();
         for (long seed = 1; seed <= 4; seed++) {
-            Scenario s = new Scenario(seed, zero, 0, Byzantine.NONE, 0, Scenario.randomFaults(new java.util.SplittableRandom(seed)),
-                    Delivery.RANDOM, Breakage.NONE);
+            Scenario s = Scenario.builder().seed(seed).committee(zero)
+                    .faults(Scenario.randomFaults(new java.util.SplittableRandom(seed))).build();
             SimResult r = Simulation.run(s);
             assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
         }

@@ -29,11 +29,11 @@ class WipeAttackTest {
     private static final long V = 3;
 
     /** The attack's network, and Z's lie. */
-    private static final class Attack implements Simulation.Script {
+    private static final class Attack implements Script {
         private boolean wiped;
 
         @Override
-        public boolean passes(int from, int to, Signed<? extends ChonkyMessage> message, Simulation sim) {
+        public boolean passes(int from, int to, Signed<? extends ChonkyMessage> message, SimWorld sim) {
             if (from == H1 && (message == null || message.message().view().number() > V)) {
                 return false; // H1 once it holds B's QC, and block sync from it
             }
@@ -73,7 +73,8 @@ class WipeAttackTest {
     void aWipedValidatorAndAFaultyOneCannotFinalizeTwoBlocksAtOneHeight() {
         // Z runs as the one Byzantine validator (its planned kind is replaced by the script); no random faults, and
         // stabilisation only after the attack, so the run does not end as soon as a few blocks are final.
-        Scenario scenario = new Scenario(1, 6, 0, Byzantine.WITHHOLDER, 1, new Faults(0, 0, 20, false, 0, 0, 20_000), Breakage.NONE);
+        Scenario scenario = Scenario.builder().seed(1).validators(6).byzantine(Byzantine.WITHHOLDER, 1)
+                .faults(Faults.builder().gstMillis(20_000).build()).build();
         assertThat(scenario.safetyExpected()).isTrue();
         Simulation sim = new Simulation(scenario, false, new Attack());
         SimResult result = sim.run();
