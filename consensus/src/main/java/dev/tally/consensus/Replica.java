@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The ChonkyBFT replica (PROTOCOL.md section 4), with its proposer, as a deterministic state machine.
@@ -267,8 +268,8 @@ public final class Replica {
                 case ReplicaTimeout t -> onTimeoutVote(cast(signed), t);
                 case ReplicaNewView nv -> onNewView(signed, nv);
             }
-        } catch (InvalidMessageException e) {
-            observer.messageRejected(kind, e.getMessage());
+        } catch (MessageRejectedException e) {
+            observer.messageRejected(kind, e.rejection());
         }
     }
 
@@ -277,44 +278,72 @@ public final class Replica {
         return (Signed<M>) s;
     }
 
-    private static InvalidMessageException reject(String reason) {
-        return new InvalidMessageException(reason);
+    private static MessageRejectedException reject(Rejection rejection) {
+        return new MessageRejectedException(rejection);
     }
 
-    private void requireValidator(BlsPublicKey key) throws InvalidMessageException {
+    /** A check of the protocol's values, which says what is wrong in an {@link InvalidMessageException}. */
+    @FunctionalInterface
+    private interface ProtocolCheck {
+        void run() throws InvalidMessageException;
+    }
+
+    /** Runs {@code check}; a failure is refused as the rejection {@code as} makes of its problem. */
+    private static void require(ProtocolCheck check, Function<String, Rejection> as) throws MessageRejectedException {
+        try {
+            check.run();
+        } catch (InvalidMessageException e) {
+            throw reject(as.apply(e.getMessage()));
+        }
+    }
+
+    /** A message names its chain and epoch: anything else is another network's (PROTOCOL.md section 2). */
+    private void requireOwnView(View v) throws MessageRejectedException {
+        require(() -> v.verify(epoch), problem -> new Rejection.ForeignView(v, problem));
+    }
+
+    private void requireValidator(BlsPublicKey key) throws MessageRejectedException {
         if (!committee.contains(key)) {
-            throw reject("signed by " + key + ", not a validator of epoch " + epoch.number());
+            throw reject(new Rejection.NotValidator(key, epoch.number()));
         }
     }
 
-    private void requireSignature(Signed<? extends ChonkyMessage> s) throws InvalidMessageException {
+    private void requireSignature(Signed<? extends ChonkyMessage> s) throws MessageRejectedException {
         if (!verifier.verifySignature(s)) {
-            throw reject("bad signature from " + s.key());
+            throw reject(new Rejection.BadSignature(s.key()));
         }
     }
 
-    private void onProposal(Signed<LeaderProposal> signed, LeaderProposal proposal) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On LeaderProposal": a proposal of a later view, or of this one while still in phase
+     * Prepare, from the view's leader, signed, with a valid justification, the payload its implied block requires,
+     * not pruned; its payload fits and (after its predecessor is stored) the execution layer accepts it.
+     */
+    private void onProposal(Signed<LeaderProposal> signed, LeaderProposal proposal) throws MessageRejectedException {
         View v = proposal.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view || (v.number() == view && phase != Phase.PREPARE)) {
-            finalizeWithLatePayload(proposal);
-            return; // old, or this replica already voted or gave up in this view
+            if (!finalizeWithLatePayload(proposal)) {
+                throw reject(v.number() < view ? new Rejection.OldView(v.number(), view) : new Rejection.NotInPrepare(view, phase));
+            }
+            return;
         }
         if (pendingProposal != null && pendingProposal.view().equals(v)
                 && proposal.proposalPayload().map(pendingProposal.payload()::equals).orElse(false)) {
-            return; // a duplicate of the proposal already being checked
+            throw reject(new Rejection.DuplicateProposal(v.number()));
         }
         BlsPublicKey leader = leaders.leader(v.number());
         if (!signed.key().equals(leader)) {
-            throw reject("proposal for " + v + " from " + signed.key() + ", but the leader is " + leader);
+            throw reject(new Rejection.NotLeader(v.number(), signed.key(), leader));
         }
         requireSignature(signed);
-        proposal = withOwnCommitQc(proposal);
-        proposal.verify(epoch, verifier);
-        ProposalJustification justification = proposal.justification();
+        LeaderProposal checked = withOwnCommitQc(proposal);
+        ProposalJustification justification = checked.justification();
+        require(() -> verifier.verify(justification, epoch), Rejection.BadJustification::new);
         ProposalJustification.ImpliedBlock implied = justification.impliedBlock(epoch);
+        requirePayloadAsImplied(checked, implied);
         if (implied.number() < storedFirst) {
-            throw reject("proposal for block " + implied.number() + ", already pruned below " + storedFirst);
+            throw reject(new Rejection.Pruned(implied.number(), storedFirst));
         }
         // A checked justification is as good as the leader's new-view message: take in its QCs now (they may
         // finalize the block this proposal builds on) and enter its view, where a pending proposal survives the
@@ -327,9 +356,9 @@ public final class Replica {
         switch (implied) {
             case Reproposal r -> vote(v, r.header(), Optional.empty());
             case FreshBlock f -> {
-                Payload payload = proposal.proposalPayload().orElseThrow();
+                Payload payload = checked.proposalPayload().orElseThrow();
                 if (payload.size() > config.maxPayloadSize()) {
-                    throw reject("payload of " + payload.size() + " bytes exceeds max_payload_size " + config.maxPayloadSize());
+                    throw reject(new Rejection.PayloadTooLarge(f.number(), payload.size(), config.maxPayloadSize()));
                 }
                 pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, false);
                 requestVerificationIfReady();
@@ -343,25 +372,37 @@ public final class Replica {
      * made of other signers, would cost a pairing check to tell the same thing. The leader's copy must still name a
      * quorum; its signature is then neither checked nor kept.
      */
-    private LeaderProposal withOwnCommitQc(LeaderProposal proposal) throws InvalidMessageException {
+    private LeaderProposal withOwnCommitQc(LeaderProposal proposal) throws MessageRejectedException {
         if (proposal.justification() instanceof CommitQC qc && highCommitQc.isPresent()
                 && !highCommitQc.get().equals(qc) && highCommitQc.get().message().equals(qc.message())) {
-            qc.verifyQuorum(epoch);
+            require(() -> qc.verifyQuorum(epoch), Rejection.BadJustification::new);
             return new LeaderProposal(proposal.proposalPayload(), highCommitQc.get());
         }
         return proposal;
     }
 
+    /** A reproposal names its block by the justification's high vote alone; a fresh block needs its payload. */
+    private static void requirePayloadAsImplied(LeaderProposal proposal, ProposalJustification.ImpliedBlock implied)
+            throws MessageRejectedException {
+        switch (implied) {
+            case Reproposal r when proposal.proposalPayload().isPresent() -> throw reject(new Rejection.PayloadInReproposal(r.header()));
+            case FreshBlock f when proposal.proposalPayload().isEmpty() -> throw reject(new Rejection.PayloadMissing(f.number()));
+            default -> { }
+        }
+    }
+
     /**
      * A proposal that comes after the QC of its view (the other validators' votes made a quorum first) still carries
      * the payload that the QC certifies: whoever sent it, a payload whose hash the high commit QC names makes that
-     * block final here, without waiting for block sync.
+     * block final here, without waiting for block sync (PROTOCOL.md section 10, item 3). Returns whether it did.
      */
-    private void finalizeWithLatePayload(LeaderProposal proposal) {
+    private boolean finalizeWithLatePayload(LeaderProposal proposal) {
         if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()
                 && finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get())) {
             observer.finalizedByLateProposal(highCommitQc.get().header().number());
+            return true;
         }
+        return false;
     }
 
     /** The execution layer checks a payload only on top of its predecessor, so wait until that is stored. */
@@ -381,8 +422,7 @@ public final class Replica {
         }
         pendingProposal = null;
         if (!verdict.valid()) {
-            observer.messageRejected("LeaderProposal", "execution layer refused the payload of block "
-                    + verdict.blockNumber() + ": " + verdict.reason());
+            observer.messageRejected("LeaderProposal", new Rejection.PayloadRefused(verdict.blockNumber(), verdict.reason()));
             return;
         }
         if (p.view().number() < view || (p.view().number() == view && phase != Phase.PREPARE)) {
@@ -409,16 +449,20 @@ public final class Replica {
         broadcast(vote);
     }
 
-    private void onCommit(Signed<ReplicaCommit> signed, ReplicaCommit vote) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On ReplicaCommit": not older than the current view, from a validator, newer than its
+     * signer's last vote; on a quorum, the CommitQC ends the view.
+     */
+    private void onCommit(Signed<ReplicaCommit> signed, ReplicaCommit vote) throws MessageRejectedException {
         View v = vote.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view) {
-            return; // old: quietly ignored, votes for past views arrive all the time
+            throw reject(new Rejection.OldView(v.number(), view)); // votes for past views arrive all the time
         }
         requireValidator(signed.key());
-        vote.verify(epoch);
+        require(() -> vote.verify(epoch), Rejection.InvalidVote::new);
         if (!commitVotes.isNewer(signed.key(), v.number()) && !evictedForgery(signed)) {
-            throw reject("commit vote for " + v + " from " + signed.key() + " is not newer than its last one");
+            throw reject(new Rejection.NotNewer(signed.key(), v.number()));
         }
         // Its signature is checked with the quorum's, when there is one: see completeCommitQc.
         commitVotes.put(signed);
@@ -440,7 +484,7 @@ public final class Replica {
             return false;
         }
         commitVotes.remove(held);
-        observer.messageRejected("ReplicaCommit", "bad signature from " + held.key());
+        observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(held.key()));
         return true;
     }
 
@@ -465,7 +509,7 @@ public final class Replica {
                     valid.add(s);
                 } else {
                     commitVotes.remove(s);
-                    observer.messageRejected("ReplicaCommit", "bad signature from " + s.key());
+                    observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(s.key()));
                 }
             }
             qc = buildCommitQc(vote, valid);
@@ -484,18 +528,22 @@ public final class Replica {
         return qc.hasQuorum() ? qc.build() : null;
     }
 
-    private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On ReplicaTimeout": the same bookkeeping as for commit votes, its signature and content
+     * checked at once; on a quorum, the TimeoutQC (and its high QC) is taken in and the next view starts.
+     */
+    private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws MessageRejectedException {
         View v = vote.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view) {
-            return;
+            throw reject(new Rejection.OldView(v.number(), view));
         }
         requireValidator(signed.key());
         if (!timeoutVotes.isNewer(signed.key(), v.number())) {
-            throw reject("timeout vote for " + v + " from " + signed.key() + " is not newer than its last one");
+            throw reject(new Rejection.NotNewer(signed.key(), v.number()));
         }
         requireSignature(signed);
-        vote.verify(epoch, verifier);
+        require(() -> vote.verify(epoch, verifier), Rejection.InvalidVote::new);
         timeoutVotes.put(signed);
 
         Collection<Signed<ReplicaTimeout>> votes = timeoutVotes.votesIn(v.number());
@@ -507,21 +555,27 @@ public final class Replica {
         }
     }
 
-    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On ReplicaNewView": not older than the current view, and for the current view only
+     * the leader's (and only if it brings a higher QC); verified, its QCs taken in, a later view entered.
+     */
+    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView) throws MessageRejectedException {
         View v = newView.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view) {
-            return;
+            throw reject(new Rejection.OldView(v.number(), view));
         }
         if (v.number() == view && !signed.key().equals(leaders.leader(view))) {
-            return; // for the current view only the leader's counts: it brings the QC that ends the last view
+            // For the current view only the leader's counts: it brings the QC that ends the last view.
+            throw reject(new Rejection.NotLeader(view, signed.key(), leaders.leader(view)));
         }
         if (v.number() == view && !newView.justification().raisesHighQcs(highCommitQcView(), highTimeoutQcView())) {
-            return; // the leader's, but this replica already holds QCs as high: nothing to check or take in
+            // The leader's, but this replica already holds QCs as high: nothing to check or take in.
+            throw reject(new Rejection.NothingNew(view));
         }
         requireValidator(signed.key());
         requireSignature(signed);
-        newView.verify(epoch, verifier);
+        require(() -> newView.verify(epoch, verifier), Rejection.BadJustification::new);
         absorb(newView.justification());
         if (v.number() > view) {
             startView(v.number());
