@@ -87,6 +87,8 @@ public final class Replica {
     private boolean stateUnsaved;
     private List<Output> out = new ArrayList<>();
     private long now;
+    /** Whether the current step started a view (for the self-check). */
+    private boolean viewStartedInStep;
 
     /** A proposal this replica would vote for once its predecessor is stored and the execution layer agrees. */
     private record PendingProposal(View view, BlockHeader header, Payload payload, boolean verificationRequested) {}
@@ -133,10 +135,16 @@ public final class Replica {
         this.highestFinalized = epoch.firstBlock() - 1;
     }
 
-    /** Processes one input at time {@code nowMillis}; returns what to do, in order. */
+    /**
+     * Processes one input at time {@code nowMillis}; returns what to do, in order.
+     *
+     * @throws BrokenInvariantException if the step left the replica in a state it must never be in (a bug, checked
+     *     when {@link ConsensusConfig#checkInvariants()}); the step's outputs are then lost, and the replica unusable
+     */
     public List<Output> step(Input input, long nowMillis) {
         this.now = nowMillis;
         this.out = new ArrayList<>();
+        this.viewStartedInStep = false;
         switch (input) {
             case Input.Start s -> onStart();
             case Input.MessageReceived m -> onMessage(m.message());
@@ -145,7 +153,17 @@ public final class Replica {
             case Input.PayloadVerified v -> onPayloadVerified(v);
             case Input.BlocksPersisted b -> onBlocksPersisted(b.first(), b.last());
         }
+        if (config.checkInvariants()) {
+            Invariant.checkAll(selfCheck(), this, input);
+        }
         return out;
+    }
+
+    /** What the {@link Invariant}s speak of, now. */
+    SelfCheck selfCheck() {
+        return new SelfCheck(view, phase, highVote, highCommitQc, highTimeoutQc, proposals, viewStartedInStep,
+                pendingProposal == null ? SelfCheck.NONE : pendingProposal.view().number(),
+                sentTimeout == null ? SelfCheck.NONE : sentTimeout.message().view().number(), votingFloor);
     }
 
     // ------------------------------------------------------------------ read-only views for metrics and tests
@@ -645,6 +663,7 @@ public final class Replica {
     }
 
     private void startView(long newView) {
+        viewStartedInStep = true;
         enterView(newView);
         long finalizedUpTo = highCommitQc.map(qc -> qc.header().number()).orElse(-1L);
         proposals.removeIf(p -> p.number() <= finalizedUpTo);

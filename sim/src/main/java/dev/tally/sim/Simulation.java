@@ -1,5 +1,6 @@
 package dev.tally.sim;
 
+import dev.tally.consensus.BrokenInvariantException;
 import dev.tally.consensus.ConsensusConfig;
 import dev.tally.consensus.ConsensusObserver;
 import dev.tally.consensus.Input;
@@ -415,7 +416,13 @@ public final class Simulation {
     // ------------------------------------------------------------------ nodes
 
     private void step(SimNode node, Input input) {
-        List<Output> outputs = node.replica.step(input, now);
+        List<Output> outputs;
+        try {
+            outputs = node.replica.step(input, now);
+        } catch (BrokenInvariantException e) {
+            checker.fail("the replica keeps its own invariants", node + ": " + e.getMessage());
+            return;
+        }
         List<Action> actions = node.behaviour.act(outputs, node, this);
         int cut = actions.size();
         boolean crashing = node.crashMidStep && !actions.isEmpty();
@@ -632,7 +639,9 @@ public final class Simulation {
         }
         node.up = true;
         ReplicaState state = node.persisted().orElse(ReplicaState.initial(epoch.number()));
-        ConsensusConfig config = new ConsensusConfig(node.key, epoch, VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD);
+        // A broken replica's own checks are off: the self-check shows what the simulator's checker catches.
+        ConsensusConfig config = new ConsensusConfig(node.key, epoch, VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD)
+                .withInvariantChecks(node.role != SimNode.Role.BROKEN);
         Breakage breakage = node.role == SimNode.Role.BROKEN ? scenario.breakage() : Breakage.NONE;
         node.replica = new Replica(config, state, ConsensusObserver.NONE, Broken.verifier(breakage, verifier),
                 Broken.leaders(breakage, epoch.committee()));
