@@ -217,6 +217,7 @@ public final class Replica {
 
     // ------------------------------------------------------------------ start and timer
 
+    /** PROTOCOL.md section 4, "Start": view 0 times out at once; a restarted replica resumes its view. */
     private void onStart() {
         if (rejoin != null) {
             observer.abstaining(AWAITING_REPORTS, "started without a replica state (as every validator of a new chain"
@@ -232,6 +233,7 @@ public final class Replica {
         }
     }
 
+    /** PROTOCOL.md section 4, "Timer": one constant view timeout; an expiry that is not the last timer's is stale. */
     private void onTimerExpired() {
         if (now < timerDeadline) {
             return; // a stale timer
@@ -239,7 +241,10 @@ public final class Replica {
         timeout();
     }
 
-    /** Give up on the current view: vote timeout and keep re-sending until the view advances. */
+    /**
+     * PROTOCOL.md section 4, "Timer": give up on the current view (phase Timeout, persisted), send the new-view
+     * message and the timeout vote, and keep re-sending them until the view advances.
+     */
     private void timeout() {
         observer.timedOut(view);
         // View 0's timeout vote is the same for every replica and every start; any other needs a high vote that
@@ -274,6 +279,7 @@ public final class Replica {
 
     // ------------------------------------------------------------------ messages
 
+    /** A message for one of the four handlers below; one it refuses is reported with the rule it breaks. */
     private void onMessage(Signed<? extends ChonkyMessage> signed) {
         String kind = signed.message().getClass().getSimpleName();
         if (rejoin != null) {
@@ -432,6 +438,7 @@ public final class Replica {
         }
     }
 
+    /** PROTOCOL.md section 4, "On LeaderProposal": the execution layer's verdict on a fresh proposal's payload. */
     private void onPayloadVerified(Input.PayloadVerified verdict) {
         PendingProposal p = pendingProposal;
         if (p == null || !p.verificationRequested() || !p.view().equals(verdict.view())
@@ -449,7 +456,10 @@ public final class Replica {
         vote(p.view(), p.header(), Optional.of(p.payload()));
     }
 
-    /** Vote commit for a proposal: update and persist the state first, then let the vote leave. */
+    /**
+     * PROTOCOL.md section 4, "On LeaderProposal", its end: vote commit for a proposal, updating and persisting the
+     * state first ("Persisted replica state"), and only then letting the vote leave.
+     */
     private void vote(View v, BlockHeader header, Optional<Payload> payload) {
         if (!mayVote(v.number())) {
             return;
@@ -507,6 +517,7 @@ public final class Replica {
     }
 
     /**
+     * PROTOCOL.md section 4, "On ReplicaCommit", on quorum (section 10, item 1: how it differs from the reference).
      * Once the votes for {@code vote} weigh a quorum, their signatures are checked all at once, as the QC they make
      * (one pairing check, where checking each vote costs one per vote). Only if that fails are they checked one by
      * one, and the bad ones dropped. A QC that verifies is valid whatever its parts: signatures that fail alone
@@ -602,7 +613,10 @@ public final class Replica {
 
     // ------------------------------------------------------------------ QCs, views, finalization
 
-    /** Takes in the QCs of a justification: they can only raise the high QCs and finalize blocks. */
+    /**
+     * Takes in the QCs of a justification ("absorb" in PROTOCOL.md section 4): they can only raise the high QCs and
+     * finalize blocks.
+     */
     private void absorb(ProposalJustification justification) {
         switch (justification) {
             case CommitQC qc -> absorbCommitQc(qc);
@@ -629,8 +643,8 @@ public final class Replica {
     }
 
     /**
-     * Makes the block {@code qc} certifies final with {@code payload}, if that block is above what is final or stored
-     * here and {@code payload} is the one the QC names; returns whether it did.
+     * PROTOCOL.md section 4, "Finalize": makes the block {@code qc} certifies final with {@code payload}, if that block
+     * is above what is final or stored here and {@code payload} is the one the QC names; returns whether it did.
      */
     private boolean finalizeBlock(CommitQC qc, Payload payload) {
         long number = qc.header().number();
@@ -662,6 +676,10 @@ public final class Replica {
         timeoutVotes.pruneBelow(newView);
     }
 
+    /**
+     * PROTOCOL.md section 4, "Start view": phase Prepare, cached proposals at or below the high QC pruned, state
+     * persisted, the new-view message sent, the timer restarted, the justification handed to the proposer.
+     */
     private void startView(long newView) {
         viewStartedInStep = true;
         enterView(newView);
@@ -693,6 +711,7 @@ public final class Replica {
         return sentNewView;
     }
 
+    /** PROTOCOL.md sections 4 and 5: a fresh proposal (to check, or to make) waits until its predecessor is stored. */
     private void onBlocksPersisted(long first, long last) {
         storedFirst = first;
         storedLast = last;
