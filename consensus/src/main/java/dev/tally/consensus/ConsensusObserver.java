@@ -8,8 +8,11 @@ import dev.tally.protocol.ProposalJustification;
  * implementations must be quick and must not call back into the core.
  */
 public interface ConsensusObserver {
-    /** A message was dropped: {@code kind} is the message kind, {@code reason} says why in the protocol's words. */
-    default void messageRejected(String kind, String reason) {}
+    /**
+     * A message was dropped: {@code kind} is the message kind ({@code PayloadProposed} for the execution layer's
+     * payload for this leader), {@code rejection} the rule it breaks.
+     */
+    default void messageRejected(String kind, Rejection rejection) {}
 
     default void viewStarted(long view, ProposalJustification justification) {}
 

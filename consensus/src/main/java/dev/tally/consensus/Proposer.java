@@ -69,8 +69,8 @@ final class Proposer {
         ProposalJustification justification = pending.justification();
         pending = null;
         if (payload.size() > config.maxPayloadSize()) {
-            observer.messageRejected("LeaderProposal", "own payload of " + payload.size()
-                    + " bytes exceeds max_payload_size " + config.maxPayloadSize() + "; not proposing block " + blockNumber);
+            // Not proposed: every replica would refuse it.
+            observer.messageRejected("PayloadProposed", new Rejection.PayloadTooLarge(blockNumber, payload.size(), config.maxPayloadSize()));
             return;
         }
         observer.proposed(view.number(), blockNumber, false);

@@ -30,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The ChonkyBFT replica (PROTOCOL.md section 4), with its proposer, as a deterministic state machine.
@@ -85,6 +86,8 @@ public final class Replica {
     private boolean stateUnsaved;
     private List<Output> out = new ArrayList<>();
     private long now;
+    /** Whether the current step started a view (for the self-check). */
+    private boolean viewStartedInStep;
 
     /** A proposal this replica would vote for once its predecessor is stored and the execution layer agrees. */
     private record PendingProposal(View view, BlockHeader header, Payload payload, boolean verificationRequested) {}
@@ -131,10 +134,16 @@ public final class Replica {
         this.highestFinalized = epoch.firstBlock() - 1;
     }
 
-    /** Processes one input at time {@code nowMillis}; returns what to do, in order. */
+    /**
+     * Processes one input at time {@code nowMillis}; returns what to do, in order.
+     *
+     * @throws BrokenInvariantException if the step left the replica in a state it must never be in (a bug, checked
+     *     when {@link ConsensusConfig#checkInvariants()}); the step's outputs are then lost, and the replica unusable
+     */
     public List<Output> step(Input input, long nowMillis) {
         this.now = nowMillis;
         this.out = new ArrayList<>();
+        this.viewStartedInStep = false;
         switch (input) {
             case Input.Start s -> onStart();
             case Input.MessageReceived m -> onMessage(m.message());
@@ -143,7 +152,17 @@ public final class Replica {
             case Input.PayloadVerified v -> onPayloadVerified(v);
             case Input.BlocksPersisted b -> onBlocksPersisted(b.first(), b.last());
         }
+        if (config.checkInvariants()) {
+            Invariant.checkAll(selfCheck(), this, input);
+        }
         return out;
+    }
+
+    /** What the {@link Invariant}s speak of, now. */
+    SelfCheck selfCheck() {
+        return new SelfCheck(view, phase, highVote, highCommitQc, highTimeoutQc, proposals, viewStartedInStep,
+                pendingProposal == null ? SelfCheck.NONE : pendingProposal.view().number(),
+                sentTimeout == null ? SelfCheck.NONE : sentTimeout.message().view().number(), votingFloor);
     }
 
     // ------------------------------------------------------------------ read-only views for metrics and tests
@@ -205,6 +224,7 @@ public final class Replica {
 
     // ------------------------------------------------------------------ start and timer
 
+    /** PROTOCOL.md section 4, "Start": view 0 times out at once; a restarted replica resumes its view. */
     private void onStart() {
         if (rejoin != null) {
             observer.abstaining(AWAITING_REPORTS, "started without a replica state (as every validator of a new chain"
@@ -220,6 +240,7 @@ public final class Replica {
         }
     }
 
+    /** PROTOCOL.md section 4, "Timer": one constant view timeout; an expiry that is not the last timer's is stale. */
     private void onTimerExpired() {
         if (now < timerDeadline) {
             return; // a stale timer
@@ -227,7 +248,10 @@ public final class Replica {
         timeout();
     }
 
-    /** Give up on the current view: vote timeout and keep re-sending until the view advances. */
+    /**
+     * PROTOCOL.md section 4, "Timer": give up on the current view (phase Timeout, persisted), send the new-view
+     * message and the timeout vote, and keep re-sending them until the view advances.
+     */
     private void timeout() {
         observer.timedOut(view);
         // View 0's timeout vote is the same for every replica and every start; any other needs a high vote that
@@ -262,6 +286,7 @@ public final class Replica {
 
     // ------------------------------------------------------------------ messages
 
+    /** A message for one of the four handlers below; one it refuses is reported with the rule it breaks. */
     private void onMessage(Signed<? extends ChonkyMessage> signed) {
         String kind = signed.message().getClass().getSimpleName();
         if (rejoin != null) {
@@ -274,8 +299,8 @@ public final class Replica {
                 case ReplicaTimeout t -> onTimeoutVote(cast(signed), t);
                 case ReplicaNewView nv -> onNewView(signed, nv);
             }
-        } catch (InvalidMessageException e) {
-            observer.messageRejected(kind, e.getMessage());
+        } catch (MessageRejectedException e) {
+            observer.messageRejected(kind, e.rejection());
         }
     }
 
@@ -284,44 +309,72 @@ public final class Replica {
         return (Signed<M>) s;
     }
 
-    private static InvalidMessageException reject(String reason) {
-        return new InvalidMessageException(reason);
+    private static MessageRejectedException reject(Rejection rejection) {
+        return new MessageRejectedException(rejection);
     }
 
-    private void requireValidator(BlsPublicKey key) throws InvalidMessageException {
+    /** A check of the protocol's values, which says what is wrong in an {@link InvalidMessageException}. */
+    @FunctionalInterface
+    private interface ProtocolCheck {
+        void run() throws InvalidMessageException;
+    }
+
+    /** Runs {@code check}; a failure is refused as the rejection {@code as} makes of its problem. */
+    private static void require(ProtocolCheck check, Function<String, Rejection> as) throws MessageRejectedException {
+        try {
+            check.run();
+        } catch (InvalidMessageException e) {
+            throw reject(as.apply(e.getMessage()));
+        }
+    }
+
+    /** A message names its chain and epoch: anything else is another network's (PROTOCOL.md section 2). */
+    private void requireOwnView(View v) throws MessageRejectedException {
+        require(() -> v.verify(epoch), problem -> new Rejection.ForeignView(v, problem));
+    }
+
+    private void requireValidator(BlsPublicKey key) throws MessageRejectedException {
         if (!committee.contains(key)) {
-            throw reject("signed by " + key + ", not a validator of epoch " + epoch.number());
+            throw reject(new Rejection.NotValidator(key, epoch.number()));
         }
     }
 
-    private void requireSignature(Signed<? extends ChonkyMessage> s) throws InvalidMessageException {
+    private void requireSignature(Signed<? extends ChonkyMessage> s) throws MessageRejectedException {
         if (!verifier.verifySignature(s)) {
-            throw reject("bad signature from " + s.key());
+            throw reject(new Rejection.BadSignature(s.key()));
         }
     }
 
-    private void onProposal(Signed<LeaderProposal> signed, LeaderProposal proposal) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On LeaderProposal": a proposal of a later view, or of this one while still in phase
+     * Prepare, from the view's leader, signed, with a valid justification, the payload its implied block requires,
+     * not pruned; its payload fits and (after its predecessor is stored) the execution layer accepts it.
+     */
+    private void onProposal(Signed<LeaderProposal> signed, LeaderProposal proposal) throws MessageRejectedException {
         View v = proposal.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view || (v.number() == view && phase != Phase.PREPARE)) {
-            finalizeWithLatePayload(proposal);
-            return; // old, or this replica already voted or gave up in this view
+            if (!finalizeWithLatePayload(proposal)) {
+                throw reject(v.number() < view ? new Rejection.OldView(v.number(), view) : new Rejection.NotInPrepare(view, phase));
+            }
+            return;
         }
         if (pendingProposal != null && pendingProposal.view().equals(v)
                 && proposal.proposalPayload().map(pendingProposal.payload()::equals).orElse(false)) {
-            return; // a duplicate of the proposal already being checked
+            throw reject(new Rejection.DuplicateProposal(v.number()));
         }
         BlsPublicKey leader = leaders.leader(v.number());
         if (!signed.key().equals(leader)) {
-            throw reject("proposal for " + v + " from " + signed.key() + ", but the leader is " + leader);
+            throw reject(new Rejection.NotLeader(v.number(), signed.key(), leader));
         }
         requireSignature(signed);
-        proposal = withOwnCommitQc(proposal);
-        proposal.verify(epoch, verifier);
-        ProposalJustification justification = proposal.justification();
+        LeaderProposal checked = withOwnCommitQc(proposal);
+        ProposalJustification justification = checked.justification();
+        require(() -> verifier.verify(justification, epoch), Rejection.BadJustification::new);
         ProposalJustification.ImpliedBlock implied = justification.impliedBlock(epoch);
+        requirePayloadAsImplied(checked, implied);
         if (implied.number() < storedFirst) {
-            throw reject("proposal for block " + implied.number() + ", already pruned below " + storedFirst);
+            throw reject(new Rejection.Pruned(implied.number(), storedFirst));
         }
         // A checked justification is as good as the leader's new-view message: take in its QCs now (they may
         // finalize the block this proposal builds on) and enter its view, where a pending proposal survives the
@@ -334,9 +387,9 @@ public final class Replica {
         switch (implied) {
             case Reproposal r -> vote(v, r.header(), Optional.empty());
             case FreshBlock f -> {
-                Payload payload = proposal.proposalPayload().orElseThrow();
+                Payload payload = checked.proposalPayload().orElseThrow();
                 if (payload.size() > config.maxPayloadSize()) {
-                    throw reject("payload of " + payload.size() + " bytes exceeds max_payload_size " + config.maxPayloadSize());
+                    throw reject(new Rejection.PayloadTooLarge(f.number(), payload.size(), config.maxPayloadSize()));
                 }
                 pendingProposal = new PendingProposal(v, new BlockHeader(f.number(), payload.hash()), payload, false);
                 requestVerificationIfReady();
@@ -350,25 +403,37 @@ public final class Replica {
      * made of other signers, would cost a pairing check to tell the same thing. The leader's copy must still name a
      * quorum; its signature is then neither checked nor kept.
      */
-    private LeaderProposal withOwnCommitQc(LeaderProposal proposal) throws InvalidMessageException {
+    private LeaderProposal withOwnCommitQc(LeaderProposal proposal) throws MessageRejectedException {
         if (proposal.justification() instanceof CommitQC qc && highCommitQc.isPresent()
                 && !highCommitQc.get().equals(qc) && highCommitQc.get().message().equals(qc.message())) {
-            qc.verifyQuorum(epoch);
+            require(() -> qc.verifyQuorum(epoch), Rejection.BadJustification::new);
             return new LeaderProposal(proposal.proposalPayload(), highCommitQc.get());
         }
         return proposal;
     }
 
+    /** A reproposal names its block by the justification's high vote alone; a fresh block needs its payload. */
+    private static void requirePayloadAsImplied(LeaderProposal proposal, ProposalJustification.ImpliedBlock implied)
+            throws MessageRejectedException {
+        switch (implied) {
+            case Reproposal r when proposal.proposalPayload().isPresent() -> throw reject(new Rejection.PayloadInReproposal(r.header()));
+            case FreshBlock f when proposal.proposalPayload().isEmpty() -> throw reject(new Rejection.PayloadMissing(f.number()));
+            default -> { }
+        }
+    }
+
     /**
      * A proposal that comes after the QC of its view (the other validators' votes made a quorum first) still carries
      * the payload that the QC certifies: whoever sent it, a payload whose hash the high commit QC names makes that
-     * block final here, without waiting for block sync.
+     * block final here, without waiting for block sync (PROTOCOL.md section 10, item 3). Returns whether it did.
      */
-    private void finalizeWithLatePayload(LeaderProposal proposal) {
+    private boolean finalizeWithLatePayload(LeaderProposal proposal) {
         if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()
                 && finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get())) {
             observer.finalizedByLateProposal(highCommitQc.get().header().number());
+            return true;
         }
+        return false;
     }
 
     /** The execution layer checks a payload only on top of its predecessor, so wait until that is stored. */
@@ -380,6 +445,7 @@ public final class Replica {
         }
     }
 
+    /** PROTOCOL.md section 4, "On LeaderProposal": the execution layer's verdict on a fresh proposal's payload. */
     private void onPayloadVerified(Input.PayloadVerified verdict) {
         PendingProposal p = pendingProposal;
         if (p == null || !p.verificationRequested() || !p.view().equals(verdict.view())
@@ -388,8 +454,7 @@ public final class Replica {
         }
         pendingProposal = null;
         if (!verdict.valid()) {
-            observer.messageRejected("LeaderProposal", "execution layer refused the payload of block "
-                    + verdict.blockNumber() + ": " + verdict.reason());
+            observer.messageRejected("LeaderProposal", new Rejection.PayloadRefused(verdict.blockNumber(), verdict.reason()));
             return;
         }
         if (p.view().number() < view || (p.view().number() == view && phase != Phase.PREPARE)) {
@@ -398,7 +463,10 @@ public final class Replica {
         vote(p.view(), p.header(), Optional.of(p.payload()));
     }
 
-    /** Vote commit for a proposal: update and persist the state first, then let the vote leave. */
+    /**
+     * PROTOCOL.md section 4, "On LeaderProposal", its end: vote commit for a proposal, updating and persisting the
+     * state first ("Persisted replica state"), and only then letting the vote leave.
+     */
     private void vote(View v, BlockHeader header, Optional<Payload> payload) {
         if (!mayVote(v.number())) {
             return;
@@ -416,16 +484,20 @@ public final class Replica {
         broadcast(vote);
     }
 
-    private void onCommit(Signed<ReplicaCommit> signed, ReplicaCommit vote) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On ReplicaCommit": not older than the current view, from a validator, newer than its
+     * signer's last vote; on a quorum, the CommitQC ends the view.
+     */
+    private void onCommit(Signed<ReplicaCommit> signed, ReplicaCommit vote) throws MessageRejectedException {
         View v = vote.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view) {
-            return; // old: quietly ignored, votes for past views arrive all the time
+            throw reject(new Rejection.OldView(v.number(), view)); // votes for past views arrive all the time
         }
         requireValidator(signed.key());
-        vote.verify(epoch);
+        require(() -> vote.verify(epoch), Rejection.InvalidVote::new);
         if (!commitVotes.isNewer(signed.key(), v.number()) && !evictedForgery(signed)) {
-            throw reject("commit vote for " + v + " from " + signed.key() + " is not newer than its last one");
+            throw reject(new Rejection.NotNewer(signed.key(), v.number()));
         }
         // Its signature is checked with the quorum's, when there is one: see completeCommitQc.
         commitVotes.put(signed);
@@ -447,11 +519,12 @@ public final class Replica {
             return false;
         }
         commitVotes.remove(held);
-        observer.messageRejected("ReplicaCommit", "bad signature from " + held.key());
+        observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(held.key()));
         return true;
     }
 
     /**
+     * PROTOCOL.md section 4, "On ReplicaCommit", on quorum (section 10, item 1: how it differs from the reference).
      * Once the votes for {@code vote} weigh a quorum, their signatures are checked all at once, as the QC they make
      * (one pairing check, where checking each vote costs one per vote). Only if that fails are they checked one by
      * one, and the bad ones dropped. A QC that verifies is valid whatever its parts: signatures that fail alone
@@ -472,7 +545,7 @@ public final class Replica {
                     valid.add(s);
                 } else {
                     commitVotes.remove(s);
-                    observer.messageRejected("ReplicaCommit", "bad signature from " + s.key());
+                    observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(s.key()));
                 }
             }
             qc = buildCommitQc(vote, valid);
@@ -491,18 +564,22 @@ public final class Replica {
         return qc.hasQuorum() ? qc.build() : null;
     }
 
-    private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On ReplicaTimeout": the same bookkeeping as for commit votes, its signature and content
+     * checked at once; on a quorum, the TimeoutQC (and its high QC) is taken in and the next view starts.
+     */
+    private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws MessageRejectedException {
         View v = vote.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view) {
-            return;
+            throw reject(new Rejection.OldView(v.number(), view));
         }
         requireValidator(signed.key());
         if (!timeoutVotes.isNewer(signed.key(), v.number())) {
-            throw reject("timeout vote for " + v + " from " + signed.key() + " is not newer than its last one");
+            throw reject(new Rejection.NotNewer(signed.key(), v.number()));
         }
         requireSignature(signed);
-        vote.verify(epoch, verifier);
+        require(() -> vote.verify(epoch, verifier), Rejection.InvalidVote::new);
         timeoutVotes.put(signed);
 
         Collection<Signed<ReplicaTimeout>> votes = timeoutVotes.votesIn(v.number());
@@ -514,21 +591,27 @@ public final class Replica {
         }
     }
 
-    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView) throws InvalidMessageException {
+    /**
+     * PROTOCOL.md section 4, "On ReplicaNewView": not older than the current view, and for the current view only
+     * the leader's (and only if it brings a higher QC); verified, its QCs taken in, a later view entered.
+     */
+    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView) throws MessageRejectedException {
         View v = newView.view();
-        v.verify(epoch);
+        requireOwnView(v);
         if (v.number() < view) {
-            return;
+            throw reject(new Rejection.OldView(v.number(), view));
         }
         if (v.number() == view && !signed.key().equals(leaders.leader(view))) {
-            return; // for the current view only the leader's counts: it brings the QC that ends the last view
+            // For the current view only the leader's counts: it brings the QC that ends the last view.
+            throw reject(new Rejection.NotLeader(view, signed.key(), leaders.leader(view)));
         }
         if (v.number() == view && !newView.justification().raisesHighQcs(highCommitQcView(), highTimeoutQcView())) {
-            return; // the leader's, but this replica already holds QCs as high: nothing to check or take in
+            // The leader's, but this replica already holds QCs as high: nothing to check or take in.
+            throw reject(new Rejection.NothingNew(view));
         }
         requireValidator(signed.key());
         requireSignature(signed);
-        newView.verify(epoch, verifier);
+        require(() -> newView.verify(epoch, verifier), Rejection.BadJustification::new);
         absorb(newView.justification());
         if (v.number() > view) {
             startView(v.number());
@@ -537,7 +620,10 @@ public final class Replica {
 
     // ------------------------------------------------------------------ QCs, views, finalization
 
-    /** Takes in the QCs of a justification: they can only raise the high QCs and finalize blocks. */
+    /**
+     * Takes in the QCs of a justification ("absorb" in PROTOCOL.md section 4): they can only raise the high QCs and
+     * finalize blocks.
+     */
     private void absorb(ProposalJustification justification) {
         switch (justification) {
             case CommitQC qc -> absorbCommitQc(qc);
@@ -564,8 +650,8 @@ public final class Replica {
     }
 
     /**
-     * Makes the block {@code qc} certifies final with {@code payload}, if that block is above what is final or stored
-     * here and {@code payload} is the one the QC names; returns whether it did.
+     * PROTOCOL.md section 4, "Finalize": makes the block {@code qc} certifies final with {@code payload}, if that block
+     * is above what is final or stored here and {@code payload} is the one the QC names; returns whether it did.
      */
     private boolean finalizeBlock(CommitQC qc, Payload payload) {
         long number = qc.header().number();
@@ -597,7 +683,12 @@ public final class Replica {
         timeoutVotes.pruneBelow(newView);
     }
 
+    /**
+     * PROTOCOL.md section 4, "Start view": phase Prepare, cached proposals at or below the high QC pruned, state
+     * persisted, the new-view message sent, the timer restarted, the justification handed to the proposer.
+     */
     private void startView(long newView) {
+        viewStartedInStep = true;
         enterView(newView);
         long finalizedUpTo = highCommitQc.map(qc -> qc.header().number()).orElse(-1L);
         proposals.removeIf(p -> p.number() <= finalizedUpTo);
@@ -629,6 +720,7 @@ public final class Replica {
         return sentNewView;
     }
 
+    /** PROTOCOL.md sections 4 and 5: a fresh proposal (to check, or to make) waits until its predecessor is stored. */
     private void onBlocksPersisted(long first, long last) {
         storedFirst = first;
         storedLast = last;

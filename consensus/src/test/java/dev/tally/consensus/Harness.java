@@ -26,7 +26,7 @@ final class Harness {
 
     final TestChain chain = new TestChain(6);
     final int me;
-    final List<String> rejections = new ArrayList<>();
+    final List<Rejection> rejections = new ArrayList<>();
     /** The voting floors the replica announced, with their reasons. */
     final List<String> abstentions = new ArrayList<>();
     /** Blocks finalized with the payload of a proposal that came after their QC. */
@@ -54,8 +54,8 @@ final class Harness {
     Replica newReplica(ReplicaState state, LeaderSchedule leaders) {
         return new Replica(config(), state, new ConsensusObserver() {
             @Override
-            public void messageRejected(String kind, String reason) {
-                rejections.add(kind + ": " + reason);
+            public void messageRejected(String kind, Rejection rejection) {
+                rejections.add(rejection);
             }
 
             @Override

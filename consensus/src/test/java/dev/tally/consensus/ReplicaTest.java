@@ -173,7 +173,7 @@ class ReplicaTest {
         CommitQC qc = inView5();
         var forged = h.chain.sign(h.notLeader(5), new LeaderProposal(Optional.of(p2), qc));
         assertThat(votes(proposeAndApprove(forged))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("but the leader is"));
+        assertThat(h.rejections).hasAtLeastOneElementOfType(Rejection.NotLeader.class);
     }
 
     @Test
@@ -194,7 +194,7 @@ class ReplicaTest {
         Signed<LeaderProposal> other = h.chain.sign(h.leader(5), new LeaderProposal(Optional.of(p1), qc));
         var badSig = new Signed<>(good.message(), good.key(), other.signature());
         assertThat(votes(proposeAndApprove(badSig))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("bad signature"));
+        assertThat(h.rejections).contains(new Rejection.BadSignature(good.key()));
     }
 
     @Test
@@ -202,7 +202,8 @@ class ReplicaTest {
         inView5();
         CommitQC weak = h.chain.commitQc(h.chain.vote(4, 1, p1), 0, 1, 2, 3);
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), weak)))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("below the quorum"));
+        assertThat(h.rejections).singleElement().isInstanceOfSatisfying(Rejection.BadJustification.class,
+                r -> assertThat(r.message()).as("the log names the problem").contains("below the quorum"));
     }
 
     @Test
@@ -217,17 +218,17 @@ class ReplicaTest {
         h.enterViewByCommitQc(7, 2, p2);
         CommitQC forged = new CommitQC(h.chain.vote(7, 3, p3), own.signers(), own.signature());
         assertThat(votes(proposeAndApprove(h.proposal(8, Optional.of(p4), forged)))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("aggregate signature is invalid"));
+        assertThat(h.rejections).hasAtLeastOneElementOfType(Rejection.BadJustification.class);
     }
 
     @Test
     void rejectsFreshProposalWithoutPayloadAndOversizedPayload() {
         CommitQC qc = inView5();
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.empty(), qc)))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("no payload"));
+        assertThat(h.rejections).contains(new Rejection.PayloadMissing(2));
         Payload big = Payload.of(new byte[Harness.MAX_PAYLOAD + 1]);
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(big), qc)))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("exceeds max_payload_size"));
+        assertThat(h.rejections).contains(new Rejection.PayloadTooLarge(2, Harness.MAX_PAYLOAD + 1, Harness.MAX_PAYLOAD));
         Payload justFits = Payload.of(new byte[Harness.MAX_PAYLOAD]);
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(justFits), qc)))).hasSize(1);
     }
@@ -240,7 +241,7 @@ class ReplicaTest {
         List<Output> after = h.step(new Input.PayloadVerified(check.view(), 2, p2, false, "bad transaction"));
         assertThat(votes(after)).isEmpty();
         assertThat(h.replica.phase()).isEqualTo(Phase.PREPARE);
-        assertThat(h.rejections).anyMatch(r -> r.contains("bad transaction"));
+        assertThat(h.rejections).containsExactly(new Rejection.PayloadRefused(2, "bad transaction"));
     }
 
     @Test
@@ -271,7 +272,7 @@ class ReplicaTest {
         h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(tqc)));
         assertThat(h.replica.view()).isEqualTo(5);
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), tqc)))).isEmpty();
-        assertThat(h.rejections).anyMatch(r -> r.contains("requires a reproposal"));
+        assertThat(h.rejections).containsExactly(new Rejection.PayloadInReproposal(highVote.proposal()));
         List<Output> outs = proposeAndApprove(h.proposal(5, Optional.empty(), tqc));
         assertThat(outputs(outs, Output.VerifyPayload.class)).as("a reproposal has no payload to check").isEmpty();
         assertThat(votes(outs)).containsExactly(new ReplicaCommit(h.chain.view(5), highVote.proposal()));
@@ -349,7 +350,7 @@ class ReplicaTest {
             deliverVotes(vote, 4);
         }
         assertThat(h.replica.view()).as("four signers, however often they repeat, are not five").isEqualTo(5);
-        assertThat(h.rejections).anyMatch(r -> r.contains("not newer than its last one"));
+        assertThat(h.rejections).hasAtLeastOneElementOfType(Rejection.NotNewer.class);
         // A vote for an older view from a signer that already voted later is stale too.
         h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(6), new BlockHeader(2, p2.hash()))));
         h.deliver(h.chain.sign(4, vote));
@@ -364,7 +365,7 @@ class ReplicaTest {
         deliverVotes(vote, 4);
         h.deliver(Signed.sign(outsider, vote));
         assertThat(h.replica.view()).isEqualTo(5);
-        assertThat(h.rejections).anyMatch(r -> r.contains("not a validator"));
+        assertThat(h.rejections).containsExactly(new Rejection.NotValidator(outsider.publicKey(), 0));
     }
 
     @Test
@@ -375,7 +376,7 @@ class ReplicaTest {
         Signed<ReplicaCommit> byFour = h.chain.sign(4, vote);
         h.deliver(new Signed<>(vote, byFour.key(), h.chain.sign(3, vote).signature()));
         assertThat(h.replica.view()).isEqualTo(5);
-        assertThat(h.rejections).anyMatch(r -> r.contains("bad signature"));
+        assertThat(h.rejections).contains(new Rejection.BadSignature(byFour.key()));
     }
 
     @Test
@@ -397,7 +398,7 @@ class ReplicaTest {
         deliverVotes(vote, 4);
         h.deliver(new Signed<>(vote, h.chain.sign(4, vote).key(), h.chain.sign(3, vote).signature()));
         assertThat(h.replica.view()).as("the aggregate fails: no QC").isEqualTo(5);
-        assertThat(h.rejections).singleElement().asString().contains("bad signature from " + h.chain.keys.get(4).publicKey());
+        assertThat(h.rejections).containsExactly(new Rejection.BadSignature(h.chain.keys.get(4).publicKey()));
         assertThat(h.verifier.commitVotesCheckedAlone).as("each vote checked alone once").isEqualTo(5);
         List<Output> outs = h.deliver(h.chain.sign(5, vote));
         assertThat(h.replica.view()).isEqualTo(6);
@@ -416,7 +417,7 @@ class ReplicaTest {
         Signed<ReplicaCommit> own = h.chain.sign(4, vote);
         h.deliver(new Signed<>(vote, own.key(), h.chain.sign(3, vote).signature()));
         h.deliver(own);
-        assertThat(h.rejections).singleElement().asString().contains("bad signature from " + own.key());
+        assertThat(h.rejections).containsExactly(new Rejection.BadSignature(own.key()));
         deliverVotes(vote, 4);
         assertThat(h.replica.view()).as("the signer's own vote counts").isEqualTo(6);
         h.deliver(h.chain.sign(5, new ReplicaCommit(h.chain.view(6), new BlockHeader(3, p3.hash()))));
@@ -429,7 +430,7 @@ class ReplicaTest {
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         h.deliver(h.chain.sign(4, vote));
         h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p3.hash()))));
-        assertThat(h.rejections).singleElement().asString().contains("is not newer than its last one");
+        assertThat(h.rejections).containsExactly(new Rejection.NotNewer(h.chain.keys.get(4).publicKey(), 5));
         deliverVotes(vote, 4);
         assertThat(h.replica.view()).isEqualTo(6);
     }
@@ -444,7 +445,7 @@ class ReplicaTest {
         CommitQC leadersQc = h.chain.commitQc(5, 2, p2);
         h.deliver(new Signed<>(new ReplicaNewView(leadersQc), h.chain.keys.get(h.leader(6)).publicKey(),
                 h.chain.sign(h.notLeader(6), new ReplicaNewView(leadersQc)).signature()));
-        assertThat(h.rejections).as("not even its (bad) signature is checked").isEmpty();
+        assertThat(h.rejections).as("not even its (bad) signature is checked").containsExactly(new Rejection.NothingNew(6));
         assertThat(h.replica.view()).isEqualTo(6);
     }
 
@@ -454,7 +455,46 @@ class ReplicaTest {
         dev.tally.protocol.TestChain other = new dev.tally.protocol.TestChain(6, 3);
         ReplicaCommit foreign = new ReplicaCommit(other.view(5), new BlockHeader(3, p2.hash()));
         h.deliver(other.sign(0, foreign));
-        assertThat(h.rejections).anyMatch(r -> r.contains("another chain"));
+        assertThat(h.rejections).singleElement().isInstanceOfSatisfying(Rejection.ForeignView.class,
+                r -> assertThat(r.message()).as("the log names the problem").contains("another chain"));
+    }
+
+    @Test
+    void messagesOfOldViewsAndStaleNewViewsAreRejectedByName() {
+        CommitQC qc4 = inView5();
+        h.deliver(h.chain.sign(1, h.chain.vote(4, 1, p1)));
+        h.deliver(h.chain.sign(1, new ReplicaTimeout(h.chain.view(3), Optional.empty(), Optional.empty())));
+        h.deliver(h.chain.sign(h.notLeader(5), new ReplicaNewView(qc4)));
+        h.deliver(h.proposal(4, Optional.of(p1), h.chain.commitQc(3, 0, p1)));
+        assertThat(h.rejections).containsExactly(new Rejection.OldView(4, 5), new Rejection.OldView(3, 5),
+                new Rejection.NotLeader(5, h.chain.keys.get(h.notLeader(5)).publicKey(), h.chain.keys.get(h.leader(5)).publicKey()),
+                new Rejection.OldView(4, 5));
+        h.rejections.clear();
+        proposeAndApprove(h.proposal(5, Optional.of(p2), qc4));
+        h.deliver(h.proposal(5, Optional.of(p2), qc4));
+        assertThat(h.rejections).as("after voting").containsExactly(new Rejection.NotInPrepare(5, Phase.COMMIT));
+    }
+
+    @Test
+    void aCopyOfTheProposalBeingCheckedIsRejectedAsDuplicate() {
+        CommitQC qc = inView5();
+        h.deliver(h.proposal(5, Optional.of(p2), qc));
+        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), qc)), Output.VerifyPayload.class)).isEmpty();
+        assertThat(h.rejections).containsExactly(new Rejection.DuplicateProposal(5));
+    }
+
+    @Test
+    void everyRejectionHasItsOwnStableReason() {
+        var key = h.chain.keys.get(0).publicKey();
+        List<Rejection> one = List.of(new Rejection.ForeignView(h.chain.view(1), ""), new Rejection.OldView(1, 2),
+                new Rejection.NotInPrepare(1, Phase.TIMEOUT), new Rejection.DuplicateProposal(1), new Rejection.NotLeader(1, key, key),
+                new Rejection.NotValidator(key, 0), new Rejection.BadSignature(key), new Rejection.NotNewer(key, 1),
+                new Rejection.InvalidVote(""), new Rejection.BadJustification(""), new Rejection.NothingNew(1),
+                new Rejection.Pruned(1, 2), new Rejection.PayloadMissing(1), new Rejection.PayloadInReproposal(new BlockHeader(1, p1.hash())),
+                new Rejection.PayloadTooLarge(1, 2, 1), new Rejection.PayloadRefused(1, ""));
+        assertThat(Rejection.class.getPermittedSubclasses()).as("one of each").hasSameSizeAs(one);
+        assertThat(one).extracting(Rejection::reason).doesNotHaveDuplicates().allMatch(r -> r.matches("[a-z]+(_[a-z]+)*"));
+        assertThat(one).extracting(Rejection::reason).contains("old_view", "not_leader", "bad_signature", "payload_too_large");
     }
 
     // ---------------------------------------------------------------- start without state (wiped data)

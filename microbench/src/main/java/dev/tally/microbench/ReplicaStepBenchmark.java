@@ -55,6 +55,10 @@ public class ReplicaStepBenchmark {
     @Param({"6", "100"})
     int n;
 
+    /** Whether the replica checks its own invariants after every step (what that costs). */
+    @Param({"true", "false"})
+    boolean checkInvariants;
+
     BenchChain chain;
     ConsensusConfig voterConfig;
     ReplicaState votedInView5;
@@ -77,7 +81,7 @@ public class ReplicaStepBenchmark {
 
         // Validator 0 voted for block 2 in view 5 and waits for the others' votes.
         voterConfig = new ConsensusConfig(chain.keys.get(0), chain.epoch, ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
-                ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE);
+                ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE).withInvariantChecks(checkInvariants);
         votedInView5 = new ReplicaState(0, 5, Phase.COMMIT, Optional.of(vote5), Optional.of(qc4), Optional.empty(),
                 List.of(new Proposal(2, p2)));
         quorumVotes = new ArrayList<>();
@@ -90,7 +94,7 @@ public class ReplicaStepBenchmark {
         int leader = chain.leaderIndex(5);
         int follower = (leader + 1) % n;
         followerConfig = new ConsensusConfig(chain.keys.get(follower), chain.epoch, ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
-                ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE);
+                ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE).withInvariantChecks(checkInvariants);
         preparingView5 = new ReplicaState(0, 5, Phase.PREPARE, Optional.empty(), Optional.of(qc4), Optional.empty(), List.of());
         stored = new Input.BlocksPersisted(0, 1);
         Signed<LeaderProposal> signedProposal = chain.sign(leader, new LeaderProposal(Optional.of(p2), qc4));

@@ -1,5 +1,6 @@
 package dev.tally.sim;
 
+import dev.tally.consensus.BrokenInvariantException;
 import dev.tally.consensus.Input;
 import dev.tally.consensus.Output;
 import dev.tally.consensus.Replica;
@@ -134,7 +135,13 @@ public final class Simulation {
     }
 
     private void step(SimNode node, Input input) {
-        List<Output> outputs = node.replica.step(input, world.now());
+        List<Output> outputs;
+        try {
+            outputs = node.replica.step(input, world.now());
+        } catch (BrokenInvariantException e) {
+            world.checker().fail("the replica keeps its own invariants", node + ": " + e.getMessage());
+            return;
+        }
         List<Action> actions = node.behaviour.act(outputs, node, world);
         int cut = actions.size();
         boolean crashing = node.crashMidStep && !actions.isEmpty();

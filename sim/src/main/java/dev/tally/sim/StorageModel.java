@@ -135,7 +135,9 @@ final class StorageModel {
         }
         node.up = true;
         ReplicaState state = node.persisted().orElse(ReplicaState.initial(world.epoch().number()));
-        ConsensusConfig config = new ConsensusConfig(node.key, world.epoch(), SimWorld.VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD);
+        // A broken replica's own checks are off: the self-check shows what the simulator's checker catches.
+        ConsensusConfig config = new ConsensusConfig(node.key, world.epoch(), SimWorld.VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD)
+                .withInvariantChecks(node.role != SimNode.Role.BROKEN);
         Breakage breakage = node.role == SimNode.Role.BROKEN ? world.scenario().breakage() : Breakage.NONE;
         node.replica = new Replica(config, state, ConsensusObserver.NONE, Broken.verifier(breakage, world.verifier()),
                 Broken.leaders(breakage, world.epoch().committee()));

@@ -33,6 +33,11 @@ public final class Node implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Node.class);
     /** Room in a block for its commit QC beside the payload. */
     private static final int BLOCK_OVERHEAD = 64 * 1024;
+    /**
+     * Whether the replica checks its own invariants after every step: on, unless the JVM runs with
+     * {@code -Dtally.check_invariants=false} (e.g. in TALLY_JAVA_OPTS). It costs far less than a step's signature checks.
+     */
+    private static final boolean CHECK_INVARIANTS = !"false".equals(System.getProperty("tally.check_invariants"));
 
     private final NodeConfig config;
     private final Storage storage;
@@ -116,7 +121,8 @@ public final class Node implements AutoCloseable {
     /** The replica's config in {@code e}, if this node has a validator key in its committee. */
     private Optional<ConsensusConfig> consensusConfig(Epoch e) {
         return config.validatorKey().filter(key -> e.committee().contains(key.publicKey()))
-                .map(key -> new ConsensusConfig(key, e, config.viewTimeout().toMillis(), config.maxPayloadSize()));
+                .map(key -> new ConsensusConfig(key, e, config.viewTimeout().toMillis(), config.maxPayloadSize())
+                        .withInvariantChecks(CHECK_INVARIANTS));
     }
 
     /** Refuses a validator key that no epoch of the schedule (from the genesis on) has in its committee. */

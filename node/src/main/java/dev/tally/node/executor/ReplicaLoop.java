@@ -4,6 +4,7 @@ import dev.tally.consensus.ConsensusConfig;
 import dev.tally.consensus.ConsensusObserver;
 import dev.tally.consensus.Input;
 import dev.tally.consensus.Output;
+import dev.tally.consensus.Rejection;
 import dev.tally.consensus.Replica;
 import dev.tally.network.ConsensusInbox;
 import dev.tally.network.Network;
@@ -242,9 +243,10 @@ final class ReplicaLoop {
     /** What the replica reports, into logs and metrics. Runs on the loop's thread, inside a step. */
     private final class Events implements ConsensusObserver {
         @Override
-        public void messageRejected(String kind, String reason) {
+        public void messageRejected(String kind, Rejection rejection) {
             rejectedInStep = true;
-            log.debug("rejected {}: {}", kind, reason);
+            metrics.rejected(kind, rejection.reason());
+            log.debug("rejected {}: {}", kind, rejection.message());
         }
 
         @Override

@@ -41,6 +41,9 @@ public final class NodeMetrics {
     private final Counter messages = Counter.builder().name("tally_consensus_messages_total")
             .help("Consensus messages the replica processed, by kind and result (accepted or rejected)")
             .labelNames("kind", "result").register(registry);
+    private final Counter rejections = Counter.builder().name("tally_consensus_rejections_total")
+            .help("Messages (and payloads) the replica refused, by kind and reason (the rule broken, e.g. old_view, not_leader)")
+            .labelNames("kind", "reason").register(registry);
     private final Counter lateProposals = Counter.builder().name("tally_consensus_late_proposal_finalized_total")
             .help("Blocks this replica finalized with the payload of a proposal that arrived after the block's CommitQC")
             .register(registry);
@@ -145,6 +148,11 @@ public final class NodeMetrics {
 
     public void messageProcessed(String kind, boolean accepted) {
         messages.labelValues(kind, accepted ? "accepted" : "rejected").inc();
+    }
+
+    /** The replica refused a message (or payload) of {@code kind} for {@code reason} (a {@code Rejection.reason()}). */
+    public void rejected(String kind, String reason) {
+        rejections.labelValues(kind, reason).inc();
     }
 
     /** The replica proposed or voted for this block: the start of its proposal-to-final latency. */
