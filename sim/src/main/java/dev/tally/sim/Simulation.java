@@ -75,7 +75,6 @@ public final class Simulation {
     private long seq;
     private long fingerprint = 0x9e3779b97f4a7c15L;
     private long messages;
-    private long droppedByDecoder;
 
     // Liveness after stabilisation.
     private boolean stable;
@@ -234,10 +233,6 @@ public final class Simulation {
     /** Whether a block became final after the network stabilised. */
     boolean blockFinalSinceStable() {
         return liveAt >= 0;
-    }
-
-    void countDroppedByDecoder() {
-        droppedByDecoder++;
     }
 
     /** The node crashes and loses its data directory a moment from now (as a scenario's wipes do). */
@@ -522,6 +517,7 @@ public final class Simulation {
      * v + 1, or the commit vote that completes a quorum for one block of view v. Not at the leader of v + 1, which
      * needs the QC to propose.
      */
+    @SuppressWarnings("ReferenceEquality") // the very delivery being released, not an equal one sent again
     private boolean holdsBack(SimNode node, Event.Deliver d) {
         long view = node.replica.view();
         if (d == releasing || leader(view + 1).equals(node.key.publicKey())) {

@@ -92,6 +92,8 @@ final class Bench {
         }
     }
 
+    // Only this thread writes windowEnd; the volatile publishes each extension to the threads that read it.
+    @SuppressWarnings("NonAtomicVolatileUpdate")
     Result run() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         long first;

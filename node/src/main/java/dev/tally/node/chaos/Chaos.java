@@ -132,7 +132,7 @@ public final class Chaos implements AutoCloseable {
     private enum Status { UP, DOWN, PAUSED }
 
     /** One validator as the run sees it. Mutable fields are guarded by the object's lock. */
-    private final class NodeState {
+    private static final class NodeState {
         final int index;
         final Localnet.Member member;
         final RpcClient rpc;
@@ -357,7 +357,7 @@ public final class Chaos implements AutoCloseable {
                 setPolicy(policy.healed(), "heal partition");
             }
             case DELAY -> {
-                long ms = 50 + random.nextInt(350);
+                long ms = 50L + random.nextInt(350);
                 setPolicy(policy.withDelay(ms), "delay every link by " + ms + " ms");
                 sleepMillis(hold());
                 setPolicy(policy.withDelay(0), "delay off");

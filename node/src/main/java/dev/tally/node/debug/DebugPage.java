@@ -11,6 +11,7 @@ import dev.tally.node.rpc.NodeHttp;
 import dev.tally.protocol.ValidatorInfo;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -76,7 +77,7 @@ public final class DebugPage implements AutoCloseable {
         }
         node.replicaStatus().ifPresent(s -> {
             row(h, "view", String.valueOf(s.view()));
-            row(h, "phase", s.phase().name().toLowerCase());
+            row(h, "phase", s.phase().name().toLowerCase(Locale.ROOT));
         });
         row(h, "finalized height", blocks.isEmpty() ? "none" : String.valueOf(blocks.last()));
         row(h, "stored blocks", blocks.isEmpty() ? "none" : blocks.first() + ".." + blocks.last());
