@@ -1,5 +1,6 @@
 package dev.tally.node.metrics;
 
+import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -86,20 +87,27 @@ public final class NodeMetrics {
     public void watch(Network network) {
         GaugeWithCallback.builder().name("tally_network_gossip_peers").help("Gossip connections open")
                 .callback(cb -> cb.call(network.gossip().peers().size())).register(registry);
-        network.consensus().ifPresent(mesh -> {
-            GaugeWithCallback.builder().name("tally_network_consensus_connections")
-                    .help("Consensus connections to (outbound) and from (inbound) other validators").labelNames("direction")
-                    .callback(cb -> {
-                        cb.call(mesh.connectedOutbound().size(), "outbound");
-                        cb.call(mesh.connectedInbound().size(), "inbound");
-                    }).register(registry);
-            GaugeWithCallback.builder().name("tally_network_inbox_messages")
-                    .help("Verified consensus messages waiting for the replica")
-                    .callback(cb -> cb.call(network.inbox().size())).register(registry);
-            CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
-                    .help("Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
-                    .callback(cb -> cb.call((double) network.inbox().ignoredUnverified())).register(registry);
-        });
+        network.consensus().ifPresent(mesh -> watchConsensus(network, mesh));
+        watchTraffic(network);
+    }
+
+    private void watchConsensus(Network network, ConsensusMesh mesh) {
+        GaugeWithCallback.builder().name("tally_network_consensus_connections")
+                .help("Consensus connections to (outbound) and from (inbound) other validators").labelNames("direction")
+                .callback(cb -> {
+                    cb.call(mesh.connectedOutbound().size(), "outbound");
+                    cb.call(mesh.connectedInbound().size(), "inbound");
+                }).register(registry);
+        GaugeWithCallback.builder().name("tally_network_inbox_messages")
+                .help("Verified consensus messages waiting for the replica")
+                .callback(cb -> cb.call(network.inbox().size())).register(registry);
+        CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
+                .help("Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
+                .callback(cb -> cb.call((double) network.inbox().ignoredUnverified())).register(registry);
+    }
+
+    /** Bytes, connections and block fetches, over both endpoints. */
+    private void watchTraffic(Network network) {
         CounterWithCallback.builder().name("tally_network_sent_bytes")
                 .help("Bytes sent over the network (frame headers and RPC bodies, before encryption), by endpoint")
                 .labelNames("endpoint").callback(cb -> {
