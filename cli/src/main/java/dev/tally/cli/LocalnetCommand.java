@@ -121,6 +121,34 @@ final class LocalnetCommand implements Callable<Integer> {
     /** A block seen by the monitor: when, and how many transactions it carried. */
     private record Sample(long nanos, long txs) {}
 
+    /** The monitor's block lines: the last block printed, when, and the blocks of the last 10 s for the rate. */
+    private static final class BlockLines {
+        private final ArrayDeque<Sample> window = new ArrayDeque<>();
+        private long printed = -1;
+        private long lastAt = System.nanoTime();
+
+        /** Prints the blocks after the last one printed up to {@code height} (only {@code height} at first). */
+        void printUpTo(long height, RpcClient rpc, PrintWriter out) throws IOException, InterruptedException {
+            for (long n = printed < 0 ? height : printed + 1; n <= height; n++) {
+                JsonNode b = rpc.call("block", n);
+                long now = System.nanoTime();
+                long txs = b.path("transactions").asLong(0);
+                window.addLast(new Sample(now, txs));
+                while (now - window.getFirst().nanos() > TimeUnit.SECONDS.toNanos(10)) {
+                    window.removeFirst();
+                }
+                double span = Math.max(1e-3, (now - window.getFirst().nanos()) / 1e9);
+                double rate = window.stream().mapToLong(Sample::txs).sum() / span;
+                String latency = b.has("proposal_to_final_ms") ? b.get("proposal_to_final_ms").asLong() + " ms" : "-";
+                out.printf("block %7d  view %7d  latency %7s  +%5d ms  %5d tx  %8.1f tx/s  %7d bytes%n", n,
+                        b.get("view").asLong(), latency, (now - lastAt) / 1_000_000, txs, window.size() > 1 ? rate : 0.0,
+                        b.path("payload").asText().length() / 2);
+                lastAt = now;
+                printed = n;
+            }
+        }
+    }
+
     /**
      * A line per block finalized on the watched node: height, view, latency (from its proposal to finality, as the
      * node measured it), time since the previous block, transactions, tx/s over the last 10 s, payload size. The
@@ -130,9 +158,7 @@ final class LocalnetCommand implements Callable<Integer> {
             throws InterruptedException {
         List<RpcClient> clients = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
         int watched = 0;
-        long printed = -1;
-        long lastAt = System.nanoTime();
-        ArrayDeque<Sample> window = new ArrayDeque<>();
+        BlockLines lines = new BlockLines();
         boolean[] reported = new boolean[children.size()];
         String problem = null;
         while (true) {
@@ -148,24 +174,7 @@ final class LocalnetCommand implements Callable<Integer> {
                 JsonNode last = rpc.call("last_committed_block");
                 problem = null;
                 if (!last.isNull()) {
-                    long height = last.get("number").asLong();
-                    for (long n = printed < 0 ? height : printed + 1; n <= height; n++) {
-                        JsonNode b = rpc.call("block", n);
-                        long now = System.nanoTime();
-                        long txs = b.path("transactions").asLong(0);
-                        window.addLast(new Sample(now, txs));
-                        while (now - window.getFirst().nanos() > TimeUnit.SECONDS.toNanos(10)) {
-                            window.removeFirst();
-                        }
-                        double span = Math.max(1e-3, (now - window.getFirst().nanos()) / 1e9);
-                        double rate = window.stream().mapToLong(Sample::txs).sum() / span;
-                        String latency = b.has("proposal_to_final_ms") ? b.get("proposal_to_final_ms").asLong() + " ms" : "-";
-                        out.printf("block %7d  view %7d  latency %7s  +%5d ms  %5d tx  %8.1f tx/s  %7d bytes%n", n,
-                                b.get("view").asLong(), latency, (now - lastAt) / 1_000_000, txs, window.size() > 1 ? rate : 0.0,
-                                b.path("payload").asText().length() / 2);
-                        lastAt = now;
-                        printed = n;
-                    }
+                    lines.printUpTo(last.get("number").asLong(), rpc, out);
                     out.flush();
                 }
             } catch (IOException e) {
@@ -179,7 +188,7 @@ final class LocalnetCommand implements Callable<Integer> {
                     out.println("waiting for " + why);
                     out.flush();
                 }
-                if (printed >= 0) {
+                if (lines.printed >= 0) {
                     watched = (watched + 1) % clients.size(); // it was up before: follow another node
                     out.println("localnet: now following " + members.get(watched).name());
                     out.flush();

@@ -63,10 +63,12 @@ public final class Conformance {
                 String name = line.strip();
                 if (!name.isEmpty()) {
                     sources.add(new Source() {
+                        @Override
                         public String name() {
                             return name;
                         }
 
+                        @Override
                         public InputStream open() throws IOException {
                             InputStream in = Conformance.class.getResourceAsStream(BUNDLED + name);
                             if (in == null) {
@@ -87,10 +89,12 @@ public final class Conformance {
     public static List<Source> directory(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).sorted().<Source>map(f -> new Source() {
+                @Override
                 public String name() {
                     return f.getFileName().toString();
                 }
 
+                @Override
                 public InputStream open() throws IOException {
                     return Files.newInputStream(f);
                 }

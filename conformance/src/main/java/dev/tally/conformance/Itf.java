@@ -114,22 +114,16 @@ public final class Itf {
         if (token == null) {
             throw new TraceFormatException(name, where + ": the file ends inside a value");
         }
-        switch (token) {
-            case VALUE_STRING -> {
-                return json.getText();
-            }
-            case VALUE_TRUE, VALUE_FALSE -> {
-                return json.getBooleanValue();
-            }
-            case VALUE_NUMBER_INT -> {
-                return json.getLongValue();
-            }
+        return switch (token) {
+            case VALUE_STRING -> json.getText();
+            case VALUE_TRUE, VALUE_FALSE -> json.getBooleanValue();
+            case VALUE_NUMBER_INT -> json.getLongValue();
             case START_ARRAY -> {
                 List<Object> list = new ArrayList<>();
                 while (json.nextToken() != JsonToken.END_ARRAY) {
                     list.add(value(name, where, json));
                 }
-                return List.copyOf(list);
+                yield List.copyOf(list);
             }
             case START_OBJECT -> {
                 Map<String, Object> fields = new LinkedHashMap<>();
@@ -138,10 +132,10 @@ public final class Itf {
                     json.nextToken();
                     fields.put(field, value(name, where, json));
                 }
-                return special(name, where, fields);
+                yield special(name, where, fields);
             }
             default -> throw new TraceFormatException(name, where + ": unexpected JSON " + token);
-        }
+        };
     }
 
     /** An object that encodes an ITF value ({@code #bigint}, {@code #set}, ..., a variant), else a record. */

@@ -69,7 +69,12 @@ public final class Mapping {
     private static final int MAX_SIGNED = 1 << 18;
     private final Map<Object, CommitQC> commitQcs = new HashMap<>();
 
-    /** @param keyNames every replica key of the run; @param leaderMap the view-to-key leader map of {@code init} */
+    /**
+     * The mapping for one run of the model.
+     *
+     * @param keyNames every replica key of the run
+     * @param leaderMap the view-to-key leader map of {@code init}
+     */
     public Mapping(Set<String> keyNames, Map<Long, String> leaderMap) {
         this.keyNames = List.copyOf(new TreeSet<>(keyNames));
         List<ValidatorInfo> validators = new ArrayList<>();

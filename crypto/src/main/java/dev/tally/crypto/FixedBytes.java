@@ -33,6 +33,8 @@ public abstract class FixedBytes implements Comparable<FixedBytes> {
         return Arrays.compareUnsigned(bytes, o.bytes);
     }
 
+    // A key, a signature and a hash with the same bytes are different values: only the same kind is equal.
+    @SuppressWarnings("EqualsGetClass")
     @Override
     public final boolean equals(Object o) {
         return o != null && o.getClass() == getClass() && Arrays.equals(bytes, ((FixedBytes) o).bytes);

@@ -162,7 +162,7 @@ final class BlockFetcher {
 
     /** Checks the QC of a peer's advertised state once; a peer that advertised an invalid one is disconnected. */
     private boolean verified(GossipNetwork.Peer p, BlockStoreState s) {
-        if (p.verifiedState == s || s.lastQc().isEmpty()) {
+        if (s.equals(p.verifiedState) || s.lastQc().isEmpty()) {
             return true;
         }
         CommitQC qc = s.lastQc().get();

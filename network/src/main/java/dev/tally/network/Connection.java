@@ -158,10 +158,13 @@ final class Connection implements AutoCloseable {
         return closeReason;
     }
 
+    // Closed already: the listener runs once the reason is set. Nothing waits for that, and notifyClosed logs a failure
+    // as close() does, so the future thenAccept returns has nothing to tell.
+    @SuppressWarnings("FutureReturnValueIgnored")
     void onClose(Consumer<String> listener) {
         closeListeners.add(listener);
         if (closed.get()) {
-            closeReason.thenAccept(listener);
+            closeReason.thenAccept(reason -> notifyClosed(listener, reason));
             closeListeners.remove(listener);
         }
     }
@@ -378,11 +381,15 @@ final class Connection implements AutoCloseable {
         outbound.offer(new Frame(RESPONSE, Rpc.PING, 0, new byte[0]));
         closeReason.complete(reason);
         for (Consumer<String> l : closeListeners) {
-            try {
-                l.accept(reason);
-            } catch (RuntimeException e) {
-                log.warn("{}: close listener failed", label, e);
-            }
+            notifyClosed(l, reason);
+        }
+    }
+
+    private void notifyClosed(Consumer<String> listener, String reason) {
+        try {
+            listener.accept(reason);
+        } catch (RuntimeException e) {
+            log.warn("{}: close listener failed", label, e);
         }
     }
 

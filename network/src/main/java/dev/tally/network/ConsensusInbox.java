@@ -78,6 +78,8 @@ public final class ConsensusInbox {
     }
 
     /** Queues one of this node's own messages (it reaches itself like any validator, without the network). */
+    // The acknowledgement is back-pressure for peers; nothing waits for this node's own messages.
+    @SuppressWarnings("FutureReturnValueIgnored")
     public void offerLocal(Signed<? extends ChonkyMessage> message) {
         offer(message);
     }

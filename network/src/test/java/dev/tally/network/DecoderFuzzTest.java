@@ -15,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -66,7 +67,7 @@ class DecoderFuzzTest {
                         .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
                 Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(NetCodec.signSessionId(CHAIN.keys.get(1), SESSION)))
                         .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
-                NetCodec.encodePushTxs(List.of("tx".getBytes(), new byte[] {1, 2, 3})),
+                NetCodec.encodePushTxs(List.of("tx".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3})),
                 NetCodec.encodePushTxsResp(List.of(TransactionSink.Result.ACCEPTED, new TransactionSink.Result.Rejected("no"))),
                 NetCodec.encodePushGossipPeers(List.of(NODE.publicKey(), NodeSecretKey.fromBytes(new byte[] {
                         1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32})

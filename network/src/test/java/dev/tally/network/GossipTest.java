@@ -6,6 +6,7 @@ import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,10 +50,10 @@ class GossipTest {
         Network b = start(TestNets.config(kb, chain).gossipStaticOutbound(ka.publicKey(), a.boundAddress()).build(), mb);
         Network c = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(kb.publicKey(), b.boundAddress()).build(), mc);
         TestNets.await("line", Duration.ofSeconds(10), () -> b.gossip().peers().size() == 2 && c.gossip().peers().size() == 1);
-        assertThat(a.gossip().submitTransaction("tx-1".getBytes())).isEqualTo(TransactionSink.Result.ACCEPTED);
-        assertThat(a.gossip().submitTransaction("tx-1".getBytes())).isEqualTo(TransactionSink.Result.DUPLICATE);
-        assertThat(a.gossip().submitTransaction("bad-1".getBytes())).isInstanceOf(TransactionSink.Result.Rejected.class);
-        c.gossip().submitTransaction("tx-2".getBytes());
+        assertThat(a.gossip().submitTransaction("tx-1".getBytes(StandardCharsets.UTF_8))).isEqualTo(TransactionSink.Result.ACCEPTED);
+        assertThat(a.gossip().submitTransaction("tx-1".getBytes(StandardCharsets.UTF_8))).isEqualTo(TransactionSink.Result.DUPLICATE);
+        assertThat(a.gossip().submitTransaction("bad-1".getBytes(StandardCharsets.UTF_8))).isInstanceOf(TransactionSink.Result.Rejected.class);
+        c.gossip().submitTransaction("tx-2".getBytes(StandardCharsets.UTF_8));
         TestNets.await("spread", Duration.ofSeconds(10),
                 () -> mc.txs.contains("tx-1") && ma.txs.contains("tx-2") && mb.txs.containsAll(Set.of("tx-1", "tx-2")));
         assertThat(ma.txs).containsExactlyInAnyOrder("tx-1", "tx-2");

@@ -113,6 +113,8 @@ class TxGossipTest {
         byte[] two = NetCodec.encodePushTxsResp(List.of(TransactionSink.Result.ACCEPTED, TransactionSink.Result.ACCEPTED));
         assertThatThrownBy(() -> NetCodec.decodePushTxsResp(two, 3))
                 .isInstanceOf(DecodeException.class).hasMessage("PushTxsResp.results: 2 results for 3 transactions");
+        // Numbers outside the enum on purpose: what a hostile peer sends, which the enum setter cannot.
+        @SuppressWarnings("AvoidValueSetter")
         byte[] unspecified = Net.PushTxsResp.newBuilder().addResultsValue(0).addResultsValue(7).build().toByteArray();
         assertThatThrownBy(() -> NetCodec.decodePushTxsResp(unspecified, 2))
                 .isInstanceOf(DecodeException.class).hasMessageContaining("results[0]: not a result (0)");
@@ -158,14 +160,14 @@ class TxGossipTest {
         int limit = rpc.limit(Rpc.PUSH_TXS).maxRequestBytes();
         // Over the request size limit: refused on the frame header (our own client would not send it; a raw one does).
         RpcConfig lax = rpc.with(Rpc.PUSH_TXS, new RpcConfig.Limit(RpcConfig.Rate.UNLIMITED, 1 << 22, 4096));
-        Map<byte[], String> bad = new java.util.LinkedHashMap<>();
-        bad.put(NetCodec.encodePushTxs(Collections.nCopies(GossipNetwork.MAX_TXS_PER_PUSH + 1, tx("x"))),
-                "push_txs request rejected: PushTxs.txs: 1001 transactions exceed the limit of 1000");
-        bad.put(new byte[0], "push_txs request rejected: PushTxs.txs: empty batch");
-        bad.put(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, "push_txs request rejected: PushTxs: not a valid protobuf encoding");
-        bad.put(NetCodec.encodePushTxs(List.of(new byte[limit])), "protocol violation: push_txs request of " + (limit + 4)
-                + " bytes exceeds the limit of " + limit);
-        for (Map.Entry<byte[], String> e : bad.entrySet()) {
+        List<Map.Entry<byte[], String>> bad = new ArrayList<>(); // (request, error) pairs, in order
+        bad.add(Map.entry(NetCodec.encodePushTxs(Collections.nCopies(GossipNetwork.MAX_TXS_PER_PUSH + 1, tx("x"))),
+                "push_txs request rejected: PushTxs.txs: 1001 transactions exceed the limit of 1000"));
+        bad.add(Map.entry(new byte[0], "push_txs request rejected: PushTxs.txs: empty batch"));
+        bad.add(Map.entry(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, "push_txs request rejected: PushTxs: not a valid protobuf encoding"));
+        bad.add(Map.entry(NetCodec.encodePushTxs(List.of(new byte[limit])), "protocol violation: push_txs request of " + (limit + 4)
+                + " bytes exceeds the limit of " + limit));
+        for (Map.Entry<byte[], String> e : bad) {
             Connection raw = rawPeer(server, serverKey, lax, new ArrayList<>());
             TestNets.await("connected", Duration.ofSeconds(5), () -> server.gossip().peerList().size() == 1);
             Connection serverSide = server.gossip().peerList().getFirst().conn;
@@ -245,7 +247,7 @@ class TxGossipTest {
             txs.add(tx("tx-" + i + "-" + "p".repeat(200)));
         }
         for (int i = 0; i < n; i += 500) {
-            assertThat(a.gossip().submitTransactions(txs.subList(i, i + 500))).allMatch(r -> r == TransactionSink.Result.ACCEPTED);
+            assertThat(a.gossip().submitTransactions(txs.subList(i, i + 500))).allMatch(TransactionSink.Result.ACCEPTED::equals);
         }
         TestNets.await("all arrive", Duration.ofSeconds(20), () -> mb.txs.size() == n);
         Thread.sleep(300);

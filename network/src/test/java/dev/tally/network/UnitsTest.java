@@ -130,10 +130,14 @@ class UnitsTest {
         assertThat(aT).isDone();
         assertThat(inbox.poll(Duration.ofMillis(10))).isNull();
         // Bounded: however many messages one validator sends, one slot per kind.
+        List<CompletableFuture<Void>> floodAcks = new ArrayList<>();
         for (int v = 10; v < 1000; v++) {
-            inbox.offer(CHAIN.sign(2, CHAIN.vote(v, 1, P)));
+            floodAcks.add(inbox.offer(CHAIN.sign(2, CHAIN.vote(v, 1, P))));
         }
         assertThat(inbox.size()).isEqualTo(1);
+        assertThat(floodAcks.subList(0, floodAcks.size() - 1)).as("a superseded message frees its sender at once")
+                .allMatch(CompletableFuture::isDone);
+        assertThat(floodAcks.getLast()).isNotDone();
     }
 
     @Test

@@ -19,7 +19,7 @@ public final class ReferenceVectors {
             "validator:secret:bls12_381:5512f40d33844c1c8107aa630af764005ab6e13f6bf8edb59b4ca3683727e619")
             .stream().map(BlsSecretKey::fromText).toList();
 
-    public static final long[] VIEWS = {2297, 7203, 8394, 9089, 99821};
+    public static final List<Long> VIEWS = List.of(2297L, 7203L, 8394L, 9089L, 99821L);
 
     public static Payload payload() {
         return new Payload(ByteString.copyFrom(HexFormat.of().parseHex("57b79660558f18d56b5196053f64007030a1cb7eeadb5c32d816b9439f77edf5f6bd9d")));

@@ -3,7 +3,6 @@ package dev.tally.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.crypto.BlsSignature;
-import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,7 +49,7 @@ class ReferenceVectorsTest {
     }
 
     private static int[] leaders(ValidatorSchedule s) {
-        return Arrays.stream(ReferenceVectors.VIEWS).mapToInt(v -> s.indexOf(s.leader(v)).orElseThrow()).toArray();
+        return ReferenceVectors.VIEWS.stream().mapToInt(v -> s.indexOf(s.leader(v)).orElseThrow()).toArray();
     }
 
     private static void assertVector(ChonkyMessage m, String hash, String signature) {

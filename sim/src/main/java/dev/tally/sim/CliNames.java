@@ -1,13 +1,14 @@
 package dev.tally.sim;
 
 import java.util.Arrays;
+import java.util.Locale;
 
 /** The command-line spelling of the simulator's enums: lower case, dashes for underscores. */
 public final class CliNames {
     private CliNames() {}
 
     public static String of(Enum<?> value) {
-        return value.name().toLowerCase().replace('_', '-');
+        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** The constant spelled {@code text}, or an error naming the choices. */

@@ -125,7 +125,7 @@ final class Faulty {
                 try {
                     sendAll(Codec.decodeSigned(bytes), sim, into);
                 } catch (DecodeException e) {
-                    sim.countDroppedByDecoder(); // the network's decoder refuses it before any replica sees it
+                    // Nothing to send: the network's decoder refuses it before any replica sees it.
                 }
             }
             default -> {
@@ -265,29 +265,28 @@ final class Faulty {
 
         private CommitQC forge(CommitQC qc, SimWorld sim) {
             var committee = sim.epoch().committee();
-            switch (sim.rng().nextInt(4)) {
+            return switch (sim.rng().nextInt(4)) {
                 case 0 -> { // a signer more or less
                     int flip = sim.rng().nextInt(committee.size());
                     int[] signers = java.util.stream.IntStream.range(0, committee.size())
                             .filter(i -> qc.signers().contains(i) != (i == flip)).toArray();
-                    return new CommitQC(qc.message(), Signers.of(committee.size(), signers), qc.signature());
+                    yield new CommitQC(qc.message(), Signers.of(committee.size(), signers), qc.signature());
                 }
                 case 1 -> { // a later view, same aggregate
                     View later = sim.epoch().view(qc.view().number() + 1 + sim.rng().nextInt(5));
-                    return new CommitQC(new ReplicaCommit(later, qc.header()), qc.signers(), qc.signature());
+                    yield new CommitQC(new ReplicaCommit(later, qc.header()), qc.signers(), qc.signature());
                 }
                 case 2 -> { // another block, same aggregate
                     long n = qc.header().number();
                     BlockHeader other = new BlockHeader(n, SimExecution.propose(n, -1, sim.rng()).hash());
-                    return new CommitQC(new ReplicaCommit(qc.view(), other), qc.signers(), qc.signature());
+                    yield new CommitQC(new ReplicaCommit(qc.view(), other), qc.signers(), qc.signature());
                 }
-                default -> { // real votes, below the quorum
-                    return seen.values().stream().filter(b -> b.weight() > 0 && !b.hasQuorum())
+                default -> // real votes, below the quorum
+                    seen.values().stream().filter(b -> b.weight() > 0 && !b.hasQuorum())
                             .max(java.util.Comparator.comparingLong(CommitQCBuilder::weight)).map(CommitQCBuilder::build)
                             .orElse(new CommitQC(qc.message(), Signers.of(committee.size(), qc.signers().indices().skip(1).toArray()),
                                     qc.signature()));
-                }
-            }
+            };
         }
     }
 

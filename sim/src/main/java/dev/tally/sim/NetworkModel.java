@@ -133,6 +133,7 @@ final class NetworkModel {
      * v + 1, or the commit vote that completes a quorum for one block of view v. Not at the leader of v + 1, which
      * needs the QC to propose.
      */
+    @SuppressWarnings("ReferenceEquality") // the very delivery being released, not an equal one sent again
     private boolean holdsBack(SimNode node, SimEvent.Deliver d) {
         long view = node.replica.view();
         if (d == releasing || world.leader(view + 1).equals(node.key.publicKey())) {

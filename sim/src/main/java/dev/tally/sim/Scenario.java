@@ -71,6 +71,7 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
         Committee committee = Committee.random(n, r);
         long f = committee.maxFaultyWeight();
         int twins = r.nextInt(3);
+        @SuppressWarnings("EnumOrdinal") // a seeded draw: the declaration order is part of what a seed means
         Byzantine kind = Byzantine.values()[r.nextInt(Byzantine.values().length)];
         int byz = kind == Byzantine.NONE ? 0 : 1;
         while (committee.weightOf(0, twins + byz) > f) {

@@ -7,6 +7,7 @@ import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.Genesis;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.InMemoryStorage;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeMap;
 
@@ -86,6 +87,6 @@ final class SimNode {
 
     @Override
     public String toString() {
-        return "node " + id + " (validator " + validator + (role == Role.HONEST ? "" : ", " + role.name().toLowerCase()) + ")";
+        return "node " + id + " (validator " + validator + (role == Role.HONEST ? "" : ", " + role.name().toLowerCase(Locale.ROOT)) + ")";
     }
 }

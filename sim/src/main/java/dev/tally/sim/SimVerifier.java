@@ -12,7 +12,6 @@ import dev.tally.protocol.Signed;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,7 +27,7 @@ final class SimVerifier implements MessageVerifier {
      * the cache remembers only successes, so each replica would pay the pairings again to refuse it.
      */
     private final Set<Object> refused = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Map<ProposalJustification, InvalidMessageException> refusedQcs = new IdentityHashMap<>();
+    private final IdentityHashMap<ProposalJustification, InvalidMessageException> refusedQcs = new IdentityHashMap<>();
 
     void signedByHonestCode(Signed<? extends ChonkyMessage> message) {
         signedByHonestCode.add(message);

@@ -51,7 +51,6 @@ final class SimWorld {
     private final Set<Integer> wiped = new HashSet<>();
     private boolean stable;
     private boolean blockFinalSinceStable;
-    private long droppedByDecoder;
 
     SimWorld(Scenario scenario, Script script) {
         this.scenario = scenario;
@@ -202,10 +201,6 @@ final class SimWorld {
 
     boolean wasWiped(int validator) {
         return wiped.contains(validator);
-    }
-
-    void countDroppedByDecoder() {
-        droppedByDecoder++;
     }
 
     /** The node crashes and loses its data directory a moment from now (as a scenario's wipes do). */

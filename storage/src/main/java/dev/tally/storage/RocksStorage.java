@@ -187,6 +187,30 @@ public final class RocksStorage implements Storage {
             return new RocksStorage(path, genesis, db, dbOptions, cfOptions, handles, blocksCf, stateCf, null, null);
         }
 
+        int v = checkMetadata(path, genesis, version, genesisHash);
+        if (blocksCf == null || stateCf == null) {
+            throw new StorageException("data directory " + path + " is missing the column family '"
+                    + (blocksCf == null ? BLOCKS_CF : STATE_CF) + "' of format version " + v);
+        }
+
+        BlockRange range = readRange(db, blocksCf, path, genesis);
+        ReplicaState state = null;
+        byte[] stateBytes = get(db, stateCf, REPLICA_STATE_KEY, path);
+        if (stateBytes != null) {
+            try {
+                state = Codec.decodeReplicaState(stateBytes);
+            } catch (DecodeException e) {
+                throw new StorageException("record state/replica_state in " + path + " cannot be decoded: "
+                        + e.getMessage(), e);
+            }
+        }
+        log.info("Opened storage in {} for {}: {}, replica state {}", path, genesis.hash(),
+                range == null ? "no blocks" : range, state == null ? "none" : "at view " + state.view());
+        return new RocksStorage(path, genesis, db, dbOptions, cfOptions, handles, blocksCf, stateCf, range, state);
+    }
+
+    /** The format version of an existing database, once it and the genesis hash are found readable and ours. */
+    private static int checkMetadata(Path path, Genesis genesis, byte[] version, byte[] genesisHash) {
         if (version == null || version.length != 4) {
             throw new StorageException("metadata record 'format_version' in " + path + " is "
                     + (version == null ? "missing" : "unreadable (" + version.length + " bytes, expected 4)"));
@@ -208,25 +232,7 @@ public final class RocksStorage implements Storage {
             throw new StorageException("data directory " + path + " belongs to another chain: it holds "
                     + stored.toText() + ", the configured genesis is " + genesis.hash().toText());
         }
-        if (blocksCf == null || stateCf == null) {
-            throw new StorageException("data directory " + path + " is missing the column family '"
-                    + (blocksCf == null ? BLOCKS_CF : STATE_CF) + "' of format version " + v);
-        }
-
-        BlockRange range = readRange(db, blocksCf, path, genesis);
-        ReplicaState state = null;
-        byte[] stateBytes = get(db, stateCf, REPLICA_STATE_KEY, path);
-        if (stateBytes != null) {
-            try {
-                state = Codec.decodeReplicaState(stateBytes);
-            } catch (DecodeException e) {
-                throw new StorageException("record state/replica_state in " + path + " cannot be decoded: "
-                        + e.getMessage(), e);
-            }
-        }
-        log.info("Opened storage in {} for {}: {}, replica state {}", path, genesis.hash(),
-                range == null ? "no blocks" : range, state == null ? "none" : "at view " + state.view());
-        return new RocksStorage(path, genesis, db, dbOptions, cfOptions, handles, blocksCf, stateCf, range, state);
+        return v;
     }
 
     /** The stored range, from the first and last keys; both end blocks must decode and match their key. */

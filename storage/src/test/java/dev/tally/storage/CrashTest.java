@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +38,7 @@ class CrashTest {
         volatile long readyView = -1;
         volatile long lastBlock = -1;
         volatile long lastView = -1;
-        volatile int acks;
+        final AtomicInteger acks = new AtomicInteger();
 
         Writer(Path dir, Path stderr) throws IOException {
             this.stderr = stderr;
@@ -66,11 +67,11 @@ class CrashTest {
                         }
                         case "block" -> {
                             lastBlock = Long.parseLong(parts[1]);
-                            acks++;
+                            acks.incrementAndGet();
                         }
                         case "state" -> {
                             lastView = Long.parseLong(parts[1]);
-                            acks++;
+                            acks.incrementAndGet();
                         }
                         default -> { }
                     }
@@ -116,7 +117,7 @@ class CrashTest {
                 ackedBlock = Math.max(ackedBlock, w.lastBlock);
             }
             ackedView = Math.max(ackedView, w.lastView);
-            totalAcks += w.acks;
+            totalAcks += w.acks.get();
             System.err.printf("crash cycle %d: resumed at block %d view %d, acknowledged up to block %d view %d%n",
                     cycle, w.readyBlock, w.readyView, w.lastBlock, w.lastView);
 

@@ -1,5 +1,6 @@
 package dev.tally.storage;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,7 +33,7 @@ final class RawRocks implements AutoCloseable {
 
     ColumnFamilyHandle cf(String name) {
         for (int i = 0; i < names.size(); i++) {
-            if (Arrays.equals(names.get(i), name.getBytes())) {
+            if (Arrays.equals(names.get(i), name.getBytes(StandardCharsets.UTF_8))) {
                 return handles.get(i);
             }
         }

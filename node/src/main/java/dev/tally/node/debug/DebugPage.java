@@ -11,6 +11,7 @@ import dev.tally.node.rpc.NodeHttp;
 import dev.tally.protocol.ValidatorInfo;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -52,12 +53,21 @@ public final class DebugPage implements AutoCloseable {
     }
 
     private String render() {
-        NodeConfig c = node.config();
-        StoredRange blocks = node.storedBlocks();
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html><html><head><meta charset=utf-8><meta http-equiv=refresh content=2>")
                 .append("<title>tally node</title><style>body{font-family:monospace}td{padding:0 1em}</style></head><body>")
                 .append("<h1>tally node</h1><h2>Identity</h2><table>");
+        identityAndLimits(h);
+        StoredRange blocks = node.storedBlocks();
+        consensus(h, blocks);
+        syncAndTraffic(h, blocks);
+        gossipPeers(h);
+        validators(h);
+        return h.append("</table></body></html>").toString();
+    }
+
+    private void identityAndLimits(StringBuilder h) {
+        NodeConfig c = node.config();
         row(h, "node key", c.nodeKey().publicKey().toText());
         row(h, "validator key", c.validatorKey().map(k -> k.publicKey().toText()).orElse("(full node)"));
         row(h, "server / public address", NodeHttp.text(c.serverAddr()) + " / " + NodeHttp.text(c.publicAddr()));
@@ -68,18 +78,24 @@ public final class DebugPage implements AutoCloseable {
         row(h, "max transaction size", c.maxTxSize() + " bytes");
         row(h, "view timeout", c.viewTimeout().toMillis() + " ms");
         row(h, "block retention", c.blockRetention().map(String::valueOf).orElse("all blocks"));
+    }
+
+    private void consensus(StringBuilder h, StoredRange blocks) {
         h.append("</table><h2>Consensus</h2><table>");
         row(h, "epoch", node.epoch().number() + " (from block " + node.epoch().firstBlock() + ", "
                 + node.epoch().committee().size() + " validators)");
         if (node.replicaStatus().isEmpty()) {
-            row(h, "role", c.isValidator() ? "validator outside the current committee (syncs only)" : "full node (syncs only)");
+            row(h, "role", node.config().isValidator() ? "validator outside the current committee (syncs only)" : "full node (syncs only)");
         }
         node.replicaStatus().ifPresent(s -> {
             row(h, "view", String.valueOf(s.view()));
-            row(h, "phase", s.phase().name().toLowerCase());
+            row(h, "phase", s.phase().name().toLowerCase(Locale.ROOT));
         });
         row(h, "finalized height", blocks.isEmpty() ? "none" : String.valueOf(blocks.last()));
         row(h, "stored blocks", blocks.isEmpty() ? "none" : blocks.first() + ".." + blocks.last());
+    }
+
+    private void syncAndTraffic(StringBuilder h, StoredRange blocks) {
         var gossip = node.network().gossip();
         long peersLast = gossip.peers().stream().map(gossip::peerState).flatMap(java.util.Optional::stream)
                 .mapToLong(dev.tally.network.BlockStoreState::last).max().orElse(blocks.last());
@@ -91,6 +107,10 @@ public final class DebugPage implements AutoCloseable {
         row(h, "gossip sent / received", gossip.traffic().bytesSent() + " / " + gossip.traffic().bytesReceived() + " bytes");
         node.network().consensus().ifPresent(m -> row(h, "consensus sent / received",
                 m.traffic().bytesSent() + " / " + m.traffic().bytesReceived() + " bytes"));
+    }
+
+    private void gossipPeers(StringBuilder h) {
+        var gossip = node.network().gossip();
         h.append("</table><h2>Gossip peers</h2><table><tr><th>peer</th><th>blocks</th><th>sent / received bytes</th></tr>");
         for (var key : gossip.peers()) {
             String traffic = gossip.peerTraffic(key).map(t -> t[0] + " / " + t[1]).orElse("-");
@@ -98,6 +118,9 @@ public final class DebugPage implements AutoCloseable {
                     .append(escape(gossip.peerState(key).map(Object::toString).orElse("(no state yet)"))).append("</td><td>")
                     .append(traffic).append("</td></tr>");
         }
+    }
+
+    private void validators(StringBuilder h) {
         h.append("</table><h2>Validators</h2><table><tr><th>key</th><th>weight</th><th>address</th><th>consensus link</th>"
                 + "<th>sent / received bytes</th></tr>");
         Map<BlsPublicKey, SignedNetAddress> addresses = node.network().addressBook().snapshot();
@@ -111,7 +134,6 @@ public final class DebugPage implements AutoCloseable {
                     .append(node.network().consensus().flatMap(m -> m.peerTraffic(v.key())).map(t -> t[0] + " / " + t[1])
                             .orElse("-")).append("</td></tr>");
         }
-        return h.append("</table></body></html>").toString();
     }
 
     private static void row(StringBuilder h, String name, String value) {

@@ -1,5 +1,6 @@
 package dev.tally.node.metrics;
 
+import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -78,7 +79,7 @@ public final class NodeMetrics {
     public void watchDisk(Path dataDir) {
         GaugeWithCallback.builder().name("tally_storage_free_bytes").unit(Unit.BYTES)
                 .help("Usable space on the file system that holds the data directory")
-                .callback(cb -> cb.call(dataDir.toFile().getUsableSpace())).register(registry);
+                .callback(cb -> cb.call((double) dataDir.toFile().getUsableSpace())).register(registry);
     }
 
     public PrometheusRegistry registry() {
@@ -89,31 +90,38 @@ public final class NodeMetrics {
     public void watch(Network network) {
         GaugeWithCallback.builder().name("tally_network_gossip_peers").help("Gossip connections open")
                 .callback(cb -> cb.call(network.gossip().peers().size())).register(registry);
-        network.consensus().ifPresent(mesh -> {
-            GaugeWithCallback.builder().name("tally_network_consensus_connections")
-                    .help("Consensus connections to (outbound) and from (inbound) other validators").labelNames("direction")
-                    .callback(cb -> {
-                        cb.call(mesh.connectedOutbound().size(), "outbound");
-                        cb.call(mesh.connectedInbound().size(), "inbound");
-                    }).register(registry);
-            GaugeWithCallback.builder().name("tally_network_inbox_messages")
-                    .help("Verified consensus messages waiting for the replica")
-                    .callback(cb -> cb.call(network.inbox().size())).register(registry);
-            CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
-                    .help("Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
-                    .callback(cb -> cb.call(network.inbox().ignoredUnverified())).register(registry);
-        });
+        network.consensus().ifPresent(mesh -> watchConsensus(network, mesh));
+        watchTraffic(network);
+    }
+
+    private void watchConsensus(Network network, ConsensusMesh mesh) {
+        GaugeWithCallback.builder().name("tally_network_consensus_connections")
+                .help("Consensus connections to (outbound) and from (inbound) other validators").labelNames("direction")
+                .callback(cb -> {
+                    cb.call(mesh.connectedOutbound().size(), "outbound");
+                    cb.call(mesh.connectedInbound().size(), "inbound");
+                }).register(registry);
+        GaugeWithCallback.builder().name("tally_network_inbox_messages")
+                .help("Verified consensus messages waiting for the replica")
+                .callback(cb -> cb.call(network.inbox().size())).register(registry);
+        CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
+                .help("Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
+                .callback(cb -> cb.call((double) network.inbox().ignoredUnverified())).register(registry);
+    }
+
+    /** Bytes, connections and block fetches, over both endpoints. */
+    private void watchTraffic(Network network) {
         CounterWithCallback.builder().name("tally_network_sent_bytes")
                 .help("Bytes sent over the network (frame headers and RPC bodies, before encryption), by endpoint")
                 .labelNames("endpoint").callback(cb -> {
-                    cb.call(network.gossip().traffic().bytesSent(), "gossip");
-                    network.consensus().ifPresent(m -> cb.call(m.traffic().bytesSent(), "consensus"));
+                    cb.call((double) network.gossip().traffic().bytesSent(), "gossip");
+                    network.consensus().ifPresent(m -> cb.call((double) m.traffic().bytesSent(), "consensus"));
                 }).register(registry);
         CounterWithCallback.builder().name("tally_network_received_bytes")
                 .help("Bytes received over the network (frame headers and RPC bodies, after decryption), by endpoint")
                 .labelNames("endpoint").callback(cb -> {
-                    cb.call(network.gossip().traffic().bytesReceived(), "gossip");
-                    network.consensus().ifPresent(m -> cb.call(m.traffic().bytesReceived(), "consensus"));
+                    cb.call((double) network.gossip().traffic().bytesReceived(), "gossip");
+                    network.consensus().ifPresent(m -> cb.call((double) m.traffic().bytesReceived(), "consensus"));
                 }).register(registry);
         GaugeWithCallback.builder().name("tally_network_connections")
                 .help("Open connections, by endpoint (a gossip peer connected both ways counts once)").labelNames("endpoint")
@@ -123,17 +131,17 @@ public final class NodeMetrics {
                             "consensus"));
                 }).register(registry);
         CounterWithCallback.builder().name("tally_network_blocks_fetched").help("Blocks fetched by block sync and verified")
-                .callback(cb -> cb.call(network.gossip().blocksFetched())).register(registry);
+                .callback(cb -> cb.call((double) network.gossip().blocksFetched())).register(registry);
         CounterWithCallback.builder().name("tally_network_block_fetch_failures").help("Block fetches that failed")
-                .callback(cb -> cb.call(network.gossip().fetchFailures())).register(registry);
+                .callback(cb -> cb.call((double) network.gossip().fetchFailures())).register(registry);
     }
 
     public void epoch(long e) {
-        epoch.set(e);
+        epoch.set((double) e);
     }
 
     public void view(long v) {
-        view.set(v);
+        view.set((double) v);
     }
 
     public void viewStarted(long v) {
@@ -161,7 +169,7 @@ public final class NodeMetrics {
     }
 
     public void finalized(FinalBlock block) {
-        finalized.set(block.number());
+        finalized.set((double) block.number());
         Long seen = firstSeenNanos.remove(block.number());
         if (seen != null) {
             long nanos = System.nanoTime() - seen;
@@ -186,7 +194,7 @@ public final class NodeMetrics {
     }
 
     public void blockStored(FinalBlock block) {
-        stored.set(block.number());
+        stored.set((double) block.number());
         payloadSize.observe(block.payload().size());
     }
 

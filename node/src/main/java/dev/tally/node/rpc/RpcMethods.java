@@ -17,6 +17,7 @@ import dev.tally.protocol.ValidatorInfo;
 import dev.tally.storage.execution.TransactionPayload;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -86,7 +87,7 @@ public final class RpcMethods {
     private JsonNode lastView() throws RpcException {
         Optional<ReplicaStatus> s = node.replicaStatus();
         if (s.isPresent()) {
-            return NODES.objectNode().put("view", s.get().view()).put("phase", s.get().phase().name().toLowerCase());
+            return NODES.objectNode().put("view", s.get().view()).put("phase", s.get().phase().name().toLowerCase(Locale.ROOT));
         }
         StoredRange r = node.storedBlocks();
         Optional<FinalBlock> last = r.isEmpty() ? Optional.empty() : node.execution().block(r.last());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.node.executor.Node;
 import dev.tally.storage.InMemoryStorage;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ class ConsensusOverNetworkTest {
         try (Cluster c = new Cluster(6, VIEW_TIMEOUT)) {
             c.startAllInMemory();
             for (int i = 0; i < 20; i++) {
-                c.validators[i % 6].submitTransaction(("tx " + i).getBytes());
+                c.validators[i % 6].submitTransaction(("tx " + i).getBytes(StandardCharsets.UTF_8));
             }
             c.awaitAll(30, Duration.ofSeconds(40));
             List<Node> all = c.running();

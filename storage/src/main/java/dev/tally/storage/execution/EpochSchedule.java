@@ -20,7 +20,11 @@ public final class EpochSchedule {
         this.epochs = List.copyOf(epochs);
     }
 
-    /** @throws IllegalArgumentException if the committees do not follow each other after the genesis' first block */
+    /**
+     * The schedule of {@code committees}, in activation order.
+     *
+     * @throws IllegalArgumentException if the committees do not follow each other after the genesis' first block
+     */
     public static EpochSchedule of(Genesis genesis, List<ScheduledCommittee> committees) {
         List<ScheduledCommittee> sorted = new ArrayList<>(committees);
         sorted.sort(Comparator.comparingLong(ScheduledCommittee::activationBlock));

@@ -214,7 +214,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
             }
         }
         if (unknown.isEmpty()) {
-            return PayloadVerdict.VALID;
+            return PayloadVerdict.valid();
         }
         Keccak256[] hashes = new Keccak256[unknown.size()];
         for (int j = 0; j < hashes.length; j++) {
@@ -228,7 +228,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                 }
             }
         }
-        return PayloadVerdict.VALID;
+        return PayloadVerdict.valid();
     }
 
     @Override

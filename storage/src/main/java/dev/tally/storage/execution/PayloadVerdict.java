@@ -14,7 +14,11 @@ public sealed interface PayloadVerdict {
         }
     }
 
-    PayloadVerdict VALID = new Valid();
+    // A factory, not a constant: a constant of a subclass in this interface could deadlock two threads that
+    // initialize the interface and Valid at once (Valid's initialization starts the interface's: it has a default method).
+    static PayloadVerdict valid() {
+        return new Valid();
+    }
 
     static PayloadVerdict invalid(String reason) {
         return new Invalid(reason);

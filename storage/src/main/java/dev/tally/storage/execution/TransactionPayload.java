@@ -62,7 +62,7 @@ public final class TransactionPayload {
             throw new IllegalArgumentException("payload of " + size + " bytes is shorter than its 4-byte transaction count");
         }
         long count = Integer.toUnsignedLong(in.getInt());
-        long room = (size - HEADER_SIZE) / (PREFIX_SIZE + 1);
+        int room = (size - HEADER_SIZE) / (PREFIX_SIZE + 1);
         if (count > room) {
             throw new IllegalArgumentException("payload declares " + count + " transactions but its " + size
                     + " bytes hold at most " + room);

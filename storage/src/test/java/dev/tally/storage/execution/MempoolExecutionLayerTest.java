@@ -88,7 +88,7 @@ class MempoolExecutionLayerTest {
         // Room for the header only: an empty payload, still valid.
         Payload none = l.proposePayload(0, 4);
         assertThat(texts(none)).isEmpty();
-        assertThat(l.verifyPayload(0, none)).isEqualTo(PayloadVerdict.VALID);
+        assertThat(l.verifyPayload(0, none)).isEqualTo(PayloadVerdict.valid());
         assertThatThrownBy(() -> l.proposePayload(0, 3)).isInstanceOf(IllegalArgumentException.class);
         assertThat(l.mempoolSize()).isEqualTo(3); // proposing removes nothing
         for (int limit = 4; limit <= 60; limit++) {
@@ -215,7 +215,7 @@ class MempoolExecutionLayerTest {
                 if (op < 8) {
                     // A proposal for the next block, or (rarely) for an earlier one.
                     long n = rnd.nextInt(10) == 0 ? Math.max(0, next - 1 - rnd.nextInt(3)) : next;
-                    PayloadVerdict want = PayloadVerdict.VALID;
+                    PayloadVerdict want = PayloadVerdict.valid();
                     for (int i = 0; i < distinct.size(); i++) {
                         Long at = finalAt.get(distinct.get(i));
                         if (at != null && at < n) {

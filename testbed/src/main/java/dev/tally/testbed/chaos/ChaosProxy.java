@@ -138,6 +138,7 @@ final class ChaosProxy implements AutoCloseable {
     private static final Chunk END = new Chunk(new byte[0], 0);
 
     /** Copies {@code from} to {@code to}, through a queue that holds each chunk until its delay has passed. */
+    @SuppressWarnings("ReferenceEquality") // END is a sentinel: that object, not an equal chunk, ends the stream
     private void pump(Link link, Socket from, Socket to) {
         LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
         Thread writer = Thread.ofVirtual().start(() -> {

@@ -134,7 +134,7 @@ final class FaultSchedule {
     }
 
     private void delay() throws InterruptedException {
-        long ms = 50 + random.nextInt(350);
+        long ms = 50L + random.nextInt(350);
         links.set(links.policy().withDelay(ms), "delay every link by " + ms + " ms");
         Thread.sleep(hold());
         links.set(links.policy().withDelay(0), "delay off");

@@ -213,19 +213,48 @@ public final class Bench {
         windowStart = start + plan.warmupNanos();
         windowEnd = windowStart + plan.durationNanos();
 
-        List<Thread> threads = new ArrayList<>();
-        Thread reader = Thread.ofPlatform().name("bench-reader").start(guard(true, () -> read(first + 1)));
-        threads.add(reader);
-        boolean sending = plan.openLoop() || plan.rate() > 0;
-        for (int s = 0; sending && s < plan.senders(); s++) {
-            int sender = s;
-            threads.add(Thread.ofPlatform().name("bench-sender-" + s).start(guard(false, () -> send(sender))));
-        }
+        List<Thread> threads = startThreads(first);
+        Thread reader = threads.getFirst();
 
         sleepUntil(windowStart);
         check();
         long cpu0 = cluster.cpuNanos();
         long harness0 = harnessCpu();
+        measureWindow();
+        long cpu1 = cluster.cpuNanos();
+        long harness1 = harnessCpu();
+        stopSending = true;
+        for (Thread t : threads.subList(1, threads.size())) {
+            t.join();
+        }
+        drain(reader);
+        check();
+        List<Long> memory = cluster.peakMemoryBytes();
+        return new Result(windowBlocks, (windowEnd - windowStart) / 1e9, windowTxs, windowPayloadBytes, txLatency.summary(),
+                proposalToFinal.summary(), windowBlocksWithoutLatency, windowSent.get(), windowAccepted.get(),
+                windowDuplicate.get(), windowRejected.get(), firstRejection.get(), windowTxsFinalized, duplicateInclusions,
+                foreignTxs, cpu1 - cpu0, harness1 - harness0, memory, startSeconds);
+    }
+
+    /** The reader (first in the list) and the senders, if the plan sends. */
+    private List<Thread> startThreads(long first) {
+        List<Thread> threads = new ArrayList<>();
+        threads.add(Thread.ofPlatform().name("bench-reader").start(guard(true, () -> read(first + 1))));
+        boolean sending = plan.openLoop() || plan.rate() > 0;
+        for (int s = 0; sending && s < plan.senders(); s++) {
+            int sender = s;
+            threads.add(Thread.ofPlatform().name("bench-sender-" + s).start(guard(false, () -> send(sender))));
+        }
+        return threads;
+    }
+
+    /**
+     * Waits out the measurement window, reporting progress every 5 s; a window short of the plan's minimum of blocks
+     * is extended a second at a time, up to the plan's limit.
+     */
+    // Only this thread writes windowEnd; the volatile publishes each extension to the threads that read it.
+    @SuppressWarnings("NonAtomicVolatileUpdate")
+    private void measureWindow() throws IOException, InterruptedException {
         long report = windowStart;
         long latestEnd = windowEnd + plan.maxExtensionNanos();
         while (true) {
@@ -242,25 +271,16 @@ public final class Bench {
                     firstBlock + blocksRead, sent.get());
             progress.flush();
         }
-        long cpu1 = cluster.cpuNanos();
-        long harness1 = harnessCpu();
-        stopSending = true;
-        for (Thread t : threads.subList(1, threads.size())) {
-            t.join();
-        }
-        // Drain: until every transaction accepted in the window is final, or the drain time is up.
+    }
+
+    /** Until every transaction accepted in the window is final, or the drain time is up; then stops the reader. */
+    private void drain(Thread reader) throws InterruptedException {
         long drainEnd = System.nanoTime() + plan.drainNanos();
         while (System.nanoTime() < drainEnd && reader.isAlive() && finalizedSoFar() < windowAccepted.get()) {
             Thread.sleep(20);
         }
         stopReading = true;
         reader.join();
-        check();
-        List<Long> memory = cluster.peakMemoryBytes();
-        return new Result(windowBlocks, (windowEnd - windowStart) / 1e9, windowTxs, windowPayloadBytes, txLatency.summary(),
-                proposalToFinal.summary(), windowBlocksWithoutLatency, windowSent.get(), windowAccepted.get(),
-                windowDuplicate.get(), windowRejected.get(), firstRejection.get(), windowTxsFinalized, duplicateInclusions,
-                foreignTxs, cpu1 - cpu0, harness1 - harness0, memory, startSeconds);
     }
 
     private volatile long finalizedPublished;
