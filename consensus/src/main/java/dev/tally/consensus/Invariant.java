@@ -33,6 +33,7 @@ public enum Invariant {
     private static final Invariant[] ALL = values();
 
     private final String rule;
+    @SuppressWarnings("ImmutableEnumChecker") // each is a stateless lambda over the snapshot it is given
     private final Predicate<SelfCheck> holds;
 
     Invariant(String rule, Predicate<SelfCheck> holds) {

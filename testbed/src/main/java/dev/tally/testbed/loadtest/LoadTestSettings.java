@@ -1,6 +1,7 @@
 package dev.tally.testbed.loadtest;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -25,7 +26,7 @@ public record LoadTestSettings(int validators, boolean inProcess, int jvms, Stor
 
         /** The name {@code --storage} takes. */
         public String cliName() {
-            return name().toLowerCase();
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
