@@ -32,18 +32,29 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importTally() {
-        tally = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        tally = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.tally");
     }
 
     @Test
     void importSeesEveryModule() {
         // A rule over no classes passes whatever it says: make sure each module's classes are there.
-        for (String pkg : List.of("dev.tally.crypto", "dev.tally.protocol", "dev.tally.consensus", "dev.tally.storage",
-                "dev.tally.network", "dev.tally.sim", "dev.tally.conformance", "dev.tally.node", "dev.tally.testbed",
-                "dev.tally.cli", "dev.tally.microbench")) {
+        for (String pkg : List.of(
+                "dev.tally.crypto",
+                "dev.tally.protocol",
+                "dev.tally.consensus",
+                "dev.tally.storage",
+                "dev.tally.network",
+                "dev.tally.sim",
+                "dev.tally.conformance",
+                "dev.tally.node",
+                "dev.tally.testbed",
+                "dev.tally.cli",
+                "dev.tally.microbench")) {
             assertThat(tally.stream().anyMatch(c -> c.getPackageName().startsWith(pkg)))
-                    .as("classes of %s imported", pkg).isTrue();
+                    .as("classes of %s imported", pkg)
+                    .isTrue();
         }
     }
 
@@ -51,51 +62,83 @@ class ArchitectureTest {
 
     @Test
     void consensusStartsNoThreads() {
-        noClasses().that().resideInAPackage(CORE)
-                .should().dependOnClassesThat().areAssignableTo(Thread.class)
-                .orShould().dependOnClassesThat().resideInAnyPackage("java.util.concurrent..")
+        noClasses()
+                .that()
+                .resideInAPackage(CORE)
+                .should()
+                .dependOnClassesThat()
+                .areAssignableTo(Thread.class)
+                .orShould()
+                .dependOnClassesThat()
+                .resideInAnyPackage("java.util.concurrent..")
                 .because("the core is a deterministic state machine: its driver owns every thread")
                 .check(tally);
     }
 
     @Test
     void consensusReadsNoClock() {
-        noClasses().that().resideInAPackage(CORE)
-                .should().callMethod(System.class, "currentTimeMillis")
-                .orShould().callMethod(System.class, "nanoTime")
-                .orShould().callMethodWhere(nowInJavaTime())
-                .orShould().dependOnClassesThat().areAssignableTo(java.time.InstantSource.class)
+        noClasses()
+                .that()
+                .resideInAPackage(CORE)
+                .should()
+                .callMethod(System.class, "currentTimeMillis")
+                .orShould()
+                .callMethod(System.class, "nanoTime")
+                .orShould()
+                .callMethodWhere(nowInJavaTime())
+                .orShould()
+                .dependOnClassesThat()
+                .areAssignableTo(java.time.InstantSource.class)
                 .because("time reaches the core only as the `now` of step(input, now)")
                 .check(tally);
     }
 
     @Test
     void consensusDoesNoIo() {
-        noClasses().that().resideInAPackage(CORE)
-                .should().dependOnClassesThat(ioClass())
-                .orShould().dependOnClassesThat().resideInAnyPackage("java.nio.file..", "java.nio.channels..", "java.net..")
-                .orShould().accessField(System.class, "out")
-                .orShould().accessField(System.class, "err")
+        noClasses()
+                .that()
+                .resideInAPackage(CORE)
+                .should()
+                .dependOnClassesThat(ioClass())
+                .orShould()
+                .dependOnClassesThat()
+                .resideInAnyPackage("java.nio.file..", "java.nio.channels..", "java.net..")
+                .orShould()
+                .accessField(System.class, "out")
+                .orShould()
+                .accessField(System.class, "err")
                 .because("storage and network reach the core only through Input and Output")
                 .check(tally);
     }
 
     @Test
     void consensusDrawsNoRandomness() {
-        noClasses().that().resideInAPackage(CORE)
-                .should().dependOnClassesThat().areAssignableTo(java.util.Random.class)
-                .orShould().dependOnClassesThat().resideInAPackage("java.util.random..")
-                .orShould().dependOnClassesThat().areAssignableTo(java.security.SecureRandom.class)
-                .orShould().callMethod(Math.class, "random")
-                .orShould().callMethod(StrictMath.class, "random")
+        noClasses()
+                .that()
+                .resideInAPackage(CORE)
+                .should()
+                .dependOnClassesThat()
+                .areAssignableTo(java.util.Random.class)
+                .orShould()
+                .dependOnClassesThat()
+                .resideInAPackage("java.util.random..")
+                .orShould()
+                .dependOnClassesThat()
+                .areAssignableTo(java.security.SecureRandom.class)
+                .orShould()
+                .callMethod(Math.class, "random")
+                .orShould()
+                .callMethod(StrictMath.class, "random")
                 .because("the same inputs must give the same outputs, in the simulator and in conformance replays")
                 .check(tally);
     }
 
     /** A call to {@code now(...)} on any java.time class: Instant.now(), LocalDateTime.now(), ... */
     private static DescribedPredicate<JavaAccess<?>> nowInJavaTime() {
-        return DescribedPredicate.describe("the target is a java.time now()",
-                a -> a.getName().equals("now") && a.getTargetOwner().getPackageName().startsWith("java.time"));
+        return DescribedPredicate.describe(
+                "the target is a java.time now()",
+                a -> a.getName().equals("now")
+                        && a.getTargetOwner().getPackageName().startsWith("java.time"));
     }
 
     /**
@@ -103,8 +146,10 @@ class ArchitectureTest {
      * codec may declare.
      */
     private static DescribedPredicate<JavaClass> ioClass() {
-        DescribedPredicate<JavaClass> valuesNeedThem = DescribedPredicate.describe("Serializable or an IO exception",
-                c -> c.isEquivalentTo(java.io.Serializable.class) || c.isAssignableTo(java.io.IOException.class)
+        DescribedPredicate<JavaClass> valuesNeedThem = DescribedPredicate.describe(
+                "Serializable or an IO exception",
+                c -> c.isEquivalentTo(java.io.Serializable.class)
+                        || c.isAssignableTo(java.io.IOException.class)
                         || c.isEquivalentTo(java.io.UncheckedIOException.class));
         return resideInAPackage("java.io").and(not(valuesNeedThem)).as("java.io file and stream classes");
     }
@@ -127,14 +172,31 @@ class ArchitectureTest {
             new Module("network", List.of("dev.tally.network.."), List.of("protocol", "crypto")),
             new Module("sim", List.of("dev.tally.sim.."), List.of("consensus", "storage", "protocol", "crypto")),
             new Module("conformance", List.of("dev.tally.conformance.."), List.of("consensus", "protocol", "crypto")),
-            new Module("node", List.of("dev.tally.node.."),
+            new Module(
+                    "node",
+                    List.of("dev.tally.node.."),
                     List.of("consensus", "storage", "network", "protocol", "crypto")),
-            new Module("testbed", List.of("dev.tally.testbed.."),
+            new Module(
+                    "testbed",
+                    List.of("dev.tally.testbed.."),
                     List.of("node", "consensus", "storage", "network", "protocol", "crypto")),
-            new Module("cli", List.of("dev.tally.cli.."), List.of("node", "testbed", "sim", "conformance", "consensus",
-                    "storage", "network", "protocol", "crypto")),
+            new Module(
+                    "cli",
+                    List.of("dev.tally.cli.."),
+                    List.of(
+                            "node",
+                            "testbed",
+                            "sim",
+                            "conformance",
+                            "consensus",
+                            "storage",
+                            "network",
+                            "protocol",
+                            "crypto")),
             // The JMH micro-benchmarks.
-            new Module("microbench", List.of("dev.tally.microbench.."),
+            new Module(
+                    "microbench",
+                    List.of("dev.tally.microbench.."),
                     List.of("consensus", "storage", "network", "protocol", "crypto")));
 
     static Stream<Arguments> modules() {
@@ -144,11 +206,16 @@ class ArchitectureTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("modules")
     void moduleDependsOnlyOnTheModulesBelowIt(Module module) {
-        List<String> allowed = Stream.concat(module.packages().stream(),
-                module.uses().stream().flatMap(name -> module(name).packages().stream())).toList();
-        ArchRule rule = noClasses().that().resideInAnyPackage(module.packages().toArray(String[]::new))
-                .should().dependOnClassesThat(resideInAPackage("dev.tally..")
-                        .and(not(resideInAnyPackage(allowed.toArray(String[]::new)))))
+        List<String> allowed = Stream.concat(
+                        module.packages().stream(),
+                        module.uses().stream().flatMap(name -> module(name).packages().stream()))
+                .toList();
+        ArchRule rule = noClasses()
+                .that()
+                .resideInAnyPackage(module.packages().toArray(String[]::new))
+                .should()
+                .dependOnClassesThat(
+                        resideInAPackage("dev.tally..").and(not(resideInAnyPackage(allowed.toArray(String[]::new)))))
                 .because(module + " may use only " + (module.uses().isEmpty() ? "itself" : module.uses()))
                 .allowEmptyShould(true);
         rule.check(tally);

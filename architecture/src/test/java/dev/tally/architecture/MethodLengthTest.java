@@ -39,14 +39,16 @@ class MethodLengthTest {
 
     @Test
     void noMethodOrConstructorInMainCodeIsLongerThan70Lines() throws IOException {
-        Path root = Path.of(System.getProperty("tally.root", "..")).toAbsolutePath().normalize();
+        Path root =
+                Path.of(System.getProperty("tally.root", "..")).toAbsolutePath().normalize();
         List<Path> sources = mainSources(root);
         assertThat(sources).as("main sources found under %s", root).hasSizeGreaterThan(100);
         List<Offender> offenders = new ArrayList<>();
         for (Path source : sources) {
             offenders.addAll(offenders(root.relativize(source).toString(), Files.readString(source)));
         }
-        assertThat(offenders).as("methods and constructors over %d lines: split each into named steps", MAX_LINES)
+        assertThat(offenders)
+                .as("methods and constructors over %d lines: split each into named steps", MAX_LINES)
                 .isEmpty();
     }
 
@@ -57,14 +59,18 @@ class MethodLengthTest {
                 + "    void m() {\n" + "        int b = 0;\n".repeat(69) + "    }\n" // 71
                 + "    record R(int x) {\n        R {\n" + "            x++;\n".repeat(69) + "        }\n    }\n" // 71
                 + "}\n";
-        assertThat(offenders("A.java", source)).extracting(Offender::toString).containsExactly(
-                "A.java:72 m has 71 lines (at most 70)", "A.java:144 R has 71 lines (at most 70)");
+        assertThat(offenders("A.java", source))
+                .extracting(Offender::toString)
+                .containsExactly("A.java:72 m has 71 lines (at most 70)", "A.java:144 R has 71 lines (at most 70)");
     }
 
     private static List<Path> mainSources(Path root) throws IOException {
         List<Path> sources = new ArrayList<>();
         try (Stream<Path> modules = Files.list(root)) {
-            for (Path main : modules.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory).sorted().toList()) {
+            for (Path main : modules.map(m -> m.resolve("src/main/java"))
+                    .filter(Files::isDirectory)
+                    .sorted()
+                    .toList()) {
                 try (Stream<Path> files = Files.walk(main)) {
                     files.filter(f -> f.toString().endsWith(".java")).sorted().forEach(sources::add);
                 }
@@ -75,11 +81,12 @@ class MethodLengthTest {
 
     static List<Offender> offenders(String file, String source) {
         ParseResult<CompilationUnit> parsed = PARSER.parse(source);
-        CompilationUnit unit = parsed.getResult().filter(u -> parsed.isSuccessful())
+        CompilationUnit unit = parsed.getResult()
+                .filter(u -> parsed.isSuccessful())
                 .orElseThrow(() -> new AssertionError(file + " does not parse: " + parsed.getProblems()));
         List<Offender> offenders = new ArrayList<>();
-        unit.findAll(MethodDeclaration.class).forEach(m -> m.getBody()
-                .ifPresent(b -> check(file, m.getNameAsString(), m.getName(), b, offenders)));
+        unit.findAll(MethodDeclaration.class)
+                .forEach(m -> m.getBody().ifPresent(b -> check(file, m.getNameAsString(), m.getName(), b, offenders)));
         unit.findAll(ConstructorDeclaration.class)
                 .forEach(c -> check(file, c.getNameAsString(), c.getName(), c.getBody(), offenders));
         unit.findAll(CompactConstructorDeclaration.class)

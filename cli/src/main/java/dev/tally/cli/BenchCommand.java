@@ -25,85 +25,142 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code tally bench}: the end-to-end benchmark (see the command's description). */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"End-to-end benchmark: starts a local network (validator processes on 127.0.0.1 as `tally localnet` "
-                + "runs them, or --in-process), pushes client transactions through push_tx spread over the nodes, reads "
-                + "node0's final blocks and reports transaction finality latency, proposal-to-final latency, blocks/s, "
-                + "tx/s, payload MB/s, node CPU per block and peak memory per node.",
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "End-to-end benchmark: starts a local network (validator processes on 127.0.0.1 as `tally localnet` "
+                    + "runs them, or --in-process), pushes client transactions through push_tx spread over the nodes, reads "
+                    + "node0's final blocks and reports transaction finality latency, proposal-to-final latency, blocks/s, "
+                    + "tx/s, payload MB/s, node CPU per block and peak memory per node.",
             "Figures cover the measurement window only: --duration seconds after --warmup seconds of load. Progress goes "
-                    + "to stderr, the table to stdout."},
+                    + "to stderr, the table to stdout."
+        },
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:success", "1:internal error", "2:bad input, or the network failed to start or run",
-                "3:--smoke: a check failed (the message says which)"})
+        exitCodeList = {
+            "0:success",
+            "1:internal error",
+            "2:bad input, or the network failed to start or run",
+            "3:--smoke: a check failed (the message says which)"
+        })
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--validators", defaultValue = "6", paramLabel = "N", description = "Validators (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--validators",
+            defaultValue = "6",
+            paramLabel = "N",
+            description = "Validators (default: ${DEFAULT-VALUE}).")
     int validators;
 
-    @Option(names = "--in-process", description = "Run every node in this JVM (for large networks) instead of one process each.")
+    @Option(
+            names = "--in-process",
+            description = "Run every node in this JVM (for large networks) instead of one process each.")
     boolean inProcess;
 
-    @Option(names = "--jvms", defaultValue = "1", paramLabel = "K", description = "With --in-process: spread the validators "
-            + "over K child JVMs, each running its share (n/K) in-process with its own RPC ports, when the sockets of all "
-            + "of them do not fit one process's open-file limit (default: ${DEFAULT-VALUE}, every node in this JVM). A JVM's "
-            + "heap is 64 MB + per node it runs " + (int) LoadTest.HOST_HEAP_MB_BASE_MEMORY + " MB (" + (int) LoadTest.HOST_HEAP_MB_BASE_ROCKSDB
-            + " with RocksDB) + " + LoadTest.HOST_HEAP_MB_PER_SOCKET + " MB per socket (2 per consensus and gossip peer), unless "
-            + "--node-jvm-opt=-Xmx... says otherwise.")
+    @Option(
+            names = "--jvms",
+            defaultValue = "1",
+            paramLabel = "K",
+            description = "With --in-process: spread the validators "
+                    + "over K child JVMs, each running its share (n/K) in-process with its own RPC ports, when the sockets of all "
+                    + "of them do not fit one process's open-file limit (default: ${DEFAULT-VALUE}, every node in this JVM). A JVM's "
+                    + "heap is 64 MB + per node it runs " + (int) LoadTest.HOST_HEAP_MB_BASE_MEMORY + " MB ("
+                    + (int) LoadTest.HOST_HEAP_MB_BASE_ROCKSDB
+                    + " with RocksDB) + " + LoadTest.HOST_HEAP_MB_PER_SOCKET
+                    + " MB per socket (2 per consensus and gossip peer), unless "
+                    + "--node-jvm-opt=-Xmx... says otherwise.")
     int jvms;
 
-    @Option(names = "--storage", defaultValue = "rocksdb", paramLabel = "rocksdb|memory",
+    @Option(
+            names = "--storage",
+            defaultValue = "rocksdb",
+            paramLabel = "rocksdb|memory",
             description = "Node storage (default: ${DEFAULT-VALUE}); memory only with --in-process.")
     String storage;
 
-    @Option(names = "--payload-limit", defaultValue = "" + NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE, paramLabel = "BYTES",
+    @Option(
+            names = "--payload-limit",
+            defaultValue = "" + NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
+            paramLabel = "BYTES",
             description = "max_payload_size of every node (default: ${DEFAULT-VALUE}).")
     int payloadLimit;
 
-    @Option(names = "--tx-size", defaultValue = "256", paramLabel = "BYTES", description = "Transaction size, at least 24 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--tx-size",
+            defaultValue = "256",
+            paramLabel = "BYTES",
+            description = "Transaction size, at least 24 (default: ${DEFAULT-VALUE}).")
     int txSize;
 
-    @Option(names = "--rate", defaultValue = "1000", paramLabel = "TX/S", description = "Transactions per second in all; 0 sends none (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rate",
+            defaultValue = "1000",
+            paramLabel = "TX/S",
+            description = "Transactions per second in all; 0 sends none (default: ${DEFAULT-VALUE}).")
     long rate;
 
     @Option(names = "--open-loop", description = "Send as fast as the nodes take transactions (instead of --rate).")
     boolean openLoop;
 
-    @Option(names = "--duration", defaultValue = "30", paramLabel = "S", description = "Measurement window in seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--duration",
+            defaultValue = "30",
+            paramLabel = "S",
+            description = "Measurement window in seconds (default: ${DEFAULT-VALUE}).")
     int duration;
 
-    @Option(names = "--warmup", defaultValue = "10", paramLabel = "S", description = "Load before the window, in seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warmup",
+            defaultValue = "10",
+            paramLabel = "S",
+            description = "Load before the window, in seconds (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--view-timeout-ms", defaultValue = "2000", paramLabel = "MS", description = "View timeout (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--view-timeout-ms",
+            defaultValue = "2000",
+            paramLabel = "MS",
+            description = "View timeout (default: ${DEFAULT-VALUE}).")
     long viewTimeoutMs;
 
-    @Option(names = "--start-timeout", paramLabel = "S", description = "How long the network may take to finalize its "
-            + "first block (default: 120, or 4 s per validator if more).")
+    @Option(
+            names = "--start-timeout",
+            paramLabel = "S",
+            description = "How long the network may take to finalize its "
+                    + "first block (default: 120, or 4 s per validator if more).")
     Long startTimeout;
 
     @Option(names = "--senders", paramLabel = "N", description = "Client threads (default: one per node, at most 6).")
     Integer senders;
 
-    @Option(names = "--node-jvm-opt", paramLabel = "OPT", description = "An extra JVM option of each node process (with "
-            + "--jvms K > 1: of each child JVM), repeatable; {node} stands for the node's name (jvm0, jvm1, ... with --jvms), "
-            + "e.g. -XX:StartFlightRecording=filename=/tmp/{node}.jfr")
+    @Option(
+            names = "--node-jvm-opt",
+            paramLabel = "OPT",
+            description = "An extra JVM option of each node process (with "
+                    + "--jvms K > 1: of each child JVM), repeatable; {node} stands for the node's name (jvm0, jvm1, ... with --jvms), "
+                    + "e.g. -XX:StartFlightRecording=filename=/tmp/{node}.jfr")
     List<String> nodeJvmOptions = new ArrayList<>();
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON to FILE.")
     Path json;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Where the network's keys, configs, data and logs go "
-            + "(default: a temporary directory, deleted afterwards unless --keep).")
+    @Option(
+            names = "--dir",
+            paramLabel = "DIR",
+            description = "Where the network's keys, configs, data and logs go "
+                    + "(default: a temporary directory, deleted afterwards unless --keep).")
     Path dir;
 
     @Option(names = "--keep", description = "Keep the network's directory (logs, data) after the run.")
     boolean keep;
 
-    @Option(names = "--smoke", description = "A 10-second run (2 s warm-up, 8 s window, stretched up to 60 s more until 3 "
-            + "blocks are final in it on a starved machine) that checks the harness: blocks finalize, transactions are "
-            + "matched, every report field is present; exits 3 otherwise.")
+    @Option(
+            names = "--smoke",
+            description = "A 10-second run (2 s warm-up, 8 s window, stretched up to 60 s more until 3 "
+                    + "blocks are final in it on a starved machine) that checks the harness: blocks finalize, transactions are "
+                    + "matched, every report field is present; exits 3 otherwise.")
     boolean smoke;
 
     @Override
@@ -125,7 +182,8 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             return report(test.report(test.run(root)), out, err);
         } catch (IOException e) {
-            err.println("bench: " + e.getMessage() + (keep || !temporary ? "" : " (rerun with --keep to see the node logs)"));
+            err.println("bench: " + e.getMessage()
+                    + (keep || !temporary ? "" : " (rerun with --keep to see the node logs)"));
             return 2;
         } finally {
             err.flush();
@@ -143,24 +201,42 @@ public final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--storage must be rocksdb or memory, not " + storage);
         }
         if (storage.equals("memory") && !inProcess) {
-            throw new ParameterException(spec.commandLine(), "--storage memory needs --in-process (node processes use RocksDB)");
+            throw new ParameterException(
+                    spec.commandLine(), "--storage memory needs --in-process (node processes use RocksDB)");
         }
-        if (validators < 1 || txSize < Bench.TX_HEADER || duration < 1 || warmup < 0 || rate < 0 || viewTimeoutMs < 1
-                || jvms < 1 || jvms > validators) {
-            throw new ParameterException(spec.commandLine(), "need --validators >= 1, --tx-size >= " + Bench.TX_HEADER
-                    + ", --duration >= 1, --warmup >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
+        if (validators < 1
+                || txSize < Bench.TX_HEADER
+                || duration < 1
+                || warmup < 0
+                || rate < 0
+                || viewTimeoutMs < 1
+                || jvms < 1
+                || jvms > validators) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "need --validators >= 1, --tx-size >= " + Bench.TX_HEADER
+                            + ", --duration >= 1, --warmup >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
         }
         if (jvms > 1 && !inProcess) {
-            throw new ParameterException(spec.commandLine(), "--jvms needs --in-process (without it every node is a process)");
+            throw new ParameterException(
+                    spec.commandLine(), "--jvms needs --in-process (without it every node is a process)");
         }
         return LoadTestSettings.builder()
-                .validators(validators).inProcess(inProcess).jvms(jvms)
+                .validators(validators)
+                .inProcess(inProcess)
+                .jvms(jvms)
                 .storage(storage.equals("memory") ? LoadTestSettings.Storage.MEMORY : LoadTestSettings.Storage.ROCKSDB)
-                .payloadLimit(payloadLimit).txSize(txSize).rate(rate).openLoop(openLoop)
-                .durationSeconds(duration).warmupSeconds(warmup).viewTimeoutMs(viewTimeoutMs)
+                .payloadLimit(payloadLimit)
+                .txSize(txSize)
+                .rate(rate)
+                .openLoop(openLoop)
+                .durationSeconds(duration)
+                .warmupSeconds(warmup)
+                .viewTimeoutMs(viewTimeoutMs)
                 .startTimeoutSeconds(startTimeout != null ? OptionalLong.of(startTimeout) : OptionalLong.empty())
                 .senders(senders != null ? OptionalInt.of(senders) : OptionalInt.empty())
-                .nodeJvmOptions(nodeJvmOptions).smoke(smoke)
+                .nodeJvmOptions(nodeJvmOptions)
+                .smoke(smoke)
                 .build();
     }
 

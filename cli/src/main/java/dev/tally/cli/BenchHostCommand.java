@@ -21,14 +21,22 @@ import picocli.CommandLine.Option;
  * one JVM, each started as {@code tally node} starts it (its own storage, ports, RPC, metrics and debug page), until
  * SIGTERM; when one node fails it stops the others and exits 1, so that the benchmark sees the failure.
  */
-@Command(name = "bench-host", hidden = true, mixinStandardHelpOptions = true,
-        description = {"Internal to `tally bench --in-process --jvms K`: runs the nodes of several configs in this JVM, each "
-                + "as `tally node --config FILE` would, until SIGTERM or Ctrl-C; exits 1 as soon as one of them fails.",
-            "The nodes' logs, mixed, go to stdout only."})
+@Command(
+        name = "bench-host",
+        hidden = true,
+        mixinStandardHelpOptions = true,
+        description = {
+            "Internal to `tally bench --in-process --jvms K`: runs the nodes of several configs in this JVM, each "
+                    + "as `tally node --config FILE` would, until SIGTERM or Ctrl-C; exits 1 as soon as one of them fails.",
+            "The nodes' logs, mixed, go to stdout only."
+        })
 final class BenchHostCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(BenchHostCommand.class);
 
-    @Option(names = "--config", required = true, paramLabel = "FILE",
+    @Option(
+            names = "--config",
+            required = true,
+            paramLabel = "FILE",
             description = "A node's JSON config, repeatable; its data goes to the config's directory + /data.")
     List<Path> configs;
 
@@ -42,10 +50,12 @@ final class BenchHostCommand implements Callable<Integer> {
             cfgs.add(NodeStartup.readConfig(config));
         }
         List<Node> nodes = new CopyOnWriteArrayList<>();
-        Thread hook = new Thread(() -> {
-            log.info("stopping {} nodes (signal)", nodes.size());
-            closeAll(nodes);
-        }, "shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    log.info("stopping {} nodes (signal)", nodes.size());
+                    closeAll(nodes);
+                },
+                "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             for (int i = 0; i < cfgs.size(); i++) {
@@ -87,7 +97,9 @@ final class BenchHostCommand implements Callable<Integer> {
 
     /** Stops the nodes side by side: one by one, a JVM of many nodes would take long to stop on a busy machine. */
     private static void closeAll(List<Node> nodes) {
-        List<Thread> closing = nodes.stream().map(n -> Thread.ofVirtual().name("close").start(n::close)).toList();
+        List<Thread> closing = nodes.stream()
+                .map(n -> Thread.ofVirtual().name("close").start(n::close))
+                .toList();
         for (Thread t : closing) {
             try {
                 t.join();

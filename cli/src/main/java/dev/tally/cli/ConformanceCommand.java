@@ -17,21 +17,31 @@ import picocli.CommandLine.Spec;
  * {@code tally conformance}: replays executions of the reference's formal model (Quint ITF traces) through the real
  * replica and checks every step against the model (ARCHITECTURE.md, "Spec conformance").
  */
-@Command(name = "conformance", mixinStandardHelpOptions = true,
-        description = {"Replays every trace (*.itf.json.xz) of the formal model in a directory, by default the corpus",
+@Command(
+        name = "conformance",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Replays every trace (*.itf.json.xz) of the formal model in a directory, by default the corpus",
             "bundled with Tally, through the real replica, comparing each replica's state and messages after every step.",
             "Prints one summary line. Exit status 0: no mismatch; 1: a mismatch (the first diff is printed);",
-            "2: a trace cannot be read (the message names the file and what is wrong)."})
+            "2: a trace cannot be read (the message names the file and what is wrong)."
+        })
 final class ConformanceCommand implements Callable<Integer> {
     static final int MISMATCH = 1;
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--traces", paramLabel = "DIR", description = "A directory of *.itf.json.xz traces (default: the bundled corpus).")
+    @Option(
+            names = "--traces",
+            paramLabel = "DIR",
+            description = "A directory of *.itf.json.xz traces (default: the bundled corpus).")
     private Path traces;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Traces replayed at once (default: the number of cores).")
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
+            description = "Traces replayed at once (default: the number of cores).")
     private int threads = Runtime.getRuntime().availableProcessors();
 
     @Override

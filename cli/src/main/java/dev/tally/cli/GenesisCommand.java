@@ -19,7 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "genesis", mixinStandardHelpOptions = true, description = "The genesis: what a chain is.",
+@Command(
+        name = "genesis",
+        mixinStandardHelpOptions = true,
+        description = "The genesis: what a chain is.",
         subcommands = {GenesisCommand.Hash.class})
 final class GenesisCommand implements Runnable {
     @Spec
@@ -30,7 +33,9 @@ final class GenesisCommand implements Runnable {
         throw TallyCommand.missingSubcommand(spec);
     }
 
-    @Command(name = "hash", mixinStandardHelpOptions = true,
+    @Command(
+            name = "hash",
+            mixinStandardHelpOptions = true,
             description = "Prints the hash that names a chain, genesis_hash:keccak256:<hex>, from a genesis JSON file.",
             footerHeading = "%nThe genesis file (every field is required; mode is \"round_robin\" or \"weighted\"):%n",
             footer = {
@@ -38,7 +43,8 @@ final class GenesisCommand implements Runnable {
                 "   \"protocol_version\": 2,",
                 "   \"validators\": [",
                 "     {\"key\": \"validator:public:bls12_381:<hex>\", \"weight\": 10, \"leader\": true}],",
-                "   \"leader_selection\": {\"frequency\": 1, \"mode\": \"weighted\"}}"})
+                "   \"leader_selection\": {\"frequency\": 1, \"mode\": \"weighted\"}}"
+            })
     static final class Hash implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
@@ -77,7 +83,10 @@ final class GenesisCommand implements Runnable {
             throw new BadInputException(name + ": " + e.getMessage());
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new BadInputException(name + ": not UTF-8 text");
         }

@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Validator (BLS12-381) and node (Ed25519) keys.",
+@Command(
+        name = "keys",
+        mixinStandardHelpOptions = true,
+        description = "Validator (BLS12-381) and node (Ed25519) keys.",
         subcommands = {KeysCommand.Generate.class, KeysCommand.Recover.class})
 final class KeysCommand implements Runnable {
     @Spec
@@ -27,11 +30,14 @@ final class KeysCommand implements Runnable {
         throw TallyCommand.missingSubcommand(spec);
     }
 
-    @Command(name = "generate", mixinStandardHelpOptions = true,
+    @Command(
+            name = "generate",
+            mixinStandardHelpOptions = true,
             description = {
                 "Prints a new validator secret key with its public key and proof of possession, then a new node "
                         + "secret key with its public key, one per line in text form.",
-                "The secret keys are printed in the clear: send them to a file only their owner can read."})
+                "The secret keys are printed in the clear: send them to a file only their owner can read."
+            })
     static final class Generate implements Runnable {
         @Spec
         private CommandSpec spec;
@@ -50,11 +56,14 @@ final class KeysCommand implements Runnable {
         }
     }
 
-    @Command(name = "recover", mixinStandardHelpOptions = true,
+    @Command(
+            name = "recover",
+            mixinStandardHelpOptions = true,
             description = {
                 "Reads secret keys in text form from stdin, one per line (blank lines are skipped), and prints for "
                         + "each its public key, and for a validator key also its proof of possession.",
-                "Nothing is printed unless every line is a valid secret key."})
+                "Nothing is printed unless every line is a valid secret key."
+            })
     static final class Recover implements Callable<Integer> {
         /** The type tag of a text form, e.g. "validator:public:bls12_381:", which is safe to echo. */
         private static final Pattern TAG = Pattern.compile("^[a-z0-9_]+(:[a-z0-9_]+)*:");
@@ -67,7 +76,8 @@ final class KeysCommand implements Runnable {
             List<String> output = new ArrayList<>();
             List<String> problems = new ArrayList<>();
             int lineNumber = 0;
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(TallyCommand.stdin(spec), StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(TallyCommand.stdin(spec), StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     lineNumber++;
                     if (line.isBlank()) {

@@ -2,9 +2,9 @@ package dev.tally.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tally.node.config.ConfigException;
+import dev.tally.node.rpc.NodeHttp;
 import dev.tally.testbed.localnet.Localnet;
 import dev.tally.testbed.localnet.RpcClient;
-import dev.tally.node.rpc.NodeHttp;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -21,11 +21,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "localnet", mixinStandardHelpOptions = true,
-        description = {"Runs a local network: validators (and full nodes) as separate processes on 127.0.0.1, each with "
-                + "its own RocksDB, RPC, metrics and debug page, and prints a line per finalized block until Ctrl-C.",
+@Command(
+        name = "localnet",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a local network: validators (and full nodes) as separate processes on 127.0.0.1, each with "
+                    + "its own RocksDB, RPC, metrics and debug page, and prints a line per finalized block until Ctrl-C.",
             "The first run generates keys, a genesis and the configs into --dir; later runs restart the same network "
-                    + "(nodes resume from their data)."})
+                    + "(nodes resume from their data)."
+        })
 final class LocalnetCommand implements Callable<Integer> {
     /** Set once the network is being stopped: nodes exiting then is expected. */
     private static volatile boolean stopping;
@@ -33,26 +37,50 @@ final class LocalnetCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--validators", defaultValue = "6", paramLabel = "N", description = "Validators (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--validators",
+            defaultValue = "6",
+            paramLabel = "N",
+            description = "Validators (default: ${DEFAULT-VALUE}).")
     int validators;
 
-    @Option(names = "--full-nodes", defaultValue = "0", paramLabel = "M", description = "Full nodes (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--full-nodes",
+            defaultValue = "0",
+            paramLabel = "M",
+            description = "Full nodes (default: ${DEFAULT-VALUE}).")
     int fullNodes;
 
-    @Option(names = "--dir", defaultValue = "localnet", paramLabel = "DIR", description = "Where the network lives (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--dir",
+            defaultValue = "localnet",
+            paramLabel = "DIR",
+            description = "Where the network lives (default: ${DEFAULT-VALUE}).")
     Path dir;
 
     @Option(names = "--generate-only", description = "Write the keys, genesis and configs, then stop.")
     boolean generateOnly;
 
-    @Option(names = "--view-timeout-ms", defaultValue = "2000", paramLabel = "MS", description = "The view timeout of a new network (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--view-timeout-ms",
+            defaultValue = "2000",
+            paramLabel = "MS",
+            description = "The view timeout of a new network (default: ${DEFAULT-VALUE}).")
     long viewTimeoutMs;
 
-    @Option(names = "--epoch-change-at", paramLabel = "BLOCK", description = "For a new network: at this block the "
-            + "committee changes (the last validator leaves, a new one joins, as an extra node).")
+    @Option(
+            names = "--epoch-change-at",
+            paramLabel = "BLOCK",
+            description = "For a new network: at this block the "
+                    + "committee changes (the last validator leaves, a new one joins, as an extra node).")
     Long epochChangeAt;
 
-    @Option(names = "--tx-rate", defaultValue = "0", paramLabel = "TX/S", description = "Random 100-byte transactions to push per second, spread over the nodes (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--tx-rate",
+            defaultValue = "0",
+            paramLabel = "TX/S",
+            description =
+                    "Random 100-byte transactions to push per second, spread over the nodes (default: ${DEFAULT-VALUE}).")
     int txRate;
 
     @Override
@@ -73,8 +101,10 @@ final class LocalnetCommand implements Callable<Integer> {
         }
         Localnet.Member watched = members.getFirst();
         out.printf("localnet: %d nodes running from %s; logs in %s/node*/node.log%n", members.size(), dir, dir);
-        out.printf("node0: RPC http://%s  metrics http://%s/metrics  debug http://%s/  (Ctrl-C stops the network)%n",
-                NodeHttp.text(watched.config().rpcAddr().orElseThrow()), NodeHttp.text(watched.config().metricsAddr().orElseThrow()),
+        out.printf(
+                "node0: RPC http://%s  metrics http://%s/metrics  debug http://%s/  (Ctrl-C stops the network)%n",
+                NodeHttp.text(watched.config().rpcAddr().orElseThrow()),
+                NodeHttp.text(watched.config().metricsAddr().orElseThrow()),
                 NodeHttp.text(watched.config().debugPageAddr().orElseThrow()));
         out.flush();
         if (txRate > 0) {
@@ -91,26 +121,35 @@ final class LocalnetCommand implements Callable<Integer> {
                     throw new BadInputException(dir + " already holds a localnet; remove it or choose another --dir");
                 }
                 List<Localnet.Member> members = Localnet.read(dir);
-                long existingValidators = members.stream().filter(m -> m.config().isValidator()).count();
+                long existingValidators =
+                        members.stream().filter(m -> m.config().isValidator()).count();
                 var parsed = spec.commandLine().getParseResult();
                 if ((parsed.hasMatchedOption("--validators") && validators != existingValidators)
-                        || (parsed.hasMatchedOption("--full-nodes") && fullNodes != members.size() - existingValidators)) {
+                        || (parsed.hasMatchedOption("--full-nodes")
+                                && fullNodes != members.size() - existingValidators)) {
                     throw new BadInputException(dir + " holds a localnet of " + existingValidators + " validators and "
                             + (members.size() - existingValidators) + " full nodes; remove it or choose another --dir");
                 }
-                out.printf("localnet: restarting the %d nodes in %s (delete it for a new network)%n", members.size(), dir);
+                out.printf(
+                        "localnet: restarting the %d nodes in %s (delete it for a new network)%n", members.size(), dir);
                 return members;
             }
             if (validators < 1 || fullNodes < 0) {
                 throw new BadInputException("need --validators >= 1 and --full-nodes >= 0");
             }
-            List<Localnet.Member> members = Localnet.generate(dir, validators, fullNodes, Duration.ofMillis(viewTimeoutMs),
+            List<Localnet.Member> members = Localnet.generate(
+                    dir,
+                    validators,
+                    fullNodes,
+                    Duration.ofMillis(viewTimeoutMs),
                     epochChangeAt == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(epochChangeAt));
-            out.printf("localnet: generated %d validators and %d full nodes in %s (genesis.json, node*/config.json)%n",
+            out.printf(
+                    "localnet: generated %d validators and %d full nodes in %s (genesis.json, node*/config.json)%n",
                     validators, fullNodes, dir);
             if (epochChangeAt != null) {
-                out.printf("localnet: at block %d node%d leaves the committee and node%d joins it%n", epochChangeAt,
-                        validators - 1, validators);
+                out.printf(
+                        "localnet: at block %d node%d leaves the committee and node%d joins it%n",
+                        epochChangeAt, validators - 1, validators);
             }
             return members;
         } catch (IOException | ConfigException e) {
@@ -139,9 +178,17 @@ final class LocalnetCommand implements Callable<Integer> {
                 }
                 double span = Math.max(1e-3, (now - window.getFirst().nanos()) / 1e9);
                 double rate = window.stream().mapToLong(Sample::txs).sum() / span;
-                String latency = b.has("proposal_to_final_ms") ? b.get("proposal_to_final_ms").asLong() + " ms" : "-";
-                out.printf("block %7d  view %7d  latency %7s  +%5d ms  %5d tx  %8.1f tx/s  %7d bytes%n", n,
-                        b.get("view").asLong(), latency, (now - lastAt) / 1_000_000, txs, window.size() > 1 ? rate : 0.0,
+                String latency = b.has("proposal_to_final_ms")
+                        ? b.get("proposal_to_final_ms").asLong() + " ms"
+                        : "-";
+                out.printf(
+                        "block %7d  view %7d  latency %7s  +%5d ms  %5d tx  %8.1f tx/s  %7d bytes%n",
+                        n,
+                        b.get("view").asLong(),
+                        latency,
+                        (now - lastAt) / 1_000_000,
+                        txs,
+                        window.size() > 1 ? rate : 0.0,
                         b.path("payload").asText().length() / 2);
                 lastAt = now;
                 printed = n;
@@ -156,7 +203,9 @@ final class LocalnetCommand implements Callable<Integer> {
      */
     private static void monitor(List<Localnet.Member> members, List<Process> children, PrintWriter out)
             throws InterruptedException {
-        List<RpcClient> clients = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+        List<RpcClient> clients = members.stream()
+                .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
+                .toList();
         int watched = 0;
         BlockLines lines = new BlockLines();
         boolean[] reported = new boolean[children.size()];
@@ -165,7 +214,10 @@ final class LocalnetCommand implements Callable<Integer> {
             for (int i = 0; i < children.size(); i++) {
                 if (!reported[i] && !children.get(i).isAlive() && !stopping) {
                     reported[i] = true;
-                    out.printf("%s exited with status %d; see %s%n", members.get(i).name(), children.get(i).exitValue(),
+                    out.printf(
+                            "%s exited with status %d; see %s%n",
+                            members.get(i).name(),
+                            children.get(i).exitValue(),
                             members.get(i).logFile());
                 }
             }
@@ -182,7 +234,9 @@ final class LocalnetCommand implements Callable<Integer> {
                     return;
                 }
                 String why = members.get(watched).name() + "'s RPC: "
-                        + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+                        + (e.getMessage() != null
+                                ? e.getMessage()
+                                : e.getClass().getSimpleName());
                 if (!why.equals(problem)) {
                     problem = why;
                     out.println("waiting for " + why);
@@ -190,7 +244,8 @@ final class LocalnetCommand implements Callable<Integer> {
                 }
                 if (lines.printed >= 0) {
                     watched = (watched + 1) % clients.size(); // it was up before: follow another node
-                    out.println("localnet: now following " + members.get(watched).name());
+                    out.println(
+                            "localnet: now following " + members.get(watched).name());
                     out.flush();
                     Thread.sleep(500);
                 }
@@ -200,14 +255,17 @@ final class LocalnetCommand implements Callable<Integer> {
     }
 
     private void pushTransactions(List<Localnet.Member> members) {
-        List<RpcClient> clients = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+        List<RpcClient> clients = members.stream()
+                .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
+                .toList();
         long intervalNanos = 1_000_000_000L / txRate;
         long next = System.nanoTime();
         for (long i = 0; ; i++) {
             byte[] tx = new byte[100];
             ThreadLocalRandom.current().nextBytes(tx);
             try {
-                clients.get((int) (i % clients.size())).call("push_tx", java.util.HexFormat.of().formatHex(tx));
+                clients.get((int) (i % clients.size()))
+                        .call("push_tx", java.util.HexFormat.of().formatHex(tx));
             } catch (IOException e) {
                 // the node is starting or stopping: the monitor reports it
             } catch (InterruptedException e) {

@@ -13,9 +13,13 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "node", mixinStandardHelpOptions = true,
-        description = {"Runs a node (a validator when its config has a validator_key, else a full node) until SIGTERM or Ctrl-C.",
-            "Logs go to stdout and to <data>/logs/tally.log (rotated)."})
+@Command(
+        name = "node",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a node (a validator when its config has a validator_key, else a full node) until SIGTERM or Ctrl-C.",
+            "Logs go to stdout and to <data>/logs/tally.log (rotated)."
+        })
 final class NodeCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The node's JSON config.")
     Path config;
@@ -24,10 +28,16 @@ final class NodeCommand implements Callable<Integer> {
     Store store;
 
     static final class Store {
-        @Option(names = "--data", paramLabel = "DIR", description = "Where to keep blocks, replica state (RocksDB) and logs; default: the config's directory + /data.")
+        @Option(
+                names = "--data",
+                paramLabel = "DIR",
+                description =
+                        "Where to keep blocks, replica state (RocksDB) and logs; default: the config's directory + /data.")
         Path data;
 
-        @Option(names = "--in-memory", description = "Keep everything in memory (lost when the node stops); logs only to stdout.")
+        @Option(
+                names = "--in-memory",
+                description = "Keep everything in memory (lost when the node stops); logs only to stdout.")
         boolean inMemory;
     }
 
@@ -46,10 +56,12 @@ final class NodeCommand implements Callable<Integer> {
         }
         Logger log = LoggerFactory.getLogger(NodeCommand.class);
         Node node = NodeStartup.start(cfg, dataDir, inMemory);
-        Thread hook = new Thread(() -> {
-            log.info("stopping (signal)");
-            node.close();
-        }, "shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    log.info("stopping (signal)");
+                    node.close();
+                },
+                "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             node.awaitTermination();

@@ -48,14 +48,23 @@ final class NodeStartup {
     static Node start(NodeConfig cfg, Path dataDir, boolean inMemory) throws BadInputException {
         Storage storage;
         try {
-            storage = inMemory ? InMemoryStorage.create(cfg.genesis()) : RocksStorage.open(dataDir.resolve("db"), cfg.genesis());
+            storage = inMemory
+                    ? InMemoryStorage.create(cfg.genesis())
+                    : RocksStorage.open(dataDir.resolve("db"), cfg.genesis());
         } catch (StorageException e) {
             throw new BadInputException("storage: " + e.getMessage());
         }
         Node node;
         try {
-            node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, cfg.genesis(), cfg.maxTxSize(),
-                    MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY, cfg.schedule()));
+            node = Node.start(
+                    cfg,
+                    storage,
+                    new MempoolExecutionLayer(
+                            storage,
+                            cfg.genesis(),
+                            cfg.maxTxSize(),
+                            MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY,
+                            cfg.schedule()));
         } catch (IOException | IllegalArgumentException e) {
             storage.close();
             throw new BadInputException("cannot start the node: " + e.getMessage());
@@ -72,15 +81,19 @@ final class NodeStartup {
     /** RPC, metrics and the debug page, on the addresses the config gives; each closes with the node. */
     private static void startServers(Node node, NodeConfig cfg) throws BadInputException {
         if (cfg.rpcAddr().isPresent()) {
-            node.attach(bind("rpc_addr", cfg.rpcAddr().get(), a -> RpcServer.start(a, new RpcMethods(node), node.metrics())));
+            node.attach(bind(
+                    "rpc_addr", cfg.rpcAddr().get(), a -> RpcServer.start(a, new RpcMethods(node), node.metrics())));
         }
         if (cfg.metricsAddr().isPresent()) {
             node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
-                HTTPServer metrics = HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
-                        .registry(node.metrics().registry()).executorService(Executors.newVirtualThreadPerTaskExecutor())
+                HTTPServer metrics = HTTPServer.builder()
+                        .inetAddress(a.getAddress())
+                        .port(a.getPort())
+                        .registry(node.metrics().registry())
+                        .executorService(Executors.newVirtualThreadPerTaskExecutor())
                         .buildAndStart();
-                LoggerFactory.getLogger(NodeStartup.class).info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(),
-                        metrics.getPort());
+                LoggerFactory.getLogger(NodeStartup.class)
+                        .info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(), metrics.getPort());
                 return metrics;
             }));
         }

@@ -21,18 +21,28 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code tally sim}: deterministic simulation of the consensus core with invariant checks. */
-@Command(name = "sim", mixinStandardHelpOptions = true,
-        description = {"Runs the real replica in a deterministic simulation (seeded network faults, crashes, twins,",
+@Command(
+        name = "sim",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs the real replica in a deterministic simulation (seeded network faults, crashes, twins,",
             "Byzantine validators) and checks the safety and liveness invariants of PROTOCOL.md section 7.",
-            "Exit status: 0 when every scenario passes, 1 on a violation, 2 on bad usage."})
+            "Exit status: 0 when every scenario passes, 1 on a violation, 2 on bad usage."
+        })
 public final class SimCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--seeds", description = "Number of scenarios to run (default: ${DEFAULT-VALUE}).", defaultValue = "200")
+    @Option(
+            names = "--seeds",
+            description = "Number of scenarios to run (default: ${DEFAULT-VALUE}).",
+            defaultValue = "200")
     int seeds;
 
-    @Option(names = "--first-seed", description = "Seed of the first scenario (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    @Option(
+            names = "--first-seed",
+            description = "Seed of the first scenario (default: ${DEFAULT-VALUE}).",
+            defaultValue = "1")
     long firstSeed;
 
     @Option(names = "--seed", description = "Replay exactly this scenario and print its trace.")
@@ -41,36 +51,61 @@ public final class SimCommand implements Callable<Integer> {
     @Option(names = "--validators", description = "Committee size n (default: random 6..11 per scenario).")
     Integer validators;
 
-    @Option(names = "--twins", description = "Validators that run as two nodes sharing one key (default: random within f).")
+    @Option(
+            names = "--twins",
+            description = "Validators that run as two nodes sharing one key (default: random within f).")
     Integer twins;
 
-    @Option(names = "--byzantine", description = "Faulty behaviour: ${COMPLETION-CANDIDATES} (default: random).",
-            converter = ByzantineConverter.class, completionCandidates = ByzantineNames.class)
+    @Option(
+            names = "--byzantine",
+            description = "Faulty behaviour: ${COMPLETION-CANDIDATES} (default: random).",
+            converter = ByzantineConverter.class,
+            completionCandidates = ByzantineNames.class)
     Byzantine byzantine;
 
     @Option(names = "--byzantine-count", description = "How many validators behave as --byzantine (default: 1).")
     Integer byzantineCount;
 
-    @Option(names = "--leaders", description = {"Leader selection: round-robin or weighted (default: random per scenario;",
-        "round-robin with --validators)."}, converter = LeadersConverter.class)
+    @Option(
+            names = "--leaders",
+            description = {
+                "Leader selection: round-robin or weighted (default: random per scenario;",
+                "round-robin with --validators)."
+            },
+            converter = LeadersConverter.class)
     LeaderSelection.Mode leaders;
 
-    @Option(names = "--delivery", description = {"Message order: random, or proposal-before-qc (a replica gets the proposal",
-        "of view v + 1 before the vote or new-view message that ends view v; default: random, and for",
-        "an eighth of the scenarios without --validators, proposal-before-qc)."}, converter = DeliveryConverter.class)
+    @Option(
+            names = "--delivery",
+            description = {
+                "Message order: random, or proposal-before-qc (a replica gets the proposal",
+                "of view v + 1 before the vote or new-view message that ends view v; default: random, and for",
+                "an eighth of the scenarios without --validators, proposal-before-qc)."
+            },
+            converter = DeliveryConverter.class)
     Delivery delivery;
 
-    @Option(names = "--faults", description = {"Network and crash faults before stabilisation: 'random' (default), 'none',",
-        "or a list like drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000."}, defaultValue = "random")
+    @Option(
+            names = "--faults",
+            description = {
+                "Network and crash faults before stabilisation: 'random' (default), 'none',",
+                "or a list like drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000."
+            },
+            defaultValue = "random")
     String faults;
 
     @Option(names = "--threads", description = "Scenarios run in parallel (default: available processors).")
     Integer threads;
 
-    @Option(names = "--self-check", description = "Run the checker against deliberately broken replicas; fails unless each is caught.")
+    @Option(
+            names = "--self-check",
+            description = "Run the checker against deliberately broken replicas; fails unless each is caught.")
     boolean selfCheck;
 
-    @Option(names = "--self-check-budget", description = "Scenarios tried per broken replica (default: ${DEFAULT-VALUE}).", defaultValue = "300")
+    @Option(
+            names = "--self-check-budget",
+            description = "Scenarios tried per broken replica (default: ${DEFAULT-VALUE}).",
+            defaultValue = "300")
     int selfCheckBudget;
 
     @Override
@@ -83,8 +118,14 @@ public final class SimCommand implements Callable<Integer> {
         if (seed != null) {
             SimResult r = Simulation.run(scenarios.apply(seed));
             out.println(r.scenario());
-            out.printf("blocks finalized %d, last view %d, views timed out %d, messages %d, simulated %d ms, fingerprint %016x%n",
-                    r.blocksFinalized() + 1, r.lastView(), r.viewsTimedOut(), r.messages(), r.simulatedMillis(), r.fingerprint());
+            out.printf(
+                    "blocks finalized %d, last view %d, views timed out %d, messages %d, simulated %d ms, fingerprint %016x%n",
+                    r.blocksFinalized() + 1,
+                    r.lastView(),
+                    r.viewsTimedOut(),
+                    r.messages(),
+                    r.simulatedMillis(),
+                    r.fingerprint());
             printFailure(out, r);
             r.livenessNotChecked().ifPresent(why -> out.println("liveness not checked: " + why));
             out.println(r.passed() ? "passed" : "FAILED");
@@ -95,24 +136,35 @@ public final class SimCommand implements Callable<Integer> {
         }
         Scenario first = scenarios.apply(firstSeed); // validates the options once, before starting the pool
         if (!first.safetyExpected()) {
-            out.printf("note: faulty keys weigh %d, above f = %d: the protocol guarantees neither safety nor liveness,"
-                    + " so violations are expected%n", first.faultyWeight(), first.maxFaulty());
+            out.printf(
+                    "note: faulty keys weigh %d, above f = %d: the protocol guarantees neither safety nor liveness,"
+                            + " so violations are expected%n",
+                    first.faultyWeight(), first.maxFaulty());
         } else if (!first.livenessExpected()) {
-            out.printf("note: faulty keys and wipes exceed f = %d: liveness is not checked, safety is%n", first.maxFaulty());
+            out.printf(
+                    "note: faulty keys and wipes exceed f = %d: liveness is not checked, safety is%n",
+                    first.maxFaulty());
         }
         SimRunner.Summary summary = SimRunner.run(firstSeed, seeds, scenarios, threads());
-        for (SimResult failure : summary.failures().subList(0, Math.min(3, summary.failures().size()))) {
+        for (SimResult failure :
+                summary.failures().subList(0, Math.min(3, summary.failures().size()))) {
             out.println("FAILED " + failure.scenario());
             printFailure(out, failure);
             out.println("replay: tally sim --seed " + failure.scenario().seed() + replayOptions());
         }
         if (summary.failures().size() > 3) {
-            out.println("all failing seeds: " + summary.failures().stream()
-                    .map(f -> f.scenario().seed() + " (" + f.violation().orElseThrow().invariant() + ")").toList());
+            out.println("all failing seeds: "
+                    + summary.failures().stream()
+                            .map(f -> f.scenario().seed() + " ("
+                                    + f.violation().orElseThrow().invariant() + ")")
+                            .toList());
         }
         if (!summary.livenessNotChecked().isEmpty()) {
-            out.println("liveness not checked (PROTOCOL.md section 9: faulty and abstaining validators above f), seeds: "
-                    + summary.livenessNotChecked().stream().map(r -> String.valueOf(r.scenario().seed())).toList());
+            out.println(
+                    "liveness not checked (PROTOCOL.md section 9: faulty and abstaining validators above f), seeds: "
+                            + summary.livenessNotChecked().stream()
+                                    .map(r -> String.valueOf(r.scenario().seed()))
+                                    .toList());
         }
         out.println(summary.line());
         return summary.failures().isEmpty() ? 0 : 1;
@@ -150,14 +202,21 @@ public final class SimCommand implements Callable<Integer> {
             }
             SimRunner.Catch c = SimRunner.selfCheck(b, firstSeed, selfCheckBudget);
             if (c.caught()) {
-                out.printf("caught   %-30s after %3d scenario(s), seed %d: %s%n", b.cliName(), c.scenariosTried(),
-                        c.caughtBy().scenario().seed(), c.caughtBy().violation().orElseThrow().invariant());
+                out.printf(
+                        "caught   %-30s after %3d scenario(s), seed %d: %s%n",
+                        b.cliName(),
+                        c.scenariosTried(),
+                        c.caughtBy().scenario().seed(),
+                        c.caughtBy().violation().orElseThrow().invariant());
             } else {
                 all = false;
                 out.printf("MISSED   %-30s in %d scenarios%n", b.cliName(), c.scenariosTried());
             }
         }
-        out.println(all ? "self-check passed: every broken replica was caught" : "self-check FAILED: a broken replica went unnoticed");
+        out.println(
+                all
+                        ? "self-check passed: every broken replica was caught"
+                        : "self-check FAILED: a broken replica went unnoticed");
         return all ? 0 : 1;
     }
 
@@ -172,8 +231,12 @@ public final class SimCommand implements Callable<Integer> {
             c = new Committee(c.weights(), leaders, c.frequency());
         }
         int n = c.size();
-        Byzantine kind = byzantine != null ? byzantine : (validators != null || twins != null ? Byzantine.NONE : base.byzantine());
-        int count = kind == Byzantine.NONE ? 0 : (byzantineCount != null ? byzantineCount : Math.max(1, base.byzantineCount()));
+        Byzantine kind = byzantine != null
+                ? byzantine
+                : (validators != null || twins != null ? Byzantine.NONE : base.byzantine());
+        int count = kind == Byzantine.NONE
+                ? 0
+                : (byzantineCount != null ? byzantineCount : Math.max(1, base.byzantineCount()));
         int t = twins != null ? twins : base.twins();
         while (twins == null && t > 0 && (t + count > n || c.weightOf(0, t + count) > c.maxFaultyWeight())) {
             t--; // random twins only within f
@@ -212,8 +275,10 @@ public final class SimCommand implements Callable<Integer> {
             }
             return new Faults(drop, dup, delay, partitions, crashes, wipes, gst);
         } catch (RuntimeException e) {
-            throw new ParameterException(spec.commandLine(), "--faults " + text + ": " + e.getMessage()
-                    + " (expected e.g. drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000)");
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--faults " + text + ": " + e.getMessage()
+                            + " (expected e.g. drop=0.1,dup=0.05,delay=200,partitions,crashes=2,wipes=1,gst=3000)");
         }
     }
 
@@ -241,7 +306,9 @@ public final class SimCommand implements Callable<Integer> {
     static final class ByzantineNames implements Iterable<String> {
         @Override
         public java.util.Iterator<String> iterator() {
-            return java.util.Arrays.stream(Byzantine.values()).map(Byzantine::cliName).iterator();
+            return java.util.Arrays.stream(Byzantine.values())
+                    .map(Byzantine::cliName)
+                    .iterator();
         }
     }
 }

@@ -11,13 +11,32 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** The top command, {@code tally}. It holds stdin so that tests can run commands in-process. */
-@Command(name = "tally", mixinStandardHelpOptions = true, versionProvider = TallyCommand.Version.class,
+@Command(
+        name = "tally",
+        mixinStandardHelpOptions = true,
+        versionProvider = TallyCommand.Version.class,
         description = "Tally: a ChonkyBFT consensus node.",
-        subcommands = {KeysCommand.class, GenesisCommand.class, NodeCommand.class, BenchHostCommand.class, LocalnetCommand.class, VerifyBlockCommand.class, ConformanceCommand.class, BenchCommand.class, ChaosCommand.class, SimCommand.class, HelpCommand.class},
+        subcommands = {
+            KeysCommand.class,
+            GenesisCommand.class,
+            NodeCommand.class,
+            BenchHostCommand.class,
+            LocalnetCommand.class,
+            VerifyBlockCommand.class,
+            ConformanceCommand.class,
+            BenchCommand.class,
+            ChaosCommand.class,
+            SimCommand.class,
+            HelpCommand.class
+        },
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:success", "1:internal error (a bug: please report it with the stack trace);"
-                + " conformance: a replica did not do what the model did",
-                "2:bad input or usage (the message says what to fix)", "3:verify-block: the block does not verify"})
+        exitCodeList = {
+            "0:success",
+            "1:internal error (a bug: please report it with the stack trace);"
+                    + " conformance: a replica did not do what the model did",
+            "2:bad input or usage (the message says what to fix)",
+            "3:verify-block: the block does not verify"
+        })
 public final class TallyCommand implements Runnable {
     @Spec
     private CommandSpec spec;
@@ -40,15 +59,21 @@ public final class TallyCommand implements Runnable {
 
     /** Picocli has no required-subcommand setting: a group command run on its own says so and shows its usage. */
     static ParameterException missingSubcommand(CommandSpec spec) {
-        String visible = String.join(", ", spec.subcommands().entrySet().stream()
-                .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden()).map(java.util.Map.Entry::getKey).toList());
+        String visible = String.join(
+                ", ",
+                spec.subcommands().entrySet().stream()
+                        .filter(e ->
+                                !e.getValue().getCommandSpec().usageMessage().hidden())
+                        .map(java.util.Map.Entry::getKey)
+                        .toList());
         return new ParameterException(spec.commandLine(), "Missing subcommand: " + visible);
     }
 
     static final class Version implements IVersionProvider {
         @Override
         public String[] getVersion() {
-            String version = Objects.requireNonNullElse(TallyCommand.class.getPackage().getImplementationVersion(), "(development build)");
+            String version = Objects.requireNonNullElse(
+                    TallyCommand.class.getPackage().getImplementationVersion(), "(development build)");
             return new String[] {
                 "tally " + version,
                 "ChonkyBFT protocol version " + Genesis.PROTOCOL_VERSION,

@@ -30,10 +30,14 @@ import picocli.CommandLine.Spec;
  * {@code tally verify-block}: checks a final block, as the {@code block} RPC returns it, against a genesis file,
  * offline: a final block is self-verifying for anyone who holds the genesis (and the committee schedule).
  */
-@Command(name = "verify-block", mixinStandardHelpOptions = true,
-        description = {"Checks a final block fetched from a node's `block` RPC against a genesis file, with no node",
+@Command(
+        name = "verify-block",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Checks a final block fetched from a node's `block` RPC against a genesis file, with no node",
             "running: its commit QC must carry a quorum of the committee's signatures over the block's payload hash.",
-            "Exit status 0: the block verifies; 3: it does not; 2: bad input."})
+            "Exit status 0: the block verifies; 3: it does not; 2: bad input."
+        })
 final class VerifyBlockCommand implements Callable<Integer> {
     static final int DOES_NOT_VERIFY = 3;
 
@@ -43,26 +47,34 @@ final class VerifyBlockCommand implements Callable<Integer> {
     @Option(names = "--genesis", required = true, paramLabel = "FILE", description = "The chain's genesis JSON file.")
     private String genesisFile;
 
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "A node config whose \"schedule\" names the committees after the genesis one (for blocks of later epochs).")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description =
+                    "A node config whose \"schedule\" names the committees after the genesis one (for blocks of later epochs).")
     private Path configFile;
 
-    @Parameters(paramLabel = "BLOCK", defaultValue = "-",
-            description = "The block: the `block` RPC's JSON answer (JSON-RPC envelope or bare result), or the hex of its "
-                    + "\"encoded\" field; - (the default) reads stdin.")
+    @Parameters(
+            paramLabel = "BLOCK",
+            defaultValue = "-",
+            description =
+                    "The block: the `block` RPC's JSON answer (JSON-RPC envelope or bare result), or the hex of its "
+                            + "\"encoded\" field; - (the default) reads stdin.")
     private String blockFile;
 
     @Override
     public Integer call() throws BadInputException {
         Genesis genesis;
         try {
-            genesis = GenesisJson.parse(GenesisCommand.readUtf8(genesisFile, genesisFile.equals("-") ? "stdin" : genesisFile, spec));
+            genesis = GenesisJson.parse(
+                    GenesisCommand.readUtf8(genesisFile, genesisFile.equals("-") ? "stdin" : genesisFile, spec));
         } catch (ConfigException e) {
             throw new BadInputException(genesisFile + ": " + e.getMessage());
         }
         EpochSchedule epochs = epochs(genesis);
         String name = blockFile.equals("-") ? "stdin" : blockFile;
-        FinalBlock block = parseBlock(GenesisCommand.readUtf8(blockFile, name, spec).strip(), name);
+        FinalBlock block =
+                parseBlock(GenesisCommand.readUtf8(blockFile, name, spec).strip(), name);
         PrintWriter out = spec.commandLine().getOut();
         Epoch epoch;
         try {
@@ -74,15 +86,23 @@ final class VerifyBlockCommand implements Callable<Integer> {
         try {
             block.verify(epoch);
         } catch (InvalidMessageException e) {
-            out.println("block " + block.number() + " does NOT verify against " + genesis.hash().toText() + " (epoch "
-                    + epoch.number() + "): " + e.getMessage());
+            out.println("block " + block.number() + " does NOT verify against "
+                    + genesis.hash().toText() + " (epoch " + epoch.number() + "): " + e.getMessage());
             return DOES_NOT_VERIFY;
         }
         var committee = epoch.committee();
-        out.printf("block %d verifies: view %d of epoch %d, payload %s (%d bytes), signed by %d validators of weight %d"
-                + " (quorum %d of %d), chain %s%n", block.number(), block.justification().view().number(), epoch.number(),
-                block.header().payload().toText(), block.payload().size(), block.justification().signers().count(),
-                committee.weight(block.justification().signers()), committee.quorumThreshold(), committee.totalWeight(),
+        out.printf(
+                "block %d verifies: view %d of epoch %d, payload %s (%d bytes), signed by %d validators of weight %d"
+                        + " (quorum %d of %d), chain %s%n",
+                block.number(),
+                block.justification().view().number(),
+                epoch.number(),
+                block.header().payload().toText(),
+                block.payload().size(),
+                block.justification().signers().count(),
+                committee.weight(block.justification().signers()),
+                committee.quorumThreshold(),
+                committee.totalWeight(),
                 genesis.hash().toText());
         return 0;
     }
@@ -125,7 +145,8 @@ final class VerifyBlockCommand implements Callable<Integer> {
                 throw new BadInputException(name + ": no block (the node does not have it)");
             }
             if (!result.hasNonNull("encoded")) {
-                throw new BadInputException(name + ": missing field \"encoded\" (the block's canonical encoding in hex)");
+                throw new BadInputException(
+                        name + ": missing field \"encoded\" (the block's canonical encoding in hex)");
             }
             encoded = result.get("encoded").asText();
         }
@@ -139,14 +160,19 @@ final class VerifyBlockCommand implements Callable<Integer> {
         }
         if (result != null) {
             requireSame(result, "number", String.valueOf(block.number()), name);
-            requireSame(result, "payload", HexFormat.of().formatHex(block.payload().bytes().toByteArray()), name);
+            requireSame(
+                    result,
+                    "payload",
+                    HexFormat.of().formatHex(block.payload().bytes().toByteArray()),
+                    name);
             requireSame(result, "commit_qc", HexFormat.of().formatHex(Codec.encode(block.justification())), name);
         }
         return block;
     }
 
     /** The RPC's convenience fields must say what the encoding says: a reader may trust either. */
-    private static void requireSame(JsonNode result, String field, String expected, String name) throws BadInputException {
+    private static void requireSame(JsonNode result, String field, String expected, String name)
+            throws BadInputException {
         if (result.has(field) && !result.get(field).asText().equalsIgnoreCase(expected)) {
             throw new BadInputException(name + ": field \"" + field + "\" disagrees with the block's encoding");
         }

@@ -39,7 +39,8 @@ class BenchSmokeTest {
         assertThat(report.at("/settings/mode").asText()).isEqualTo("in-process in 2 JVMs");
         assertThat(report.at("/settings/jvms").asInt()).isEqualTo(2);
         assertThat(report.at("/settings/jvm_heap").asText()).matches("\\d+m");
-        assertThat(report.at("/results/peak_memory_mb/measure").asText()).contains("each of the 2 JVMs divided by the nodes it runs");
+        assertThat(report.at("/results/peak_memory_mb/measure").asText())
+                .contains("each of the 2 JVMs divided by the nodes it runs");
         assertThat(report.at("/results/node_cpu_cores").asDouble()).isPositive();
     }
 
@@ -48,14 +49,22 @@ class BenchSmokeTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         Path json = dir.resolve("report.json");
-        List<String> args = new ArrayList<>(List.of("bench", "--smoke", "--dir", dir.resolve("net").toString(), "--json", json.toString()));
+        List<String> args = new ArrayList<>(
+                List.of("bench", "--smoke", "--dir", dir.resolve("net").toString(), "--json", json.toString()));
         args.addAll(List.of(options));
-        int code = Main.commandLine(new ByteArrayInputStream(new byte[0])).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+        int code = Main.commandLine(new ByteArrayInputStream(new byte[0]))
+                .setOut(new PrintWriter(out))
+                .setErr(new PrintWriter(err))
                 .execute(args.toArray(String[]::new));
 
         assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
-        assertThat(out.toString()).contains("final blocks/s", "tx submitted -> final", "proposal -> final", "node CPU per final block",
-                "peak memory per node");
+        assertThat(out.toString())
+                .contains(
+                        "final blocks/s",
+                        "tx submitted -> final",
+                        "proposal -> final",
+                        "node CPU per final block",
+                        "peak memory per node");
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         JsonNode r = report.get("results");
         assertThat(r.get("final_blocks").asLong()).isPositive();
@@ -65,7 +74,9 @@ class BenchSmokeTest {
         }
         for (String latency : new String[] {"tx_finality_ms", "proposal_to_final_ms"}) {
             for (String q : new String[] {"p50", "p90", "p99", "max"}) {
-                assertThat(r.get(latency).get(q).isNumber()).as(latency + "." + q).isTrue();
+                assertThat(r.get(latency).get(q).isNumber())
+                        .as(latency + "." + q)
+                        .isTrue();
             }
         }
         assertThat(r.get("peak_memory_mb").get("max").asDouble()).isPositive();

@@ -36,8 +36,14 @@ class ChaosTest {
         // Disk faults need mounts (root) and take a node restart each; the 5-minute run covers them.
         EnumSet<Fault> faults = EnumSet.complementOf(EnumSet.of(Fault.READONLY, Fault.DISKFULL));
         ChaosSummary s;
-        ChaosOptions options = ChaosOptions.builder(dir.resolve("net")).validators(6).duration(Duration.ofSeconds(60)).seed(4)
-                .viewTimeout(Duration.ofMillis(1000)).recoveryTimeout(Duration.ofSeconds(120)).faults(faults).build();
+        ChaosOptions options = ChaosOptions.builder(dir.resolve("net"))
+                .validators(6)
+                .duration(Duration.ofSeconds(60))
+                .seed(4)
+                .viewTimeout(Duration.ofMillis(1000))
+                .recoveryTimeout(Duration.ofSeconds(120))
+                .faults(faults)
+                .build();
         try (Chaos chaos = new Chaos(options, out)) {
             s = chaos.run();
         }
@@ -49,7 +55,9 @@ class ChaosTest {
         assertThat(s.haltViolations()).as(text).isZero();
         assertThat(s.notResumed()).as(text).isZero();
         assertThat(s.recovered()).as(text).isTrue();
-        assertThat(s.faults().values().stream().mapToInt(Integer::intValue).sum()).as(text).isGreaterThanOrEqualTo(3);
+        assertThat(s.faults().values().stream().mapToInt(Integer::intValue).sum())
+                .as(text)
+                .isGreaterThanOrEqualTo(3);
         assertThat(s.restarts()).as(text).isPositive();
         assertThat(s.blocksFinalized()).as(text).isPositive();
         assertThat(s.ok()).as(text).isTrue();

@@ -48,8 +48,17 @@ class EpochChangeEndToEndTest {
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aValidatorSetChangeAtAnEpochBoundaryKeepsFinalizing() throws Exception {
-        var gen = LocalnetEndToEndTest.tally("localnet", "--validators", "6", "--dir", dir.toString(), "--generate-only",
-                "--view-timeout-ms", "1000", "--epoch-change-at", String.valueOf(ACTIVATION));
+        var gen = LocalnetEndToEndTest.tally(
+                "localnet",
+                "--validators",
+                "6",
+                "--dir",
+                dir.toString(),
+                "--generate-only",
+                "--view-timeout-ms",
+                "1000",
+                "--epoch-change-at",
+                String.valueOf(ACTIVATION));
         assertThat(gen.exitCode()).as(gen.err()).isZero();
         assertThat(gen.out()).contains("node5 leaves the committee and node6 joins it");
         List<Localnet.Member> members = Localnet.read(dir);
@@ -70,7 +79,9 @@ class EpochChangeEndToEndTest {
         for (Localnet.Member m : members) {
             processes.add(Localnet.launch(m));
         }
-        List<RpcClient> rpc = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+        List<RpcClient> rpc = members.stream()
+                .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
+                .toList();
         for (int i = 0; i < members.size(); i++) {
             LocalnetEndToEndTest.awaitBlock(rpc.get(i), members.get(i), TARGET, Duration.ofSeconds(150));
         }
@@ -83,13 +94,15 @@ class EpochChangeEndToEndTest {
             Set<String> hashes = new HashSet<>();
             for (RpcClient c : rpc) {
                 JsonNode b = c.call("block", n);
-                FinalBlock block = Codec.decodeFinalBlock(HexFormat.of().parseHex(b.get("encoded").asText()));
+                FinalBlock block = Codec.decodeFinalBlock(
+                        HexFormat.of().parseHex(b.get("encoded").asText()));
                 block.verify(n < ACTIVATION ? epoch0 : epoch1);
                 hashes.add(b.get("payload_hash").asText());
             }
             assertThat(hashes).as("payload hashes of block %d across nodes", n).hasSize(1);
             if (n >= ACTIVATION) {
-                FinalBlock block = Codec.decodeFinalBlock(HexFormat.of().parseHex(rpc.getFirst().call("block", n).get("encoded").asText()));
+                FinalBlock block = Codec.decodeFinalBlock(HexFormat.of()
+                        .parseHex(rpc.getFirst().call("block", n).get("encoded").asText()));
                 assertThat(block.justification().view().epoch()).isEqualTo(1);
                 if (block.justification().signers().contains(joinerIndex)) {
                     joinerSigned++;
@@ -97,7 +110,9 @@ class EpochChangeEndToEndTest {
             }
         }
         // A quorum is 5 of 6: node6 may miss some QCs, but it votes.
-        assertThat(joinerSigned).as("blocks %d..%d signed by the joining validator", ACTIVATION, TARGET).isPositive();
+        assertThat(joinerSigned)
+                .as("blocks %d..%d signed by the joining validator", ACTIVATION, TARGET)
+                .isPositive();
 
         // The RPC reports the new committee; the leaver runs as a full node (no view), the joiner as a validator.
         JsonNode validators = rpc.getFirst().call("validators");
@@ -105,9 +120,11 @@ class EpochChangeEndToEndTest {
         assertThat(validators.toString()).contains(joiner.toText()).doesNotContain(leaver.toText());
         assertThat(Files.readString(members.get(5).logFile())).contains("this node is a full node");
         assertThat(Files.readString(members.get(6).logFile())).contains("this node is a validator");
-        String metrics = LocalnetEndToEndTest.get(members.get(6).config().metricsAddr().orElseThrow().toString()
-                .replaceFirst("^[^/]*/", "") + "/metrics");
-        assertThat(metrics).containsPattern("(?m)^tally_consensus_epoch 1(\\.0)?$")
+        String metrics = LocalnetEndToEndTest.get(
+                members.get(6).config().metricsAddr().orElseThrow().toString().replaceFirst("^[^/]*/", "")
+                        + "/metrics");
+        assertThat(metrics)
+                .containsPattern("(?m)^tally_consensus_epoch 1(\\.0)?$")
                 .containsPattern("(?m)^tally_network_sent_bytes_total\\{endpoint=\"consensus\"} [1-9][0-9.E]*$");
     }
 }

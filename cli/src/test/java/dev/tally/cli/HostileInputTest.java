@@ -9,9 +9,9 @@ import com.southernstorm.noise.protocol.CipherStatePair;
 import com.southernstorm.noise.protocol.HandshakeState;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.network.proto.Net;
+import dev.tally.protocol.proto.Validator;
 import dev.tally.testbed.localnet.Localnet;
 import dev.tally.testbed.localnet.RpcClient;
-import dev.tally.protocol.proto.Validator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,7 +63,8 @@ class HostileInputTest {
     @EnabledOnOs(OS.LINUX) // reads the node's threads, descriptors and memory from /proc
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aNodeUnderHostileInputKeepsFinalizingWithBoundedResources() throws Exception {
-        Localnet.Member m = Localnet.generate(dir, 1, 0, Duration.ofMillis(1000)).getFirst();
+        Localnet.Member m =
+                Localnet.generate(dir, 1, 0, Duration.ofMillis(1000)).getFirst();
         node = Localnet.launch(m);
         RpcClient rpc = new RpcClient(m.config().rpcAddr().orElseThrow());
         InetSocketAddress target = m.config().serverAddr();
@@ -120,14 +121,23 @@ class HostileInputTest {
         awaitHeight(rpc, h2 + 2, Duration.ofSeconds(30));
         Thread.sleep(7000); // the node's preface timeout (5 s) closes what it has not noticed closed
         Usage after = usage(node.pid());
-        System.out.printf("hostile input: %d rounds of %d attacks; height %d -> %d; %s -> %s%n", rounds, attacks.size(), h0,
-                awaitHeight(rpc, h2 + 2, Duration.ofSeconds(1)), before, after);
+        System.out.printf(
+                "hostile input: %d rounds of %d attacks; height %d -> %d; %s -> %s%n",
+                rounds, attacks.size(), h0, awaitHeight(rpc, h2 + 2, Duration.ofSeconds(1)), before, after);
         for (int i = 0; i < attacks.size(); i++) {
-            assertThat(answered.get(i)).as("attack %s: connections the node closed", attacks.get(i).name()).isPositive();
+            assertThat(answered.get(i))
+                    .as("attack %s: connections the node closed", attacks.get(i).name())
+                    .isPositive();
         }
-        assertThat(after.fds()).as("descriptors after the attack (before: %s)", before).isLessThan(before.fds() + 50);
-        assertThat(after.threads()).as("threads after the attack (before: %s)", before).isLessThan(before.threads() + 50);
-        assertThat(after.rssKb()).as("resident memory after the attack (before: %s)", before).isLessThan(before.rssKb() + 300_000);
+        assertThat(after.fds())
+                .as("descriptors after the attack (before: %s)", before)
+                .isLessThan(before.fds() + 50);
+        assertThat(after.threads())
+                .as("threads after the attack (before: %s)", before)
+                .isLessThan(before.threads() + 50);
+        assertThat(after.rssKb())
+                .as("resident memory after the attack (before: %s)", before)
+                .isLessThan(before.rssKb() + 300_000);
     }
 
     /**
@@ -146,9 +156,12 @@ class HostileInputTest {
             for (int i = 0; i < 5; i++) {
                 honest.add(Localnet.launch(members.get(i)));
             }
-            List<RpcClient> rpc = members.subList(0, 5).stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+            List<RpcClient> rpc = members.subList(0, 5).stream()
+                    .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
+                    .toList();
             long h0 = awaitHeight(rpc.getFirst(), 3, Duration.ofSeconds(180));
-            dev.tally.crypto.BlsSecretKey byzantine = members.get(5).config().validatorKey().orElseThrow();
+            dev.tally.crypto.BlsSecretKey byzantine =
+                    members.get(5).config().validatorKey().orElseThrow();
             dev.tally.crypto.BlsSecretKey stranger = dev.tally.crypto.BlsSecretKey.generate();
             dev.tally.protocol.Genesis genesis = members.getFirst().config().genesis();
             dev.tally.protocol.GenesisHash gh = genesis.hash();
@@ -164,7 +177,10 @@ class HostileInputTest {
                         s.connect(members.get(target).config().serverAddr(), 2000);
                         s.setSoTimeout(2000);
                         Noise n = Noise.connect(s);
-                        n.send(frame(Net.Endpoint.newBuilder().setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance()).build().toByteArray()));
+                        n.send(frame(Net.Endpoint.newBuilder()
+                                .setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance())
+                                .build()
+                                .toByteArray()));
                         n.send(frame(consensusHandshake(n.sessionId, byzantine, gh)));
                         connections++;
                         // The node answers with its own handshake only when it accepted ours.
@@ -186,23 +202,29 @@ class HostileInputTest {
                 }
             }
             for (int i = 0; i < 5; i++) {
-                assertThat(honest.get(i).isAlive()).as("honest validator %d alive", i).isTrue();
+                assertThat(honest.get(i).isAlive())
+                        .as("honest validator %d alive", i)
+                        .isTrue();
             }
             long h1 = awaitHeight(rpc.getFirst(), h0 + 5, Duration.ofSeconds(60));
             for (RpcClient c : rpc) {
                 awaitHeight(c, h1, Duration.ofSeconds(60));
             }
             assertSameBlocks(rpc, h0, h1);
-            System.out.printf("byzantine validator: %d hostile messages over %d connections (%d handshakes accepted); height %d -> %d%n",
+            System.out.printf(
+                    "byzantine validator: %d hostile messages over %d connections (%d handshakes accepted); height %d -> %d%n",
                     sent, connections, accepted, h0, h1);
-            assertThat(accepted).as("consensus handshakes the honest validators accepted").isGreaterThan(connections / 2);
+            assertThat(accepted)
+                    .as("consensus handshakes the honest validators accepted")
+                    .isGreaterThan(connections / 2);
         } finally {
             LocalnetEndToEndTest.stopAll(honest);
         }
     }
 
     /** Every validator behind {@code rpc} holds the same block at every height from {@code from} to {@code to}. */
-    private static void assertSameBlocks(List<RpcClient> rpc, long from, long to) throws IOException, InterruptedException {
+    private static void assertSameBlocks(List<RpcClient> rpc, long from, long to)
+            throws IOException, InterruptedException {
         for (long b = from; b <= to; b++) {
             java.util.Set<String> hashes = new java.util.HashSet<>();
             for (RpcClient c : rpc) {
@@ -212,16 +234,28 @@ class HostileInputTest {
         }
     }
 
-    private static byte[] consensusHandshake(byte[] sessionId, dev.tally.crypto.BlsSecretKey key, dev.tally.protocol.GenesisHash genesis) {
-        Validator.Msg msg = Validator.Msg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)).build();
+    private static byte[] consensusHandshake(
+            byte[] sessionId, dev.tally.crypto.BlsSecretKey key, dev.tally.protocol.GenesisHash genesis) {
+        Validator.Msg msg = Validator.Msg.newBuilder()
+                .setSessionId(ByteString.copyFrom(sessionId))
+                .build();
         byte[] hash = dev.tally.crypto.Keccak256.of(msg.toByteArray()).bytes();
-        byte[] signed = Validator.Signed.newBuilder().setMsg(msg)
-                .setKey(Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(key.publicKey().bytes())))
-                .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(key.sign(hash).bytes())))
-                .build().toByteArray();
-        return Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(signed))
-                .setGenesis(Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(genesis.keccak().bytes())).build().toByteString())
-                .build().toByteArray();
+        byte[] signed = Validator.Signed.newBuilder()
+                .setMsg(msg)
+                .setKey(Validator.PublicKey.newBuilder()
+                        .setBls12381(ByteString.copyFrom(key.publicKey().bytes())))
+                .setSig(Validator.Signature.newBuilder()
+                        .setBls12381(ByteString.copyFrom(key.sign(hash).bytes())))
+                .build()
+                .toByteArray();
+        return Net.ConsensusHandshake.newBuilder()
+                .setSessionId(ByteString.copyFrom(signed))
+                .setGenesis(Validator.GenesisHash.newBuilder()
+                        .setKeccak256(ByteString.copyFrom(genesis.keccak().bytes()))
+                        .build()
+                        .toByteString())
+                .build()
+                .toByteArray();
     }
 
     /** {@code u8 kind (1: request) ++ u8 rpc (2: consensus) ++ u32 call ++ u32 length ++ body}, big-endian. */
@@ -231,31 +265,45 @@ class HostileInputTest {
         return b.array();
     }
 
-    private static byte[] hostileConsensusMessage(Random r, dev.tally.crypto.BlsSecretKey me, dev.tally.crypto.BlsSecretKey stranger,
-            dev.tally.protocol.GenesisHash gh, long view) {
-        dev.tally.protocol.BlockHeader header = new dev.tally.protocol.BlockHeader(Math.max(0, view - 1 - r.nextInt(3)),
+    private static byte[] hostileConsensusMessage(
+            Random r,
+            dev.tally.crypto.BlsSecretKey me,
+            dev.tally.crypto.BlsSecretKey stranger,
+            dev.tally.protocol.GenesisHash gh,
+            long view) {
+        dev.tally.protocol.BlockHeader header = new dev.tally.protocol.BlockHeader(
+                Math.max(0, view - 1 - r.nextInt(3)),
                 new dev.tally.protocol.PayloadHash(dev.tally.crypto.Keccak256.of(bytes(r, 16))));
-        dev.tally.protocol.ReplicaCommit stale = new dev.tally.protocol.ReplicaCommit(new dev.tally.protocol.View(gh, 0, r.nextInt(2)), header);
+        dev.tally.protocol.ReplicaCommit stale =
+                new dev.tally.protocol.ReplicaCommit(new dev.tally.protocol.View(gh, 0, r.nextInt(2)), header);
         dev.tally.protocol.ReplicaCommit future = new dev.tally.protocol.ReplicaCommit(
                 new dev.tally.protocol.View(gh, 0, view + 1_000_000_000L + r.nextInt(1000)), header);
-        dev.tally.protocol.ReplicaCommit current = new dev.tally.protocol.ReplicaCommit(new dev.tally.protocol.View(gh, 0, view), header);
+        dev.tally.protocol.ReplicaCommit current =
+                new dev.tally.protocol.ReplicaCommit(new dev.tally.protocol.View(gh, 0, view), header);
         byte[] msg = switch (r.nextInt(9)) {
             case 0 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, stale));
             case 1 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, future));
-            case 2 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me,
-                    new dev.tally.protocol.ReplicaTimeout(future.view(), java.util.Optional.of(future), java.util.Optional.empty())));
+            case 2 ->
+                dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(
+                        me,
+                        new dev.tally.protocol.ReplicaTimeout(
+                                future.view(), java.util.Optional.of(future), java.util.Optional.empty())));
             case 3 -> { // signed by someone else, claimed as ours
                 var forged = dev.tally.protocol.Signed.sign(stranger, current);
-                yield dev.tally.protocol.Codec.encode(new dev.tally.protocol.Signed<>(current, me.publicKey(), forged.signature()));
+                yield dev.tally.protocol.Codec.encode(
+                        new dev.tally.protocol.Signed<>(current, me.publicKey(), forged.signature()));
             }
             case 4, 5 -> { // a new view whose commit QC has a huge (or wrongly sized) signer bitmap
                 int size = r.nextBoolean() ? 1 << (16 + r.nextInt(8)) : 7;
                 dev.tally.protocol.Signers signers = dev.tally.protocol.Signers.of(size, 0, 1, 2, 3, 4, size - 1);
-                var agg = dev.tally.crypto.BlsAggregateSignature.aggregate(List.of(dev.tally.protocol.Signed.sign(me, current).signature()));
+                var agg = dev.tally.crypto.BlsAggregateSignature.aggregate(
+                        List.of(dev.tally.protocol.Signed.sign(me, current).signature()));
                 var qc = new dev.tally.protocol.CommitQC(current, signers, agg);
-                yield dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, new dev.tally.protocol.ReplicaNewView(qc)));
+                yield dev.tally.protocol.Codec.encode(
+                        dev.tally.protocol.Signed.sign(me, new dev.tally.protocol.ReplicaNewView(qc)));
             }
-            case 6 -> dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, current)); // an equivocating vote
+            case 6 ->
+                dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, current)); // an equivocating vote
             case 7 -> bytes(r, r.nextInt(500));
             default -> { // a valid message with bytes flipped
                 byte[] b = dev.tally.protocol.Codec.encode(dev.tally.protocol.Signed.sign(me, current));
@@ -265,7 +313,10 @@ class HostileInputTest {
                 yield b;
             }
         };
-        return Net.ConsensusReq.newBuilder().setMsg(ByteString.copyFrom(msg)).build().toByteArray();
+        return Net.ConsensusReq.newBuilder()
+                .setMsg(ByteString.copyFrom(msg))
+                .build()
+                .toByteArray();
     }
 
     /** One kind of hostile connection. */
@@ -280,16 +331,24 @@ class HostileInputTest {
     }
 
     private List<Attack> attacks() {
-        byte[] genesis = Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(new byte[32])).build().toByteArray();
+        byte[] genesis = Validator.GenesisHash.newBuilder()
+                .setKeccak256(ByteString.copyFrom(new byte[32]))
+                .build()
+                .toByteArray();
         List<Attack> a = new ArrayList<>();
         a.add(new Attack("random bytes", (s, r) -> s.getOutputStream().write(bytes(r, 1 + r.nextInt(4096)))));
-        a.add(new Attack("oversized preface frame", (s, r) -> s.getOutputStream().write(new byte[] {-1, -1, -1, 127, 1, 2, 3})));
+        a.add(new Attack(
+                "oversized preface frame", (s, r) -> s.getOutputStream().write(new byte[] {-1, -1, -1, 127, 1, 2, 3})));
         a.add(new Attack("truncated preface frame", (s, r) -> {
-            byte[] enc = frame(Net.Encryption.newBuilder().setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance()).build().toByteArray());
+            byte[] enc = frame(Net.Encryption.newBuilder()
+                    .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
+                    .build()
+                    .toByteArray());
             s.getOutputStream().write(enc, 0, 1 + r.nextInt(enc.length - 1));
             s.shutdownOutput();
         }));
-        a.add(new Attack("garbage preface message", (s, r) -> s.getOutputStream().write(frame(bytes(r, r.nextInt(200))))));
+        a.add(new Attack(
+                "garbage preface message", (s, r) -> s.getOutputStream().write(frame(bytes(r, r.nextInt(200))))));
         a.add(new Attack("garbage noise handshake", (s, r) -> {
             writePreface(s);
             byte[] msg = bytes(r, r.nextInt(100));
@@ -343,35 +402,56 @@ class HostileInputTest {
         }));
         a.add(new Attack("consensus handshake, not a validator", (s, r) -> {
             Noise n = Noise.connect(s);
-            n.send(frame(Net.Endpoint.newBuilder().setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance()).build().toByteArray()));
-            n.send(frame(Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(bytes(r, 200)))
-                    .setGenesis(ByteString.copyFrom(genesisOf(dir))).build().toByteArray()));
+            n.send(frame(Net.Endpoint.newBuilder()
+                    .setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance())
+                    .build()
+                    .toByteArray()));
+            n.send(frame(Net.ConsensusHandshake.newBuilder()
+                    .setSessionId(ByteString.copyFrom(bytes(r, 200)))
+                    .setGenesis(ByteString.copyFrom(genesisOf(dir)))
+                    .build()
+                    .toByteArray()));
         }));
         return a;
     }
 
     private static byte[] gossipEndpoint() {
-        return Net.Endpoint.newBuilder().setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance()).build().toByteArray();
+        return Net.Endpoint.newBuilder()
+                .setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance())
+                .build()
+                .toByteArray();
     }
 
     private static byte[] gossipHandshake(byte[] sessionId, NodeSecretKey key, byte[] sig, byte[] genesis) {
         return Net.GossipHandshake.newBuilder()
-                .setSessionId(Net.NodeSigned.newBuilder().setMsg(Net.NodeMsg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)))
-                        .setKey(ByteString.copyFrom(key.publicKey().bytes())).setSig(ByteString.copyFrom(sig)))
-                .setIsStatic(false).setGenesis(ByteString.copyFrom(genesis)).build().toByteArray();
+                .setSessionId(Net.NodeSigned.newBuilder()
+                        .setMsg(Net.NodeMsg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)))
+                        .setKey(ByteString.copyFrom(key.publicKey().bytes()))
+                        .setSig(ByteString.copyFrom(sig)))
+                .setIsStatic(false)
+                .setGenesis(ByteString.copyFrom(genesis))
+                .build()
+                .toByteArray();
     }
 
     private static byte[] genesisOf(Path dir) throws IOException {
         try {
             var g = Localnet.read(dir).getFirst().config().genesis();
-            return Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(g.hash().keccak().bytes())).build().toByteArray();
+            return Validator.GenesisHash.newBuilder()
+                    .setKeccak256(ByteString.copyFrom(g.hash().keccak().bytes()))
+                    .build()
+                    .toByteArray();
         } catch (dev.tally.node.config.ConfigException e) {
             throw new IOException(e);
         }
     }
 
     private static void writePreface(Socket s) throws IOException {
-        s.getOutputStream().write(frame(Net.Encryption.newBuilder().setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance()).build().toByteArray()));
+        s.getOutputStream()
+                .write(frame(Net.Encryption.newBuilder()
+                        .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
+                        .build()
+                        .toByteArray()));
     }
 
     /** {@code u32 little-endian length ++ bytes}. */

@@ -62,7 +62,9 @@ class LocalnetEndToEndTest {
     static Run tally(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.commandLine(new ByteArrayInputStream(new byte[0])).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+        int code = Main.commandLine(new ByteArrayInputStream(new byte[0]))
+                .setOut(new PrintWriter(out))
+                .setErr(new PrintWriter(err))
                 .execute(args);
         return new Run(code, out.toString(), err.toString());
     }
@@ -70,14 +72,24 @@ class LocalnetEndToEndTest {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void sixValidatorProcessesFinalizeAgreeAndResumeAfterSigterm() throws Exception {
-        Run gen = tally("localnet", "--validators", "6", "--dir", dir.toString(), "--generate-only", "--view-timeout-ms", "1000");
+        Run gen = tally(
+                "localnet",
+                "--validators",
+                "6",
+                "--dir",
+                dir.toString(),
+                "--generate-only",
+                "--view-timeout-ms",
+                "1000");
         assertThat(gen.exitCode()).as(gen.err()).isZero();
         List<Localnet.Member> members = Localnet.read(dir);
         assertThat(members).hasSize(VALIDATORS);
         for (Localnet.Member m : members) {
             processes.add(Localnet.launch(m));
         }
-        List<RpcClient> rpc = members.stream().map(m -> new RpcClient(m.config().rpcAddr().orElseThrow())).toList();
+        List<RpcClient> rpc = members.stream()
+                .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
+                .toList();
 
         for (int i = 0; i < VALIDATORS; i++) {
             awaitBlock(rpc.get(i), members.get(i), 5, Duration.ofSeconds(90));
@@ -89,10 +101,12 @@ class LocalnetEndToEndTest {
             Set<String> hashes = new HashSet<>();
             for (RpcClient c : rpc) {
                 JsonNode b = c.call("block", n);
-                FinalBlock block = Codec.decodeFinalBlock(HexFormat.of().parseHex(b.get("encoded").asText()));
+                FinalBlock block = Codec.decodeFinalBlock(
+                        HexFormat.of().parseHex(b.get("encoded").asText()));
                 block.verify(epoch);
                 assertThat(block.number()).isEqualTo(n);
-                assertThat(b.get("payload_hash").asText()).isEqualTo(block.header().payload().toText());
+                assertThat(b.get("payload_hash").asText())
+                        .isEqualTo(block.header().payload().toText());
                 hashes.add(b.get("payload_hash").asText());
             }
             assertThat(hashes).as("payload hashes of block %d across nodes", n).hasSize(1);
@@ -102,15 +116,23 @@ class LocalnetEndToEndTest {
         RpcClient first = rpc.getFirst();
         assertThat(first.call("health_check").get("status").asText()).isEqualTo("ok");
         assertThat(first.call("last_view").get("view").asLong()).isGreaterThan(5);
-        assertThat(first.call("genesis").get("hash").asText()).isEqualTo(epoch.genesis().toText());
+        assertThat(first.call("genesis").get("hash").asText())
+                .isEqualTo(epoch.genesis().toText());
         assertThat(first.call("validators")).hasSize(VALIDATORS);
         assertThat(first.call("peers").get("gossip").size()).isPositive();
         assertThat(first.call("push_tx", "0102030405").asText()).isEqualTo("accepted");
         assertThat(first.call("push_tx", "0102030405").asText()).isEqualTo("duplicate");
 
         // Metrics carry the view, the finalized height and the data directory's free space.
-        String metrics = get(members.getFirst().config().metricsAddr().orElseThrow().toString().replaceFirst("^[^/]*/", "") + "/metrics");
-        assertThat(metrics).containsPattern("(?m)^tally_consensus_view [0-9.E]+$")
+        String metrics =
+                get(members.getFirst()
+                                .config()
+                                .metricsAddr()
+                                .orElseThrow()
+                                .toString()
+                                .replaceFirst("^[^/]*/", "") + "/metrics");
+        assertThat(metrics)
+                .containsPattern("(?m)^tally_consensus_view [0-9.E]+$")
                 .containsPattern("(?m)^tally_consensus_finalized_block [0-9.E]+$")
                 .containsPattern("(?m)^tally_storage_free_bytes [1-9][0-9.E]*$");
 
@@ -118,11 +140,14 @@ class LocalnetEndToEndTest {
         int victim = 3;
         long before = rpc.get(victim).call("last_committed_block").get("number").asLong();
         processes.get(victim).destroy();
-        assertThat(processes.get(victim).waitFor(20, TimeUnit.SECONDS)).as("node exits after SIGTERM").isTrue();
+        assertThat(processes.get(victim).waitFor(20, TimeUnit.SECONDS))
+                .as("node exits after SIGTERM")
+                .isTrue();
         assertThat(Files.readString(members.get(victim).logFile())).contains("storage closed");
         processes.set(victim, Localnet.launch(members.get(victim)));
         awaitBlock(rpc.get(victim), members.get(victim), before, Duration.ofSeconds(60));
-        long othersNow = rpc.getFirst().call("last_committed_block").get("number").asLong();
+        long othersNow =
+                rpc.getFirst().call("last_committed_block").get("number").asLong();
         awaitBlock(rpc.get(victim), members.get(victim), othersNow + 1, Duration.ofSeconds(60));
     }
 
@@ -131,7 +156,9 @@ class LocalnetEndToEndTest {
         Run gen = tally("localnet", "--validators", "1", "--dir", dir.toString(), "--generate-only");
         assertThat(gen.exitCode()).as(gen.err()).isZero();
         Path config = dir.resolve("node0").resolve("config.json");
-        Files.writeString(config, Files.readString(config).replaceFirst("\"view_timeout_ms\" : \\d+", "\"view_timeout_ms\" : -5"));
+        Files.writeString(
+                config,
+                Files.readString(config).replaceFirst("\"view_timeout_ms\" : \\d+", "\"view_timeout_ms\" : -5"));
         Run r = tally("node", "--config", config.toString(), "--in-memory");
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("config.view_timeout_ms").doesNotContain("\tat ");
@@ -156,13 +183,16 @@ class LocalnetEndToEndTest {
             Thread.sleep(100);
         }
         List<String> log = Files.exists(m.logFile()) ? Files.readAllLines(m.logFile()) : List.of();
-        throw new AssertionError(m.name() + " reached block " + last + ", not " + number + ", within " + timeout + "; log tail:\n"
-                + String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size())));
+        throw new AssertionError(m.name() + " reached block " + last + ", not " + number + ", within " + timeout
+                + "; log tail:\n" + String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size())));
     }
 
     static String get(String hostPortPath) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + hostPortPath)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://" + hostPortPath))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         return r.body();
     }

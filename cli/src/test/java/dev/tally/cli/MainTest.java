@@ -85,11 +85,15 @@ class MainTest {
 
     @Test
     void conformanceReplaysADirectoryOfTracesAndSumsUp() throws Exception {
-        Run r = run("conformance", "--traces", traceDir("n6f1b0_0.itf.json.xz", "twins6b1_0.itf.json.xz").toString());
+        Run r = run(
+                "conformance",
+                "--traces",
+                traceDir("n6f1b0_0.itf.json.xz", "twins6b1_0.itf.json.xz").toString());
 
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.lines()).hasSize(1);
-        assertThat(r.lines().get(0)).matches("conformance: 2 traces, \\d+ steps, \\d+ comparisons, 0 mismatches, \\d+ steps/s .*");
+        assertThat(r.lines().get(0))
+                .matches("conformance: 2 traces, \\d+ steps, \\d+ comparisons, 0 mismatches, \\d+ steps/s .*");
     }
 
     @Test
@@ -106,8 +110,11 @@ class MainTest {
         Run r = run("conformance", "--traces", traces.toString());
 
         assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.out()).contains("1 mismatches", "first mismatch: trace n6f1b0_0.itf.json.xz, step ",
-                "    view\n      model: " + (v + 1) + "\n      tally: " + v);
+        assertThat(r.out())
+                .contains(
+                        "1 mismatches",
+                        "first mismatch: trace n6f1b0_0.itf.json.xz, step ",
+                        "    view\n      model: " + (v + 1) + "\n      tally: " + v);
     }
 
     @Test
@@ -116,9 +123,13 @@ class MainTest {
         byte[] whole = Files.readAllBytes(traces.resolve("n6f1b0_0.itf.json.xz"));
         Files.write(traces.resolve("n6f1b0_0.itf.json.xz"), java.util.Arrays.copyOf(whole, whole.length - 100));
 
-        assertThat(run("conformance", "--traces", traces.toString()).assertBadInput().err())
+        assertThat(run("conformance", "--traces", traces.toString())
+                        .assertBadInput()
+                        .err())
                 .startsWith("tally conformance: n6f1b0_0.itf.json.xz: not a complete xz stream");
-        assertThat(run("conformance", "--traces", dir.resolve("nowhere").toString()).assertBadInput().err())
+        assertThat(run("conformance", "--traces", dir.resolve("nowhere").toString())
+                        .assertBadInput()
+                        .err())
                 .contains("nowhere: cannot list the directory");
     }
 
@@ -127,7 +138,8 @@ class MainTest {
     private static final TestChain CHAIN = new TestChain(4);
 
     private Path genesisFile(TestChain chain) throws IOException {
-        return Files.writeString(dir.resolve("genesis-" + chain.genesis.hash().toText().hashCode() + ".json"),
+        return Files.writeString(
+                dir.resolve("genesis-" + chain.genesis.hash().toText().hashCode() + ".json"),
                 GenesisJson.toJson(chain.genesis));
     }
 
@@ -147,23 +159,33 @@ class MainTest {
 
     @Test
     void verifyBlockAcceptsAFinalBlockFromTheRpcOffline() throws Exception {
-        Run r = runWithStdin(rpcAnswer(block("hello")), "verify-block", "--genesis", genesisFile(CHAIN).toString());
+        Run r = runWithStdin(
+                rpcAnswer(block("hello")),
+                "verify-block",
+                "--genesis",
+                genesisFile(CHAIN).toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("block 0 verifies", "view 3 of epoch 0", "signed by 4 validators");
     }
 
     @Test
     void verifyBlockRefusesAPayloadItsQcDoesNotCertify() throws Exception {
-        var forged = new FinalBlock(TestChain.payload("forged"),
-                block("hello").justification());
-        Run r = runWithStdin(rpcAnswer(forged), "verify-block", "--genesis", genesisFile(CHAIN).toString());
+        var forged = new FinalBlock(TestChain.payload("forged"), block("hello").justification());
+        Run r = runWithStdin(
+                rpcAnswer(forged),
+                "verify-block",
+                "--genesis",
+                genesisFile(CHAIN).toString());
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.out()).contains("does NOT verify");
     }
 
     @Test
     void verifyBlockRefusesABlockOfAnotherChain() throws Exception {
-        Run r = runWithStdin(rpcAnswer(block("hello")), "verify-block", "--genesis",
+        Run r = runWithStdin(
+                rpcAnswer(block("hello")),
+                "verify-block",
+                "--genesis",
                 genesisFile(new TestChain(4, 7)).toString());
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.out()).contains("does NOT verify");
@@ -174,13 +196,25 @@ class MainTest {
         String genesis = genesisFile(CHAIN).toString();
         String answer = rpcAnswer(block("hello"));
         assertThat(runWithStdin(answer.replace("\"number\":0", "\"number\":1"), "verify-block", "--genesis", genesis)
-                .assertBadInput().err()).contains("\"number\" disagrees");
-        assertThat(runWithStdin("{\"result\":{}}", "verify-block", "--genesis", genesis).assertBadInput().err())
+                        .assertBadInput()
+                        .err())
+                .contains("\"number\" disagrees");
+        assertThat(runWithStdin("{\"result\":{}}", "verify-block", "--genesis", genesis)
+                        .assertBadInput()
+                        .err())
                 .contains("missing field \"encoded\"");
-        assertThat(runWithStdin("0a0b0c", "verify-block", "--genesis", genesis).assertBadInput().err())
+        assertThat(runWithStdin("0a0b0c", "verify-block", "--genesis", genesis)
+                        .assertBadInput()
+                        .err())
                 .contains("not a final block");
-        assertThat(runWithStdin(answer, "verify-block", "--genesis", dir.resolve("nope.json").toString())
-                .assertBadInput().err()).contains("no such file");
+        assertThat(runWithStdin(
+                                answer,
+                                "verify-block",
+                                "--genesis",
+                                dir.resolve("nope.json").toString())
+                        .assertBadInput()
+                        .err())
+                .contains("no such file");
     }
 
     // keys generate
@@ -196,7 +230,8 @@ class MainTest {
         BlsSecretKey validator = BlsSecretKey.fromText(lines.get(0));
         BlsPublicKey validatorPublic = BlsPublicKey.fromText(lines.get(1));
         assertThat(validatorPublic).isEqualTo(validator.publicKey());
-        assertThat(BlsProofOfPossession.fromText(lines.get(2)).verify(validatorPublic)).isTrue();
+        assertThat(BlsProofOfPossession.fromText(lines.get(2)).verify(validatorPublic))
+                .isTrue();
         NodeSecretKey node = NodeSecretKey.fromText(lines.get(3));
         assertThat(NodePublicKey.fromText(lines.get(4))).isEqualTo(node.publicKey());
         assertThat(lines.get(0)).startsWith("validator:secret:bls12_381:");
@@ -236,7 +271,8 @@ class MainTest {
         for (int i = 0; i < ReferenceGenesis.KEYS.size(); i++) {
             BlsPublicKey key = ReferenceGenesis.KEYS.get(i).publicKey();
             assertThat(lines.get(2 * i)).isEqualTo(key.toText());
-            assertThat(BlsProofOfPossession.fromText(lines.get(2 * i + 1)).verify(key)).isTrue();
+            assertThat(BlsProofOfPossession.fromText(lines.get(2 * i + 1)).verify(key))
+                    .isTrue();
         }
     }
 
@@ -248,13 +284,14 @@ class MainTest {
         String publicKey = ReferenceGenesis.KEYS.get(1).publicKey().toText();
         String stdin = String.join("\n", good, "", shortSecret, rawHex, publicKey, "node:secret:ed25519:xyz", good);
         Run r = runWithStdin(stdin, "keys", "recover").assertBadInput();
-        assertThat(r.err().lines().toList()).containsExactly(
-                "tally keys recover: line 3: BLS secret key must be 32 bytes, got 30",
-                "tally keys recover: line 4: expected a secret key (validator:secret:bls12_381:<hex> or node:secret:ed25519:<hex>),"
-                        + " got text that is not in prefix:hex form",
-                "tally keys recover: line 5: expected a secret key (validator:secret:bls12_381:<hex> or node:secret:ed25519:<hex>),"
-                        + " got a 'validator:public:bls12_381:' value",
-                "tally keys recover: line 6: bad hex after 'node:secret:ed25519:': string length not even: 3");
+        assertThat(r.err().lines().toList())
+                .containsExactly(
+                        "tally keys recover: line 3: BLS secret key must be 32 bytes, got 30",
+                        "tally keys recover: line 4: expected a secret key (validator:secret:bls12_381:<hex> or node:secret:ed25519:<hex>),"
+                                + " got text that is not in prefix:hex form",
+                        "tally keys recover: line 5: expected a secret key (validator:secret:bls12_381:<hex> or node:secret:ed25519:<hex>),"
+                                + " got a 'validator:public:bls12_381:' value",
+                        "tally keys recover: line 6: bad hex after 'node:secret:ed25519:': string length not even: 3");
         assertThat(r.err()).doesNotContain("ab12ab12", rawHex.substring(0, 16), good.substring(30));
     }
 
@@ -288,7 +325,8 @@ class MainTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out().strip()).isEqualTo(ReferenceGenesis.HASH);
         assertThat(runWithStdin("{}", "genesis", "hash", "-").assertBadInput().err())
-                .isEqualTo("tally genesis hash: stdin: genesis.chain_id: missing (required field)" + System.lineSeparator());
+                .isEqualTo("tally genesis hash: stdin: genesis.chain_id: missing (required field)"
+                        + System.lineSeparator());
     }
 
     @Test
@@ -296,24 +334,30 @@ class MainTest {
         String json = ReferenceGenesis.json().replaceFirst("\"weight\": 10", "\"weight\": 0");
         Path file = Files.writeString(dir.resolve("genesis.json"), json);
         Run r = run("genesis", "hash", file.toString()).assertBadInput();
-        assertThat(r.err()).isEqualTo("tally genesis hash: " + file + ": genesis.validators[0].weight: "
-                + "must be a positive integer (at most 2^63-1), got 0" + System.lineSeparator());
+        assertThat(r.err())
+                .isEqualTo("tally genesis hash: " + file + ": genesis.validators[0].weight: "
+                        + "must be a positive integer (at most 2^63-1), got 0" + System.lineSeparator());
     }
 
     @Test
     void genesisHashReportsMalformedJsonWithItsPosition() throws IOException {
         Path file = Files.writeString(dir.resolve("genesis.json"), "{\"chain_id\": 1,\n  oops}");
         Run r = run("genesis", "hash", file.toString()).assertBadInput();
-        assertThat(r.err()).startsWith("tally genesis hash: " + file + ": genesis: malformed JSON at line 2, column 3: ");
+        assertThat(r.err())
+                .startsWith("tally genesis hash: " + file + ": genesis: malformed JSON at line 2, column 3: ");
     }
 
     @Test
     void genesisHashReportsUnreadableFiles() throws IOException {
-        assertThat(run("genesis", "hash", dir.resolve("absent.json").toString()).assertBadInput().err())
+        assertThat(run("genesis", "hash", dir.resolve("absent.json").toString())
+                        .assertBadInput()
+                        .err())
                 .contains("absent.json: no such file");
-        assertThat(run("genesis", "hash", dir.toString()).assertBadInput().err()).contains(dir.toString() + ": ");
+        assertThat(run("genesis", "hash", dir.toString()).assertBadInput().err())
+                .contains(dir.toString() + ": ");
         Path latin1 = Files.write(dir.resolve("latin1.json"), new byte[] {'{', (byte) 0xe9, '}'});
-        assertThat(run("genesis", "hash", latin1.toString()).assertBadInput().err()).contains("latin1.json: not UTF-8 text");
+        assertThat(run("genesis", "hash", latin1.toString()).assertBadInput().err())
+                .contains("latin1.json: not UTF-8 text");
     }
 
     // the command tree
@@ -322,10 +366,13 @@ class MainTest {
     void helpListsTheCommands() {
         Run r = run("--help");
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("Usage: tally", "keys", "genesis", "Exit status:").doesNotContain("bench-host");
+        assertThat(r.out())
+                .contains("Usage: tally", "keys", "genesis", "Exit status:")
+                .doesNotContain("bench-host");
         assertThat(run("keys", "--help").out()).contains("generate", "recover");
         assertThat(run("help", "genesis").out()).contains("hash");
-        assertThat(run("genesis", "hash", "--help").out()).contains("FILE", "genesis_hash:keccak256:<hex>", "\"leader_selection\"");
+        assertThat(run("genesis", "hash", "--help").out())
+                .contains("FILE", "genesis_hash:keccak256:<hex>", "\"leader_selection\"");
     }
 
     @Test

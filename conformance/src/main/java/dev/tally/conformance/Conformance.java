@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 public final class Conformance {
     /** The bundled corpus, as listed in its index. */
     static final String BUNDLED = "/traces/";
+
     static final String SUFFIX = ".itf.json.xz";
 
     /** One trace file to replay. */
@@ -30,15 +31,24 @@ public final class Conformance {
     }
 
     /** What a run replayed and found. {@code firstDiff} is the first mismatch in corpus order. */
-    public record Summary(int traces, long steps, long comparisons, long probes, Deviated deviated, int mismatches,
-            double seconds, Optional<Mismatch> firstMismatch) {
+    public record Summary(
+            int traces,
+            long steps,
+            long comparisons,
+            long probes,
+            Deviated deviated,
+            int mismatches,
+            double seconds,
+            Optional<Mismatch> firstMismatch) {
         public double stepsPerSecond() {
             return seconds > 0 ? steps / seconds : 0;
         }
 
         public String line() {
-            return String.format("conformance: %d traces, %d steps, %d comparisons, %d mismatches, %.0f steps/s"
-                    + " (%d probes; deviations: %s)", traces, steps, comparisons, mismatches, stepsPerSecond(), probes, deviated);
+            return String.format(
+                    "conformance: %d traces, %d steps, %d comparisons, %d mismatches, %.0f steps/s"
+                            + " (%d probes; deviations: %s)",
+                    traces, steps, comparisons, mismatches, stepsPerSecond(), probes, deviated);
         }
     }
 
@@ -47,7 +57,8 @@ public final class Conformance {
         @Override
         public String toString() {
             return staleProposalProbesSkipped + " late-proposal probes skipped, " + leaderNewViewsWithheld
-                    + " leader NewViews of the current view withheld, " + twinProposalsSent + " twin proposals sent by the replay";
+                    + " leader NewViews of the current view withheld, " + twinProposalsSent
+                    + " twin proposals sent by the replay";
         }
     }
 
@@ -88,17 +99,20 @@ public final class Conformance {
     /** Every {@code *.itf.json.xz} file of {@code dir}, by name. */
     public static List<Source> directory(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).sorted().<Source>map(f -> new Source() {
-                @Override
-                public String name() {
-                    return f.getFileName().toString();
-                }
+            return files.filter(f -> f.getFileName().toString().endsWith(SUFFIX))
+                    .sorted()
+                    .<Source>map(f -> new Source() {
+                        @Override
+                        public String name() {
+                            return f.getFileName().toString();
+                        }
 
-                @Override
-                public InputStream open() throws IOException {
-                    return Files.newInputStream(f);
-                }
-            }).toList();
+                        @Override
+                        public InputStream open() throws IOException {
+                            return Files.newInputStream(f);
+                        }
+                    })
+                    .toList();
         }
     }
 
@@ -111,7 +125,8 @@ public final class Conformance {
     }
 
     /** Replays every source on {@code threads} threads; the first unreadable trace (in corpus order) is thrown. */
-    public static Summary run(List<Source> sources, Replay.ReplicaFactory factory, int threads) throws TraceFormatException {
+    public static Summary run(List<Source> sources, Replay.ReplicaFactory factory, int threads)
+            throws TraceFormatException {
         long start = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         // One verification cache per thread, kept across its runs: the corpus repeats messages from run to run.
@@ -155,8 +170,15 @@ public final class Conformance {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new Summary(sources.size(), steps, comparisons, probes, new Deviated(skipped, newViews, twins), mismatches,
-                    seconds, Optional.ofNullable(first));
+            return new Summary(
+                    sources.size(),
+                    steps,
+                    comparisons,
+                    probes,
+                    new Deviated(skipped, newViews, twins),
+                    mismatches,
+                    seconds,
+                    Optional.ofNullable(first));
         } finally {
             pool.shutdownNow();
         }

@@ -74,8 +74,14 @@ public final class Deviations {
     /** Deviation 1: a replica that has timed out in view 0 (its timeout vote is sent on {@code Start}). */
     public static ReplicaState startState(Epoch epoch) {
         ReplicaState initial = ReplicaState.initial(epoch.number());
-        return new ReplicaState(epoch.number(), 0, Phase.TIMEOUT, initial.highVote(), initial.highCommitQc(),
-                initial.highTimeoutQc(), initial.proposals());
+        return new ReplicaState(
+                epoch.number(),
+                0,
+                Phase.TIMEOUT,
+                initial.highVote(),
+                initial.highCommitQc(),
+                initial.highTimeoutQc(),
+                initial.proposals());
     }
 
     /** Deviation 2: whether the replay holds this broadcast back until the model's proposer step. */
@@ -91,7 +97,8 @@ public final class Deviations {
     /** Deviation 4: the cached proposals (block number, block) above the model's high commit QC. */
     static Set<Object> comparableCachedProposals(Object cached, Map<?, ?> modelState) {
         long floor = highCommitQcBlock(modelState).orElse(-1L);
-        return ((Set<?>) cached).stream().filter(p -> (Long) ((List<?>) p).get(0) > floor).collect(Collectors.toSet());
+        return ((Set<?>) cached)
+                .stream().filter(p -> (Long) ((List<?>) p).get(0) > floor).collect(Collectors.toSet());
     }
 
     /** Deviation 7: the high QC Tally should hold: the one held before, if the model swapped it for one of its view. */
@@ -120,11 +127,18 @@ public final class Deviations {
         if (qcView + 1 != (Long) modelReplica.get("view") || !newView.get("sig").equals(leader)) {
             return false;
         }
-        long highCommit = Mapping.option(modelReplica.get("high_commit_qc")).map(q -> qcView(q, "vote")).orElse(-1L);
-        long highTimeout = Mapping.option(modelReplica.get("high_timeout_qc")).map(q -> qcView(q, "ghost_view")).orElse(-1L);
+        long highCommit = Mapping.option(modelReplica.get("high_commit_qc"))
+                .map(q -> qcView(q, "vote"))
+                .orElse(-1L);
+        long highTimeout = Mapping.option(modelReplica.get("high_timeout_qc"))
+                .map(q -> qcView(q, "ghost_view"))
+                .orElse(-1L);
         return j.tag().equals("Commit")
                 ? qcView > highCommit
-                : qcView > highTimeout || Mapping.option(qc.get("high_commit_qc")).map(q -> qcView(q, "vote") > highCommit).orElse(false);
+                : qcView > highTimeout
+                        || Mapping.option(qc.get("high_commit_qc"))
+                                .map(q -> qcView(q, "vote") > highCommit)
+                                .orElse(false);
     }
 
     /**
@@ -132,8 +146,10 @@ public final class Deviations {
      * sibling's proposal (the model's replica voted in {@code view}, and another replica shares its key).
      */
     static boolean twinProposes(Map<?, ?> modelReplicaBefore, long view, boolean hasTwin) {
-        return hasTwin && Mapping.option(modelReplicaBefore.get("high_vote"))
-                .map(v -> (Long) ((Map<?, ?>) v).get("view") == view).orElse(false);
+        return hasTwin
+                && Mapping.option(modelReplicaBefore.get("high_vote"))
+                        .map(v -> (Long) ((Map<?, ?>) v).get("view") == view)
+                        .orElse(false);
     }
 
     /** Deviation 6: whether a vote for {@code voteView} waits, the model's replica being in {@code replicaView}. */
@@ -154,7 +170,7 @@ public final class Deviations {
     }
 
     private static Optional<Long> highCommitQcBlock(Map<?, ?> modelState) {
-        return Mapping.option(modelState.get("high_commit_qc"))
-                .map(qc -> (Long) ((Map<?, ?>) ((Map<?, ?>) qc).get("vote")).get("block_number"));
+        return Mapping.option(modelState.get("high_commit_qc")).map(qc ->
+                (Long) ((Map<?, ?>) ((Map<?, ?>) qc).get("vote")).get("block_number"));
     }
 }

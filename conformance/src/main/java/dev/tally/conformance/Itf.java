@@ -12,7 +12,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tukaani.xz.XZInputStream;
 
 /**
@@ -24,8 +23,15 @@ import org.tukaani.xz.XZInputStream;
  */
 public final class Itf {
     /** The state variables the replay reads; a trace without one of them is refused. */
-    static final List<String> REQUIRED_VARS = List.of("replica_state", "leader", "msgs_proposal", "msgs_signed_commit",
-            "msgs_signed_timeout", "msgs_new_view", "proposer_view");
+    static final List<String> REQUIRED_VARS = List.of(
+            "replica_state",
+            "leader",
+            "msgs_proposal",
+            "msgs_signed_commit",
+            "msgs_signed_timeout",
+            "msgs_new_view",
+            "proposer_view");
+
     private static final String ACTION = "mbt::actionTaken";
     private static final String PICKS = "mbt::nondetPicks";
     private static final JsonFactory JSON = new JsonFactory();
@@ -34,11 +40,15 @@ public final class Itf {
 
     /** Reads an xz-compressed trace; {@code name} names it in errors. */
     public static Trace readXz(String name, InputStream compressed) throws TraceFormatException {
-        try (InputStream in = new XZInputStream(compressed); JsonParser json = JSON.createParser(in)) {
+        try (InputStream in = new XZInputStream(compressed);
+                JsonParser json = JSON.createParser(in)) {
             return parse(name, json);
         } catch (JsonProcessingException e) {
-            throw new TraceFormatException(name, "not valid JSON (" + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            throw new TraceFormatException(
+                    name,
+                    "not valid JSON (" + e.getOriginalMessage() + " at line "
+                            + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")");
         } catch (IOException e) {
             // xz's EOFException for a cut stream has no message: say what it means instead of printing "null".
             String detail = e.getMessage() != null ? e.getMessage() : "the file ends before the stream does";
@@ -70,7 +80,8 @@ public final class Itf {
             throw new TraceFormatException(name, "the trace has no states");
         }
         if (!steps.get(0).action().equals("init")) {
-            throw new TraceFormatException(name, "state 0 comes from \"" + steps.get(0).action() + "\", not from init");
+            throw new TraceFormatException(
+                    name, "state 0 comes from \"" + steps.get(0).action() + "\", not from init");
         }
         return new Trace(name, List.copyOf(steps));
     }
@@ -95,8 +106,9 @@ public final class Itf {
             }
         }
         if (!(action instanceof String a) || !(picks instanceof Map<?, ?> p)) {
-            throw new TraceFormatException(name, where + " has no " + ACTION + " / " + PICKS
-                    + " (the trace was not written with quint run --mbt)");
+            throw new TraceFormatException(
+                    name,
+                    where + " has no " + ACTION + " / " + PICKS + " (the trace was not written with quint run --mbt)");
         }
         for (String var : REQUIRED_VARS) {
             if (!vars.containsKey(var)) {
@@ -147,7 +159,8 @@ public final class Itf {
                     try {
                         return Long.parseLong(String.valueOf(only.getValue()));
                     } catch (NumberFormatException e) {
-                        throw new TraceFormatException(name, where + ": #bigint " + only.getValue() + " is not a 64-bit integer");
+                        throw new TraceFormatException(
+                                name, where + ": #bigint " + only.getValue() + " is not a 64-bit integer");
                     }
                 }
                 case "#set" -> {
@@ -160,7 +173,8 @@ public final class Itf {
                     Map<Object, Object> map = new LinkedHashMap<>();
                     for (Object pair : list(name, where, only.getValue())) {
                         if (!(pair instanceof List<?> kv) || kv.size() != 2) {
-                            throw new TraceFormatException(name, where + ": a #map entry is not a [key, value] pair: " + pair);
+                            throw new TraceFormatException(
+                                    name, where + ": a #map entry is not a [key, value] pair: " + pair);
                         }
                         map.put(kv.get(0), kv.get(1));
                     }

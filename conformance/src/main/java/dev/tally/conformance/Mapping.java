@@ -66,6 +66,7 @@ public final class Mapping {
      * and 1, the first blocks) with the same keys again and again, and BLS signing is deterministic.
      */
     private static final Map<List<Object>, Signed<? extends ChonkyMessage>> SIGNED = new ConcurrentHashMap<>();
+
     private static final int MAX_SIGNED = 1 << 18;
     private final Map<Object, CommitQC> commitQcs = new HashMap<>();
 
@@ -79,8 +80,9 @@ public final class Mapping {
         this.keyNames = List.copyOf(new TreeSet<>(keyNames));
         List<ValidatorInfo> validators = new ArrayList<>();
         for (String name : this.keyNames) {
-            BlsSecretKey key = BlsSecretKey.fromSeed(Keccak256.of(("tally conformance replica key " + name)
-                    .getBytes(StandardCharsets.UTF_8)).bytes());
+            BlsSecretKey key = BlsSecretKey.fromSeed(
+                    Keccak256.of(("tally conformance replica key " + name).getBytes(StandardCharsets.UTF_8))
+                            .bytes());
             keys.put(name, key);
             names.put(key.publicKey(), name);
             validators.add(new ValidatorInfo(key.publicKey(), 1, true));
@@ -90,8 +92,13 @@ public final class Mapping {
         }
         this.leaderMap = Map.copyOf(leaderMap);
         // The model's first block is 0; the schedule's own leader selection is never used (see leaders()).
-        Genesis genesis = new Genesis(270, 0, 0, Genesis.PROTOCOL_VERSION, Optional.of(
-                new ValidatorSchedule(validators, new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
+        Genesis genesis = new Genesis(
+                270,
+                0,
+                0,
+                Genesis.PROTOCOL_VERSION,
+                Optional.of(
+                        new ValidatorSchedule(validators, new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
         this.epoch = Epoch.of(genesis);
     }
 
@@ -114,7 +121,8 @@ public final class Mapping {
 
     private String requireKey(String keyName) {
         if (!keys.containsKey(keyName)) {
-            throw new ModelTermException("the model names a replica key " + keyName + " outside the committee " + keyNames);
+            throw new ModelTermException(
+                    "the model names a replica key " + keyName + " outside the committee " + keyNames);
         }
         return keyName;
     }
@@ -163,14 +171,18 @@ public final class Mapping {
             SIGNED.clear();
         }
         @SuppressWarnings("unchecked")
-        Signed<M> s = (Signed<M>) SIGNED.computeIfAbsent(List.of(key.publicKey(), message), k -> Signed.sign(key, message));
+        Signed<M> s =
+                (Signed<M>) SIGNED.computeIfAbsent(List.of(key.publicKey(), message), k -> Signed.sign(key, message));
         return s;
     }
 
     ReplicaCommit commitVote(Object model) {
         Map<?, ?> v = (Map<?, ?>) model;
-        return new ReplicaCommit(epoch.view((Long) v.get("view")),
-                new BlockHeader((Long) v.get("block_number"), payload((String) v.get("block_hash")).hash()));
+        return new ReplicaCommit(
+                epoch.view((Long) v.get("view")),
+                new BlockHeader(
+                        (Long) v.get("block_number"),
+                        payload((String) v.get("block_hash")).hash()));
     }
 
     CommitQC commitQc(Object model) {
@@ -229,7 +241,10 @@ public final class Mapping {
     }
 
     private ReplicaTimeout timeoutVote(Map<?, ?> vote, Optional<CommitQC> highQc) {
-        return new ReplicaTimeout(epoch.view((Long) vote.get("view")), option(vote.get("high_vote")).map(this::commitVote), highQc);
+        return new ReplicaTimeout(
+                epoch.view((Long) vote.get("view")),
+                option(vote.get("high_vote")).map(this::commitVote),
+                highQc);
     }
 
     ProposalJustification justification(Object model, Set<?> sentTimeoutVotes) {
@@ -248,17 +263,21 @@ public final class Mapping {
 
     Signed<ReplicaTimeout> signedTimeoutVote(Object model) {
         Map<?, ?> sv = (Map<?, ?>) model;
-        return sign((String) sv.get("sig"), timeoutVote((Map<?, ?>) sv.get("vote"), optionalCommitQc(sv.get("high_commit_qc"))));
+        return sign(
+                (String) sv.get("sig"),
+                timeoutVote((Map<?, ?>) sv.get("vote"), optionalCommitQc(sv.get("high_commit_qc"))));
     }
 
     Signed<ReplicaNewView> newView(Object model, Set<?> sentTimeoutVotes) {
         Map<?, ?> nv = (Map<?, ?>) model;
-        return sign((String) nv.get("sig"), new ReplicaNewView(justification(nv.get("justification"), sentTimeoutVotes)));
+        return sign(
+                (String) nv.get("sig"), new ReplicaNewView(justification(nv.get("justification"), sentTimeoutVotes)));
     }
 
     LeaderProposal proposalMessage(Object model, Set<?> sentTimeoutVotes) {
         Map<?, ?> p = (Map<?, ?>) model;
-        return new LeaderProposal(option(p.get("block")).map(b -> payload((String) b)),
+        return new LeaderProposal(
+                option(p.get("block")).map(b -> payload((String) b)),
                 justification(p.get("justification"), sentTimeoutVotes));
     }
 
@@ -291,8 +310,13 @@ public final class Mapping {
     }
 
     Object term(ReplicaCommit vote) {
-        return record("view", vote.view().number(), "block_number", vote.proposal().number(),
-                "block_hash", blockName(vote.proposal().payload()));
+        return record(
+                "view",
+                vote.view().number(),
+                "block_number",
+                vote.proposal().number(),
+                "block_hash",
+                blockName(vote.proposal().payload()));
     }
 
     private Set<Object> signers(Signers signers) {
@@ -306,18 +330,32 @@ public final class Mapping {
     }
 
     private Object timeoutVoteTerm(ReplicaTimeout vote) {
-        return record("view", vote.view().number(), "high_vote", option(vote.highVote().map(this::term)),
-                "high_commit_qc_view", option(vote.highQc().map(qc -> qc.view().number())));
+        return record(
+                "view",
+                vote.view().number(),
+                "high_vote",
+                option(vote.highVote().map(this::term)),
+                "high_commit_qc_view",
+                option(vote.highQc().map(qc -> qc.view().number())));
     }
 
     Object term(TimeoutQC qc) {
         Map<Object, Object> votes = new LinkedHashMap<>();
         for (TimeoutQC.Vote v : qc.votes()) {
             Object vote = timeoutVoteTerm(v.message());
-            v.signers().indices().forEach(i -> votes.put(nameOf(epoch.committee().get(i).key()), vote));
+            v.signers()
+                    .indices()
+                    .forEach(i -> votes.put(nameOf(epoch.committee().get(i).key()), vote));
         }
-        return record("votes", votes, "agg_sig", signers(qc.allSigners()),
-                "high_commit_qc", option(qc.highQc().map(this::term)), "ghost_view", qc.view().number());
+        return record(
+                "votes",
+                votes,
+                "agg_sig",
+                signers(qc.allSigners()),
+                "high_commit_qc",
+                option(qc.highQc().map(this::term)),
+                "ghost_view",
+                qc.view().number());
     }
 
     Object term(ProposalJustification j) {
@@ -334,35 +372,65 @@ public final class Mapping {
         String sig = nameOf(s.key());
         return switch (s.message()) {
             case ReplicaCommit c -> new SentMessage("msgs_signed_commit", record("vote", term(c), "sig", sig));
-            case ReplicaTimeout t -> new SentMessage("msgs_signed_timeout", record("vote", timeoutVoteTerm(t), "sig", sig,
-                    "high_commit_qc", option(t.highQc().map(this::term))));
-            case ReplicaNewView nv -> new SentMessage("msgs_new_view", record("justification", term(nv.justification()), "sig", sig));
-            case LeaderProposal p -> new SentMessage("msgs_proposal", record(
-                    "block", option(p.proposalPayload().map(pl -> blockName(pl.hash()))),
-                    "justification", term(p.justification()), "sig", sig,
-                    "ghost_block_number", p.justification().impliedBlock(epoch).number()));
+            case ReplicaTimeout t ->
+                new SentMessage(
+                        "msgs_signed_timeout",
+                        record(
+                                "vote",
+                                timeoutVoteTerm(t),
+                                "sig",
+                                sig,
+                                "high_commit_qc",
+                                option(t.highQc().map(this::term))));
+            case ReplicaNewView nv ->
+                new SentMessage("msgs_new_view", record("justification", term(nv.justification()), "sig", sig));
+            case LeaderProposal p ->
+                new SentMessage(
+                        "msgs_proposal",
+                        record(
+                                "block",
+                                option(p.proposalPayload().map(pl -> blockName(pl.hash()))),
+                                "justification",
+                                term(p.justification()),
+                                "sig",
+                                sig,
+                                "ghost_block_number",
+                                p.justification().impliedBlock(epoch).number()));
         };
     }
 
     static Variant phase(Phase phase) {
-        return Variant.of(switch (phase) {
-            case PREPARE -> "PhasePrepare";
-            case COMMIT -> "PhaseCommit";
-            case TIMEOUT -> "PhaseTimeout";
-        });
+        return Variant.of(
+                switch (phase) {
+                    case PREPARE -> "PhasePrepare";
+                    case COMMIT -> "PhaseCommit";
+                    case TIMEOUT -> "PhaseTimeout";
+                });
     }
 
     /** A replica's state in the model's terms; {@code committed} are the blocks it finalized, in order. */
     Map<String, Object> term(ReplicaState state, List<FinalBlock> committed) {
         Set<Object> cached = new HashSet<>();
-        state.proposals().forEach(p -> cached.add(List.of(p.number(), blockName(p.payload().hash()))));
+        state.proposals()
+                .forEach(p ->
+                        cached.add(List.of(p.number(), blockName(p.payload().hash()))));
         List<Object> blocksTerm = committed.stream()
                 .<Object>map(b -> record("block", blockName(b.payload().hash()), "commit_qc", term(b.justification())))
                 .toList();
-        return record("view", state.view(), "phase", phase(state.phase()),
-                "high_vote", option(state.highVote().map(this::term)),
-                "high_commit_qc", option(state.highCommitQc().map(this::term)),
-                "high_timeout_qc", option(state.highTimeoutQc().map(this::term)),
-                "cached_proposals", cached, "committed_blocks", blocksTerm);
+        return record(
+                "view",
+                state.view(),
+                "phase",
+                phase(state.phase()),
+                "high_vote",
+                option(state.highVote().map(this::term)),
+                "high_commit_qc",
+                option(state.highCommitQc().map(this::term)),
+                "high_timeout_qc",
+                option(state.highTimeoutQc().map(this::term)),
+                "cached_proposals",
+                cached,
+                "committed_blocks",
+                blocksTerm);
     }
 }

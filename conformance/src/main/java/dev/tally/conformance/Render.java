@@ -16,8 +16,11 @@ final class Render {
             case Variant v when v.tag().equals("Some") -> of(v.value());
             case Variant v when v.value() instanceof List<?> l && l.isEmpty() -> v.tag();
             case Variant v -> v.tag() + "(" + of(v.value()) + ")";
-            case Map<?, ?> m -> m.entrySet().stream().map(e -> of(e.getKey()) + ": " + of(e.getValue()))
-                    .sorted().collect(Collectors.joining(", ", "{", "}"));
+            case Map<?, ?> m ->
+                m.entrySet().stream()
+                        .map(e -> of(e.getKey()) + ": " + of(e.getValue()))
+                        .sorted()
+                        .collect(Collectors.joining(", ", "{", "}"));
             case java.util.Set<?> s -> s.stream().map(Render::of).sorted().collect(Collectors.joining(", ", "{", "}"));
             case List<?> l -> l.stream().map(Render::of).collect(Collectors.joining(", ", "[", "]"));
             default -> value.toString();
@@ -25,6 +28,8 @@ final class Render {
     }
 
     static String lines(Collection<?> values) {
-        return values.isEmpty() ? "      (none)" : values.stream().map(v -> "      " + of(v)).sorted().collect(Collectors.joining("\n"));
+        return values.isEmpty()
+                ? "      (none)"
+                : values.stream().map(v -> "      " + of(v)).sorted().collect(Collectors.joining("\n"));
     }
 }

@@ -51,8 +51,13 @@ public final class Replay {
     }
 
     /** Everything a replica of the run is built from. */
-    public record ReplicaSetup(String id, ConsensusConfig config, ReplicaState state, MessageVerifier verifier,
-            LeaderSchedule leaders, Mapping mapping) {
+    public record ReplicaSetup(
+            String id,
+            ConsensusConfig config,
+            ReplicaState state,
+            MessageVerifier verifier,
+            LeaderSchedule leaders,
+            Mapping mapping) {
         public Replica replica() {
             return new Replica(config, state, ConsensusObserver.NONE, verifier, leaders);
         }
@@ -70,13 +75,20 @@ public final class Replay {
     }
 
     /** What one trace's replay checked. */
-    public record Result(String trace, int steps, long comparisons, long probes, long probesSkipped, long withheldNewViews,
+    public record Result(
+            String trace,
+            int steps,
+            long comparisons,
+            long probes,
+            long probesSkipped,
+            long withheldNewViews,
             long twinProposals) {}
 
     static final long VIEW_TIMEOUT_MILLIS = 1_000;
-    private static final List<String> MESSAGE_SETS = List.of("msgs_proposal", "msgs_signed_commit", "msgs_signed_timeout", "msgs_new_view");
-    private static final List<String> STATE_FIELDS = List.of("view", "phase", "high_vote", "high_commit_qc", "high_timeout_qc",
-            "cached_proposals", "committed_blocks");
+    private static final List<String> MESSAGE_SETS =
+            List.of("msgs_proposal", "msgs_signed_commit", "msgs_signed_timeout", "msgs_new_view");
+    private static final List<String> STATE_FIELDS = List.of(
+            "view", "phase", "high_vote", "high_commit_qc", "high_timeout_qc", "cached_proposals", "committed_blocks");
 
     private final Trace trace;
     private final ReplicaFactory factory;
@@ -102,6 +114,7 @@ public final class Replay {
         final List<Signed<? extends ChonkyMessage>> deferredVotes = new ArrayList<>();
         /** The high QCs this replica should hold, in the model's terms (Deviations, 7). */
         Object expectedHighCommitQc = Variant.none();
+
         Object expectedHighTimeoutQc = Variant.none();
 
         Node(String id) {
@@ -120,7 +133,8 @@ public final class Replay {
      * Replays {@code trace}; its replicas check signatures and QCs through {@code verifier}, shared among them as the
      * simulator shares one (it may be shared with earlier runs on the same thread: it is keyed by content).
      */
-    public static Result run(Trace trace, ReplicaFactory factory, MessageVerifier verifier) throws Mismatch, TraceFormatException {
+    public static Result run(Trace trace, ReplicaFactory factory, MessageVerifier verifier)
+            throws Mismatch, TraceFormatException {
         return new Replay(trace, factory, verifier).run();
     }
 
@@ -136,11 +150,13 @@ public final class Replay {
             throw new TraceFormatException(trace.name(), "state " + replayed + ": " + e.getMessage());
         } catch (ClassCastException | NullPointerException e) {
             // A value of the wrong shape (a hand-edited or foreign trace): say where, not how it crashed.
-            throw new TraceFormatException(trace.name(), "state " + replayed + ": a value does not have the model's shape ("
-                    + e.getMessage() + ")");
+            throw new TraceFormatException(
+                    trace.name(),
+                    "state " + replayed + ": a value does not have the model's shape (" + e.getMessage() + ")");
         }
         if (replayed != steps.size()) {
-            throw new IllegalStateException("replayed " + replayed + " of " + steps.size() + " steps of " + trace.name());
+            throw new IllegalStateException(
+                    "replayed " + replayed + " of " + steps.size() + " steps of " + trace.name());
         }
         return new Result(trace.name(), replayed, comparisons, probes, probesSkipped, withheldNewViews, twinProposals);
     }
@@ -164,14 +180,17 @@ public final class Replay {
         for (Object id : states.keySet()) {
             Node node = new Node((String) id);
             if (!keyNames.contains(node.key)) {
-                throw format(s0, "replica " + id + " signs as " + node.key + ", which is not in the initial QC " + keyNames);
+                throw format(
+                        s0, "replica " + id + " signs as " + node.key + ", which is not in the initial QC " + keyNames);
             }
-            ConsensusConfig config = new ConsensusConfig(mapping.secretKey(node.key), mapping.epoch(), VIEW_TIMEOUT_MILLIS, Integer.MAX_VALUE);
-            node.replica = factory.create(new ReplicaSetup(node.id, config, Deviations.startState(mapping.epoch()), verifier,
-                    mapping.leaders(), mapping));
+            ConsensusConfig config = new ConsensusConfig(
+                    mapping.secretKey(node.key), mapping.epoch(), VIEW_TIMEOUT_MILLIS, Integer.MAX_VALUE);
+            node.replica = factory.create(new ReplicaSetup(
+                    node.id, config, Deviations.startState(mapping.epoch()), verifier, mapping.leaders(), mapping));
             nodes.put(node.id, node);
             sent.addAll(execute(node, new Input.Start(), false));
-            sent.addAll(execute(node, new Input.MessageReceived(mapping.sign(node.key, new ReplicaNewView(viewZeroQc))), false));
+            sent.addAll(execute(
+                    node, new Input.MessageReceived(mapping.sign(node.key, new ReplicaNewView(viewZeroQc))), false));
         }
         compare(null, s0, "init", null, sent);
     }
@@ -186,22 +205,28 @@ public final class Replay {
         }
         String action = after.action() + " by " + id;
         Set<?> sentTimeoutVotes = set(before, "msgs_signed_timeout");
-        List<Mapping.SentMessage> sent = new ArrayList<>(deliverDeferredVotes(node, node.replica.state().view()));
+        List<Mapping.SentMessage> sent =
+                new ArrayList<>(deliverDeferredVotes(node, node.replica.state().view()));
         switch (after.action()) {
             case "on_proposal" -> {
                 Map<?, ?> proposal = (Map<?, ?>) pick(after, "proposal");
                 probeRivalProposal(after, action, node, proposal, sentTimeoutVotes);
-                sent.addAll(execute(node, new Input.MessageReceived(mapping.proposal(proposal, sentTimeoutVotes)), false));
+                sent.addAll(
+                        execute(node, new Input.MessageReceived(mapping.proposal(proposal, sentTimeoutVotes)), false));
             }
-            case "on_commit" -> sent.addAll(deliverVote(before, after, node, mapping.signedCommitVote(pick(after, "signed_vote"))));
-            case "on_timeout" -> sent.addAll(deliverVote(before, after, node, mapping.signedTimeoutVote(pick(after, "vote"))));
+            case "on_commit" ->
+                sent.addAll(deliverVote(before, after, node, mapping.signedCommitVote(pick(after, "signed_vote"))));
+            case "on_timeout" ->
+                sent.addAll(deliverVote(before, after, node, mapping.signedTimeoutVote(pick(after, "vote"))));
             case "on_new_view" -> {
                 Map<?, ?> newView = (Map<?, ?>) pick(after, "new_view");
                 long view = 1 + justificationView((Variant) newView.get("justification"));
-                if (Deviations.withholdsNewView(newView, mapping.leaderOf(view), (Map<?, ?>) replicaStates(before).get(id))) {
+                if (Deviations.withholdsNewView(newView, mapping.leaderOf(view), (Map<?, ?>)
+                        replicaStates(before).get(id))) {
                     withheldNewViews++;
                 } else {
-                    sent.addAll(execute(node, new Input.MessageReceived(mapping.newView(newView, sentTimeoutVotes)), false));
+                    sent.addAll(execute(
+                            node, new Input.MessageReceived(mapping.newView(newView, sentTimeoutVotes)), false));
                 }
             }
             case "on_timer_is_finished" -> {
@@ -209,7 +234,10 @@ public final class Replay {
                 sent.addAll(Deviations.sentOnTimeout(execute(node, new Input.TimerExpired(), false)));
             }
             case "proposer_step" -> sent.addAll(propose(before, after, node));
-            default -> throw format(after, "action " + after.action() + " is not replayed (the corpus holds correct replicas only)");
+            default ->
+                throw format(
+                        after,
+                        "action " + after.action() + " is not replayed (the corpus holds correct replicas only)");
         }
         compare(before, after, action, node, sent);
         if (after.action().equals("on_timer_is_finished")) {
@@ -218,8 +246,8 @@ public final class Replay {
     }
 
     /** A commit or timeout vote, held back while the model only stores it for a later view (Deviations, 6). */
-    private List<Mapping.SentMessage> deliverVote(Trace.Step before, Trace.Step after, Node node,
-            Signed<? extends ChonkyMessage> vote) {
+    private List<Mapping.SentMessage> deliverVote(
+            Trace.Step before, Trace.Step after, Node node, Signed<? extends ChonkyMessage> vote) {
         long view = vote.message().view().number();
         Object modelBefore = replicaStates(before).get(node.id);
         Object modelAfter = replicaStates(after).get(node.id);
@@ -247,7 +275,8 @@ public final class Replay {
     }
 
     /** The model's proposer step: Tally's withheld proposal for this view leaves now (Deviations, 2). */
-    private List<Mapping.SentMessage> propose(Trace.Step before, Trace.Step after, Node node) throws TraceFormatException {
+    private List<Mapping.SentMessage> propose(Trace.Step before, Trace.Step after, Node node)
+            throws TraceFormatException {
         Map<?, ?> modelReplica = (Map<?, ?>) replicaStates(before).get(node.id);
         long view = (Long) modelReplica.get("view");
         Signed<LeaderProposal> withheld = node.withheldProposal;
@@ -259,14 +288,19 @@ public final class Replay {
         if (request != null && request.view().number() == view) {
             node.payloadRequest = null;
             String block = (String) pick(after, "new_block");
-            return execute(node, new Input.PayloadProposed(request.view(), request.blockNumber(), mapping.payload(block)), true);
+            return execute(
+                    node,
+                    new Input.PayloadProposed(request.view(), request.blockNumber(), mapping.payload(block)),
+                    true);
         }
         boolean hasTwin = nodes.values().stream().anyMatch(n -> n != node && n.key.equals(node.key));
         if (Deviations.twinProposes(modelReplica, view, hasTwin)) {
             twinProposals++;
             // The model's proposal, sent for the twin by the replay: the message comparison sees it on both sides.
-            return set(after, "msgs_proposal").stream().filter(m -> !set(before, "msgs_proposal").contains(m))
-                    .map(m -> new Mapping.SentMessage("msgs_proposal", m)).toList();
+            return set(after, "msgs_proposal").stream()
+                    .filter(m -> !set(before, "msgs_proposal").contains(m))
+                    .map(m -> new Mapping.SentMessage("msgs_proposal", m))
+                    .toList();
         }
         return List.of();
     }
@@ -294,13 +328,18 @@ public final class Replay {
                     }
                     case Output.FinalizeBlock f -> {
                         node.committed.add(f.block());
-                        inputs.add(new Input.BlocksPersisted(mapping.epoch().firstBlock(), f.block().number()));
+                        inputs.add(new Input.BlocksPersisted(
+                                mapping.epoch().firstBlock(), f.block().number()));
                     }
                     case Output.ProposePayload p -> node.payloadRequest = p;
                     case Output.VerifyPayload v -> {
                         String block = mapping.blockName(v.payload().hash());
                         boolean valid = Mapping.isValid(block);
-                        inputs.add(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), valid,
+                        inputs.add(new Input.PayloadVerified(
+                                v.view(),
+                                v.blockNumber(),
+                                v.payload(),
+                                valid,
                                 valid ? "" : block + " is not a valid block of the model"));
                     }
                     case Output.SetTimer t -> node.timerDeadline = t.deadlineMillis();
@@ -313,13 +352,18 @@ public final class Replay {
     // ------------------------------------------------------------------ probes
 
     /** Before a proposal: the same proposal signed by a validator that does not lead its view must change nothing. */
-    private void probeRivalProposal(Trace.Step step, String action, Node node, Map<?, ?> proposal, Set<?> sentTimeoutVotes)
-            throws Mismatch {
+    private void probeRivalProposal(
+            Trace.Step step, String action, Node node, Map<?, ?> proposal, Set<?> sentTimeoutVotes) throws Mismatch {
         long view = proposalView(proposal);
         String rival = mapping.nonLeader(view);
         Signed<LeaderProposal> forged = mapping.sign(rival, mapping.proposalMessage(proposal, sentTimeoutVotes));
-        probe(step, action, node, forged, "the view's proposal signed by " + rival + ", who does not lead view " + view
-                + " (the model takes only the leader's, " + mapping.leaderOf(view) + ")");
+        probe(
+                step,
+                action,
+                node,
+                forged,
+                "the view's proposal signed by " + rival + ", who does not lead view " + view
+                        + " (the model takes only the leader's, " + mapping.leaderOf(view) + ")");
     }
 
     /** After a timeout: a proposal of that view (or an older one) must change nothing. */
@@ -335,7 +379,11 @@ public final class Replay {
                 probesSkipped++;
                 continue;
             }
-            probe(step, action, node, mapping.proposal(proposal, set(step, "msgs_signed_timeout")),
+            probe(
+                    step,
+                    action,
+                    node,
+                    mapping.proposal(proposal, set(step, "msgs_signed_timeout")),
                     "a proposal for view " + proposalView(proposal) + " after the replica timed out in view " + view
                             + " (the model ignores it)");
         }
@@ -351,15 +399,22 @@ public final class Replay {
         List<Mapping.SentMessage> sent = execute(node, new Input.MessageReceived(message), false);
         Map<String, Object> after = mapping.term(node.replica.state(), node.committed);
         if (!before.equals(after) || !sent.isEmpty()) {
-            StringBuilder diff = new StringBuilder("  probe of replica " + node.id + ": delivered " + what + "; Tally changed:\n");
+            StringBuilder diff =
+                    new StringBuilder("  probe of replica " + node.id + ": delivered " + what + "; Tally changed:\n");
             for (String field : STATE_FIELDS) {
                 if (!before.get(field).equals(after.get(field))) {
-                    diff.append("    ").append(field).append("\n      model: ").append(Render.of(before.get(field)))
-                            .append("\n      tally: ").append(Render.of(after.get(field))).append('\n');
+                    diff.append("    ")
+                            .append(field)
+                            .append("\n      model: ")
+                            .append(Render.of(before.get(field)))
+                            .append("\n      tally: ")
+                            .append(Render.of(after.get(field)))
+                            .append('\n');
                 }
             }
             if (!sent.isEmpty()) {
-                diff.append("    sent (the model sends nothing):\n").append(Render.lines(sent.stream().map(Replay::describe).toList()));
+                diff.append("    sent (the model sends nothing):\n")
+                        .append(Render.lines(sent.stream().map(Replay::describe).toList()));
             }
             throw new Mismatch(trace.name(), step.index(), action, diff.toString());
         }
@@ -385,8 +440,10 @@ public final class Replay {
         Map<?, ?> model = replicaStates(after);
         for (Node node : nodes.values()) {
             Map<?, ?> modelReplica = (Map<?, ?>) model.get(node.id);
-            node.expectedHighCommitQc = Deviations.heldOnTie(node.expectedHighCommitQc, modelReplica.get("high_commit_qc"), "vote");
-            node.expectedHighTimeoutQc = Deviations.heldOnTie(node.expectedHighTimeoutQc, modelReplica.get("high_timeout_qc"), "ghost_view");
+            node.expectedHighCommitQc =
+                    Deviations.heldOnTie(node.expectedHighCommitQc, modelReplica.get("high_commit_qc"), "vote");
+            node.expectedHighTimeoutQc =
+                    Deviations.heldOnTie(node.expectedHighTimeoutQc, modelReplica.get("high_timeout_qc"), "ghost_view");
             Map<Object, Object> expected = new LinkedHashMap<>(modelReplica);
             expected.put("high_commit_qc", node.expectedHighCommitQc);
             expected.put("high_timeout_qc", node.expectedHighTimeoutQc);
@@ -401,8 +458,13 @@ public final class Replay {
                     a = Deviations.comparableCachedProposals(a, expected);
                 }
                 if (!e.equals(a)) {
-                    fields.append("    ").append(field).append("\n      model: ").append(Render.of(e))
-                            .append("\n      tally: ").append(Render.of(a)).append('\n');
+                    fields.append("    ")
+                            .append(field)
+                            .append("\n      model: ")
+                            .append(Render.of(e))
+                            .append("\n      tally: ")
+                            .append(Render.of(a))
+                            .append('\n');
                 }
             }
             if (!fields.isEmpty()) {
@@ -426,9 +488,17 @@ public final class Replay {
             modelOnly.removeAll(tallySent);
             Set<Mapping.SentMessage> tallyOnly = new HashSet<>(tallySent);
             tallyOnly.removeAll(modelSent);
-            diff.append("  messages sent").append(actor == null ? "" : " by " + actor.id).append(":\n")
-                    .append("    model only:\n").append(Render.lines(modelOnly.stream().map(Replay::describe).toList())).append('\n')
-                    .append("    tally only:\n").append(Render.lines(tallyOnly.stream().map(Replay::describe).toList())).append('\n');
+            diff.append("  messages sent")
+                    .append(actor == null ? "" : " by " + actor.id)
+                    .append(":\n")
+                    .append("    model only:\n")
+                    .append(Render.lines(
+                            modelOnly.stream().map(Replay::describe).toList()))
+                    .append('\n')
+                    .append("    tally only:\n")
+                    .append(Render.lines(
+                            tallyOnly.stream().map(Replay::describe).toList()))
+                    .append('\n');
         }
         if (!diff.isEmpty()) {
             throw new Mismatch(trace.name(), after.index(), action, diff.toString());

@@ -43,12 +43,17 @@ final class BrokenReplicas {
     static final Replay.ReplicaFactory IGNORES_SUBQUORUM_REPROPOSAL = setup -> new Wrapped(setup) {
         @Override
         public List<Output> step(Input input, long nowMillis) {
-            return replica.step(input, nowMillis).stream().map(this::freshInsteadOfReproposal).toList();
+            return replica.step(input, nowMillis).stream()
+                    .map(this::freshInsteadOfReproposal)
+                    .toList();
         }
 
         private Output freshInsteadOfReproposal(Output out) {
-            if (out instanceof Output.Broadcast b && b.message().message() instanceof LeaderProposal p && p.proposalPayload().isEmpty()) {
-                LeaderProposal fresh = new LeaderProposal(Optional.of(setup.mapping().payload("val_b0")), p.justification());
+            if (out instanceof Output.Broadcast b
+                    && b.message().message() instanceof LeaderProposal p
+                    && p.proposalPayload().isEmpty()) {
+                LeaderProposal fresh =
+                        new LeaderProposal(Optional.of(setup.mapping().payload("val_b0")), p.justification());
                 return new Output.Broadcast(Signed.sign(setup.config().validatorKey(), fresh));
             }
             return out;
@@ -70,8 +75,12 @@ final class BrokenReplicas {
                 Set<String> signers = voters.computeIfAbsent(vote, v -> new HashSet<>());
                 signers.add(mapping.nameOf(m.message().key()));
                 ValidatorSchedule committee = mapping.epoch().committee();
-                if (signers.size() == committee.quorumThreshold() - 1 && replica.view() == vote.view().number()) {
-                    String absent = mapping.keyNames().stream().filter(k -> !signers.contains(k)).findFirst().orElseThrow();
+                if (signers.size() == committee.quorumThreshold() - 1
+                        && replica.view() == vote.view().number()) {
+                    String absent = mapping.keyNames().stream()
+                            .filter(k -> !signers.contains(k))
+                            .findFirst()
+                            .orElseThrow();
                     signers.add(absent);
                     out.addAll(replica.step(new Input.MessageReceived(mapping.sign(absent, vote)), nowMillis));
                 }
@@ -87,8 +96,13 @@ final class BrokenReplicas {
     static final Replay.ReplicaFactory TAKES_NON_LEADER_PROPOSALS = setup -> {
         Mapping mapping = setup.mapping();
         String me = Mapping.keyOf(setup.id());
-        Replica replica = new Replica(setup.config(), setup.state(), ConsensusObserver.NONE, setup.verifier(),
-                view -> mapping.secretKey(me.equals(mapping.leaderOf(view)) ? me : mapping.nonLeader(view)).publicKey());
+        Replica replica = new Replica(
+                setup.config(),
+                setup.state(),
+                ConsensusObserver.NONE,
+                setup.verifier(),
+                view -> mapping.secretKey(me.equals(mapping.leaderOf(view)) ? me : mapping.nonLeader(view))
+                        .publicKey());
         return () -> replica;
     };
 
@@ -96,10 +110,23 @@ final class BrokenReplicas {
     static final Replay.ReplicaFactory VOTES_AFTER_TIMEOUT = setup -> new Wrapped(setup) {
         @Override
         public List<Output> step(Input input, long nowMillis) {
-            if (input instanceof Input.MessageReceived m && isProposalOfCurrentView(m.message()) && replica.phase() == Phase.TIMEOUT) {
+            if (input instanceof Input.MessageReceived m
+                    && isProposalOfCurrentView(m.message())
+                    && replica.phase() == Phase.TIMEOUT) {
                 ReplicaState s = replica.state();
-                replica = new Replica(setup.config(), new ReplicaState(s.epoch(), s.view(), Phase.PREPARE, s.highVote(),
-                        s.highCommitQc(), s.highTimeoutQc(), s.proposals()), ConsensusObserver.NONE, setup.verifier(), setup.leaders());
+                replica = new Replica(
+                        setup.config(),
+                        new ReplicaState(
+                                s.epoch(),
+                                s.view(),
+                                Phase.PREPARE,
+                                s.highVote(),
+                                s.highCommitQc(),
+                                s.highTimeoutQc(),
+                                s.proposals()),
+                        ConsensusObserver.NONE,
+                        setup.verifier(),
+                        setup.leaders());
             }
             return replica.step(input, nowMillis);
         }

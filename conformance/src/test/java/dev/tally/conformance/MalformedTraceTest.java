@@ -1,7 +1,6 @@
 package dev.tally.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,7 +54,8 @@ class MalformedTraceTest {
         byte[] whole = bundled("n6f1b0_0.itf.json.xz");
 
         assertThat(refusal("cut.itf.json.xz", Arrays.copyOf(whole, whole.length / 2)))
-                .startsWith("cut.itf.json.xz: not a complete xz stream").doesNotContain("null");
+                .startsWith("cut.itf.json.xz: not a complete xz stream")
+                .doesNotContain("null");
     }
 
     @Test
@@ -68,7 +68,8 @@ class MalformedTraceTest {
 
     @Test
     void aFileThatIsNotJsonIsRefused() throws Exception {
-        assertThat(refusal("text.itf.json.xz", xz("this is not a trace"))).startsWith("text.itf.json.xz: not valid JSON");
+        assertThat(refusal("text.itf.json.xz", xz("this is not a trace")))
+                .startsWith("text.itf.json.xz: not valid JSON");
     }
 
     @Test
@@ -76,12 +77,17 @@ class MalformedTraceTest {
         String json = decompressed(bundled("n6f1b0_0.itf.json.xz")).replace("mbt::nondetPicks", "picks");
 
         assertThat(refusal("nombt.itf.json.xz", xz(json)))
-                .isEqualTo("nombt.itf.json.xz: state 0 has no mbt::actionTaken / mbt::nondetPicks (the trace was not written with quint run --mbt)");
+                .isEqualTo(
+                        "nombt.itf.json.xz: state 0 has no mbt::actionTaken / mbt::nondetPicks (the trace was not written with quint run --mbt)");
     }
 
     @Test
     void aTraceOfAnotherModelIsRefused() throws Exception {
-        assertThat(refusal("other.itf.json.xz", xz("{\"vars\": [\"x\"], \"states\": [{\"x\": 1, \"mbt::actionTaken\": \"init\", \"mbt::nondetPicks\": {}}]}")))
+        assertThat(
+                        refusal(
+                                "other.itf.json.xz",
+                                xz(
+                                        "{\"vars\": [\"x\"], \"states\": [{\"x\": 1, \"mbt::actionTaken\": \"init\", \"mbt::nondetPicks\": {}}]}")))
                 .isEqualTo("other.itf.json.xz: state 0 lacks the state variable replica_state");
     }
 
@@ -89,11 +95,13 @@ class MalformedTraceTest {
     void aStepWithAValueOfTheWrongShapeIsRefused() throws Exception {
         String json = decompressed(bundled("n6f1b0_0.itf.json.xz"));
         // The first delivered proposal is no longer an Option.
-        String broken = json.replaceFirst("\"proposal\":\\{\"tag\":\"Some\",\"value\":\\{",
+        String broken = json.replaceFirst(
+                "\"proposal\":\\{\"tag\":\"Some\",\"value\":\\{",
                 "\"proposal\":{\"tag\":\"Some\",\"extra\":1,\"value\":{");
 
         assertThat(broken).isNotEqualTo(json);
-        assertThat(refusal("shape.itf.json.xz", xz(broken))).matches("shape\\.itf\\.json\\.xz: state \\d+: a value does not have the model's shape .*");
+        assertThat(refusal("shape.itf.json.xz", xz(broken)))
+                .matches("shape\\.itf\\.json\\.xz: state \\d+: a value does not have the model's shape .*");
     }
 
     @Test
@@ -105,6 +113,7 @@ class MalformedTraceTest {
         String broken = json.substring(0, leader) + "\"n9" + json.substring(leader + 3);
 
         assertThat(refusal("n9.itf.json.xz", xz(broken)))
-                .startsWith("n9.itf.json.xz: state 0: the model names a replica key n9 outside the committee [n0, n1, n2, n3, n4, n5]");
+                .startsWith(
+                        "n9.itf.json.xz: state 0: the model names a replica key n9 outside the committee [n0, n1, n2, n3, n4, n5]");
     }
 }

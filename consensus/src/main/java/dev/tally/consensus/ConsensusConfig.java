@@ -8,8 +8,8 @@ import dev.tally.protocol.Epoch;
  * should use the same one. {@code checkInvariants} makes the replica check its own {@link Invariant}s after every
  * step (on unless switched off: see {@link #withInvariantChecks}).
  */
-public record ConsensusConfig(BlsSecretKey validatorKey, Epoch epoch, long viewTimeoutMillis, int maxPayloadSize,
-        boolean checkInvariants) {
+public record ConsensusConfig(
+        BlsSecretKey validatorKey, Epoch epoch, long viewTimeoutMillis, int maxPayloadSize, boolean checkInvariants) {
     public static final long DEFAULT_VIEW_TIMEOUT_MILLIS = 2_000;
     public static final int DEFAULT_MAX_PAYLOAD_SIZE = 2_500_000;
 
@@ -21,7 +21,8 @@ public record ConsensusConfig(BlsSecretKey validatorKey, Epoch epoch, long viewT
             throw new IllegalArgumentException("max payload size must be positive, got " + maxPayloadSize);
         }
         if (!epoch.committee().contains(validatorKey.publicKey())) {
-            throw new IllegalArgumentException("validator key " + validatorKey.publicKey().toText() + " is not in the committee of epoch " + epoch.number());
+            throw new IllegalArgumentException("validator key "
+                    + validatorKey.publicKey().toText() + " is not in the committee of epoch " + epoch.number());
         }
     }
 

@@ -20,7 +20,8 @@ public sealed interface Input {
     record PayloadProposed(View view, long blockNumber, Payload payload) implements Input {}
 
     /** The execution layer's answer to {@link Output.VerifyPayload}; {@code reason} says why a payload was refused. */
-    record PayloadVerified(View view, long blockNumber, Payload payload, boolean valid, String reason) implements Input {}
+    record PayloadVerified(View view, long blockNumber, Payload payload, boolean valid, String reason)
+            implements Input {}
 
     /**
      * Storage progress: the range of final blocks durably stored, [first, last]; {@code last = first - 1} when

@@ -25,7 +25,8 @@ final class Proposer {
     private Pending pending;
 
     /** A fresh proposal waiting for its predecessor to be stored, then for the execution layer's payload. */
-    private record Pending(View view, long blockNumber, ProposalJustification justification, boolean payloadRequested) {}
+    private record Pending(
+            View view, long blockNumber, ProposalJustification justification, boolean payloadRequested) {}
 
     Proposer(ConsensusConfig config, ConsensusObserver observer, LeaderSchedule leaders) {
         this.config = config;
@@ -44,7 +45,8 @@ final class Proposer {
         switch (justification.impliedBlock(epoch)) {
             case Reproposal r -> {
                 observer.proposed(view.number(), r.number(), true);
-                out.add(new Output.Broadcast(Signed.sign(config.validatorKey(), new LeaderProposal(Optional.empty(), justification))));
+                out.add(new Output.Broadcast(
+                        Signed.sign(config.validatorKey(), new LeaderProposal(Optional.empty(), justification))));
             }
             case FreshBlock f -> {
                 pending = new Pending(view, f.number(), justification, false);
@@ -63,17 +65,23 @@ final class Proposer {
 
     /** The execution layer's payload for the pending proposal; stale answers are dropped. */
     void onPayloadProposed(View view, long blockNumber, Payload payload, List<Output> out) {
-        if (pending == null || !pending.payloadRequested() || !pending.view().equals(view) || pending.blockNumber() != blockNumber) {
+        if (pending == null
+                || !pending.payloadRequested()
+                || !pending.view().equals(view)
+                || pending.blockNumber() != blockNumber) {
             return;
         }
         ProposalJustification justification = pending.justification();
         pending = null;
         if (payload.size() > config.maxPayloadSize()) {
             // Not proposed: every replica would refuse it.
-            observer.messageRejected("PayloadProposed", new Rejection.PayloadTooLarge(blockNumber, payload.size(), config.maxPayloadSize()));
+            observer.messageRejected(
+                    "PayloadProposed",
+                    new Rejection.PayloadTooLarge(blockNumber, payload.size(), config.maxPayloadSize()));
             return;
         }
         observer.proposed(view.number(), blockNumber, false);
-        out.add(new Output.Broadcast(Signed.sign(config.validatorKey(), new LeaderProposal(Optional.of(payload), justification))));
+        out.add(new Output.Broadcast(
+                Signed.sign(config.validatorKey(), new LeaderProposal(Optional.of(payload), justification))));
     }
 }

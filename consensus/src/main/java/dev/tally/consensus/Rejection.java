@@ -37,20 +37,30 @@ public sealed interface Rejection {
         return switch (this) {
             case ForeignView(View v, String problem) -> problem;
             case OldView(long v, long current) -> "for view " + v + ", older than the replica's view " + current;
-            case NotInPrepare(long v, Phase phase) -> "proposal for the current view " + v + ", where the replica is already in phase " + phase;
+            case NotInPrepare(long v, Phase phase) ->
+                "proposal for the current view " + v + ", where the replica is already in phase " + phase;
             case DuplicateProposal(long v) -> "a copy of the proposal of view " + v + " already being checked";
-            case NotLeader(long v, BlsPublicKey signer, BlsPublicKey leader) -> "from " + signer + ", but the leader of view " + v + " is " + leader;
-            case NotValidator(BlsPublicKey signer, long epoch) -> "signed by " + signer + ", not a validator of epoch " + epoch;
+            case NotLeader(long v, BlsPublicKey signer, BlsPublicKey leader) ->
+                "from " + signer + ", but the leader of view " + v + " is " + leader;
+            case NotValidator(BlsPublicKey signer, long epoch) ->
+                "signed by " + signer + ", not a validator of epoch " + epoch;
             case BadSignature(BlsPublicKey signer) -> "bad signature from " + signer;
-            case NotNewer(BlsPublicKey signer, long v) -> "vote for view " + v + " from " + signer + " is not newer than its last one";
+            case NotNewer(BlsPublicKey signer, long v) ->
+                "vote for view " + v + " from " + signer + " is not newer than its last one";
             case InvalidVote(String problem) -> problem;
             case BadJustification(String problem) -> "justification: " + problem;
-            case NothingNew(long v) -> "new-view message for the current view " + v + " brings no QC above the replica's";
-            case Pruned(long block, long firstStored) -> "proposal for block " + block + ", already pruned below " + firstStored;
-            case PayloadMissing(long block) -> "proposal has no payload where its justification requires a new block " + block;
-            case PayloadInReproposal(BlockHeader header) -> "proposal carries a payload where its justification requires a reproposal of " + header;
-            case PayloadTooLarge(long block, int size, int max) -> "payload of block " + block + " has " + size + " bytes, above max_payload_size " + max;
-            case PayloadRefused(long block, String refusal) -> "execution layer refused the payload of block " + block + ": " + refusal;
+            case NothingNew(long v) ->
+                "new-view message for the current view " + v + " brings no QC above the replica's";
+            case Pruned(long block, long firstStored) ->
+                "proposal for block " + block + ", already pruned below " + firstStored;
+            case PayloadMissing(long block) ->
+                "proposal has no payload where its justification requires a new block " + block;
+            case PayloadInReproposal(BlockHeader header) ->
+                "proposal carries a payload where its justification requires a reproposal of " + header;
+            case PayloadTooLarge(long block, int size, int max) ->
+                "payload of block " + block + " has " + size + " bytes, above max_payload_size " + max;
+            case PayloadRefused(long block, String refusal) ->
+                "execution layer refused the payload of block " + block + ": " + refusal;
         };
     }
 

@@ -43,10 +43,16 @@ final class Rejoin {
      * At view 0 (a new chain, where every replica waits so) every reporter counts.
      */
     Optional<Shown> shown(long ownQcView) {
-        long highest = Math.max(ownQcView, reports.values().stream().mapToLong(Long::longValue).max().orElse(NO_QC));
+        long highest = Math.max(
+                ownQcView,
+                reports.values().stream().mapToLong(Long::longValue).max().orElse(NO_QC));
         long atLeast = highest <= 0 ? NO_QC : 0;
-        long weight = reports.entrySet().stream().filter(e -> e.getValue() >= atLeast)
-                .mapToLong(e -> committee.get(committee.indexOf(e.getKey()).orElseThrow()).weight()).sum();
+        long weight = reports.entrySet().stream()
+                .filter(e -> e.getValue() >= atLeast)
+                .mapToLong(e -> committee
+                        .get(committee.indexOf(e.getKey()).orElseThrow())
+                        .weight())
+                .sum();
         return weight > 2 * committee.maxFaultyWeight() ? Optional.of(new Shown(highest, weight)) : Optional.empty();
     }
 }

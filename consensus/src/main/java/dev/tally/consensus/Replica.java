@@ -62,6 +62,7 @@ public final class Replica {
     private final VoteBook<ReplicaTimeout> timeoutVotes = new VoteBook<>();
     /** Commit votes of the current and later views whose signatures were checked one by one. */
     private final Set<Signed<ReplicaCommit>> checkedCommitVotes = new HashSet<>();
+
     private long timerDeadline = Long.MAX_VALUE;
     private Signed<ReplicaTimeout> sentTimeout;
     private Signed<ReplicaNewView> sentNewView;
@@ -84,6 +85,7 @@ public final class Replica {
     private Rejoin rejoin;
     /** Whether the state changed since it was last persisted (persisting is held back until caught up). */
     private boolean stateUnsaved;
+
     private List<Output> out = new ArrayList<>();
     private long now;
     /** Whether the current step started a view (for the self-check). */
@@ -97,12 +99,22 @@ public final class Replica {
     }
 
     /** A replica that checks signatures and QCs through {@code verifier} (a cache shared with the driver). */
-    public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer, MessageVerifier verifier) {
-        this(config, persisted, observer, verifier, LeaderSchedule.of(config.epoch().committee()));
+    public Replica(
+            ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer, MessageVerifier verifier) {
+        this(
+                config,
+                persisted,
+                observer,
+                verifier,
+                LeaderSchedule.of(config.epoch().committee()));
     }
 
     /** A replica whose views are led as {@code leaders} says, instead of by the epoch's leader selection. */
-    public Replica(ConsensusConfig config, ReplicaState persisted, ConsensusObserver observer, MessageVerifier verifier,
+    public Replica(
+            ConsensusConfig config,
+            ReplicaState persisted,
+            ConsensusObserver observer,
+            MessageVerifier verifier,
             LeaderSchedule leaders) {
         this.config = config;
         this.verifier = verifier;
@@ -124,7 +136,8 @@ public final class Replica {
         this.proposals = new ArrayList<>(persisted.proposals());
         // Others weighing 2f or less (a committee of one) can never make the reports the guard waits for, nor hold a
         // vote to conflict with: such a validator is not guarded (docs/PROTOCOL.md section 9).
-        long ownWeight = committee.indexOf(me).map(i -> committee.get(i).weight()).orElse(0L);
+        long ownWeight =
+                committee.indexOf(me).map(i -> committee.get(i).weight()).orElse(0L);
         boolean guarded = persisted.equals(ReplicaState.initial(epoch.number()))
                 && committee.totalWeight() - ownWeight > 2 * committee.maxFaultyWeight();
         this.votingFloor = guarded ? AWAITING_REPORTS : 0;
@@ -160,9 +173,21 @@ public final class Replica {
 
     /** What the {@link Invariant}s speak of, now. */
     SelfCheck selfCheck() {
-        return new SelfCheck(view, phase, highVote, highCommitQc, highTimeoutQc, proposals, viewStartedInStep,
-                pendingProposal == null ? SelfCheck.NONE : pendingProposal.view().number(),
-                sentTimeout == null ? SelfCheck.NONE : sentTimeout.message().view().number(), votingFloor);
+        return new SelfCheck(
+                view,
+                phase,
+                highVote,
+                highCommitQc,
+                highTimeoutQc,
+                proposals,
+                viewStartedInStep,
+                pendingProposal == null
+                        ? SelfCheck.NONE
+                        : pendingProposal.view().number(),
+                sentTimeout == null
+                        ? SelfCheck.NONE
+                        : sentTimeout.message().view().number(),
+                votingFloor);
     }
 
     // ------------------------------------------------------------------ read-only views for metrics and tests
@@ -192,7 +217,8 @@ public final class Replica {
      * proposal of that QC's view, arriving late, would bring its payload (the network lets it through for that).
      */
     public boolean lacksHighQcBlock() {
-        return highCommitQc.isPresent() && highCommitQc.get().header().number() > Math.max(highestFinalized, storedLast);
+        return highCommitQc.isPresent()
+                && highCommitQc.get().header().number() > Math.max(highestFinalized, storedLast);
     }
 
     /** Whether this replica started without state and still waits for other validators to show where the network is. */
@@ -227,9 +253,11 @@ public final class Replica {
     /** PROTOCOL.md section 4, "Start": view 0 times out at once; a restarted replica resumes its view. */
     private void onStart() {
         if (rejoin != null) {
-            observer.abstaining(AWAITING_REPORTS, "started without a replica state (as every validator of a new chain"
-                    + " does, or after losing its data): it may have voted before, so it waits for validators of weight"
-                    + " above " + 2 * committee.maxFaultyWeight() + " to show where the network is");
+            observer.abstaining(
+                    AWAITING_REPORTS,
+                    "started without a replica state (as every validator of a new chain"
+                            + " does, or after losing its data): it may have voted before, so it waits for validators of weight"
+                            + " above " + 2 * committee.maxFaultyWeight() + " to show where the network is");
         }
         if (view == 0 || phase == Phase.TIMEOUT) {
             // View 0 has no justification, so it ends by timeout at once; a replica that had given up on its
@@ -267,7 +295,8 @@ public final class Replica {
         if (sendVote) {
             if (sentTimeout == null || sentTimeout.message().view().number() != view) {
                 // Signed once per view and re-sent as is, so a view never sees two timeout votes from us.
-                sentTimeout = Signed.sign(config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
+                sentTimeout = Signed.sign(
+                        config.validatorKey(), new ReplicaTimeout(epoch.view(view), highVote, highCommitQc));
             }
             out.add(new Output.Broadcast(sentTimeout));
         } else if (rejoin != null) {
@@ -355,12 +384,18 @@ public final class Replica {
         requireOwnView(v);
         if (v.number() < view || (v.number() == view && phase != Phase.PREPARE)) {
             if (!finalizeWithLatePayload(proposal)) {
-                throw reject(v.number() < view ? new Rejection.OldView(v.number(), view) : new Rejection.NotInPrepare(view, phase));
+                throw reject(
+                        v.number() < view
+                                ? new Rejection.OldView(v.number(), view)
+                                : new Rejection.NotInPrepare(view, phase));
             }
             return;
         }
-        if (pendingProposal != null && pendingProposal.view().equals(v)
-                && proposal.proposalPayload().map(pendingProposal.payload()::equals).orElse(false)) {
+        if (pendingProposal != null
+                && pendingProposal.view().equals(v)
+                && proposal.proposalPayload()
+                        .map(pendingProposal.payload()::equals)
+                        .orElse(false)) {
             throw reject(new Rejection.DuplicateProposal(v.number()));
         }
         BlsPublicKey leader = leaders.leader(v.number());
@@ -404,8 +439,10 @@ public final class Replica {
      * quorum; its signature is then neither checked nor kept.
      */
     private LeaderProposal withOwnCommitQc(LeaderProposal proposal) throws MessageRejectedException {
-        if (proposal.justification() instanceof CommitQC qc && highCommitQc.isPresent()
-                && !highCommitQc.get().equals(qc) && highCommitQc.get().message().equals(qc.message())) {
+        if (proposal.justification() instanceof CommitQC qc
+                && highCommitQc.isPresent()
+                && !highCommitQc.get().equals(qc)
+                && highCommitQc.get().message().equals(qc.message())) {
             require(() -> qc.verifyQuorum(epoch), Rejection.BadJustification::new);
             return new LeaderProposal(proposal.proposalPayload(), highCommitQc.get());
         }
@@ -416,9 +453,11 @@ public final class Replica {
     private static void requirePayloadAsImplied(LeaderProposal proposal, ProposalJustification.ImpliedBlock implied)
             throws MessageRejectedException {
         switch (implied) {
-            case Reproposal r when proposal.proposalPayload().isPresent() -> throw reject(new Rejection.PayloadInReproposal(r.header()));
-            case FreshBlock f when proposal.proposalPayload().isEmpty() -> throw reject(new Rejection.PayloadMissing(f.number()));
-            default -> { }
+            case Reproposal r
+            when proposal.proposalPayload().isPresent() -> throw reject(new Rejection.PayloadInReproposal(r.header()));
+            case FreshBlock f
+            when proposal.proposalPayload().isEmpty() -> throw reject(new Rejection.PayloadMissing(f.number()));
+            default -> {}
         }
     }
 
@@ -428,7 +467,8 @@ public final class Replica {
      * block final here, without waiting for block sync (PROTOCOL.md section 10, item 3). Returns whether it did.
      */
     private boolean finalizeWithLatePayload(LeaderProposal proposal) {
-        if (proposal.proposalPayload().isPresent() && highCommitQc.isPresent()
+        if (proposal.proposalPayload().isPresent()
+                && highCommitQc.isPresent()
                 && finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get())) {
             observer.finalizedByLateProposal(highCommitQc.get().header().number());
             return true;
@@ -448,13 +488,17 @@ public final class Replica {
     /** PROTOCOL.md section 4, "On LeaderProposal": the execution layer's verdict on a fresh proposal's payload. */
     private void onPayloadVerified(Input.PayloadVerified verdict) {
         PendingProposal p = pendingProposal;
-        if (p == null || !p.verificationRequested() || !p.view().equals(verdict.view())
-                || p.header().number() != verdict.blockNumber() || !p.payload().equals(verdict.payload())) {
+        if (p == null
+                || !p.verificationRequested()
+                || !p.view().equals(verdict.view())
+                || p.header().number() != verdict.blockNumber()
+                || !p.payload().equals(verdict.payload())) {
             return; // an answer for a proposal this replica no longer considers
         }
         pendingProposal = null;
         if (!verdict.valid()) {
-            observer.messageRejected("LeaderProposal", new Rejection.PayloadRefused(verdict.blockNumber(), verdict.reason()));
+            observer.messageRejected(
+                    "LeaderProposal", new Rejection.PayloadRefused(verdict.blockNumber(), verdict.reason()));
             return;
         }
         if (p.view().number() < view || (p.view().number() == view && phase != Phase.PREPARE)) {
@@ -475,7 +519,9 @@ public final class Replica {
         ReplicaCommit vote = new ReplicaCommit(v, header);
         highVote = Optional.of(vote);
         payload.ifPresent(pl -> {
-            if (proposals.stream().noneMatch(pr -> pr.number() == header.number() && pr.payload().equals(pl))) {
+            if (proposals.stream()
+                    .noneMatch(
+                            pr -> pr.number() == header.number() && pr.payload().equals(pl))) {
                 proposals.add(new Proposal(header.number(), pl));
             }
         });
@@ -510,7 +556,8 @@ public final class Replica {
      * makes way. Only an unauthenticated transport lets a forgery in: on a node the network checks the sender.
      */
     private boolean evictedForgery(Signed<ReplicaCommit> next) {
-        Signed<ReplicaCommit> held = commitVotes.voteOf(next.key(), next.message().view().number()).orElse(null);
+        Signed<ReplicaCommit> held =
+                commitVotes.voteOf(next.key(), next.message().view().number()).orElse(null);
         if (held == null || held.equals(next) || checkedCommitVotes.contains(held)) {
             return false;
         }
@@ -532,7 +579,9 @@ public final class Replica {
      */
     private void completeCommitQc(ReplicaCommit vote) {
         long v = vote.view().number();
-        List<Signed<ReplicaCommit>> votes = commitVotes.votesIn(v).stream().filter(s -> s.message().equals(vote)).toList();
+        List<Signed<ReplicaCommit>> votes = commitVotes.votesIn(v).stream()
+                .filter(s -> s.message().equals(vote))
+                .toList();
         CommitQC qc = buildCommitQc(vote, votes);
         if (qc == null) {
             return;
@@ -595,7 +644,8 @@ public final class Replica {
      * PROTOCOL.md section 4, "On ReplicaNewView": not older than the current view, and for the current view only
      * the leader's (and only if it brings a higher QC); verified, its QCs taken in, a later view entered.
      */
-    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView) throws MessageRejectedException {
+    private void onNewView(Signed<? extends ChonkyMessage> signed, ReplicaNewView newView)
+            throws MessageRejectedException {
         View v = newView.view();
         requireOwnView(v);
         if (v.number() < view) {
@@ -628,7 +678,8 @@ public final class Replica {
         switch (justification) {
             case CommitQC qc -> absorbCommitQc(qc);
             case TimeoutQC qc -> {
-                if (highTimeoutQc.isEmpty() || qc.view().number() > highTimeoutQc.get().view().number()) {
+                if (highTimeoutQc.isEmpty()
+                        || qc.view().number() > highTimeoutQc.get().view().number()) {
                     highTimeoutQc = Optional.of(qc);
                 }
                 qc.highQc().ifPresent(this::absorbCommitQc);
@@ -637,7 +688,8 @@ public final class Replica {
     }
 
     private void absorbCommitQc(CommitQC qc) {
-        if (highCommitQc.isEmpty() || qc.view().number() > highCommitQc.get().view().number()) {
+        if (highCommitQc.isEmpty()
+                || qc.view().number() > highCommitQc.get().view().number()) {
             highCommitQc = Optional.of(qc);
         }
         long number = qc.header().number();
@@ -655,7 +707,8 @@ public final class Replica {
      */
     private boolean finalizeBlock(CommitQC qc, Payload payload) {
         long number = qc.header().number();
-        if (number <= Math.max(highestFinalized, storedLast) || !payload.hash().equals(qc.header().payload())) {
+        if (number <= Math.max(highestFinalized, storedLast)
+                || !payload.hash().equals(qc.header().payload())) {
             return false;
         }
         highestFinalized = number;
@@ -668,7 +721,9 @@ public final class Replica {
     /** The QC that justifies the current view: the newer of the high QCs, the commit QC on a tie. */
     private ProposalJustification justification() {
         if (highCommitQc.isPresent()
-                && (highTimeoutQc.isEmpty() || highCommitQc.get().view().number() >= highTimeoutQc.get().view().number())) {
+                && (highTimeoutQc.isEmpty()
+                        || highCommitQc.get().view().number()
+                                >= highTimeoutQc.get().view().number())) {
             return highCommitQc.get();
         }
         return highTimeoutQc.orElseThrow(() -> new IllegalStateException("no justification for view " + view));
@@ -696,7 +751,8 @@ public final class Replica {
         observer.viewStarted(newView, justification());
         restartTimer();
         announceView();
-        // Also while abstaining: a proposal is no vote, agreement never relies on the leader (a Byzantine one may propose
+        // Also while abstaining: a proposal is no vote, agreement never relies on the leader (a Byzantine one may
+        // propose
         // twice), and views led by an abstaining validator would otherwise all end by timeout (PROTOCOL.md 9, rule 3).
         proposer.onViewStarted(epoch.view(view), justification(), storedLast, out);
     }
@@ -749,8 +805,8 @@ public final class Replica {
      * block that conflicts with them.
      */
     private boolean caughtUp() {
-        return votingFloor == 0 || (votingFloor != AWAITING_REPORTS
-                && (highVote.isPresent() || highCommitQcView() >= votingFloor - 1));
+        return votingFloor == 0
+                || (votingFloor != AWAITING_REPORTS && (highVote.isPresent() || highCommitQcView() >= votingFloor - 1));
     }
 
     /**
@@ -770,7 +826,10 @@ public final class Replica {
                     nv.verify(epoch, verifier);
                     qcView = nv.justification().view().number();
                 }
-                case ReplicaTimeout t when t.view().number() == 0 && t.highVote().isEmpty() && t.highQc().isEmpty() -> {
+                case ReplicaTimeout t
+                when t.view().number() == 0
+                        && t.highVote().isEmpty()
+                        && t.highQc().isEmpty() -> {
                     t.view().verify(epoch);
                     requireSignature(signed);
                     qcView = Rejoin.NO_QC;
@@ -802,13 +861,17 @@ public final class Replica {
             return;
         }
         votingFloor = highest + 3;
-        observer.abstaining(votingFloor, "validators of weight " + reporters + " showed QCs up to view " + highest
-                + ", so this replica may have voted up to view " + (highest + 2) + " before its data was lost");
+        observer.abstaining(
+                votingFloor,
+                "validators of weight " + reporters + " showed QCs up to view " + highest
+                        + ", so this replica may have voted up to view " + (highest + 2) + " before its data was lost");
     }
 
     private void persist() {
         if (!caughtUp()) {
-            stateUnsaved = true; // after a start without state: keep the disk "fresh" until caught up, so a crash restarts the wait
+            stateUnsaved =
+                    true; // after a start without state: keep the disk "fresh" until caught up, so a crash restarts the
+            // wait
             return;
         }
         stateUnsaved = false;

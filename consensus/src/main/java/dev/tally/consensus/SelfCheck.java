@@ -17,9 +17,17 @@ import java.util.Optional;
  * @param timeoutVoteView the view of the last timeout vote the replica signed since it started
  * @param votingFloor the first view the replica may vote in ({@code Long.MAX_VALUE} while awaiting reports)
  */
-record SelfCheck(long view, Phase phase, Optional<ReplicaCommit> highVote, Optional<CommitQC> highCommitQc,
-        Optional<TimeoutQC> highTimeoutQc, List<Proposal> proposals, boolean viewStarted, long pendingProposalView,
-        long timeoutVoteView, long votingFloor) {
+record SelfCheck(
+        long view,
+        Phase phase,
+        Optional<ReplicaCommit> highVote,
+        Optional<CommitQC> highCommitQc,
+        Optional<TimeoutQC> highTimeoutQc,
+        List<Proposal> proposals,
+        boolean viewStarted,
+        long pendingProposalView,
+        long timeoutVoteView,
+        long votingFloor) {
     static final long NONE = -1;
 
     long highVoteView() {
@@ -41,11 +49,20 @@ record SelfCheck(long view, Phase phase, Optional<ReplicaCommit> highVote, Optio
     @Override
     public String toString() {
         return "view " + view + ", phase " + phase
-                + ", high vote " + highVote.map(v -> "of view " + v.view().number() + " for " + v.proposal()).orElse("none")
-                + ", high commit QC " + highCommitQc.map(qc -> "of view " + qc.view().number() + " for " + qc.header()).orElse("none")
-                + ", high timeout QC " + highTimeoutQc.map(qc -> "of view " + qc.view().number() + " (its high QC of view "
-                        + qc.highQc().map(h -> h.view().number()).orElse(NONE) + ")").orElse("none")
-                + ", cached proposals " + proposals.stream().map(Proposal::number).toList()
+                + ", high vote "
+                + highVote.map(v -> "of view " + v.view().number() + " for " + v.proposal())
+                        .orElse("none")
+                + ", high commit QC "
+                + highCommitQc
+                        .map(qc -> "of view " + qc.view().number() + " for " + qc.header())
+                        .orElse("none")
+                + ", high timeout QC "
+                + highTimeoutQc
+                        .map(qc -> "of view " + qc.view().number() + " (its high QC of view "
+                                + qc.highQc().map(h -> h.view().number()).orElse(NONE) + ")")
+                        .orElse("none")
+                + ", cached proposals "
+                + proposals.stream().map(Proposal::number).toList()
                 + ", a view started in this step: " + (viewStarted ? "yes" : "no")
                 + ", pending proposal of view " + pendingProposalView + ", timeout vote of view " + timeoutVoteView
                 + ", voting floor " + (votingFloor == Long.MAX_VALUE ? "none yet (awaiting reports)" : votingFloor);

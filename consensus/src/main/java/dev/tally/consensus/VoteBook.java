@@ -37,7 +37,8 @@ final class VoteBook<M extends ChonkyMessage> {
                 }
             }
         }
-        byView.computeIfAbsent(vote.message().view().number(), v -> new HashMap<>()).put(vote.key(), vote);
+        byView.computeIfAbsent(vote.message().view().number(), v -> new HashMap<>())
+                .put(vote.key(), vote);
     }
 
     /** The vote this signer cast in {@code view}, if that is its newest one. */

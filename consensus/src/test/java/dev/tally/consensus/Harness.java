@@ -6,9 +6,9 @@ import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.Payload;
+import dev.tally.protocol.Phase;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaCommit;
-import dev.tally.protocol.Phase;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
@@ -31,6 +31,7 @@ final class Harness {
     final List<String> abstentions = new ArrayList<>();
     /** Blocks finalized with the payload of a proposal that came after their QC. */
     final List<Long> lateFinalizations = new ArrayList<>();
+
     final CountingVerifier verifier = new CountingVerifier();
     Replica replica;
     long now = 0;
@@ -39,8 +40,14 @@ final class Harness {
         this.me = me;
         // A replica that has run before (its view-0 timeout is on disk); fresh starts are tested on their own.
         ReplicaState initial = ReplicaState.initial(0);
-        this.replica = newReplica(new ReplicaState(0, 0, Phase.TIMEOUT, initial.highVote(), initial.highCommitQc(),
-                initial.highTimeoutQc(), initial.proposals()));
+        this.replica = newReplica(new ReplicaState(
+                0,
+                0,
+                Phase.TIMEOUT,
+                initial.highVote(),
+                initial.highCommitQc(),
+                initial.highTimeoutQc(),
+                initial.proposals()));
     }
 
     ConsensusConfig config() {
@@ -52,22 +59,27 @@ final class Harness {
     }
 
     Replica newReplica(ReplicaState state, LeaderSchedule leaders) {
-        return new Replica(config(), state, new ConsensusObserver() {
-            @Override
-            public void messageRejected(String kind, Rejection rejection) {
-                rejections.add(rejection);
-            }
+        return new Replica(
+                config(),
+                state,
+                new ConsensusObserver() {
+                    @Override
+                    public void messageRejected(String kind, Rejection rejection) {
+                        rejections.add(rejection);
+                    }
 
-            @Override
-            public void finalizedByLateProposal(long number) {
-                lateFinalizations.add(number);
-            }
+                    @Override
+                    public void finalizedByLateProposal(long number) {
+                        lateFinalizations.add(number);
+                    }
 
-            @Override
-            public void abstaining(long firstVotingView, String reason) {
-                abstentions.add(firstVotingView + ": " + reason);
-            }
-        }, verifier, leaders);
+                    @Override
+                    public void abstaining(long firstVotingView, String reason) {
+                        abstentions.add(firstVotingView + ": " + reason);
+                    }
+                },
+                verifier,
+                leaders);
     }
 
     List<Output> step(Input in) {
@@ -80,7 +92,10 @@ final class Harness {
 
     /** The leader index of a view, in this chain's key order. */
     int leader(long view) {
-        return chain.keys.indexOf(chain.keys.stream().filter(k -> k.publicKey().equals(chain.committee().leader(view))).findFirst().orElseThrow());
+        return chain.keys.indexOf(chain.keys.stream()
+                .filter(k -> k.publicKey().equals(chain.committee().leader(view)))
+                .findFirst()
+                .orElseThrow());
     }
 
     int notLeader(long view) {
@@ -137,8 +152,11 @@ final class Harness {
     }
 
     static <M extends ChonkyMessage> List<M> broadcasts(List<Output> outs, Class<M> type) {
-        return outputs(outs, Output.Broadcast.class).stream().map(b -> b.message().message())
-                .filter(type::isInstance).map(type::cast).toList();
+        return outputs(outs, Output.Broadcast.class).stream()
+                .map(b -> b.message().message())
+                .filter(type::isInstance)
+                .map(type::cast)
+                .toList();
     }
 
     static List<ReplicaCommit> votes(List<Output> outs) {

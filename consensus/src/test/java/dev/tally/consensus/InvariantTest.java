@@ -30,7 +30,11 @@ class InvariantTest {
     final ReplicaCommit vote5 = h.chain.vote(5, 2, p2);
 
     /** A state of view {@code view} with block 2's payload cached. */
-    ReplicaState state(long view, Phase phase, Optional<ReplicaCommit> highVote, Optional<CommitQC> highCommitQc,
+    ReplicaState state(
+            long view,
+            Phase phase,
+            Optional<ReplicaCommit> highVote,
+            Optional<CommitQC> highCommitQc,
             Optional<TimeoutQC> highTimeoutQc) {
         return new ReplicaState(0, view, phase, highVote, highCommitQc, highTimeoutQc, List.of(new Proposal(2, p2)));
     }
@@ -51,25 +55,42 @@ class InvariantTest {
         assertThat(Arrays.stream(Invariant.values()).filter(i -> !i.holds(s)))
                 .as("the state breaks %s and nothing else, so without its check it would pass", invariant)
                 .containsExactly(invariant);
-        assertThatThrownBy(() -> Invariant.checkAll(s, "replica", "a test")).isInstanceOfSatisfying(BrokenInvariantException.class,
-                e -> assertThat(e.invariant()).isEqualTo(invariant));
+        assertThatThrownBy(() -> Invariant.checkAll(s, "replica", "a test"))
+                .isInstanceOfSatisfying(
+                        BrokenInvariantException.class,
+                        e -> assertThat(e.invariant()).isEqualTo(invariant));
     }
 
     /** A replica restored into {@code state} throws on its first step, naming {@code invariant} and the state. */
     void assertStepBreaks(Invariant invariant, ReplicaState state) {
         assertOnlyBroken(invariant, afterStep(state));
         h.replica = h.newReplica(state);
-        assertThatThrownBy(() -> h.step(new Input.TimerExpired())).isInstanceOfSatisfying(BrokenInvariantException.class, e -> {
-            assertThat(e.invariant()).isEqualTo(invariant);
-            assertThat(e.getMessage()).as("names the invariant and the state").contains(invariant.name(), invariant.rule(),
-                    "view " + state.view() + ", phase " + state.phase());
-        });
+        assertThatThrownBy(() -> h.step(new Input.TimerExpired()))
+                .isInstanceOfSatisfying(BrokenInvariantException.class, e -> {
+                    assertThat(e.invariant()).isEqualTo(invariant);
+                    assertThat(e.getMessage())
+                            .as("names the invariant and the state")
+                            .contains(
+                                    invariant.name(),
+                                    invariant.rule(),
+                                    "view " + state.view() + ", phase " + state.phase());
+                });
     }
 
     /** {@code s} with other values for the fields only a step sets. */
-    static SelfCheck withStepFields(SelfCheck s, boolean viewStarted, long pendingProposalView, long timeoutVoteView, long votingFloor) {
-        return new SelfCheck(s.view(), s.phase(), s.highVote(), s.highCommitQc(), s.highTimeoutQc(), s.proposals(), viewStarted,
-                pendingProposalView, timeoutVoteView, votingFloor);
+    static SelfCheck withStepFields(
+            SelfCheck s, boolean viewStarted, long pendingProposalView, long timeoutVoteView, long votingFloor) {
+        return new SelfCheck(
+                s.view(),
+                s.phase(),
+                s.highVote(),
+                s.highCommitQc(),
+                s.highTimeoutQc(),
+                s.proposals(),
+                viewStarted,
+                pendingProposalView,
+                timeoutVoteView,
+                votingFloor);
     }
 
     @Test
@@ -82,71 +103,95 @@ class InvariantTest {
 
     @Test
     void aHighVoteOfALaterViewIsRefused() {
-        assertStepBreaks(Invariant.HIGH_VOTE_NOT_AHEAD, state(5, Phase.TIMEOUT, Optional.of(h.chain.vote(6, 2, p2)), Optional.of(qc4),
-                Optional.empty()));
+        assertStepBreaks(
+                Invariant.HIGH_VOTE_NOT_AHEAD,
+                state(5, Phase.TIMEOUT, Optional.of(h.chain.vote(6, 2, p2)), Optional.of(qc4), Optional.empty()));
     }
 
     @Test
     void phaseCommitWithoutAVoteInTheViewIsRefused() {
-        assertStepBreaks(Invariant.COMMIT_PHASE_HOLDS_ITS_VOTE, state(5, Phase.COMMIT, Optional.of(h.chain.vote(4, 1, p1)),
-                Optional.of(qc4), Optional.empty()));
+        assertStepBreaks(
+                Invariant.COMMIT_PHASE_HOLDS_ITS_VOTE,
+                state(5, Phase.COMMIT, Optional.of(h.chain.vote(4, 1, p1)), Optional.of(qc4), Optional.empty()));
     }
 
     @Test
     void phasePrepareAfterVotingInTheViewIsRefused() {
-        assertStepBreaks(Invariant.PREPARE_PHASE_HAS_NOT_VOTED, state(5, Phase.PREPARE, Optional.of(vote5), Optional.of(qc4),
-                Optional.empty()));
+        assertStepBreaks(
+                Invariant.PREPARE_PHASE_HAS_NOT_VOTED,
+                state(5, Phase.PREPARE, Optional.of(vote5), Optional.of(qc4), Optional.empty()));
     }
 
     @Test
     void aHighQcOfTheCurrentViewIsRefused() {
-        assertStepBreaks(Invariant.HIGH_QCS_BELOW_VIEW, state(5, Phase.COMMIT, Optional.of(vote5),
-                Optional.of(h.chain.commitQc(5, 2, p2)), Optional.empty()));
-        TimeoutQC tqc5 = h.timeoutQc(5, List.of(new ReplicaTimeout(h.chain.view(5), Optional.of(vote5), Optional.of(qc4))));
-        assertStepBreaks(Invariant.HIGH_QCS_BELOW_VIEW, state(5, Phase.COMMIT, Optional.of(vote5), Optional.of(qc4), Optional.of(tqc5)));
+        assertStepBreaks(
+                Invariant.HIGH_QCS_BELOW_VIEW,
+                state(5, Phase.COMMIT, Optional.of(vote5), Optional.of(h.chain.commitQc(5, 2, p2)), Optional.empty()));
+        TimeoutQC tqc5 =
+                h.timeoutQc(5, List.of(new ReplicaTimeout(h.chain.view(5), Optional.of(vote5), Optional.of(qc4))));
+        assertStepBreaks(
+                Invariant.HIGH_QCS_BELOW_VIEW,
+                state(5, Phase.COMMIT, Optional.of(vote5), Optional.of(qc4), Optional.of(tqc5)));
     }
 
     @Test
     void aViewWithoutAQcOfTheViewBeforeIsRefused() {
-        assertStepBreaks(Invariant.VIEW_JUSTIFIED, state(5, Phase.COMMIT, Optional.of(vote5), Optional.of(h.chain.commitQc(3, 1, p1)),
-                Optional.empty()));
+        assertStepBreaks(
+                Invariant.VIEW_JUSTIFIED,
+                state(5, Phase.COMMIT, Optional.of(vote5), Optional.of(h.chain.commitQc(3, 1, p1)), Optional.empty()));
     }
 
     @Test
     void aHighTimeoutQcWhoseHighQcWasNotTakenInIsRefused() {
-        TimeoutQC tqc4 = h.timeoutQc(4, List.of(new ReplicaTimeout(h.chain.view(4), Optional.empty(),
-                Optional.of(h.chain.commitQc(3, 1, p1)))));
-        assertStepBreaks(Invariant.TIMEOUT_QC_HIGH_QC_TAKEN_IN, state(5, Phase.COMMIT, Optional.of(vote5),
-                Optional.of(h.chain.commitQc(2, 1, p1)), Optional.of(tqc4)));
+        TimeoutQC tqc4 = h.timeoutQc(
+                4,
+                List.of(new ReplicaTimeout(
+                        h.chain.view(4), Optional.empty(), Optional.of(h.chain.commitQc(3, 1, p1)))));
+        assertStepBreaks(
+                Invariant.TIMEOUT_QC_HIGH_QC_TAKEN_IN,
+                state(5, Phase.COMMIT, Optional.of(vote5), Optional.of(h.chain.commitQc(2, 1, p1)), Optional.of(tqc4)));
     }
 
     @Test
     void aViewStartThatLeavesAProposalAtOrBelowTheHighQcIsRefused() {
-        SelfCheck s = afterStep(new ReplicaState(0, 5, Phase.COMMIT, Optional.of(vote5), Optional.of(qc4), Optional.empty(),
+        SelfCheck s = afterStep(new ReplicaState(
+                0,
+                5,
+                Phase.COMMIT,
+                Optional.of(vote5),
+                Optional.of(qc4),
+                Optional.empty(),
                 List.of(new Proposal(1, p1), new Proposal(2, p2))));
         assertThat(Invariant.PROPOSALS_PRUNED_AT_VIEW_START.holds(s))
-                .as("within a view, a proposal's justification may raise the high QC: pruned when the next view starts").isTrue();
-        assertOnlyBroken(Invariant.PROPOSALS_PRUNED_AT_VIEW_START,
+                .as("within a view, a proposal's justification may raise the high QC: pruned when the next view starts")
+                .isTrue();
+        assertOnlyBroken(
+                Invariant.PROPOSALS_PRUNED_AT_VIEW_START,
                 withStepFields(s, true, s.pendingProposalView(), s.timeoutVoteView(), s.votingFloor()));
     }
 
     @Test
     void aPendingProposalOfAnotherViewIsRefused() {
         SelfCheck s = afterStep(voted());
-        assertOnlyBroken(Invariant.PENDING_PROPOSAL_IN_VIEW, withStepFields(s, s.viewStarted(), 4, s.timeoutVoteView(), s.votingFloor()));
+        assertOnlyBroken(
+                Invariant.PENDING_PROPOSAL_IN_VIEW,
+                withStepFields(s, s.viewStarted(), 4, s.timeoutVoteView(), s.votingFloor()));
     }
 
     @Test
     void leavingPhaseTimeoutInTheViewOfTheTimeoutVoteIsRefused() {
         SelfCheck s = afterStep(voted());
-        assertOnlyBroken(Invariant.TIMED_OUT_STAYS_TIMED_OUT, withStepFields(s, s.viewStarted(), s.pendingProposalView(), 5, s.votingFloor()));
+        assertOnlyBroken(
+                Invariant.TIMED_OUT_STAYS_TIMED_OUT,
+                withStepFields(s, s.viewStarted(), s.pendingProposalView(), 5, s.votingFloor()));
     }
 
     @Test
     void aHighVoteBelowTheVotingFloorIsRefused() {
         SelfCheck s = afterStep(voted());
-        assertOnlyBroken(Invariant.NO_VOTE_BELOW_VOTING_FLOOR, withStepFields(s, s.viewStarted(), s.pendingProposalView(),
-                s.timeoutVoteView(), 6));
+        assertOnlyBroken(
+                Invariant.NO_VOTE_BELOW_VOTING_FLOOR,
+                withStepFields(s, s.viewStarted(), s.pendingProposalView(), s.timeoutVoteView(), 6));
     }
 
     @Test
@@ -155,6 +200,8 @@ class InvariantTest {
         h.replica = h.newReplica(broken);
         assertThatThrownBy(() -> h.step(new Input.Start())).isInstanceOf(BrokenInvariantException.class);
         Replica unchecked = new Replica(h.config().withInvariantChecks(false), broken, ConsensusObserver.NONE);
-        assertThat(unchecked.step(new Input.Start(), h.now)).as("its outputs go out").isNotEmpty();
+        assertThat(unchecked.step(new Input.Start(), h.now))
+                .as("its outputs go out")
+                .isNotEmpty();
     }
 }

@@ -40,11 +40,15 @@ class ProposerTest {
         CommitQC qc = h.chain.commitQc(VIEW - 1, 1, p1);
         h.step(new Input.BlocksPersisted(0, 0));
         List<Output> outs = enterWith(h, qc);
-        assertThat(outputs(outs, Output.ProposePayload.class)).as("block 1 not stored yet").isEmpty();
+        assertThat(outputs(outs, Output.ProposePayload.class))
+                .as("block 1 not stored yet")
+                .isEmpty();
         List<Output> stored = h.step(new Input.BlocksPersisted(0, 1));
-        assertThat(outputs(stored, Output.ProposePayload.class)).containsExactly(new Output.ProposePayload(h.chain.view(VIEW), 2));
+        assertThat(outputs(stored, Output.ProposePayload.class))
+                .containsExactly(new Output.ProposePayload(h.chain.view(VIEW), 2));
         List<Output> proposed = h.step(new Input.PayloadProposed(h.chain.view(VIEW), 2, fresh));
-        assertThat(broadcasts(proposed, LeaderProposal.class)).containsExactly(new LeaderProposal(Optional.of(fresh), qc));
+        assertThat(broadcasts(proposed, LeaderProposal.class))
+                .containsExactly(new LeaderProposal(Optional.of(fresh), qc));
     }
 
     @Test
@@ -64,7 +68,8 @@ class ProposerTest {
         ReplicaCommit highVote = h.chain.vote(VIEW - 2, 2, TestChain.payload("maybe final"));
         List<ReplicaTimeout> votes = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            votes.add(new ReplicaTimeout(h.chain.view(VIEW - 1), i < 3 ? Optional.of(highVote) : Optional.empty(), Optional.of(qc)));
+            votes.add(new ReplicaTimeout(
+                    h.chain.view(VIEW - 1), i < 3 ? Optional.of(highVote) : Optional.empty(), Optional.of(qc)));
         }
         TimeoutQC tqc = h.timeoutQc(VIEW - 1, votes);
         List<Output> outs = enterWith(h, tqc);
@@ -84,7 +89,8 @@ class ProposerTest {
         }
         h.step(new Input.BlocksPersisted(0, 1));
         List<Output> outs = enterWith(h, h.timeoutQc(VIEW - 1, votes));
-        assertThat(outputs(outs, Output.ProposePayload.class)).containsExactly(new Output.ProposePayload(h.chain.view(VIEW), 2));
+        assertThat(outputs(outs, Output.ProposePayload.class))
+                .containsExactly(new Output.ProposePayload(h.chain.view(VIEW), 2));
     }
 
     @Test
@@ -99,7 +105,8 @@ class ProposerTest {
                 break;
             }
         }
-        assertThat(outputs(outs, Output.ProposePayload.class)).containsExactly(new Output.ProposePayload(h.chain.view(1), 0));
+        assertThat(outputs(outs, Output.ProposePayload.class))
+                .containsExactly(new Output.ProposePayload(h.chain.view(1), 0));
     }
 
     @Test
@@ -107,11 +114,14 @@ class ProposerTest {
         Harness h = leaderOfView();
         h.step(new Input.BlocksPersisted(0, 1));
         enterWith(h, h.chain.commitQc(VIEW - 1, 1, p1));
-        assertThat(broadcasts(h.step(new Input.PayloadProposed(h.chain.view(VIEW - 1), 2, fresh)), LeaderProposal.class))
-                .as("answer for another view").isEmpty();
+        assertThat(broadcasts(
+                        h.step(new Input.PayloadProposed(h.chain.view(VIEW - 1), 2, fresh)), LeaderProposal.class))
+                .as("answer for another view")
+                .isEmpty();
         Payload big = Payload.of(new byte[Harness.MAX_PAYLOAD + 1]);
         assertThat(broadcasts(h.step(new Input.PayloadProposed(h.chain.view(VIEW), 2, big)), LeaderProposal.class))
-                .as("payload over the limit").isEmpty();
+                .as("payload over the limit")
+                .isEmpty();
     }
 
     @Test
@@ -123,6 +133,8 @@ class ProposerTest {
         h.replica = h.newReplica(state);
         h.step(new Input.BlocksPersisted(0, 1));
         List<Output> restarted = h.step(new Input.Start());
-        assertThat(outputs(restarted, Output.ProposePayload.class)).as("it may have proposed before the crash").isEmpty();
+        assertThat(outputs(restarted, Output.ProposePayload.class))
+                .as("it may have proposed before the crash")
+                .isEmpty();
     }
 }

@@ -62,8 +62,12 @@ class ReplicaTest {
         h.replica = h.newReplica(ReplicaState.initial(0));
         List<Output> outs = h.step(new Input.Start());
         assertThat(h.replica.phase()).isEqualTo(Phase.TIMEOUT);
-        assertThat(outputs(outs, Output.PersistState.class)).as("view 0's vote is the same on every start: nothing to persist").isEmpty();
-        assertThat(broadcasts(outs, ReplicaTimeout.class)).singleElement().satisfies(t -> assertThat(t.view().number()).isZero());
+        assertThat(outputs(outs, Output.PersistState.class))
+                .as("view 0's vote is the same on every start: nothing to persist")
+                .isEmpty();
+        assertThat(broadcasts(outs, ReplicaTimeout.class))
+                .singleElement()
+                .satisfies(t -> assertThat(t.view().number()).isZero());
         assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
         assertThat(outputs(outs, Output.SetTimer.class)).containsExactly(new Output.SetTimer(Harness.TIMEOUT));
     }
@@ -79,11 +83,14 @@ class ReplicaTest {
         assertThat(h.replica.phase()).isEqualTo(Phase.TIMEOUT);
         assertThat(broadcasts(first, ReplicaNewView.class)).hasSize(1);
         List<Output.Broadcast> sent = outputs(first, Output.Broadcast.class).stream()
-                .filter(b -> b.message().message() instanceof ReplicaTimeout).toList();
+                .filter(b -> b.message().message() instanceof ReplicaTimeout)
+                .toList();
         assertThat(sent).hasSize(1);
         h.now = 4000;
         List<Output> again = h.step(new Input.TimerExpired());
-        assertThat(outputs(again, Output.PersistState.class)).as("phase unchanged: nothing new to persist").isEmpty();
+        assertThat(outputs(again, Output.PersistState.class))
+                .as("phase unchanged: nothing new to persist")
+                .isEmpty();
         assertThat(outputs(again, Output.Broadcast.class)).contains(sent.get(0));
         assertThat(outputs(again, Output.SetTimer.class)).containsExactly(new Output.SetTimer(4000 + Harness.TIMEOUT));
     }
@@ -93,11 +100,16 @@ class ReplicaTest {
         inView5();
         h.now = 2000;
         Output first = outputs(h.step(new Input.TimerExpired()), Output.Broadcast.class).stream()
-                .filter(b -> b.message().message() instanceof ReplicaNewView).findFirst().orElseThrow();
+                .filter(b -> b.message().message() instanceof ReplicaNewView)
+                .findFirst()
+                .orElseThrow();
         h.now = 4000;
         Output again = outputs(h.step(new Input.TimerExpired()), Output.Broadcast.class).stream()
-                .filter(b -> b.message().message() instanceof ReplicaNewView).findFirst().orElseThrow();
-        assertThat(((Output.Broadcast) again).message()).as("no second BLS signing for the same message")
+                .filter(b -> b.message().message() instanceof ReplicaNewView)
+                .findFirst()
+                .orElseThrow();
+        assertThat(((Output.Broadcast) again).message())
+                .as("no second BLS signing for the same message")
                 .isSameAs(((Output.Broadcast) first).message());
     }
 
@@ -112,7 +124,8 @@ class ReplicaTest {
             }
         }
         assertThat(h.replica.view()).isEqualTo(6);
-        assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
+        assertThat(broadcasts(outs, ReplicaNewView.class))
+                .singleElement()
                 .satisfies(nv -> assertThat(nv.justification()).isInstanceOf(TimeoutQC.class));
     }
 
@@ -155,17 +168,26 @@ class ReplicaTest {
             }
         }
         assertThat(h.replica.view()).as("the others' votes made the QC").isEqualTo(6);
-        assertThat(h.replica.lacksHighQcBlock()).as("the network lets the late proposal through for this").isTrue();
+        assertThat(h.replica.lacksHighQcBlock())
+                .as("the network lets the late proposal through for this")
+                .isTrue();
         CommitQC qc = h.replica.highCommitQc().orElseThrow();
         // A proposal whose payload the QC does not name finalizes nothing.
-        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p3), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class)).isEmpty();
+        assertThat(outputs(
+                        h.deliver(h.proposal(5, Optional.of(p3), h.chain.commitQc(4, 1, p1))),
+                        Output.FinalizeBlock.class))
+                .isEmpty();
         List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1)));
-        assertThat(outputs(outs, Output.FinalizeBlock.class)).containsExactly(new Output.FinalizeBlock(new FinalBlock(p2, qc)));
+        assertThat(outputs(outs, Output.FinalizeBlock.class))
+                .containsExactly(new Output.FinalizeBlock(new FinalBlock(p2, qc)));
         assertThat(votes(outs)).as("too late to vote").isEmpty();
         assertThat(h.replica.lacksHighQcBlock()).isFalse();
         assertThat(h.lateFinalizations).containsExactly(2L);
-        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1))), Output.FinalizeBlock.class))
-                .as("once").isEmpty();
+        assertThat(outputs(
+                        h.deliver(h.proposal(5, Optional.of(p2), h.chain.commitQc(4, 1, p1))),
+                        Output.FinalizeBlock.class))
+                .as("once")
+                .isEmpty();
     }
 
     @Test
@@ -179,10 +201,13 @@ class ReplicaTest {
     @Test
     void takesProposalsFromTheLeaderAnImposedScheduleNames() {
         int imposed = h.notLeader(5);
-        h.replica = h.newReplica(h.replica.state(), view -> h.chain.keys.get(imposed).publicKey());
+        h.replica = h.newReplica(
+                h.replica.state(), view -> h.chain.keys.get(imposed).publicKey());
         CommitQC qc = inView5();
         var fromEpochLeader = h.chain.sign(h.leader(5), new LeaderProposal(Optional.of(p2), qc));
-        assertThat(votes(proposeAndApprove(fromEpochLeader))).as("the epoch's leader does not lead here").isEmpty();
+        assertThat(votes(proposeAndApprove(fromEpochLeader)))
+                .as("the epoch's leader does not lead here")
+                .isEmpty();
         var fromImposed = h.chain.sign(imposed, new LeaderProposal(Optional.of(p2), qc));
         assertThat(votes(proposeAndApprove(fromImposed))).hasSize(1);
     }
@@ -201,36 +226,49 @@ class ReplicaTest {
     void rejectsProposalWithInvalidJustification() {
         inView5();
         CommitQC weak = h.chain.commitQc(h.chain.vote(4, 1, p1), 0, 1, 2, 3);
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), weak)))).isEmpty();
-        assertThat(h.rejections).singleElement().isInstanceOfSatisfying(Rejection.BadJustification.class,
-                r -> assertThat(r.message()).as("the log names the problem").contains("below the quorum"));
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), weak))))
+                .isEmpty();
+        assertThat(h.rejections)
+                .singleElement()
+                .isInstanceOfSatisfying(
+                        Rejection.BadJustification.class,
+                        r -> assertThat(r.message())
+                                .as("the log names the problem")
+                                .contains("below the quorum"));
     }
 
     @Test
     void aProposalJustifiedByAQcForTheVoteOfTheReplicasOwnIsTakenWithTheReplicasOwn() {
         CommitQC own = inView5();
         // The leader's QC names a quorum for the same vote, but its aggregate signature is not theirs.
-        CommitQC leaders = new CommitQC(own.message(), h.chain.commitQc(own.message(), 0, 1, 2, 3, 4).signers(), own.signature());
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), leaders)))).hasSize(1);
+        CommitQC leaders = new CommitQC(
+                own.message(), h.chain.commitQc(own.message(), 0, 1, 2, 3, 4).signers(), own.signature());
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), leaders))))
+                .hasSize(1);
         assertThat(h.rejections).isEmpty();
         assertThat(h.replica.highCommitQc()).contains(own);
         // For a vote the replica holds no QC of, the same forgery is refused.
         h.enterViewByCommitQc(7, 2, p2);
         CommitQC forged = new CommitQC(h.chain.vote(7, 3, p3), own.signers(), own.signature());
-        assertThat(votes(proposeAndApprove(h.proposal(8, Optional.of(p4), forged)))).isEmpty();
+        assertThat(votes(proposeAndApprove(h.proposal(8, Optional.of(p4), forged))))
+                .isEmpty();
         assertThat(h.rejections).hasAtLeastOneElementOfType(Rejection.BadJustification.class);
     }
 
     @Test
     void rejectsFreshProposalWithoutPayloadAndOversizedPayload() {
         CommitQC qc = inView5();
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.empty(), qc)))).isEmpty();
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.empty(), qc))))
+                .isEmpty();
         assertThat(h.rejections).contains(new Rejection.PayloadMissing(2));
         Payload big = Payload.of(new byte[Harness.MAX_PAYLOAD + 1]);
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(big), qc)))).isEmpty();
-        assertThat(h.rejections).contains(new Rejection.PayloadTooLarge(2, Harness.MAX_PAYLOAD + 1, Harness.MAX_PAYLOAD));
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(big), qc))))
+                .isEmpty();
+        assertThat(h.rejections)
+                .contains(new Rejection.PayloadTooLarge(2, Harness.MAX_PAYLOAD + 1, Harness.MAX_PAYLOAD));
         Payload justFits = Payload.of(new byte[Harness.MAX_PAYLOAD]);
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(justFits), qc)))).hasSize(1);
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(justFits), qc))))
+                .hasSize(1);
     }
 
     @Test
@@ -251,7 +289,8 @@ class ReplicaTest {
         List<Output> outs = h.deliver(h.proposal(5, Optional.of(p2), qc));
         assertThat(outputs(outs, Output.VerifyPayload.class)).isEmpty();
         List<Output> stored = h.step(new Input.BlocksPersisted(0, 1));
-        assertThat(outputs(stored, Output.VerifyPayload.class)).singleElement()
+        assertThat(outputs(stored, Output.VerifyPayload.class))
+                .singleElement()
                 .satisfies(v -> assertThat(v.blockNumber()).isEqualTo(2));
     }
 
@@ -259,7 +298,8 @@ class ReplicaTest {
     TimeoutQC timeoutQcWithHighVote(CommitQC highQc, ReplicaCommit highVote) {
         List<ReplicaTimeout> votes = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            votes.add(new ReplicaTimeout(h.chain.view(4), i < 3 ? Optional.of(highVote) : Optional.empty(), Optional.of(highQc)));
+            votes.add(new ReplicaTimeout(
+                    h.chain.view(4), i < 3 ? Optional.of(highVote) : Optional.empty(), Optional.of(highQc)));
         }
         return h.timeoutQc(4, votes);
     }
@@ -271,10 +311,13 @@ class ReplicaTest {
         TimeoutQC tqc = timeoutQcWithHighVote(qc, highVote);
         h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(tqc)));
         assertThat(h.replica.view()).isEqualTo(5);
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), tqc)))).isEmpty();
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), tqc))))
+                .isEmpty();
         assertThat(h.rejections).containsExactly(new Rejection.PayloadInReproposal(highVote.proposal()));
         List<Output> outs = proposeAndApprove(h.proposal(5, Optional.empty(), tqc));
-        assertThat(outputs(outs, Output.VerifyPayload.class)).as("a reproposal has no payload to check").isEmpty();
+        assertThat(outputs(outs, Output.VerifyPayload.class))
+                .as("a reproposal has no payload to check")
+                .isEmpty();
         assertThat(votes(outs)).containsExactly(new ReplicaCommit(h.chain.view(5), highVote.proposal()));
     }
 
@@ -298,7 +341,9 @@ class ReplicaTest {
         assertThat(h.replica.view()).isEqualTo(5);
         List<Output> outs = new ArrayList<>(h.deliver(h.proposal(6, Optional.of(p3), h.chain.commitQc(5, 2, p2))));
         outs.addAll(h.deliver(h.chain.sign(4, vote5)));
-        assertThat(outputs(outs, Output.FinalizeBlock.class)).as("the proposal's QC finalizes block 2 at once").hasSize(1);
+        assertThat(outputs(outs, Output.FinalizeBlock.class))
+                .as("the proposal's QC finalizes block 2 at once")
+                .hasSize(1);
         outs.addAll(h.step(new Input.BlocksPersisted(0, 2)));
         for (Output.VerifyPayload v : outputs(outs, Output.VerifyPayload.class)) {
             outs.addAll(h.step(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), true, "")));
@@ -312,9 +357,12 @@ class ReplicaTest {
         assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(p2), qc)))).hasSize(1);
         Payload other = TestChain.payload("equivocation");
         Signed<LeaderProposal> second = h.proposal(5, Optional.of(other), qc);
-        assertThat(outputs(h.deliver(second), Output.VerifyPayload.class)).as("not even considered").isEmpty();
+        assertThat(outputs(h.deliver(second), Output.VerifyPayload.class))
+                .as("not even considered")
+                .isEmpty();
         // Even an approval that arrives for it is not turned into a second vote.
-        assertThat(votes(h.step(new Input.PayloadVerified(h.chain.view(5), 2, other, true, "")))).isEmpty();
+        assertThat(votes(h.step(new Input.PayloadVerified(h.chain.view(5), 2, other, true, ""))))
+                .isEmpty();
     }
 
     // ---------------------------------------------------------------- commit votes and QCs
@@ -328,18 +376,26 @@ class ReplicaTest {
         for (int i = 0; i < 5; i++) {
             outs = h.deliver(h.chain.sign(i, vote));
             if (i < 4) {
-                assertThat(h.replica.view()).as("%d votes are below the quorum", i + 1).isEqualTo(5);
+                assertThat(h.replica.view())
+                        .as("%d votes are below the quorum", i + 1)
+                        .isEqualTo(5);
             }
         }
         assertThat(h.replica.view()).isEqualTo(6);
-        List<FinalBlock> finals = outputs(outs, Output.FinalizeBlock.class).stream().map(Output.FinalizeBlock::block).toList();
+        List<FinalBlock> finals = outputs(outs, Output.FinalizeBlock.class).stream()
+                .map(Output.FinalizeBlock::block)
+                .toList();
         assertThat(finals).singleElement().satisfies(b -> {
             assertThat(b.number()).isEqualTo(2);
             assertThat(b.payload()).isEqualTo(p2);
         });
-        assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
-                .satisfies(nv -> assertThat(nv.justification()).isEqualTo(h.replica.highCommitQc().orElseThrow()));
-        assertThat(h.replica.state().proposals()).as("finalized proposals are pruned").isEmpty();
+        assertThat(broadcasts(outs, ReplicaNewView.class))
+                .singleElement()
+                .satisfies(nv -> assertThat(nv.justification())
+                        .isEqualTo(h.replica.highCommitQc().orElseThrow()));
+        assertThat(h.replica.state().proposals())
+                .as("finalized proposals are pruned")
+                .isEmpty();
     }
 
     @Test
@@ -349,7 +405,9 @@ class ReplicaTest {
         for (int round = 0; round < 3; round++) {
             deliverVotes(vote, 4);
         }
-        assertThat(h.replica.view()).as("four signers, however often they repeat, are not five").isEqualTo(5);
+        assertThat(h.replica.view())
+                .as("four signers, however often they repeat, are not five")
+                .isEqualTo(5);
         assertThat(h.rejections).hasAtLeastOneElementOfType(Rejection.NotNewer.class);
         // A vote for an older view from a signer that already voted later is stale too.
         h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(6), new BlockHeader(2, p2.hash()))));
@@ -384,11 +442,15 @@ class ReplicaTest {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         deliverVotes(vote, 4);
-        assertThat(h.verifier.quorumsChecked).as("no quorum yet, nothing checked").isZero();
+        assertThat(h.verifier.quorumsChecked)
+                .as("no quorum yet, nothing checked")
+                .isZero();
         h.deliver(h.chain.sign(4, vote));
         assertThat(h.replica.view()).isEqualTo(6);
         assertThat(h.verifier.quorumsChecked).isEqualTo(1);
-        assertThat(h.verifier.commitVotesCheckedAlone).as("one pairing check for the quorum, none per vote").isZero();
+        assertThat(h.verifier.commitVotesCheckedAlone)
+                .as("one pairing check for the quorum, none per vote")
+                .isZero();
     }
 
     @Test
@@ -396,17 +458,23 @@ class ReplicaTest {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         deliverVotes(vote, 4);
-        h.deliver(new Signed<>(vote, h.chain.sign(4, vote).key(), h.chain.sign(3, vote).signature()));
+        h.deliver(new Signed<>(
+                vote, h.chain.sign(4, vote).key(), h.chain.sign(3, vote).signature()));
         assertThat(h.replica.view()).as("the aggregate fails: no QC").isEqualTo(5);
-        assertThat(h.rejections).containsExactly(new Rejection.BadSignature(h.chain.keys.get(4).publicKey()));
-        assertThat(h.verifier.commitVotesCheckedAlone).as("each vote checked alone once").isEqualTo(5);
+        assertThat(h.rejections)
+                .containsExactly(new Rejection.BadSignature(h.chain.keys.get(4).publicKey()));
+        assertThat(h.verifier.commitVotesCheckedAlone)
+                .as("each vote checked alone once")
+                .isEqualTo(5);
         List<Output> outs = h.deliver(h.chain.sign(5, vote));
         assertThat(h.replica.view()).isEqualTo(6);
         assertThat(h.replica.highCommitQc()).get().satisfies(qc -> {
             assertThat(qc.signers().count()).isEqualTo(5);
             qc.verify(h.chain.epoch);
         });
-        assertThat(h.verifier.commitVotesCheckedAlone).as("the good ones are not checked again").isEqualTo(5);
+        assertThat(h.verifier.commitVotesCheckedAlone)
+                .as("the good ones are not checked again")
+                .isEqualTo(5);
         assertThat(broadcasts(outs, ReplicaNewView.class)).hasSize(1);
     }
 
@@ -430,7 +498,8 @@ class ReplicaTest {
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         h.deliver(h.chain.sign(4, vote));
         h.deliver(h.chain.sign(4, new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p3.hash()))));
-        assertThat(h.rejections).containsExactly(new Rejection.NotNewer(h.chain.keys.get(4).publicKey(), 5));
+        assertThat(h.rejections)
+                .containsExactly(new Rejection.NotNewer(h.chain.keys.get(4).publicKey(), 5));
         deliverVotes(vote, 4);
         assertThat(h.replica.view()).isEqualTo(6);
     }
@@ -443,9 +512,13 @@ class ReplicaTest {
         assertThat(h.replica.view()).isEqualTo(6);
         // The leader of view 6 built its own QC of view 5 (other signers): the replica holds one as high.
         CommitQC leadersQc = h.chain.commitQc(5, 2, p2);
-        h.deliver(new Signed<>(new ReplicaNewView(leadersQc), h.chain.keys.get(h.leader(6)).publicKey(),
+        h.deliver(new Signed<>(
+                new ReplicaNewView(leadersQc),
+                h.chain.keys.get(h.leader(6)).publicKey(),
                 h.chain.sign(h.notLeader(6), new ReplicaNewView(leadersQc)).signature()));
-        assertThat(h.rejections).as("not even its (bad) signature is checked").containsExactly(new Rejection.NothingNew(6));
+        assertThat(h.rejections)
+                .as("not even its (bad) signature is checked")
+                .containsExactly(new Rejection.NothingNew(6));
         assertThat(h.replica.view()).isEqualTo(6);
     }
 
@@ -455,8 +528,13 @@ class ReplicaTest {
         dev.tally.protocol.TestChain other = new dev.tally.protocol.TestChain(6, 3);
         ReplicaCommit foreign = new ReplicaCommit(other.view(5), new BlockHeader(3, p2.hash()));
         h.deliver(other.sign(0, foreign));
-        assertThat(h.rejections).singleElement().isInstanceOfSatisfying(Rejection.ForeignView.class,
-                r -> assertThat(r.message()).as("the log names the problem").contains("another chain"));
+        assertThat(h.rejections)
+                .singleElement()
+                .isInstanceOfSatisfying(
+                        Rejection.ForeignView.class,
+                        r -> assertThat(r.message())
+                                .as("the log names the problem")
+                                .contains("another chain"));
     }
 
     @Test
@@ -466,9 +544,15 @@ class ReplicaTest {
         h.deliver(h.chain.sign(1, new ReplicaTimeout(h.chain.view(3), Optional.empty(), Optional.empty())));
         h.deliver(h.chain.sign(h.notLeader(5), new ReplicaNewView(qc4)));
         h.deliver(h.proposal(4, Optional.of(p1), h.chain.commitQc(3, 0, p1)));
-        assertThat(h.rejections).containsExactly(new Rejection.OldView(4, 5), new Rejection.OldView(3, 5),
-                new Rejection.NotLeader(5, h.chain.keys.get(h.notLeader(5)).publicKey(), h.chain.keys.get(h.leader(5)).publicKey()),
-                new Rejection.OldView(4, 5));
+        assertThat(h.rejections)
+                .containsExactly(
+                        new Rejection.OldView(4, 5),
+                        new Rejection.OldView(3, 5),
+                        new Rejection.NotLeader(
+                                5,
+                                h.chain.keys.get(h.notLeader(5)).publicKey(),
+                                h.chain.keys.get(h.leader(5)).publicKey()),
+                        new Rejection.OldView(4, 5));
         h.rejections.clear();
         proposeAndApprove(h.proposal(5, Optional.of(p2), qc4));
         h.deliver(h.proposal(5, Optional.of(p2), qc4));
@@ -479,22 +563,39 @@ class ReplicaTest {
     void aCopyOfTheProposalBeingCheckedIsRejectedAsDuplicate() {
         CommitQC qc = inView5();
         h.deliver(h.proposal(5, Optional.of(p2), qc));
-        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), qc)), Output.VerifyPayload.class)).isEmpty();
+        assertThat(outputs(h.deliver(h.proposal(5, Optional.of(p2), qc)), Output.VerifyPayload.class))
+                .isEmpty();
         assertThat(h.rejections).containsExactly(new Rejection.DuplicateProposal(5));
     }
 
     @Test
     void everyRejectionHasItsOwnStableReason() {
         var key = h.chain.keys.get(0).publicKey();
-        List<Rejection> one = List.of(new Rejection.ForeignView(h.chain.view(1), ""), new Rejection.OldView(1, 2),
-                new Rejection.NotInPrepare(1, Phase.TIMEOUT), new Rejection.DuplicateProposal(1), new Rejection.NotLeader(1, key, key),
-                new Rejection.NotValidator(key, 0), new Rejection.BadSignature(key), new Rejection.NotNewer(key, 1),
-                new Rejection.InvalidVote(""), new Rejection.BadJustification(""), new Rejection.NothingNew(1),
-                new Rejection.Pruned(1, 2), new Rejection.PayloadMissing(1), new Rejection.PayloadInReproposal(new BlockHeader(1, p1.hash())),
-                new Rejection.PayloadTooLarge(1, 2, 1), new Rejection.PayloadRefused(1, ""));
+        List<Rejection> one = List.of(
+                new Rejection.ForeignView(h.chain.view(1), ""),
+                new Rejection.OldView(1, 2),
+                new Rejection.NotInPrepare(1, Phase.TIMEOUT),
+                new Rejection.DuplicateProposal(1),
+                new Rejection.NotLeader(1, key, key),
+                new Rejection.NotValidator(key, 0),
+                new Rejection.BadSignature(key),
+                new Rejection.NotNewer(key, 1),
+                new Rejection.InvalidVote(""),
+                new Rejection.BadJustification(""),
+                new Rejection.NothingNew(1),
+                new Rejection.Pruned(1, 2),
+                new Rejection.PayloadMissing(1),
+                new Rejection.PayloadInReproposal(new BlockHeader(1, p1.hash())),
+                new Rejection.PayloadTooLarge(1, 2, 1),
+                new Rejection.PayloadRefused(1, ""));
         assertThat(Rejection.class.getPermittedSubclasses()).as("one of each").hasSameSizeAs(one);
-        assertThat(one).extracting(Rejection::reason).doesNotHaveDuplicates().allMatch(r -> r.matches("[a-z]+(_[a-z]+)*"));
-        assertThat(one).extracting(Rejection::reason).contains("old_view", "not_leader", "bad_signature", "payload_too_large");
+        assertThat(one)
+                .extracting(Rejection::reason)
+                .doesNotHaveDuplicates()
+                .allMatch(r -> r.matches("[a-z]+(_[a-z]+)*"));
+        assertThat(one)
+                .extracting(Rejection::reason)
+                .contains("old_view", "not_leader", "bad_signature", "payload_too_large");
     }
 
     // ---------------------------------------------------------------- start without state (wiped data)
@@ -513,7 +614,10 @@ class ReplicaTest {
     @Test
     void aReplicaWithoutStateWaitsForReportsWeighingMoreThan2f() {
         startWithoutState();
-        assertThat(h.abstentions).singleElement().asString().startsWith(Long.MAX_VALUE + ": started without a replica state");
+        assertThat(h.abstentions)
+                .singleElement()
+                .asString()
+                .startsWith(Long.MAX_VALUE + ": started without a replica state");
         List<Output> outs = new ArrayList<>();
         // Two validators (weight 2 = 2f) keep reporting as their views go by: not enough, however long it lasts.
         for (long v = 10; v <= 14; v++) {
@@ -527,22 +631,30 @@ class ReplicaTest {
         assertThat(h.replica.view()).isEqualTo(14);
         assertThat(h.replica.firstVotingView()).isEqualTo(Long.MAX_VALUE);
         assertThat(votes(outs)).isEmpty();
-        assertThat(broadcasts(outs, ReplicaTimeout.class)).as("only its view-0 vote, re-sent as a report")
-                .isNotEmpty().allSatisfy(t -> assertThat(t.view().number()).isZero());
+        assertThat(broadcasts(outs, ReplicaTimeout.class))
+                .as("only its view-0 vote, re-sent as a report")
+                .isNotEmpty()
+                .allSatisfy(t -> assertThat(t.view().number()).isZero());
         assertThat(broadcasts(outs, ReplicaNewView.class)).isEmpty();
-        assertThat(outputs(outs, Output.PersistState.class)).as("a crash now starts the wait over").isEmpty();
+        assertThat(outputs(outs, Output.PersistState.class))
+                .as("a crash now starts the wait over")
+                .isEmpty();
     }
 
     @Test
     void aReplicaWaitingForReportsResendsItsViewZeroVoteOnEveryExpiry() {
         startWithoutState();
-        Signed<ReplicaTimeout> viewZero = h.chain.sign(h.me, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty()));
+        Signed<ReplicaTimeout> viewZero =
+                h.chain.sign(h.me, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty()));
         h.enterViewByCommitQc(1, 0, p1); // a new chain's view 1: the others wait for reports too
         for (int expiry = 1; expiry <= 3; expiry++) {
             h.now += Harness.TIMEOUT;
             List<Object> sent = outputs(h.step(new Input.TimerExpired()), Output.Broadcast.class).stream()
-                    .map(b -> (Object) b.message()).toList();
-            assertThat(sent).as("replicas that all wait would otherwise never hear enough reports").containsExactly(viewZero);
+                    .map(b -> (Object) b.message())
+                    .toList();
+            assertThat(sent)
+                    .as("replicas that all wait would otherwise never hear enough reports")
+                    .containsExactly(viewZero);
         }
     }
 
@@ -554,7 +666,8 @@ class ReplicaTest {
             h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty())));
         }
         h.deliver(newViewFrom(3, 100));
-        assertThat(h.replica.firstVotingView()).as("one reporter shows where the chain is: weight 1, not above 2f")
+        assertThat(h.replica.firstVotingView())
+                .as("one reporter shows where the chain is: weight 1, not above 2f")
                 .isEqualTo(Long.MAX_VALUE);
         h.deliver(newViewFrom(4, 100));
         h.deliver(newViewFrom(5, 100));
@@ -569,16 +682,24 @@ class ReplicaTest {
         h.deliver(newViewFrom(2, 100));
         h.deliver(newViewFrom(3, 100));
         assertThat(h.replica.view()).isEqualTo(100);
-        assertThat(h.replica.firstVotingView()).as("QCs shown up to view 99: it may have voted up to view 101").isEqualTo(102);
-        assertThat(h.abstentions).last().asString().isEqualTo("102: validators of weight 3 showed QCs up to view 99,"
-                + " so this replica may have voted up to view 101 before its data was lost");
+        assertThat(h.replica.firstVotingView())
+                .as("QCs shown up to view 99: it may have voted up to view 101")
+                .isEqualTo(102);
+        assertThat(h.abstentions)
+                .last()
+                .asString()
+                .isEqualTo("102: validators of weight 3 showed QCs up to view 99,"
+                        + " so this replica may have voted up to view 101 before its data was lost");
         h.step(new Input.BlocksPersisted(0, 1));
-        assertThat(votes(proposeAndApprove(h.proposal(100, Optional.of(p2), h.chain.commitQc(99, 1, p1))))).isEmpty();
+        assertThat(votes(proposeAndApprove(h.proposal(100, Optional.of(p2), h.chain.commitQc(99, 1, p1)))))
+                .isEmpty();
         CommitQC qc101 = h.enterViewByCommitQc(102, 2, p2);
         h.step(new Input.BlocksPersisted(0, 2));
         List<Output> voting = proposeAndApprove(h.proposal(102, Optional.of(p3), qc101));
         assertThat(votes(voting)).containsExactly(h.chain.vote(102, 3, p3));
-        assertThat(outputs(voting, Output.PersistState.class)).as("state durable again before the vote").isNotEmpty();
+        assertThat(outputs(voting, Output.PersistState.class))
+                .as("state durable again before the vote")
+                .isNotEmpty();
     }
 
     @Test
@@ -607,29 +728,38 @@ class ReplicaTest {
             h.now += Harness.TIMEOUT;
             outs.addAll(h.step(new Input.TimerExpired()));
         }
-        assertThat(broadcasts(outs, ReplicaTimeout.class)).as("below the floor, however long the view is stuck").isEmpty();
+        assertThat(broadcasts(outs, ReplicaTimeout.class))
+                .as("below the floor, however long the view is stuck")
+                .isEmpty();
         assertThat(outputs(outs, Output.PersistState.class)).isEmpty();
         // View 102 through a timeout QC whose high QC is of view 99: this replica may have voted for a block of view
         // 100 or 101 that only its lost high vote keeps from being overwritten.
         List<ReplicaTimeout> tvotes = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            tvotes.add(new ReplicaTimeout(h.chain.view(101), Optional.empty(), Optional.of(h.chain.commitQc(99, 1, p1))));
+            tvotes.add(
+                    new ReplicaTimeout(h.chain.view(101), Optional.empty(), Optional.of(h.chain.commitQc(99, 1, p1))));
         }
         h.deliver(h.chain.sign(1, new ReplicaNewView(h.timeoutQc(101, tvotes))));
         assertThat(h.replica.view()).isEqualTo(102);
         h.now += Harness.TIMEOUT;
         List<Output> atFloor = h.step(new Input.TimerExpired());
-        assertThat(broadcasts(atFloor, ReplicaNewView.class)).as("its new-view message only carries QCs").hasSize(1);
+        assertThat(broadcasts(atFloor, ReplicaNewView.class))
+                .as("its new-view message only carries QCs")
+                .hasSize(1);
         assertThat(broadcasts(atFloor, ReplicaTimeout.class)).isEmpty();
         // The leader brings the commit QC of view 101: every block a lost vote helped commit is at or below it.
         CommitQC qc101 = h.chain.commitQc(101, 2, p2);
         h.deliver(h.chain.sign(h.leader(102), new ReplicaNewView(qc101)));
         h.now += Harness.TIMEOUT;
         List<Output> caughtUp = h.step(new Input.TimerExpired());
-        assertThat(broadcasts(caughtUp, ReplicaTimeout.class)).singleElement()
+        assertThat(broadcasts(caughtUp, ReplicaTimeout.class))
+                .singleElement()
                 .satisfies(t -> assertThat(t.highQc()).contains(qc101));
-        assertThat(caughtUp.get(0)).as("phase timeout durable before the vote")
-                .isInstanceOfSatisfying(Output.PersistState.class, p -> assertThat(p.state().phase()).isEqualTo(Phase.TIMEOUT));
+        assertThat(caughtUp.get(0))
+                .as("phase timeout durable before the vote")
+                .isInstanceOfSatisfying(
+                        Output.PersistState.class,
+                        p -> assertThat(p.state().phase()).isEqualTo(Phase.TIMEOUT));
     }
 
     @Test
@@ -639,7 +769,10 @@ class ReplicaTest {
             h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty())));
         }
         assertThat(h.replica.firstVotingView()).isZero();
-        assertThat(h.abstentions).last().asString().isEqualTo("0: validators of weight 3 show no QC above view 0: a new chain");
+        assertThat(h.abstentions)
+                .last()
+                .asString()
+                .isEqualTo("0: validators of weight 3 show no QC above view 0: a new chain");
         CommitQC qc = h.enterViewByCommitQc(1, 0, p1);
         h.step(new Input.BlocksPersisted(0, 0));
         assertThat(votes(proposeAndApprove(h.proposal(1, Optional.of(p2), qc)))).hasSize(1);
@@ -648,24 +781,32 @@ class ReplicaTest {
     @Test
     void anAbstainingReplicaStillProposesInTheViewsItLeadsButDoesNotVote() {
         startWithoutState();
-        long led = java.util.stream.LongStream.range(100, 200).filter(v -> h.leader(v) == h.me).findFirst().orElseThrow();
+        long led = java.util.stream.LongStream.range(100, 200)
+                .filter(v -> h.leader(v) == h.me)
+                .findFirst()
+                .orElseThrow();
         for (int i = 1; i <= 3; i++) {
             h.deliver(newViewFrom(i == h.me ? 4 : i, led));
         }
         assertThat(h.replica.view()).isEqualTo(led);
-        assertThat(h.replica.firstVotingView()).as("QCs shown up to view %d", led - 1).isEqualTo(led + 2);
+        assertThat(h.replica.firstVotingView())
+                .as("QCs shown up to view %d", led - 1)
+                .isEqualTo(led + 2);
         assertThat(h.replica.abstaining()).isTrue();
         // Its views would otherwise all end by timeout, and validators abstaining with the faulty ones above f could
         // then never see the views they wait for: a proposal is no vote, and agreement never relies on the leader.
         List<Output> asked = h.step(new Input.BlocksPersisted(0, 1));
-        assertThat(outputs(asked, Output.ProposePayload.class)).singleElement()
+        assertThat(outputs(asked, Output.ProposePayload.class))
+                .singleElement()
                 .satisfies(pp -> assertThat(pp.blockNumber()).isEqualTo(2));
         List<Output> proposed = h.step(new Input.PayloadProposed(h.chain.view(led), 2, p2));
-        Signed<? extends dev.tally.protocol.ChonkyMessage> sent = outputs(proposed, Output.Broadcast.class).getFirst().message();
+        Signed<? extends dev.tally.protocol.ChonkyMessage> sent =
+                outputs(proposed, Output.Broadcast.class).getFirst().message();
         assertThat(sent.message()).isInstanceOf(LeaderProposal.class);
         @SuppressWarnings("unchecked") // checked just above
         Signed<LeaderProposal> proposal = (Signed<LeaderProposal>) sent;
-        assertThat(votes(proposeAndApprove(proposal))).as("below its floor it votes for no block, its own neither")
+        assertThat(votes(proposeAndApprove(proposal)))
+                .as("below its floor it votes for no block, its own neither")
                 .isEmpty();
         assertThat(broadcasts(proposed, ReplicaNewView.class)).isEmpty();
     }
@@ -673,14 +814,19 @@ class ReplicaTest {
     @Test
     void aCommitteeOfOneStartsWithoutWaitingForReportsNobodyCanSend() {
         TestChain solo = new TestChain(1);
-        Replica replica = new Replica(new ConsensusConfig(solo.keys.get(0), solo.epoch, Harness.TIMEOUT, Harness.MAX_PAYLOAD),
-                ReplicaState.initial(0), ConsensusObserver.NONE);
+        Replica replica = new Replica(
+                new ConsensusConfig(solo.keys.get(0), solo.epoch, Harness.TIMEOUT, Harness.MAX_PAYLOAD),
+                ReplicaState.initial(0),
+                ConsensusObserver.NONE);
         List<Output> outs = replica.step(new Input.Start(), 0);
-        Signed<? extends dev.tally.protocol.ChonkyMessage> timeout = outputs(outs, Output.Broadcast.class).getFirst().message();
+        Signed<? extends dev.tally.protocol.ChonkyMessage> timeout =
+                outputs(outs, Output.Broadcast.class).getFirst().message();
         outs = replica.step(new Input.MessageReceived(timeout), 0);
         assertThat(replica.view()).isEqualTo(1);
         assertThat(replica.firstVotingView()).isZero();
-        assertThat(outputs(outs, Output.ProposePayload.class)).as("it leads view 1").hasSize(1);
+        assertThat(outputs(outs, Output.ProposePayload.class))
+                .as("it leads view 1")
+                .hasSize(1);
     }
 
     // ---------------------------------------------------------------- new view
@@ -706,9 +852,13 @@ class ReplicaTest {
         assertThat(h.replica.view()).isEqualTo(5);
         CommitQC qc = h.chain.commitQc(4, 1, p1);
         h.deliver(h.chain.sign(h.notLeader(5), new ReplicaNewView(qc)));
-        assertThat(h.replica.highCommitQc()).as("a non-leader's new view for the current view is ignored").isEmpty();
+        assertThat(h.replica.highCommitQc())
+                .as("a non-leader's new view for the current view is ignored")
+                .isEmpty();
         h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(qc)));
-        assertThat(h.replica.highCommitQc()).as("the leader's brings the QC that completes the last block").contains(qc);
+        assertThat(h.replica.highCommitQc())
+                .as("the leader's brings the QC that completes the last block")
+                .contains(qc);
         assertThat(h.replica.view()).isEqualTo(5);
     }
 
@@ -722,9 +872,11 @@ class ReplicaTest {
             tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
         }
         TimeoutQC tqc = h.timeoutQc(4, tvotes);
-        h.replica = h.newReplica(new ReplicaState(0, 5, Phase.TIMEOUT, Optional.empty(), Optional.of(qc), Optional.of(tqc), List.of()));
+        h.replica = h.newReplica(
+                new ReplicaState(0, 5, Phase.TIMEOUT, Optional.empty(), Optional.of(qc), Optional.of(tqc), List.of()));
         List<Output> outs = h.step(new Input.Start());
-        assertThat(broadcasts(outs, ReplicaNewView.class)).singleElement()
+        assertThat(broadcasts(outs, ReplicaNewView.class))
+                .singleElement()
                 .satisfies(nv -> assertThat(nv.justification()).isEqualTo(qc));
     }
 
@@ -741,36 +893,44 @@ class ReplicaTest {
         h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(h.chain.commitQc(4, 1, p1))));
         h.now = 5000;
         List<Output> outs = h.step(new Input.TimerExpired());
-        assertThat(broadcasts(outs, ReplicaNewView.class)).as("a second, different new-view message for view 5 would"
-                + " be an equivocation").containsExactly(first);
+        assertThat(broadcasts(outs, ReplicaNewView.class))
+                .as("a second, different new-view message for view 5 would" + " be an equivocation")
+                .containsExactly(first);
     }
 
     @Test
     void restartFromPersistedStateNeverVotesTwiceInAView() {
         CommitQC qc = inView5();
         List<Output> outs = proposeAndApprove(h.proposal(5, Optional.of(p2), qc));
-        ReplicaState persisted = outputs(outs, Output.PersistState.class).getLast().state();
+        ReplicaState persisted =
+                outputs(outs, Output.PersistState.class).getLast().state();
         // Crash, restart from what was durable, and meet a conflicting proposal for the same view.
         h.replica = h.newReplica(persisted);
         h.step(new Input.BlocksPersisted(0, 1));
         h.step(new Input.Start());
         Payload other = TestChain.payload("conflicting");
-        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(other), qc)))).isEmpty();
+        assertThat(votes(proposeAndApprove(h.proposal(5, Optional.of(other), qc))))
+                .isEmpty();
         // Its timeout vote still reports the commit vote it made before the crash.
         h.now = 10_000;
         List<ReplicaTimeout> timeouts = broadcasts(h.step(new Input.TimerExpired()), ReplicaTimeout.class);
-        assertThat(timeouts).singleElement().satisfies(t -> assertThat(t.highVote()).contains(
-                new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()))));
+        assertThat(timeouts)
+                .singleElement()
+                .satisfies(t -> assertThat(t.highVote())
+                        .contains(new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()))));
     }
 
     @Test
     void restartedInTimeoutPhaseRepeatsItsTimeout() {
         inView5();
         h.now = 2000;
-        ReplicaState persisted = outputs(h.step(new Input.TimerExpired()), Output.PersistState.class).getLast().state();
+        ReplicaState persisted = outputs(h.step(new Input.TimerExpired()), Output.PersistState.class)
+                .getLast()
+                .state();
         h.replica = h.newReplica(persisted);
         List<Output> outs = h.step(new Input.Start());
-        assertThat(broadcasts(outs, ReplicaTimeout.class)).singleElement()
+        assertThat(broadcasts(outs, ReplicaTimeout.class))
+                .singleElement()
                 .satisfies(t -> assertThat(t.view()).isEqualTo(h.chain.view(5)));
     }
 
@@ -784,7 +944,9 @@ class ReplicaTest {
         for (int i = 1; i <= 3; i++) {
             h.deliver(h.chain.sign(i, new ReplicaTimeout(h.chain.view(5), Optional.empty(), Optional.of(highQc))));
         }
-        assertThat(qcCacheHits() - before).as("the same high QC in three timeout votes").isEqualTo(3);
+        assertThat(qcCacheHits() - before)
+                .as("the same high QC in three timeout votes")
+                .isEqualTo(3);
     }
 
     private long qcCacheHits() {

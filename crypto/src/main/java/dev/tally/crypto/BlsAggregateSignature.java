@@ -50,7 +50,9 @@ public final class BlsAggregateSignature extends FixedBytes {
         Map<MessageKey, P2> keysPerMessage = new HashMap<>();
         for (Signer s : signers) {
             // Keys were checked (subgroup, not infinity) when decoded: plain addition, no per-key re-check.
-            keysPerMessage.computeIfAbsent(new MessageKey(s.message()), m -> new P2()).add(s.key().point());
+            keysPerMessage
+                    .computeIfAbsent(new MessageKey(s.message()), m -> new P2())
+                    .add(s.key().point());
         }
         Pairing pairing = new Pairing(true, Bls.DST);
         P1_Affine sig = point;
@@ -59,7 +61,8 @@ public final class BlsAggregateSignature extends FixedBytes {
             if (keySum.is_inf()) {
                 return false; // keys that cancel out would let a forged aggregate through
             }
-            if (pairing.aggregate(keySum.to_affine(), sig, e.getKey().bytes()) != supranational.blst.BLST_ERROR.BLST_SUCCESS) {
+            if (pairing.aggregate(keySum.to_affine(), sig, e.getKey().bytes())
+                    != supranational.blst.BLST_ERROR.BLST_SUCCESS) {
                 return false;
             }
             sig = null; // the signature enters the pairing product once

@@ -30,6 +30,7 @@ public final class BlsPublicKey extends FixedBytes {
      * Bounded: cleared when full (only a flood of distinct keys fills it, and they cost what they always did).
      */
     private static final int DECODED_CAPACITY = 4096;
+
     private static final Map<ByteBuffer, BlsPublicKey> DECODED = new ConcurrentHashMap<>();
 
     public static BlsPublicKey fromBytes(byte[] compressed) {

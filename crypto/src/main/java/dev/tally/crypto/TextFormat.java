@@ -14,7 +14,8 @@ public final class TextFormat {
     public static byte[] decode(String prefix, String text) {
         String t = text.strip();
         if (!t.startsWith(prefix)) {
-            throw new InvalidEncodingException("expected text starting with '" + prefix + "', got '" + abbreviate(t) + "'");
+            throw new InvalidEncodingException(
+                    "expected text starting with '" + prefix + "', got '" + abbreviate(t) + "'");
         }
         try {
             return HexFormat.of().parseHex(t.substring(prefix.length()));

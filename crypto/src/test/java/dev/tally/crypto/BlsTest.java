@@ -29,19 +29,28 @@ class BlsTest {
     @Test
     void reproducesReferenceSignatureVectors() {
         String[][] vectors = {
-            {"2c8e94251621366d4502870b24d9790077d87111f355eee34fde1738170b3198",
-             "8e89699b1499927d4686034dd9d0045348030303acf48a2e643c825a062aa16ed97ae367087571eff00af4b442f8884f"},
-            {"f672a90ada640d8e0b7aaa54922279e926623964fbabceb462ab743670b6f066",
-             "8a2e4950aed464347a3f40148a501a83cbce53ababa9e2d0792388e2b4f89431590df8bd43b63e1d684f70b3122e021d"},
-            {"460e9bb9bce674fec1982a26306ea54b04cb23ea14b68dedcdfc4456e9321c66",
-             "afb81f25ee659bac9e61d6ad2ce360a5460763bfdf2e327f0a8585f000e717d9a3eb5b2cc1459d0549ebe5df4fb195d9"},
-            {"0f5fd2b98a46a183ff18fda648e71eeeef897a02adf2a7ce95835367fa44c79a",
-             "a79777125067c0b00aa31ec0486a43f904919ae723496c13412350632c141882bea864bf3cceb5acefc217f3c79451c5"},
+            {
+                "2c8e94251621366d4502870b24d9790077d87111f355eee34fde1738170b3198",
+                "8e89699b1499927d4686034dd9d0045348030303acf48a2e643c825a062aa16ed97ae367087571eff00af4b442f8884f"
+            },
+            {
+                "f672a90ada640d8e0b7aaa54922279e926623964fbabceb462ab743670b6f066",
+                "8a2e4950aed464347a3f40148a501a83cbce53ababa9e2d0792388e2b4f89431590df8bd43b63e1d684f70b3122e021d"
+            },
+            {
+                "460e9bb9bce674fec1982a26306ea54b04cb23ea14b68dedcdfc4456e9321c66",
+                "afb81f25ee659bac9e61d6ad2ce360a5460763bfdf2e327f0a8585f000e717d9a3eb5b2cc1459d0549ebe5df4fb195d9"
+            },
+            {
+                "0f5fd2b98a46a183ff18fda648e71eeeef897a02adf2a7ce95835367fa44c79a",
+                "a79777125067c0b00aa31ec0486a43f904919ae723496c13412350632c141882bea864bf3cceb5acefc217f3c79451c5"
+            },
         };
         for (String[] v : vectors) {
             BlsSignature sig = key(0).sign(hex(v[0]));
             assertThat(sig.hex()).isEqualTo(v[1]);
-            assertThat(BlsSignature.fromText("validator:signature:bls12_381:" + v[1]).verify(hex(v[0]), key(0).publicKey()))
+            assertThat(BlsSignature.fromText("validator:signature:bls12_381:" + v[1])
+                            .verify(hex(v[0]), key(0).publicKey()))
                     .isTrue();
         }
     }
@@ -61,7 +70,9 @@ class BlsTest {
         BlsSecretKey sk = BlsSecretKey.generate();
         assertThat(BlsSecretKey.fromText(sk.toText())).isEqualTo(sk);
         assertThat(BlsPublicKey.fromText(sk.publicKey().toText())).isEqualTo(sk.publicKey());
-        assertThat(sk.publicKey().toText()).startsWith("validator:public:bls12_381:").hasSize(27 + 192);
+        assertThat(sk.publicKey().toText())
+                .startsWith("validator:public:bls12_381:")
+                .hasSize(27 + 192);
         BlsProofOfPossession pop = sk.proofOfPossession();
         assertThat(BlsProofOfPossession.fromText(pop.toText())).isEqualTo(pop);
         assertThat(sk.toString()).doesNotContain(sk.toText().substring(27));
@@ -73,7 +84,8 @@ class BlsTest {
         byte[] big = new byte[32];
         java.util.Arrays.fill(big, (byte) 0xff);
         assertThatThrownBy(() -> BlsSecretKey.fromBytes(big)).hasMessageContaining("[1, r)");
-        assertThatThrownBy(() -> BlsSecretKey.fromText("node:secret:ed25519:00")).hasMessageContaining("validator:secret:bls12_381:");
+        assertThatThrownBy(() -> BlsSecretKey.fromText("node:secret:ed25519:00"))
+                .hasMessageContaining("validator:secret:bls12_381:");
     }
 
     @Test
@@ -140,7 +152,8 @@ class BlsTest {
         assertThat(a.proofOfPossession().verify(a.publicKey())).isTrue();
         assertThat(a.proofOfPossession().verify(b.publicKey())).isFalse();
         // A plain signature over the key bytes is not a proof of possession: the tags differ.
-        BlsProofOfPossession forged = BlsProofOfPossession.fromBytes(a.sign(a.publicKey().bytes()).bytes());
+        BlsProofOfPossession forged =
+                BlsProofOfPossession.fromBytes(a.sign(a.publicKey().bytes()).bytes());
         assertThat(forged.verify(a.publicKey())).isFalse();
     }
 
@@ -157,7 +170,8 @@ class BlsTest {
         assertThat(agg.verify(signers)).isTrue();
         assertThat(BlsAggregateSignature.fromBytes(agg.bytes()).verify(signers)).isTrue();
         // Too few signatures for the claimed signers.
-        assertThat(BlsAggregateSignature.aggregate(sigs.subList(0, 3)).verify(signers)).isFalse();
+        assertThat(BlsAggregateSignature.aggregate(sigs.subList(0, 3)).verify(signers))
+                .isFalse();
         // Claimed signers missing one that signed.
         assertThat(agg.verify(signers.subList(0, 4))).isFalse();
         assertThat(agg.verify(List.of())).isFalse();
@@ -182,6 +196,8 @@ class BlsTest {
 
     @Test
     void emptyAggregateIsInfinity() {
-        assertThat(BlsAggregateSignature.aggregate(List.of()).hex()).startsWith("c0").matches("c0(00)+");
+        assertThat(BlsAggregateSignature.aggregate(List.of()).hex())
+                .startsWith("c0")
+                .matches("c0(00)+");
     }
 }

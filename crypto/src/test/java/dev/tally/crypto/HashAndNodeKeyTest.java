@@ -31,10 +31,13 @@ class HashAndNodeKeyTest {
     /** RFC 8032, section 7.1, test 1. */
     @Test
     void ed25519Rfc8032Vector() {
-        NodeSecretKey sk = NodeSecretKey.fromBytes(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+        NodeSecretKey sk =
+                NodeSecretKey.fromBytes(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
         assertThat(sk.publicKey().hex()).isEqualTo("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
         NodeSignature sig = sk.sign(new byte[0]);
-        assertThat(sig.hex()).isEqualTo("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+        assertThat(sig.hex())
+                .isEqualTo(
+                        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
         assertThat(sk.publicKey().verify(new byte[0], sig)).isTrue();
         assertThat(sk.publicKey().verify(new byte[] {1}, sig)).isFalse();
     }
@@ -64,6 +67,7 @@ class HashAndNodeKeyTest {
         assertThat(NodeSecretKey.fromText(sk.toText())).isEqualTo(sk);
         assertThat(NodePublicKey.fromText(sk.publicKey().toText())).isEqualTo(sk.publicKey());
         assertThat(sk.toText()).startsWith("node:secret:ed25519:");
-        assertThatThrownBy(() -> NodePublicKey.fromText("node:public:ed25519:zz")).hasMessageContaining("bad hex");
+        assertThatThrownBy(() -> NodePublicKey.fromText("node:public:ed25519:zz"))
+                .hasMessageContaining("bad hex");
     }
 }

@@ -36,11 +36,16 @@ public final class BenchChain {
         List<BlsSecretKey> ks = new ArrayList<>();
         List<ValidatorInfo> vs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            BlsSecretKey k = BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, i + 1).array());
+            BlsSecretKey k = BlsSecretKey.fromSeed(
+                    ByteBuffer.allocate(32).putInt(0, i + 1).array());
             ks.add(k);
             vs.add(new ValidatorInfo(k.publicKey(), 1, true));
         }
-        genesis = new Genesis(7, 0, 0, Genesis.PROTOCOL_VERSION,
+        genesis = new Genesis(
+                7,
+                0,
+                0,
+                Genesis.PROTOCOL_VERSION,
                 Optional.of(new ValidatorSchedule(vs, new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
         ks.sort((a, b) -> a.publicKey().compareTo(b.publicKey())); // keys.get(i) is validator i
         keys = List.copyOf(ks);

@@ -53,7 +53,8 @@ public class BlsBenchmark {
         public void setUp() {
             key = BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, 1).array());
             publicKey = key.publicKey();
-            message = Keccak256.of("a consensus message".getBytes(java.nio.charset.StandardCharsets.UTF_8)).bytes();
+            message = Keccak256.of("a consensus message".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    .bytes();
             signature = key.sign(message);
             if (!signature.verify(message, publicKey)) {
                 throw new IllegalStateException("BLS signature does not verify");
@@ -86,11 +87,13 @@ public class BlsBenchmark {
         public void setUp() {
             int f = (n - 1) / 5;
             int q = n - f;
-            message = Keccak256.of(("commit vote " + n).getBytes(java.nio.charset.StandardCharsets.UTF_8)).bytes();
+            message = Keccak256.of(("commit vote " + n).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    .bytes();
             signatures = new ArrayList<>();
             signers = new ArrayList<>();
             for (int i = 0; i < q; i++) {
-                BlsSecretKey k = BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, i + 1).array());
+                BlsSecretKey k = BlsSecretKey.fromSeed(
+                        ByteBuffer.allocate(32).putInt(0, i + 1).array());
                 signatures.add(k.sign(message));
                 signers.add(new BlsAggregateSignature.Signer(message, k.publicKey()));
             }

@@ -39,7 +39,10 @@ public class BlstPointAddBenchmark {
     public void setUp() {
         SecretKey sk = new SecretKey();
         sk.keygen(new byte[32]);
-        signature = new P1().hash_to(new byte[] {1}, "BENCH", new byte[0]).sign_with(sk).to_affine();
+        signature = new P1()
+                .hash_to(new byte[] {1}, "BENCH", new byte[0])
+                .sign_with(sk)
+                .to_affine();
         key = new P2(sk).to_affine();
         sum1 = new P1();
         sum2 = new P2();

@@ -60,8 +60,11 @@ public class MessageBenchmark {
         ChonkyMessage m = switch (kind) {
             case "proposal" -> new LeaderProposal(Optional.of(BenchChain.payload(1024, 5)), qc);
             case "commit" -> chain.vote(view, 5, BenchChain.payload(1024, 5));
-            case "timeout" -> new ReplicaTimeout(chain.view(view), Optional.of(chain.vote(view, 5, BenchChain.payload(1024, 5))),
-                    Optional.of(qc));
+            case "timeout" ->
+                new ReplicaTimeout(
+                        chain.view(view),
+                        Optional.of(chain.vote(view, 5, BenchChain.payload(1024, 5))),
+                        Optional.of(qc));
             case "new_view" -> {
                 TimeoutQC tqc = chain.uniformTimeoutQc(view, 5);
                 yield new ReplicaNewView(tqc);

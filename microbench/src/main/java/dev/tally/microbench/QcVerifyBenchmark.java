@@ -53,7 +53,8 @@ public class QcVerifyBenchmark {
         commitQc.verify(epoch);
         uniformTimeoutQc.verify(epoch);
         distinctTimeoutQc.verify(epoch);
-        if (distinctTimeoutQc.votes().size() != chain.quorum() || uniformTimeoutQc.votes().size() != 1) {
+        if (distinctTimeoutQc.votes().size() != chain.quorum()
+                || uniformTimeoutQc.votes().size() != 1) {
             throw new IllegalStateException("unexpected number of distinct timeout votes");
         }
     }

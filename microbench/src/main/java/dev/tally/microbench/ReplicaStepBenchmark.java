@@ -80,9 +80,19 @@ public class ReplicaStepBenchmark {
         ReplicaCommit vote5 = chain.vote(5, 2, p2);
 
         // Validator 0 voted for block 2 in view 5 and waits for the others' votes.
-        voterConfig = new ConsensusConfig(chain.keys.get(0), chain.epoch, ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
-                ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE).withInvariantChecks(checkInvariants);
-        votedInView5 = new ReplicaState(0, 5, Phase.COMMIT, Optional.of(vote5), Optional.of(qc4), Optional.empty(),
+        voterConfig = new ConsensusConfig(
+                        chain.keys.get(0),
+                        chain.epoch,
+                        ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
+                        ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE)
+                .withInvariantChecks(checkInvariants);
+        votedInView5 = new ReplicaState(
+                0,
+                5,
+                Phase.COMMIT,
+                Optional.of(vote5),
+                Optional.of(qc4),
+                Optional.empty(),
                 List.of(new Proposal(2, p2)));
         quorumVotes = new ArrayList<>();
         for (int i = 0; i < chain.quorum(); i++) {
@@ -93,9 +103,14 @@ public class ReplicaStepBenchmark {
         // A validator other than view 5's leader, in view 5 with block 1 stored, waiting for the proposal.
         int leader = chain.leaderIndex(5);
         int follower = (leader + 1) % n;
-        followerConfig = new ConsensusConfig(chain.keys.get(follower), chain.epoch, ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
-                ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE).withInvariantChecks(checkInvariants);
-        preparingView5 = new ReplicaState(0, 5, Phase.PREPARE, Optional.empty(), Optional.of(qc4), Optional.empty(), List.of());
+        followerConfig = new ConsensusConfig(
+                        chain.keys.get(follower),
+                        chain.epoch,
+                        ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
+                        ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE)
+                .withInvariantChecks(checkInvariants);
+        preparingView5 =
+                new ReplicaState(0, 5, Phase.PREPARE, Optional.empty(), Optional.of(qc4), Optional.empty(), List.of());
         stored = new Input.BlocksPersisted(0, 1);
         Signed<LeaderProposal> signedProposal = chain.sign(leader, new LeaderProposal(Optional.of(p2), qc4));
         proposal = new Input.MessageReceived(signedProposal);
@@ -103,14 +118,16 @@ public class ReplicaStepBenchmark {
 
         // The scenarios must do what they claim, or the figures mean nothing.
         List<Output> outs = commitQuorum();
-        if (outs.stream().noneMatch(o -> o instanceof Output.FinalizeBlock f && f.block().number() == 2)) {
+        if (outs.stream()
+                .noneMatch(o -> o instanceof Output.FinalizeBlock f && f.block().number() == 2)) {
             throw new IllegalStateException("commit quorum did not finalize block 2: " + outs);
         }
         if (!commitVote().isEmpty()) {
             throw new IllegalStateException("a single commit vote produced outputs");
         }
         outs = proposalToVote();
-        if (outs.stream().noneMatch(o -> o instanceof Output.Broadcast b && b.message().message() instanceof ReplicaCommit)) {
+        if (outs.stream()
+                .noneMatch(o -> o instanceof Output.Broadcast b && b.message().message() instanceof ReplicaCommit)) {
             throw new IllegalStateException("proposal did not lead to a commit vote: " + outs);
         }
     }

@@ -178,7 +178,13 @@ public class StorageBenchmark {
             Payload p2 = BenchChain.payload(1024, 2);
             CommitQC qc = chain.commitQc(chain.vote(4, 1, p1));
             ReplicaCommit vote = chain.vote(5, 2, p2);
-            state = new ReplicaState(0, 5, Phase.COMMIT, Optional.of(vote), Optional.of(qc), Optional.empty(),
+            state = new ReplicaState(
+                    0,
+                    5,
+                    Phase.COMMIT,
+                    Optional.of(vote),
+                    Optional.of(qc),
+                    Optional.empty(),
                     List.of(new Proposal(2, p2)));
         }
 

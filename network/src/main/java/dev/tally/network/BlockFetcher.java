@@ -52,7 +52,12 @@ final class BlockFetcher {
     private volatile boolean closed;
     private Thread thread;
 
-    BlockFetcher(NetworkConfig config, BlockSink sink, QcVerifier qcs, ExecutorService verifier, Supplier<List<GossipNetwork.Peer>> peers) {
+    BlockFetcher(
+            NetworkConfig config,
+            BlockSink sink,
+            QcVerifier qcs,
+            ExecutorService verifier,
+            Supplier<List<GossipNetwork.Peer>> peers) {
         this.config = config;
         this.sink = sink;
         this.qcs = qcs;
@@ -152,7 +157,11 @@ final class BlockFetcher {
         for (int i = 0; i < size; i++) {
             GossipNetwork.Peer p = all.get((start + i) % size);
             BlockStoreState s = p.state;
-            if (s != null && s.contains(n) && p.conn.isOpen() && !exclude.contains(p.key) && verified(p, s)
+            if (s != null
+                    && s.contains(n)
+                    && p.conn.isOpen()
+                    && !exclude.contains(p.key)
+                    && verified(p, s)
                     && p.conn.tryReserve(Rpc.GET_BLOCK)) {
                 return p;
             }
@@ -168,14 +177,18 @@ final class BlockFetcher {
         CommitQC qc = s.lastQc().get();
         try {
             verifier.submit(() -> {
-                qcs.verify(qc, config.epochAt.apply(qc.header().number()));
-                return null;
-            }).get();
+                        qcs.verify(qc, config.epochAt.apply(qc.header().number()));
+                        return null;
+                    })
+                    .get();
             p.verifiedState = s;
             return true;
         } catch (ExecutionException e) {
             failures.incrementAndGet();
-            log.warn("block sync: {} advertised an invalid commit QC for block {}: {}", p.key, qc.header().number(),
+            log.warn(
+                    "block sync: {} advertised an invalid commit QC for block {}: {}",
+                    p.key,
+                    qc.header().number(),
                     e.getCause().getMessage());
             p.conn.close("advertised an invalid commit QC: " + e.getCause().getMessage());
             return false;
@@ -200,11 +213,15 @@ final class BlockFetcher {
             }
             try {
                 verifier.submit(() -> {
-                    block.verify(config.epochAt.apply(n), qcs); // often the QC its server advertised: checked already
-                    return null;
-                }).get();
+                            block.verify(
+                                    config.epochAt.apply(n),
+                                    qcs); // often the QC its server advertised: checked already
+                            return null;
+                        })
+                        .get();
             } catch (ExecutionException e) {
-                throw new ProtocolException("served an invalid block " + n + ": " + e.getCause().getMessage(), e.getCause());
+                throw new ProtocolException(
+                        "served an invalid block " + n + ": " + e.getCause().getMessage(), e.getCause());
             }
             fetched.incrementAndGet();
             synchronized (lock) {
@@ -237,5 +254,4 @@ final class BlockFetcher {
             thread.interrupt();
         }
     }
-
 }

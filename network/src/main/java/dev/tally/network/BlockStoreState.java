@@ -13,7 +13,8 @@ public record BlockStoreState(long first, Optional<CommitQC> lastQc) {
             throw new IllegalArgumentException("first block " + first + " is negative");
         }
         if (lastQc.isPresent() && lastQc.get().header().number() < first) {
-            throw new IllegalArgumentException("last block " + lastQc.get().header().number() + " is below the first " + first);
+            throw new IllegalArgumentException(
+                    "last block " + lastQc.get().header().number() + " is below the first " + first);
         }
     }
 

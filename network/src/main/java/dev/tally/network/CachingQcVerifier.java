@@ -22,6 +22,7 @@ public final class CachingQcVerifier implements QcVerifier {
     private final Map<Keccak256, Boolean> verified;
     /** The votes that verified commit QCs certify (a vote names its chain, epoch and view). Guarded by {@code verified}. */
     private final Map<ReplicaCommit, Boolean> certifiedVotes;
+
     private final AtomicLong hits = new AtomicLong();
 
     public CachingQcVerifier(int capacity) {

@@ -91,7 +91,12 @@ final class Connection implements AutoCloseable {
     private final CopyOnWriteArrayList<Consumer<String>> closeListeners = new CopyOnWriteArrayList<>();
     private volatile Traffic traffic = new Traffic();
 
-    Connection(String label, NoiseStream stream, RpcConfig config, Map<Rpc, Handler> handlers, Duration pingInterval,
+    Connection(
+            String label,
+            NoiseStream stream,
+            RpcConfig config,
+            Map<Rpc, Handler> handlers,
+            Duration pingInterval,
             Duration pingTimeout) {
         this.label = label;
         this.stream = stream;
@@ -224,7 +229,8 @@ final class Connection implements AutoCloseable {
                 close(rpc + " call timed out after " + timeout.toMillis() + " ms");
                 throw new IOException(label + ": " + rpc + " call timed out");
             } catch (ExecutionException e) {
-                throw new IOException(label + ": " + rpc + " call failed: " + e.getCause().getMessage(), e.getCause());
+                throw new IOException(
+                        label + ": " + rpc + " call failed: " + e.getCause().getMessage(), e.getCause());
             }
         } finally {
             pending.remove(id);
@@ -301,10 +307,12 @@ final class Connection implements AutoCloseable {
                         throw new ProtocolException("request for " + rpc + ", which this endpoint does not serve");
                     }
                     if (length > limit.maxRequestBytes()) {
-                        throw new ProtocolException(rpc + " request of " + length + " bytes exceeds the limit of " + limit.maxRequestBytes());
+                        throw new ProtocolException(rpc + " request of " + length + " bytes exceeds the limit of "
+                                + limit.maxRequestBytes());
                     }
                     if (serverInflight.get(rpc).incrementAndGet() > rpc.inflight()) {
-                        throw new ProtocolException("peer exceeded the in-flight limit of " + rpc.inflight() + " for " + rpc);
+                        throw new ProtocolException(
+                                "peer exceeded the in-flight limit of " + rpc.inflight() + " for " + rpc);
                     }
                     byte[] body = new byte[(int) length];
                     in.readFully(body);
@@ -316,7 +324,8 @@ final class Connection implements AutoCloseable {
                         throw new ProtocolException("response to unknown call " + callId + " (" + rpc + ")");
                     }
                     if (length > limit.maxResponseBytes()) {
-                        throw new ProtocolException(rpc + " response of " + length + " bytes exceeds the limit of " + limit.maxResponseBytes());
+                        throw new ProtocolException(rpc + " response of " + length + " bytes exceeds the limit of "
+                                + limit.maxResponseBytes());
                     }
                     byte[] body = new byte[(int) length];
                     in.readFully(body);

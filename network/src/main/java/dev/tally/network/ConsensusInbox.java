@@ -152,8 +152,14 @@ public final class ConsensusInbox {
      * proposal of that QC's view would bring its payload), and whether it still waits for other validators' reports
      * after a start without state (it then looks at every new-view message, whatever its view).
      */
-    public record ReplicaPosition(long epoch, long view, BlsPublicKey leader, long highCommitQcView, long highTimeoutQcView,
-            boolean lacksHighQcBlock, boolean awaitingReports) {}
+    public record ReplicaPosition(
+            long epoch,
+            long view,
+            BlsPublicKey leader,
+            long highCommitQcView,
+            long highTimeoutQcView,
+            boolean lacksHighQcBlock,
+            boolean awaitingReports) {}
 
     private volatile ReplicaPosition replicaAt;
     private final AtomicLong ignored = new AtomicLong();
@@ -175,7 +181,10 @@ public final class ConsensusInbox {
      * position a little behind the replica's only lets more through; the replica checks again.
      */
     public boolean ignoredByReplica(Signed<? extends ChonkyMessage> m) {
-        return ignored(m.message().getClass(), m.message().view(), m.key(),
+        return ignored(
+                m.message().getClass(),
+                m.message().view(),
+                m.key(),
                 m.message() instanceof ReplicaNewView nv ? nv.justification() : null);
     }
 
@@ -187,7 +196,8 @@ public final class ConsensusInbox {
         return ignored(kind, view, signer, null);
     }
 
-    private boolean ignored(Class<?> kind, View messageView, BlsPublicKey signer, ProposalJustification newViewJustification) {
+    private boolean ignored(
+            Class<?> kind, View messageView, BlsPublicKey signer, ProposalJustification newViewJustification) {
         ReplicaPosition at = replicaAt;
         if (at == null || messageView.epoch() != at.epoch()) {
             return false;
@@ -195,10 +205,14 @@ public final class ConsensusInbox {
         long view = messageView.number();
         boolean wanted = at.awaitingReports()
                 || (kind == LeaderProposal.class && at.lacksHighQcBlock() && view == at.highCommitQcView());
-        boolean ignoredByIt = !wanted && (view < at.view()
-                || (view == at.view() && kind == ReplicaNewView.class && (!signer.equals(at.leader())
-                        || (newViewJustification != null
-                                && !newViewJustification.raisesHighQcs(at.highCommitQcView(), at.highTimeoutQcView())))));
+        boolean ignoredByIt = !wanted
+                && (view < at.view()
+                        || (view == at.view()
+                                && kind == ReplicaNewView.class
+                                && (!signer.equals(at.leader())
+                                        || (newViewJustification != null
+                                                && !newViewJustification.raisesHighQcs(
+                                                        at.highCommitQcView(), at.highTimeoutQcView())))));
         if (ignoredByIt) {
             ignored.incrementAndGet();
         }

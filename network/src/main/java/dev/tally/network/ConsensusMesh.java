@@ -56,11 +56,18 @@ public final class ConsensusMesh implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     /** The sender thread of each validator this one keeps an outbound connection to; guarded by this. */
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
+
     private volatile boolean closed;
 
-    ConsensusMesh(NetworkConfig config, ValidatorAddressBook book, ConsensusInbox inbox, CachingQcVerifier qcs, ExecutorService verifier) {
+    ConsensusMesh(
+            NetworkConfig config,
+            ValidatorAddressBook book,
+            ConsensusInbox inbox,
+            CachingQcVerifier qcs,
+            ExecutorService verifier) {
         this.config = config;
-        this.key = config.validatorKey.orElseThrow(() -> new IllegalArgumentException("the consensus mesh needs a validator key"));
+        this.key = config.validatorKey.orElseThrow(
+                () -> new IllegalArgumentException("the consensus mesh needs a validator key"));
         this.epoch = config.epoch;
         this.book = book;
         this.inbox = inbox;
@@ -90,8 +97,12 @@ public final class ConsensusMesh implements AutoCloseable {
     synchronized void switchEpoch(Epoch next) {
         Epoch old = epoch;
         epoch = next;
-        log.info("consensus: epoch {} -> {} ({} validators from block {})", old.number(), next.number(),
-                next.committee().size(), next.firstBlock());
+        log.info(
+                "consensus: epoch {} -> {} ({} validators from block {})",
+                old.number(),
+                next.number(),
+                next.committee().size(),
+                next.firstBlock());
         startSenders();
         for (var e : List.copyOf(inbound.entrySet())) {
             if (!book.isMember(e.getKey())) {
@@ -109,13 +120,17 @@ public final class ConsensusMesh implements AutoCloseable {
     private synchronized void startSenders() {
         ValidatorSchedule committee = epoch.committee();
         if (!committee.contains(key.publicKey())) {
-            log.info("validator {} is not in the committee of epoch {}: it sends nothing", key.publicKey(), epoch.number());
+            log.info(
+                    "validator {} is not in the committee of epoch {}: it sends nothing",
+                    key.publicKey(),
+                    epoch.number());
             return;
         }
         for (var v : committee.validators()) {
             BlsPublicKey peer = v.key();
             if (!peer.equals(key.publicKey()) && !senders.containsKey(peer) && !closed) {
-                senders.put(peer, Thread.ofVirtual().name("consensus-out " + peer).start(() -> maintain(peer)));
+                senders.put(
+                        peer, Thread.ofVirtual().name("consensus-out " + peer).start(() -> maintain(peer)));
             }
         }
     }
@@ -210,8 +225,15 @@ public final class ConsensusMesh implements AutoCloseable {
             stream.close();
             throw e;
         }
-        Connection conn = new Connection("consensus-out " + peer + " @" + addr, stream, config.rpc, Map.of(),
-                config.ping.orElse(null), config.ping.orElse(null)).countInto(traffic).start();
+        Connection conn = new Connection(
+                        "consensus-out " + peer + " @" + addr,
+                        stream,
+                        config.rpc,
+                        Map.of(),
+                        config.ping.orElse(null),
+                        config.ping.orElse(null))
+                .countInto(traffic)
+                .start();
         Connection old = outbound.put(peer, conn);
         if (old != null) {
             old.close("replaced by a new connection");
@@ -234,7 +256,10 @@ public final class ConsensusMesh implements AutoCloseable {
                 if (m == null) {
                     break;
                 }
-                byte[] req = Net.ConsensusReq.newBuilder().setMsg(ByteString.copyFrom(Codec.encode(m))).build().toByteArray();
+                byte[] req = Net.ConsensusReq.newBuilder()
+                        .setMsg(ByteString.copyFrom(Codec.encode(m)))
+                        .build()
+                        .toByteArray();
                 Thread.ofVirtual().name("consensus-send " + peer).start(() -> {
                     try {
                         conn.callReserved(Rpc.CONSENSUS, req, null);
@@ -259,8 +284,13 @@ public final class ConsensusMesh implements AutoCloseable {
         BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), book::isMember);
         stream.socket().setSoTimeout(0);
         Connection[] self = new Connection[1];
-        Connection conn = new Connection("consensus-in " + peer + " @" + remote, stream, config.rpc,
-                Map.of(Rpc.CONSENSUS, req -> handle(peer, req, self[0])), config.ping.orElse(null), config.ping.orElse(null))
+        Connection conn = new Connection(
+                        "consensus-in " + peer + " @" + remote,
+                        stream,
+                        config.rpc,
+                        Map.of(Rpc.CONSENSUS, req -> handle(peer, req, self[0])),
+                        config.ping.orElse(null),
+                        config.ping.orElse(null))
                 .countInto(traffic);
         self[0] = conn;
         Connection old = inbound.put(peer, conn);
@@ -284,7 +314,11 @@ public final class ConsensusMesh implements AutoCloseable {
         Epoch current = epoch;
         if (msgEpoch != current.number()) {
             // Another epoch's message is stale (or early), not a fault of the peer: drop it, keep the connection.
-            log.debug("dropped a message of epoch {} from {}: this node is in epoch {}", msgEpoch, peer, current.number());
+            log.debug(
+                    "dropped a message of epoch {} from {}: this node is in epoch {}",
+                    msgEpoch,
+                    peer,
+                    current.number());
             return Net.ConsensusResp.getDefaultInstance().toByteArray();
         }
         // Stale for the replica (an old view, or a new-view message it does not act on): skip decoding its points
@@ -317,14 +351,17 @@ public final class ConsensusMesh implements AutoCloseable {
      * (and for a proposal, by the view's leader), the signature is valid (but for commit votes: see below), and so are
      * its justification and QCs.
      */
-    static void verify(Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, CachingQcVerifier qcs) throws InvalidMessageException {
+    static void verify(Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, CachingQcVerifier qcs)
+            throws InvalidMessageException {
         if (!m.key().equals(sender)) {
             throw new InvalidMessageException("message signed by " + m.key() + " was sent by " + sender);
         }
         ChonkyMessage msg = m.message();
         msg.view().verify(epoch);
-        if (msg instanceof LeaderProposal && !epoch.committee().leader(msg.view().number()).equals(m.key())) {
-            throw new InvalidMessageException("proposal for " + msg.view() + " from " + m.key() + ", who does not lead it");
+        if (msg instanceof LeaderProposal
+                && !epoch.committee().leader(msg.view().number()).equals(m.key())) {
+            throw new InvalidMessageException(
+                    "proposal for " + msg.view() + " from " + m.key() + ", who does not lead it");
         }
         if (msg instanceof ReplicaCommit) {
             // The replica checks commit votes' signatures together, as the QC a quorum of them makes: one pairing
@@ -334,15 +371,17 @@ public final class ConsensusMesh implements AutoCloseable {
             m.verifyAuthor(epoch);
         }
         switch (msg) {
-            // A replica holding a QC for the same vote as the proposal's takes its own instead (Replica.withOwnCommitQc),
+            // A replica holding a QC for the same vote as the proposal's takes its own instead
+            // (Replica.withOwnCommitQc),
             // so that one's aggregate signature goes unchecked; the replica checks it if it does not hold such a QC.
-            case LeaderProposal p -> p.verify(epoch, (qc, e) -> {
-                if (qc instanceof CommitQC c && qcs.certifies(c.message())) {
-                    c.verifyQuorum(e);
-                } else {
-                    qcs.verify(qc, e);
-                }
-            });
+            case LeaderProposal p ->
+                p.verify(epoch, (qc, e) -> {
+                    if (qc instanceof CommitQC c && qcs.certifies(c.message())) {
+                        c.verifyQuorum(e);
+                    } else {
+                        qcs.verify(qc, e);
+                    }
+                });
             case ReplicaCommit c -> c.verify(epoch);
             case ReplicaTimeout t -> t.verify(epoch, qcs);
             case ReplicaNewView n -> n.verify(epoch, qcs);
@@ -359,5 +398,4 @@ public final class ConsensusMesh implements AutoCloseable {
         outbound.values().forEach(c -> c.close("shutting down"));
         inbound.values().forEach(c -> c.close("shutting down"));
     }
-
 }

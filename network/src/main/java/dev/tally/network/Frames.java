@@ -14,7 +14,9 @@ final class Frames {
 
     static void write(OutputStream out, MessageLite msg) throws IOException {
         byte[] b = msg.toByteArray();
-        out.write(new byte[] {(byte) b.length, (byte) (b.length >>> 8), (byte) (b.length >>> 16), (byte) (b.length >>> 24)});
+        out.write(
+                new byte[] {(byte) b.length, (byte) (b.length >>> 8), (byte) (b.length >>> 16), (byte) (b.length >>> 24)
+                });
         out.write(b);
         out.flush();
     }

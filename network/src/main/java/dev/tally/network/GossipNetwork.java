@@ -49,6 +49,7 @@ public final class GossipNetwork implements AutoCloseable {
     public static final int MAX_GOSSIP_PEERS = 1024;
     /** Transactions waiting to be pushed to one peer; the oldest are dropped beyond this many or {@link #TX_QUEUE_BYTES}. */
     static final int TX_QUEUE = 8192;
+
     static final long TX_QUEUE_BYTES = 4L << 20;
     private static final Duration POLL = Duration.ofMillis(100);
     /**
@@ -66,6 +67,7 @@ public final class GossipNetwork implements AutoCloseable {
         volatile BlockStoreState state;
         /** The advertised state whose QC block sync checked. */
         volatile BlockStoreState verifiedState;
+
         final TxQueue txs;
         final ByteString keyBytes;
         /** The nodes the peer said it is connected to (raw keys); empty until it says. */
@@ -114,8 +116,14 @@ public final class GossipNetwork implements AutoCloseable {
      */
     public record TxStats(long sent, long batches, long accepted, long duplicate, long rejected, long dropped) {}
 
-    GossipNetwork(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txSink, ValidatorAddressBook book,
-            QcVerifier qcs, ExecutorService verifier) {
+    GossipNetwork(
+            NetworkConfig config,
+            BlockSource source,
+            BlockSink sink,
+            TransactionSink txSink,
+            ValidatorAddressBook book,
+            QcVerifier qcs,
+            ExecutorService verifier) {
         this.config = config;
         this.epoch = config.epoch;
         this.source = source;
@@ -128,7 +136,9 @@ public final class GossipNetwork implements AutoCloseable {
     void start() {
         fetcher.start();
         for (var e : config.gossipStaticOutbound.entrySet()) {
-            threads.add(Thread.ofVirtual().name("gossip-out " + e.getKey()).start(() -> maintain(e.getKey(), e.getValue())));
+            threads.add(Thread.ofVirtual()
+                    .name("gossip-out " + e.getKey())
+                    .start(() -> maintain(e.getKey(), e.getValue())));
         }
     }
 
@@ -184,7 +194,13 @@ public final class GossipNetwork implements AutoCloseable {
     }
 
     public TxStats txStats() {
-        return new TxStats(txsSent.sum(), txBatches.sum(), txsAccepted.sum(), txsDuplicate.sum(), txsRejected.sum(), txsDropped.sum());
+        return new TxStats(
+                txsSent.sum(),
+                txBatches.sum(),
+                txsAccepted.sum(),
+                txsDuplicate.sum(),
+                txsRejected.sum(),
+                txsDropped.sum());
     }
 
     /** A transaction from a client of this node: into the mempool, and to every peer if the mempool accepts it. */
@@ -205,7 +221,8 @@ public final class GossipNetwork implements AutoCloseable {
 
     private static List<byte[]> accepted(List<byte[]> txs, List<TransactionSink.Result> results) {
         if (results.size() != txs.size()) {
-            throw new IllegalStateException("the transaction sink answered " + results.size() + " results for " + txs.size());
+            throw new IllegalStateException(
+                    "the transaction sink answered " + results.size() + " results for " + txs.size());
         }
         List<byte[]> accepted = new ArrayList<>(txs.size());
         for (int i = 0; i < txs.size(); i++) {
@@ -265,7 +282,11 @@ public final class GossipNetwork implements AutoCloseable {
                 } catch (IOException e) {
                     log.info("gossip connection to {} at {}: {}", peer, addr, e.getMessage());
                 } catch (ExecutionException e) {
-                    log.info("gossip connection to {} at {}: {}", peer, addr, e.getCause().getMessage());
+                    log.info(
+                            "gossip connection to {} at {}: {}",
+                            peer,
+                            addr,
+                            e.getCause().getMessage());
                 }
                 if (Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(10)) > 0) {
                     backoff.reset();
@@ -281,8 +302,8 @@ public final class GossipNetwork implements AutoCloseable {
 
     /** Serves an inbound gossip connection whose preface is done. */
     void acceptInbound(NoiseStream stream, String remote) throws IOException {
-        Handshake.GossipPeer hp = Handshake.gossipInbound(stream, config.nodeKey, epoch.genesis(),
-                config.gossipStaticInbound::contains, this::admit);
+        Handshake.GossipPeer hp = Handshake.gossipInbound(
+                stream, config.nodeKey, epoch.genesis(), config.gossipStaticInbound::contains, this::admit);
         stream.socket().setSoTimeout(0);
         NodePublicKey key = hp.key();
         synchronized (inbound) {
@@ -302,9 +323,12 @@ public final class GossipNetwork implements AutoCloseable {
             return;
         }
         synchronized (inbound) {
-            long dynamic = inbound.keySet().stream().filter(k -> !config.gossipStaticInbound.contains(k) && !k.equals(key)).count();
+            long dynamic = inbound.keySet().stream()
+                    .filter(k -> !config.gossipStaticInbound.contains(k) && !k.equals(key))
+                    .count();
             if (dynamic >= config.gossipDynamicInboundLimit) {
-                throw new HandshakeException("dynamic inbound limit of " + config.gossipDynamicInboundLimit + " reached; refusing " + key);
+                throw new HandshakeException(
+                        "dynamic inbound limit of " + config.gossipDynamicInboundLimit + " reached; refusing " + key);
             }
         }
     }
@@ -316,7 +340,8 @@ public final class GossipNetwork implements AutoCloseable {
         handlers.put(Rpc.GET_BLOCK, this::handleGetBlock);
         handlers.put(Rpc.PUSH_VALIDATOR_ADDRS, this::handleAddrs);
         handlers.put(Rpc.PUSH_GOSSIP_PEERS, req -> handlePeers(self[0], req));
-        Connection conn = new Connection(label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null))
+        Connection conn = new Connection(
+                        label, stream, config.rpc, handlers, config.ping.orElse(null), config.ping.orElse(null))
                 .serveItems(Rpc.PUSH_TXS, (req, meter) -> handleTxs(self[0], req, meter))
                 .countInto(traffic);
         Peer p = new Peer(key, conn, isOutbound, txsDropped);
@@ -364,7 +389,10 @@ public final class GossipNetwork implements AutoCloseable {
             while (p.conn.isOpen() && !closed) {
                 BlockStoreState s = localState();
                 if (!s.equals(sent)) {
-                    byte[] req = Net.PushBlockStoreState.newBuilder().setState(NetCodec.encode(s)).build().toByteArray();
+                    byte[] req = Net.PushBlockStoreState.newBuilder()
+                            .setState(NetCodec.encode(s))
+                            .build()
+                            .toByteArray();
                     p.conn.call(Rpc.PUSH_BLOCK_STORE_STATE, req, null);
                     sent = s;
                 }
@@ -430,8 +458,8 @@ public final class GossipNetwork implements AutoCloseable {
         int budget = config.rpc.limit(Rpc.PUSH_TXS).maxRequestBytes();
         try {
             while (p.conn.isOpen() && !closed) {
-                List<byte[]> batch = p.txs.take(MAX_TXS_PER_PUSH, budget, NetCodec::pushTxsEntrySize, POLL.toMillis(),
-                        TX_LINGER.toMillis());
+                List<byte[]> batch = p.txs.take(
+                        MAX_TXS_PER_PUSH, budget, NetCodec::pushTxsEntrySize, POLL.toMillis(), TX_LINGER.toMillis());
                 if (batch.isEmpty()) {
                     continue;
                 }

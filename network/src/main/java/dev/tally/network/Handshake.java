@@ -30,7 +30,8 @@ final class Handshake {
                 .setSessionId(NetCodec.signSessionId(me, sessionId))
                 .setIsStatic(isStatic)
                 .setGenesis(ByteString.copyFrom(NetCodec.encode(genesis)))
-                .build().toByteArray();
+                .build()
+                .toByteArray();
     }
 
     static GossipPeer checkGossip(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
@@ -57,8 +58,9 @@ final class Handshake {
     }
 
     /** Client side: sends ours, checks the server's, which must be {@code expected}. */
-    static GossipPeer gossipOutbound(NoiseStream s, NodeSecretKey me, GenesisHash genesis, NodePublicKey expected,
-            boolean isStatic) throws IOException {
+    static GossipPeer gossipOutbound(
+            NoiseStream s, NodeSecretKey me, GenesisHash genesis, NodePublicKey expected, boolean isStatic)
+            throws IOException {
         byte[] sid = s.sessionId();
         writeRaw(s, gossipMessage(me, genesis, sid, isStatic));
         GossipPeer peer = checkGossip(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
@@ -69,7 +71,8 @@ final class Handshake {
     }
 
     /** Server side: checks the client's, then answers. {@code isStatic} says whether we treat the peer as static. */
-    static GossipPeer gossipInbound(NoiseStream s, NodeSecretKey me, GenesisHash genesis, Predicate<NodePublicKey> isStatic)
+    static GossipPeer gossipInbound(
+            NoiseStream s, NodeSecretKey me, GenesisHash genesis, Predicate<NodePublicKey> isStatic)
             throws IOException {
         return gossipInbound(s, me, genesis, isStatic, k -> {});
     }
@@ -79,8 +82,13 @@ final class Handshake {
         void admit(NodePublicKey peer) throws HandshakeException;
     }
 
-    static GossipPeer gossipInbound(NoiseStream s, NodeSecretKey me, GenesisHash genesis, Predicate<NodePublicKey> isStatic,
-            Admission admission) throws IOException {
+    static GossipPeer gossipInbound(
+            NoiseStream s,
+            NodeSecretKey me,
+            GenesisHash genesis,
+            Predicate<NodePublicKey> isStatic,
+            Admission admission)
+            throws IOException {
         byte[] sid = s.sessionId();
         GossipPeer peer = checkGossip(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
         admission.admit(peer.key());
@@ -92,7 +100,8 @@ final class Handshake {
         return Net.ConsensusHandshake.newBuilder()
                 .setSessionId(ByteString.copyFrom(NetCodec.signSessionId(me, sessionId)))
                 .setGenesis(ByteString.copyFrom(NetCodec.encode(genesis)))
-                .build().toByteArray();
+                .build()
+                .toByteArray();
     }
 
     static BlsPublicKey checkConsensus(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
@@ -104,7 +113,8 @@ final class Handshake {
             if (!theirs.equals(genesis)) {
                 throw new HandshakeException("genesis mismatch: peer is on " + theirs + ", we are on " + genesis);
             }
-            NetCodec.ValidatorSessionId sid = NetCodec.decodeValidatorSessionId(h.getSessionId().toByteArray());
+            NetCodec.ValidatorSessionId sid =
+                    NetCodec.decodeValidatorSessionId(h.getSessionId().toByteArray());
             if (!MessageDigest.isEqual(sid.sessionId(), sessionId)) {
                 throw new HandshakeException("session id mismatch: the peer signed another session");
             }
@@ -118,7 +128,8 @@ final class Handshake {
     }
 
     /** Client side of the consensus handshake; the server must hold {@code expected}. */
-    static BlsPublicKey consensusOutbound(NoiseStream s, BlsSecretKey me, GenesisHash genesis, BlsPublicKey expected) throws IOException {
+    static BlsPublicKey consensusOutbound(NoiseStream s, BlsSecretKey me, GenesisHash genesis, BlsPublicKey expected)
+            throws IOException {
         byte[] sid = s.sessionId();
         writeRaw(s, consensusMessage(me, genesis, sid));
         BlsPublicKey peer = checkConsensus(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
@@ -129,8 +140,8 @@ final class Handshake {
     }
 
     /** Server side of the consensus handshake; the client must pass {@code allowed} (a validator of the committee). */
-    static BlsPublicKey consensusInbound(NoiseStream s, BlsSecretKey me, GenesisHash genesis, Predicate<BlsPublicKey> allowed)
-            throws IOException {
+    static BlsPublicKey consensusInbound(
+            NoiseStream s, BlsSecretKey me, GenesisHash genesis, Predicate<BlsPublicKey> allowed) throws IOException {
         byte[] sid = s.sessionId();
         BlsPublicKey peer = checkConsensus(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
         if (!allowed.test(peer)) {
@@ -141,7 +152,9 @@ final class Handshake {
     }
 
     private static void writeRaw(NoiseStream s, byte[] frame) throws IOException {
-        byte[] len = {(byte) frame.length, (byte) (frame.length >>> 8), (byte) (frame.length >>> 16), (byte) (frame.length >>> 24)};
+        byte[] len = {
+            (byte) frame.length, (byte) (frame.length >>> 8), (byte) (frame.length >>> 16), (byte) (frame.length >>> 24)
+        };
         s.out().write(len);
         s.out().write(frame);
         s.out().flush();

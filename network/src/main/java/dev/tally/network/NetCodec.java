@@ -55,7 +55,8 @@ public final class NetCodec {
 
     private static void rejectUnknownFields(Message m, String path) throws DecodeException {
         if (!m.getUnknownFields().asMap().isEmpty()) {
-            throw new DecodeException(path + ": unknown field number(s) " + m.getUnknownFields().asMap().keySet());
+            throw new DecodeException(path + ": unknown field number(s) "
+                    + m.getUnknownFields().asMap().keySet());
         }
         for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
             if (e.getKey().getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
@@ -66,7 +67,8 @@ public final class NetCodec {
                     rejectUnknownFields((Message) o, path + "." + e.getKey().getName());
                 }
             } else {
-                rejectUnknownFields((Message) e.getValue(), path + "." + e.getKey().getName());
+                rejectUnknownFields(
+                        (Message) e.getValue(), path + "." + e.getKey().getName());
             }
         }
     }
@@ -80,7 +82,10 @@ public final class NetCodec {
     // ------------------------------------------------------------------ genesis hash
 
     static byte[] encode(GenesisHash g) {
-        return Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(g.keccak().bytes())).build().toByteArray();
+        return Validator.GenesisHash.newBuilder()
+                .setKeccak256(ByteString.copyFrom(g.keccak().bytes()))
+                .build()
+                .toByteArray();
     }
 
     static GenesisHash decodeGenesisHash(byte[] bytes) throws DecodeException {
@@ -103,7 +108,9 @@ public final class NetCodec {
     }
 
     private static Validator.Msg sessionIdMsg(byte[] sessionId) {
-        return Validator.Msg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)).build();
+        return Validator.Msg.newBuilder()
+                .setSessionId(ByteString.copyFrom(sessionId))
+                .build();
     }
 
     static byte[] sessionIdHash(byte[] sessionId) {
@@ -113,16 +120,21 @@ public final class NetCodec {
     static byte[] signSessionId(BlsSecretKey key, byte[] sessionId) {
         return Validator.Signed.newBuilder()
                 .setMsg(sessionIdMsg(sessionId))
-                .setKey(Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(key.publicKey().bytes())))
-                .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(key.sign(sessionIdHash(sessionId)).bytes())))
-                .build().toByteArray();
+                .setKey(Validator.PublicKey.newBuilder()
+                        .setBls12381(ByteString.copyFrom(key.publicKey().bytes())))
+                .setSig(Validator.Signature.newBuilder()
+                        .setBls12381(ByteString.copyFrom(
+                                key.sign(sessionIdHash(sessionId)).bytes())))
+                .build()
+                .toByteArray();
     }
 
     static ValidatorSessionId decodeValidatorSessionId(byte[] bytes) throws DecodeException {
         Validator.Signed p = parse(Validator.Signed.parser(), bytes, "Signed");
         require(p.hasMsg(), "Signed.msg");
         if (p.getMsg().getTCase() != Validator.Msg.TCase.SESSION_ID) {
-            throw new DecodeException("Signed.msg: expected a session_id, got " + p.getMsg().getTCase());
+            throw new DecodeException(
+                    "Signed.msg: expected a session_id, got " + p.getMsg().getTCase());
         }
         return new ValidatorSessionId(blsKey(p), p.getMsg().getSessionId().toByteArray(), blsSignature(p));
     }
@@ -154,14 +166,18 @@ public final class NetCodec {
     }
 
     static byte[] nodeSessionIdBytes(byte[] sessionId) {
-        return Net.NodeMsg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)).build().toByteArray();
+        return Net.NodeMsg.newBuilder()
+                .setSessionId(ByteString.copyFrom(sessionId))
+                .build()
+                .toByteArray();
     }
 
     static Net.NodeSigned signSessionId(NodeSecretKey key, byte[] sessionId) {
         return Net.NodeSigned.newBuilder()
                 .setMsg(Net.NodeMsg.newBuilder().setSessionId(ByteString.copyFrom(sessionId)))
                 .setKey(ByteString.copyFrom(key.publicKey().bytes()))
-                .setSig(ByteString.copyFrom(key.sign(nodeSessionIdBytes(sessionId)).bytes()))
+                .setSig(ByteString.copyFrom(
+                        key.sign(nodeSessionIdBytes(sessionId)).bytes()))
                 .build();
     }
 
@@ -171,7 +187,9 @@ public final class NetCodec {
         require(p.hasKey(), "NodeSigned.key");
         require(p.hasSig(), "NodeSigned.sig");
         try {
-            return new NodeSessionId(NodePublicKey.fromBytes(p.getKey().toByteArray()), p.getMsg().getSessionId().toByteArray(),
+            return new NodeSessionId(
+                    NodePublicKey.fromBytes(p.getKey().toByteArray()),
+                    p.getMsg().getSessionId().toByteArray(),
                     new NodeSignature(p.getSig().toByteArray()));
         } catch (IllegalArgumentException e) {
             throw new DecodeException("NodeSigned: " + e.getMessage(), e);
@@ -185,23 +203,32 @@ public final class NetCodec {
         if (ip == null) {
             throw new IllegalArgumentException("address " + addr + " is not resolved");
         }
-        return Validator.Msg.newBuilder().setNetAddress(Validator.NetAddress.newBuilder()
-                .setAddr(Std.SocketAddr.newBuilder().setIp(ByteString.copyFrom(ip.getAddress())).setPort(addr.getPort()))
-                .setVersion(version)
-                .setTimestamp(Std.Timestamp.newBuilder().setSeconds(timestamp.getEpochSecond()).setNanos(timestamp.getNano())))
+        return Validator.Msg.newBuilder()
+                .setNetAddress(Validator.NetAddress.newBuilder()
+                        .setAddr(Std.SocketAddr.newBuilder()
+                                .setIp(ByteString.copyFrom(ip.getAddress()))
+                                .setPort(addr.getPort()))
+                        .setVersion(version)
+                        .setTimestamp(Std.Timestamp.newBuilder()
+                                .setSeconds(timestamp.getEpochSecond())
+                                .setNanos(timestamp.getNano())))
                 .build();
     }
 
     static byte[] netAddressHash(InetSocketAddress addr, long version, Instant timestamp) {
-        return Keccak256.of(netAddressMsg(addr, version, timestamp).toByteArray()).bytes();
+        return Keccak256.of(netAddressMsg(addr, version, timestamp).toByteArray())
+                .bytes();
     }
 
     public static byte[] encode(SignedNetAddress a) {
         return Validator.Signed.newBuilder()
                 .setMsg(netAddressMsg(a.address(), a.version(), a.timestamp()))
-                .setKey(Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(a.key().bytes())))
-                .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(a.signature().bytes())))
-                .build().toByteArray();
+                .setKey(Validator.PublicKey.newBuilder()
+                        .setBls12381(ByteString.copyFrom(a.key().bytes())))
+                .setSig(Validator.Signature.newBuilder()
+                        .setBls12381(ByteString.copyFrom(a.signature().bytes())))
+                .build()
+                .toByteArray();
     }
 
     /** Decodes a signed net address; does not check the signature. */
@@ -209,7 +236,8 @@ public final class NetCodec {
         Validator.Signed p = parse(Validator.Signed.parser(), bytes, "Signed");
         require(p.hasMsg(), "Signed.msg");
         if (p.getMsg().getTCase() != Validator.Msg.TCase.NET_ADDRESS) {
-            throw new DecodeException("Signed.msg: expected a net_address, got " + p.getMsg().getTCase());
+            throw new DecodeException(
+                    "Signed.msg: expected a net_address, got " + p.getMsg().getTCase());
         }
         Validator.NetAddress na = p.getMsg().getNetAddress();
         require(na.hasAddr(), "NetAddress.addr");
@@ -252,9 +280,11 @@ public final class NetCodec {
     static BlockStoreState decode(Net.BlockStoreState p) throws DecodeException {
         require(p.hasFirst(), "BlockStoreState.first");
         if (p.getFirst() < 0) {
-            throw new DecodeException("BlockStoreState.first: " + Long.toUnsignedString(p.getFirst()) + " is out of range");
+            throw new DecodeException(
+                    "BlockStoreState.first: " + Long.toUnsignedString(p.getFirst()) + " is out of range");
         }
-        Optional<CommitQC> qc = p.hasLastQc() ? Optional.of(Codec.decodeCommitQc(p.getLastQc().toByteArray())) : Optional.empty();
+        Optional<CommitQC> qc =
+                p.hasLastQc() ? Optional.of(Codec.decodeCommitQc(p.getLastQc().toByteArray())) : Optional.empty();
         try {
             return new BlockStoreState(p.getFirst(), qc);
         } catch (IllegalArgumentException e) {
@@ -284,7 +314,8 @@ public final class NetCodec {
             throw new DecodeException("PushTxs.txs: empty batch");
         }
         if (n > GossipNetwork.MAX_TXS_PER_PUSH) {
-            throw new DecodeException("PushTxs.txs: " + n + " transactions exceed the limit of " + GossipNetwork.MAX_TXS_PER_PUSH);
+            throw new DecodeException(
+                    "PushTxs.txs: " + n + " transactions exceed the limit of " + GossipNetwork.MAX_TXS_PER_PUSH);
         }
         List<byte[]> txs = new ArrayList<>(n);
         for (ByteString tx : p.getTxsList()) {
@@ -296,11 +327,12 @@ public final class NetCodec {
     static byte[] encodePushTxsResp(List<TransactionSink.Result> results) {
         Net.PushTxsResp.Builder b = Net.PushTxsResp.newBuilder();
         for (TransactionSink.Result r : results) {
-            b.addResults(switch (r) {
-                case TransactionSink.Result.Accepted a -> Net.PushTxsResp.Result.ACCEPTED;
-                case TransactionSink.Result.Duplicate d -> Net.PushTxsResp.Result.DUPLICATE;
-                case TransactionSink.Result.Rejected rej -> Net.PushTxsResp.Result.REJECTED;
-            });
+            b.addResults(
+                    switch (r) {
+                        case TransactionSink.Result.Accepted a -> Net.PushTxsResp.Result.ACCEPTED;
+                        case TransactionSink.Result.Duplicate d -> Net.PushTxsResp.Result.DUPLICATE;
+                        case TransactionSink.Result.Rejected rej -> Net.PushTxsResp.Result.REJECTED;
+                    });
         }
         return b.build().toByteArray();
     }
@@ -309,13 +341,17 @@ public final class NetCodec {
     static List<Net.PushTxsResp.Result> decodePushTxsResp(byte[] bytes, int sent) throws DecodeException {
         Net.PushTxsResp p = parse(Net.PushTxsResp.parser(), bytes, "PushTxsResp");
         if (p.getResultsCount() != sent) {
-            throw new DecodeException("PushTxsResp.results: " + p.getResultsCount() + " results for " + sent + " transactions");
+            throw new DecodeException(
+                    "PushTxsResp.results: " + p.getResultsCount() + " results for " + sent + " transactions");
         }
         List<Net.PushTxsResp.Result> results = p.getResultsList();
         for (int i = 0; i < results.size(); i++) {
             Net.PushTxsResp.Result r = results.get(i);
-            if (r != Net.PushTxsResp.Result.ACCEPTED && r != Net.PushTxsResp.Result.DUPLICATE && r != Net.PushTxsResp.Result.REJECTED) {
-                throw new DecodeException("PushTxsResp.results[" + i + "]: not a result (" + p.getResultsValue(i) + ")");
+            if (r != Net.PushTxsResp.Result.ACCEPTED
+                    && r != Net.PushTxsResp.Result.DUPLICATE
+                    && r != Net.PushTxsResp.Result.REJECTED) {
+                throw new DecodeException(
+                        "PushTxsResp.results[" + i + "]: not a result (" + p.getResultsValue(i) + ")");
             }
         }
         return results;
@@ -336,14 +372,15 @@ public final class NetCodec {
     static java.util.Set<ByteString> decodePushGossipPeers(byte[] bytes) throws DecodeException {
         Net.PushGossipPeers p = parse(Net.PushGossipPeers.parser(), bytes, "PushGossipPeers");
         if (p.getNodeKeysCount() > GossipNetwork.MAX_GOSSIP_PEERS) {
-            throw new DecodeException("PushGossipPeers.node_keys: " + p.getNodeKeysCount() + " keys exceed the limit of "
-                    + GossipNetwork.MAX_GOSSIP_PEERS);
+            throw new DecodeException("PushGossipPeers.node_keys: " + p.getNodeKeysCount()
+                    + " keys exceed the limit of " + GossipNetwork.MAX_GOSSIP_PEERS);
         }
         java.util.Set<ByteString> keys = new java.util.HashSet<>();
         for (int i = 0; i < p.getNodeKeysCount(); i++) {
             ByteString k = p.getNodeKeys(i);
             if (k.size() != 32) {
-                throw new DecodeException("PushGossipPeers.node_keys[" + i + "]: " + k.size() + " bytes, not a 32-byte Ed25519 key");
+                throw new DecodeException(
+                        "PushGossipPeers.node_keys[" + i + "]: " + k.size() + " bytes, not a 32-byte Ed25519 key");
             }
             keys.add(k);
         }

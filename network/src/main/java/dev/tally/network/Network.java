@@ -59,14 +59,18 @@ public final class Network implements AutoCloseable {
     }
 
     /** Binds the port and starts gossip, block sync and (on validators) the consensus mesh. */
-    public static Network start(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txs) throws IOException {
+    public static Network start(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txs)
+            throws IOException {
         Network net = new Network(config, source, sink, txs);
         Thread.ofVirtual().name("net-accept " + net.boundAddress()).start(net::acceptLoop);
         net.gossip.start();
         if (net.mesh != null) {
             net.mesh.start(config.publicAddress.orElse(net.boundAddress()));
         }
-        log.info("network listening on {} as {}{}", net.boundAddress(), config.nodeKey.publicKey(),
+        log.info(
+                "network listening on {} as {}{}",
+                net.boundAddress(),
+                config.nodeKey.publicKey(),
                 config.validatorKey.map(k -> " / " + k.publicKey()).orElse(" (full node)"));
         return net;
     }
@@ -112,7 +116,9 @@ public final class Network implements AutoCloseable {
 
     /** Sends a message to every validator of the committee, this one included (validators only). */
     public void broadcast(Signed<? extends ChonkyMessage> message) {
-        consensus().orElseThrow(() -> new IllegalStateException("not a validator: no consensus mesh")).broadcast(message);
+        consensus()
+                .orElseThrow(() -> new IllegalStateException("not a validator: no consensus mesh"))
+                .broadcast(message);
     }
 
     public Optional<ConsensusMesh> consensus() {
@@ -143,7 +149,9 @@ public final class Network implements AutoCloseable {
                 }
                 continue;
             }
-            Thread.ofVirtual().name("net-handshake " + s.getRemoteSocketAddress()).start(() -> handshake(s));
+            Thread.ofVirtual()
+                    .name("net-handshake " + s.getRemoteSocketAddress())
+                    .start(() -> handshake(s));
         }
     }
 
@@ -195,9 +203,10 @@ public final class Network implements AutoCloseable {
     static void onVerifier(ExecutorService verifier, Check check) throws Exception {
         try {
             verifier.submit(() -> {
-                check.run();
-                return null;
-            }).get();
+                        check.run();
+                        return null;
+                    })
+                    .get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception ex ? ex : e;
         }

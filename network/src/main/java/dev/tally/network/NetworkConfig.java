@@ -19,6 +19,7 @@ public final class NetworkConfig {
     public final InetSocketAddress listenAddress;
     /** Announced to the committee as where this validator accepts consensus connections; the bound address if absent. */
     public final Optional<InetSocketAddress> publicAddress;
+
     public final NodeSecretKey nodeKey;
     /** Present on validators: they join the consensus mesh. */
     public final Optional<BlsSecretKey> validatorKey;
@@ -36,14 +37,17 @@ public final class NetworkConfig {
     public final int gossipDynamicInboundLimit;
     /** Static consensus addresses of validators (discovery may supply the rest, or newer ones). */
     public final Map<BlsPublicKey, InetSocketAddress> validatorAddresses;
+
     public final RpcConfig rpc;
     /** Interval between pings and the time a ping may take; absent disables pings. */
     public final Optional<Duration> ping;
+
     public final RpcConfig.Rate acceptRate;
     public final int maxBlockSize;
     public final int maxTxSize;
     /** Blocks fetched ahead of the store: at most this many in flight or verified and waiting for a predecessor. */
     public final int fetchWindow;
+
     public final Duration getBlockTimeout;
     public final Duration reconnectMin;
     public final Duration reconnectMax;
@@ -116,28 +120,97 @@ public final class NetworkConfig {
             this.pendingEpoch = pendingEpoch;
             return this;
         }
-        public Builder listen(InetSocketAddress a) { listenAddress = a; return this; }
-        public Builder publicAddress(InetSocketAddress a) { publicAddress = a; return this; }
-        public Builder validatorKey(BlsSecretKey k) { validatorKey = k; return this; }
-        public Builder gossipStaticOutbound(NodePublicKey k, InetSocketAddress a) { gossipStaticOutbound.put(k, a); return this; }
-        public Builder gossipStaticInbound(NodePublicKey k) { gossipStaticInbound.add(k); return this; }
-        public Builder gossipDynamicInboundLimit(int n) { gossipDynamicInboundLimit = n; return this; }
-        public Builder validatorAddress(BlsPublicKey k, InetSocketAddress a) { validatorAddresses.put(k, a); return this; }
-        public Builder rpc(RpcConfig r) { rpc = r; return this; }
+
+        public Builder listen(InetSocketAddress a) {
+            listenAddress = a;
+            return this;
+        }
+
+        public Builder publicAddress(InetSocketAddress a) {
+            publicAddress = a;
+            return this;
+        }
+
+        public Builder validatorKey(BlsSecretKey k) {
+            validatorKey = k;
+            return this;
+        }
+
+        public Builder gossipStaticOutbound(NodePublicKey k, InetSocketAddress a) {
+            gossipStaticOutbound.put(k, a);
+            return this;
+        }
+
+        public Builder gossipStaticInbound(NodePublicKey k) {
+            gossipStaticInbound.add(k);
+            return this;
+        }
+
+        public Builder gossipDynamicInboundLimit(int n) {
+            gossipDynamicInboundLimit = n;
+            return this;
+        }
+
+        public Builder validatorAddress(BlsPublicKey k, InetSocketAddress a) {
+            validatorAddresses.put(k, a);
+            return this;
+        }
+
+        public Builder rpc(RpcConfig r) {
+            rpc = r;
+            return this;
+        }
         /** Null disables pings. */
-        public Builder ping(Duration d) { ping = d; return this; }
-        public Builder acceptRate(RpcConfig.Rate r) { acceptRate = r; return this; }
-        public Builder maxBlockSize(int n) { maxBlockSize = n; return this; }
-        public Builder maxTxSize(int n) { maxTxSize = n; return this; }
-        public Builder fetchWindow(int n) { fetchWindow = n; return this; }
-        public Builder getBlockTimeout(Duration d) { getBlockTimeout = d; return this; }
-        public Builder reconnect(Duration min, Duration max) { reconnectMin = min; reconnectMax = max; return this; }
-        public Builder announceInterval(Duration d) { announceInterval = d; return this; }
-        public Builder verifierThreads(int n) { verifierThreads = n; return this; }
+        public Builder ping(Duration d) {
+            ping = d;
+            return this;
+        }
+
+        public Builder acceptRate(RpcConfig.Rate r) {
+            acceptRate = r;
+            return this;
+        }
+
+        public Builder maxBlockSize(int n) {
+            maxBlockSize = n;
+            return this;
+        }
+
+        public Builder maxTxSize(int n) {
+            maxTxSize = n;
+            return this;
+        }
+
+        public Builder fetchWindow(int n) {
+            fetchWindow = n;
+            return this;
+        }
+
+        public Builder getBlockTimeout(Duration d) {
+            getBlockTimeout = d;
+            return this;
+        }
+
+        public Builder reconnect(Duration min, Duration max) {
+            reconnectMin = min;
+            reconnectMax = max;
+            return this;
+        }
+
+        public Builder announceInterval(Duration d) {
+            announceInterval = d;
+            return this;
+        }
+
+        public Builder verifierThreads(int n) {
+            verifierThreads = n;
+            return this;
+        }
 
         public NetworkConfig build() {
             if (fetchWindow < 1 || verifierThreads < 1 || gossipDynamicInboundLimit < 0) {
-                throw new IllegalArgumentException("fetchWindow and verifierThreads must be positive, the inbound limit not negative");
+                throw new IllegalArgumentException(
+                        "fetchWindow and verifierThreads must be positive, the inbound limit not negative");
             }
             return new NetworkConfig(this);
         }

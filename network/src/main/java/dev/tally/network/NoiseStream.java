@@ -36,7 +36,8 @@ final class NoiseStream implements Closeable {
     private final Input input;
     private final Output output;
 
-    private NoiseStream(Socket socket, InputStream rawIn, OutputStream rawOut, CipherStatePair ciphers, byte[] sessionId) {
+    private NoiseStream(
+            Socket socket, InputStream rawIn, OutputStream rawOut, CipherStatePair ciphers, byte[] sessionId) {
         this.socket = socket;
         this.sessionId = sessionId;
         this.input = new Input(rawIn, ciphers.getReceiver());

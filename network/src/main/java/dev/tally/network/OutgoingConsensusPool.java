@@ -56,7 +56,8 @@ final class OutgoingConsensusPool {
             for (int i = 0; i < KINDS; i++) {
                 if (slots[i] != null) {
                     ChonkyMessage s = (ChonkyMessage) slots[i].message();
-                    if (s.view().epoch() < epoch || (s.view().epoch() == epoch && s.view().number() < view - 1)) {
+                    if (s.view().epoch() < epoch
+                            || (s.view().epoch() == epoch && s.view().number() < view - 1)) {
                         slots[i] = null;
                     }
                 }

@@ -18,7 +18,10 @@ final class Preface {
     /** Time allowed for the preface and the endpoint handshake together. */
     static final Duration TIMEOUT = Duration.ofSeconds(5);
 
-    enum Endpoint { CONSENSUS, GOSSIP }
+    enum Endpoint {
+        CONSENSUS,
+        GOSSIP
+    }
 
     private Preface() {}
 
@@ -31,8 +34,13 @@ final class Preface {
             socket.setSoTimeout((int) timeout.toMillis());
             InputStream in = new BufferedInputStream(socket.getInputStream(), NoiseStream.MAX_MESSAGE + 2);
             OutputStream out = socket.getOutputStream();
-            Frames.write(out, Net.Encryption.newBuilder().setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance()).build());
-            NoiseStream stream = NoiseStream.handshake(socket, in, out, com.southernstorm.noise.protocol.HandshakeState.INITIATOR);
+            Frames.write(
+                    out,
+                    Net.Encryption.newBuilder()
+                            .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
+                            .build());
+            NoiseStream stream =
+                    NoiseStream.handshake(socket, in, out, com.southernstorm.noise.protocol.HandshakeState.INITIATOR);
             Net.Endpoint.Builder e = Net.Endpoint.newBuilder();
             switch (endpoint) {
                 case CONSENSUS -> e.setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance());
@@ -57,8 +65,10 @@ final class Preface {
         if (enc.getTCase() != Net.Encryption.TCase.NOISE_NN) {
             throw new HandshakeException("unsupported encryption " + enc.getTCase());
         }
-        NoiseStream stream = NoiseStream.handshake(socket, in, out, com.southernstorm.noise.protocol.HandshakeState.RESPONDER);
-        Net.Endpoint ep = parse(Net.Endpoint.parser(), Frames.read(stream.in(), Frames.MAX_HANDSHAKE_FRAME), "Endpoint");
+        NoiseStream stream =
+                NoiseStream.handshake(socket, in, out, com.southernstorm.noise.protocol.HandshakeState.RESPONDER);
+        Net.Endpoint ep =
+                parse(Net.Endpoint.parser(), Frames.read(stream.in(), Frames.MAX_HANDSHAKE_FRAME), "Endpoint");
         Endpoint endpoint = switch (ep.getTCase()) {
             case CONSENSUS_NET -> Endpoint.CONSENSUS;
             case GOSSIP_NET -> Endpoint.GOSSIP;
@@ -67,8 +77,8 @@ final class Preface {
         return new Accepted(stream, endpoint);
     }
 
-    private static <P extends com.google.protobuf.Message> P parse(com.google.protobuf.Parser<P> parser, byte[] b, String name)
-            throws HandshakeException {
+    private static <P extends com.google.protobuf.Message> P parse(
+            com.google.protobuf.Parser<P> parser, byte[] b, String name) throws HandshakeException {
         try {
             return NetCodec.parse(parser, b, name);
         } catch (dev.tally.protocol.DecodeException e) {

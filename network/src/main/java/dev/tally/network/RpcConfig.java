@@ -73,8 +73,12 @@ public record RpcConfig(Map<Rpc, Limit> limits) {
         m.put(Rpc.PUSH_BLOCK_STORE_STATE, new Limit(new Rate(2, Duration.ofMillis(200)), 10 * KB, KB));
         m.put(Rpc.GET_BLOCK, new Limit(new Rate(10, Duration.ofMillis(10)), KB, saturatingAdd(maxBlockSize, KB)));
         m.put(Rpc.PUSH_VALIDATOR_ADDRS, new Limit(new Rate(1, Duration.ofSeconds(5)), 100 * KB, KB));
-        m.put(Rpc.PUSH_TXS, new Limit(new Rate(10_000, Duration.ofNanos(10_000)),
-                saturatingAdd(Math.max(TX_BATCH_BYTES, maxTxSize), KB), 4 * KB));
+        m.put(
+                Rpc.PUSH_TXS,
+                new Limit(
+                        new Rate(10_000, Duration.ofNanos(10_000)),
+                        saturatingAdd(Math.max(TX_BATCH_BYTES, maxTxSize), KB),
+                        4 * KB));
         m.put(Rpc.PUSH_GOSSIP_PEERS, new Limit(new Rate(2, Duration.ofSeconds(1)), 40 * KB, KB));
         return new RpcConfig(m);
     }

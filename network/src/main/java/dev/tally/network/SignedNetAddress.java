@@ -11,7 +11,8 @@ import java.time.Instant;
  * (the `Msg.net_address` variant of the validator `Signed` message). Between two announcements of one validator,
  * the one with the higher (version, timestamp) wins.
  */
-public record SignedNetAddress(BlsPublicKey key, InetSocketAddress address, long version, Instant timestamp, BlsSignature signature) {
+public record SignedNetAddress(
+        BlsPublicKey key, InetSocketAddress address, long version, Instant timestamp, BlsSignature signature) {
     public static SignedNetAddress sign(BlsSecretKey key, InetSocketAddress address, long version, Instant timestamp) {
         byte[] hash = NetCodec.netAddressHash(address, version, timestamp);
         return new SignedNetAddress(key.publicKey(), address, version, timestamp, key.sign(hash));

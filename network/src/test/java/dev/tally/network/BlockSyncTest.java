@@ -47,9 +47,14 @@ class BlockSyncTest {
 
     Syncing syncFrom(long last, NodeSecretKey a, Network na, NodeSecretKey b, Network nb) throws Exception {
         TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
-                .gossipStaticOutbound(a.publicKey(), na.boundAddress())
-                .gossipStaticOutbound(b.publicKey(), nb.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        Network me = Network.start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                        .gossipStaticOutbound(b.publicKey(), nb.boundAddress())
+                        .build(),
+                mine,
+                mine,
+                TestNets.NO_TXS);
         nets.add(me);
         TestNets.await("catch-up", Duration.ofSeconds(60), () -> mine.last == last || mine.outOfOrder != null);
         assertThat(mine.outOfOrder).isNull();
@@ -71,8 +76,10 @@ class BlockSyncTest {
 
         @Override
         public Optional<FinalBlock> block(long number) {
-            return store.block(number).map(b -> number % 7 == 3
-                    ? new FinalBlock(TestChain.payload("forged " + number), b.justification()) : b);
+            return store.block(number)
+                    .map(b -> number % 7 == 3
+                            ? new FinalBlock(TestChain.payload("forged " + number), b.justification())
+                            : b);
         }
     }
 
@@ -90,8 +97,15 @@ class BlockSyncTest {
         }
         assertThat(me.net().gossip().fetchFailures()).isZero();
         // The servers learn our progress from our block store state pushes.
-        TestNets.await("servers see our state", Duration.ofSeconds(10), () -> na.gossip().peers().stream()
-                .allMatch(k -> na.gossip().peerState(k).map(BlockStoreState::last).orElse(-1L) == BLOCKS - 1));
+        TestNets.await(
+                "servers see our state",
+                Duration.ofSeconds(10),
+                () -> na.gossip().peers().stream()
+                        .allMatch(k -> na.gossip()
+                                        .peerState(k)
+                                        .map(BlockStoreState::last)
+                                        .orElse(-1L)
+                                == BLOCKS - 1));
     }
 
     @Test
@@ -104,7 +118,9 @@ class BlockSyncTest {
         Syncing me = syncFrom(BLOCKS - 1, liar, nl, honest, nh);
         TestNets.MemoryStore mine = me.store();
         for (FinalBlock blk : blocks) {
-            assertThat(mine.blocks.get(blk.number())).as("block %d", blk.number()).isEqualTo(blk);
+            assertThat(mine.blocks.get(blk.number()))
+                    .as("block %d", blk.number())
+                    .isEqualTo(blk);
         }
         assertThat(me.net().gossip().fetchFailures()).isPositive();
     }
@@ -116,19 +132,27 @@ class BlockSyncTest {
         TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
         Network na = server(a, theirs);
         TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(TestNets.config(NodeSecretKey.generate(), chain)
-                .gossipStaticOutbound(a.publicKey(), na.boundAddress()).build(), mine, mine, TestNets.NO_TXS);
+        Network me = Network.start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                        .build(),
+                mine,
+                mine,
+                TestNets.NO_TXS);
         nets.add(me);
         TestNets.await("first ten", Duration.ofSeconds(20), () -> mine.last == 9);
         theirs.with(blocks.subList(10, 40));
         na.gossip().notifyBlocksChanged();
         TestNets.await("the rest", Duration.ofSeconds(20), () -> mine.last == 39);
     }
+
     @Test
     void aPeerAdvertisingAnInvalidQcIsDroppedWhenBlockSyncWouldActOnIt() throws Exception {
         List<FinalBlock> blocks = TestNets.blocks(40);
         FinalBlock last = blocks.get(39);
-        CommitQC forged = new CommitQC(last.justification().message(), last.justification().signers(),
+        CommitQC forged = new CommitQC(
+                last.justification().message(),
+                last.justification().signers(),
                 blocks.get(38).justification().signature());
         TestNets.MemoryStore store = new TestNets.MemoryStore(0).with(blocks);
         BlockSource lying = new BlockSource() {
@@ -148,6 +172,8 @@ class BlockSyncTest {
         Network nh = server(honest, new TestNets.MemoryStore(0).with(blocks));
         Syncing me = syncFrom(39, liar, nl, honest, nh);
         assertThat(me.store().blocks.get(39L)).isEqualTo(last);
-        assertThat(me.net().gossip().fetchFailures()).as("the liar's advertisement was refused").isPositive();
+        assertThat(me.net().gossip().fetchFailures())
+                .as("the liar's advertisement was refused")
+                .isPositive();
     }
 }

@@ -59,7 +59,9 @@ class ConsensusMeshTest {
         }
         for (int i = 0; i < N; i++) {
             int k = i;
-            TestNets.await("full mesh at " + i, Duration.ofSeconds(20),
+            TestNets.await(
+                    "full mesh at " + i,
+                    Duration.ofSeconds(20),
                     () -> NETS[k].consensus().get().connectedOutbound().size() == N - 1
                             && NETS[k].consensus().get().connectedInbound().size() == N - 1);
         }
@@ -101,7 +103,8 @@ class ConsensusMeshTest {
         // Proposals with a QC justification are verified and delivered too.
         CommitQC qc = CHAIN.commitQc(v + 10, 8, p);
         int leader = CHAIN.committee().indexOf(CHAIN.committee().leader(v + 11)).orElseThrow();
-        Signed<LeaderProposal> proposal = CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("next")), qc));
+        Signed<LeaderProposal> proposal =
+                CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("next")), qc));
         NETS[leader].broadcast(proposal);
         for (int i = 0; i < N; i++) {
             assertThat(receive(NETS[i], 1)).containsExactly((Signed) proposal);
@@ -116,12 +119,19 @@ class ConsensusMeshTest {
         Payload p = TestChain.payload("resend");
         Signed<ReplicaCommit> oldCommit = CHAIN.sign(from, CHAIN.vote(v, 9, p));
         Signed<ReplicaCommit> newCommit = CHAIN.sign(from, CHAIN.vote(v + 1, 10, p));
-        Signed<ReplicaTimeout> timeout = CHAIN.sign(from, new ReplicaTimeout(CHAIN.view(v + 1), Optional.empty(), Optional.empty()));
+        Signed<ReplicaTimeout> timeout =
+                CHAIN.sign(from, new ReplicaTimeout(CHAIN.view(v + 1), Optional.empty(), Optional.empty()));
         Signed<ReplicaNewView> newView = CHAIN.sign(from, new ReplicaNewView(CHAIN.commitQc(v, 9, p)));
         // Stop the receiver first, so these are only queued for it.
         NETS[to].close();
-        TestNets.await("sender notices", Duration.ofSeconds(10),
-                () -> !NETS[from].consensus().get().connectedOutbound().contains(CHAIN.keys.get(to).publicKey()));
+        TestNets.await(
+                "sender notices",
+                Duration.ofSeconds(10),
+                () -> !NETS[from]
+                        .consensus()
+                        .get()
+                        .connectedOutbound()
+                        .contains(CHAIN.keys.get(to).publicKey()));
         NETS[from].broadcast(oldCommit);
         NETS[from].broadcast(newCommit);
         NETS[from].broadcast(timeout);
@@ -136,7 +146,9 @@ class ConsensusMeshTest {
             }
         }
         int k = to;
-        TestNets.await("mesh restored", Duration.ofSeconds(20),
+        TestNets.await(
+                "mesh restored",
+                Duration.ofSeconds(20),
                 () -> NETS[k].consensus().get().connectedOutbound().size() == N - 1);
     }
 
@@ -157,10 +169,15 @@ class ConsensusMeshTest {
         NETS[leader].broadcast(late);
         assertThat(receive(NETS[to], 1)).containsExactly((Signed) late);
         NETS[to].inbox().replicaAt(new ConsensusInbox.ReplicaPosition(0, v + 2, at.leader(), v + 1, -1, false, false));
-        Signed<LeaderProposal> again = CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("again")), CHAIN.commitQc(v, 7, p)));
+        Signed<LeaderProposal> again = CHAIN.sign(
+                leader, new LeaderProposal(Optional.of(TestChain.payload("again")), CHAIN.commitQc(v, 7, p)));
         NETS[leader].broadcast(again);
-        assertThat(NETS[to].inbox().poll(Duration.ofMillis(500))).as("block 8 is final there now").isNull();
-        NETS[to].inbox().replicaAt(new ConsensusInbox.ReplicaPosition(0, 0, CHAIN.committee().leader(0), -1, -1, false, false));
+        assertThat(NETS[to].inbox().poll(Duration.ofMillis(500)))
+                .as("block 8 is final there now")
+                .isNull();
+        NETS[to].inbox()
+                .replicaAt(new ConsensusInbox.ReplicaPosition(
+                        0, 0, CHAIN.committee().leader(0), -1, -1, false, false));
         // The others take both (the second replaces the first if that was not taken yet): none left for the next test.
         for (int i = 0; i < N; i++) {
             Signed<ChonkyMessage> m = null;
@@ -178,45 +195,63 @@ class ConsensusMeshTest {
         Signed<ChonkyMessage> good = (Signed) CHAIN.sign(1, CHAIN.vote(5, 1, p));
         var sender = CHAIN.keys.get(1).publicKey();
         assertThatThrownBy(() -> ConsensusMesh.verify(good, CHAIN.keys.get(2).publicKey(), CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("was sent by");
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("was sent by");
         ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
-        Signed<ChonkyMessage> forged = new Signed<>(timeout, sender, CHAIN.sign(2, timeout).signature());
+        Signed<ChonkyMessage> forged =
+                new Signed<>(timeout, sender, CHAIN.sign(2, timeout).signature());
         assertThatThrownBy(() -> ConsensusMesh.verify(forged, sender, CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("bad signature");
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("bad signature");
         // A commit vote's signature is left to the replica, which checks a quorum of them at once.
-        Signed<ChonkyMessage> badVote = new Signed<>(good.message(), sender, CHAIN.sign(2, CHAIN.vote(5, 1, p)).signature());
-        assertThatCode(() -> ConsensusMesh.verify(badVote, sender, CHAIN.epoch, qcs)).doesNotThrowAnyException();
+        Signed<ChonkyMessage> badVote = new Signed<>(
+                good.message(), sender, CHAIN.sign(2, CHAIN.vote(5, 1, p)).signature());
+        assertThatCode(() -> ConsensusMesh.verify(badVote, sender, CHAIN.epoch, qcs))
+                .doesNotThrowAnyException();
         var outsider = dev.tally.crypto.BlsSecretKey.generate();
         Signed<ChonkyMessage> outsiders = (Signed) Signed.sign(outsider, CHAIN.vote(5, 1, p));
         assertThatThrownBy(() -> ConsensusMesh.verify(outsiders, outsider.publicKey(), CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("not a validator");
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("not a validator");
         TestChain other = new TestChain(N, 3);
         Signed<ChonkyMessage> foreign = (Signed) other.sign(1, other.vote(5, 4, p));
         assertThatThrownBy(() -> ConsensusMesh.verify(foreign, other.keys.get(1).publicKey(), CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("another chain");
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("another chain");
         int notLeader = (CHAIN.committee().indexOf(CHAIN.committee().leader(6)).orElseThrow() + 1) % N;
-        Signed<ChonkyMessage> usurper = (Signed) CHAIN.sign(notLeader, new LeaderProposal(Optional.of(p), CHAIN.commitQc(5, 1, p)));
-        assertThatThrownBy(() -> ConsensusMesh.verify(usurper, CHAIN.keys.get(notLeader).publicKey(), CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("does not lead");
+        Signed<ChonkyMessage> usurper =
+                (Signed) CHAIN.sign(notLeader, new LeaderProposal(Optional.of(p), CHAIN.commitQc(5, 1, p)));
+        assertThatThrownBy(() ->
+                        ConsensusMesh.verify(usurper, CHAIN.keys.get(notLeader).publicKey(), CHAIN.epoch, qcs))
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("does not lead");
     }
+
     @Test
     void aProposalsQcForAVoteAVerifiedQcCertifiesNeedsNoPairing() throws Exception {
         CachingQcVerifier qcs = new CachingQcVerifier(16);
         Payload p = TestChain.payload("x");
         CommitQC own = CHAIN.commitQc(5, 1, p);
-        CommitQC badSignature = new CommitQC(own.message(), own.signers(), CHAIN.commitQc(5, 2, p).signature());
+        CommitQC badSignature = new CommitQC(
+                own.message(), own.signers(), CHAIN.commitQc(5, 2, p).signature());
         int leader = CHAIN.committee().indexOf(CHAIN.committee().leader(6)).orElseThrow();
-        Signed<ChonkyMessage> proposal = (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), badSignature));
+        Signed<ChonkyMessage> proposal =
+                (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), badSignature));
         var sender = CHAIN.keys.get(leader).publicKey();
         assertThatThrownBy(() -> ConsensusMesh.verify(proposal, sender, CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("aggregate signature is invalid");
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("aggregate signature is invalid");
         qcs.verify(own, CHAIN.epoch);
         assertThat(qcs.certifies(own.message())).isTrue();
         // The replica will take its own QC for that vote instead (Replica.withOwnCommitQc).
-        assertThatCode(() -> ConsensusMesh.verify(proposal, sender, CHAIN.epoch, qcs)).doesNotThrowAnyException();
-        CommitQC tooFew = new CommitQC(own.message(), CHAIN.commitQc(own.message(), 1, 2).signers(), own.signature());
-        Signed<ChonkyMessage> weak = (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), tooFew));
+        assertThatCode(() -> ConsensusMesh.verify(proposal, sender, CHAIN.epoch, qcs))
+                .doesNotThrowAnyException();
+        CommitQC tooFew =
+                new CommitQC(own.message(), CHAIN.commitQc(own.message(), 1, 2).signers(), own.signature());
+        Signed<ChonkyMessage> weak =
+                (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), tooFew));
         assertThatThrownBy(() -> ConsensusMesh.verify(weak, sender, CHAIN.epoch, qcs))
-                .isInstanceOf(InvalidMessageException.class).hasMessageContaining("below the quorum");
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("below the quorum");
     }
 }

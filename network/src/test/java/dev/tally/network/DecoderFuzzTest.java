@@ -51,36 +51,67 @@ class DecoderFuzzTest {
     static {
         Arrays.fill(SESSION, (byte) 7);
         FinalBlock block = TestNets.blocks(2).get(1);
-        SignedNetAddress addr = SignedNetAddress.sign(CHAIN.keys.get(0),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 3054), 5, Instant.ofEpochSecond(1_700_000_000, 5));
+        SignedNetAddress addr = SignedNetAddress.sign(
+                CHAIN.keys.get(0),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 3054),
+                5,
+                Instant.ofEpochSecond(1_700_000_000, 5));
         SAMPLES = List.of(
                 NetCodec.encode(addr),
                 NetCodec.signSessionId(CHAIN.keys.get(0), SESSION),
                 NetCodec.encode(GENESIS),
                 Codec.encode(block),
                 Codec.encode(CHAIN.sign(0, CHAIN.vote(3, 1, block.payload()))),
-                Net.PushBlockStoreState.newBuilder().setState(NetCodec.encode(new BlockStoreState(0, Optional.of(block.justification()))))
-                        .build().toByteArray(),
-                Net.GetBlockResp.newBuilder().setBlock(ByteString.copyFrom(Codec.encode(block))).build().toByteArray(),
-                Net.PushValidatorAddrs.newBuilder().addNetAddresses(ByteString.copyFrom(NetCodec.encode(addr))).build().toByteArray(),
-                Net.GossipHandshake.newBuilder().setSessionId(NetCodec.signSessionId(NODE, SESSION)).setIsStatic(true)
-                        .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
-                Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(NetCodec.signSessionId(CHAIN.keys.get(1), SESSION)))
-                        .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray(),
+                Net.PushBlockStoreState.newBuilder()
+                        .setState(NetCodec.encode(new BlockStoreState(0, Optional.of(block.justification()))))
+                        .build()
+                        .toByteArray(),
+                Net.GetBlockResp.newBuilder()
+                        .setBlock(ByteString.copyFrom(Codec.encode(block)))
+                        .build()
+                        .toByteArray(),
+                Net.PushValidatorAddrs.newBuilder()
+                        .addNetAddresses(ByteString.copyFrom(NetCodec.encode(addr)))
+                        .build()
+                        .toByteArray(),
+                Net.GossipHandshake.newBuilder()
+                        .setSessionId(NetCodec.signSessionId(NODE, SESSION))
+                        .setIsStatic(true)
+                        .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS)))
+                        .build()
+                        .toByteArray(),
+                Net.ConsensusHandshake.newBuilder()
+                        .setSessionId(ByteString.copyFrom(NetCodec.signSessionId(CHAIN.keys.get(1), SESSION)))
+                        .setGenesis(ByteString.copyFrom(NetCodec.encode(GENESIS)))
+                        .build()
+                        .toByteArray(),
                 NetCodec.encodePushTxs(List.of("tx".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3})),
-                NetCodec.encodePushTxsResp(List.of(TransactionSink.Result.ACCEPTED, new TransactionSink.Result.Rejected("no"))),
-                NetCodec.encodePushGossipPeers(List.of(NODE.publicKey(), NodeSecretKey.fromBytes(new byte[] {
-                        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32})
-                        .publicKey())),
+                NetCodec.encodePushTxsResp(
+                        List.of(TransactionSink.Result.ACCEPTED, new TransactionSink.Result.Rejected("no"))),
+                NetCodec.encodePushGossipPeers(List.of(
+                        NODE.publicKey(),
+                        NodeSecretKey.fromBytes(new byte[] {
+                                    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                                    24, 25, 26, 27, 28, 29, 30, 31, 32
+                                })
+                                .publicKey())),
                 Codec.encode(block.justification()),
                 Codec.encode(CHAIN.genesis),
                 Codec.encode(ReplicaState.initial(0)),
                 NetCodec.signSessionId(NODE, SESSION).toByteArray(),
-                Net.ConsensusReq.newBuilder().setMsg(ByteString.copyFrom(Codec.encode(CHAIN.sign(0, CHAIN.vote(3, 1, block.payload())))))
-                        .build().toByteArray(),
+                Net.ConsensusReq.newBuilder()
+                        .setMsg(ByteString.copyFrom(Codec.encode(CHAIN.sign(0, CHAIN.vote(3, 1, block.payload())))))
+                        .build()
+                        .toByteArray(),
                 Net.GetBlockReq.newBuilder().setNumber(7).build().toByteArray(),
-                Net.Encryption.newBuilder().setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance()).build().toByteArray(),
-                Net.Endpoint.newBuilder().setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance()).build().toByteArray());
+                Net.Encryption.newBuilder()
+                        .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
+                        .build()
+                        .toByteArray(),
+                Net.Endpoint.newBuilder()
+                        .setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance())
+                        .build()
+                        .toByteArray());
     }
 
     interface Decoder {
@@ -93,10 +124,12 @@ class DecoderFuzzTest {
             NetCodec::decodeGenesisHash,
             Codec::decodeFinalBlock,
             Codec::decodeSigned,
-            b -> NetCodec.decode(NetCodec.parse(Net.PushBlockStoreState.parser(), b, "PushBlockStoreState").getState()),
+            b -> NetCodec.decode(NetCodec.parse(Net.PushBlockStoreState.parser(), b, "PushBlockStoreState")
+                    .getState()),
             b -> NetCodec.parse(Net.GetBlockResp.parser(), b, "GetBlockResp"),
             b -> {
-                for (ByteString a : NetCodec.parse(Net.PushValidatorAddrs.parser(), b, "PushValidatorAddrs").getNetAddressesList()) {
+                for (ByteString a : NetCodec.parse(Net.PushValidatorAddrs.parser(), b, "PushValidatorAddrs")
+                        .getNetAddressesList()) {
                     NetCodec.decodeSignedNetAddress(a.toByteArray());
                 }
             },
@@ -123,7 +156,9 @@ class DecoderFuzzTest {
                     Codec.decodeFinalBlock(r.getBlock().toByteArray());
                 }
             },
-            b -> Codec.decodeSigned(NetCodec.parse(Net.ConsensusReq.parser(), b, "ConsensusReq").getMsg().toByteArray()),
+            b -> Codec.decodeSigned(NetCodec.parse(Net.ConsensusReq.parser(), b, "ConsensusReq")
+                    .getMsg()
+                    .toByteArray()),
             // Decoded values that then get verified: verification only refuses them.
             b -> {
                 try {
@@ -134,7 +169,11 @@ class DecoderFuzzTest {
             },
             b -> {
                 try {
-                    ConsensusMesh.verify(Codec.decodeSigned(b), CHAIN.keys.get(0).publicKey(), CHAIN.epoch, new CachingQcVerifier(16));
+                    ConsensusMesh.verify(
+                            Codec.decodeSigned(b),
+                            CHAIN.keys.get(0).publicKey(),
+                            CHAIN.epoch,
+                            new CachingQcVerifier(16));
                 } catch (InvalidMessageException expected) {
                     // the documented failure
                 }
@@ -214,8 +253,13 @@ class DecoderFuzzTest {
     @Property(tries = 200)
     void noiseHandshakeWithRandomPeerOnlyFails(@ForAll @Size(max = 200) byte[] bytes, @ForAll boolean initiator) {
         try {
-            NoiseStream.handshake(null, new ByteArrayInputStream(bytes), new ByteArrayOutputStream(),
-                    initiator ? com.southernstorm.noise.protocol.HandshakeState.INITIATOR : com.southernstorm.noise.protocol.HandshakeState.RESPONDER);
+            NoiseStream.handshake(
+                    null,
+                    new ByteArrayInputStream(bytes),
+                    new ByteArrayOutputStream(),
+                    initiator
+                            ? com.southernstorm.noise.protocol.HandshakeState.INITIATOR
+                            : com.southernstorm.noise.protocol.HandshakeState.RESPONDER);
         } catch (IOException expected) {
             // EOF, oversized or undecryptable handshake message
         }
@@ -251,7 +295,10 @@ class DecoderFuzzTest {
         byte[] input = bytes;
         if (validPrefix) {
             // A well-formed Encryption frame first, so the random rest reaches the Noise handshake.
-            byte[] enc = Net.Encryption.newBuilder().setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance()).build().toByteArray();
+            byte[] enc = Net.Encryption.newBuilder()
+                    .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
+                    .build()
+                    .toByteArray();
             input = new byte[4 + enc.length + bytes.length];
             input[0] = (byte) enc.length;
             System.arraycopy(enc, 0, input, 4, enc.length);
@@ -267,8 +314,8 @@ class DecoderFuzzTest {
 
     /** A server connection fed random application frames through a real Noise session on loopback. */
     @Property(tries = 40)
-    void connectionRefusesRandomFramesAndCloses(@ForAll @Size(min = 1, max = 2000) byte[] bytes, @ForAll boolean validHeader)
-            throws Exception {
+    void connectionRefusesRandomFramesAndCloses(
+            @ForAll @Size(min = 1, max = 2000) byte[] bytes, @ForAll boolean validHeader) throws Exception {
         try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             var accepted = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {

@@ -47,14 +47,30 @@ class GossipTest {
         Mempool mb = new Mempool();
         Mempool mc = new Mempool();
         Network a = start(TestNets.config(ka, chain).build(), ma);
-        Network b = start(TestNets.config(kb, chain).gossipStaticOutbound(ka.publicKey(), a.boundAddress()).build(), mb);
-        Network c = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(kb.publicKey(), b.boundAddress()).build(), mc);
-        TestNets.await("line", Duration.ofSeconds(10), () -> b.gossip().peers().size() == 2 && c.gossip().peers().size() == 1);
-        assertThat(a.gossip().submitTransaction("tx-1".getBytes(StandardCharsets.UTF_8))).isEqualTo(TransactionSink.Result.ACCEPTED);
-        assertThat(a.gossip().submitTransaction("tx-1".getBytes(StandardCharsets.UTF_8))).isEqualTo(TransactionSink.Result.DUPLICATE);
-        assertThat(a.gossip().submitTransaction("bad-1".getBytes(StandardCharsets.UTF_8))).isInstanceOf(TransactionSink.Result.Rejected.class);
+        Network b = start(
+                TestNets.config(kb, chain)
+                        .gossipStaticOutbound(ka.publicKey(), a.boundAddress())
+                        .build(),
+                mb);
+        Network c = start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(kb.publicKey(), b.boundAddress())
+                        .build(),
+                mc);
+        TestNets.await(
+                "line",
+                Duration.ofSeconds(10),
+                () -> b.gossip().peers().size() == 2 && c.gossip().peers().size() == 1);
+        assertThat(a.gossip().submitTransaction("tx-1".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(TransactionSink.Result.ACCEPTED);
+        assertThat(a.gossip().submitTransaction("tx-1".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(TransactionSink.Result.DUPLICATE);
+        assertThat(a.gossip().submitTransaction("bad-1".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(TransactionSink.Result.Rejected.class);
         c.gossip().submitTransaction("tx-2".getBytes(StandardCharsets.UTF_8));
-        TestNets.await("spread", Duration.ofSeconds(10),
+        TestNets.await(
+                "spread",
+                Duration.ofSeconds(10),
                 () -> mc.txs.contains("tx-1") && ma.txs.contains("tx-2") && mb.txs.containsAll(Set.of("tx-1", "tx-2")));
         assertThat(ma.txs).containsExactlyInAnyOrder("tx-1", "tx-2");
     }
@@ -63,12 +79,33 @@ class GossipTest {
     void dynamicInboundLimitRefusesExtraPeersButNotStaticOnes() throws Exception {
         NodeSecretKey server = NodeSecretKey.generate();
         NodeSecretKey friend = NodeSecretKey.generate();
-        Network s = start(TestNets.config(server, chain).gossipDynamicInboundLimit(1).gossipStaticInbound(friend.publicKey()).build(), new Mempool());
-        Network d1 = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(server.publicKey(), s.boundAddress()).build(), new Mempool());
-        TestNets.await("first dynamic peer", Duration.ofSeconds(10), () -> s.gossip().peers().size() == 1);
-        Network d2 = start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(server.publicKey(), s.boundAddress()).build(), new Mempool());
-        Network f = start(TestNets.config(friend, chain).gossipStaticOutbound(server.publicKey(), s.boundAddress()).build(), new Mempool());
-        TestNets.await("static peer", Duration.ofSeconds(10), () -> s.gossip().peers().contains(friend.publicKey()));
+        Network s = start(
+                TestNets.config(server, chain)
+                        .gossipDynamicInboundLimit(1)
+                        .gossipStaticInbound(friend.publicKey())
+                        .build(),
+                new Mempool());
+        Network d1 = start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(server.publicKey(), s.boundAddress())
+                        .build(),
+                new Mempool());
+        TestNets.await(
+                "first dynamic peer",
+                Duration.ofSeconds(10),
+                () -> s.gossip().peers().size() == 1);
+        Network d2 = start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(server.publicKey(), s.boundAddress())
+                        .build(),
+                new Mempool());
+        Network f = start(
+                TestNets.config(friend, chain)
+                        .gossipStaticOutbound(server.publicKey(), s.boundAddress())
+                        .build(),
+                new Mempool());
+        TestNets.await(
+                "static peer", Duration.ofSeconds(10), () -> s.gossip().peers().contains(friend.publicKey()));
         Thread.sleep(500);
         assertThat(s.gossip().peers()).hasSize(2);
         assertThat(d2.gossip().peers()).isEmpty();
@@ -80,24 +117,48 @@ class GossipTest {
     void validatorsFindEachOtherThroughDiscovery() throws Exception {
         // Three validators of a 4-validator committee, no static consensus addresses: a gossip line only.
         RpcConfig fastAddrs = RpcConfig.defaults(1 << 20, 1 << 16)
-                .with(Rpc.PUSH_VALIDATOR_ADDRS, new RpcConfig.Limit(new RpcConfig.Rate(1, Duration.ofMillis(50)), 100 * 1024, 1024));
+                .with(
+                        Rpc.PUSH_VALIDATOR_ADDRS,
+                        new RpcConfig.Limit(new RpcConfig.Rate(1, Duration.ofMillis(50)), 100 * 1024, 1024));
         NodeSecretKey k0 = NodeSecretKey.generate();
         NodeSecretKey k1 = NodeSecretKey.generate();
-        Network v0 = start(TestNets.config(k0, chain).rpc(fastAddrs).validatorKey(chain.keys.get(0)).build(), new Mempool());
-        Network v1 = start(TestNets.config(k1, chain).rpc(fastAddrs).validatorKey(chain.keys.get(1))
-                .gossipStaticOutbound(k0.publicKey(), v0.boundAddress()).build(), new Mempool());
-        Network v2 = start(TestNets.config(NodeSecretKey.generate(), chain).rpc(fastAddrs).validatorKey(chain.keys.get(2))
-                .gossipStaticOutbound(k1.publicKey(), v1.boundAddress()).build(), new Mempool());
+        Network v0 = start(
+                TestNets.config(k0, chain)
+                        .rpc(fastAddrs)
+                        .validatorKey(chain.keys.get(0))
+                        .build(),
+                new Mempool());
+        Network v1 = start(
+                TestNets.config(k1, chain)
+                        .rpc(fastAddrs)
+                        .validatorKey(chain.keys.get(1))
+                        .gossipStaticOutbound(k0.publicKey(), v0.boundAddress())
+                        .build(),
+                new Mempool());
+        Network v2 = start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .rpc(fastAddrs)
+                        .validatorKey(chain.keys.get(2))
+                        .gossipStaticOutbound(k1.publicKey(), v1.boundAddress())
+                        .build(),
+                new Mempool());
         Network[] vs = {v0, v1, v2};
         for (Network v : vs) {
-            TestNets.await("mesh via discovery", Duration.ofSeconds(20), () -> v.consensus().get().connectedOutbound().size() == 2);
+            TestNets.await(
+                    "mesh via discovery",
+                    Duration.ofSeconds(20),
+                    () -> v.consensus().get().connectedOutbound().size() == 2);
         }
         Signed<?> m = chain.sign(2, chain.vote(1, 0, TestChain.payload("d")));
         v2.broadcast((Signed<? extends ChonkyMessage>) m);
         for (Network v : vs) {
             assertThat(v.inbox().poll(Duration.ofSeconds(10))).isEqualTo(m);
         }
-        assertThat(v0.addressBook().get(chain.keys.get(2).publicKey()).orElseThrow().address()).isEqualTo(v2.boundAddress());
+        assertThat(v0.addressBook()
+                        .get(chain.keys.get(2).publicKey())
+                        .orElseThrow()
+                        .address())
+                .isEqualTo(v2.boundAddress());
     }
 
     @Test
@@ -121,10 +182,14 @@ class GossipTest {
         Network hub = Network.start(TestNets.config(hubKey, chain).build(), counting, store, new Mempool());
         nets.add(hub);
         for (int i = 0; i < 4; i++) {
-            start(TestNets.config(NodeSecretKey.generate(), chain).gossipStaticOutbound(hubKey.publicKey(), hub.boundAddress()).build(),
+            start(
+                    TestNets.config(NodeSecretKey.generate(), chain)
+                            .gossipStaticOutbound(hubKey.publicKey(), hub.boundAddress())
+                            .build(),
                     new Mempool());
         }
-        TestNets.await("four peers", Duration.ofSeconds(10), () -> hub.gossip().peers().size() == 4);
+        TestNets.await(
+                "four peers", Duration.ofSeconds(10), () -> hub.gossip().peers().size() == 4);
         int before = reads.get();
         Thread.sleep(2000);
         // At most one read per 100 ms for all four (a notified change adds one); per connection it would be ~80.

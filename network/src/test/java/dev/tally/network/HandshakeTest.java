@@ -97,7 +97,8 @@ class HandshakeTest {
         BlsSecretKey b = CHAIN.keys.get(1);
         var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), b, GENESIS, CHAIN.committee()::contains));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThat(Handshake.consensusOutbound(s, a, GENESIS, b.publicKey())).isEqualTo(b.publicKey());
+            assertThat(Handshake.consensusOutbound(s, a, GENESIS, b.publicKey()))
+                    .isEqualTo(b.publicKey());
         }
         assertThat(srv.get(5, TimeUnit.SECONDS)).isEqualTo(a.publicKey());
     }
@@ -116,7 +117,8 @@ class HandshakeTest {
         // And a consensus client on the right genesis refuses a server on another one.
         var srv2 = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), OTHER_GENESIS, k -> true));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThatThrownBy(() -> Handshake.consensusOutbound(s, CHAIN.keys.get(0), GENESIS, CHAIN.keys.get(1).publicKey()))
+            assertThatThrownBy(() -> Handshake.consensusOutbound(
+                            s, CHAIN.keys.get(0), GENESIS, CHAIN.keys.get(1).publicKey()))
                     .isInstanceOf(IOException.class);
         }
         assertThat(cause(srv2)).isInstanceOf(HandshakeException.class).hasMessageContaining("genesis mismatch");
@@ -131,9 +133,17 @@ class HandshakeTest {
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.GOSSIP, Duration.ofSeconds(5))) {
             // Claims the victim's key but signs with the attacker's.
             Net.NodeSigned forged = NetCodec.signSessionId(attacker, s.sessionId()).toBuilder()
-                    .setKey(com.google.protobuf.ByteString.copyFrom(victim.publicKey().bytes())).build();
-            TestNets.writeFrame(s, Net.GossipHandshake.newBuilder().setSessionId(forged).setIsStatic(false)
-                    .setGenesis(com.google.protobuf.ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray());
+                    .setKey(com.google.protobuf.ByteString.copyFrom(
+                            victim.publicKey().bytes()))
+                    .build();
+            TestNets.writeFrame(
+                    s,
+                    Net.GossipHandshake.newBuilder()
+                            .setSessionId(forged)
+                            .setIsStatic(false)
+                            .setGenesis(com.google.protobuf.ByteString.copyFrom(NetCodec.encode(GENESIS)))
+                            .build()
+                            .toByteArray());
             assertThatThrownBy(() -> Frames.read(s.in(), 1 << 20)).isInstanceOf(IOException.class);
         }
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("bad node signature");
@@ -145,9 +155,14 @@ class HandshakeTest {
         var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             byte[] otherSession = new byte[32];
-            TestNets.writeFrame(s, Net.ConsensusHandshake.newBuilder()
-                    .setSessionId(com.google.protobuf.ByteString.copyFrom(NetCodec.signSessionId(a, otherSession)))
-                    .setGenesis(com.google.protobuf.ByteString.copyFrom(NetCodec.encode(GENESIS))).build().toByteArray());
+            TestNets.writeFrame(
+                    s,
+                    Net.ConsensusHandshake.newBuilder()
+                            .setSessionId(
+                                    com.google.protobuf.ByteString.copyFrom(NetCodec.signSessionId(a, otherSession)))
+                            .setGenesis(com.google.protobuf.ByteString.copyFrom(NetCodec.encode(GENESIS)))
+                            .build()
+                            .toByteArray());
         }
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("session id mismatch");
     }
@@ -155,9 +170,11 @@ class HandshakeTest {
     @Test
     void unknownValidatorIsRefusedOnTheConsensusEndpoint() throws Exception {
         BlsSecretKey outsider = BlsSecretKey.fromSeed(new byte[32]);
-        var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains));
+        var srv = serve(acc ->
+                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThatThrownBy(() -> Handshake.consensusOutbound(s, outsider, GENESIS, CHAIN.keys.get(1).publicKey()))
+            assertThatThrownBy(() -> Handshake.consensusOutbound(
+                            s, outsider, GENESIS, CHAIN.keys.get(1).publicKey()))
                     .isInstanceOf(IOException.class);
         }
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("not a validator");
@@ -169,7 +186,8 @@ class HandshakeTest {
         var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             assertThatThrownBy(() -> Handshake.consensusOutbound(s, CHAIN.keys.get(0), GENESIS, expected))
-                    .isInstanceOf(HandshakeException.class).hasMessageContaining("unexpected peer");
+                    .isInstanceOf(HandshakeException.class)
+                    .hasMessageContaining("unexpected peer");
         }
         srv.get(5, TimeUnit.SECONDS);
     }

@@ -26,13 +26,17 @@ class RpcLimitsTest {
     static final NodeSecretKey SERVER_KEY = NodeSecretKey.generate();
     /** get_block: 5 at once, then 20 per second, per connection. */
     static final RpcConfig SERVER_RPC = RpcConfig.defaults(1 << 20, 1 << 16)
-            .with(Rpc.GET_BLOCK, new RpcConfig.Limit(new RpcConfig.Rate(5, Duration.ofMillis(50)), 1024, (1 << 20) + 1024));
+            .with(
+                    Rpc.GET_BLOCK,
+                    new RpcConfig.Limit(new RpcConfig.Rate(5, Duration.ofMillis(50)), 1024, (1 << 20) + 1024));
+
     static Network server;
 
     @BeforeAll
     static void start() throws Exception {
         TestNets.MemoryStore store = new TestNets.MemoryStore(0).with(TestNets.blocks(60));
-        server = Network.start(TestNets.config(SERVER_KEY, CHAIN).rpc(SERVER_RPC).build(), store, store, TestNets.NO_TXS);
+        server = Network.start(
+                TestNets.config(SERVER_KEY, CHAIN).rpc(SERVER_RPC).build(), store, store, TestNets.NO_TXS);
     }
 
     @AfterAll
@@ -91,8 +95,13 @@ class RpcLimitsTest {
     }
 
     static void assertDropped(Raw r) throws InterruptedException {
-        assertThat(closedByServer(r, Duration.ofSeconds(5))).as("server closed the connection").isTrue();
-        TestNets.await("server forgets the peer", Duration.ofSeconds(5), () -> !server.gossip().peers().contains(r.key()));
+        assertThat(closedByServer(r, Duration.ofSeconds(5)))
+                .as("server closed the connection")
+                .isTrue();
+        TestNets.await(
+                "server forgets the peer",
+                Duration.ofSeconds(5),
+                () -> !server.gossip().peers().contains(r.key()));
     }
 
     /** An honest node syncs 60 blocks from the server: the server still serves. */
@@ -100,8 +109,14 @@ class RpcLimitsTest {
     @SuppressWarnings("try")
     static void assertHonestPeerIsServed() throws Exception {
         TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        try (Network me = Network.start(TestNets.config(NodeSecretKey.generate(), CHAIN).rpc(SERVER_RPC)
-                .gossipStaticOutbound(SERVER_KEY.publicKey(), server.boundAddress()).build(), mine, mine, TestNets.NO_TXS)) {
+        try (Network me = Network.start(
+                TestNets.config(NodeSecretKey.generate(), CHAIN)
+                        .rpc(SERVER_RPC)
+                        .gossipStaticOutbound(SERVER_KEY.publicKey(), server.boundAddress())
+                        .build(),
+                mine,
+                mine,
+                TestNets.NO_TXS)) {
             TestNets.await("honest sync", Duration.ofSeconds(20), () -> mine.last == 59);
         }
     }
@@ -109,11 +124,13 @@ class RpcLimitsTest {
     @Test
     void floodingPeerIsThrottledWhileOthersAreServed() throws Exception {
         // The flooder ignores the rate limit (unlimited on its side) but keeps to the in-flight limit.
-        RpcConfig greedy = SERVER_RPC.with(Rpc.GET_BLOCK, new RpcConfig.Limit(RpcConfig.Rate.UNLIMITED, 1024, (1 << 20) + 1024));
+        RpcConfig greedy =
+                SERVER_RPC.with(Rpc.GET_BLOCK, new RpcConfig.Limit(RpcConfig.Rate.UNLIMITED, 1024, (1 << 20) + 1024));
         Raw raw = rawPeer();
         raw.stream().socket().setSoTimeout(0);
         Map<Rpc, Connection.Handler> serveNothing = new EnumMap<>(Rpc.class);
-        for (Rpc r : List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_TXS, Rpc.PUSH_GOSSIP_PEERS)) {
+        for (Rpc r :
+                List.of(Rpc.PUSH_BLOCK_STORE_STATE, Rpc.PUSH_VALIDATOR_ADDRS, Rpc.PUSH_TXS, Rpc.PUSH_GOSSIP_PEERS)) {
             serveNothing.put(r, req -> new byte[0]);
         }
         Connection flooder = new Connection("flooder", raw.stream(), greedy, serveNothing, null, null).start();
@@ -124,7 +141,13 @@ class RpcLimitsTest {
             threads.add(Thread.ofVirtual().start(() -> {
                 try {
                     while (System.nanoTime() < end) {
-                        flooder.call(Rpc.GET_BLOCK, Net.GetBlockReq.newBuilder().setNumber(served.get() % 60).build().toByteArray(), null);
+                        flooder.call(
+                                Rpc.GET_BLOCK,
+                                Net.GetBlockReq.newBuilder()
+                                        .setNumber(served.get() % 60)
+                                        .build()
+                                        .toByteArray(),
+                                null);
                         served.incrementAndGet();
                     }
                 } catch (IOException | InterruptedException e) {
@@ -150,15 +173,20 @@ class RpcLimitsTest {
 
     @Test
     void peerExceedingTheInflightLimitIsDropped() throws Exception {
-        RpcConfig slow = SERVER_RPC.with(Rpc.GET_BLOCK, new RpcConfig.Limit(new RpcConfig.Rate(1, Duration.ofSeconds(1)), 1024, 1 << 21));
-        try (Network strict = Network.start(TestNets.config(NodeSecretKey.generate(), CHAIN).rpc(slow).build(),
-                new TestNets.MemoryStore(0).with(TestNets.blocks(5)), new TestNets.MemoryStore(0), TestNets.NO_TXS)) {
+        RpcConfig slow = SERVER_RPC.with(
+                Rpc.GET_BLOCK, new RpcConfig.Limit(new RpcConfig.Rate(1, Duration.ofSeconds(1)), 1024, 1 << 21));
+        try (Network strict = Network.start(
+                TestNets.config(NodeSecretKey.generate(), CHAIN).rpc(slow).build(),
+                new TestNets.MemoryStore(0).with(TestNets.blocks(5)),
+                new TestNets.MemoryStore(0),
+                TestNets.NO_TXS)) {
             // Handshake with this server instead.
             NodeSecretKey key = NodeSecretKey.generate();
             NoiseStream s = Preface.connect(strict.boundAddress(), Preface.Endpoint.GOSSIP, Duration.ofSeconds(5));
             NodePublicKey serverKey = null;
             try {
-                Handshake.gossipOutbound(s, key, CHAIN.genesis.hash(), NodeSecretKey.generate().publicKey(), false);
+                Handshake.gossipOutbound(
+                        s, key, CHAIN.genesis.hash(), NodeSecretKey.generate().publicKey(), false);
             } catch (HandshakeException e) {
                 // We did not know its key: fine, the server accepted us anyway. Carry on over the same stream.
                 serverKey = key.publicKey();
@@ -172,7 +200,10 @@ class RpcLimitsTest {
                 appFrame(r, Connection.REQUEST, Rpc.GET_BLOCK.id(), i + 1, body.length, body);
             }
             assertThat(closedByServer(r, Duration.ofSeconds(5))).isTrue();
-            TestNets.await("dropped", Duration.ofSeconds(5), () -> !strict.gossip().peers().contains(key.publicKey()));
+            TestNets.await(
+                    "dropped",
+                    Duration.ofSeconds(5),
+                    () -> !strict.gossip().peers().contains(key.publicKey()));
         }
     }
 
@@ -191,7 +222,8 @@ class RpcLimitsTest {
         Raw a = rawPeer();
         byte[] junk = new byte[3000];
         rnd.nextBytes(junk);
-        junk[0] = 100; // a 100-byte Noise message (a random length could exceed what we send: that stall is the ping's job)
+        junk[0] = 100; // a 100-byte Noise message (a random length could exceed what we send: that stall is the ping's
+        // job)
         junk[1] = 0;
         a.stream().socket().getOutputStream().write(junk);
         assertDropped(a);
@@ -211,7 +243,10 @@ class RpcLimitsTest {
         assertDropped(e);
         // A consensus request on the gossip endpoint.
         Raw f = rawPeer();
-        byte[] msg = Net.ConsensusReq.newBuilder().setMsg(ByteString.copyFrom(new byte[] {1})).build().toByteArray();
+        byte[] msg = Net.ConsensusReq.newBuilder()
+                .setMsg(ByteString.copyFrom(new byte[] {1}))
+                .build()
+                .toByteArray();
         appFrame(f, Connection.REQUEST, Rpc.CONSENSUS.id(), 1, msg.length, msg);
         assertDropped(f);
         assertHonestPeerIsServed();
@@ -219,19 +254,29 @@ class RpcLimitsTest {
 
     @Test
     void pingTimeoutClosesADeadConnection() throws Exception {
-        try (Network pinging = Network.start(TestNets.config(NodeSecretKey.generate(), CHAIN).ping(Duration.ofMillis(1100)).build(),
-                new TestNets.MemoryStore(0), new TestNets.MemoryStore(0), TestNets.NO_TXS)) {
+        try (Network pinging = Network.start(
+                TestNets.config(NodeSecretKey.generate(), CHAIN)
+                        .ping(Duration.ofMillis(1100))
+                        .build(),
+                new TestNets.MemoryStore(0),
+                new TestNets.MemoryStore(0),
+                TestNets.NO_TXS)) {
             NodeSecretKey key = NodeSecretKey.generate();
             NoiseStream s = Preface.connect(pinging.boundAddress(), Preface.Endpoint.GOSSIP, Duration.ofSeconds(5));
             try {
-                Handshake.gossipOutbound(s, key, CHAIN.genesis.hash(), NodeSecretKey.generate().publicKey(), false);
+                Handshake.gossipOutbound(
+                        s, key, CHAIN.genesis.hash(), NodeSecretKey.generate().publicKey(), false);
             } catch (HandshakeException expected) {
                 // the server accepted us; we just did not know its key
             }
-            TestNets.await("connected", Duration.ofSeconds(5), () -> pinging.gossip().peers().contains(key.publicKey()));
+            TestNets.await(
+                    "connected",
+                    Duration.ofSeconds(5),
+                    () -> pinging.gossip().peers().contains(key.publicKey()));
             // We never answer its pings.
             s.socket().setSoTimeout(100);
-            assertThat(closedByServer(new Raw(s, key.publicKey()), Duration.ofSeconds(6))).isTrue();
+            assertThat(closedByServer(new Raw(s, key.publicKey()), Duration.ofSeconds(6)))
+                    .isTrue();
         }
     }
 }

@@ -41,7 +41,9 @@ final class TestNets {
     }
 
     static void writeFrame(NoiseStream s, byte[] frame) throws IOException {
-        byte[] len = {(byte) frame.length, (byte) (frame.length >>> 8), (byte) (frame.length >>> 16), (byte) (frame.length >>> 24)};
+        byte[] len = {
+            (byte) frame.length, (byte) (frame.length >>> 8), (byte) (frame.length >>> 16), (byte) (frame.length >>> 24)
+        };
         s.out().write(len);
         s.out().write(frame);
         s.out().flush();
@@ -55,7 +57,10 @@ final class TestNets {
     }
 
     static NetworkConfig.Builder config(NodeSecretKey key, TestChain c) {
-        return NetworkConfig.builder(key, c.epoch).ping(null).reconnect(Duration.ofMillis(50), Duration.ofMillis(500)).verifierThreads(2);
+        return NetworkConfig.builder(key, c.epoch)
+                .ping(null)
+                .reconnect(Duration.ofMillis(50), Duration.ofMillis(500))
+                .verifierThreads(2);
     }
 
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
@@ -90,7 +95,9 @@ final class TestNets {
 
         @Override
         public BlockStoreState state() {
-            return last < first ? BlockStoreState.empty(first) : new BlockStoreState(first, Optional.of(blocks.get(last).justification()));
+            return last < first
+                    ? BlockStoreState.empty(first)
+                    : new BlockStoreState(first, Optional.of(blocks.get(last).justification()));
         }
 
         @Override

@@ -3,9 +3,9 @@ package dev.tally.network;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tally.network.ConsensusInbox.ReplicaPosition;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.CommitQC;
-import dev.tally.network.ConsensusInbox.ReplicaPosition;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.Payload;
@@ -53,22 +53,43 @@ class UnitsTest {
         Signed<ReplicaCommit> c4 = CHAIN.sign(0, CHAIN.vote(4, 1, P));
         assertThat(inbox.ignoredByReplica(c4)).as("no position reported yet").isFalse();
         var leader5 = CHAIN.committee().leader(5);
-        inbox.replicaAt(new ReplicaPosition(0, 5, leader5, -1, 4, false, false)); // entered view 5 by a timeout QC of view 4
+        inbox.replicaAt(
+                new ReplicaPosition(0, 5, leader5, -1, 4, false, false)); // entered view 5 by a timeout QC of view 4
         assertThat(inbox.ignoredByReplica(c4)).as("an old view").isTrue();
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(5, 1, P)))).as("a vote of the current view").isFalse();
-        int leader = CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader5)).findFirst().orElseThrow());
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(5, 1, P))))
+                .as("a vote of the current view")
+                .isFalse();
+        int leader = CHAIN.keys.indexOf(CHAIN.keys.stream()
+                .filter(k -> k.publicKey().equals(leader5))
+                .findFirst()
+                .orElseThrow());
         int other = (leader + 1) % CHAIN.keys.size();
         ReplicaNewView nv = new ReplicaNewView(CHAIN.commitQc(4, 1, P));
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(other, nv))).as("current view's new-view, not from its leader").isTrue();
-        assertThat(inbox.ignoredByReplica(ReplicaNewView.class, nv.view(), CHAIN.keys.get(other).publicKey()))
-                .as("the same, told before decoding").isTrue();
-        assertThat(inbox.ignoredByReplica(ReplicaNewView.class, nv.view(), leader5)).as("the leader's: its QCs decide").isFalse();
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("from the leader: it brings the commit QC").isFalse();
-        inbox.replicaAt(new ReplicaPosition(0, 5, leader5, 4, -1, false, false)); // entered view 5 by its own commit QC of view 4
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv))).as("the leader's, but the replica holds as high a QC").isTrue();
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(5, 2, P))))).as("a later view").isFalse();
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(other, nv)))
+                .as("current view's new-view, not from its leader")
+                .isTrue();
+        assertThat(inbox.ignoredByReplica(
+                        ReplicaNewView.class, nv.view(), CHAIN.keys.get(other).publicKey()))
+                .as("the same, told before decoding")
+                .isTrue();
+        assertThat(inbox.ignoredByReplica(ReplicaNewView.class, nv.view(), leader5))
+                .as("the leader's: its QCs decide")
+                .isFalse();
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv)))
+                .as("from the leader: it brings the commit QC")
+                .isFalse();
+        inbox.replicaAt(new ReplicaPosition(
+                0, 5, leader5, 4, -1, false, false)); // entered view 5 by its own commit QC of view 4
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(leader, nv)))
+                .as("the leader's, but the replica holds as high a QC")
+                .isTrue();
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(5, 2, P)))))
+                .as("a later view")
+                .isFalse();
         inbox.replicaAt(new ReplicaPosition(1, 0, leader5, -1, -1, false, false));
-        assertThat(inbox.ignoredByReplica(c4)).as("another epoch: the epoch check decides").isFalse();
+        assertThat(inbox.ignoredByReplica(c4))
+                .as("another epoch: the epoch check decides")
+                .isFalse();
         assertThat(inbox.ignoredUnverified()).isEqualTo(4);
     }
 
@@ -76,30 +97,51 @@ class UnitsTest {
     void aLateProposalPassesWhileTheReplicaLacksTheBlockOfItsHighQc() {
         ConsensusInbox inbox = new ConsensusInbox();
         var leader4 = CHAIN.committee().leader(4);
-        int leader = CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader4)).findFirst().orElseThrow());
+        int leader = CHAIN.keys.indexOf(CHAIN.keys.stream()
+                .filter(k -> k.publicKey().equals(leader4))
+                .findFirst()
+                .orElseThrow());
         Signed<LeaderProposal> late = CHAIN.sign(leader, new LeaderProposal(Optional.of(P), CHAIN.commitQc(3, 1, P)));
         Signed<LeaderProposal> older = CHAIN.sign(0, new LeaderProposal(Optional.of(P), CHAIN.commitQc(2, 1, P)));
         // In view 5 by the commit QC of view 4, whose block the others' votes made final before its proposal came.
         inbox.replicaAt(new ReplicaPosition(0, 5, CHAIN.committee().leader(5), 4, -1, true, false));
-        assertThat(inbox.ignoredByReplica(late)).as("it brings the payload the replica lacks").isFalse();
-        assertThat(inbox.ignoredByReplica(LeaderProposal.class, late.message().view(), leader4)).as("told before decoding").isFalse();
-        assertThat(inbox.ignoredByReplica(older)).as("a proposal of another old view").isTrue();
-        assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(4, 2, P)))).as("an old vote").isTrue();
+        assertThat(inbox.ignoredByReplica(late))
+                .as("it brings the payload the replica lacks")
+                .isFalse();
+        assertThat(inbox.ignoredByReplica(LeaderProposal.class, late.message().view(), leader4))
+                .as("told before decoding")
+                .isFalse();
+        assertThat(inbox.ignoredByReplica(older))
+                .as("a proposal of another old view")
+                .isTrue();
+        assertThat(inbox.ignoredByReplica(CHAIN.sign(0, CHAIN.vote(4, 2, P))))
+                .as("an old vote")
+                .isTrue();
         inbox.replicaAt(new ReplicaPosition(0, 5, CHAIN.committee().leader(5), 4, -1, false, false));
-        assertThat(inbox.ignoredByReplica(late)).as("the block is final here: nothing to bring").isTrue();
+        assertThat(inbox.ignoredByReplica(late))
+                .as("the block is final here: nothing to bring")
+                .isTrue();
     }
 
     @Test
     void aReplicaWaitingForReportsSeesEveryNewViewMessage() {
         ConsensusInbox inbox = new ConsensusInbox();
         var leader5 = CHAIN.committee().leader(5);
-        int other = (CHAIN.keys.indexOf(CHAIN.keys.stream().filter(k -> k.publicKey().equals(leader5)).findFirst().orElseThrow()) + 1)
+        int other = (CHAIN.keys.indexOf(CHAIN.keys.stream()
+                                .filter(k -> k.publicKey().equals(leader5))
+                                .findFirst()
+                                .orElseThrow())
+                        + 1)
                 % CHAIN.keys.size();
         Signed<ReplicaNewView> old = CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(2, 1, P)));
         Signed<ReplicaNewView> current = CHAIN.sign(other, new ReplicaNewView(CHAIN.commitQc(4, 1, P)));
         inbox.replicaAt(new ReplicaPosition(0, 5, leader5, 4, -1, false, true));
-        assertThat(inbox.ignoredByReplica(old)).as("a lagging validator's report counts too").isFalse();
-        assertThat(inbox.ignoredByReplica(current)).as("so does a non-leader's for the current view").isFalse();
+        assertThat(inbox.ignoredByReplica(old))
+                .as("a lagging validator's report counts too")
+                .isFalse();
+        assertThat(inbox.ignoredByReplica(current))
+                .as("so does a non-leader's for the current view")
+                .isFalse();
         inbox.replicaAt(new ReplicaPosition(0, 5, leader5, 4, -1, false, false));
         assertThat(inbox.ignoredByReplica(old)).isTrue();
         assertThat(inbox.ignoredByReplica(current)).isTrue();
@@ -111,7 +153,8 @@ class UnitsTest {
         Signed<ReplicaCommit> c5 = CHAIN.sign(0, CHAIN.vote(5, 1, P));
         Signed<ReplicaCommit> c6 = CHAIN.sign(0, CHAIN.vote(6, 1, P));
         Signed<ReplicaCommit> other = CHAIN.sign(1, CHAIN.vote(5, 1, P));
-        Signed<ReplicaTimeout> t5 = CHAIN.sign(0, new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty()));
+        Signed<ReplicaTimeout> t5 =
+                CHAIN.sign(0, new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty()));
         CompletableFuture<Void> a5 = inbox.offer(c5);
         CompletableFuture<Void> aOther = inbox.offer(other);
         CompletableFuture<Void> aT = inbox.offer(t5);
@@ -135,7 +178,8 @@ class UnitsTest {
             floodAcks.add(inbox.offer(CHAIN.sign(2, CHAIN.vote(v, 1, P))));
         }
         assertThat(inbox.size()).isEqualTo(1);
-        assertThat(floodAcks.subList(0, floodAcks.size() - 1)).as("a superseded message frees its sender at once")
+        assertThat(floodAcks.subList(0, floodAcks.size() - 1))
+                .as("a superseded message frees its sender at once")
                 .allMatch(CompletableFuture::isDone);
         assertThat(floodAcks.getLast()).isNotDone();
     }
@@ -150,7 +194,8 @@ class UnitsTest {
         Signed<ReplicaCommit> c4 = CHAIN.sign(0, CHAIN.vote(4, 1, P));
         pool.put(c4); // older: ignored
         assertThat(pool.next(early, Duration.ZERO)).isNull();
-        Signed<ReplicaTimeout> t5 = CHAIN.sign(0, new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty()));
+        Signed<ReplicaTimeout> t5 =
+                CHAIN.sign(0, new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty()));
         Signed<ReplicaNewView> nv6 = CHAIN.sign(0, new ReplicaNewView(CHAIN.commitQc(5, 1, P)));
         pool.put(t5);
         pool.put(nv6);
@@ -177,21 +222,24 @@ class UnitsTest {
         book.addListener(heard::add);
         assertThat(book.update(List.of(v2))).isEqualTo(1);
         assertThat(book.update(List.of(v1))).isZero();
-        assertThat(book.get(CHAIN.keys.get(0).publicKey()).orElseThrow().address()).isEqualTo(a2);
+        assertThat(book.get(CHAIN.keys.get(0).publicKey()).orElseThrow().address())
+                .isEqualTo(a2);
         assertThat(heard).containsExactly(v2);
         // Round trip through the wire encoding.
         assertThat(NetCodec.decodeSignedNetAddress(NetCodec.encode(v2))).isEqualTo(v2);
         // A forged newer one is refused; a non-validator's is ignored; a batch naming a key twice is refused.
         SignedNetAddress forged = new SignedNetAddress(v2.key(), a1, 3, t, v1.signature());
         assertThatThrownBy(() -> book.update(List.of(forged))).isInstanceOf(InvalidMessageException.class);
-        SignedNetAddress outsider = SignedNetAddress.sign(dev.tally.crypto.BlsSecretKey.fromSeed(new byte[32]), a1, 9, t);
+        SignedNetAddress outsider =
+                SignedNetAddress.sign(dev.tally.crypto.BlsSecretKey.fromSeed(new byte[32]), a1, 9, t);
         assertThat(book.update(List.of(outsider))).isZero();
         SignedNetAddress v3 = SignedNetAddress.sign(CHAIN.keys.get(1), a1, 3, t);
         assertThatThrownBy(() -> book.update(List.of(v3, v3))).isInstanceOf(InvalidMessageException.class);
         // Announcing bumps the version above anything known.
         SignedNetAddress mine = book.announce(CHAIN.keys.get(0), a1);
         assertThat(mine.isNewerThan(v2)).isTrue();
-        assertThat(book.newerThan(java.util.Map.of(v2.key(), mine))).extracting(SignedNetAddress::key)
+        assertThat(book.newerThan(java.util.Map.of(v2.key(), mine)))
+                .extracting(SignedNetAddress::key)
                 .doesNotContain(v2.key());
     }
 

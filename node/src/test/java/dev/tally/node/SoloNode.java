@@ -20,11 +20,25 @@ public final class SoloNode {
 
     public static Node start(TestChain chain) throws IOException {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        NodeConfig cfg = new NodeConfig(any, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), Optional.empty(),
-                Optional.empty(), Optional.empty(), chain.genesis, 100_000, 1_000, Duration.ofMillis(500),
-                Optional.of(chain.keys.getFirst()), NodeSecretKey.generate(), 10, List.of(), Map.of(), Duration.ofSeconds(5),
+        NodeConfig cfg = new NodeConfig(
+                any,
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 1),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                chain.genesis,
+                100_000,
+                1_000,
+                Duration.ofMillis(500),
+                Optional.of(chain.keys.getFirst()),
+                NodeSecretKey.generate(),
+                10,
+                List.of(),
+                Map.of(),
+                Duration.ofSeconds(5),
                 Optional.empty());
         var storage = InMemoryStorage.create(chain.genesis);
-        return Node.start(cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 100, List.of()));
+        return Node.start(
+                cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 100, List.of()));
     }
 }

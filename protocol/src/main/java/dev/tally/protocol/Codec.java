@@ -58,7 +58,8 @@ public final class Codec {
         private final View view;
         private final BlsPublicKey author;
 
-        private ParsedSigned(Validator.Signed proto, Class<? extends ChonkyMessage> kind, View view, BlsPublicKey author) {
+        private ParsedSigned(
+                Validator.Signed proto, Class<? extends ChonkyMessage> kind, View view, BlsPublicKey author) {
             this.proto = proto;
             this.kind = kind;
             this.view = view;
@@ -93,20 +94,30 @@ public final class Codec {
             switch (m.getTCase()) {
                 case REPLICA_COMMIT -> {
                     kind = ReplicaCommit.class;
-                    view = requiredView(m.getReplicaCommit().hasView(), m.getReplicaCommit().getView(), mpath + ".replica_commit.view");
+                    view = requiredView(
+                            m.getReplicaCommit().hasView(),
+                            m.getReplicaCommit().getView(),
+                            mpath + ".replica_commit.view");
                 }
                 case REPLICA_TIMEOUT -> {
                     kind = ReplicaTimeout.class;
-                    view = requiredView(m.getReplicaTimeout().hasView(), m.getReplicaTimeout().getView(), mpath + ".replica_timeout.view");
+                    view = requiredView(
+                            m.getReplicaTimeout().hasView(),
+                            m.getReplicaTimeout().getView(),
+                            mpath + ".replica_timeout.view");
                 }
                 case REPLICA_NEW_VIEW -> {
                     kind = ReplicaNewView.class;
-                    view = justifiedView(m.getReplicaNewView().hasJustification(), m.getReplicaNewView().getJustification(),
+                    view = justifiedView(
+                            m.getReplicaNewView().hasJustification(),
+                            m.getReplicaNewView().getJustification(),
                             mpath + ".replica_new_view.justification");
                 }
                 case LEADER_PROPOSAL -> {
                     kind = LeaderProposal.class;
-                    view = justifiedView(m.getLeaderProposal().hasJustification(), m.getLeaderProposal().getJustification(),
+                    view = justifiedView(
+                            m.getLeaderProposal().hasJustification(),
+                            m.getLeaderProposal().getJustification(),
                             mpath + ".leader_proposal.justification");
                 }
                 case T_NOT_SET -> throw missing(mpath + ".t");
@@ -123,7 +134,8 @@ public final class Codec {
     }
 
     /** The view a justification starts: the one after its QC's. */
-    private static View justifiedView(boolean present, Validator.ProposalJustificationV2 p, String path) throws DecodeException {
+    private static View justifiedView(boolean present, Validator.ProposalJustificationV2 p, String path)
+            throws DecodeException {
         require(present, path);
         View qcView = switch (p.getTCase()) {
             case COMMIT_QC -> {
@@ -131,7 +143,8 @@ public final class Codec {
                 require(qc.hasMsg(), path + ".commit_qc.msg");
                 yield requiredView(qc.getMsg().hasView(), qc.getMsg().getView(), path + ".commit_qc.msg.view");
             }
-            case TIMEOUT_QC -> requiredView(p.getTimeoutQc().hasView(), p.getTimeoutQc().getView(), path + ".timeout_qc.view");
+            case TIMEOUT_QC ->
+                requiredView(p.getTimeoutQc().hasView(), p.getTimeoutQc().getView(), path + ".timeout_qc.view");
             case T_NOT_SET -> throw missing(path + ".t");
         };
         return qcView.next();
@@ -152,7 +165,10 @@ public final class Codec {
     }
 
     public static byte[] encode(ReplicaState s) {
-        return Validator.ReplicaState.newBuilder().setV2(replicaState(s)).build().toByteArray();
+        return Validator.ReplicaState.newBuilder()
+                .setV2(replicaState(s))
+                .build()
+                .toByteArray();
     }
 
     public static ReplicaState decodeReplicaState(byte[] bytes) throws DecodeException {
@@ -184,8 +200,9 @@ public final class Codec {
         T apply(P proto, String path) throws DecodeException;
     }
 
-    private static <P extends Message, T> T decode(byte[] bytes, com.google.protobuf.Parser<P> parser, String name,
-            FromProto<P, T> convert) throws DecodeException {
+    private static <P extends Message, T> T decode(
+            byte[] bytes, com.google.protobuf.Parser<P> parser, String name, FromProto<P, T> convert)
+            throws DecodeException {
         P proto;
         try {
             proto = parser.parseFrom(bytes);
@@ -212,7 +229,8 @@ public final class Codec {
     /** Unknown fields would be dropped on re-encoding, so the signed bytes would differ: refuse them. */
     private static void rejectUnknownFields(Message m, String path) throws DecodeException {
         if (!m.getUnknownFields().asMap().isEmpty()) {
-            throw new DecodeException(path + ": unknown field number(s) " + m.getUnknownFields().asMap().keySet());
+            throw new DecodeException(path + ": unknown field number(s) "
+                    + m.getUnknownFields().asMap().keySet());
         }
         for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
             if (e.getKey().getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
@@ -259,7 +277,9 @@ public final class Codec {
     // ---------------------------------------------------------------- keys and hashes
 
     private static Validator.PublicKey publicKey(BlsPublicKey k) {
-        return Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(k.bytes())).build();
+        return Validator.PublicKey.newBuilder()
+                .setBls12381(ByteString.copyFrom(k.bytes()))
+                .build();
     }
 
     private static BlsPublicKey publicKey(Validator.PublicKey p, String path) throws DecodeException {
@@ -273,15 +293,21 @@ public final class Codec {
     }
 
     private static Validator.GenesisHash genesisHash(GenesisHash h) {
-        return Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(h.keccak().bytes())).build();
+        return Validator.GenesisHash.newBuilder()
+                .setKeccak256(ByteString.copyFrom(h.keccak().bytes()))
+                .build();
     }
 
     private static Validator.PayloadHash payloadHash(PayloadHash h) {
-        return Validator.PayloadHash.newBuilder().setKeccak256(ByteString.copyFrom(h.keccak().bytes())).build();
+        return Validator.PayloadHash.newBuilder()
+                .setKeccak256(ByteString.copyFrom(h.keccak().bytes()))
+                .build();
     }
 
     private static Validator.AggregateSignature aggregate(BlsAggregateSignature s) {
-        return Validator.AggregateSignature.newBuilder().setBls12381(ByteString.copyFrom(s.bytes())).build();
+        return Validator.AggregateSignature.newBuilder()
+                .setBls12381(ByteString.copyFrom(s.bytes()))
+                .build();
     }
 
     private static BlsAggregateSignature aggregate(Validator.AggregateSignature p, String path) throws DecodeException {
@@ -290,7 +316,10 @@ public final class Codec {
     }
 
     private static Std.BitVector signers(Signers s) {
-        return Std.BitVector.newBuilder().setSize(s.size()).setBytes(ByteString.copyFrom(s.toBitVectorBytes())).build();
+        return Std.BitVector.newBuilder()
+                .setSize(s.size())
+                .setBytes(ByteString.copyFrom(s.toBitVectorBytes()))
+                .build();
     }
 
     private static Signers signers(Std.BitVector p, String path) throws DecodeException {
@@ -320,14 +349,18 @@ public final class Codec {
                 ? Optional.of(schedule(p.getValidatorsSchedule(), path + ".validators_schedule"))
                 : Optional.empty();
         long firstBlock = unsigned(p.getFirstBlock(), path + ".first_block");
-        return field(() -> new Genesis(p.getChainId(), p.getForkNumber(), firstBlock, p.getProtocolVersion(), schedule), path);
+        return field(
+                () -> new Genesis(p.getChainId(), p.getForkNumber(), firstBlock, p.getProtocolVersion(), schedule),
+                path);
     }
 
     public static Validator.ValidatorSchedule schedule(ValidatorSchedule s) {
         var b = Validator.ValidatorSchedule.newBuilder();
         for (ValidatorInfo v : s.validators()) {
             b.addValidators(Validator.ValidatorInfo.newBuilder()
-                    .setKey(publicKey(v.key())).setWeight(v.weight()).setLeader(v.leader()));
+                    .setKey(publicKey(v.key()))
+                    .setWeight(v.weight())
+                    .setLeader(v.leader()));
         }
         var mode = Validator.LeaderSelectionMode.newBuilder();
         switch (s.leaderSelection().mode()) {
@@ -335,7 +368,8 @@ public final class Codec {
             case WEIGHTED -> mode.setWeighted(Validator.LeaderSelectionMode.Weighted.getDefaultInstance());
         }
         b.setLeaderSelection(Validator.LeaderSelection.newBuilder()
-                .setFrequency(s.leaderSelection().frequency()).setMode(mode));
+                .setFrequency(s.leaderSelection().frequency())
+                .setMode(mode));
         return b.build();
     }
 
@@ -359,37 +393,50 @@ public final class Codec {
             case WEIGHTED -> LeaderSelection.Mode.WEIGHTED;
             case MODE_NOT_SET -> throw missing(path + ".leader_selection.mode.mode");
         };
-        LeaderSelection selection = field(() -> new LeaderSelection(ls.getFrequency(), mode), path + ".leader_selection");
+        LeaderSelection selection =
+                field(() -> new LeaderSelection(ls.getFrequency(), mode), path + ".leader_selection");
         return field(() -> new ValidatorSchedule(validators, selection), path);
     }
 
     // ---------------------------------------------------------------- views, votes, QCs
 
     private static Validator.ViewV2 view(View v) {
-        return Validator.ViewV2.newBuilder().setGenesis(genesisHash(v.genesis())).setNumber(v.number()).setEpoch(v.epoch()).build();
+        return Validator.ViewV2.newBuilder()
+                .setGenesis(genesisHash(v.genesis()))
+                .setNumber(v.number())
+                .setEpoch(v.epoch())
+                .build();
     }
 
     private static View view(Validator.ViewV2 p, String path) throws DecodeException {
         require(p.hasGenesis(), path + ".genesis");
         require(p.hasNumber(), path + ".number");
         require(p.hasEpoch(), path + ".epoch");
-        GenesisHash g = new GenesisHash(keccak(p.getGenesis().hasKeccak256(), p.getGenesis().getKeccak256(), path + ".genesis"));
+        GenesisHash g = new GenesisHash(
+                keccak(p.getGenesis().hasKeccak256(), p.getGenesis().getKeccak256(), path + ".genesis"));
         return new View(g, unsigned(p.getEpoch(), path + ".epoch"), unsigned(p.getNumber(), path + ".number"));
     }
 
     private static Validator.BlockHeaderV2 header(BlockHeader h) {
-        return Validator.BlockHeaderV2.newBuilder().setNumber(h.number()).setPayload(payloadHash(h.payload())).build();
+        return Validator.BlockHeaderV2.newBuilder()
+                .setNumber(h.number())
+                .setPayload(payloadHash(h.payload()))
+                .build();
     }
 
     private static BlockHeader header(Validator.BlockHeaderV2 p, String path) throws DecodeException {
         require(p.hasNumber(), path + ".number");
         require(p.hasPayload(), path + ".payload");
-        PayloadHash h = new PayloadHash(keccak(p.getPayload().hasKeccak256(), p.getPayload().getKeccak256(), path + ".payload"));
+        PayloadHash h = new PayloadHash(
+                keccak(p.getPayload().hasKeccak256(), p.getPayload().getKeccak256(), path + ".payload"));
         return new BlockHeader(unsigned(p.getNumber(), path + ".number"), h);
     }
 
     private static Validator.ReplicaCommitV2 replicaCommit(ReplicaCommit m) {
-        return Validator.ReplicaCommitV2.newBuilder().setView(view(m.view())).setProposal(header(m.proposal())).build();
+        return Validator.ReplicaCommitV2.newBuilder()
+                .setView(view(m.view()))
+                .setProposal(header(m.proposal()))
+                .build();
     }
 
     private static ReplicaCommit replicaCommit(Validator.ReplicaCommitV2 p, String path) throws DecodeException {
@@ -410,7 +457,9 @@ public final class Codec {
         require(p.hasMsg(), path + ".msg");
         require(p.hasSigners(), path + ".signers");
         require(p.hasSig(), path + ".sig");
-        return new CommitQC(replicaCommit(p.getMsg(), path + ".msg"), signers(p.getSigners(), path + ".signers"),
+        return new CommitQC(
+                replicaCommit(p.getMsg(), path + ".msg"),
+                signers(p.getSigners(), path + ".signers"),
                 aggregate(p.getSig(), path + ".sig"));
     }
 
@@ -423,9 +472,10 @@ public final class Codec {
 
     private static ReplicaTimeout replicaTimeout(Validator.ReplicaTimeoutV2 p, String path) throws DecodeException {
         require(p.hasView(), path + ".view");
-        Optional<ReplicaCommit> highVote = p.hasHighVote()
-                ? Optional.of(replicaCommit(p.getHighVote(), path + ".high_vote")) : Optional.empty();
-        Optional<CommitQC> highQc = p.hasHighQc() ? Optional.of(commitQc(p.getHighQc(), path + ".high_qc")) : Optional.empty();
+        Optional<ReplicaCommit> highVote =
+                p.hasHighVote() ? Optional.of(replicaCommit(p.getHighVote(), path + ".high_vote")) : Optional.empty();
+        Optional<CommitQC> highQc =
+                p.hasHighQc() ? Optional.of(commitQc(p.getHighQc(), path + ".high_qc")) : Optional.empty();
         return new ReplicaTimeout(view(p.getView(), path + ".view"), highVote, highQc);
     }
 
@@ -446,7 +496,8 @@ public final class Codec {
         }
         List<TimeoutQC.Vote> votes = new ArrayList<>();
         for (int i = 0; i < p.getMsgsCount(); i++) {
-            votes.add(new TimeoutQC.Vote(replicaTimeout(p.getMsgs(i), path + ".msgs[" + i + "]"),
+            votes.add(new TimeoutQC.Vote(
+                    replicaTimeout(p.getMsgs(i), path + ".msgs[" + i + "]"),
                     signers(p.getSigners(i), path + ".signers[" + i + "]")));
         }
         votes.sort((a, b) -> Ordering.REPLICA_TIMEOUT.compare(a.message(), b.message()));
@@ -474,7 +525,8 @@ public final class Codec {
         return b.build();
     }
 
-    private static ProposalJustification justification(Validator.ProposalJustificationV2 p, String path) throws DecodeException {
+    private static ProposalJustification justification(Validator.ProposalJustificationV2 p, String path)
+            throws DecodeException {
         return switch (p.getTCase()) {
             case COMMIT_QC -> commitQc(p.getCommitQc(), path + ".commit_qc");
             case TIMEOUT_QC -> timeoutQc(p.getTimeoutQc(), path + ".timeout_qc");
@@ -489,8 +541,9 @@ public final class Codec {
         switch (m) {
             case ReplicaCommit c -> b.setReplicaCommit(replicaCommit(c));
             case ReplicaTimeout t -> b.setReplicaTimeout(replicaTimeout(t));
-            case ReplicaNewView nv -> b.setReplicaNewView(
-                    Validator.ReplicaNewViewV2.newBuilder().setJustification(justification(nv.justification())));
+            case ReplicaNewView nv ->
+                b.setReplicaNewView(
+                        Validator.ReplicaNewViewV2.newBuilder().setJustification(justification(nv.justification())));
             case LeaderProposal lp -> {
                 var pb = Validator.LeaderProposalV2.newBuilder().setJustification(justification(lp.justification()));
                 lp.proposalPayload().ifPresent(pl -> pb.setProposalPayload(pl.bytes()));
@@ -507,13 +560,15 @@ public final class Codec {
             case REPLICA_NEW_VIEW -> {
                 var nv = p.getReplicaNewView();
                 require(nv.hasJustification(), path + ".replica_new_view.justification");
-                yield new ReplicaNewView(justification(nv.getJustification(), path + ".replica_new_view.justification"));
+                yield new ReplicaNewView(
+                        justification(nv.getJustification(), path + ".replica_new_view.justification"));
             }
             case LEADER_PROPOSAL -> {
                 var lp = p.getLeaderProposal();
                 String lpath = path + ".leader_proposal";
                 require(lp.hasJustification(), lpath + ".justification");
-                Optional<Payload> payload = lp.hasProposalPayload() ? Optional.of(new Payload(lp.getProposalPayload())) : Optional.empty();
+                Optional<Payload> payload =
+                        lp.hasProposalPayload() ? Optional.of(new Payload(lp.getProposalPayload())) : Optional.empty();
                 yield new LeaderProposal(payload, justification(lp.getJustification(), lpath + ".justification"));
             }
             case T_NOT_SET -> throw missing(path + ".t");
@@ -530,7 +585,8 @@ public final class Codec {
         return Validator.Signed.newBuilder()
                 .setMsg(envelope(s.message()))
                 .setKey(publicKey(s.key()))
-                .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(s.signature().bytes())))
+                .setSig(Validator.Signature.newBuilder()
+                        .setBls12381(ByteString.copyFrom(s.signature().bytes())))
                 .build();
     }
 
@@ -555,14 +611,18 @@ public final class Codec {
         ChonkyMessage m = chonky(v2, path + ".msg.consensus.v2");
         BlsPublicKey key = publicKey(p.getKey(), path + ".key");
         require(p.getSig().hasBls12381(), path + ".sig.bls12_381");
-        BlsSignature sig = field(() -> BlsSignature.fromBytes(p.getSig().getBls12381().toByteArray()), path + ".sig");
+        BlsSignature sig =
+                field(() -> BlsSignature.fromBytes(p.getSig().getBls12381().toByteArray()), path + ".sig");
         return new Signed<>(m, key, sig);
     }
 
     // ---------------------------------------------------------------- blocks and replica state
 
     private static Validator.FinalBlockV2 finalBlock(FinalBlock b) {
-        return Validator.FinalBlockV2.newBuilder().setPayload(b.payload().bytes()).setJustification(commitQc(b.justification())).build();
+        return Validator.FinalBlockV2.newBuilder()
+                .setPayload(b.payload().bytes())
+                .setJustification(commitQc(b.justification()))
+                .build();
     }
 
     private static FinalBlock finalBlock(Validator.FinalBlockV2 p, String path) throws DecodeException {
@@ -578,12 +638,17 @@ public final class Codec {
             case COMMIT -> phase.setCommit(Std.Void.getDefaultInstance());
             case TIMEOUT -> phase.setTimeout(Std.Void.getDefaultInstance());
         }
-        var b = Validator.ChonkyV2State.newBuilder().setEpoch(s.epoch()).setViewNumber(s.view()).setPhase(phase);
+        var b = Validator.ChonkyV2State.newBuilder()
+                .setEpoch(s.epoch())
+                .setViewNumber(s.view())
+                .setPhase(phase);
         s.highVote().ifPresent(v -> b.setHighVote(replicaCommit(v)));
         s.highCommitQc().ifPresent(q -> b.setHighCommitQc(commitQc(q)));
         s.highTimeoutQc().ifPresent(q -> b.setHighTimeoutQc(timeoutQc(q)));
         for (Proposal pr : s.proposals()) {
-            b.addProposals(Validator.Proposal.newBuilder().setNumber(pr.number()).setPayload(pr.payload().bytes()));
+            b.addProposals(Validator.Proposal.newBuilder()
+                    .setNumber(pr.number())
+                    .setPayload(pr.payload().bytes()));
         }
         return b.build();
     }
@@ -611,8 +676,12 @@ public final class Codec {
                 unsigned(p.getViewNumber(), path + ".view_number"),
                 phase,
                 p.hasHighVote() ? Optional.of(replicaCommit(p.getHighVote(), path + ".high_vote")) : Optional.empty(),
-                p.hasHighCommitQc() ? Optional.of(commitQc(p.getHighCommitQc(), path + ".high_commit_qc")) : Optional.empty(),
-                p.hasHighTimeoutQc() ? Optional.of(timeoutQc(p.getHighTimeoutQc(), path + ".high_timeout_qc")) : Optional.empty(),
+                p.hasHighCommitQc()
+                        ? Optional.of(commitQc(p.getHighCommitQc(), path + ".high_commit_qc"))
+                        : Optional.empty(),
+                p.hasHighTimeoutQc()
+                        ? Optional.of(timeoutQc(p.getHighTimeoutQc(), path + ".high_timeout_qc"))
+                        : Optional.empty(),
                 proposals);
     }
 }

@@ -3,7 +3,8 @@ package dev.tally.protocol;
 import dev.tally.crypto.BlsAggregateSignature;
 
 /** A quorum of commit votes for one block in one view: the block is final. */
-public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSignature signature) implements ProposalJustification {
+public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSignature signature)
+        implements ProposalJustification {
     @Override
     public View view() {
         return message.view();
@@ -29,7 +30,10 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
         verifyQuorum(epoch);
         ValidatorSchedule committee = epoch.committee();
         byte[] hash = message.hash().keccak().bytes();
-        var keys = signers.indices().mapToObj(i -> new BlsAggregateSignature.Signer(hash, committee.get(i).key())).toList();
+        var keys = signers.indices()
+                .mapToObj(i ->
+                        new BlsAggregateSignature.Signer(hash, committee.get(i).key()))
+                .toList();
         InvalidMessageException.check(signature.verify(keys), "commit QC aggregate signature is invalid");
     }
 
@@ -37,10 +41,12 @@ public record CommitQC(ReplicaCommit message, Signers signers, BlsAggregateSigna
     public void verifyQuorum(Epoch epoch) throws InvalidMessageException {
         message.verify(epoch);
         ValidatorSchedule committee = epoch.committee();
-        InvalidMessageException.check(signers.size() == committee.size(),
+        InvalidMessageException.check(
+                signers.size() == committee.size(),
                 "commit QC signer bitmap has " + signers.size() + " bits for a committee of " + committee.size());
         long weight = committee.weight(signers);
-        InvalidMessageException.check(weight >= committee.quorumThreshold(),
+        InvalidMessageException.check(
+                weight >= committee.quorumThreshold(),
                 "commit QC signers weigh " + weight + ", below the quorum " + committee.quorumThreshold());
     }
 

@@ -24,7 +24,8 @@ public final class CommitQCBuilder {
         if (!signed.message().equals(vote)) {
             throw new IllegalArgumentException("vote " + signed.message() + " added to the QC of " + vote);
         }
-        int i = committee.indexOf(signed.key())
+        int i = committee
+                .indexOf(signed.key())
                 .orElseThrow(() -> new IllegalArgumentException(signed.key() + " is not in the committee"));
         if (signers.contains(i)) {
             return false;

@@ -7,8 +7,12 @@ package dev.tally.protocol;
 public record Epoch(GenesisHash genesis, long number, long firstBlock, ValidatorSchedule committee) {
     /** The static-schedule epoch 0 of a genesis that carries its schedule. */
     public static Epoch of(Genesis genesis) {
-        return new Epoch(genesis.hash(), 0, genesis.firstBlock(), genesis.schedule()
-                .orElseThrow(() -> new IllegalArgumentException("genesis has no validator schedule")));
+        return new Epoch(
+                genesis.hash(),
+                0,
+                genesis.firstBlock(),
+                genesis.schedule()
+                        .orElseThrow(() -> new IllegalArgumentException("genesis has no validator schedule")));
     }
 
     public View view(long number) {

@@ -17,8 +17,10 @@ public record FinalBlock(Payload payload, CommitQC justification) {
 
     /** As {@link #verify(Epoch)}, checking the QC through {@code qcs} (which may have seen it before). */
     public void verify(Epoch epoch, QcVerifier qcs) throws InvalidMessageException {
-        InvalidMessageException.check(payload.hash().equals(header().payload()),
-                "block " + number() + " payload hash " + payload.hash() + " does not match its commit QC's " + header().payload());
+        InvalidMessageException.check(
+                payload.hash().equals(header().payload()),
+                "block " + number() + " payload hash " + payload.hash() + " does not match its commit QC's "
+                        + header().payload());
         qcs.verify(justification, epoch);
     }
 

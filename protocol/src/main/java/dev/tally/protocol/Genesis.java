@@ -18,7 +18,8 @@ public final class Genesis {
     private final Optional<ValidatorSchedule> schedule;
     private final GenesisHash hash;
 
-    public Genesis(long chainId, long forkNumber, long firstBlock, int protocolVersion, Optional<ValidatorSchedule> schedule) {
+    public Genesis(
+            long chainId, long forkNumber, long firstBlock, int protocolVersion, Optional<ValidatorSchedule> schedule) {
         if (protocolVersion != PROTOCOL_VERSION) {
             throw new IllegalArgumentException("protocol_version " + Integer.toUnsignedString(protocolVersion)
                     + " is not supported; this node speaks protocol version " + PROTOCOL_VERSION);

@@ -6,7 +6,8 @@ import java.util.Optional;
  * A leader's proposal for the view after its justification's. The payload is absent exactly when the
  * justification forces a reproposal (the block is then named by the justification's high vote).
  */
-public record LeaderProposal(Optional<Payload> proposalPayload, ProposalJustification justification) implements ChonkyMessage {
+public record LeaderProposal(Optional<Payload> proposalPayload, ProposalJustification justification)
+        implements ChonkyMessage {
     @Override
     public View view() {
         return justification.view().next();
@@ -19,16 +20,21 @@ public record LeaderProposal(Optional<Payload> proposalPayload, ProposalJustific
     public void verify(Epoch epoch, QcVerifier qcs) throws InvalidMessageException {
         qcs.verify(justification, epoch);
         switch (justification.impliedBlock(epoch)) {
-            case ProposalJustification.Reproposal r -> InvalidMessageException.check(proposalPayload.isEmpty(),
-                    "proposal carries a payload where its justification requires a reproposal of " + r.header());
-            case ProposalJustification.FreshBlock f -> InvalidMessageException.check(proposalPayload.isPresent(),
-                    "proposal has no payload where its justification requires a new block " + f.number());
+            case ProposalJustification.Reproposal r ->
+                InvalidMessageException.check(
+                        proposalPayload.isEmpty(),
+                        "proposal carries a payload where its justification requires a reproposal of " + r.header());
+            case ProposalJustification.FreshBlock f ->
+                InvalidMessageException.check(
+                        proposalPayload.isPresent(),
+                        "proposal has no payload where its justification requires a new block " + f.number());
         }
     }
 
     @Override
     public String toString() {
-        return "LeaderProposal(" + view() + ", " + proposalPayload.map(Payload::toString).orElse("reproposal")
-                + ", justified by " + justification.getClass().getSimpleName() + ")";
+        return "LeaderProposal(" + view() + ", "
+                + proposalPayload.map(Payload::toString).orElse("reproposal") + ", justified by "
+                + justification.getClass().getSimpleName() + ")";
     }
 }

@@ -11,8 +11,8 @@ public record LeaderSelection(long frequency, Mode mode) {
 
     public LeaderSelection {
         if (frequency <= 0) {
-            throw new IllegalArgumentException("leader_selection.frequency must be at least 1, got "
-                    + Long.toUnsignedString(frequency));
+            throw new IllegalArgumentException(
+                    "leader_selection.frequency must be at least 1, got " + Long.toUnsignedString(frequency));
         }
         if (mode == null) {
             throw new IllegalArgumentException("leader_selection.mode is required");

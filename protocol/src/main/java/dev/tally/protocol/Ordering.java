@@ -10,15 +10,16 @@ import java.util.Optional;
 final class Ordering {
     private Ordering() {}
 
-    static final Comparator<View> VIEW = Comparator.comparing((View v) -> v.genesis().keccak())
+    static final Comparator<View> VIEW = Comparator.comparing(
+                    (View v) -> v.genesis().keccak())
             .thenComparingLong(View::epoch)
             .thenComparingLong(View::number);
 
     static final Comparator<BlockHeader> HEADER = Comparator.comparingLong(BlockHeader::number)
             .thenComparing(h -> h.payload().keccak());
 
-    static final Comparator<ReplicaCommit> REPLICA_COMMIT = Comparator.comparing(ReplicaCommit::view, VIEW)
-            .thenComparing(ReplicaCommit::proposal, HEADER);
+    static final Comparator<ReplicaCommit> REPLICA_COMMIT =
+            Comparator.comparing(ReplicaCommit::view, VIEW).thenComparing(ReplicaCommit::proposal, HEADER);
 
     static final Comparator<CommitQC> COMMIT_QC = Comparator.comparing(CommitQC::message, REPLICA_COMMIT)
             .thenComparing(CommitQC::signers)

@@ -4,7 +4,8 @@ package dev.tally.protocol;
 public record ReplicaCommit(View view, BlockHeader proposal) implements ChonkyMessage {
     public void verify(Epoch epoch) throws InvalidMessageException {
         view.verify(epoch);
-        InvalidMessageException.check(proposal.number() >= epoch.firstBlock(),
+        InvalidMessageException.check(
+                proposal.number() >= epoch.firstBlock(),
                 "vote for block " + proposal.number() + " below the first block " + epoch.firstBlock());
     }
 

@@ -21,6 +21,7 @@ public record ReplicaState(
 
     /** The state of a replica that has never run: view 0, nothing voted. */
     public static ReplicaState initial(long epoch) {
-        return new ReplicaState(epoch, 0, Phase.PREPARE, Optional.empty(), Optional.empty(), Optional.empty(), List.of());
+        return new ReplicaState(
+                epoch, 0, Phase.PREPARE, Optional.empty(), Optional.empty(), Optional.empty(), List.of());
     }
 }

@@ -39,7 +39,8 @@ public final class Signers implements Comparable<Signers> {
         }
         int n = (int) size;
         if (bytes.length != (n + 7) / 8) {
-            throw new IllegalArgumentException("signer bitmap of " + n + " bits needs " + ((n + 7) / 8) + " bytes, got " + bytes.length);
+            throw new IllegalArgumentException(
+                    "signer bitmap of " + n + " bits needs " + ((n + 7) / 8) + " bytes, got " + bytes.length);
         }
         BitSet b = new BitSet(n);
         for (int byteIndex = 0; byteIndex < bytes.length; byteIndex++) {

@@ -61,7 +61,8 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
     @Override
     public boolean raisesHighQcs(long highCommitQcView, long highTimeoutQcView) {
         return view.number() > highTimeoutQcView
-                || highQc().map(qc -> qc.raisesHighQcs(highCommitQcView, highTimeoutQcView)).orElse(false);
+                || highQc().map(qc -> qc.raisesHighQcs(highCommitQcView, highTimeoutQcView))
+                        .orElse(false);
     }
 
     @Override
@@ -72,19 +73,27 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
         Signers all = Signers.empty(committee.size());
         List<BlsAggregateSignature.Signer> keys = new java.util.ArrayList<>();
         for (Vote v : votes) {
-            InvalidMessageException.check(v.message().view().equals(view),
-                    "timeout QC for " + view + " holds a vote for " + v.message().view());
-            InvalidMessageException.check(v.signers().size() == committee.size(),
-                    "timeout QC signer bitmap has " + v.signers().size() + " bits for a committee of " + committee.size());
+            InvalidMessageException.check(
+                    v.message().view().equals(view),
+                    "timeout QC for " + view + " holds a vote for "
+                            + v.message().view());
+            InvalidMessageException.check(
+                    v.signers().size() == committee.size(),
+                    "timeout QC signer bitmap has " + v.signers().size() + " bits for a committee of "
+                            + committee.size());
             InvalidMessageException.check(!v.signers().isEmpty(), "timeout QC holds a vote without signers");
             InvalidMessageException.check(!v.signers().intersects(all), "timeout QC counts a signer twice");
             all = all.union(v.signers());
             v.message().verify(epoch, nested);
             byte[] hash = v.message().hash().keccak().bytes();
-            v.signers().indices().forEach(i -> keys.add(new BlsAggregateSignature.Signer(hash, committee.get(i).key())));
+            v.signers()
+                    .indices()
+                    .forEach(i -> keys.add(new BlsAggregateSignature.Signer(
+                            hash, committee.get(i).key())));
         }
         long weight = committee.weight(all);
-        InvalidMessageException.check(weight >= committee.quorumThreshold(),
+        InvalidMessageException.check(
+                weight >= committee.quorumThreshold(),
                 "timeout QC signers weigh " + weight + ", below the quorum " + committee.quorumThreshold());
         InvalidMessageException.check(signature.verify(keys), "timeout QC aggregate signature is invalid");
     }
@@ -94,7 +103,9 @@ public record TimeoutQC(View view, List<Vote> votes, BlsAggregateSignature signa
         Optional<CommitQC> highQc = highQc();
         Optional<ReplicaCommit> highVote = highVote(epoch.committee());
         if (highVote.isPresent()
-                && (highQc.isEmpty() || highVote.get().proposal().number() > highQc.get().header().number())) {
+                && (highQc.isEmpty()
+                        || highVote.get().proposal().number()
+                                > highQc.get().header().number())) {
             return new Reproposal(highVote.get().proposal());
         }
         return new FreshBlock(highQc.map(qc -> qc.header().number() + 1).orElse(epoch.firstBlock()));

@@ -25,9 +25,11 @@ public final class TimeoutQCBuilder {
     /** Adds a vote whose signature the caller has checked. Returns false if this signer was already counted. */
     public boolean add(Signed<ReplicaTimeout> signed) {
         if (!signed.message().view().equals(view)) {
-            throw new IllegalArgumentException("timeout vote for " + signed.message().view() + " added to the QC of " + view);
+            throw new IllegalArgumentException(
+                    "timeout vote for " + signed.message().view() + " added to the QC of " + view);
         }
-        int i = committee.indexOf(signed.key())
+        int i = committee
+                .indexOf(signed.key())
                 .orElseThrow(() -> new IllegalArgumentException(signed.key() + " is not in the committee"));
         if (all.contains(i)) {
             return false;
@@ -48,7 +50,9 @@ public final class TimeoutQCBuilder {
     }
 
     public TimeoutQC build() {
-        List<TimeoutQC.Vote> list = votes.entrySet().stream().map(e -> new TimeoutQC.Vote(e.getKey(), e.getValue())).toList();
+        List<TimeoutQC.Vote> list = votes.entrySet().stream()
+                .map(e -> new TimeoutQC.Vote(e.getKey(), e.getValue()))
+                .toList();
         return new TimeoutQC(view, Codec.canonicalOrder(list), BlsAggregateSignature.aggregate(signatures));
     }
 }

@@ -108,7 +108,8 @@ public final class ValidatorSchedule {
 
     public long weight(Signers signers) {
         if (signers.size() != validators.size()) {
-            throw new IllegalArgumentException("signer bitmap of size " + signers.size() + " for a committee of " + validators.size());
+            throw new IllegalArgumentException(
+                    "signer bitmap of size " + signers.size() + " for a committee of " + validators.size());
         }
         return signers.indices().mapToLong(i -> validators.get(i).weight()).sum();
     }
@@ -117,7 +118,10 @@ public final class ValidatorSchedule {
     public BlsPublicKey leader(long view) {
         long turn = view / leaderSelection.frequency();
         return switch (leaderSelection.mode()) {
-            case ROUND_ROBIN -> validators.get(leaders.get((int) Long.remainderUnsigned(turn, leaders.size()))).key();
+            case ROUND_ROBIN ->
+                validators
+                        .get(leaders.get((int) Long.remainderUnsigned(turn, leaders.size())))
+                        .key();
             case WEIGHTED -> weightedLeader(turn);
         };
     }
@@ -138,7 +142,9 @@ public final class ValidatorSchedule {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ValidatorSchedule s && s.validators.equals(validators) && s.leaderSelection.equals(leaderSelection);
+        return o instanceof ValidatorSchedule s
+                && s.validators.equals(validators)
+                && s.leaderSelection.equals(leaderSelection);
     }
 
     @Override
@@ -148,6 +154,7 @@ public final class ValidatorSchedule {
 
     @Override
     public String toString() {
-        return "ValidatorSchedule(" + validators.size() + " validators, weight " + totalWeight + ", " + leaderSelection + ")";
+        return "ValidatorSchedule(" + validators.size() + " validators, weight " + totalWeight + ", " + leaderSelection
+                + ")";
     }
 }

@@ -11,7 +11,8 @@ public record View(GenesisHash genesis, long epoch, long number) {
     /** A view belongs to one chain and one epoch; anything else is another network's message. */
     public void verify(Epoch epoch) throws InvalidMessageException {
         InvalidMessageException.check(genesis.equals(epoch.genesis()), "view is for another chain: " + genesis);
-        InvalidMessageException.check(this.epoch == epoch.number(), "view is for epoch " + this.epoch + ", not " + epoch.number());
+        InvalidMessageException.check(
+                this.epoch == epoch.number(), "view is for epoch " + this.epoch + ", not " + epoch.number());
     }
 
     public View next() {

@@ -18,8 +18,11 @@ class CodecTest {
             Signed.sign(ReferenceVectors.KEYS.get(1), ReferenceVectors.replicaTimeout()),
             Signed.sign(ReferenceVectors.KEYS.get(2), ReferenceVectors.replicaNewView()),
             Signed.sign(ReferenceVectors.KEYS.get(3), ReferenceVectors.leaderProposal()),
-            Signed.sign(ReferenceVectors.KEYS.get(4), new LeaderProposal(Optional.empty(), ReferenceVectors.timeoutQc())),
-            Signed.sign(ReferenceVectors.KEYS.get(0), new ReplicaTimeout(ReferenceVectors.timeoutView(), Optional.empty(), Optional.empty())));
+            Signed.sign(
+                    ReferenceVectors.KEYS.get(4), new LeaderProposal(Optional.empty(), ReferenceVectors.timeoutQc())),
+            Signed.sign(
+                    ReferenceVectors.KEYS.get(0),
+                    new ReplicaTimeout(ReferenceVectors.timeoutView(), Optional.empty(), Optional.empty())));
 
     @Test
     void signedMessagesRoundTrip() throws Exception {
@@ -47,8 +50,13 @@ class CodecTest {
         Codec.ParsedSigned parsed = Codec.parseSigned(proto.build().toByteArray());
         assertThatThrownBy(parsed::decode).isInstanceOf(DecodeException.class).hasMessageContaining("Signed.sig");
         var noView = Validator.Signed.parseFrom(Codec.encode(MESSAGES.get(0))).toBuilder();
-        noView.getMsgBuilder().getConsensusBuilder().getV2Builder().getReplicaCommitBuilder().clearView();
-        assertThatThrownBy(() -> Codec.parseSigned(noView.build().toByteArray())).isInstanceOf(DecodeException.class)
+        noView.getMsgBuilder()
+                .getConsensusBuilder()
+                .getV2Builder()
+                .getReplicaCommitBuilder()
+                .clearView();
+        assertThatThrownBy(() -> Codec.parseSigned(noView.build().toByteArray()))
+                .isInstanceOf(DecodeException.class)
                 .hasMessageContaining("Signed.msg.consensus.v2.replica_commit.view: required field is missing");
     }
 
@@ -58,24 +66,40 @@ class CodecTest {
         assertThat(Codec.decodeGenesis(Codec.encode(g))).isEqualTo(g);
         FinalBlock b = new FinalBlock(ReferenceVectors.payload(), ReferenceVectors.commitQc());
         assertThat(Codec.decodeFinalBlock(Codec.encode(b))).isEqualTo(b);
-        ReplicaState st = new ReplicaState(8, 9169, Phase.TIMEOUT, Optional.of(ReferenceVectors.replicaCommit()),
-                Optional.of(ReferenceVectors.commitQc()), Optional.of(ReferenceVectors.timeoutQc()),
+        ReplicaState st = new ReplicaState(
+                8,
+                9169,
+                Phase.TIMEOUT,
+                Optional.of(ReferenceVectors.replicaCommit()),
+                Optional.of(ReferenceVectors.commitQc()),
+                Optional.of(ReferenceVectors.timeoutQc()),
                 List.of(new Proposal(7728, ReferenceVectors.payload())));
         assertThat(Codec.decodeReplicaState(Codec.encode(st))).isEqualTo(st);
-        assertThat(Codec.decodeReplicaState(Codec.encode(ReplicaState.initial(0)))).isEqualTo(ReplicaState.initial(0));
+        assertThat(Codec.decodeReplicaState(Codec.encode(ReplicaState.initial(0))))
+                .isEqualTo(ReplicaState.initial(0));
     }
 
     @Test
     void missingFieldIsNamed() {
-        var proto = Validator.Genesis.newBuilder().setChainId(1).setForkNumber(0).setProtocolVersion(2).build();
+        var proto = Validator.Genesis.newBuilder()
+                .setChainId(1)
+                .setForkNumber(0)
+                .setProtocolVersion(2)
+                .build();
         assertThatThrownBy(() -> Codec.decodeGenesis(proto.toByteArray()))
-                .isInstanceOf(DecodeException.class).hasMessage("Genesis.first_block: required field is missing");
+                .isInstanceOf(DecodeException.class)
+                .hasMessage("Genesis.first_block: required field is missing");
     }
 
     @Test
     void nestedMissingFieldIsNamed() throws Exception {
         var signed = Validator.Signed.parseFrom(Codec.encode(MESSAGES.get(0))).toBuilder();
-        signed.getMsgBuilder().getConsensusBuilder().getV2Builder().getReplicaCommitBuilder().getViewBuilder().clearEpoch();
+        signed.getMsgBuilder()
+                .getConsensusBuilder()
+                .getV2Builder()
+                .getReplicaCommitBuilder()
+                .getViewBuilder()
+                .clearEpoch();
         assertThatThrownBy(() -> Codec.decodeSigned(signed.build().toByteArray()))
                 .hasMessage("Signed.msg.consensus.v2.replica_commit.view.epoch: required field is missing");
     }
@@ -95,11 +119,13 @@ class CodecTest {
     void badKeysAndBitmapsAreNamed() throws Exception {
         var signed = Validator.Signed.parseFrom(Codec.encode(MESSAGES.get(0))).toBuilder();
         signed.getKeyBuilder().setBls12381(ByteString.copyFrom(new byte[96]));
-        assertThatThrownBy(() -> Codec.decodeSigned(signed.build().toByteArray())).hasMessageContaining("Signed.key");
+        assertThatThrownBy(() -> Codec.decodeSigned(signed.build().toByteArray()))
+                .hasMessageContaining("Signed.key");
 
         var qc = Validator.CommitQCV2.parseFrom(Codec.encode(ReferenceVectors.commitQc())).toBuilder();
         qc.getSignersBuilder().setSize(1_000_000);
-        assertThatThrownBy(() -> Codec.decodeCommitQc(qc.build().toByteArray())).hasMessageContaining("CommitQC.signers");
+        assertThatThrownBy(() -> Codec.decodeCommitQc(qc.build().toByteArray()))
+                .hasMessageContaining("CommitQC.signers");
     }
 
     @Test
@@ -113,12 +139,19 @@ class CodecTest {
         }
         TimeoutQC qc = chain.timeoutQc(5, votes);
         assertThat(qc.votes().get(0).message().highVote()).isEmpty(); // absent first
-        assertThat(qc.votes().stream().skip(1).map(v -> v.message().highVote().orElseThrow().proposal().number()))
+        assertThat(qc.votes().stream()
+                        .skip(1)
+                        .map(v ->
+                                v.message().highVote().orElseThrow().proposal().number()))
                 .isSorted();
         // Another order on the wire decodes to the same canonical QC, so hashes do not depend on the sender.
         var nv = Validator.Signed.parseFrom(Codec.encode(chain.sign(0, new ReplicaNewView(qc)))).toBuilder();
-        var wire = nv.getMsgBuilder().getConsensusBuilder().getV2Builder().getReplicaNewViewBuilder()
-                .getJustificationBuilder().getTimeoutQcBuilder();
+        var wire = nv.getMsgBuilder()
+                .getConsensusBuilder()
+                .getV2Builder()
+                .getReplicaNewViewBuilder()
+                .getJustificationBuilder()
+                .getTimeoutQcBuilder();
         var msgs = new java.util.ArrayList<>(wire.getMsgsList());
         var signers = new java.util.ArrayList<>(wire.getSignersList());
         wire.clearMsgs().addAllMsgs(msgs.reversed()).clearSigners().addAllSigners(signers.reversed());
@@ -135,7 +168,8 @@ class CodecTest {
     }
 
     @Property(tries = 2000)
-    void mutatedMessagesNeverEscapeAsAnythingButDecodeException(@ForAll int message, @ForAll int position, @ForAll byte value) {
+    void mutatedMessagesNeverEscapeAsAnythingButDecodeException(
+            @ForAll int message, @ForAll int position, @ForAll byte value) {
         byte[] bytes = Codec.encode(MESSAGES.get(Math.floorMod(message, MESSAGES.size())));
         bytes[Math.floorMod(position, bytes.length)] = value;
         expectOnlyDecodeException(() -> Codec.decodeSigned(bytes));

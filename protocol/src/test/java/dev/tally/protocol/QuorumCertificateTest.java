@@ -89,10 +89,11 @@ class QuorumCertificateTest {
     void timeoutQcRejectsOverlappingEmptyOrMixedViewVotes() {
         TimeoutQC qc = chain.timeoutQc(5, sameTimeout(5, 5));
         ReplicaTimeout other = timeout(5, Optional.of(chain.vote(4, 1, p)), Optional.empty());
-        TimeoutQC overlapping = new TimeoutQC(qc.view(), List.of(qc.votes().get(0),
-                new TimeoutQC.Vote(other, Signers.of(6, 0))), qc.signature());
+        TimeoutQC overlapping = new TimeoutQC(
+                qc.view(), List.of(qc.votes().get(0), new TimeoutQC.Vote(other, Signers.of(6, 0))), qc.signature());
         assertThatThrownBy(() -> overlapping.verify(chain.epoch)).hasMessageContaining("counts a signer twice");
-        TimeoutQC empty = new TimeoutQC(qc.view(), List.of(qc.votes().get(0), new TimeoutQC.Vote(other, Signers.empty(6))), qc.signature());
+        TimeoutQC empty = new TimeoutQC(
+                qc.view(), List.of(qc.votes().get(0), new TimeoutQC.Vote(other, Signers.empty(6))), qc.signature());
         assertThatThrownBy(() -> empty.verify(chain.epoch)).hasMessageContaining("without signers");
         TimeoutQC mixed = new TimeoutQC(chain.view(6), qc.votes(), qc.signature());
         assertThatThrownBy(() -> mixed.verify(chain.epoch)).hasMessageContaining("holds a vote for");
@@ -112,7 +113,8 @@ class QuorumCertificateTest {
         ReplicaCommit b = chain.vote(4, 2, TestChain.payload("b"));
         List<ReplicaTimeout> votes = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            Optional<ReplicaCommit> hv = i < forA ? Optional.of(a) : i < forA + forB ? Optional.of(b) : Optional.empty();
+            Optional<ReplicaCommit> hv =
+                    i < forA ? Optional.of(a) : i < forA + forB ? Optional.of(b) : Optional.empty();
             votes.add(timeout(5, hv, highQc));
         }
         return chain.timeoutQc(5, votes);
@@ -124,7 +126,8 @@ class QuorumCertificateTest {
         // No vote reaches the subquorum of 3.
         assertThat(withHighVotes(2, 2, Optional.empty()).highVote(c)).isEmpty();
         // Exactly one does.
-        assertThat(withHighVotes(3, 2, Optional.empty()).highVote(c)).map(v -> v.proposal().payload())
+        assertThat(withHighVotes(3, 2, Optional.empty()).highVote(c))
+                .map(v -> v.proposal().payload())
                 .contains(TestChain.payload("a").hash());
         // Two do (3 + 3 of 6): ambiguous, so none.
         assertThat(withHighVotes(3, 3, Optional.empty()).highVote(c)).isEmpty();
@@ -138,24 +141,30 @@ class QuorumCertificateTest {
         assertThat(qcAt1.impliedBlock(chain.epoch)).isEqualTo(new ProposalJustification.FreshBlock(2));
         // Timeout QC with a high vote above the high QC: repropose it.
         TimeoutQC repropose = withHighVotes(3, 0, Optional.of(qcAt1));
-        assertThat(repropose.impliedBlock(chain.epoch)).isEqualTo(
-                new ProposalJustification.Reproposal(repropose.highVote(c).orElseThrow().proposal()));
+        assertThat(repropose.impliedBlock(chain.epoch))
+                .isEqualTo(new ProposalJustification.Reproposal(
+                        repropose.highVote(c).orElseThrow().proposal()));
         // Timeout QC with no high vote: fresh block after the high QC.
-        assertThat(withHighVotes(2, 2, Optional.of(qcAt1)).impliedBlock(chain.epoch)).isEqualTo(new ProposalJustification.FreshBlock(2));
+        assertThat(withHighVotes(2, 2, Optional.of(qcAt1)).impliedBlock(chain.epoch))
+                .isEqualTo(new ProposalJustification.FreshBlock(2));
         // Timeout QC with a high vote not above the high QC: fresh block after the high QC.
         CommitQC qcAt2 = chain.commitQc(4, 2, TestChain.payload("a"));
-        assertThat(withHighVotes(3, 0, Optional.of(qcAt2)).impliedBlock(chain.epoch)).isEqualTo(new ProposalJustification.FreshBlock(3));
+        assertThat(withHighVotes(3, 0, Optional.of(qcAt2)).impliedBlock(chain.epoch))
+                .isEqualTo(new ProposalJustification.FreshBlock(3));
         // Timeout QC with neither: the genesis' first block.
         TestChain later = new TestChain(6, 40);
-        TimeoutQC fresh = later.timeoutQc(5, List.of(
-                new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
-                new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
-                new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
-                new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
-                new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty())));
+        TimeoutQC fresh = later.timeoutQc(
+                5,
+                List.of(
+                        new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
+                        new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
+                        new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
+                        new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty()),
+                        new ReplicaTimeout(later.view(5), Optional.empty(), Optional.empty())));
         assertThat(fresh.impliedBlock(later.epoch)).isEqualTo(new ProposalJustification.FreshBlock(40));
         // No high QC but a high vote: repropose it.
-        assertThat(withHighVotes(4, 0, Optional.empty()).impliedBlock(chain.epoch)).isInstanceOf(ProposalJustification.Reproposal.class);
+        assertThat(withHighVotes(4, 0, Optional.empty()).impliedBlock(chain.epoch))
+                .isInstanceOf(ProposalJustification.Reproposal.class);
     }
 
     @Test
@@ -175,7 +184,8 @@ class QuorumCertificateTest {
     void proposalPayloadMustMatchImpliedBlock() throws Exception {
         CommitQC qc = chain.commitQc(3, 1, p);
         new LeaderProposal(Optional.of(p), qc).verify(chain.epoch, QcVerifier.DIRECT);
-        assertThatThrownBy(() -> new LeaderProposal(Optional.empty(), qc).verify(chain.epoch, QcVerifier.DIRECT)).hasMessageContaining("no payload");
+        assertThatThrownBy(() -> new LeaderProposal(Optional.empty(), qc).verify(chain.epoch, QcVerifier.DIRECT))
+                .hasMessageContaining("no payload");
         TimeoutQC repropose = withHighVotes(3, 0, Optional.of(qc));
         new LeaderProposal(Optional.empty(), repropose).verify(chain.epoch, QcVerifier.DIRECT);
         assertThatThrownBy(() -> new LeaderProposal(Optional.of(p), repropose).verify(chain.epoch, QcVerifier.DIRECT))

@@ -12,17 +12,20 @@ public final class ReferenceVectors {
     private ReferenceVectors() {}
 
     public static final List<BlsSecretKey> KEYS = List.of(
-            "validator:secret:bls12_381:27cb45b1670a1ae8d376a85821d51c7f91ebc6e32788027a84758441aaf0a987",
-            "validator:secret:bls12_381:20132edc08a529e927f155e710ae7295a2a0d249f1b1f37726894d1d0d8f0d81",
-            "validator:secret:bls12_381:0946901f0a6650284726763b12de5da0f06df0016c8ec2144cf6b1903f1979a6",
-            "validator:secret:bls12_381:3143a64c079b2f50545288d7c9b282281e05c97ac043228830a9660ddd63fea3",
-            "validator:secret:bls12_381:5512f40d33844c1c8107aa630af764005ab6e13f6bf8edb59b4ca3683727e619")
-            .stream().map(BlsSecretKey::fromText).toList();
+                    "validator:secret:bls12_381:27cb45b1670a1ae8d376a85821d51c7f91ebc6e32788027a84758441aaf0a987",
+                    "validator:secret:bls12_381:20132edc08a529e927f155e710ae7295a2a0d249f1b1f37726894d1d0d8f0d81",
+                    "validator:secret:bls12_381:0946901f0a6650284726763b12de5da0f06df0016c8ec2144cf6b1903f1979a6",
+                    "validator:secret:bls12_381:3143a64c079b2f50545288d7c9b282281e05c97ac043228830a9660ddd63fea3",
+                    "validator:secret:bls12_381:5512f40d33844c1c8107aa630af764005ab6e13f6bf8edb59b4ca3683727e619")
+            .stream()
+            .map(BlsSecretKey::fromText)
+            .toList();
 
     public static final List<Long> VIEWS = List.of(2297L, 7203L, 8394L, 9089L, 99821L);
 
     public static Payload payload() {
-        return new Payload(ByteString.copyFrom(HexFormat.of().parseHex("57b79660558f18d56b5196053f64007030a1cb7eeadb5c32d816b9439f77edf5f6bd9d")));
+        return new Payload(ByteString.copyFrom(
+                HexFormat.of().parseHex("57b79660558f18d56b5196053f64007030a1cb7eeadb5c32d816b9439f77edf5f6bd9d")));
     }
 
     public static ValidatorSchedule schedule() {
@@ -49,8 +52,11 @@ public final class ReferenceVectors {
     public static CommitQC commitQc() {
         ReplicaCommit vote = replicaCommit();
         byte[] hash = vote.hash().keccak().bytes();
-        return new CommitQC(vote, Signers.of(5, 0, 1, 2, 3, 4),
-                BlsAggregateSignature.aggregate(KEYS.stream().map(k -> k.sign(hash)).toList()));
+        return new CommitQC(
+                vote,
+                Signers.of(5, 0, 1, 2, 3, 4),
+                BlsAggregateSignature.aggregate(
+                        KEYS.stream().map(k -> k.sign(hash)).toList()));
     }
 
     public static View timeoutView() {
@@ -64,8 +70,11 @@ public final class ReferenceVectors {
     public static TimeoutQC timeoutQc() {
         ReplicaTimeout vote = replicaTimeout();
         byte[] hash = vote.hash().keccak().bytes();
-        return new TimeoutQC(timeoutView(), List.of(new TimeoutQC.Vote(vote, Signers.of(5, 0, 1, 2, 3, 4))),
-                BlsAggregateSignature.aggregate(KEYS.stream().map(k -> k.sign(hash)).toList()));
+        return new TimeoutQC(
+                timeoutView(),
+                List.of(new TimeoutQC.Vote(vote, Signers.of(5, 0, 1, 2, 3, 4))),
+                BlsAggregateSignature.aggregate(
+                        KEYS.stream().map(k -> k.sign(hash)).toList()));
     }
 
     public static ReplicaNewView replicaNewView() {

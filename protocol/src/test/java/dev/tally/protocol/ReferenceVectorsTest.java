@@ -28,7 +28,9 @@ class ReferenceVectorsTest {
     @Test
     void scheduleOrderIsByPublicKey() {
         ValidatorSchedule s = ReferenceVectors.schedule();
-        int[] got = ReferenceVectors.KEYS.stream().mapToInt(k -> s.indexOf(k.publicKey()).orElseThrow()).toArray();
+        int[] got = ReferenceVectors.KEYS.stream()
+                .mapToInt(k -> s.indexOf(k.publicKey()).orElseThrow())
+                .toArray();
         assertThat(got).containsExactly(0, 1, 4, 3, 2);
     }
 
@@ -49,7 +51,9 @@ class ReferenceVectorsTest {
     }
 
     private static int[] leaders(ValidatorSchedule s) {
-        return ReferenceVectors.VIEWS.stream().mapToInt(v -> s.indexOf(s.leader(v)).orElseThrow()).toArray();
+        return ReferenceVectors.VIEWS.stream()
+                .mapToInt(v -> s.indexOf(s.leader(v)).orElseThrow())
+                .toArray();
     }
 
     private static void assertVector(ChonkyMessage m, String hash, String signature) {
@@ -61,28 +65,32 @@ class ReferenceVectorsTest {
 
     @Test
     void replicaCommitVector() {
-        assertVector(ReferenceVectors.replicaCommit(),
+        assertVector(
+                ReferenceVectors.replicaCommit(),
                 "validator_msg:keccak256:71c9220b9e0cbb73fc72aa78c863b556ebf6531b599cc96659dd3d41744c2714",
                 "validator:signature:bls12_381:a67c4aa8735d190632e018aa091ac00d8e1f75f71671d9685cbea166482a6d8d8a2be0f011fe7d9c0e1193772a235355");
     }
 
     @Test
     void replicaNewViewVector() {
-        assertVector(ReferenceVectors.replicaNewView(),
+        assertVector(
+                ReferenceVectors.replicaNewView(),
                 "validator_msg:keccak256:bfdbc016852d4e047f2eaacd66fafc3b6f526a5d5081ffcbeebbd2b84d9d6746",
                 "validator:signature:bls12_381:8bf3253c55ed05ffd2c6dd970f7a0d91e5a3c742ce8b7cb58bacefad955369d612f1041391a376e72f6805f4cab08d91");
     }
 
     @Test
     void replicaTimeoutVector() {
-        assertVector(ReferenceVectors.replicaTimeout(),
+        assertVector(
+                ReferenceVectors.replicaTimeout(),
                 "validator_msg:keccak256:d8318494e9c440af17abedafc0670eda5e57c46da7e8f695a03d9f79b50f1203",
                 "validator:signature:bls12_381:8db156653c2bb67ee9d2c6189baab192057d6c3d562811ccb5580cc39407ee91a4a3c1d66dc8e3fda9fd8f6c40d9ac01");
     }
 
     @Test
     void leaderProposalVector() {
-        assertVector(ReferenceVectors.leaderProposal(),
+        assertVector(
+                ReferenceVectors.leaderProposal(),
                 "validator_msg:keccak256:9e870d0ba692b68336178f06fa0fe525b093953d7a30810943db25eadf7c05a9",
                 "validator:signature:bls12_381:aaab5a11de7bfc3bdc20d80be4f2bf53f1c5f952bf2621876c1574af2c3fb11fc164eeaef9da6eaf9a73e79046053a98");
     }

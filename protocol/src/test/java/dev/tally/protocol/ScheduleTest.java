@@ -38,10 +38,13 @@ class ScheduleTest {
         assertThatThrownBy(() -> new ValidatorSchedule(List.of(), RR)).hasMessageContaining("empty");
         assertThatThrownBy(() -> new ValidatorSchedule(List.of(a, a), RR)).hasMessageContaining("twice");
         assertThatThrownBy(() -> v(0, true)).hasMessageContaining("weight 0");
-        assertThatThrownBy(() -> new ValidatorSchedule(List.of(v(Long.MAX_VALUE / 2 + 1, true), v(Long.MAX_VALUE / 2 + 1, true)), RR))
+        assertThatThrownBy(() -> new ValidatorSchedule(
+                        List.of(v(Long.MAX_VALUE / 2 + 1, true), v(Long.MAX_VALUE / 2 + 1, true)), RR))
                 .hasMessageContaining("overflows");
-        assertThatThrownBy(() -> new ValidatorSchedule(List.of(v(1, false)), RR)).hasMessageContaining("no leader");
-        assertThatThrownBy(() -> new LeaderSelection(0, LeaderSelection.Mode.WEIGHTED)).hasMessageContaining("frequency");
+        assertThatThrownBy(() -> new ValidatorSchedule(List.of(v(1, false)), RR))
+                .hasMessageContaining("no leader");
+        assertThatThrownBy(() -> new LeaderSelection(0, LeaderSelection.Mode.WEIGHTED))
+                .hasMessageContaining("frequency");
     }
 
     @Test
@@ -56,8 +59,10 @@ class ScheduleTest {
         ValidatorInfo a = v(1, true);
         ValidatorInfo b = v(1, false);
         ValidatorInfo c = v(1, true);
-        ValidatorSchedule s = new ValidatorSchedule(List.of(a, b, c), new LeaderSelection(2, LeaderSelection.Mode.ROUND_ROBIN));
-        List<ValidatorInfo> leaders = s.validators().stream().filter(ValidatorInfo::leader).toList();
+        ValidatorSchedule s =
+                new ValidatorSchedule(List.of(a, b, c), new LeaderSelection(2, LeaderSelection.Mode.ROUND_ROBIN));
+        List<ValidatorInfo> leaders =
+                s.validators().stream().filter(ValidatorInfo::leader).toList();
         assertThat(s.leader(0)).isEqualTo(leaders.get(0).key());
         assertThat(s.leader(1)).isEqualTo(leaders.get(0).key());
         assertThat(s.leader(2)).isEqualTo(leaders.get(1).key());
@@ -72,7 +77,8 @@ class ScheduleTest {
         ValidatorInfo heavy = v(90, true);
         ValidatorInfo light = v(10, true);
         ValidatorInfo none = v(1000, false);
-        ValidatorSchedule s = new ValidatorSchedule(List.of(heavy, light, none), new LeaderSelection(1, LeaderSelection.Mode.WEIGHTED));
+        ValidatorSchedule s = new ValidatorSchedule(
+                List.of(heavy, light, none), new LeaderSelection(1, LeaderSelection.Mode.WEIGHTED));
         int heavyTurns = 0;
         for (long view = 0; view < 2000; view++) {
             assertThat(s.leader(view)).isNotEqualTo(none.key());

@@ -20,11 +20,16 @@ public final class TestChain {
         List<BlsSecretKey> ks = new ArrayList<>();
         List<ValidatorInfo> vs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            BlsSecretKey k = BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, i + 1).array());
+            BlsSecretKey k = BlsSecretKey.fromSeed(
+                    ByteBuffer.allocate(32).putInt(0, i + 1).array());
             ks.add(k);
             vs.add(new ValidatorInfo(k.publicKey(), 1, true));
         }
-        genesis = new Genesis(7, 0, firstBlock, 2,
+        genesis = new Genesis(
+                7,
+                0,
+                firstBlock,
+                2,
                 Optional.of(new ValidatorSchedule(vs, new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN))));
         // Order the keys as the schedule does, so keys.get(i) is validator i.
         ks.sort((a, b) -> a.publicKey().compareTo(b.publicKey()));

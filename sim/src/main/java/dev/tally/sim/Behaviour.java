@@ -16,7 +16,8 @@ interface Behaviour {
     }
 
     /** What the node's replica gets of a message delivered to the node: the message itself, unless broken. */
-    default Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
+    default Signed<? extends ChonkyMessage> receive(
+            Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
         return message;
     }
 

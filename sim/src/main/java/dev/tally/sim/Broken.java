@@ -37,50 +37,57 @@ final class Broken {
     /** The verifier a node's replica uses: the run's shared one, or one that skips a check. */
     static MessageVerifier verifier(Breakage breakage, MessageVerifier shared) {
         return switch (breakage) {
-            case SKIPS_SIGNATURE_CHECK -> new MessageVerifier() {
-                @Override
-                public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-                    return message.message() instanceof LeaderProposal || message.message() instanceof ReplicaNewView
-                            || shared.verifySignature(message);
-                }
+            case SKIPS_SIGNATURE_CHECK ->
+                new MessageVerifier() {
+                    @Override
+                    public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
+                        return message.message() instanceof LeaderProposal
+                                || message.message() instanceof ReplicaNewView
+                                || shared.verifySignature(message);
+                    }
 
-                @Override
-                public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
-                    return shared.verifyCommitVotes(qc, votes, epoch);
-                }
+                    @Override
+                    public boolean verifyCommitVotes(
+                            CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+                        return shared.verifyCommitVotes(qc, votes, epoch);
+                    }
 
-                @Override
-                public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
-                    shared.verify(qc, epoch);
-                }
-            };
-            case SKIPS_QC_VERIFICATION -> new MessageVerifier() {
-                @Override
-                public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-                    return shared.verifySignature(message);
-                }
+                    @Override
+                    public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
+                        shared.verify(qc, epoch);
+                    }
+                };
+            case SKIPS_QC_VERIFICATION ->
+                new MessageVerifier() {
+                    @Override
+                    public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
+                        return shared.verifySignature(message);
+                    }
 
-                @Override
-                public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
-                    return shared.verifyCommitVotes(qc, votes, epoch);
-                }
+                    @Override
+                    public boolean verifyCommitVotes(
+                            CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+                        return shared.verifyCommitVotes(qc, votes, epoch);
+                    }
 
-                @Override
-                public void verify(ProposalJustification qc, Epoch epoch) {} // the bug: any QC goes
-            };
+                    @Override
+                    public void verify(ProposalJustification qc, Epoch epoch) {} // the bug: any QC goes
+                };
             default -> shared;
         };
     }
 
     /** Who a node's replica thinks leads each view: the schedule's leader, or a wrong weighted draw. */
     static LeaderSchedule leaders(Breakage breakage, ValidatorSchedule committee) {
-        if (breakage != Breakage.WRONG_WEIGHTED_LEADER || committee.leaderSelection().mode() != LeaderSelection.Mode.WEIGHTED) {
+        if (breakage != Breakage.WRONG_WEIGHTED_LEADER
+                || committee.leaderSelection().mode() != LeaderSelection.Mode.WEIGHTED) {
             return LeaderSchedule.of(committee);
         }
         // Every validator of the simulation may lead, so the draw walks the whole schedule.
         BlsPublicKey last = committee.get(committee.size() - 1).key();
         long frequency = committee.leaderSelection().frequency();
-        return view -> Committee.weightedDraw(view / frequency, committee.totalWeight()) == 0 ? last : committee.leader(view);
+        return view ->
+                Committee.weightedDraw(view / frequency, committee.totalWeight()) == 0 ? last : committee.leader(view);
     }
 
     /** Takes a proposal from any validator: each reaches the replica re-signed by the view's leader. */
@@ -91,8 +98,10 @@ final class Broken {
         }
 
         @Override
-        public Signed<? extends ChonkyMessage> receive(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
-            if (message.message() instanceof LeaderProposal p && !message.key().equals(sim.leader(p.view().number()))
+        public Signed<? extends ChonkyMessage> receive(
+                Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
+            if (message.message() instanceof LeaderProposal p
+                    && !message.key().equals(sim.leader(p.view().number()))
                     && sim.epoch().committee().contains(message.key())) {
                 return Signed.sign(sim.secretKeyOf(sim.leader(p.view().number())), p);
             }
@@ -121,33 +130,51 @@ final class Broken {
 
         @Override
         public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
-            if (!(message.message() instanceof LeaderProposal p) || !message.key().equals(sim.leader(p.view().number()))) {
+            if (!(message.message() instanceof LeaderProposal p)
+                    || !message.key().equals(sim.leader(p.view().number()))) {
                 return List.of();
             }
             long v = p.view().number();
             proposed.keySet().removeIf(view -> view < v - 2);
             // The self-check runs it among honest validators only: the leader's proposals are well-formed.
-            proposed.put(v, switch (p.justification().impliedBlock(sim.epoch())) {
-                case ProposalJustification.Reproposal r -> r.header();
-                case ProposalJustification.FreshBlock f -> new BlockHeader(f.number(), p.proposalPayload().orElseThrow().hash());
-            });
-            boolean timedOut = self.replica != null && self.replica.view() == v && self.replica.phase() == Phase.TIMEOUT;
+            proposed.put(
+                    v,
+                    switch (p.justification().impliedBlock(sim.epoch())) {
+                        case ProposalJustification.Reproposal r -> r.header();
+                        case ProposalJustification.FreshBlock f ->
+                            new BlockHeader(
+                                    f.number(),
+                                    p.proposalPayload().orElseThrow().hash());
+                    });
+            boolean timedOut =
+                    self.replica != null && self.replica.view() == v && self.replica.phase() == Phase.TIMEOUT;
             return timedOut ? lateVote(v, self, sim) : List.of();
         }
 
         /** The vote, persisted as the high vote first (so only the vote's timing is wrong, not its durability). */
         private List<Action> lateVote(long view, SimNode self, SimWorld sim) {
             BlockHeader header = proposed.get(view);
-            boolean voted = view <= votedIn || self.replica.highVote().map(hv -> hv.view().number() >= view).orElse(false);
+            boolean voted = view <= votedIn
+                    || self.replica
+                            .highVote()
+                            .map(hv -> hv.view().number() >= view)
+                            .orElse(false);
             if (header == null || voted) {
                 return List.of();
             }
             votedIn = view;
             ReplicaCommit vote = new ReplicaCommit(sim.epoch().view(view), header);
             ReplicaState s = self.replica.state();
-            ReplicaState withVote = new ReplicaState(s.epoch(), s.view(), s.phase(), Optional.of(vote), s.highCommitQc(),
-                    s.highTimeoutQc(), s.proposals());
-            return List.of(new Action.Execute(new Output.PersistState(withVote)),
+            ReplicaState withVote = new ReplicaState(
+                    s.epoch(),
+                    s.view(),
+                    s.phase(),
+                    Optional.of(vote),
+                    s.highCommitQc(),
+                    s.highTimeoutQc(),
+                    s.proposals());
+            return List.of(
+                    new Action.Execute(new Output.PersistState(withVote)),
                     new Action.SendTo(sim.allNodes(), Signed.sign(self.key, vote)));
         }
     }

@@ -57,7 +57,10 @@ public record Committee(List<Long> weights, LeaderSelection.Mode mode, long freq
 
     /** The weighted draw of a turn: e = keccak256(u64 big-endian turn) mod total leader weight (PROTOCOL.md 1). */
     static long weightedDraw(long turn, long leaderWeight) {
-        BigInteger drawn = new BigInteger(1, Keccak256.of(ByteBuffer.allocate(Long.BYTES).putLong(turn).array()).bytes());
+        BigInteger drawn = new BigInteger(
+                1,
+                Keccak256.of(ByteBuffer.allocate(Long.BYTES).putLong(turn).array())
+                        .bytes());
         return drawn.mod(BigInteger.valueOf(leaderWeight)).longValueExact();
     }
 
@@ -67,7 +70,10 @@ public record Committee(List<Long> weights, LeaderSelection.Mode mode, long freq
             return -1;
         }
         long total = totalWeight();
-        return LongStream.rangeClosed(1, upTo).filter(v -> weightedDraw(v / frequency, total) == 0).findFirst().orElse(-1);
+        return LongStream.rangeClosed(1, upTo)
+                .filter(v -> weightedDraw(v / frequency, total) == 0)
+                .findFirst()
+                .orElse(-1);
     }
 
     /**
@@ -83,7 +89,8 @@ public record Committee(List<Long> weights, LeaderSelection.Mode mode, long freq
         }
         boolean weighted = r.nextBoolean();
         long frequency = r.nextInt(4) == 0 ? 2 + r.nextInt(2) : 1;
-        Committee c = new Committee(List.of(w), weighted ? LeaderSelection.Mode.WEIGHTED : LeaderSelection.Mode.ROUND_ROBIN, frequency);
+        Committee c = new Committee(
+                List.of(w), weighted ? LeaderSelection.Mode.WEIGHTED : LeaderSelection.Mode.ROUND_ROBIN, frequency);
         return weighted && r.nextInt(4) == 0 ? c.withEarlyZeroDraw(r) : c;
     }
 
@@ -110,7 +117,8 @@ public record Committee(List<Long> weights, LeaderSelection.Mode mode, long freq
     @Override
     public String toString() {
         boolean equal = weights.stream().allMatch(w -> w == 1);
-        return (equal ? "" : "weights " + weights + ", ") + CliNames.of(mode)
+        return (equal ? "" : "weights " + weights + ", ")
+                + CliNames.of(mode)
                 + (frequency == 1 ? "" : " x" + frequency);
     }
 }

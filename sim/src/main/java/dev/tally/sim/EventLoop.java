@@ -10,8 +10,8 @@ import java.util.PriorityQueue;
 final class EventLoop {
     private record Scheduled(long time, long seq, SimEvent event) {}
 
-    private final PriorityQueue<Scheduled> queue = new PriorityQueue<>(
-            Comparator.comparingLong(Scheduled::time).thenComparingLong(Scheduled::seq));
+    private final PriorityQueue<Scheduled> queue =
+            new PriorityQueue<>(Comparator.comparingLong(Scheduled::time).thenComparingLong(Scheduled::seq));
     private long now;
     private long seq;
 

@@ -12,7 +12,13 @@ package dev.tally.sim;
  * @param wipes how many times a node loses its whole data directory (blocks and replica state) and restarts
  * @param gstMillis when the network stabilises
  */
-public record Faults(double dropRate, double duplicateRate, int maxDelayMillis, boolean partitions, int crashes, int wipes,
+public record Faults(
+        double dropRate,
+        double duplicateRate,
+        int maxDelayMillis,
+        boolean partitions,
+        int crashes,
+        int wipes,
         long gstMillis) {
     /** No faults: delays up to 20 ms, stable from the start. */
     public static final Faults NONE = builder().build();
@@ -87,6 +93,7 @@ public record Faults(double dropRate, double duplicateRate, int maxDelayMillis, 
     @Override
     public String toString() {
         return String.format("drop %.2f, dup %.2f, delay <= %d ms", dropRate, duplicateRate, maxDelayMillis)
-                + (partitions ? ", partitions" : "") + ", crashes " + crashes + ", wipes " + wipes + ", gst " + gstMillis + " ms";
+                + (partitions ? ", partitions" : "") + ", crashes " + crashes + ", wipes " + wipes + ", gst "
+                + gstMillis + " ms";
     }
 }

@@ -31,7 +31,8 @@ final class Faulty {
     private Faulty() {}
 
     /** A key outside every committee, for messages signed by a stranger. */
-    private static final BlsSecretKey OUTSIDER = BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, 0x0bad_beef).array());
+    private static final BlsSecretKey OUTSIDER =
+            BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, 0x0bad_beef).array());
 
     static Behaviour of(Byzantine kind) {
         return switch (kind) {
@@ -40,7 +41,8 @@ final class Faulty {
             case DOUBLE_VOTER -> (Behaviour.BroadcastRewriter) Faulty::splitCommitVote;
             case WITHHOLDER -> (Behaviour.BroadcastRewriter) Faulty::withholdVotes;
             case MALFORMED -> (Behaviour.BroadcastRewriter) Faulty::malform;
-            case BAD_REPROPOSAL -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, true);
+            case BAD_REPROPOSAL ->
+                (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, true);
             case NON_LEADER_PROPOSER -> (Behaviour.BroadcastRewriter) Faulty::proposeOutOfTurn;
             case FORGED_SIGNATURES -> (Behaviour.BroadcastRewriter) Faulty::forgeSignatures;
             case FORGED_QC -> new QcForger();
@@ -53,18 +55,21 @@ final class Faulty {
             case NONE -> Behaviour.HONEST;
             case VOTES_TWICE -> (Behaviour.BroadcastRewriter) Faulty::voteTwice;
             case QC_BELOW_QUORUM -> new QcBelowQuorum();
-            case IGNORES_REPROPOSAL_RULE -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, false);
+            case IGNORES_REPROPOSAL_RULE ->
+                (Behaviour.BroadcastRewriter) (m, self, sim, into) -> wrongReproposal(m, self, sim, into, false);
             case VOTES_BEFORE_PERSISTING -> Faulty::votesBeforePersisting;
             case ACCEPTS_NON_LEADER_PROPOSALS -> Broken.ACCEPTS_ANY_PROPOSER;
             case COMMITS_AFTER_TIMEOUT -> new Broken.CommitsAfterTimeout();
-            case STALLS_AFTER_A_BLOCK -> (Behaviour.BroadcastRewriter) (m, self, sim, into) -> {
-                if (sim.blockFinalSinceStable()) {
-                    withholdVotes(m, self, sim, into);
-                } else {
-                    sendAll(m, sim, into);
-                }
-            };
-            case SKIPS_SIGNATURE_CHECK, SKIPS_QC_VERIFICATION, WRONG_WEIGHTED_LEADER -> Behaviour.HONEST; // broken inside: see Broken
+            case STALLS_AFTER_A_BLOCK ->
+                (Behaviour.BroadcastRewriter) (m, self, sim, into) -> {
+                    if (sim.blockFinalSinceStable()) {
+                        withholdVotes(m, self, sim, into);
+                    } else {
+                        sendAll(m, sim, into);
+                    }
+                };
+            case SKIPS_SIGNATURE_CHECK, SKIPS_QC_VERIFICATION, WRONG_WEIGHTED_LEADER ->
+                Behaviour.HONEST; // broken inside: see Broken
         };
     }
 
@@ -72,17 +77,20 @@ final class Faulty {
         into.add(new Action.SendTo(sim.allNodes(), m));
     }
 
-    private static void equivocateProposal(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
+    private static void equivocateProposal(
+            Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         if (m.message() instanceof LeaderProposal p && p.proposalPayload().isPresent()) {
             long number = p.justification().impliedBlock(sim.epoch()).number();
-            var other = new LeaderProposal(Optional.of(SimExecution.propose(number, self.id, sim.rng())), p.justification());
+            var other = new LeaderProposal(
+                    Optional.of(SimExecution.propose(number, self.id, sim.rng())), p.justification());
             split(m, Signed.sign(self.key, other), sim, into);
         } else {
             sendAll(m, sim, into);
         }
     }
 
-    private static void splitCommitVote(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
+    private static void splitCommitVote(
+            Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         if (m.message() instanceof ReplicaCommit c) {
             split(m, Signed.sign(self.key, otherVote(c, self, sim)), sim, into);
         } else {
@@ -92,11 +100,14 @@ final class Faulty {
 
     private static ReplicaCommit otherVote(ReplicaCommit c, SimNode self, SimWorld sim) {
         long n = c.proposal().number();
-        return new ReplicaCommit(c.view(), new BlockHeader(n, SimExecution.propose(n, self.id, sim.rng()).hash()));
+        return new ReplicaCommit(
+                c.view(),
+                new BlockHeader(n, SimExecution.propose(n, self.id, sim.rng()).hash()));
     }
 
     /** Sends {@code a} to a random half of the nodes and {@code b} to the rest. */
-    private static void split(Signed<? extends ChonkyMessage> a, Signed<? extends ChonkyMessage> b, SimWorld sim, List<Action> into) {
+    private static void split(
+            Signed<? extends ChonkyMessage> a, Signed<? extends ChonkyMessage> b, SimWorld sim, List<Action> into) {
         List<Integer> left = new ArrayList<>();
         List<Integer> right = new ArrayList<>();
         for (int node : sim.allNodes()) {
@@ -106,7 +117,8 @@ final class Faulty {
         into.add(new Action.SendTo(right, b));
     }
 
-    private static void withholdVotes(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
+    private static void withholdVotes(
+            Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         if (!(m.message() instanceof ReplicaCommit) && !(m.message() instanceof ReplicaTimeout)) {
             sendAll(m, sim, into);
         }
@@ -116,11 +128,16 @@ final class Faulty {
     private static void malform(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         switch (sim.rng().nextInt(4)) {
             case 0 -> sendAll(Signed.sign(OUTSIDER, m.message()), sim, into);
-            case 1 -> sendAll(new Signed<>(m.message(), m.key(), self.key.sign(new byte[32])), sim, into); // someone else's signature
+            case 1 ->
+                sendAll(
+                        new Signed<>(m.message(), m.key(), self.key.sign(new byte[32])),
+                        sim,
+                        into); // someone else's signature
             case 2 -> {
                 byte[] bytes = Codec.encode(m);
                 for (int flips = 1 + sim.rng().nextInt(3); flips > 0; flips--) {
-                    bytes[sim.rng().nextInt(bytes.length)] ^= (byte) (1 << sim.rng().nextInt(8));
+                    bytes[sim.rng().nextInt(bytes.length)] ^=
+                            (byte) (1 << sim.rng().nextInt(8));
                 }
                 try {
                     sendAll(Codec.decodeSigned(bytes), sim, into);
@@ -129,9 +146,11 @@ final class Faulty {
                 }
             }
             default -> {
-                if (m.message() instanceof LeaderProposal p && p.proposalPayload().isPresent()) {
+                if (m.message() instanceof LeaderProposal p
+                        && p.proposalPayload().isPresent()) {
                     long n = p.justification().impliedBlock(sim.epoch()).number();
-                    var bad = new LeaderProposal(Optional.of(SimExecution.corrupt(n, self.id, sim.rng())), p.justification());
+                    var bad = new LeaderProposal(
+                            Optional.of(SimExecution.corrupt(n, self.id, sim.rng())), p.justification());
                     sendAll(Signed.sign(self.key, bad), sim, into);
                 }
             }
@@ -145,12 +164,14 @@ final class Faulty {
      * Proposes a new block where the justification requires a reproposal; as a Byzantine leader
      * ({@code both}) it also reproposes where it must propose a new block.
      */
-    private static void wrongReproposal(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into, boolean both) {
+    private static void wrongReproposal(
+            Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into, boolean both) {
         if (m.message() instanceof LeaderProposal p) {
             ProposalJustification j = p.justification();
             switch (j.impliedBlock(sim.epoch())) {
                 case ProposalJustification.Reproposal r -> {
-                    var fresh = new LeaderProposal(Optional.of(SimExecution.propose(r.number(), self.id, sim.rng())), j);
+                    var fresh =
+                            new LeaderProposal(Optional.of(SimExecution.propose(r.number(), self.id, sim.rng())), j);
                     sendAll(Signed.sign(self.key, fresh), sim, into);
                     return;
                 }
@@ -178,7 +199,8 @@ final class Faulty {
         List<Action> rest = new ArrayList<>();
         for (Output o : outputs) {
             boolean vote = o instanceof Output.Broadcast b
-                    && (b.message().message() instanceof ReplicaCommit || b.message().message() instanceof ReplicaTimeout);
+                    && (b.message().message() instanceof ReplicaCommit
+                            || b.message().message() instanceof ReplicaTimeout);
             (vote ? votes : rest).add(new Action.Execute(o));
         }
         votes.addAll(rest);
@@ -186,9 +208,11 @@ final class Faulty {
     }
 
     /** A proposal of its own for every view it enters where someone else leads, signed by itself. */
-    private static void proposeOutOfTurn(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
+    private static void proposeOutOfTurn(
+            Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         sendAll(m, sim, into);
-        if (m.message() instanceof ReplicaNewView nv && !sim.leader(nv.view().number()).equals(self.key.publicKey())) {
+        if (m.message() instanceof ReplicaNewView nv
+                && !sim.leader(nv.view().number()).equals(self.key.publicKey())) {
             sendAll(Signed.sign(self.key, ownProposal(nv.justification(), self, sim)), sim, into);
         }
     }
@@ -197,22 +221,28 @@ final class Faulty {
     private static LeaderProposal ownProposal(ProposalJustification j, SimNode self, SimWorld sim) {
         return switch (j.impliedBlock(sim.epoch())) {
             case ProposalJustification.Reproposal r -> new LeaderProposal(Optional.empty(), j);
-            case ProposalJustification.FreshBlock f -> new LeaderProposal(Optional.of(SimExecution.propose(f.number(), self.id, sim.rng())), j);
+            case ProposalJustification.FreshBlock f ->
+                new LeaderProposal(Optional.of(SimExecution.propose(f.number(), self.id, sim.rng())), j);
         };
     }
 
     /** {@code message} in the name of {@code author}, with this node's signature. */
     private static <M extends ChonkyMessage> Signed<M> forged(M message, BlsPublicKey author, SimNode self) {
-        return new Signed<>(message, author, self.key.sign(message.hash().keccak().bytes()));
+        return new Signed<>(
+                message, author, self.key.sign(message.hash().keccak().bytes()));
     }
 
     /**
      * Besides its own messages: the leader's proposal of each view it enters, for a block of its own; a commit vote
      * for that block and a timeout vote in another validator's name; its new-view message as another's.
      */
-    private static void forgeSignatures(Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
+    private static void forgeSignatures(
+            Signed<? extends ChonkyMessage> m, SimNode self, SimWorld sim, List<Action> into) {
         sendAll(m, sim, into);
-        BlsPublicKey someone = sim.epoch().committee().get(sim.rng().nextInt(sim.epoch().committee().size())).key();
+        BlsPublicKey someone = sim.epoch()
+                .committee()
+                .get(sim.rng().nextInt(sim.epoch().committee().size()))
+                .key();
         switch (m.message()) {
             case ReplicaNewView nv -> {
                 BlsPublicKey leader = sim.leader(nv.view().number());
@@ -222,7 +252,11 @@ final class Faulty {
                 sendAll(forged(nv, someone, self), sim, into);
             }
             case ReplicaCommit c -> sendAll(forged(otherVote(c, self, sim), someone, self), sim, into);
-            case ReplicaTimeout t -> sendAll(forged(new ReplicaTimeout(t.view(), Optional.empty(), Optional.empty()), someone, self), sim, into);
+            case ReplicaTimeout t ->
+                sendAll(
+                        forged(new ReplicaTimeout(t.view(), Optional.empty(), Optional.empty()), someone, self),
+                        sim,
+                        into);
             case LeaderProposal p -> {}
         }
     }
@@ -237,12 +271,15 @@ final class Faulty {
 
         @Override
         public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
-            if (message.message() instanceof ReplicaCommit vote && sim.epoch().committee().contains(message.key())
+            if (message.message() instanceof ReplicaCommit vote
+                    && sim.epoch().committee().contains(message.key())
                     && message.verifySignature()) {
                 seen.keySet().removeIf(v -> v.view().number() < vote.view().number() - 2);
                 @SuppressWarnings("unchecked")
                 Signed<ReplicaCommit> signed = (Signed<ReplicaCommit>) message;
-                seen.computeIfAbsent(vote, v -> new CommitQCBuilder(v, sim.epoch().committee())).add(signed);
+                seen.computeIfAbsent(
+                                vote, v -> new CommitQCBuilder(v, sim.epoch().committee()))
+                        .add(signed);
             }
             return List.of();
         }
@@ -257,8 +294,12 @@ final class Faulty {
             CommitQC forged = forge(real.get(), sim);
             switch (m.message()) {
                 case ReplicaNewView nv -> sendAll(Signed.sign(self.key, new ReplicaNewView(forged)), sim, into);
-                case ReplicaTimeout t when forged.view().number() < t.view().number() ->
-                        sendAll(Signed.sign(self.key, new ReplicaTimeout(t.view(), t.highVote(), Optional.of(forged))), sim, into);
+                case ReplicaTimeout t
+                when forged.view().number() < t.view().number() ->
+                    sendAll(
+                            Signed.sign(self.key, new ReplicaTimeout(t.view(), t.highVote(), Optional.of(forged))),
+                            sim,
+                            into);
                 default -> {}
             }
         }
@@ -269,22 +310,31 @@ final class Faulty {
                 case 0 -> { // a signer more or less
                     int flip = sim.rng().nextInt(committee.size());
                     int[] signers = java.util.stream.IntStream.range(0, committee.size())
-                            .filter(i -> qc.signers().contains(i) != (i == flip)).toArray();
+                            .filter(i -> qc.signers().contains(i) != (i == flip))
+                            .toArray();
                     yield new CommitQC(qc.message(), Signers.of(committee.size(), signers), qc.signature());
                 }
                 case 1 -> { // a later view, same aggregate
-                    View later = sim.epoch().view(qc.view().number() + 1 + sim.rng().nextInt(5));
+                    View later =
+                            sim.epoch().view(qc.view().number() + 1 + sim.rng().nextInt(5));
                     yield new CommitQC(new ReplicaCommit(later, qc.header()), qc.signers(), qc.signature());
                 }
                 case 2 -> { // another block, same aggregate
                     long n = qc.header().number();
-                    BlockHeader other = new BlockHeader(n, SimExecution.propose(n, -1, sim.rng()).hash());
+                    BlockHeader other = new BlockHeader(
+                            n, SimExecution.propose(n, -1, sim.rng()).hash());
                     yield new CommitQC(new ReplicaCommit(qc.view(), other), qc.signers(), qc.signature());
                 }
                 default -> // real votes, below the quorum
-                    seen.values().stream().filter(b -> b.weight() > 0 && !b.hasQuorum())
-                            .max(java.util.Comparator.comparingLong(CommitQCBuilder::weight)).map(CommitQCBuilder::build)
-                            .orElse(new CommitQC(qc.message(), Signers.of(committee.size(), qc.signers().indices().skip(1).toArray()),
+                    seen.values().stream()
+                            .filter(b -> b.weight() > 0 && !b.hasQuorum())
+                            .max(java.util.Comparator.comparingLong(CommitQCBuilder::weight))
+                            .map(CommitQCBuilder::build)
+                            .orElse(new CommitQC(
+                                    qc.message(),
+                                    Signers.of(
+                                            committee.size(),
+                                            qc.signers().indices().skip(1).toArray()),
                                     qc.signature()));
             };
         }
@@ -313,10 +363,13 @@ final class Faulty {
             for (int i = 0; i < 2 && !heard.isEmpty(); i++) {
                 sendAll(heard.get(sim.rng().nextInt(heard.size())), sim, into);
             }
-            View ahead = sim.epoch().view(m.message().view().number() + 1 + sim.rng().nextInt(3));
+            View ahead =
+                    sim.epoch().view(m.message().view().number() + 1 + sim.rng().nextInt(3));
             switch (m.message()) {
-                case ReplicaCommit c -> sendAll(Signed.sign(self.key, new ReplicaCommit(ahead, c.proposal())), sim, into);
-                case ReplicaTimeout t -> sendAll(Signed.sign(self.key, new ReplicaTimeout(ahead, t.highVote(), t.highQc())), sim, into);
+                case ReplicaCommit c ->
+                    sendAll(Signed.sign(self.key, new ReplicaCommit(ahead, c.proposal())), sim, into);
+                case ReplicaTimeout t ->
+                    sendAll(Signed.sign(self.key, new ReplicaTimeout(ahead, t.highVote(), t.highQc())), sim, into);
                 default -> {}
             }
         }
@@ -334,11 +387,14 @@ final class Faulty {
 
         @Override
         public List<Action> observe(Signed<? extends ChonkyMessage> message, SimNode self, SimWorld sim) {
-            if (!(message.message() instanceof ReplicaCommit vote) || announced.contains(vote.view().number())
-                    || !sim.epoch().committee().contains(message.key()) || !message.verifySignature()) {
+            if (!(message.message() instanceof ReplicaCommit vote)
+                    || announced.contains(vote.view().number())
+                    || !sim.epoch().committee().contains(message.key())
+                    || !message.verifySignature()) {
                 return List.of();
             }
-            CommitQCBuilder qc = builders.computeIfAbsent(vote, v -> new CommitQCBuilder(v, sim.epoch().committee()));
+            CommitQCBuilder qc = builders.computeIfAbsent(
+                    vote, v -> new CommitQCBuilder(v, sim.epoch().committee()));
             @SuppressWarnings("unchecked")
             Signed<ReplicaCommit> signed = (Signed<ReplicaCommit>) message;
             qc.add(signed);

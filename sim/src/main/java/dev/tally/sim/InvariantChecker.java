@@ -42,6 +42,7 @@ final class InvariantChecker {
     private final VerificationCache own = new VerificationCache(1 << 14);
     /** Messages honest code signed in this run: their signatures are valid by construction, no pairing needed. */
     private final Predicate<Signed<? extends ChonkyMessage>> signedByHonestCode;
+
     private final MessageVerifier verifier = new MessageVerifier() {
         @Override
         public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
@@ -60,10 +61,12 @@ final class InvariantChecker {
     private final Set<SentVote> sentVotes = new HashSet<>();
     /** Per view, the blocks its leader validly proposed (PROTOCOL.md section 4: a replica votes only for those). */
     private final Map<Long, Set<BlockHeader>> proposedAt = new HashMap<>();
+
     private final Map<Integer, Long> highestTimeoutVoteSent = new HashMap<>();
     private final Set<Long> timeoutQcViews = new HashSet<>();
     /** Per final block number, the view of the first CommitQC it was final with. */
     private final TreeMap<Long, Long> finalQcView = new TreeMap<>();
+
     private final boolean equalWeights;
     private final Set<Integer> wipedNodes = new HashSet<>();
 
@@ -118,7 +121,8 @@ final class InvariantChecker {
         if (!from.runsHonestCode()) {
             return;
         }
-        if (honestKey[from.validator] && (signed.message() instanceof ReplicaCommit || signed.message() instanceof ReplicaTimeout)) {
+        if (honestKey[from.validator]
+                && (signed.message() instanceof ReplicaCommit || signed.message() instanceof ReplicaTimeout)) {
             sentVotes.add(new SentVote(from.validator, signed.message()));
         }
         checkValid(from, signed);
@@ -134,7 +138,8 @@ final class InvariantChecker {
             InvalidMessageException.check(verifier.verifySignature(signed), "bad signature");
             switch (signed.message()) {
                 case LeaderProposal p -> {
-                    InvalidMessageException.check(signed.key().equals(committee.leader(p.view().number())),
+                    InvalidMessageException.check(
+                            signed.key().equals(committee.leader(p.view().number())),
                             "proposal for view " + p.view().number() + " not from its leader");
                     p.verify(epoch, verifier);
                 }
@@ -145,10 +150,14 @@ final class InvariantChecker {
                 case ReplicaTimeout t -> t.verify(epoch, verifier);
                 case ReplicaNewView nv -> nv.verify(epoch, verifier);
             }
-            justificationOf(signed.message()).ifPresent(j -> checkBacked(from + "'s " + signed.message().getClass().getSimpleName(), j));
+            justificationOf(signed.message())
+                    .ifPresent(j -> checkBacked(
+                            from + "'s " + signed.message().getClass().getSimpleName(), j));
         } catch (InvalidMessageException e) {
-            fail("honest messages are well-formed", from + " sent an invalid " + signed.message().getClass().getSimpleName()
-                    + ": " + e.getMessage() + " (" + signed.message() + ")");
+            fail(
+                    "honest messages are well-formed",
+                    from + " sent an invalid " + signed.message().getClass().getSimpleName() + ": " + e.getMessage()
+                            + " (" + signed.message() + ")");
         }
     }
 
@@ -159,30 +168,44 @@ final class InvariantChecker {
             case ReplicaCommit c -> {
                 long timedOut = highestTimeoutVoteSent.getOrDefault(from.id, -1L);
                 if (timedOut >= c.view().number()) {
-                    fail("timeout high vote is the highest vote sent", from + " sent a commit vote for view " + c.view().number()
-                            + " after its timeout vote for view " + timedOut + ", whose high vote is then not its highest");
+                    fail(
+                            "timeout high vote is the highest vote sent",
+                            from + " sent a commit vote for view " + c.view().number()
+                                    + " after its timeout vote for view " + timedOut
+                                    + ", whose high vote is then not its highest");
                 }
-                boolean ok = durable.flatMap(ReplicaState::highVote).map(v -> v.view().number() >= c.view().number()).orElse(false);
+                boolean ok = durable.flatMap(ReplicaState::highVote)
+                        .map(v -> v.view().number() >= c.view().number())
+                        .orElse(false);
                 if (!ok) {
-                    fail("state durable before a vote leaves", from + " sent a commit vote for view " + c.view().number()
-                            + " while its persisted high vote is " + durable.flatMap(ReplicaState::highVote));
+                    fail(
+                            "state durable before a vote leaves",
+                            from + " sent a commit vote for view " + c.view().number()
+                                    + " while its persisted high vote is " + durable.flatMap(ReplicaState::highVote));
                 }
                 highestCommitVoteSent.merge(from.id, c.view().number(), Math::max);
             }
             case ReplicaTimeout t -> {
                 // View 0's timeout vote carries nothing and is the same on every start: nothing to remember.
-                boolean ok = t.view().number() == 0 || durable.map(s -> s.view() > t.view().number()
-                        || (s.view() == t.view().number() && s.phase() == Phase.TIMEOUT)).orElse(false);
+                boolean ok = t.view().number() == 0
+                        || durable.map(s -> s.view() > t.view().number()
+                                        || (s.view() == t.view().number() && s.phase() == Phase.TIMEOUT))
+                                .orElse(false);
                 if (!ok) {
-                    fail("state durable before a vote leaves", from + " sent a timeout vote for view " + t.view().number()
-                            + " while its persisted state is " + durable.map(s -> "view " + s.view() + " " + s.phase()));
+                    fail(
+                            "state durable before a vote leaves",
+                            from + " sent a timeout vote for view " + t.view().number()
+                                    + " while its persisted state is "
+                                    + durable.map(s -> "view " + s.view() + " " + s.phase()));
                 }
                 highestTimeoutVoteSent.merge(from.id, t.view().number(), Math::max);
                 long sent = highestCommitVoteSent.getOrDefault(from.id, -1L);
                 long carried = t.highVote().map(v -> v.view().number()).orElse(-1L);
                 if (carried < sent) {
-                    fail("timeout high vote is the highest vote sent", from + " sent a timeout vote for view "
-                            + t.view().number() + " carrying high vote of view " + carried + " after voting in view " + sent);
+                    fail(
+                            "timeout high vote is the highest vote sent",
+                            from + " sent a timeout vote for view " + t.view().number() + " carrying high vote of view "
+                                    + carried + " after voting in view " + sent);
                 }
             }
             default -> {}
@@ -205,14 +228,20 @@ final class InvariantChecker {
      */
     private void checkNoEquivocation(SimNode from, Signed<? extends ChonkyMessage> signed) {
         ChonkyMessage m = signed.message();
-        String slot = from.validator + "/" + m.getClass().getSimpleName() + "/" + m.view().number();
+        String slot = from.validator + "/" + m.getClass().getSimpleName() + "/"
+                + m.view().number();
         Signed<? extends ChonkyMessage> earlier = sentBy.putIfAbsent(slot, signed);
-        if (earlier == null || earlier.message().equals(m) || (m instanceof LeaderProposal && wipedNodes.contains(from.id))) {
+        if (earlier == null
+                || earlier.message().equals(m)
+                || (m instanceof LeaderProposal && wipedNodes.contains(from.id))) {
             return;
         }
-        fail("no honest equivocation", from + (wipedNodes.contains(from.id) ? ", which lost its data earlier," : "")
-                + " signed two different " + m.getClass().getSimpleName() + " messages for view " + m.view().number()
-                + ": " + earlier.message() + " and " + m);
+        fail(
+                "no honest equivocation",
+                from + (wipedNodes.contains(from.id) ? ", which lost its data earlier," : "")
+                        + " signed two different " + m.getClass().getSimpleName() + " messages for view "
+                        + m.view().number()
+                        + ": " + earlier.message() + " and " + m);
     }
 
     /** CommitQCs and TimeoutQCs carried by any message, honest or not, as far as they verify. */
@@ -286,14 +315,19 @@ final class InvariantChecker {
     }
 
     private void checkSigned(String holder, ProposalJustification qc, Signers signers, ChonkyMessage vote) {
-        signers.indices().filter(i -> honestKey[i] && !sentVotes.contains(new SentVote(i, vote))).findFirst().ifPresent(i ->
-                fail("justification backed by votes sent", holder + " is " + qc + ", which counts validator " + i
-                        + " for " + vote + ", a vote it never sent"));
+        signers.indices()
+                .filter(i -> honestKey[i] && !sentVotes.contains(new SentVote(i, vote)))
+                .findFirst()
+                .ifPresent(i -> fail(
+                        "justification backed by votes sent",
+                        holder + " is " + qc + ", which counts validator " + i + " for " + vote
+                                + ", a vote it never sent"));
     }
 
     /** A proposal signed by its view's leader and well-formed: its block is one replicas may vote for in that view. */
     private void recordProposal(Signed<? extends ChonkyMessage> signed) {
-        if (!(signed.message() instanceof LeaderProposal p) || !signed.key().equals(committee.leader(p.view().number()))
+        if (!(signed.message() instanceof LeaderProposal p)
+                || !signed.key().equals(committee.leader(p.view().number()))
                 || !verifier.verifySignature(signed)) {
             return;
         }
@@ -304,7 +338,8 @@ final class InvariantChecker {
         }
         BlockHeader header = switch (p.justification().impliedBlock(epoch)) {
             case ProposalJustification.Reproposal r -> r.header();
-            case ProposalJustification.FreshBlock f -> new BlockHeader(f.number(), p.proposalPayload().orElseThrow().hash());
+            case ProposalJustification.FreshBlock f ->
+                new BlockHeader(f.number(), p.proposalPayload().orElseThrow().hash());
         };
         proposedAt.computeIfAbsent(p.view().number(), v -> new HashSet<>()).add(header);
     }
@@ -312,8 +347,10 @@ final class InvariantChecker {
     /** An honest commit vote is for a block its view's leader proposed, with a valid signature (PROTOCOL.md 4). */
     private void checkProposed(SimNode from, ReplicaCommit c) {
         if (!proposedAt.getOrDefault(c.view().number(), Set.of()).contains(c.proposal())) {
-            fail("votes only for the leader's proposal", from + " voted for " + c.proposal() + " in view " + c.view().number()
-                    + ", which the leader of that view did not propose (validly signed and justified)");
+            fail(
+                    "votes only for the leader's proposal",
+                    from + " voted for " + c.proposal() + " in view " + c.view().number()
+                            + ", which the leader of that view did not propose (validly signed and justified)");
         }
     }
 
@@ -333,7 +370,9 @@ final class InvariantChecker {
             return;
         }
         if (earlier != null) {
-            fail("one CommitQC per view", "view " + qc.view().number() + " has CommitQCs for " + earlier + " and " + qc.header());
+            fail(
+                    "one CommitQC per view",
+                    "view " + qc.view().number() + " has CommitQCs for " + earlier + " and " + qc.header());
         } else {
             commitQcAt.put(qc.view().number(), qc.header());
         }
@@ -351,10 +390,14 @@ final class InvariantChecker {
         for (TimeoutQC.Vote v : qc.votes()) {
             v.message().highVote().ifPresent(hv -> weights.merge(hv, committee.weight(v.signers()), Long::sum));
         }
-        long heavy = weights.values().stream().filter(w -> w >= committee.subquorumThreshold()).count();
+        long heavy = weights.values().stream()
+                .filter(w -> w >= committee.subquorumThreshold())
+                .count();
         if (heavy > 1) {
-            fail("one high vote per TimeoutQC", "the TimeoutQC of view " + qc.view().number() + " has " + heavy
-                    + " votes with subquorum weight: " + weights);
+            fail(
+                    "one high vote per TimeoutQC",
+                    "the TimeoutQC of view " + qc.view().number() + " has " + heavy + " votes with subquorum weight: "
+                            + weights);
         }
     }
 
@@ -368,10 +411,13 @@ final class InvariantChecker {
         ProposalJustification.ImpliedBlock implied = qc.impliedBlock(epoch);
         for (var e : finalQcView.tailMap(covered, false).entrySet()) {
             if (e.getValue() <= qc.view().number()
-                    && !(implied instanceof ProposalJustification.Reproposal r && r.header().equals(finalAt.get(e.getKey())))) {
-                fail("a TimeoutQC keeps final blocks", "the TimeoutQC of view " + qc.view().number() + " (high QC up to block "
-                        + covered + ") implies " + implied + ", losing block " + finalAt.get(e.getKey())
-                        + " final with the CommitQC of view " + e.getValue());
+                    && !(implied instanceof ProposalJustification.Reproposal r
+                            && r.header().equals(finalAt.get(e.getKey())))) {
+                fail(
+                        "a TimeoutQC keeps final blocks",
+                        "the TimeoutQC of view " + qc.view().number() + " (high QC up to block "
+                                + covered + ") implies " + implied + ", losing block " + finalAt.get(e.getKey())
+                                + " final with the CommitQC of view " + e.getValue());
                 return;
             }
         }
@@ -383,12 +429,16 @@ final class InvariantChecker {
     void onFinal(SimNode node, FinalBlock block) {
         long n = block.number();
         if (!block.payload().hash().equals(block.justification().header().payload()) || !valid(block.justification())) {
-            fail("final blocks carry a valid CommitQC", node + " took block " + n + " whose CommitQC does not certify it");
+            fail(
+                    "final blocks carry a valid CommitQC",
+                    node + " took block " + n + " whose CommitQC does not certify it");
             return;
         }
         checkBacked(node + "'s final block " + n, block.justification());
         if (n > epoch.firstBlock() && !finalAt.containsKey(n - 1)) {
-            fail("no gaps in the committed chain", node + " took block " + n + " while no node has block " + (n - 1) + " final");
+            fail(
+                    "no gaps in the committed chain",
+                    node + " took block " + n + " while no node has block " + (n - 1) + " final");
         }
         finalQcView.putIfAbsent(n, block.justification().view().number());
         BlockHeader earlier = finalAt.putIfAbsent(n, block.header());
@@ -409,19 +459,28 @@ final class InvariantChecker {
         r.highCommitQc().ifPresent(qc -> checkBacked(node + "'s high CommitQC", qc));
         r.highTimeoutQc().ifPresent(qc -> checkBacked(node + "'s high TimeoutQC", qc));
         long view = r.view();
-        long qcView = Math.max(r.highCommitQc().map(q -> q.view().number()).orElse(-1L),
+        long qcView = Math.max(
+                r.highCommitQc().map(q -> q.view().number()).orElse(-1L),
                 r.highTimeoutQc().map(q -> q.view().number()).orElse(-1L));
         if (view > 0 && qcView < view - 1) {
-            fail("every view change is justified", node + " is in view " + view + " holding QCs only up to view " + qcView);
+            fail(
+                    "every view change is justified",
+                    node + " is in view " + view + " holding QCs only up to view " + qcView);
         }
-        long[] now = {view, r.highVote().map(v -> v.view().number()).orElse(-1L),
-            r.highCommitQc().map(q -> q.view().number()).orElse(-1L), qcView};
+        long[] now = {
+            view,
+            r.highVote().map(v -> v.view().number()).orElse(-1L),
+            r.highCommitQc().map(q -> q.view().number()).orElse(-1L),
+            qcView
+        };
         long[] before = lastSeen.put(node.id * 1_000_000 + node.life, now);
         if (before != null) {
             String[] names = {"view", "high vote", "high CommitQC", "high QC"};
             for (int i = 0; i < now.length; i++) {
                 if (now[i] < before[i]) {
-                    fail("monotonic views and high votes/QCs", node + "'s " + names[i] + " went back from " + before[i] + " to " + now[i]);
+                    fail(
+                            "monotonic views and high votes/QCs",
+                            node + "'s " + names[i] + " went back from " + before[i] + " to " + now[i]);
                 }
             }
         }

@@ -20,10 +20,12 @@ final class LivenessCheck {
     private boolean expectLiveness;
     /** Why liveness is not checked after all (see {@link #excusedByAbstainers}). */
     private Optional<String> excused = Optional.empty();
+
     private long stableView = -1;
     private long stableHeight = -1;
     /** The highest view and the time when the final height last grew after stabilisation. */
     private long progressView = -1;
+
     private long progressHeight = -1;
     private long progressAt = -1;
 
@@ -46,7 +48,8 @@ final class LivenessCheck {
 
     /** Whether the run has shown liveness: enough new blocks final after stabilisation. */
     boolean finished() {
-        return world.blockFinalSinceStable() && world.checker().highestFinal() >= stableHeight + BLOCKS_AFTER_STABILISATION;
+        return world.blockFinalSinceStable()
+                && world.checker().highestFinal() >= stableHeight + BLOCKS_AFTER_STABILISATION;
     }
 
     private long windowMillis() {
@@ -67,10 +70,12 @@ final class LivenessCheck {
     /** Views after {@code from}, up to {@code to}, led by a validator with honest code, its own key and its data. */
     private long honestLedViews(long from, long to) {
         Scenario scenario = world.scenario();
-        return LongStream.rangeClosed(from + 1, to).filter(view -> {
-            int v = world.leaderIndex(view);
-            return v >= scenario.twins() + scenario.byzantineCount() && !world.wasWiped(v);
-        }).count();
+        return LongStream.rangeClosed(from + 1, to)
+                .filter(view -> {
+                    int v = world.leaderIndex(view);
+                    return v >= scenario.twins() + scenario.byzantineCount() && !world.wasWiped(v);
+                })
+                .count();
     }
 
     /** After each event: notes progress, and fails the run when blocks stopped for too long after stabilisation. */
@@ -96,8 +101,8 @@ final class LivenessCheck {
         long top = world.highestView();
         long honestViews = honestLedViews(stableView, top);
         if (honestViews > steadyWindowViews() + 1) { // + 1: the view in flight at stabilisation
-            fail("reached view " + top + " with no new block final since stabilisation at view "
-                    + stableView + ", " + honestViews + " views led by honest validators since (bound: 5f + 1)");
+            fail("reached view " + top + " with no new block final since stabilisation at view " + stableView + ", "
+                    + honestViews + " views led by honest validators since (bound: 5f + 1)");
         } else if (world.now() > world.scenario().faults().gstMillis() + windowMillis()) {
             fail("no new block final " + windowMillis() + " ms after stabilisation at view " + stableView);
         }
@@ -108,9 +113,12 @@ final class LivenessCheck {
         long honestViews = honestLedViews(progressView, top);
         if (honestViews > steadyWindowViews()) {
             fail("no block final in views " + (progressView + 1) + " to " + top + ", " + honestViews
-                    + " of them led by honest validators (steady pace: a block per " + steadyWindowViews() + " such views)");
-        } else if (world.now() > progressAt + (steadyWindowViews() + 2) * VIEW_BOUND_MILLIS
-                + (top - progressView) * SimWorld.VIEW_TIMEOUT_MILLIS) {
+                    + " of them led by honest validators (steady pace: a block per " + steadyWindowViews()
+                    + " such views)");
+        } else if (world.now()
+                > progressAt
+                        + (steadyWindowViews() + 2) * VIEW_BOUND_MILLIS
+                        + (top - progressView) * SimWorld.VIEW_TIMEOUT_MILLIS) {
             fail("no block final since t=" + progressAt + " ms (view " + progressView + "), now in view " + top);
         }
     }
@@ -140,7 +148,8 @@ final class LivenessCheck {
         List<Integer> who = new ArrayList<>();
         for (SimNode node : world.nodes()) {
             boolean honestKey = node.validator >= scenario.twins() + scenario.byzantineCount();
-            if (honestKey && (node.up ? node.replica.abstaining() : node.persisted().isEmpty())) {
+            if (honestKey
+                    && (node.up ? node.replica.abstaining() : node.persisted().isEmpty())) {
                 abstaining += scenario.committee().weights().get(node.validator);
                 who.add(node.validator);
             }
@@ -149,9 +158,11 @@ final class LivenessCheck {
             return false;
         }
         expectLiveness = false;
-        excused = Optional.of("validators " + who + " (weight " + abstaining + ") started without state and still abstain"
-                + " at t=" + world.now() + " ms; with faulty keys of weight " + scenario.faultyWeight() + " that exceeds f = "
-                + scenario.maxFaulty());
+        excused =
+                Optional.of("validators " + who + " (weight " + abstaining + ") started without state and still abstain"
+                        + " at t=" + world.now() + " ms; with faulty keys of weight " + scenario.faultyWeight()
+                        + " that exceeds f = "
+                        + scenario.maxFaulty());
         world.note("t=" + world.now() + " liveness not checked: " + excused.get());
         return true;
     }
@@ -159,9 +170,12 @@ final class LivenessCheck {
     /** At the end of the run: fails it if it stopped before enough new blocks were final. */
     void atEnd() {
         InvariantChecker checker = world.checker();
-        if (checker.violation().isEmpty() && expectLiveness && checker.highestFinal() < stableHeight + BLOCKS_AFTER_STABILISATION) {
+        if (checker.violation().isEmpty()
+                && expectLiveness
+                && checker.highestFinal() < stableHeight + BLOCKS_AFTER_STABILISATION) {
             fail("only " + (checker.highestFinal() - stableHeight) + " of " + BLOCKS_AFTER_STABILISATION
-                    + " new blocks final by t=" + world.now() + " ms (stable since " + world.scenario().faults().gstMillis()
+                    + " new blocks final by t=" + world.now() + " ms (stable since "
+                    + world.scenario().faults().gstMillis()
                     + " ms at view " + stableView + ", height " + stableHeight + ")");
         }
     }

@@ -47,6 +47,7 @@ final class NetworkModel {
     private final Inbox inbox;
     /** Each node's group until the network stabilises: only nodes of one group reach each other. */
     private final int[] group;
+
     private long messages;
     private long fingerprint = 0x9e3779b97f4a7c15L;
 
@@ -80,7 +81,8 @@ final class NetworkModel {
 
     /** The delay of one transfer, drawn from the seed: the scenario's before stabilisation, short after. */
     int delayMillis() {
-        int bound = world.stable() ? STABLE_DELAY_MILLIS : world.scenario().faults().maxDelayMillis();
+        int bound =
+                world.stable() ? STABLE_DELAY_MILLIS : world.scenario().faults().maxDelayMillis();
         return 1 + world.rng().nextInt(bound);
     }
 
@@ -120,7 +122,8 @@ final class NetworkModel {
             return;
         }
         messages++;
-        fingerprint = mix(fingerprint, now, d.from(), d.to(), d.message().signature().hashCode());
+        fingerprint =
+                mix(fingerprint, now, d.from(), d.to(), d.message().signature().hashCode());
         world.note(new Delivered(now, node, d.from(), d.message().message()));
         inbox.receive(node, d.message());
         if (reorder && d.message().message() instanceof LeaderProposal p) {
@@ -142,15 +145,24 @@ final class NetworkModel {
         Epoch epoch = world.epoch();
         return switch (d.message().message()) {
             case ReplicaNewView nv -> nv.view().number() == view + 1;
-            case ReplicaCommit c when c.view().number() == view && epoch.committee().contains(d.message().key()) -> {
+            case ReplicaCommit c
+            when c.view().number() == view
+                    && epoch.committee().contains(d.message().key()) -> {
                 if (votesDeliveredView.getOrDefault(node.id, -1L) != view) {
                     votesDelivered.put(node.id, new HashMap<>());
                     votesDeliveredView.put(node.id, view);
                 }
                 Set<BlsPublicKey> signers = votesDelivered.get(node.id).computeIfAbsent(c, k -> new HashSet<>());
-                long weight = signers.stream().mapToLong(k -> epoch.committee().get(epoch.committee().indexOf(k).orElseThrow()).weight()).sum();
-                long mine = epoch.committee().get(epoch.committee().indexOf(d.message().key()).orElseThrow()).weight();
-                if (signers.contains(d.message().key()) || weight + mine < epoch.committee().quorumThreshold()) {
+                long weight = signers.stream()
+                        .mapToLong(k -> epoch.committee()
+                                .get(epoch.committee().indexOf(k).orElseThrow())
+                                .weight())
+                        .sum();
+                long mine = epoch.committee()
+                        .get(epoch.committee().indexOf(d.message().key()).orElseThrow())
+                        .weight();
+                if (signers.contains(d.message().key())
+                        || weight + mine < epoch.committee().quorumThreshold()) {
                     signers.add(d.message().key());
                     yield false;
                 }
@@ -167,7 +179,9 @@ final class NetworkModel {
             return;
         }
         long now = world.now();
-        List<Held> due = waiting.stream().filter(h -> h.view() <= upToView || h.since() + HOLD_LIMIT_MILLIS <= now).toList();
+        List<Held> due = waiting.stream()
+                .filter(h -> h.view() <= upToView || h.since() + HOLD_LIMIT_MILLIS <= now)
+                .toList();
         waiting.removeAll(due);
         for (Held h : due) {
             releasing = h.delivery();

@@ -13,13 +13,20 @@ import java.util.SplittableRandom;
  * @param delivery the order the network delivers messages in
  * @param breakage a deliberately broken honest replica (self-check), or NONE
  */
-public record Scenario(long seed, Committee committee, int twins, Byzantine byzantine, int byzantineCount, Faults faults,
-        Delivery delivery, Breakage breakage) {
+public record Scenario(
+        long seed,
+        Committee committee,
+        int twins,
+        Byzantine byzantine,
+        int byzantineCount,
+        Faults faults,
+        Delivery delivery,
+        Breakage breakage) {
     public Scenario {
         int n = committee.size();
         if (twins < 0 || twins > n || byzantineCount < 0 || twins + byzantineCount > n) {
-            throw new IllegalArgumentException("need 1 <= n, 0 <= twins + byzantine <= n; got n=" + n
-                    + ", twins=" + twins + ", byzantine=" + byzantineCount);
+            throw new IllegalArgumentException("need 1 <= n, 0 <= twins + byzantine <= n; got n=" + n + ", twins="
+                    + twins + ", byzantine=" + byzantineCount);
         }
         if ((byzantine == Byzantine.NONE) != (byzantineCount == 0)) {
             throw new IllegalArgumentException("a Byzantine kind needs a count above 0, and NONE a count of 0");
@@ -55,7 +62,8 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
      * validator a wipe strikes is drawn during the run, so each counts as the heaviest validator.
      */
     public boolean livenessExpected() {
-        long heaviest = committee.weights().stream().mapToLong(Long::longValue).max().orElseThrow();
+        long heaviest =
+                committee.weights().stream().mapToLong(Long::longValue).max().orElseThrow();
         return faultyWeight() + faults.wipes() * heaviest <= maxFaulty();
     }
 
@@ -84,7 +92,13 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
         }
         Faults faults = randomFaults(r);
         Delivery delivery = r.nextInt(8) == 0 ? Delivery.PROPOSAL_BEFORE_QC : Delivery.RANDOM;
-        return builder().seed(seed).committee(committee).twins(twins).byzantine(kind, byz).faults(faults).delivery(delivery)
+        return builder()
+                .seed(seed)
+                .committee(committee)
+                .twins(twins)
+                .byzantine(kind, byz)
+                .faults(faults)
+                .delivery(delivery)
                 .build();
     }
 
@@ -94,9 +108,15 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
             return Faults.builder().maxDelayMillis(1 + r.nextInt(30)).build();
         }
         // The draws in this order: each seed's faults stay what they were.
-        return Faults.builder().dropRate(r.nextDouble() * 0.3).duplicateRate(r.nextDouble() * 0.1)
-                .maxDelayMillis(5 + r.nextInt(400)).partitions(r.nextBoolean()).crashes(r.nextInt(4))
-                .wipes(r.nextInt(4) == 0 ? 1 : 0).gstMillis(1_000 + r.nextInt(6_000)).build();
+        return Faults.builder()
+                .dropRate(r.nextDouble() * 0.3)
+                .duplicateRate(r.nextDouble() * 0.1)
+                .maxDelayMillis(5 + r.nextInt(400))
+                .partitions(r.nextBoolean())
+                .crashes(r.nextInt(4))
+                .wipes(r.nextInt(4) == 0 ? 1 : 0)
+                .gstMillis(1_000 + r.nextInt(6_000))
+                .build();
     }
 
     public Scenario withSeed(long s) {
@@ -116,7 +136,12 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
             w.set(0, 1L); // the faulty validator within f (n >= 6 makes f >= 1)
             c = new Committee(w, c.mode(), c.frequency());
         }
-        return toBuilder().committee(c).twins(0).byzantine(kind, kind == Byzantine.NONE ? 0 : 1).breakage(b).build();
+        return toBuilder()
+                .committee(c)
+                .twins(0)
+                .byzantine(kind, kind == Byzantine.NONE ? 0 : 1)
+                .breakage(b)
+                .build();
     }
 
     /**
@@ -130,8 +155,14 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
 
     /** A builder holding this scenario, to change some of its parts. */
     public Builder toBuilder() {
-        return new Builder().seed(seed).committee(committee).twins(twins).byzantine(byzantine, byzantineCount)
-                .faults(faults).delivery(delivery).breakage(breakage);
+        return new Builder()
+                .seed(seed)
+                .committee(committee)
+                .twins(twins)
+                .byzantine(byzantine, byzantineCount)
+                .faults(faults)
+                .delivery(delivery)
+                .breakage(breakage);
     }
 
     /** Sets the components of a {@link Scenario} by name. */
@@ -192,8 +223,8 @@ public record Scenario(long seed, Committee committee, int twins, Byzantine byza
         /** The scenario, checked as {@link Scenario} checks it. */
         public Scenario build() {
             if (seed == null || committee == null) {
-                throw new IllegalStateException("a scenario needs a seed and a committee; got seed " + seed
-                        + ", committee " + committee);
+                throw new IllegalStateException(
+                        "a scenario needs a seed and a committee; got seed " + seed + ", committee " + committee);
             }
             return new Scenario(seed, committee, twins, byzantine, byzantineCount, faults, delivery, breakage);
         }

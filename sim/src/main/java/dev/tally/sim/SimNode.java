@@ -3,8 +3,8 @@ package dev.tally.sim;
 import dev.tally.consensus.Replica;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.protocol.FinalBlock;
-import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.Genesis;
+import dev.tally.protocol.ReplicaState;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.InMemoryStorage;
 import java.util.Locale;
@@ -87,6 +87,7 @@ final class SimNode {
 
     @Override
     public String toString() {
-        return "node " + id + " (validator " + validator + (role == Role.HONEST ? "" : ", " + role.name().toLowerCase(Locale.ROOT)) + ")";
+        return "node " + id + " (validator " + validator
+                + (role == Role.HONEST ? "" : ", " + role.name().toLowerCase(Locale.ROOT)) + ")";
     }
 }

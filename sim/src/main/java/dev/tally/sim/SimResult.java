@@ -14,8 +14,17 @@ import java.util.Optional;
  * @param fingerprint a digest of every delivered message and its timing: equal fingerprints, equal runs
  * @param trace the last events before the end (or the violation), readable
  */
-public record SimResult(Scenario scenario, long blocksFinalized, long lastView, long viewsTimedOut, long messages, long simulatedMillis,
-        Optional<Violation> violation, Optional<String> livenessNotChecked, long fingerprint, List<String> trace) {
+public record SimResult(
+        Scenario scenario,
+        long blocksFinalized,
+        long lastView,
+        long viewsTimedOut,
+        long messages,
+        long simulatedMillis,
+        Optional<Violation> violation,
+        Optional<String> livenessNotChecked,
+        long fingerprint,
+        List<String> trace) {
     public boolean passed() {
         return violation.isEmpty();
     }

@@ -13,8 +13,15 @@ import java.util.function.LongFunction;
 /** Runs many scenarios, each on one thread of a small pool (each run is single-threaded and independent). */
 public final class SimRunner {
     /** What a batch of scenarios did. */
-    public record Summary(int scenarios, int passed, long blocksFinalized, long viewsTimedOut, List<SimResult> failures,
-            List<SimResult> livenessNotChecked, double seconds, double cpuSeconds) {
+    public record Summary(
+            int scenarios,
+            int passed,
+            long blocksFinalized,
+            long viewsTimedOut,
+            List<SimResult> failures,
+            List<SimResult> livenessNotChecked,
+            double seconds,
+            double cpuSeconds) {
         public double scenariosPerSecond() {
             return seconds == 0 ? 0 : scenarios / seconds;
         }
@@ -25,11 +32,20 @@ public final class SimRunner {
         }
 
         public String line() {
-            return String.format("scenarios %d, passed %d, blocks finalized %d, views timed out %d, violations %d,"
-                    + " liveness not checked (abstainers above f) %d (%.1f s, %.1f scenarios/s; %.1f CPU s,"
-                    + " %.1f scenarios per CPU second)", scenarios, passed, blocksFinalized, viewsTimedOut, failures.size(),
+            return String.format(
+                    "scenarios %d, passed %d, blocks finalized %d, views timed out %d, violations %d,"
+                            + " liveness not checked (abstainers above f) %d (%.1f s, %.1f scenarios/s; %.1f CPU s,"
+                            + " %.1f scenarios per CPU second)",
+                    scenarios,
+                    passed,
+                    blocksFinalized,
+                    viewsTimedOut,
+                    failures.size(),
                     livenessNotChecked.size(),
-                    seconds, scenariosPerSecond(), cpuSeconds, scenariosPerCpuSecond());
+                    seconds,
+                    scenariosPerSecond(),
+                    cpuSeconds,
+                    scenariosPerCpuSecond());
         }
     }
 
@@ -71,7 +87,15 @@ public final class SimRunner {
                     failures.add(r);
                 }
             }
-            return new Summary(count, passed, blocks, timedOut, failures, excused, (System.nanoTime() - start) / 1e9, cpuNanos / 1e9);
+            return new Summary(
+                    count,
+                    passed,
+                    blocks,
+                    timedOut,
+                    failures,
+                    excused,
+                    (System.nanoTime() - start) / 1e9,
+                    cpuNanos / 1e9);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

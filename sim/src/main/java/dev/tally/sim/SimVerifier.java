@@ -21,12 +21,14 @@ import java.util.Set;
  */
 final class SimVerifier implements MessageVerifier {
     private final VerificationCache cache = new VerificationCache(1 << 14);
-    private final Set<Signed<? extends ChonkyMessage>> signedByHonestCode = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Signed<? extends ChonkyMessage>> signedByHonestCode =
+            Collections.newSetFromMap(new IdentityHashMap<>());
     /**
      * Forgeries already refused, by identity: a faulty node's message reaches every replica as the same object, and
      * the cache remembers only successes, so each replica would pay the pairings again to refuse it.
      */
     private final Set<Object> refused = Collections.newSetFromMap(new IdentityHashMap<>());
+
     private final IdentityHashMap<ProposalJustification, InvalidMessageException> refusedQcs = new IdentityHashMap<>();
 
     void signedByHonestCode(Signed<? extends ChonkyMessage> message) {
@@ -55,7 +57,8 @@ final class SimVerifier implements MessageVerifier {
 
     @Override
     public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
-        return votes.stream().allMatch(signedByHonestCode::contains) || MessageVerifier.super.verifyCommitVotes(qc, votes, epoch);
+        return votes.stream().allMatch(signedByHonestCode::contains)
+                || MessageVerifier.super.verifyCommitVotes(qc, votes, epoch);
     }
 
     @Override

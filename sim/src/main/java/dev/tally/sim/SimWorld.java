@@ -30,6 +30,7 @@ import java.util.stream.IntStream;
 final class SimWorld {
     /** The replicas' view timeout. */
     static final long VIEW_TIMEOUT_MILLIS = 1_000;
+
     private static final int TRACE_LENGTH = 40;
     private static final long GENESIS_FIRST_BLOCK = 0;
 
@@ -49,6 +50,7 @@ final class SimWorld {
     private final Map<Long, Integer> leaderIndex = new HashMap<>();
     /** Validators that lost their data in this run: they abstain a while, so liveness does not count on their turns. */
     private final Set<Integer> wiped = new HashSet<>();
+
     private boolean stable;
     private boolean blockFinalSinceStable;
 
@@ -66,17 +68,27 @@ final class SimWorld {
 
     /** Deterministic validator keys in schedule (public key) order, shared by all runs with n validators. */
     private static List<BlsSecretKey> keys(int n) {
-        return KEYS.computeIfAbsent(n, size -> IntStream.range(0, size)
-                .mapToObj(i -> BlsSecretKey.fromSeed(ByteBuffer.allocate(32).putInt(0, 1000 + i).array()))
-                .sorted(Comparator.comparing(BlsSecretKey::publicKey))
-                .toList());
+        return KEYS.computeIfAbsent(
+                n,
+                size -> IntStream.range(0, size)
+                        .mapToObj(i -> BlsSecretKey.fromSeed(
+                                ByteBuffer.allocate(32).putInt(0, 1000 + i).array()))
+                        .sorted(Comparator.comparing(BlsSecretKey::publicKey))
+                        .toList());
     }
 
     private static Genesis genesis(Committee committee, List<BlsSecretKey> keys) {
         List<ValidatorInfo> infos = IntStream.range(0, committee.size())
-                .mapToObj(v -> new ValidatorInfo(keys.get(v).publicKey(), committee.weights().get(v), true)).toList();
-        return new Genesis(1337, 0, GENESIS_FIRST_BLOCK, Genesis.PROTOCOL_VERSION,
-                Optional.of(new ValidatorSchedule(infos, new LeaderSelection(committee.frequency(), committee.mode()))));
+                .mapToObj(v -> new ValidatorInfo(
+                        keys.get(v).publicKey(), committee.weights().get(v), true))
+                .toList();
+        return new Genesis(
+                1337,
+                0,
+                GENESIS_FIRST_BLOCK,
+                Genesis.PROTOCOL_VERSION,
+                Optional.of(
+                        new ValidatorSchedule(infos, new LeaderSelection(committee.frequency(), committee.mode()))));
     }
 
     /**
@@ -164,7 +176,9 @@ final class SimWorld {
 
     /** Remembered per view: a weighted draw costs a keccak-256, and the liveness check asks after every event. */
     int leaderIndex(long view) {
-        return leaderIndex.computeIfAbsent(view, v -> epoch.committee().indexOf(epoch.committee().leader(v)).orElseThrow());
+        return leaderIndex.computeIfAbsent(
+                view,
+                v -> epoch.committee().indexOf(epoch.committee().leader(v)).orElseThrow());
     }
 
     /** The secret key of a validator, for broken replicas that act in another's name. */
@@ -174,7 +188,11 @@ final class SimWorld {
 
     /** The highest view a node running honest code is in (0 before any is up). */
     long highestView() {
-        return nodes.stream().filter(n -> n.replica != null && n.runsHonestCode()).mapToLong(n -> n.replica.view()).max().orElse(0);
+        return nodes.stream()
+                .filter(n -> n.replica != null && n.runsHonestCode())
+                .mapToLong(n -> n.replica.view())
+                .max()
+                .orElse(0);
     }
 
     /** Whether the network has stabilised: from then on no message is lost and nothing crashes. */

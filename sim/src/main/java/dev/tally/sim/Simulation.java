@@ -68,8 +68,16 @@ public final class Simulation {
             }
         }
         liveness.atEnd();
-        return new SimResult(world.scenario(), checker.highestFinal(), world.highestView(), checker.viewsTimedOut(),
-                network.messages(), world.now(), checker.violation(), liveness.excused(), network.fingerprint(),
+        return new SimResult(
+                world.scenario(),
+                checker.highestFinal(),
+                world.highestView(),
+                checker.viewsTimedOut(),
+                network.messages(),
+                world.now(),
+                checker.violation(),
+                liveness.excused(),
+                network.fingerprint(),
                 world.trace());
     }
 
@@ -180,12 +188,29 @@ public final class Simulation {
                 network.send(node, world.allNodes(), b.message());
             }
             case Output.FinalizeBlock f -> storage.finalized(node, f.block());
-            case Output.ProposePayload p -> world.schedule(now + 1 + rng.nextInt(3), new SimEvent.Answer(node.id, node.life,
-                    new Input.PayloadProposed(p.view(), p.blockNumber(), SimExecution.propose(p.blockNumber(), node.id, rng))));
+            case Output.ProposePayload p ->
+                world.schedule(
+                        now + 1 + rng.nextInt(3),
+                        new SimEvent.Answer(
+                                node.id,
+                                node.life,
+                                new Input.PayloadProposed(
+                                        p.view(),
+                                        p.blockNumber(),
+                                        SimExecution.propose(p.blockNumber(), node.id, rng))));
             case Output.VerifyPayload v -> {
                 String refusal = SimExecution.verify(v.blockNumber(), v.payload());
-                world.schedule(now + 1 + rng.nextInt(3), new SimEvent.Answer(node.id, node.life, new Input.PayloadVerified(
-                        v.view(), v.blockNumber(), v.payload(), refusal == null, refusal == null ? "" : refusal)));
+                world.schedule(
+                        now + 1 + rng.nextInt(3),
+                        new SimEvent.Answer(
+                                node.id,
+                                node.life,
+                                new Input.PayloadVerified(
+                                        v.view(),
+                                        v.blockNumber(),
+                                        v.payload(),
+                                        refusal == null,
+                                        refusal == null ? "" : refusal)));
             }
             case Output.SetTimer t -> {
                 node.timerDeadline = t.deadlineMillis();

@@ -58,14 +58,19 @@ final class StorageModel {
             try {
                 node.storage.append(next);
             } catch (StorageException e) {
-                world.checker().fail("final blocks are stored in order and match their CommitQC", node + ": " + e.getMessage());
+                world.checker()
+                        .fail(
+                                "final blocks are stored in order and match their CommitQC",
+                                node + ": " + e.getMessage());
                 return;
             }
         }
         node.finalizedAhead.headMap(node.lastStored() + 1).clear();
         if (node.lastStored() > before) {
-            world.schedule(world.now(), new SimEvent.Answer(node.id, node.life, new Input.BlocksPersisted(
-                    node.firstBlock(), node.lastStored())));
+            world.schedule(
+                    world.now(),
+                    new SimEvent.Answer(
+                            node.id, node.life, new Input.BlocksPersisted(node.firstBlock(), node.lastStored())));
         }
     }
 
@@ -76,7 +81,8 @@ final class StorageModel {
         long now = world.now();
         if (node.persisted().isEmpty() && !node.lostData) {
             // Nothing on disk yet (the first moments of a new chain): it would restart without state, as if wiped, and
-            // abstain (see Replica.takeReport); the scenario budgets wipes, not crashes, so strike later if still unstable.
+            // abstain (see Replica.takeReport); the scenario budgets wipes, not crashes, so strike later if still
+            // unstable.
             if (now + 500 < world.scenario().faults().gstMillis()) {
                 world.schedule(now + 500, new SimEvent.Crash(node.id));
             }
@@ -96,7 +102,8 @@ final class StorageModel {
         }
         long now = world.now();
         if (!world.scenario().committee().guardedAfterDataLoss(node.validator)) {
-            world.note("t=" + now + " " + node + " not wiped: the others weigh 2f or less, so no guard can cover its data loss");
+            world.note("t=" + now + " " + node
+                    + " not wiped: the others weigh 2f or less, so no guard can cover its data loss");
             return;
         }
         if (world.nodes().stream().anyMatch(n -> n.replica != null && n.runsHonestCode() && n.replica.view() <= 1)) {
@@ -134,14 +141,20 @@ final class StorageModel {
             return;
         }
         node.up = true;
-        ReplicaState state = node.persisted().orElse(ReplicaState.initial(world.epoch().number()));
+        ReplicaState state =
+                node.persisted().orElse(ReplicaState.initial(world.epoch().number()));
         // A broken replica's own checks are off: the self-check shows what the simulator's checker catches.
         ConsensusConfig config = new ConsensusConfig(node.key, world.epoch(), SimWorld.VIEW_TIMEOUT_MILLIS, MAX_PAYLOAD)
                 .withInvariantChecks(node.role != SimNode.Role.BROKEN);
         Breakage breakage = node.role == SimNode.Role.BROKEN ? world.scenario().breakage() : Breakage.NONE;
-        node.replica = new Replica(config, state, ConsensusObserver.NONE, Broken.verifier(breakage, world.verifier()),
+        node.replica = new Replica(
+                config,
+                state,
+                ConsensusObserver.NONE,
+                Broken.verifier(breakage, world.verifier()),
                 Broken.leaders(breakage, world.epoch().committee()));
-        world.note("t=" + world.now() + " " + node + " starts at view " + state.view() + " with blocks up to " + node.lastStored());
+        world.note("t=" + world.now() + " " + node + " starts at view " + state.view() + " with blocks up to "
+                + node.lastStored());
         if (node.storage.range().isPresent()) {
             stepper.step(node, new Input.BlocksPersisted(node.firstBlock(), node.lastStored()));
         }
@@ -154,7 +167,9 @@ final class StorageModel {
     void restartDownNodes() {
         for (SimNode node : world.nodes()) {
             if (!node.up) {
-                world.schedule(world.now() + 1 + world.rng().nextInt(NetworkModel.STABLE_DELAY_MILLIS), new SimEvent.Restart(node.id));
+                world.schedule(
+                        world.now() + 1 + world.rng().nextInt(NetworkModel.STABLE_DELAY_MILLIS),
+                        new SimEvent.Restart(node.id));
             }
         }
     }
@@ -173,13 +188,17 @@ final class StorageModel {
         int start = world.rng().nextInt(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {
             SimNode peer = nodes.get((start + i) % nodes.size());
-            if (peer == node || !peer.up || !peer.runsHonestCode() || !network.reachable(peer.id, node.id)
+            if (peer == node
+                    || !peer.up
+                    || !peer.runsHonestCode()
+                    || !network.reachable(peer.id, node.id)
                     || !world.script().passes(peer.id, node.id, null, world)) {
                 continue;
             }
             List<FinalBlock> batch = blocksAfter(peer, node.lastStored());
             if (!batch.isEmpty()) {
-                world.schedule(world.now() + network.delayMillis(), new SimEvent.BlocksArrive(node.id, node.life, batch));
+                world.schedule(
+                        world.now() + network.delayMillis(), new SimEvent.BlocksArrive(node.id, node.life, batch));
                 return;
             }
         }
@@ -209,10 +228,12 @@ final class StorageModel {
                 continue;
             }
             try {
-                InvalidMessageException.check(b.payload().hash().equals(b.justification().header().payload()), "payload hash mismatch");
+                InvalidMessageException.check(
+                        b.payload().hash().equals(b.justification().header().payload()), "payload hash mismatch");
                 world.verifier().verify(b.justification(), world.epoch());
             } catch (InvalidMessageException e) {
-                world.note("t=" + world.now() + " " + node + " refused fetched block " + b.number() + ": " + e.getMessage());
+                world.note("t=" + world.now() + " " + node + " refused fetched block " + b.number() + ": "
+                        + e.getMessage());
                 return;
             }
             finalized(node, b);

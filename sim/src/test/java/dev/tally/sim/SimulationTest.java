@@ -10,19 +10,29 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 class SimulationTest {
-    private static final Faults ROUGH = Faults.builder().dropRate(0.2).duplicateRate(0.05).maxDelayMillis(300).partitions(true)
-            .crashes(2).wipes(1).gstMillis(4_000).build();
+    private static final Faults ROUGH = Faults.builder()
+            .dropRate(0.2)
+            .duplicateRate(0.05)
+            .maxDelayMillis(300)
+            .partitions(true)
+            .crashes(2)
+            .wipes(1)
+            .gstMillis(4_000)
+            .build();
 
     @Test
     void sameSeedSameRunByteForByte() {
-        Scenario s = Scenario.builder().seed(42).validators(7).twins(1).faults(ROUGH).build();
+        Scenario s =
+                Scenario.builder().seed(42).validators(7).twins(1).faults(ROUGH).build();
         SimResult a = Simulation.run(s);
         SimResult b = Simulation.run(s);
         assertThat(a.passed()).as("%s", a.violation()).isTrue();
         assertThat(b.fingerprint()).isEqualTo(a.fingerprint());
         assertThat(b.messages()).isEqualTo(a.messages());
         assertThat(b.trace()).isEqualTo(a.trace());
-        assertThat(Simulation.run(s.withSeed(43)).fingerprint()).as("another seed, another run").isNotEqualTo(a.fingerprint());
+        assertThat(Simulation.run(s.withSeed(43)).fingerprint())
+                .as("another seed, another run")
+                .isNotEqualTo(a.fingerprint());
     }
 
     @Test
@@ -36,10 +46,16 @@ class SimulationTest {
     void everyByzantineKindWithinFIsSafeAndLive() {
         for (Byzantine kind : EnumSet.complementOf(EnumSet.of(Byzantine.NONE))) {
             for (long seed = 1; seed <= 6; seed++) {
-                Scenario s = Scenario.builder().seed(seed).validators(6 + (int) seed % 6).byzantine(kind, 1)
-                        .faults(Scenario.randomFaults(new java.util.SplittableRandom(seed))).build();
+                Scenario s = Scenario.builder()
+                        .seed(seed)
+                        .validators(6 + (int) seed % 6)
+                        .byzantine(kind, 1)
+                        .faults(Scenario.randomFaults(new java.util.SplittableRandom(seed)))
+                        .build();
                 SimResult r = Simulation.run(s);
-                assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
+                assertThat(r.violation())
+                        .as("%s\n%s", s, String.join("\n", r.trace()))
+                        .isEmpty();
             }
         }
     }
@@ -49,48 +65,96 @@ class SimulationTest {
         // Wipes land while the chain runs; a wiped validator must re-sync and must not sign a second, different
         // vote in a view it voted in before (the checker tracks every signature per key across the wipe).
         // Two wipes in a committee of 11 (f = 2): safety always, and liveness once they are back.
-        Faults wipes = Faults.builder().dropRate(0.05).maxDelayMillis(50).wipes(2).gstMillis(6_000).build();
+        Faults wipes = Faults.builder()
+                .dropRate(0.05)
+                .maxDelayMillis(50)
+                .wipes(2)
+                .gstMillis(6_000)
+                .build();
         for (long seed = 1; seed <= 12; seed++) {
-            Scenario s = Scenario.builder().seed(seed).validators(11).faults(wipes).build();
+            Scenario s =
+                    Scenario.builder().seed(seed).validators(11).faults(wipes).build();
             SimResult r = Simulation.run(s);
-            assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
+            assertThat(r.violation())
+                    .as("%s\n%s", s, String.join("\n", r.trace()))
+                    .isEmpty();
         }
     }
 
     @Test
     void twinsBeyondFBreakSafetyAndTheCheckerSaysSo() {
         // All six keys twinned, partitions keep each copy in its own group: two quorums, two chains.
-        Faults split = Faults.builder().maxDelayMillis(50).partitions(true).gstMillis(5_000).build();
+        Faults split = Faults.builder()
+                .maxDelayMillis(50)
+                .partitions(true)
+                .gstMillis(5_000)
+                .build();
         long caught = LongStream.rangeClosed(1, 30)
-                .mapToObj(seed -> Simulation.run(Scenario.builder().seed(seed).validators(6).twins(6).faults(split).build()))
-                .filter(r -> r.violation().map(v -> Set.of("agreement", "one CommitQC per view", "one high vote per TimeoutQC")
-                        .contains(v.invariant())).orElse(false))
+                .mapToObj(seed -> Simulation.run(Scenario.builder()
+                        .seed(seed)
+                        .validators(6)
+                        .twins(6)
+                        .faults(split)
+                        .build()))
+                .filter(r -> r.violation()
+                        .map(v -> Set.of("agreement", "one CommitQC per view", "one high vote per TimeoutQC")
+                                .contains(v.invariant()))
+                        .orElse(false))
                 .count();
-        assertThat(caught).as("scenarios where the checker found the expected safety violation").isPositive();
+        assertThat(caught)
+                .as("scenarios where the checker found the expected safety violation")
+                .isPositive();
     }
 
     @Test
     void withoutAnHonestQuorumTheLivenessCheckFires() {
         // n = 6 tolerates f = 1; two withholders leave 4 honest votes, below the quorum of 5: nothing can finalize,
         // and the checker, asked to expect liveness anyway, must call the stall.
-        Scenario s = Scenario.builder().seed(3).validators(6).byzantine(Byzantine.WITHHOLDER, 2).build();
+        Scenario s = Scenario.builder()
+                .seed(3)
+                .validators(6)
+                .byzantine(Byzantine.WITHHOLDER, 2)
+                .build();
         SimResult r = new Simulation(s, true).run();
-        assertThat(r.violation()).hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("liveness"));
+        assertThat(r.violation())
+                .hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("liveness"));
     }
 
     @Test
     void faultyKeysCountForSafetyAndWipesOnlyForLiveness() {
         Faults oneWipe = Faults.builder().wipes(1).gstMillis(1_000).build();
-        Scenario byzantineAndWipe = Scenario.builder().seed(1).validators(6).byzantine(Byzantine.DOUBLE_VOTER, 1).faults(oneWipe)
+        Scenario byzantineAndWipe = Scenario.builder()
+                .seed(1)
+                .validators(6)
+                .byzantine(Byzantine.DOUBLE_VOTER, 1)
+                .faults(oneWipe)
                 .build();
         assertThat(byzantineAndWipe.safetyExpected()).isTrue();
         assertThat(byzantineAndWipe.livenessExpected()).isFalse();
-        assertThat(Scenario.builder().seed(1).validators(6).faults(oneWipe).build().livenessExpected()).isTrue();
-        assertThat(Scenario.builder().seed(1).validators(6).twins(1).byzantine(Byzantine.DOUBLE_VOTER, 1).build().safetyExpected())
+        assertThat(Scenario.builder()
+                        .seed(1)
+                        .validators(6)
+                        .faults(oneWipe)
+                        .build()
+                        .livenessExpected())
+                .isTrue();
+        assertThat(Scenario.builder()
+                        .seed(1)
+                        .validators(6)
+                        .twins(1)
+                        .byzantine(Byzantine.DOUBLE_VOTER, 1)
+                        .build()
+                        .safetyExpected())
                 .isFalse();
         // By weight: f = (14 - 1) / 5 = 2, so one faulty key of weight 3 is beyond it.
-        Committee heavyFirst = new Committee(java.util.List.of(3L, 1L, 1L, 3L, 3L, 3L), LeaderSelection.Mode.WEIGHTED, 1);
-        assertThat(Scenario.builder().seed(1).committee(heavyFirst).byzantine(Byzantine.WITHHOLDER, 1).build().safetyExpected())
+        Committee heavyFirst =
+                new Committee(java.util.List.of(3L, 1L, 1L, 3L, 3L, 3L), LeaderSelection.Mode.WEIGHTED, 1);
+        assertThat(Scenario.builder()
+                        .seed(1)
+                        .committee(heavyFirst)
+                        .byzantine(Byzantine.WITHHOLDER, 1)
+                        .build()
+                        .safetyExpected())
                 .isFalse();
     }
 
@@ -104,7 +168,9 @@ class SimulationTest {
         // proposed, view 4 had to end by timeout, a wipe struck meanwhile, and the chain stopped for good.
         SimResult r = Simulation.run(Scenario.random(4083));
         assertThat(r.violation()).as("%s", r.violation()).isEmpty();
-        assertThat(r.livenessNotChecked()).as("no excuse needed: the chain goes on").isEmpty();
+        assertThat(r.livenessNotChecked())
+                .as("no excuse needed: the chain goes on")
+                .isEmpty();
         assertThat(r.blocksFinalized()).isGreaterThanOrEqualTo(4);
     }
 
@@ -114,19 +180,29 @@ class SimulationTest {
         // rest are below a quorum, so no view can end: safety is checked, liveness is not, and the result says so.
         SimResult r = Simulation.run(Scenario.random(6468));
         assertThat(r.violation()).as("%s", r.violation()).isEmpty();
-        assertThat(r.livenessNotChecked()).hasValueSatisfying(why -> assertThat(why)
-                .startsWith("validators [6, 8, 10] (weight 3) started without state and still abstain at t="));
+        assertThat(r.livenessNotChecked())
+                .hasValueSatisfying(why -> assertThat(why)
+                        .startsWith("validators [6, 8, 10] (weight 3) started without state and still abstain at t="));
     }
 
     @Test
     void proposalBeforeQcDeliveryReordersAndStaysSafeAndLive() {
         for (long seed = 1; seed <= 4; seed++) {
-            Scenario random = Scenario.builder().seed(seed).validators(6).delivery(Delivery.RANDOM).build();
-            Scenario reordered = random.toBuilder().delivery(Delivery.PROPOSAL_BEFORE_QC).build();
+            Scenario random = Scenario.builder()
+                    .seed(seed)
+                    .validators(6)
+                    .delivery(Delivery.RANDOM)
+                    .build();
+            Scenario reordered =
+                    random.toBuilder().delivery(Delivery.PROPOSAL_BEFORE_QC).build();
             SimResult r = Simulation.run(reordered);
-            assertThat(r.violation()).as("%s\n%s", reordered, String.join("\n", r.trace())).isEmpty();
+            assertThat(r.violation())
+                    .as("%s\n%s", reordered, String.join("\n", r.trace()))
+                    .isEmpty();
             // Holding a message back draws nothing from the seed: the same run unless something was held.
-            assertThat(r.fingerprint()).as("messages were held back").isNotEqualTo(Simulation.run(random).fingerprint());
+            assertThat(r.fingerprint())
+                    .as("messages were held back")
+                    .isNotEqualTo(Simulation.run(random).fingerprint());
         }
     }
 
@@ -134,7 +210,10 @@ class SimulationTest {
     void weightedDrawMatchesTheProtocolFixture() {
         // PROTOCOL.md section 8: the fixture committee (weights 10 to 14, total 60) draws 0 at views 20, 108, 111,
         // 126 and 483 below 500: the draw the wrong-weighted-leader replica gets wrong.
-        assertThat(LongStream.range(0, 500).filter(turn -> Committee.weightedDraw(turn, 60) == 0).boxed().toList())
+        assertThat(LongStream.range(0, 500)
+                        .filter(turn -> Committee.weightedDraw(turn, 60) == 0)
+                        .boxed()
+                        .toList())
                 .containsExactly(20L, 108L, 111L, 126L, 483L);
     }
 
@@ -142,12 +221,19 @@ class SimulationTest {
     void weightedCommitteesWithAZeroDrawAreSafeAndLive() {
         Committee zero = new Committee(java.util.List.of(2L, 1L, 3L, 1L, 2L, 4L, 1L), LeaderSelection.Mode.WEIGHTED, 1)
                 .withEarlyZeroDraw(new java.util.SplittableRandom(5));
-        assertThat(zero.firstViewDrawingZero(4)).as("a view up to 4 draws 0 (%s)", zero).isPositive();
+        assertThat(zero.firstViewDrawingZero(4))
+                .as("a view up to 4 draws 0 (%s)", zero)
+                .isPositive();
         for (long seed = 1; seed <= 4; seed++) {
-            Scenario s = Scenario.builder().seed(seed).committee(zero)
-                    .faults(Scenario.randomFaults(new java.util.SplittableRandom(seed))).build();
+            Scenario s = Scenario.builder()
+                    .seed(seed)
+                    .committee(zero)
+                    .faults(Scenario.randomFaults(new java.util.SplittableRandom(seed)))
+                    .build();
             SimResult r = Simulation.run(s);
-            assertThat(r.violation()).as("%s\n%s", s, String.join("\n", r.trace())).isEmpty();
+            assertThat(r.violation())
+                    .as("%s\n%s", s, String.join("\n", r.trace()))
+                    .isEmpty();
         }
     }
 
@@ -167,10 +253,17 @@ class SimulationTest {
     @Test
     void ciSweepOf2000ScenariosPasses() {
         int count = Integer.getInteger("tally.sim.scenarios", 2_000);
-        SimRunner.Summary summary = SimRunner.run(1, count, Scenario::random, Runtime.getRuntime().availableProcessors());
+        SimRunner.Summary summary =
+                SimRunner.run(1, count, Scenario::random, Runtime.getRuntime().availableProcessors());
         StringBuilder failures = new StringBuilder();
-        summary.failures().stream().limit(3).forEach(f -> failures.append(f.scenario()).append('\n')
-                .append(f.violation().orElseThrow()).append('\n').append(String.join("\n", f.trace())).append("\n\n"));
+        summary.failures().stream()
+                .limit(3)
+                .forEach(f -> failures.append(f.scenario())
+                        .append('\n')
+                        .append(f.violation().orElseThrow())
+                        .append('\n')
+                        .append(String.join("\n", f.trace()))
+                        .append("\n\n"));
         assertThat(summary.failures()).as(failures.toString()).isEmpty();
         System.out.println("sim CI sweep: " + summary.line());
 
@@ -201,7 +294,8 @@ class SimulationTest {
         assertThat(twins).containsExactly(0, 1, 2);
         assertThat(kinds).containsExactlyInAnyOrder(Byzantine.values());
         assertThat(modes).containsExactlyInAnyOrder(LeaderSelection.Mode.values());
-        assertThat(partitions && crashes && drops && wiped && wipedNextToByzantine).isTrue();
+        assertThat(partitions && crashes && drops && wiped && wipedNextToByzantine)
+                .isTrue();
         assertThat(unequalWeights && zeroDraw && proposalFirst).isTrue();
     }
 }

@@ -73,16 +73,26 @@ class WipeAttackTest {
     void aWipedValidatorAndAFaultyOneCannotFinalizeTwoBlocksAtOneHeight() {
         // Z runs as the one Byzantine validator (its planned kind is replaced by the script); no random faults, and
         // stabilisation only after the attack, so the run does not end as soon as a few blocks are final.
-        Scenario scenario = Scenario.builder().seed(1).validators(6).byzantine(Byzantine.WITHHOLDER, 1)
-                .faults(Faults.builder().gstMillis(20_000).build()).build();
+        Scenario scenario = Scenario.builder()
+                .seed(1)
+                .validators(6)
+                .byzantine(Byzantine.WITHHOLDER, 1)
+                .faults(Faults.builder().gstMillis(20_000).build())
+                .build();
         assertThat(scenario.safetyExpected()).isTrue();
         Simulation sim = new Simulation(scenario, false, new Attack());
         SimResult result = sim.run();
 
-        assertThat(result.violation()).as("%s", String.join("\n", result.trace())).isEmpty();
+        assertThat(result.violation())
+                .as("%s", String.join("\n", result.trace()))
+                .isEmpty();
         assertThat(result.blocksFinalized()).as("B, block 2, was final at H1").isEqualTo(2);
-        assertThat(result.lastView()).as("view 3 cannot end without W's timeout vote, which it does not sign").isEqualTo(V + 1);
-        assertThat(sim.replicaOf(W).firstVotingView()).as("W abstains past every view it may have voted in").isGreaterThan(V);
+        assertThat(result.lastView())
+                .as("view 3 cannot end without W's timeout vote, which it does not sign")
+                .isEqualTo(V + 1);
+        assertThat(sim.replicaOf(W).firstVotingView())
+                .as("W abstains past every view it may have voted in")
+                .isGreaterThan(V);
         assertThat(sim.replicaOf(W).view()).isEqualTo(V);
     }
 }

@@ -7,7 +7,8 @@ package dev.tally.storage;
 public record BlockRange(long first, long last) {
     public BlockRange {
         if (first < 0 || first > last) {
-            throw new IllegalArgumentException("invalid block range " + first + ".." + last + ": need 0 <= first <= last");
+            throw new IllegalArgumentException(
+                    "invalid block range " + first + ".." + last + ": need 0 <= first <= last");
         }
     }
 

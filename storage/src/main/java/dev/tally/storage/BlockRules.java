@@ -27,8 +27,8 @@ final class BlockRules {
      * @param stored the canonical encoding of a stored block by number, or null when absent
      * @param where  names the store in messages (its path)
      */
-    static Plan plan(Genesis genesis, BlockRange current, List<FinalBlock> blocks, LongFunction<byte[]> stored,
-            String where) {
+    static Plan plan(
+            Genesis genesis, BlockRange current, List<FinalBlock> blocks, LongFunction<byte[]> stored, String where) {
         Objects.requireNonNull(blocks, "blocks");
         List<Write> writes = new ArrayList<>();
         Map<Long, byte[]> planned = new HashMap<>();
@@ -66,7 +66,8 @@ final class BlockRules {
     static void checkStructure(Genesis genesis, FinalBlock block, String where) {
         if (!block.payload().hash().equals(block.header().payload())) {
             throw new StorageException("block " + block.number() + " refused by " + where + ": its payload hash "
-                    + block.payload().hash() + " does not match the hash " + block.header().payload()
+                    + block.payload().hash() + " does not match the hash "
+                    + block.header().payload()
                     + " in its commit QC header");
         }
         if (!block.justification().view().genesis().equals(genesis.hash())) {

@@ -88,9 +88,17 @@ public final class RocksStorage implements Storage {
     private volatile ReplicaState replicaState;
     private volatile boolean closed; // written under the lifecycle write lock
 
-    private RocksStorage(Path dir, Genesis genesis, RocksDB db, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
-            List<ColumnFamilyHandle> handles, ColumnFamilyHandle blocksCf, ColumnFamilyHandle stateCf,
-            BlockRange range, ReplicaState replicaState) {
+    private RocksStorage(
+            Path dir,
+            Genesis genesis,
+            RocksDB db,
+            DBOptions dbOptions,
+            ColumnFamilyOptions cfOptions,
+            List<ColumnFamilyHandle> handles,
+            ColumnFamilyHandle blocksCf,
+            ColumnFamilyHandle stateCf,
+            BlockRange range,
+            ReplicaState replicaState) {
         this.dir = dir;
         this.genesis = genesis;
         this.db = db;
@@ -127,7 +135,9 @@ public final class RocksStorage implements Storage {
         }
 
         List<byte[]> cfNames = existingColumnFamilies(path);
-        DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(false)
+        DBOptions dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(false)
                 .setKeepLogFileNum(4);
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
@@ -151,8 +161,14 @@ public final class RocksStorage implements Storage {
         }
     }
 
-    private static RocksStorage initialize(Path path, Genesis genesis, RocksDB db, DBOptions dbOptions,
-            ColumnFamilyOptions cfOptions, List<ColumnFamilyHandle> handles, List<byte[]> cfNames) {
+    private static RocksStorage initialize(
+            Path path,
+            Genesis genesis,
+            RocksDB db,
+            DBOptions dbOptions,
+            ColumnFamilyOptions cfOptions,
+            List<ColumnFamilyHandle> handles,
+            List<byte[]> cfNames) {
         ColumnFamilyHandle metaCf = handles.get(0);
         ColumnFamilyHandle blocksCf = find(handles, cfNames, BLOCKS_CF);
         ColumnFamilyHandle stateCf = find(handles, cfNames, STATE_CF);
@@ -175,8 +191,12 @@ public final class RocksStorage implements Storage {
                     stateCf = db.createColumnFamily(new ColumnFamilyDescriptor(ascii(STATE_CF), cfOptions));
                     handles.add(stateCf);
                 }
-                try (WriteBatch batch = new WriteBatch(); WriteOptions sync = new WriteOptions().setSync(true)) {
-                    batch.put(metaCf, FORMAT_VERSION_KEY, ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+                try (WriteBatch batch = new WriteBatch();
+                        WriteOptions sync = new WriteOptions().setSync(true)) {
+                    batch.put(
+                            metaCf,
+                            FORMAT_VERSION_KEY,
+                            ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
                     batch.put(metaCf, GENESIS_HASH_KEY, genesis.hash().keccak().bytes());
                     db.write(sync, batch);
                 }
@@ -200,12 +220,16 @@ public final class RocksStorage implements Storage {
             try {
                 state = Codec.decodeReplicaState(stateBytes);
             } catch (DecodeException e) {
-                throw new StorageException("record state/replica_state in " + path + " cannot be decoded: "
-                        + e.getMessage(), e);
+                throw new StorageException(
+                        "record state/replica_state in " + path + " cannot be decoded: " + e.getMessage(), e);
             }
         }
-        log.info("Opened storage in {} for {}: {}, replica state {}", path, genesis.hash(),
-                range == null ? "no blocks" : range, state == null ? "none" : "at view " + state.view());
+        log.info(
+                "Opened storage in {} for {}: {}, replica state {}",
+                path,
+                genesis.hash(),
+                range == null ? "no blocks" : range,
+                state == null ? "none" : "at view " + state.view());
         return new RocksStorage(path, genesis, db, dbOptions, cfOptions, handles, blocksCf, stateCf, range, state);
     }
 
@@ -229,8 +253,9 @@ public final class RocksStorage implements Storage {
         }
         GenesisHash stored = new GenesisHash(new Keccak256(genesisHash));
         if (!stored.equals(genesis.hash())) {
-            throw new StorageException("data directory " + path + " belongs to another chain: it holds "
-                    + stored.toText() + ", the configured genesis is " + genesis.hash().toText());
+            throw new StorageException(
+                    "data directory " + path + " belongs to another chain: it holds " + stored.toText()
+                            + ", the configured genesis is " + genesis.hash().toText());
         }
         return v;
     }
@@ -270,8 +295,10 @@ public final class RocksStorage implements Storage {
         try {
             block = Codec.decodeFinalBlock(value);
         } catch (DecodeException e) {
-            throw new StorageException("record blocks/" + HexFormat.of().formatHex(key) + " (block " + number
-                    + ") in " + path + " cannot be decoded: " + e.getMessage(), e);
+            throw new StorageException(
+                    "record blocks/" + HexFormat.of().formatHex(key) + " (block " + number + ") in " + path
+                            + " cannot be decoded: " + e.getMessage(),
+                    e);
         }
         if (block.number() != number) {
             throw new StorageException("record blocks/" + HexFormat.of().formatHex(key) + " in " + path
@@ -309,8 +336,10 @@ public final class RocksStorage implements Storage {
     private static StorageException translateOpenFailure(Path path, RocksDBException e) {
         String message = String.valueOf(e.getMessage());
         if (message.toLowerCase(Locale.ROOT).contains("lock")) {
-            return new StorageException("data directory " + path + " is in use: another process (or another open "
-                    + "storage in this one) holds its lock " + path.resolve("LOCK") + " (" + message + ")", e);
+            return new StorageException(
+                    "data directory " + path + " is in use: another process (or another open "
+                            + "storage in this one) holds its lock " + path.resolve("LOCK") + " (" + message + ")",
+                    e);
         }
         return new StorageException("cannot open the database in " + path + ": " + message, e);
     }
@@ -328,8 +357,10 @@ public final class RocksStorage implements Storage {
         try {
             return db.get(cf, key);
         } catch (RocksDBException e) {
-            throw new StorageException("cannot read record " + new String(key, StandardCharsets.US_ASCII) + " in "
-                    + path + ": " + e.getMessage(), e);
+            throw new StorageException(
+                    "cannot read record " + new String(key, StandardCharsets.US_ASCII) + " in " + path + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -343,8 +374,8 @@ public final class RocksStorage implements Storage {
         }
     }
 
-    private static void closeAll(RocksDB db, List<ColumnFamilyHandle> handles, ColumnFamilyOptions cfOptions,
-            DBOptions dbOptions) {
+    private static void closeAll(
+            RocksDB db, List<ColumnFamilyHandle> handles, ColumnFamilyOptions cfOptions, DBOptions dbOptions) {
         for (ColumnFamilyHandle h : handles) {
             h.close();
         }
@@ -414,8 +445,8 @@ public final class RocksStorage implements Storage {
         try {
             checkOpen();
             synchronized (writeLock) {
-                BlockRules.Plan plan = BlockRules.plan(genesis, range, blocks,
-                        n -> get(db, blocksCf, blockKey(n), dir), dir.toString());
+                BlockRules.Plan plan = BlockRules.plan(
+                        genesis, range, blocks, n -> get(db, blocksCf, blockKey(n), dir), dir.toString());
                 if (plan.writes().isEmpty()) {
                     return;
                 }
@@ -425,8 +456,10 @@ public final class RocksStorage implements Storage {
                     }
                     db.write(syncWrite, batch);
                 } catch (RocksDBException e) {
-                    throw new StorageException("cannot write blocks " + plan.writes().getFirst().number() + ".."
-                            + plan.writes().getLast().number() + " to " + dir + ": " + e.getMessage(), e);
+                    throw new StorageException(
+                            "cannot write blocks " + plan.writes().getFirst().number() + ".."
+                                    + plan.writes().getLast().number() + " to " + dir + ": " + e.getMessage(),
+                            e);
                 }
                 range = plan.range();
             }
@@ -450,8 +483,10 @@ public final class RocksStorage implements Storage {
                     batch.deleteRange(blocksCf, blockKey(r.first()), blockKey(newFirst));
                     db.write(syncWrite, batch);
                 } catch (RocksDBException e) {
-                    throw new StorageException("cannot prune blocks " + r.first() + ".." + (newFirst - 1) + " in "
-                            + dir + ": " + e.getMessage(), e);
+                    throw new StorageException(
+                            "cannot prune blocks " + r.first() + ".." + (newFirst - 1) + " in " + dir + ": "
+                                    + e.getMessage(),
+                            e);
                 }
                 range = new BlockRange(newFirst, r.last());
                 log.debug("Pruned blocks {}..{} in {}", r.first(), newFirst - 1, dir);

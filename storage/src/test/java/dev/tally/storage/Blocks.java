@@ -3,9 +3,9 @@ package dev.tally.storage;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Payload;
-import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Phase;
 import dev.tally.protocol.Proposal;
+import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.TestChain;
 import java.util.List;
@@ -37,15 +37,23 @@ final class Blocks {
     }
 
     static List<FinalBlock> blocks(TestChain chain, long from, long toInclusive) {
-        return java.util.stream.LongStream.rangeClosed(from, toInclusive).mapToObj(n -> block(chain, n)).toList();
+        return java.util.stream.LongStream.rangeClosed(from, toInclusive)
+                .mapToObj(n -> block(chain, n))
+                .toList();
     }
 
     /** A replica state at {@code view} that has voted for block {@code view} and holds a commit QC. */
     static ReplicaState state(TestChain chain, long view) {
         Payload p = payload(view);
         ReplicaCommit vote = chain.vote(view, view, p);
-        return new ReplicaState(0, view, Phase.COMMIT, Optional.of(vote), Optional.of(chain.commitQc(view, view, p)),
-                Optional.empty(), List.of(new Proposal(view, p)));
+        return new ReplicaState(
+                0,
+                view,
+                Phase.COMMIT,
+                Optional.of(vote),
+                Optional.of(chain.commitQc(view, view, p)),
+                Optional.empty(),
+                List.of(new Proposal(view, p)));
     }
 
     static byte[] bytes(FinalBlock b) {

@@ -42,11 +42,21 @@ class CrashTest {
 
         Writer(Path dir, Path stderr) throws IOException {
             this.stderr = stderr;
-            String java = ProcessHandle.current().info().command().orElse(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
-                    "-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
-                    CrashWriter.class.getName(), dir.toString())
+            String java = ProcessHandle.current()
+                    .info()
+                    .command()
+                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                            .toString());
+            process = new ProcessBuilder(
+                            java,
+                            "--enable-native-access=ALL-UNNAMED",
+                            "-XX:TieredStopAtLevel=1",
+                            "-XX:+UseSerialGC",
+                            "-Xss512k",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            CrashWriter.class.getName(),
+                            dir.toString())
                     .redirectError(stderr.toFile())
                     .start();
             reader = new Thread(this::read, "crash-writer-acks");
@@ -54,8 +64,8 @@ class CrashTest {
         }
 
         private void read() {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     String[] parts = line.split(" ");
@@ -73,7 +83,7 @@ class CrashTest {
                             lastView = Long.parseLong(parts[1]);
                             acks.incrementAndGet();
                         }
-                        default -> { }
+                        default -> {}
                     }
                 }
             } catch (IOException | RuntimeException e) {
@@ -90,7 +100,9 @@ class CrashTest {
 
         void kill() throws Exception {
             process.destroyForcibly(); // SIGKILL on Unix
-            assertThat(process.waitFor(20, TimeUnit.SECONDS)).as("writer exited").isTrue();
+            assertThat(process.waitFor(20, TimeUnit.SECONDS))
+                    .as("writer exited")
+                    .isTrue();
             reader.join(20_000);
         }
     }
@@ -111,21 +123,26 @@ class CrashTest {
             assertThat(w.readyBlock).as("cycle %d resumes at", cycle).isEqualTo(survivedBlock + 1);
             Thread.sleep(50 + random.nextInt(351));
             w.kill();
-            assertThat(w.process.exitValue()).as("killed, not exited: %s", Files.readString(w.stderr)).isNotZero();
+            assertThat(w.process.exitValue())
+                    .as("killed, not exited: %s", Files.readString(w.stderr))
+                    .isNotZero();
             if (w.lastBlock >= 0) {
                 cyclesWithBlockAcks++;
                 ackedBlock = Math.max(ackedBlock, w.lastBlock);
             }
             ackedView = Math.max(ackedView, w.lastView);
             totalAcks += w.acks.get();
-            System.err.printf("crash cycle %d: resumed at block %d view %d, acknowledged up to block %d view %d%n",
+            System.err.printf(
+                    "crash cycle %d: resumed at block %d view %d, acknowledged up to block %d view %d%n",
                     cycle, w.readyBlock, w.readyView, w.lastBlock, w.lastView);
 
             try (RocksStorage s = RocksStorage.open(dir, CrashWriter.CHAIN.genesis)) {
                 if (ackedBlock >= 0) {
                     BlockRange r = s.range().orElseThrow(() -> new AssertionError("acknowledged blocks lost"));
                     assertThat(r.first()).isZero();
-                    assertThat(r.last()).as("cycle %d: last block vs last acknowledged", cycle).isGreaterThanOrEqualTo(ackedBlock);
+                    assertThat(r.last())
+                            .as("cycle %d: last block vs last acknowledged", cycle)
+                            .isGreaterThanOrEqualTo(ackedBlock);
                     for (long n = r.first(); n <= r.last(); n++) {
                         FinalBlock b = s.block(n).orElseThrow(() -> new AssertionError("gap in the stored blocks"));
                         assertThat(b.number()).isEqualTo(n);
@@ -135,7 +152,9 @@ class CrashTest {
                 }
                 if (ackedView >= 0) {
                     assertThat(s.replicaState()).isPresent();
-                    assertThat(s.replicaState().get().view()).as("cycle %d: state view", cycle).isGreaterThanOrEqualTo(ackedView);
+                    assertThat(s.replicaState().get().view())
+                            .as("cycle %d: state view", cycle)
+                            .isGreaterThanOrEqualTo(ackedView);
                 }
             }
         }

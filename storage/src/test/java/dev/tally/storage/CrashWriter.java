@@ -29,8 +29,14 @@ public final class CrashWriter {
             out.println("block " + next);
             out.flush();
             next++;
-            storage.persistReplicaState(new ReplicaState(0, view, dev.tally.protocol.Phase.PREPARE,
-                    java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), java.util.List.of()));
+            storage.persistReplicaState(new ReplicaState(
+                    0,
+                    view,
+                    dev.tally.protocol.Phase.PREPARE,
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty(),
+                    java.util.List.of()));
             out.println("state " + view);
             out.flush();
             view++;

@@ -27,7 +27,8 @@ final class RawRocks implements AutoCloseable {
         try (Options o = new Options()) {
             names = RocksDB.listColumnFamilies(o, dir.toString());
         }
-        List<ColumnFamilyDescriptor> ds = names.stream().map(ColumnFamilyDescriptor::new).toList();
+        List<ColumnFamilyDescriptor> ds =
+                names.stream().map(ColumnFamilyDescriptor::new).toList();
         db = RocksDB.open(options, dir.toString(), ds, handles);
     }
 

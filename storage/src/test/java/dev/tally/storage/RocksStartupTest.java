@@ -21,6 +21,7 @@ class RocksStartupTest {
 
     @TempDir
     Path tmp;
+
     Path dir;
 
     @BeforeEach
@@ -36,8 +37,10 @@ class RocksStartupTest {
     private void assertIntact() {
         try (RocksStorage s = RocksStorage.open(dir, CHAIN.genesis)) {
             assertThat(s.range()).contains(new BlockRange(0, 2));
-            assertThat(s.block(2).map(Blocks::bytes)).hasValueSatisfying(b -> assertThat(b).isEqualTo(Blocks.bytes(block(CHAIN, 2))));
-            assertThat(s.replicaState().map(Blocks::bytes)).hasValueSatisfying(b -> assertThat(b).isEqualTo(Blocks.bytes(Blocks.state(CHAIN, 5))));
+            assertThat(s.block(2).map(Blocks::bytes))
+                    .hasValueSatisfying(b -> assertThat(b).isEqualTo(Blocks.bytes(block(CHAIN, 2))));
+            assertThat(s.replicaState().map(Blocks::bytes))
+                    .hasValueSatisfying(b -> assertThat(b).isEqualTo(Blocks.bytes(Blocks.state(CHAIN, 5))));
         }
     }
 
@@ -47,7 +50,8 @@ class RocksStartupTest {
         RocksStorage.open(fresh, CHAIN.genesis).close();
         try (RawRocks raw = new RawRocks(fresh)) {
             assertThat(raw.get("default", RocksStorage.FORMAT_VERSION_KEY)).isEqualTo(new byte[] {0, 0, 0, 1});
-            assertThat(raw.get("default", RocksStorage.GENESIS_HASH_KEY)).isEqualTo(CHAIN.genesis.hash().keccak().bytes());
+            assertThat(raw.get("default", RocksStorage.GENESIS_HASH_KEY))
+                    .isEqualTo(CHAIN.genesis.hash().keccak().bytes());
         }
     }
 
@@ -70,7 +74,8 @@ class RocksStartupTest {
         }
         assertThatThrownBy(() -> RocksStorage.open(dir, CHAIN.genesis))
                 .isInstanceOf(StorageException.class)
-                .hasMessage("data directory " + dir.toAbsolutePath() + " has format version 2, this build reads up to 1");
+                .hasMessage(
+                        "data directory " + dir.toAbsolutePath() + " has format version 2, this build reads up to 1");
         try (RawRocks raw = new RawRocks(dir)) {
             assertThat(raw.get("default", RocksStorage.FORMAT_VERSION_KEY)).isEqualTo(two);
             raw.put("default", RocksStorage.FORMAT_VERSION_KEY, new byte[] {0, 0, 0, 1});
@@ -90,7 +95,8 @@ class RocksStartupTest {
                 .hasMessageContaining("cannot be decoded")
                 .hasMessageContaining(dir.toString());
         try (RawRocks raw = new RawRocks(dir)) {
-            assertThat(raw.get(RocksStorage.BLOCKS_CF, RocksStorage.blockKey(2))).isEqualTo(GARBAGE);
+            assertThat(raw.get(RocksStorage.BLOCKS_CF, RocksStorage.blockKey(2)))
+                    .isEqualTo(GARBAGE);
         }
     }
 
@@ -115,7 +121,8 @@ class RocksStartupTest {
                 .hasMessageContaining("cannot be decoded")
                 .hasMessageContaining(dir.toString());
         try (RawRocks raw = new RawRocks(dir)) {
-            assertThat(raw.get(RocksStorage.STATE_CF, RocksStorage.REPLICA_STATE_KEY)).isEqualTo(GARBAGE);
+            assertThat(raw.get(RocksStorage.STATE_CF, RocksStorage.REPLICA_STATE_KEY))
+                    .isEqualTo(GARBAGE);
         }
     }
 

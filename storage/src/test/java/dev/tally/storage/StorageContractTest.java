@@ -77,9 +77,13 @@ abstract class StorageContractTest {
         TestChain late = new TestChain(1, 100);
         Storage s = create(late.genesis);
         assertThatThrownBy(() -> s.append(block(late, 101)))
-                .isInstanceOf(StorageException.class).hasMessageContaining("expected block 100").hasMessageContaining("got 101");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("expected block 100")
+                .hasMessageContaining("got 101");
         assertThatThrownBy(() -> s.append(block(late, 99)))
-                .isInstanceOf(StorageException.class).hasMessageContaining("expected block 100").hasMessageContaining("got 99");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("expected block 100")
+                .hasMessageContaining("got 99");
         assertThat(s.range()).isEmpty();
         s.append(block(late, 100));
         assertThat(s.range()).contains(new BlockRange(100, 100));
@@ -91,7 +95,9 @@ abstract class StorageContractTest {
         s.appendAll(blocks(CHAIN, 0, 1));
         assertThatThrownBy(() -> s.append(block(CHAIN, 3)))
                 .isInstanceOf(StorageException.class)
-                .hasMessageContaining("expected block 2").hasMessageContaining("got 3").hasMessageContaining("gap");
+                .hasMessageContaining("expected block 2")
+                .hasMessageContaining("got 3")
+                .hasMessageContaining("gap");
         assertThat(s.range()).contains(new BlockRange(0, 1));
         assertThat(s.block(3)).isEmpty();
     }
@@ -100,7 +106,9 @@ abstract class StorageContractTest {
     void blockWhosePayloadDoesNotMatchItsQcIsRefused() {
         Storage s = fresh();
         assertThatThrownBy(() -> s.append(Blocks.mismatchedBlock(CHAIN, 0)))
-                .isInstanceOf(StorageException.class).hasMessageContaining("payload hash").hasMessageContaining("block 0");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("payload hash")
+                .hasMessageContaining("block 0");
         assertThat(s.range()).isEmpty();
     }
 
@@ -109,7 +117,8 @@ abstract class StorageContractTest {
         TestChain other = new TestChain(2);
         Storage s = fresh();
         assertThatThrownBy(() -> s.append(block(other, 0)))
-                .isInstanceOf(StorageException.class).hasMessageContaining(CHAIN.genesis.hash().toString());
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining(CHAIN.genesis.hash().toString());
         assertThat(s.range()).isEmpty();
     }
 
@@ -129,9 +138,11 @@ abstract class StorageContractTest {
         Storage s = fresh();
         s.appendAll(blocks(CHAIN, 0, 2));
         assertThatThrownBy(() -> s.append(Blocks.otherBlock(CHAIN, 2)))
-                .isInstanceOf(StorageException.class).hasMessageContaining("conflicting block 2");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("conflicting block 2");
         assertThatThrownBy(() -> s.append(Blocks.otherBlock(CHAIN, 0)))
-                .isInstanceOf(StorageException.class).hasMessageContaining("conflicting block 0");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("conflicting block 0");
         assertThat(s.range()).contains(new BlockRange(0, 2));
         assertSameBlock(s.block(2), block(CHAIN, 2));
         assertSameBlock(s.block(0), block(CHAIN, 0));
@@ -144,7 +155,9 @@ abstract class StorageContractTest {
         assertThat(s.range()).contains(new BlockRange(0, 4));
         List<FinalBlock> withGap = List.of(block(CHAIN, 5), block(CHAIN, 6), block(CHAIN, 8));
         assertThatThrownBy(() -> s.appendAll(withGap))
-                .isInstanceOf(StorageException.class).hasMessageContaining("expected block 7").hasMessageContaining("got 8");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("expected block 7")
+                .hasMessageContaining("got 8");
         List<FinalBlock> withMismatch = List.of(block(CHAIN, 5), Blocks.mismatchedBlock(CHAIN, 6));
         assertThatThrownBy(() -> s.appendAll(withMismatch)).isInstanceOf(StorageException.class);
         assertThat(s.range()).contains(new BlockRange(0, 4));
@@ -160,7 +173,8 @@ abstract class StorageContractTest {
         s.appendAll(List.of(block(CHAIN, 0), block(CHAIN, 1), block(CHAIN, 1)));
         assertThat(s.range()).contains(new BlockRange(0, 1));
         assertThatThrownBy(() -> s.appendAll(List.of(block(CHAIN, 2), Blocks.otherBlock(CHAIN, 2))))
-                .isInstanceOf(StorageException.class).hasMessageContaining("conflicting block 2");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("conflicting block 2");
         assertThat(s.range()).contains(new BlockRange(0, 1));
     }
 
@@ -181,7 +195,8 @@ abstract class StorageContractTest {
         assertThat(s.range()).contains(new BlockRange(9, 9));
         assertSameBlock(s.block(9), block(CHAIN, 9));
         assertThatThrownBy(() -> s.append(block(CHAIN, 4)))
-                .isInstanceOf(StorageException.class).hasMessageContaining("pruned");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("pruned");
         s.append(block(CHAIN, 10));
         assertThat(s.range()).contains(new BlockRange(9, 10));
         Storage again = reopen(s);
@@ -235,8 +250,12 @@ abstract class StorageContractTest {
         s.append(block(CHAIN, 0));
         s.close();
         s.close(); // idempotent
-        assertThatThrownBy(() -> s.block(0)).isInstanceOf(StorageException.class).hasMessageContaining("closed");
-        assertThatThrownBy(() -> s.append(block(CHAIN, 1))).isInstanceOf(StorageException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> s.block(0))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> s.append(block(CHAIN, 1)))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("closed");
         assertThatThrownBy(() -> s.persistReplicaState(ReplicaState.initial(0))).isInstanceOf(StorageException.class);
     }
 
@@ -254,7 +273,8 @@ abstract class StorageContractTest {
                         Optional<BlockRange> r = s.range();
                         if (r.isPresent()) {
                             long last = r.get().last();
-                            FinalBlock b = s.block(last).orElseThrow(() -> new AssertionError("block " + last + " missing"));
+                            FinalBlock b =
+                                    s.block(last).orElseThrow(() -> new AssertionError("block " + last + " missing"));
                             assertThat(b.number()).isEqualTo(last);
                             assertThat(s.block(r.get().first())).isPresent();
                         }

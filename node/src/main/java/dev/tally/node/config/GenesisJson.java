@@ -43,7 +43,8 @@ public final class GenesisJson {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .build();
 
-    private static final Pattern JACKSON_LOCATION = Pattern.compile("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)]");
+    private static final Pattern JACKSON_LOCATION =
+            Pattern.compile("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)]");
 
     private GenesisJson() {}
 
@@ -54,15 +55,24 @@ public final class GenesisJson {
 
     /** Reads a genesis object found at {@code path} of a larger document. */
     public static Genesis fromNode(JsonNode node, String path) throws ConfigException {
-        ObjectFields g = ObjectFields.of(node, path,
-                "chain_id", "fork_number", "first_block", "protocol_version", "validators", "leader_selection");
+        ObjectFields g = ObjectFields.of(
+                node,
+                path,
+                "chain_id",
+                "fork_number",
+                "first_block",
+                "protocol_version",
+                "validators",
+                "leader_selection");
         long chainId = g.nonNegativeLong("chain_id");
         long forkNumber = g.nonNegativeLong("fork_number");
         long firstBlock = g.nonNegativeLong("first_block");
         long version = g.nonNegativeLong("protocol_version");
         if (version != Genesis.PROTOCOL_VERSION) {
-            throw new ConfigException(g.path("protocol_version"), "protocol version " + version
-                    + " is not supported; this node speaks protocol version " + Genesis.PROTOCOL_VERSION);
+            throw new ConfigException(
+                    g.path("protocol_version"),
+                    "protocol version " + version + " is not supported; this node speaks protocol version "
+                            + Genesis.PROTOCOL_VERSION);
         }
         return new Genesis(chainId, forkNumber, firstBlock, (int) version, Optional.of(schedule(g)));
     }
@@ -82,7 +92,11 @@ public final class GenesisJson {
     static void putSchedule(ObjectNode g, ValidatorSchedule schedule) {
         ArrayNode validators = g.putArray("validators");
         for (ValidatorInfo v : schedule.validators()) {
-            validators.addObject().put("key", v.key().toText()).put("weight", v.weight()).put("leader", v.leader());
+            validators
+                    .addObject()
+                    .put("key", v.key().toText())
+                    .put("weight", v.weight())
+                    .put("leader", v.leader());
         }
         g.putObject("leader_selection")
                 .put("frequency", schedule.leaderSelection().frequency())
@@ -104,7 +118,8 @@ public final class GenesisJson {
             // Checked here rather than left to ValidatorSchedule so the message can point at both entries.
             Integer first = seen.putIfAbsent(key, i);
             if (first != null) {
-                throw new ConfigException(v.path("key"), "duplicate validator: same key as " + path + "[" + first + "]");
+                throw new ConfigException(
+                        v.path("key"), "duplicate validator: same key as " + path + "[" + first + "]");
             }
             validators.add(new ValidatorInfo(key, v.positiveLong("weight"), v.bool("leader")));
         }
@@ -119,8 +134,8 @@ public final class GenesisJson {
                 return new LeaderSelection(frequency, m);
             }
         }
-        throw new ConfigException(s.path("mode"), "must be \"round_robin\" or \"weighted\", got "
-                + ObjectFields.describe(s.get("mode")));
+        throw new ConfigException(
+                s.path("mode"), "must be \"round_robin\" or \"weighted\", got " + ObjectFields.describe(s.get("mode")));
     }
 
     /** The pretty-printed JSON of a genesis; {@link #parse} reads it back to an equal genesis. */
@@ -134,8 +149,9 @@ public final class GenesisJson {
 
     /** The JSON object of a genesis, to embed in a larger document. */
     public static ObjectNode toNode(Genesis genesis) {
-        ValidatorSchedule schedule = genesis.schedule().orElseThrow(() -> new IllegalArgumentException(
-                "a genesis without a validator schedule has no JSON form"));
+        ValidatorSchedule schedule = genesis.schedule()
+                .orElseThrow(
+                        () -> new IllegalArgumentException("a genesis without a validator schedule has no JSON form"));
         ObjectNode g = MAPPER.createObjectNode()
                 .put("chain_id", genesis.chainId())
                 .put("fork_number", genesis.forkNumber())
@@ -153,8 +169,10 @@ public final class GenesisJson {
                 throw new ConfigException(path, "empty document; expected a JSON object");
             }
             if (parser.nextToken() != null) {
-                throw new ConfigException(path, "malformed JSON" + where(parser.currentTokenLocation())
-                        + ": unexpected content after the end of the document");
+                throw new ConfigException(
+                        path,
+                        "malformed JSON" + where(parser.currentTokenLocation())
+                                + ": unexpected content after the end of the document");
             }
             return tree;
         } catch (JsonProcessingException e) {

@@ -51,15 +51,41 @@ public record NodeConfig(
     }
 
     /** A config whose genesis committee rules forever (no schedule). */
-    public NodeConfig(InetSocketAddress serverAddr, InetSocketAddress publicAddr, Optional<InetSocketAddress> rpcAddr,
-            Optional<InetSocketAddress> metricsAddr, Optional<InetSocketAddress> debugPageAddr, Genesis genesis,
-            int maxPayloadSize, int maxTxSize, Duration viewTimeout, Optional<BlsSecretKey> validatorKey,
-            NodeSecretKey nodeKey, int gossipDynamicInboundLimit, List<NodePublicKey> gossipStaticInbound,
-            Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound, Duration fetchScheduleInterval,
+    public NodeConfig(
+            InetSocketAddress serverAddr,
+            InetSocketAddress publicAddr,
+            Optional<InetSocketAddress> rpcAddr,
+            Optional<InetSocketAddress> metricsAddr,
+            Optional<InetSocketAddress> debugPageAddr,
+            Genesis genesis,
+            int maxPayloadSize,
+            int maxTxSize,
+            Duration viewTimeout,
+            Optional<BlsSecretKey> validatorKey,
+            NodeSecretKey nodeKey,
+            int gossipDynamicInboundLimit,
+            List<NodePublicKey> gossipStaticInbound,
+            Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound,
+            Duration fetchScheduleInterval,
             Optional<Long> blockRetention) {
-        this(serverAddr, publicAddr, rpcAddr, metricsAddr, debugPageAddr, genesis, maxPayloadSize, maxTxSize, viewTimeout,
-                validatorKey, nodeKey, gossipDynamicInboundLimit, gossipStaticInbound, gossipStaticOutbound,
-                fetchScheduleInterval, blockRetention, List.of());
+        this(
+                serverAddr,
+                publicAddr,
+                rpcAddr,
+                metricsAddr,
+                debugPageAddr,
+                genesis,
+                maxPayloadSize,
+                maxTxSize,
+                viewTimeout,
+                validatorKey,
+                nodeKey,
+                gossipDynamicInboundLimit,
+                gossipStaticInbound,
+                gossipStaticOutbound,
+                fetchScheduleInterval,
+                blockRetention,
+                List.of());
     }
 
     /** The same config with this committee schedule. */
@@ -117,9 +143,24 @@ public record NodeConfig(
 
         public NodeConfig build() {
             NodeConfig b = base;
-            return new NodeConfig(b.serverAddr, publicAddr, b.rpcAddr, b.metricsAddr, b.debugPageAddr, b.genesis, maxPayloadSize,
-                    maxTxSize, b.viewTimeout, b.validatorKey, b.nodeKey, b.gossipDynamicInboundLimit, b.gossipStaticInbound,
-                    gossipStaticOutbound, b.fetchScheduleInterval, b.blockRetention, schedule);
+            return new NodeConfig(
+                    b.serverAddr,
+                    publicAddr,
+                    b.rpcAddr,
+                    b.metricsAddr,
+                    b.debugPageAddr,
+                    b.genesis,
+                    maxPayloadSize,
+                    maxTxSize,
+                    b.viewTimeout,
+                    b.validatorKey,
+                    b.nodeKey,
+                    b.gossipDynamicInboundLimit,
+                    b.gossipStaticInbound,
+                    gossipStaticOutbound,
+                    b.fetchScheduleInterval,
+                    b.blockRetention,
+                    schedule);
         }
     }
 

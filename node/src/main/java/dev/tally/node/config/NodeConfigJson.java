@@ -62,10 +62,25 @@ public final class NodeConfigJson {
     public static final int DEFAULT_DYNAMIC_INBOUND_LIMIT = 100;
     public static final long DEFAULT_FETCH_SCHEDULE_INTERVAL_MS = 5_000;
 
-    private static final String[] FIELDS = {"server_addr", "public_addr", "rpc_addr", "metrics_addr", "debug_page_addr",
-        "genesis", "max_payload_size", "max_tx_size", "view_timeout_ms", "validator_key", "node_key",
-        "gossip_dynamic_inbound_limit", "gossip_static_inbound", "gossip_static_outbound", "fetch_schedule_interval_ms",
-        "block_retention", "schedule"};
+    private static final String[] FIELDS = {
+        "server_addr",
+        "public_addr",
+        "rpc_addr",
+        "metrics_addr",
+        "debug_page_addr",
+        "genesis",
+        "max_payload_size",
+        "max_tx_size",
+        "view_timeout_ms",
+        "validator_key",
+        "node_key",
+        "gossip_dynamic_inbound_limit",
+        "gossip_static_inbound",
+        "gossip_static_outbound",
+        "fetch_schedule_interval_ms",
+        "block_retention",
+        "schedule"
+    };
 
     private NodeConfigJson() {}
 
@@ -102,14 +117,19 @@ public final class NodeConfigJson {
                 genesis,
                 intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE),
                 intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE),
-                Duration.ofMillis(c.has("view_timeout_ms") ? c.positiveLong("view_timeout_ms") : DEFAULT_VIEW_TIMEOUT_MS),
+                Duration.ofMillis(
+                        c.has("view_timeout_ms") ? c.positiveLong("view_timeout_ms") : DEFAULT_VIEW_TIMEOUT_MS),
                 validatorKey,
                 secret(c, "node_key", baseDir, environment, NodeSecretKey::fromText),
-                c.has("gossip_dynamic_inbound_limit") ? intValue(c, "gossip_dynamic_inbound_limit", 0) : DEFAULT_DYNAMIC_INBOUND_LIMIT,
+                c.has("gossip_dynamic_inbound_limit")
+                        ? intValue(c, "gossip_dynamic_inbound_limit", 0)
+                        : DEFAULT_DYNAMIC_INBOUND_LIMIT,
                 staticInbound(c),
                 staticOutbound(c),
-                Duration.ofMillis(c.has("fetch_schedule_interval_ms") ? c.positiveLong("fetch_schedule_interval_ms")
-                        : DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
+                Duration.ofMillis(
+                        c.has("fetch_schedule_interval_ms")
+                                ? c.positiveLong("fetch_schedule_interval_ms")
+                                : DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
                 c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty(),
                 schedule(c, genesis));
     }
@@ -127,9 +147,11 @@ public final class NodeConfigJson {
             ObjectFields e = ObjectFields.of(array.get(i), at, "activation_block", "validators", "leader_selection");
             long activation = e.nonNegativeLong("activation_block");
             if (activation <= previous) {
-                throw new ConfigException(e.path("activation_block"), "must be above " + previous
-                        + (i == 0 ? " (the genesis' first block)" : " (the previous entry's activation block)")
-                        + ", got " + activation);
+                throw new ConfigException(
+                        e.path("activation_block"),
+                        "must be above " + previous
+                                + (i == 0 ? " (the genesis' first block)" : " (the previous entry's activation block)")
+                                + ", got " + activation);
             }
             out.add(new ScheduledCommittee(activation, GenesisJson.schedule(e)));
             previous = activation;
@@ -183,8 +205,9 @@ public final class NodeConfigJson {
         }
     }
 
-    private static <K> K secret(ObjectFields c, String field, Path baseDir, Map<String, String> env,
-            Function<String, K> decode) throws ConfigException {
+    private static <K> K secret(
+            ObjectFields c, String field, Path baseDir, Map<String, String> env, Function<String, K> decode)
+            throws ConfigException {
         JsonNode value = c.get(field);
         String text;
         String where = c.path(field);
@@ -193,7 +216,9 @@ public final class NodeConfigJson {
         } else {
             ObjectFields source = ObjectFields.of(value, where, "file", "env");
             if (source.has("file") == source.has("env")) {
-                throw new ConfigException(where, "give the key inline as text, or exactly one of {\"file\": path} or {\"env\": variable}");
+                throw new ConfigException(
+                        where,
+                        "give the key inline as text, or exactly one of {\"file\": path} or {\"env\": variable}");
             }
             if (source.has("file")) {
                 Path file = baseDir.resolve(source.text("file"));
@@ -229,7 +254,8 @@ public final class NodeConfigJson {
             String at = c.path("gossip_static_inbound") + "[" + i + "]";
             JsonNode k = array.get(i);
             if (!k.isTextual()) {
-                throw new ConfigException(at, "must be a node public key (node:public:ed25519:<hex>), got " + ObjectFields.describe(k));
+                throw new ConfigException(
+                        at, "must be a node public key (node:public:ed25519:<hex>), got " + ObjectFields.describe(k));
             }
             keys.add(nodeKey(k.textValue(), at));
         }
@@ -279,7 +305,8 @@ public final class NodeConfigJson {
         ArrayNode inbound = c.putArray("gossip_static_inbound");
         cfg.gossipStaticInbound().forEach(k -> inbound.add(k.toText()));
         ArrayNode outbound = c.putArray("gossip_static_outbound");
-        cfg.gossipStaticOutbound().forEach((k, a) -> outbound.addObject().put("key", k.toText()).put("addr", text(a)));
+        cfg.gossipStaticOutbound()
+                .forEach((k, a) -> outbound.addObject().put("key", k.toText()).put("addr", text(a)));
         c.put("fetch_schedule_interval_ms", cfg.fetchScheduleInterval().toMillis());
         cfg.blockRetention().ifPresent(r -> c.put("block_retention", r));
         if (!cfg.schedule().isEmpty()) {

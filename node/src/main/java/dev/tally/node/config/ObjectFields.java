@@ -27,7 +27,8 @@ final class ObjectFields {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!known.contains(name)) {
-                throw new ConfigException(path + "." + name, "unknown field (expected " + String.join(", ", known) + ")");
+                throw new ConfigException(
+                        path + "." + name, "unknown field (expected " + String.join(", ", known) + ")");
             }
         }
         return new ObjectFields(node, path);

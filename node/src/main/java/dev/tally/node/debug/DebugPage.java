@@ -55,7 +55,8 @@ public final class DebugPage implements AutoCloseable {
     private String render() {
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html><html><head><meta charset=utf-8><meta http-equiv=refresh content=2>")
-                .append("<title>tally node</title><style>body{font-family:monospace}td{padding:0 1em}</style></head><body>")
+                .append(
+                        "<title>tally node</title><style>body{font-family:monospace}td{padding:0 1em}</style></head><body>")
                 .append("<h1>tally node</h1><h2>Identity</h2><table>");
         identityAndLimits(h);
         StoredRange blocks = node.storedBlocks();
@@ -69,10 +70,16 @@ public final class DebugPage implements AutoCloseable {
     private void identityAndLimits(StringBuilder h) {
         NodeConfig c = node.config();
         row(h, "node key", c.nodeKey().publicKey().toText());
-        row(h, "validator key", c.validatorKey().map(k -> k.publicKey().toText()).orElse("(full node)"));
+        row(
+                h,
+                "validator key",
+                c.validatorKey().map(k -> k.publicKey().toText()).orElse("(full node)"));
         row(h, "server / public address", NodeHttp.text(c.serverAddr()) + " / " + NodeHttp.text(c.publicAddr()));
-        row(h, "genesis", node.genesis().hash().toText() + " (chain " + node.genesis().chainId() + ", fork "
-                + node.genesis().forkNumber() + ")");
+        row(
+                h,
+                "genesis",
+                node.genesis().hash().toText() + " (chain " + node.genesis().chainId() + ", fork "
+                        + node.genesis().forkNumber() + ")");
         h.append("</table><h2>Limits</h2><table>");
         row(h, "max payload size", c.maxPayloadSize() + " bytes");
         row(h, "max transaction size", c.maxTxSize() + " bytes");
@@ -82,10 +89,18 @@ public final class DebugPage implements AutoCloseable {
 
     private void consensus(StringBuilder h, StoredRange blocks) {
         h.append("</table><h2>Consensus</h2><table>");
-        row(h, "epoch", node.epoch().number() + " (from block " + node.epoch().firstBlock() + ", "
-                + node.epoch().committee().size() + " validators)");
+        row(
+                h,
+                "epoch",
+                node.epoch().number() + " (from block " + node.epoch().firstBlock() + ", "
+                        + node.epoch().committee().size() + " validators)");
         if (node.replicaStatus().isEmpty()) {
-            row(h, "role", node.config().isValidator() ? "validator outside the current committee (syncs only)" : "full node (syncs only)");
+            row(
+                    h,
+                    "role",
+                    node.config().isValidator()
+                            ? "validator outside the current committee (syncs only)"
+                            : "full node (syncs only)");
         }
         node.replicaStatus().ifPresent(s -> {
             row(h, "view", String.valueOf(s.view()));
@@ -97,47 +112,87 @@ public final class DebugPage implements AutoCloseable {
 
     private void syncAndTraffic(StringBuilder h, StoredRange blocks) {
         var gossip = node.network().gossip();
-        long peersLast = gossip.peers().stream().map(gossip::peerState).flatMap(java.util.Optional::stream)
-                .mapToLong(dev.tally.network.BlockStoreState::last).max().orElse(blocks.last());
+        long peersLast = gossip.peers().stream()
+                .map(gossip::peerState)
+                .flatMap(java.util.Optional::stream)
+                .mapToLong(dev.tally.network.BlockStoreState::last)
+                .max()
+                .orElse(blocks.last());
         h.append("</table><h2>Block sync</h2><table>");
-        row(h, "sync queue", peersLast > blocks.last() ? (peersLast - blocks.last()) + " blocks behind peers (up to "
-                + peersLast + ")" : "empty (up to date with peers)");
+        row(
+                h,
+                "sync queue",
+                peersLast > blocks.last()
+                        ? (peersLast - blocks.last()) + " blocks behind peers (up to " + peersLast + ")"
+                        : "empty (up to date with peers)");
         row(h, "blocks fetched / failed fetches", gossip.blocksFetched() + " / " + gossip.fetchFailures());
         h.append("</table><h2>Traffic</h2><table>");
-        row(h, "gossip sent / received", gossip.traffic().bytesSent() + " / " + gossip.traffic().bytesReceived() + " bytes");
-        node.network().consensus().ifPresent(m -> row(h, "consensus sent / received",
-                m.traffic().bytesSent() + " / " + m.traffic().bytesReceived() + " bytes"));
+        row(
+                h,
+                "gossip sent / received",
+                gossip.traffic().bytesSent() + " / " + gossip.traffic().bytesReceived() + " bytes");
+        node.network()
+                .consensus()
+                .ifPresent(m -> row(
+                        h,
+                        "consensus sent / received",
+                        m.traffic().bytesSent() + " / " + m.traffic().bytesReceived() + " bytes"));
     }
 
     private void gossipPeers(StringBuilder h) {
         var gossip = node.network().gossip();
-        h.append("</table><h2>Gossip peers</h2><table><tr><th>peer</th><th>blocks</th><th>sent / received bytes</th></tr>");
+        h.append(
+                "</table><h2>Gossip peers</h2><table><tr><th>peer</th><th>blocks</th><th>sent / received bytes</th></tr>");
         for (var key : gossip.peers()) {
-            String traffic = gossip.peerTraffic(key).map(t -> t[0] + " / " + t[1]).orElse("-");
-            h.append("<tr class=peer><td>").append(escape(key.toText())).append("</td><td>")
-                    .append(escape(gossip.peerState(key).map(Object::toString).orElse("(no state yet)"))).append("</td><td>")
-                    .append(traffic).append("</td></tr>");
+            String traffic =
+                    gossip.peerTraffic(key).map(t -> t[0] + " / " + t[1]).orElse("-");
+            h.append("<tr class=peer><td>")
+                    .append(escape(key.toText()))
+                    .append("</td><td>")
+                    .append(escape(gossip.peerState(key).map(Object::toString).orElse("(no state yet)")))
+                    .append("</td><td>")
+                    .append(traffic)
+                    .append("</td></tr>");
         }
     }
 
     private void validators(StringBuilder h) {
-        h.append("</table><h2>Validators</h2><table><tr><th>key</th><th>weight</th><th>address</th><th>consensus link</th>"
-                + "<th>sent / received bytes</th></tr>");
-        Map<BlsPublicKey, SignedNetAddress> addresses = node.network().addressBook().snapshot();
-        Set<BlsPublicKey> out = node.network().consensus().map(m -> m.connectedOutbound()).orElse(Set.of());
-        Set<BlsPublicKey> in = node.network().consensus().map(m -> m.connectedInbound()).orElse(Set.of());
+        h.append(
+                "</table><h2>Validators</h2><table><tr><th>key</th><th>weight</th><th>address</th><th>consensus link</th>"
+                        + "<th>sent / received bytes</th></tr>");
+        Map<BlsPublicKey, SignedNetAddress> addresses =
+                node.network().addressBook().snapshot();
+        Set<BlsPublicKey> out =
+                node.network().consensus().map(m -> m.connectedOutbound()).orElse(Set.of());
+        Set<BlsPublicKey> in =
+                node.network().consensus().map(m -> m.connectedInbound()).orElse(Set.of());
         for (ValidatorInfo v : node.epoch().committee().validators()) {
             SignedNetAddress a = addresses.get(v.key());
-            h.append("<tr><td>").append(escape(v.key().toText())).append("</td><td>").append(v.weight()).append("</td><td>")
-                    .append(a == null ? "?" : escape(NodeHttp.text(a.address()))).append("</td><td>")
-                    .append(out.contains(v.key()) ? "out " : "").append(in.contains(v.key()) ? "in" : "").append("</td><td>")
-                    .append(node.network().consensus().flatMap(m -> m.peerTraffic(v.key())).map(t -> t[0] + " / " + t[1])
-                            .orElse("-")).append("</td></tr>");
+            h.append("<tr><td>")
+                    .append(escape(v.key().toText()))
+                    .append("</td><td>")
+                    .append(v.weight())
+                    .append("</td><td>")
+                    .append(a == null ? "?" : escape(NodeHttp.text(a.address())))
+                    .append("</td><td>")
+                    .append(out.contains(v.key()) ? "out " : "")
+                    .append(in.contains(v.key()) ? "in" : "")
+                    .append("</td><td>")
+                    .append(node.network()
+                            .consensus()
+                            .flatMap(m -> m.peerTraffic(v.key()))
+                            .map(t -> t[0] + " / " + t[1])
+                            .orElse("-"))
+                    .append("</td></tr>");
         }
     }
 
     private static void row(StringBuilder h, String name, String value) {
-        h.append("<tr><td>").append(escape(name)).append("</td><td>").append(escape(value)).append("</td></tr>");
+        h.append("<tr><td>")
+                .append(escape(name))
+                .append("</td><td>")
+                .append(escape(value))
+                .append("</td></tr>");
     }
 
     private static String escape(String s) {

@@ -45,7 +45,9 @@ final class BlockPipeline implements BlockSource, BlockSink {
 
     /** The persisted range. */
     StoredRange persisted() {
-        return execution.persistedRange().map(r -> new StoredRange(r.first(), r.last()))
+        return execution
+                .persistedRange()
+                .map(r -> new StoredRange(r.first(), r.last()))
                 .orElse(new StoredRange(firstBlock, firstBlock - 1));
     }
 
@@ -79,7 +81,10 @@ final class BlockPipeline implements BlockSource, BlockSink {
                 return;
             }
             if (n != lastQueued + 1) {
-                log.info("block {} is final but block {} is not stored yet; block sync will fetch both", n, lastQueued + 1);
+                log.info(
+                        "block {} is final but block {} is not stored yet; block sync will fetch both",
+                        n,
+                        lastQueued + 1);
                 return;
             }
             long start = System.nanoTime();

@@ -49,6 +49,7 @@ public final class Node implements AutoCloseable {
     private final Network network;
     /** The replica of the current epoch; null on a full node and while this validator is outside the committee. */
     private final AtomicReference<ReplicaLoop> replica = new AtomicReference<>();
+
     private final Semaphore blocksChanged = new Semaphore(0);
 
     private Node(NodeConfig config, Storage storage, ExecutionLayer execution, NodeMetrics metrics) throws IOException {
@@ -63,8 +64,10 @@ public final class Node implements AutoCloseable {
         Optional<ConsensusConfig> consensus = consensusConfig(epoch);
         if (consensus.isEmpty() && config.validatorKey().isPresent()) {
             requireInSomeCommittee(config.validatorKey().get().publicKey());
-            log.info("validator {} is not in the committee of epoch {}: it runs as a full node while it is not",
-                    config.validatorKey().get().publicKey(), epoch.number());
+            log.info(
+                    "validator {} is not in the committee of epoch {}: it runs as a full node while it is not",
+                    config.validatorKey().get().publicKey(),
+                    epoch.number());
         }
         try {
             this.network = Network.start(networkConfig(config, epoch, execution), blocks, blocks, new MempoolSink());
@@ -103,8 +106,14 @@ public final class Node implements AutoCloseable {
         log.info("node starting: {}, blocks stored: {}", config, node.blocks.persisted());
         Optional.ofNullable(node.replica.get()).ifPresent(node::startReplica);
         node.scope.fork("epochs", node::followEpochs);
-        node.scope.fork("progress-watch", new ProgressWatch(() -> Optional.ofNullable(node.replica.get()), node.blocks,
-                node.network, () -> node.epoch, node.config.viewTimeout())::run);
+        node.scope.fork(
+                "progress-watch",
+                new ProgressWatch(
+                        () -> Optional.ofNullable(node.replica.get()),
+                        node.blocks,
+                        node.network,
+                        () -> node.epoch,
+                        node.config.viewTimeout())::run);
         node.scope.fork("pruning", node::prune);
         if (storage instanceof RocksStorage rocks) {
             node.metrics.watchDisk(rocks.directory());
@@ -120,7 +129,8 @@ public final class Node implements AutoCloseable {
 
     /** The replica's config in {@code e}, if this node has a validator key in its committee. */
     private Optional<ConsensusConfig> consensusConfig(Epoch e) {
-        return config.validatorKey().filter(key -> e.committee().contains(key.publicKey()))
+        return config.validatorKey()
+                .filter(key -> e.committee().contains(key.publicKey()))
                 .map(key -> new ConsensusConfig(key, e, config.viewTimeout().toMillis(), config.maxPayloadSize())
                         .withInvariantChecks(CHECK_INVARIANTS));
     }
@@ -164,10 +174,16 @@ public final class Node implements AutoCloseable {
             network.switchEpoch(next);
             metrics.epoch(next.number());
             Optional<ConsensusConfig> consensus = consensusConfig(next);
-            log.info("epoch {} -> {} at block {}: {} validators; this node is {}", old.number(), next.number(),
-                    next.firstBlock(), next.committee().size(), consensus.isPresent() ? "a validator" : "a full node");
+            log.info(
+                    "epoch {} -> {} at block {}: {} validators; this node is {}",
+                    old.number(),
+                    next.number(),
+                    next.firstBlock(),
+                    next.committee().size(),
+                    consensus.isPresent() ? "a validator" : "a full node");
             if (consensus.isPresent()) {
-                ReplicaLoop loop = new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
+                ReplicaLoop loop =
+                        new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
                 replica.set(loop);
                 startReplica(loop);
                 loop.blocksPersisted(blocks.persisted());
@@ -231,7 +247,6 @@ public final class Node implements AutoCloseable {
         return Optional.ofNullable(replica.get()).map(ReplicaLoop::status);
     }
 
-
     /** A client's transaction: into the mempool and, if it takes it, to every gossip peer. */
     public TransactionSink.Result submitTransaction(byte[] tx) {
         return network.gossip().submitTransaction(tx);
@@ -246,7 +261,9 @@ public final class Node implements AutoCloseable {
 
         @Override
         public List<Result> pushAll(List<byte[]> txs) {
-            return execution.pushTransactions(txs).stream().map(MempoolSink::result).toList();
+            return execution.pushTransactions(txs).stream()
+                    .map(MempoolSink::result)
+                    .toList();
         }
 
         private static Result result(TransactionResult r) {
@@ -272,8 +289,10 @@ public final class Node implements AutoCloseable {
             long free = fs.getUsableSpace();
             long threshold = Math.min(LOW_DISK_BYTES, fs.getTotalSpace() / 50);
             if (free < threshold && System.nanoTime() - lastWarning > 60_000_000_000L) {
-                log.warn("data directory {}: only {} MB free on its disk; a full disk stops the node at its next start",
-                        dataDir, free >> 20);
+                log.warn(
+                        "data directory {}: only {} MB free on its disk; a full disk stops the node at its next start",
+                        dataDir,
+                        free >> 20);
                 lastWarning = System.nanoTime();
             }
             Thread.sleep(10_000);

@@ -26,7 +26,11 @@ final class ProgressWatch {
     private final Supplier<Epoch> epoch;
     private final long viewTimeoutMillis;
 
-    ProgressWatch(Supplier<Optional<ReplicaLoop>> replica, BlockPipeline blocks, Network network, Supplier<Epoch> epoch,
+    ProgressWatch(
+            Supplier<Optional<ReplicaLoop>> replica,
+            BlockPipeline blocks,
+            Network network,
+            Supplier<Epoch> epoch,
             Duration viewTimeout) {
         this.replica = replica;
         this.blocks = blocks;
@@ -50,12 +54,19 @@ final class ProgressWatch {
                 lastBlock = last;
                 progressAt = now;
             } else if (now - progressAt >= stallMillis) {
-                log.warn("no block finalized for {} s ({} view timeouts): {}", String.format("%.1f", (now - progressAt) / 1000.0),
-                        (now - progressAt) / viewTimeoutMillis, diagnosis(last));
+                log.warn(
+                        "no block finalized for {} s ({} view timeouts): {}",
+                        String.format("%.1f", (now - progressAt) / 1000.0),
+                        (now - progressAt) / viewTimeoutMillis,
+                        diagnosis(last));
                 progressAt = now;
             }
             if (now - reportedAt >= REPORT_INTERVAL.toMillis() && last != reportedBlock) {
-                log.info("stored blocks up to {}: {} in the last {} s{}", last, last - reportedBlock, (now - reportedAt) / 1000,
+                log.info(
+                        "stored blocks up to {}: {} in the last {} s{}",
+                        last,
+                        last - reportedBlock,
+                        (now - reportedAt) / 1000,
                         replica.get().map(r -> ", view " + r.status().view()).orElse(""));
                 reportedBlock = last;
                 reportedAt = now;
@@ -65,18 +76,24 @@ final class ProgressWatch {
 
     private String diagnosis(long last) {
         long peersLast = network.gossip().peers().stream()
-                .map(k -> network.gossip().peerState(k)).flatMap(Optional::stream)
-                .mapToLong(BlockStoreState::last).max().orElse(last);
+                .map(k -> network.gossip().peerState(k))
+                .flatMap(Optional::stream)
+                .mapToLong(BlockStoreState::last)
+                .max()
+                .orElse(last);
         Optional<ReplicaLoop> replica = this.replica.get();
         Epoch epoch = this.epoch.get();
         if (replica.isEmpty()) {
             return "last stored block " + last + ", " + network.gossip().peers().size() + " gossip peers"
-                    + (peersLast > last ? "; missing blocks: peers have up to " + peersLast + " (block sync is fetching them)"
+                    + (peersLast > last
+                            ? "; missing blocks: peers have up to " + peersLast + " (block sync is fetching them)"
                             : "; no peer has newer blocks");
         }
         ReplicaStatus s = replica.get().status();
-        int connected = network.consensus().map(m -> m.connectedOutbound().size()).orElse(0);
-        String where = "view " + s.view() + " (for " + String.format("%.1f", (ReplicaLoop.now() - s.viewStartedMillis()) / 1000.0)
+        int connected =
+                network.consensus().map(m -> m.connectedOutbound().size()).orElse(0);
+        String where = "view " + s.view() + " (for "
+                + String.format("%.1f", (ReplicaLoop.now() - s.viewStartedMillis()) / 1000.0)
                 + " s), phase " + s.phase() + ", last stored block " + last
                 + ", connected to " + connected + " of " + (epoch.committee().size() - 1) + " other validators";
         if (peersLast > last || s.highCommitQcBlock() > last) {
@@ -84,10 +101,11 @@ final class ProgressWatch {
                     + " (block sync is fetching them)";
         }
         BlsPublicKey leader = epoch.committee().leader(s.view());
-        return where + switch (s.phase()) {
-            case PREPARE -> "; no proposal from the leader " + leader + " of view " + s.view();
-            case COMMIT -> "; voted, but no quorum of commit votes in view " + s.view();
-            case TIMEOUT -> "; timed out, but no quorum of timeout votes in view " + s.view();
-        };
+        return where
+                + switch (s.phase()) {
+                    case PREPARE -> "; no proposal from the leader " + leader + " of view " + s.view();
+                    case COMMIT -> "; voted, but no quorum of commit votes in view " + s.view();
+                    case TIMEOUT -> "; timed out, but no quorum of timeout votes in view " + s.view();
+                };
     }
 }

@@ -11,9 +11,9 @@ import dev.tally.network.Network;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.LeaderProposal;
-import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.ProposalJustification;
+import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.storage.ReplicaStateStore;
 import dev.tally.storage.execution.ExecutionLayer;
@@ -55,12 +55,19 @@ final class ReplicaLoop {
     private volatile ReplicaStatus status;
     /** The replica's position as the network's inbox last heard it (see ConsensusInbox.replicaAt). */
     private ConsensusInbox.ReplicaPosition reported;
+
     private volatile boolean stopped;
     private volatile Thread loopThread;
     private volatile Thread inboxThread;
 
-    ReplicaLoop(ConsensusConfig config, ReplicaStateStore states, ExecutionLayer execution, Network network,
-            BlockPipeline blocks, NodeMetrics metrics, Scope scope) {
+    ReplicaLoop(
+            ConsensusConfig config,
+            ReplicaStateStore states,
+            ExecutionLayer execution,
+            Network network,
+            BlockPipeline blocks,
+            NodeMetrics metrics,
+            Scope scope) {
         this.config = config;
         this.states = states;
         this.execution = execution;
@@ -70,7 +77,8 @@ final class ReplicaLoop {
         this.scope = scope;
         long epoch = config.epoch().number();
         // A state of an earlier epoch is that epoch's business: this epoch starts from the initial state.
-        ReplicaState persisted = states.replicaState().filter(s -> s.epoch() >= epoch).orElse(ReplicaState.initial(epoch));
+        ReplicaState persisted =
+                states.replicaState().filter(s -> s.epoch() >= epoch).orElse(ReplicaState.initial(epoch));
         this.replica = new Replica(config, persisted, new Events(), new NetworkVerified(network.qcVerifier()));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "replica-timer");
@@ -79,7 +87,11 @@ final class ReplicaLoop {
         });
         scope.onShutdown(timer::shutdownNow);
         publishStatus(now());
-        log.info("replica of epoch {} starts at view {} ({}), high vote {}", epoch, persisted.view(), persisted.phase(),
+        log.info(
+                "replica of epoch {} starts at view {} ({}), high vote {}",
+                epoch,
+                persisted.view(),
+                persisted.phase(),
                 persisted.highVote().map(Object::toString).orElse("none"));
     }
 
@@ -169,10 +181,17 @@ final class ReplicaLoop {
         ReplicaStatus old = status;
         long view = replica.view();
         long started = old != null && old.view() == view ? old.viewStartedMillis() : now;
-        long highQcBlock = replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
+        long highQcBlock =
+                replica.highCommitQc().map(qc -> qc.header().number()).orElse(-1L);
         status = new ReplicaStatus(view, replica.phase(), started, highQcBlock);
-        var position = new ConsensusInbox.ReplicaPosition(config.epoch().number(), view, config.epoch().committee().leader(view),
-                replica.highCommitQcView(), replica.highTimeoutQcView(), replica.lacksHighQcBlock(), replica.awaitingReports());
+        var position = new ConsensusInbox.ReplicaPosition(
+                config.epoch().number(),
+                view,
+                config.epoch().committee().leader(view),
+                replica.highCommitQcView(),
+                replica.highTimeoutQcView(),
+                replica.lacksHighQcBlock(),
+                replica.awaitingReports());
         if (!position.equals(reported)) {
             reported = position;
             network.inbox().replicaAt(position);
@@ -188,10 +207,15 @@ final class ReplicaLoop {
                 metrics.storageLatency("persist_replica_state", System.nanoTime() - start);
             }
             case Output.Broadcast b -> {
-                if (b.message().message() instanceof ReplicaCommit c && beyondEpoch(c.proposal().number())) {
-                    log.info("not voting for block {}: it belongs to the next epoch", c.proposal().number());
-                } else if (b.message().message() instanceof LeaderProposal lp && lp.proposalPayload().isEmpty()
-                        && beyondEpoch(lp.justification().impliedBlock(config.epoch()).number())) {
+                if (b.message().message() instanceof ReplicaCommit c
+                        && beyondEpoch(c.proposal().number())) {
+                    log.info(
+                            "not voting for block {}: it belongs to the next epoch",
+                            c.proposal().number());
+                } else if (b.message().message() instanceof LeaderProposal lp
+                        && lp.proposalPayload().isEmpty()
+                        && beyondEpoch(
+                                lp.justification().impliedBlock(config.epoch()).number())) {
                     log.info("not reproposing a block of the next epoch");
                 } else {
                     network.broadcast(b.message());
@@ -199,27 +223,37 @@ final class ReplicaLoop {
             }
             case Output.FinalizeBlock f -> {
                 if (beyondEpoch(f.block().number())) {
-                    log.warn("block {} was finalized by the committee of epoch {}, but belongs to a later epoch: dropped",
-                            f.block().number(), config.epoch().number());
+                    log.warn(
+                            "block {} was finalized by the committee of epoch {}, but belongs to a later epoch: dropped",
+                            f.block().number(),
+                            config.epoch().number());
                 } else {
                     blocks.queueBlock(f.block());
                 }
             }
-            case Output.ProposePayload p when beyondEpoch(p.blockNumber()) ->
-                    log.info("not proposing block {} in view {}: it belongs to the next epoch", p.blockNumber(), p.view());
-            case Output.VerifyPayload v when beyondEpoch(v.blockNumber()) ->
-                    inputs.add(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(), false,
-                            "block " + v.blockNumber() + " belongs to the next epoch"));
-            case Output.ProposePayload p -> scope.fork("propose-payload " + p.blockNumber(), () -> {
-                Payload payload = execution.proposePayload(p.blockNumber(), config.maxPayloadSize());
-                inputs.add(new Input.PayloadProposed(p.view(), p.blockNumber(), payload));
-            });
-            case Output.VerifyPayload v -> scope.fork("verify-payload " + v.blockNumber(), () -> {
-                PayloadVerdict verdict = execution.verifyPayload(v.blockNumber(), v.payload());
-                String reason = verdict instanceof PayloadVerdict.Invalid i ? i.reason() : "";
-                inputs.add(new Input.PayloadVerified(v.view(), v.blockNumber(), v.payload(),
-                        verdict instanceof PayloadVerdict.Valid, reason));
-            });
+            case Output.ProposePayload p
+            when beyondEpoch(p.blockNumber()) ->
+                log.info("not proposing block {} in view {}: it belongs to the next epoch", p.blockNumber(), p.view());
+            case Output.VerifyPayload v
+            when beyondEpoch(v.blockNumber()) ->
+                inputs.add(new Input.PayloadVerified(
+                        v.view(),
+                        v.blockNumber(),
+                        v.payload(),
+                        false,
+                        "block " + v.blockNumber() + " belongs to the next epoch"));
+            case Output.ProposePayload p ->
+                scope.fork("propose-payload " + p.blockNumber(), () -> {
+                    Payload payload = execution.proposePayload(p.blockNumber(), config.maxPayloadSize());
+                    inputs.add(new Input.PayloadProposed(p.view(), p.blockNumber(), payload));
+                });
+            case Output.VerifyPayload v ->
+                scope.fork("verify-payload " + v.blockNumber(), () -> {
+                    PayloadVerdict verdict = execution.verifyPayload(v.blockNumber(), v.payload());
+                    String reason = verdict instanceof PayloadVerdict.Invalid i ? i.reason() : "";
+                    inputs.add(new Input.PayloadVerified(
+                            v.view(), v.blockNumber(), v.payload(), verdict instanceof PayloadVerdict.Valid, reason));
+                });
             case Output.SetTimer t -> setTimer(t.deadlineMillis());
         }
     }
@@ -231,8 +265,8 @@ final class ReplicaLoop {
         if (pendingTimer != null) {
             pendingTimer.cancel(false);
         }
-        pendingTimer = timer.schedule(() -> inputs.add(new Input.TimerExpired()), Math.max(0, deadlineMillis - now()),
-                TimeUnit.MILLISECONDS);
+        pendingTimer = timer.schedule(
+                () -> inputs.add(new Input.TimerExpired()), Math.max(0, deadlineMillis - now()), TimeUnit.MILLISECONDS);
     }
 
     /** The loop's clock: monotonic milliseconds. */
@@ -252,7 +286,10 @@ final class ReplicaLoop {
         @Override
         public void viewStarted(long view, ProposalJustification justification) {
             metrics.viewStarted(view);
-            log.debug("view {} started, justified by {}", view, justification.getClass().getSimpleName());
+            log.debug(
+                    "view {} started, justified by {}",
+                    view,
+                    justification.getClass().getSimpleName());
         }
 
         @Override
@@ -292,7 +329,10 @@ final class ReplicaLoop {
         @Override
         public void finalized(FinalBlock block) {
             metrics.finalized(block);
-            log.debug("finalized block {} in view {} ({} bytes)", block.number(), block.justification().view().number(),
+            log.debug(
+                    "finalized block {} in view {} ({} bytes)",
+                    block.number(),
+                    block.justification().view().number(),
                     block.payload().size());
         }
     }

@@ -24,44 +24,84 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class NodeMetrics {
     private static final int RECENT = 1024;
-    private static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+    private static final double[] LATENCY_BUCKETS = {
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+    };
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final Gauge view = Gauge.builder().name("tally_consensus_view").help("The replica's current view").register(registry);
-    private final Gauge epoch = Gauge.builder().name("tally_consensus_epoch")
-            .help("The epoch (committee) consensus runs in").register(registry);
-    private final Gauge finalized = Gauge.builder().name("tally_consensus_finalized_block")
-            .help("The number of the last block this replica finalized").register(registry);
-    private final Gauge stored = Gauge.builder().name("tally_storage_last_block")
-            .help("The number of the last final block stored (finalized here or fetched by block sync)").register(registry);
-    private final Histogram proposalToFinal = Histogram.builder().name("tally_consensus_proposal_to_final_seconds")
-            .help("From the replica first seeing a block's proposal (its own proposal or its vote) to the block being final")
-            .unit(Unit.SECONDS).classicUpperBounds(LATENCY_BUCKETS).register(registry);
-    private final Histogram viewDuration = Histogram.builder().name("tally_consensus_view_seconds")
-            .help("How long each view lasted at this replica").unit(Unit.SECONDS).classicUpperBounds(LATENCY_BUCKETS).register(registry);
-    private final Counter messages = Counter.builder().name("tally_consensus_messages_total")
-            .help("Consensus messages the replica processed, by kind and result (accepted or rejected)")
-            .labelNames("kind", "result").register(registry);
-    private final Counter rejections = Counter.builder().name("tally_consensus_rejections_total")
-            .help("Messages (and payloads) the replica refused, by kind and reason (the rule broken, e.g. old_view, not_leader)")
-            .labelNames("kind", "reason").register(registry);
-    private final Counter lateProposals = Counter.builder().name("tally_consensus_late_proposal_finalized_total")
-            .help("Blocks this replica finalized with the payload of a proposal that arrived after the block's CommitQC")
+    private final Gauge view = Gauge.builder()
+            .name("tally_consensus_view")
+            .help("The replica's current view")
             .register(registry);
-    private final Counter timeouts = Counter.builder().name("tally_consensus_timeouts_total")
-            .help("Views this replica gave up on (timeout votes)").register(registry);
-    private final Histogram payloadSize = Histogram.builder().name("tally_block_payload_bytes")
-            .help("Payload size of the final blocks stored").unit(Unit.BYTES)
-            .classicExponentialUpperBounds(64, 4, 10).register(registry);
-    private final Histogram storage = Histogram.builder().name("tally_storage_seconds")
-            .help("Storage operations, by operation").unit(Unit.SECONDS).labelNames("op")
-            .classicUpperBounds(LATENCY_BUCKETS).register(registry);
-    private final Histogram rpc = Histogram.builder().name("tally_rpc_seconds")
-            .help("JSON-RPC requests, by method and result").unit(Unit.SECONDS).labelNames("method", "result")
-            .classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    private final Gauge epoch = Gauge.builder()
+            .name("tally_consensus_epoch")
+            .help("The epoch (committee) consensus runs in")
+            .register(registry);
+    private final Gauge finalized = Gauge.builder()
+            .name("tally_consensus_finalized_block")
+            .help("The number of the last block this replica finalized")
+            .register(registry);
+    private final Gauge stored = Gauge.builder()
+            .name("tally_storage_last_block")
+            .help("The number of the last final block stored (finalized here or fetched by block sync)")
+            .register(registry);
+    private final Histogram proposalToFinal = Histogram.builder()
+            .name("tally_consensus_proposal_to_final_seconds")
+            .help(
+                    "From the replica first seeing a block's proposal (its own proposal or its vote) to the block being final")
+            .unit(Unit.SECONDS)
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    private final Histogram viewDuration = Histogram.builder()
+            .name("tally_consensus_view_seconds")
+            .help("How long each view lasted at this replica")
+            .unit(Unit.SECONDS)
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    private final Counter messages = Counter.builder()
+            .name("tally_consensus_messages_total")
+            .help("Consensus messages the replica processed, by kind and result (accepted or rejected)")
+            .labelNames("kind", "result")
+            .register(registry);
+    private final Counter rejections = Counter.builder()
+            .name("tally_consensus_rejections_total")
+            .help(
+                    "Messages (and payloads) the replica refused, by kind and reason (the rule broken, e.g. old_view, not_leader)")
+            .labelNames("kind", "reason")
+            .register(registry);
+    private final Counter lateProposals = Counter.builder()
+            .name("tally_consensus_late_proposal_finalized_total")
+            .help(
+                    "Blocks this replica finalized with the payload of a proposal that arrived after the block's CommitQC")
+            .register(registry);
+    private final Counter timeouts = Counter.builder()
+            .name("tally_consensus_timeouts_total")
+            .help("Views this replica gave up on (timeout votes)")
+            .register(registry);
+    private final Histogram payloadSize = Histogram.builder()
+            .name("tally_block_payload_bytes")
+            .help("Payload size of the final blocks stored")
+            .unit(Unit.BYTES)
+            .classicExponentialUpperBounds(64, 4, 10)
+            .register(registry);
+    private final Histogram storage = Histogram.builder()
+            .name("tally_storage_seconds")
+            .help("Storage operations, by operation")
+            .unit(Unit.SECONDS)
+            .labelNames("op")
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    private final Histogram rpc = Histogram.builder()
+            .name("tally_rpc_seconds")
+            .help("JSON-RPC requests, by method and result")
+            .unit(Unit.SECONDS)
+            .labelNames("method", "result")
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
 
     /** When a block was first seen (proposed or voted for), by block number; cleared when it is final. */
     private final ConcurrentMap<Long, Long> firstSeenNanos = new ConcurrentHashMap<>();
+
     private volatile long viewStartedNanos = System.nanoTime();
     /** Proposal-to-final latencies of the last {@link #RECENT} blocks finalized here, in milliseconds (for RPC). */
     private final Map<Long, Long> recentLatencies = new LinkedHashMap<>() {
@@ -77,9 +117,12 @@ public final class NodeMetrics {
 
     /** Free space on the file system of the data directory (a full disk stops the node). */
     public void watchDisk(Path dataDir) {
-        GaugeWithCallback.builder().name("tally_storage_free_bytes").unit(Unit.BYTES)
+        GaugeWithCallback.builder()
+                .name("tally_storage_free_bytes")
+                .unit(Unit.BYTES)
                 .help("Usable space on the file system that holds the data directory")
-                .callback(cb -> cb.call((double) dataDir.toFile().getUsableSpace())).register(registry);
+                .callback(cb -> cb.call((double) dataDir.toFile().getUsableSpace()))
+                .register(registry);
     }
 
     public PrometheusRegistry registry() {
@@ -88,52 +131,83 @@ public final class NodeMetrics {
 
     /** Gauges and counters read from the network when scraped. */
     public void watch(Network network) {
-        GaugeWithCallback.builder().name("tally_network_gossip_peers").help("Gossip connections open")
-                .callback(cb -> cb.call(network.gossip().peers().size())).register(registry);
+        GaugeWithCallback.builder()
+                .name("tally_network_gossip_peers")
+                .help("Gossip connections open")
+                .callback(cb -> cb.call(network.gossip().peers().size()))
+                .register(registry);
         network.consensus().ifPresent(mesh -> watchConsensus(network, mesh));
         watchTraffic(network);
     }
 
     private void watchConsensus(Network network, ConsensusMesh mesh) {
-        GaugeWithCallback.builder().name("tally_network_consensus_connections")
-                .help("Consensus connections to (outbound) and from (inbound) other validators").labelNames("direction")
+        GaugeWithCallback.builder()
+                .name("tally_network_consensus_connections")
+                .help("Consensus connections to (outbound) and from (inbound) other validators")
+                .labelNames("direction")
                 .callback(cb -> {
                     cb.call(mesh.connectedOutbound().size(), "outbound");
                     cb.call(mesh.connectedInbound().size(), "inbound");
-                }).register(registry);
-        GaugeWithCallback.builder().name("tally_network_inbox_messages")
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("tally_network_inbox_messages")
                 .help("Verified consensus messages waiting for the replica")
-                .callback(cb -> cb.call(network.inbox().size())).register(registry);
-        CounterWithCallback.builder().name("tally_network_consensus_messages_skipped")
-                .help("Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
-                .callback(cb -> cb.call((double) network.inbox().ignoredUnverified())).register(registry);
+                .callback(cb -> cb.call(network.inbox().size()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_consensus_messages_skipped")
+                .help(
+                        "Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
+                .callback(cb -> cb.call((double) network.inbox().ignoredUnverified()))
+                .register(registry);
     }
 
     /** Bytes, connections and block fetches, over both endpoints. */
     private void watchTraffic(Network network) {
-        CounterWithCallback.builder().name("tally_network_sent_bytes")
+        CounterWithCallback.builder()
+                .name("tally_network_sent_bytes")
                 .help("Bytes sent over the network (frame headers and RPC bodies, before encryption), by endpoint")
-                .labelNames("endpoint").callback(cb -> {
+                .labelNames("endpoint")
+                .callback(cb -> {
                     cb.call((double) network.gossip().traffic().bytesSent(), "gossip");
-                    network.consensus().ifPresent(m -> cb.call((double) m.traffic().bytesSent(), "consensus"));
-                }).register(registry);
-        CounterWithCallback.builder().name("tally_network_received_bytes")
+                    network.consensus()
+                            .ifPresent(m -> cb.call((double) m.traffic().bytesSent(), "consensus"));
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_received_bytes")
                 .help("Bytes received over the network (frame headers and RPC bodies, after decryption), by endpoint")
-                .labelNames("endpoint").callback(cb -> {
+                .labelNames("endpoint")
+                .callback(cb -> {
                     cb.call((double) network.gossip().traffic().bytesReceived(), "gossip");
-                    network.consensus().ifPresent(m -> cb.call((double) m.traffic().bytesReceived(), "consensus"));
-                }).register(registry);
-        GaugeWithCallback.builder().name("tally_network_connections")
-                .help("Open connections, by endpoint (a gossip peer connected both ways counts once)").labelNames("endpoint")
+                    network.consensus()
+                            .ifPresent(m -> cb.call((double) m.traffic().bytesReceived(), "consensus"));
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("tally_network_connections")
+                .help("Open connections, by endpoint (a gossip peer connected both ways counts once)")
+                .labelNames("endpoint")
                 .callback(cb -> {
                     cb.call(network.gossip().peers().size(), "gossip");
-                    network.consensus().ifPresent(m -> cb.call(m.connectedOutbound().size() + m.connectedInbound().size(),
-                            "consensus"));
-                }).register(registry);
-        CounterWithCallback.builder().name("tally_network_blocks_fetched").help("Blocks fetched by block sync and verified")
-                .callback(cb -> cb.call((double) network.gossip().blocksFetched())).register(registry);
-        CounterWithCallback.builder().name("tally_network_block_fetch_failures").help("Block fetches that failed")
-                .callback(cb -> cb.call((double) network.gossip().fetchFailures())).register(registry);
+                    network.consensus()
+                            .ifPresent(m -> cb.call(
+                                    m.connectedOutbound().size()
+                                            + m.connectedInbound().size(),
+                                    "consensus"));
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_blocks_fetched")
+                .help("Blocks fetched by block sync and verified")
+                .callback(cb -> cb.call((double) network.gossip().blocksFetched()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_block_fetch_failures")
+                .help("Block fetches that failed")
+                .callback(cb -> cb.call((double) network.gossip().fetchFailures()))
+                .register(registry);
     }
 
     public void epoch(long e) {

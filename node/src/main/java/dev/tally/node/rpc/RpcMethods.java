@@ -52,8 +52,9 @@ public final class RpcMethods {
     public JsonNode call(String method, RpcParams params) throws RpcException {
         Method m = methods.get(method);
         if (m == null) {
-            throw new RpcException(RpcException.METHOD_NOT_FOUND, "no method \"" + method + "\"; methods: "
-                    + String.join(", ", methods.keySet()));
+            throw new RpcException(
+                    RpcException.METHOD_NOT_FOUND,
+                    "no method \"" + method + "\"; methods: " + String.join(", ", methods.keySet()));
         }
         return m.call(params);
     }
@@ -61,7 +62,9 @@ public final class RpcMethods {
     /** {"status": "ok", "validator": bool, "last_block": n or null}. */
     private JsonNode healthCheck() {
         StoredRange r = node.storedBlocks();
-        ObjectNode o = NODES.objectNode().put("status", "ok").put("validator", node.config().isValidator());
+        ObjectNode o = NODES.objectNode()
+                .put("status", "ok")
+                .put("validator", node.config().isValidator());
         if (r.isEmpty()) {
             o.putNull("last_block");
         } else {
@@ -76,25 +79,34 @@ public final class RpcMethods {
         if (r.isEmpty()) {
             return NODES.nullNode();
         }
-        return node.execution().block(r.last()).<JsonNode>map(b -> NODES.objectNode()
-                .put("number", b.number())
-                .put("view", b.justification().view().number())
-                .put("payload_hash", b.header().payload().toText())
-                .put("payload_size", b.payload().size())).orElse(NODES.nullNode());
+        return node.execution()
+                .block(r.last())
+                .<JsonNode>map(b -> NODES.objectNode()
+                        .put("number", b.number())
+                        .put("view", b.justification().view().number())
+                        .put("payload_hash", b.header().payload().toText())
+                        .put("payload_size", b.payload().size()))
+                .orElse(NODES.nullNode());
     }
 
     /** The replica's current view and phase; on a full node, the view of the newest stored block's QC. */
     private JsonNode lastView() throws RpcException {
         Optional<ReplicaStatus> s = node.replicaStatus();
         if (s.isPresent()) {
-            return NODES.objectNode().put("view", s.get().view()).put("phase", s.get().phase().name().toLowerCase(Locale.ROOT));
+            return NODES.objectNode()
+                    .put("view", s.get().view())
+                    .put("phase", s.get().phase().name().toLowerCase(Locale.ROOT));
         }
         StoredRange r = node.storedBlocks();
-        Optional<FinalBlock> last = r.isEmpty() ? Optional.empty() : node.execution().block(r.last());
+        Optional<FinalBlock> last =
+                r.isEmpty() ? Optional.empty() : node.execution().block(r.last());
         if (last.isEmpty()) {
-            throw new RpcException(RpcException.NOT_AVAILABLE, "a full node knows views from final blocks, and it stores none yet");
+            throw new RpcException(
+                    RpcException.NOT_AVAILABLE, "a full node knows views from final blocks, and it stores none yet");
         }
-        return NODES.objectNode().put("view", last.get().justification().view().number()).putNull("phase");
+        return NODES.objectNode()
+                .put("view", last.get().justification().view().number())
+                .putNull("phase");
     }
 
     /**
@@ -106,8 +118,10 @@ public final class RpcMethods {
         Optional<FinalBlock> b = node.execution().block(number);
         if (b.isEmpty()) {
             StoredRange r = node.storedBlocks();
-            throw new RpcException(RpcException.NOT_AVAILABLE, "block " + number + " is not stored here; stored: "
-                    + (r.isEmpty() ? "none" : r.first() + ".." + r.last()));
+            throw new RpcException(
+                    RpcException.NOT_AVAILABLE,
+                    "block " + number + " is not stored here; stored: "
+                            + (r.isEmpty() ? "none" : r.first() + ".." + r.last()));
         }
         FinalBlock block = b.get();
         ObjectNode o = NODES.objectNode()
@@ -126,7 +140,8 @@ public final class RpcMethods {
     /** How many transactions the payload holds, when it is in the default execution layer's format. */
     private static Optional<Integer> transactionCount(FinalBlock block) {
         try {
-            return Optional.of(TransactionPayload.decode(block.payload(), Integer.MAX_VALUE).size());
+            return Optional.of(TransactionPayload.decode(block.payload(), Integer.MAX_VALUE)
+                    .size());
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
@@ -140,10 +155,14 @@ public final class RpcMethods {
 
     /** The committee with each validator's announced consensus address, where known. */
     private JsonNode validators() {
-        Map<dev.tally.crypto.BlsPublicKey, SignedNetAddress> addresses = node.network().addressBook().snapshot();
+        Map<dev.tally.crypto.BlsPublicKey, SignedNetAddress> addresses =
+                node.network().addressBook().snapshot();
         ArrayNode a = NODES.arrayNode();
         for (ValidatorInfo v : node.epoch().committee().validators()) {
-            ObjectNode o = a.addObject().put("key", v.key().toText()).put("weight", v.weight()).put("leader", v.leader());
+            ObjectNode o = a.addObject()
+                    .put("key", v.key().toText())
+                    .put("weight", v.weight())
+                    .put("leader", v.leader());
             SignedNetAddress addr = addresses.get(v.key());
             if (addr == null) {
                 o.putNull("addr");
@@ -183,7 +202,8 @@ public final class RpcMethods {
         return switch (node.submitTransaction(tx)) {
             case TransactionSink.Result.Accepted a -> NODES.textNode("accepted");
             case TransactionSink.Result.Duplicate d -> NODES.textNode("duplicate");
-            case TransactionSink.Result.Rejected r -> throw new RpcException(RpcException.REJECTED, "transaction rejected: " + r.reason());
+            case TransactionSink.Result.Rejected r ->
+                throw new RpcException(RpcException.REJECTED, "transaction rejected: " + r.reason());
         };
     }
 }

@@ -11,8 +11,9 @@ public record RpcParams(JsonNode params) {
     private JsonNode get(String name, int position) throws RpcException {
         JsonNode v = params.isArray() ? params.get(position) : params.get(name);
         if (v == null || v.isNull()) {
-            throw new RpcException(RpcException.INVALID_PARAMS, "missing param \"" + name + "\" (by name, or at position "
-                    + position + ")");
+            throw new RpcException(
+                    RpcException.INVALID_PARAMS,
+                    "missing param \"" + name + "\" (by name, or at position " + position + ")");
         }
         return v;
     }
@@ -26,13 +27,16 @@ public record RpcParams(JsonNode params) {
             try {
                 n = Long.parseLong(v.textValue().strip());
             } catch (NumberFormatException e) {
-                throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must be a number, got \"" + v.textValue() + "\"");
+                throw new RpcException(
+                        RpcException.INVALID_PARAMS,
+                        "param \"" + name + "\" must be a number, got \"" + v.textValue() + "\"");
             }
         } else {
             throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must be a number, got " + v);
         }
         if (n < 0) {
-            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must not be negative, got " + n);
+            throw new RpcException(
+                    RpcException.INVALID_PARAMS, "param \"" + name + "\" must not be negative, got " + n);
         }
         return n;
     }

@@ -43,7 +43,8 @@ public final class RpcServer implements AutoCloseable {
         server.createContext("/", this::handle);
     }
 
-    public static RpcServer start(InetSocketAddress address, RpcMethods methods, NodeMetrics metrics) throws IOException {
+    public static RpcServer start(InetSocketAddress address, RpcMethods methods, NodeMetrics metrics)
+            throws IOException {
         RpcServer s = new RpcServer(address, methods, metrics);
         s.server.start();
         log.info("JSON-RPC listening on http://{}", NodeHttp.text(s.address()));
@@ -59,8 +60,17 @@ public final class RpcServer implements AutoCloseable {
             switch (ex.getRequestMethod()) {
                 case "POST" -> handlePost(ex);
                 case "GET" -> handleGet(ex);
-                default -> NodeHttp.send(ex, 405, "application/json", error(null, new RpcException(
-                        RpcException.INVALID_REQUEST, "use POST / for JSON-RPC or GET /<method>")).toString());
+                default ->
+                    NodeHttp.send(
+                            ex,
+                            405,
+                            "application/json",
+                            error(
+                                            null,
+                                            new RpcException(
+                                                    RpcException.INVALID_REQUEST,
+                                                    "use POST / for JSON-RPC or GET /<method>"))
+                                    .toString());
             }
         } catch (IOException e) {
             log.debug("RPC exchange with {} failed: {}", ex.getRemoteAddress(), e.toString());
@@ -72,8 +82,12 @@ public final class RpcServer implements AutoCloseable {
         try {
             request = JSON.readTree(readBody(ex.getRequestBody()));
         } catch (IOException e) {
-            NodeHttp.send(ex, 200, "application/json", error(null, new RpcException(RpcException.PARSE_ERROR,
-                    "the body is not JSON: " + e.getMessage())).toString());
+            NodeHttp.send(
+                    ex,
+                    200,
+                    "application/json",
+                    error(null, new RpcException(RpcException.PARSE_ERROR, "the body is not JSON: " + e.getMessage()))
+                            .toString());
             return;
         }
         JsonNode response;
@@ -98,10 +112,15 @@ public final class RpcServer implements AutoCloseable {
     /** One JSON-RPC request to its response object. */
     private ObjectNode call(JsonNode request) {
         JsonNode id = request != null && request.has("id") ? request.get("id") : null;
-        if (request == null || !request.isObject() || !"2.0".equals(request.path("jsonrpc").asText(null))
+        if (request == null
+                || !request.isObject()
+                || !"2.0".equals(request.path("jsonrpc").asText(null))
                 || !request.path("method").isTextual()) {
-            return error(id, new RpcException(RpcException.INVALID_REQUEST,
-                    "expected {\"jsonrpc\": \"2.0\", \"method\": ..., \"params\": ..., \"id\": ...}"));
+            return error(
+                    id,
+                    new RpcException(
+                            RpcException.INVALID_REQUEST,
+                            "expected {\"jsonrpc\": \"2.0\", \"method\": ..., \"params\": ..., \"id\": ...}"));
         }
         JsonNode params = request.has("params") ? request.get("params") : NODES.objectNode();
         if (!params.isObject() && !params.isArray()) {
@@ -134,7 +153,8 @@ public final class RpcServer implements AutoCloseable {
         try {
             NodeHttp.send(ex, 200, "application/json", invoke(method, params).toString());
         } catch (RpcException e) {
-            int status = e.code() == RpcException.METHOD_NOT_FOUND || e.code() == RpcException.NOT_AVAILABLE ? 404 : 400;
+            int status =
+                    e.code() == RpcException.METHOD_NOT_FOUND || e.code() == RpcException.NOT_AVAILABLE ? 404 : 400;
             ObjectNode body = NODES.objectNode();
             body.set("error", errorObject(e));
             NodeHttp.send(ex, status, "application/json", body.toString());

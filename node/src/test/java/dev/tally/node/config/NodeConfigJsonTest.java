@@ -36,7 +36,8 @@ class NodeConfigJsonTest {
     }
 
     void assertRejected(ObjectNode c, String path, String problem) {
-        assertThatThrownBy(() -> parse(c)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> parse(c))
+                .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).path()).isEqualTo(path))
                 .hasMessageContaining(problem);
     }
@@ -61,11 +62,15 @@ class NodeConfigJsonTest {
         c.put("view_timeout_ms", 1500);
         c.put("block_retention", 1000);
         c.putArray("gossip_static_inbound").add(peer.publicKey().toText());
-        c.putArray("gossip_static_outbound").addObject().put("key", peer.publicKey().toText()).put("addr", "127.0.0.1:4000");
+        c.putArray("gossip_static_outbound")
+                .addObject()
+                .put("key", peer.publicKey().toText())
+                .put("addr", "127.0.0.1:4000");
         NodeConfig cfg = parse(c);
         assertThat(cfg.validatorKey()).contains(validatorKey);
         assertThat(cfg.gossipStaticOutbound()).containsOnlyKeys(peer.publicKey());
-        assertThat(cfg.metricsAddr().orElseThrow().getAddress().getHostAddress()).isEqualTo("0:0:0:0:0:0:0:1");
+        assertThat(cfg.metricsAddr().orElseThrow().getAddress().getHostAddress())
+                .isEqualTo("0:0:0:0:0:0:0:1");
         NodeConfig again = NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of());
         assertThat(again).isEqualTo(cfg);
         assertThat(cfg.toString()).doesNotContain(validatorKey.toText()).doesNotContain(nodeKey.toText());
@@ -127,7 +132,10 @@ class NodeConfigJsonTest {
         assertRejected(c, "config.genesis.protocol_version", "not supported");
 
         c = minimal();
-        c.putArray("gossip_static_outbound").addObject().put("key", peer.publicKey().toText()).put("addr", "nowhere");
+        c.putArray("gossip_static_outbound")
+                .addObject()
+                .put("key", peer.publicKey().toText())
+                .put("addr", "nowhere");
         assertRejected(c, "config.gossip_static_outbound[0].addr", "host:port");
 
         c = minimal();

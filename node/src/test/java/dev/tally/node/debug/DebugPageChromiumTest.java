@@ -59,9 +59,17 @@ class DebugPageChromiumTest {
             }
             assertThat(node.storedBlocks().last()).isGreaterThanOrEqualTo(2);
             String url = "http://" + NodeHttp.text(page.address()) + "/";
-            Process p = new ProcessBuilder(browser.get(), "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--dump-dom", url)
-                    .redirectError(profile.resolve("chromium.err").toFile()).start();
+            Process p = new ProcessBuilder(
+                            browser.get(),
+                            "--headless",
+                            "--no-sandbox",
+                            "--disable-gpu",
+                            "--disable-dev-shm-usage",
+                            "--user-data-dir=" + profile,
+                            "--dump-dom",
+                            url)
+                    .redirectError(profile.resolve("chromium.err").toFile())
+                    .start();
             String dom;
             try {
                 dom = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -69,16 +77,20 @@ class DebugPageChromiumTest {
             } finally {
                 p.destroyForcibly();
             }
-            assertThat(dom).as("DOM dumped by chromium; stderr: %s", Files.readString(profile.resolve("chromium.err")))
+            assertThat(dom)
+                    .as("DOM dumped by chromium; stderr: %s", Files.readString(profile.resolve("chromium.err")))
                     .contains("<h1>tally node</h1>")
                     .contains(node.config().nodeKey().publicKey().toText())
                     .contains(CHAIN.keys.getFirst().publicKey().toText())
-                    .contains("max payload size").contains("100000 bytes")
+                    .contains("max payload size")
+                    .contains("100000 bytes")
                     .containsPattern("<td>view</td><td>\\d+</td>")
                     .containsPattern("<td>phase</td><td>(prepare|commit|timeout)</td>")
                     .containsPattern("<td>finalized height</td><td>\\d+</td>")
                     .contains("<td>epoch</td><td>0 (from block 0, 1 validators)</td>")
-                    .contains("Gossip peers").contains("sync queue").contains("gossip sent / received")
+                    .contains("Gossip peers")
+                    .contains("sync queue")
+                    .contains("gossip sent / received")
                     .contains("Validators");
         } finally {
             node.close();

@@ -19,11 +19,13 @@ class NetworkVerifiedTest {
         NetworkVerified verifier = new NetworkVerified(QcVerifier.DIRECT);
         Payload p = TestChain.payload("x");
         Signed<ReplicaCommit> good = CHAIN.sign(1, CHAIN.vote(5, 1, p));
-        Signed<ReplicaCommit> bad = new Signed<>(good.message(), good.key(), CHAIN.sign(2, good.message()).signature());
+        Signed<ReplicaCommit> bad = new Signed<>(
+                good.message(), good.key(), CHAIN.sign(2, good.message()).signature());
         assertThat(verifier.verifySignature(good)).isTrue();
         assertThat(verifier.verifySignature(bad)).isFalse();
         // Everything else passed ConsensusMesh.verify, signature included, before it reached the inbox.
         ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
-        assertThat(verifier.verifySignature(new Signed<>(timeout, good.key(), bad.signature()))).isTrue();
+        assertThat(verifier.verifySignature(new Signed<>(timeout, good.key(), bad.signature())))
+                .isTrue();
     }
 }

@@ -3,6 +3,10 @@ package dev.tally.node.executor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.node.config.NodeConfig;
@@ -17,10 +21,6 @@ import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
 import dev.tally.storage.execution.MempoolExecutionLayer;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -65,15 +65,30 @@ class NodeTest {
             for (int j = 0; j < i; j++) {
                 peers.put(keys.get(j).publicKey(), addrs.get(j));
             }
-            configs.add(new NodeConfig(addrs.get(i), addrs.get(i), Optional.empty(), Optional.empty(), Optional.empty(),
-                    chain.genesis, 100_000, 10_000, Duration.ofMillis(1000), Optional.of(chain.keys.get(i)), keys.get(i), 100,
-                    List.of(), peers, Duration.ofSeconds(5), Optional.empty()));
+            configs.add(new NodeConfig(
+                    addrs.get(i),
+                    addrs.get(i),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    chain.genesis,
+                    100_000,
+                    10_000,
+                    Duration.ofMillis(1000),
+                    Optional.of(chain.keys.get(i)),
+                    keys.get(i),
+                    100,
+                    List.of(),
+                    peers,
+                    Duration.ofSeconds(5),
+                    Optional.empty()));
         }
         return configs;
     }
 
     Node start(NodeConfig cfg, Storage storage) throws IOException {
-        Node node = Node.start(cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 1000, List.of()));
+        Node node = Node.start(
+                cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 1000, List.of()));
         nodes.add(node);
         return node;
     }
@@ -98,7 +113,10 @@ class NodeTest {
         }
         nodes.getFirst().submitTransaction(new byte[] {1, 2, 3});
         for (Node n : nodes) {
-            await("block 3 on every node", Duration.ofSeconds(30), () -> n.storedBlocks().last() >= 3);
+            await(
+                    "block 3 on every node",
+                    Duration.ofSeconds(30),
+                    () -> n.storedBlocks().last() >= 3);
         }
         for (int i = 0; i < N; i++) {
             ReplicaStatus status = nodes.get(i).replicaStatus().orElseThrow();
@@ -128,24 +146,48 @@ class NodeTest {
         for (int i = 0; i < N; i++) {
             timeouts.add(new ReplicaTimeout(chain.view(0), Optional.empty(), Optional.empty()));
         }
-        inner.persistReplicaState(new ReplicaState(0, 1, Phase.PREPARE, Optional.empty(), Optional.empty(),
-                Optional.of(chain.timeoutQc(0, timeouts)), List.of()));
+        inner.persistReplicaState(new ReplicaState(
+                0,
+                1,
+                Phase.PREPARE,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.of(chain.timeoutQc(0, timeouts)),
+                List.of()));
         Storage failing = new FailingStateStore(inner);
         Node node = start(configs.getFirst(), failing);
-        assertThatThrownBy(node::awaitTermination).isInstanceOf(NodeFailedException.class)
-                .hasMessageContaining("replica").hasMessageContaining("disk full");
+        assertThatThrownBy(node::awaitTermination)
+                .isInstanceOf(NodeFailedException.class)
+                .hasMessageContaining("replica")
+                .hasMessageContaining("disk full");
     }
 
     @Test
     void aValidatorKeyOutsideTheCommitteeIsRefusedBeforeTheNetworkStarts() throws Exception {
         NodeConfig cfg = configs().getFirst();
-        NodeConfig stranger = new NodeConfig(cfg.serverAddr(), cfg.publicAddr(), Optional.empty(), Optional.empty(), Optional.empty(),
-                cfg.genesis(), cfg.maxPayloadSize(), cfg.maxTxSize(), cfg.viewTimeout(), Optional.of(BlsSecretKey.generate()),
-                cfg.nodeKey(), 100, List.of(), Map.of(), cfg.fetchScheduleInterval(), Optional.empty());
+        NodeConfig stranger = new NodeConfig(
+                cfg.serverAddr(),
+                cfg.publicAddr(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                cfg.genesis(),
+                cfg.maxPayloadSize(),
+                cfg.maxTxSize(),
+                cfg.viewTimeout(),
+                Optional.of(BlsSecretKey.generate()),
+                cfg.nodeKey(),
+                100,
+                List.of(),
+                Map.of(),
+                cfg.fetchScheduleInterval(),
+                Optional.empty());
         assertThatThrownBy(() -> start(stranger, InMemoryStorage.create(chain.genesis)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not in the committee");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not in the committee");
         // The port was never bound.
-        try (ServerSocket s = new ServerSocket(cfg.serverAddr().getPort(), 1, cfg.serverAddr().getAddress())) {
+        try (ServerSocket s =
+                new ServerSocket(cfg.serverAddr().getPort(), 1, cfg.serverAddr().getAddress())) {
             assertThat(s.isBound()).isTrue();
         }
     }
@@ -158,15 +200,34 @@ class NodeTest {
         stallLog.addAppender(warnings);
         try {
             NodeConfig cfg = configs().getFirst();
-            NodeConfig fast = new NodeConfig(cfg.serverAddr(), cfg.publicAddr(), Optional.empty(), Optional.empty(), Optional.empty(),
-                    cfg.genesis(), cfg.maxPayloadSize(), cfg.maxTxSize(), Duration.ofMillis(100), cfg.validatorKey(), cfg.nodeKey(),
-                    100, List.of(), Map.of(), cfg.fetchScheduleInterval(), Optional.empty());
+            NodeConfig fast = new NodeConfig(
+                    cfg.serverAddr(),
+                    cfg.publicAddr(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    cfg.genesis(),
+                    cfg.maxPayloadSize(),
+                    cfg.maxTxSize(),
+                    Duration.ofMillis(100),
+                    cfg.validatorKey(),
+                    cfg.nodeKey(),
+                    100,
+                    List.of(),
+                    Map.of(),
+                    cfg.fetchScheduleInterval(),
+                    Optional.empty());
             start(fast, InMemoryStorage.create(chain.genesis)); // alone: 1 of 4 validators, no quorum ever
             await("a stall warning", Duration.ofSeconds(10), () -> !warnings.list.isEmpty());
             ILoggingEvent w = warnings.list.getFirst();
             assertThat(w.getLevel()).isEqualTo(Level.WARN);
-            assertThat(w.getFormattedMessage()).contains("no block finalized", "view ", "phase TIMEOUT",
-                    "connected to 0 of 3 other validators", "no quorum of timeout votes");
+            assertThat(w.getFormattedMessage())
+                    .contains(
+                            "no block finalized",
+                            "view ",
+                            "phase TIMEOUT",
+                            "connected to 0 of 3 other validators",
+                            "no quorum of timeout votes");
         } finally {
             stallLog.detachAppender(warnings);
         }

@@ -28,8 +28,11 @@ class ScopeTest {
         scope.fork("replica", () -> {
             throw new IllegalStateException("boom");
         });
-        assertThatThrownBy(scope::join).isInstanceOf(NodeFailedException.class).hasMessage("replica failed: boom")
-                .extracting(e -> ((NodeFailedException) e).component()).isEqualTo("replica");
+        assertThatThrownBy(scope::join)
+                .isInstanceOf(NodeFailedException.class)
+                .hasMessage("replica failed: boom")
+                .extracting(e -> ((NodeFailedException) e).component())
+                .isEqualTo("replica");
         assertThat(events).containsExactly("waiter interrupted", "close network", "close storage");
     }
 

@@ -33,6 +33,7 @@ final class Cluster implements AutoCloseable {
     final List<NodeSecretKey> nodeKeys = new ArrayList<>();
     /** Running validators by index; null while stopped. */
     final Node[] validators;
+
     final List<Node> others = new ArrayList<>();
 
     Cluster(int n, Duration viewTimeout) throws IOException {
@@ -72,14 +73,33 @@ final class Cluster implements AutoCloseable {
         return config(freeAddress(), NodeSecretKey.generate(), Optional.empty(), peers);
     }
 
-    private NodeConfig config(InetSocketAddress addr, NodeSecretKey key, Optional<Integer> validator,
+    private NodeConfig config(
+            InetSocketAddress addr,
+            NodeSecretKey key,
+            Optional<Integer> validator,
             Map<NodePublicKey, InetSocketAddress> peers) {
-        return new NodeConfig(addr, addr, Optional.empty(), Optional.empty(), Optional.empty(), chain.genesis, 100_000, 10_000,
-                viewTimeout, validator.map(chain.keys::get), key, 100, List.of(), peers, Duration.ofSeconds(5), Optional.empty());
+        return new NodeConfig(
+                addr,
+                addr,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                chain.genesis,
+                100_000,
+                10_000,
+                viewTimeout,
+                validator.map(chain.keys::get),
+                key,
+                100,
+                List.of(),
+                peers,
+                Duration.ofSeconds(5),
+                Optional.empty());
     }
 
     Node start(NodeConfig cfg, Storage storage) throws IOException {
-        return Node.start(cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 1000, List.of()));
+        return Node.start(
+                cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 1000, List.of()));
     }
 
     Node startValidator(int i, Storage storage) throws IOException {
@@ -136,10 +156,12 @@ final class Cluster implements AutoCloseable {
     /** Every node given holds the same block (by header and justification) at each height in [from, to]. */
     static void assertAgree(List<Node> nodes, long from, long to) {
         for (long b = from; b <= to; b++) {
-            FinalBlock ref = nodes.getFirst().execution().block(b).orElseThrow(() -> new AssertionError("block missing"));
+            FinalBlock ref =
+                    nodes.getFirst().execution().block(b).orElseThrow(() -> new AssertionError("block missing"));
             for (Node n : nodes) {
                 long h = b;
-                FinalBlock mine = n.execution().block(b)
+                FinalBlock mine = n.execution()
+                        .block(b)
                         .orElseThrow(() -> new AssertionError("block " + h + " missing on " + n.config()));
                 if (!mine.header().equals(ref.header()) || !mine.payload().equals(ref.payload())) {
                     throw new AssertionError("block " + b + " differs: " + mine.header() + " vs " + ref.header());

@@ -32,14 +32,22 @@ class ConsensusOverNetworkTest {
                 // Every validator took part: it holds consensus connections to the five others, both ways (awaited:
                 // on a loaded machine one may be in the middle of a reconnect).
                 var mesh = n.network().consensus().orElseThrow();
-                Cluster.await("a full consensus mesh at " + n.config(), Duration.ofSeconds(10),
-                        () -> mesh.connectedOutbound().size() == 5 && mesh.connectedInbound().size() == 5);
+                Cluster.await(
+                        "a full consensus mesh at " + n.config(),
+                        Duration.ofSeconds(10),
+                        () -> mesh.connectedOutbound().size() == 5
+                                && mesh.connectedInbound().size() == 5);
                 assertThat(n.replicaStatus().orElseThrow().view()).isGreaterThanOrEqualTo(30);
             }
             // The transactions were included somewhere in blocks that everyone agrees on.
             long txBytes = 0;
             for (long b = 0; b <= 30; b++) {
-                txBytes += all.getFirst().execution().block(b).orElseThrow().payload().size();
+                txBytes += all.getFirst()
+                        .execution()
+                        .block(b)
+                        .orElseThrow()
+                        .payload()
+                        .size();
             }
             assertThat(txBytes).isPositive();
         }
@@ -56,10 +64,14 @@ class ConsensusOverNetworkTest {
             assertThat(full.replicaStatus()).isEmpty();
             assertThat(full.network().consensus()).isEmpty();
             long target = c.maxLast() + 5;
-            Cluster.await("full node reaches block " + target, Duration.ofSeconds(30), () -> full.storedBlocks().last() >= target);
+            Cluster.await(
+                    "full node reaches block " + target,
+                    Duration.ofSeconds(30),
+                    () -> full.storedBlocks().last() >= target);
             assertThat(full.storedBlocks().first()).isEqualTo(c.chain.genesis.firstBlock());
             // Everything it has came through block sync: it has no replica to finalize anything.
-            assertThat(full.network().gossip().blocksFetched()).isGreaterThanOrEqualTo(target - c.chain.genesis.firstBlock() + 1);
+            assertThat(full.network().gossip().blocksFetched())
+                    .isGreaterThanOrEqualTo(target - c.chain.genesis.firstBlock() + 1);
             c.awaitAll(target, Duration.ofSeconds(10));
             List<Node> compare = new ArrayList<>(c.running());
             compare.add(full);

@@ -3,12 +3,12 @@ package dev.tally.node.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.protobuf.ByteString;
-import dev.tally.crypto.BlsSecretKey;
-import dev.tally.crypto.NodeSecretKey;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.NodeSecretKey;
 import dev.tally.network.Network;
 import dev.tally.network.proto.Net;
 import dev.tally.node.config.NodeConfig;
@@ -66,8 +66,11 @@ class HostilePeerTest {
     /** Connecting fails (the server closes instead of answering) and the server logs the refusal with this reason. */
     void assertRefused(String reason, ThrowingCallable connect) throws InterruptedException {
         assertThatThrownBy(connect).as(reason).isInstanceOf(IOException.class);
-        Cluster.await("a refusal for: " + reason, Duration.ofSeconds(5), () -> List.copyOf(refusals.list).stream()
-                .anyMatch(e -> e.getFormattedMessage().contains("refused: " + reason)));
+        Cluster.await(
+                "a refusal for: " + reason,
+                Duration.ofSeconds(5),
+                () -> List.copyOf(refusals.list).stream()
+                        .anyMatch(e -> e.getFormattedMessage().contains("refused: " + reason)));
     }
 
     Node target() {
@@ -89,20 +92,26 @@ class HostilePeerTest {
     @Test
     void anHonestRawPeerIsAcceptedAsAControl() throws Exception {
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
-            Cluster.await("peer listed", Duration.ofSeconds(5), () -> target().network().gossip().peers().contains(p.key.publicKey()));
+            Cluster.await(
+                    "peer listed",
+                    Duration.ofSeconds(5),
+                    () -> target().network().gossip().peers().contains(p.key.publicKey()));
         }
     }
 
     @Test
     void wrongGenesisAndForgedHandshakesAreRefused() throws Exception {
-        for (RawPeer.Lie lie : List.of(RawPeer.Lie.WRONG_GENESIS, RawPeer.Lie.FORGED_SIGNATURE, RawPeer.Lie.OTHER_SESSION)) {
+        for (RawPeer.Lie lie :
+                List.of(RawPeer.Lie.WRONG_GENESIS, RawPeer.Lie.FORGED_SIGNATURE, RawPeer.Lie.OTHER_SESSION)) {
             NodeSecretKey key = NodeSecretKey.generate();
             String reason = switch (lie) {
                 case WRONG_GENESIS -> "genesis mismatch: peer is on genesis_hash:keccak256:0000";
                 case FORGED_SIGNATURE -> "bad node signature on the session id from " + key.publicKey();
                 default -> "session id mismatch";
             };
-            assertRefused(reason, () -> RawPeer.gossip(targetAddr(), genesis, lie, key).close());
+            assertRefused(
+                    reason,
+                    () -> RawPeer.gossip(targetAddr(), genesis, lie, key).close());
             assertThat(target().network().gossip().peers()).as(lie.name()).doesNotContain(key.publicKey());
         }
     }
@@ -112,26 +121,35 @@ class HostilePeerTest {
         BlsSecretKey stranger = BlsSecretKey.generate();
         var committeeKey = c.chain.keys.get(1).publicKey();
         // A validator key outside the committee, properly signed.
-        assertRefused("peer " + stranger.publicKey() + " is not a validator of the committee",
-                () -> RawPeer.consensus(targetAddr(), genesis, stranger.publicKey(), stranger).close());
+        assertRefused(
+                "peer " + stranger.publicKey() + " is not a validator of the committee",
+                () -> RawPeer.consensus(targetAddr(), genesis, stranger.publicKey(), stranger)
+                        .close());
         // Claims validator 1's key, signed with another.
-        assertRefused("bad validator signature on the session id from " + committeeKey,
-                () -> RawPeer.consensus(targetAddr(), genesis, committeeKey, stranger).close());
+        assertRefused(
+                "bad validator signature on the session id from " + committeeKey,
+                () -> RawPeer.consensus(targetAddr(), genesis, committeeKey, stranger)
+                        .close());
         // Validator 1's real key, on another chain.
         GenesisHash otherChain = new TestChain(6, 1000).genesis.hash();
-        assertRefused("genesis mismatch: peer is on " + otherChain,
-                () -> RawPeer.consensus(targetAddr(), otherChain, committeeKey, c.chain.keys.get(1)).close());
+        assertRefused(
+                "genesis mismatch: peer is on " + otherChain,
+                () -> RawPeer.consensus(targetAddr(), otherChain, committeeKey, c.chain.keys.get(1))
+                        .close());
         // A full node serves no consensus endpoint, even to a committee member.
         NodeConfig fullCfg = c.fullNodeConfig(0);
         Node full = c.start(fullCfg, InMemoryStorage.create(c.chain.genesis));
         try {
-            assertRefused("consensus endpoint requested from a full node",
-                    () -> RawPeer.consensus(fullCfg.serverAddr(), genesis, committeeKey, c.chain.keys.get(1)).close());
+            assertRefused(
+                    "consensus endpoint requested from a full node",
+                    () -> RawPeer.consensus(fullCfg.serverAddr(), genesis, committeeKey, c.chain.keys.get(1))
+                            .close());
         } finally {
             full.close();
         }
         // Validator 1 stays connected to the target, and consensus goes on.
-        assertThat(target().network().consensus().orElseThrow().connectedInbound()).contains(committeeKey);
+        assertThat(target().network().consensus().orElseThrow().connectedInbound())
+                .contains(committeeKey);
         assertConsensusProgresses(2, Duration.ofSeconds(15));
     }
 
@@ -140,18 +158,36 @@ class HostilePeerTest {
         TestChain other = new TestChain(6, 1000); // same validators, another first block: another chain
         assertThat(other.genesis.hash()).isNotEqualTo(genesis);
         NodeConfig mine = c.fullNodeConfig(0, 1);
-        NodeConfig stranger = new NodeConfig(mine.serverAddr(), mine.publicAddr(), Optional.empty(), Optional.empty(),
-                Optional.empty(), other.genesis, mine.maxPayloadSize(), mine.maxTxSize(), mine.viewTimeout(), Optional.empty(),
-                mine.nodeKey(), 100, List.of(), mine.gossipStaticOutbound(), mine.fetchScheduleInterval(), Optional.empty());
+        NodeConfig stranger = new NodeConfig(
+                mine.serverAddr(),
+                mine.publicAddr(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                other.genesis,
+                mine.maxPayloadSize(),
+                mine.maxTxSize(),
+                mine.viewTimeout(),
+                Optional.empty(),
+                mine.nodeKey(),
+                100,
+                List.of(),
+                mine.gossipStaticOutbound(),
+                mine.fetchScheduleInterval(),
+                Optional.empty());
         var storage = InMemoryStorage.create(other.genesis);
-        Node n = Node.start(stranger, storage,
+        Node n = Node.start(
+                stranger,
+                storage,
                 new dev.tally.storage.execution.MempoolExecutionLayer(storage, other.genesis, 10_000, 1000, List.of()));
         try {
             Thread.sleep(2000); // several redial attempts
             assertThat(n.network().gossip().peers()).isEmpty();
             assertThat(n.storedBlocks().isEmpty()).isTrue();
-            assertThat(c.validators[0].network().gossip().peers()).doesNotContain(mine.nodeKey().publicKey());
-            assertThat(c.validators[1].network().gossip().peers()).doesNotContain(mine.nodeKey().publicKey());
+            assertThat(c.validators[0].network().gossip().peers())
+                    .doesNotContain(mine.nodeKey().publicKey());
+            assertThat(c.validators[1].network().gossip().peers())
+                    .doesNotContain(mine.nodeKey().publicKey());
         } finally {
             n.close();
         }
@@ -175,7 +211,12 @@ class HostilePeerTest {
                     try {
                         while (System.nanoTime() < end) {
                             long number = blocks.get() % (fromBlock + 1);
-                            p.call(RawPeer.GET_BLOCK, Net.GetBlockReq.newBuilder().setNumber(number).build().toByteArray());
+                            p.call(
+                                    RawPeer.GET_BLOCK,
+                                    Net.GetBlockReq.newBuilder()
+                                            .setNumber(number)
+                                            .build()
+                                            .toByteArray());
                             blocks.incrementAndGet();
                         }
                     } catch (IOException | InterruptedException e) {
@@ -183,7 +224,8 @@ class HostilePeerTest {
                     }
                 }));
             }
-            // push_txs: batches of 1,000 new transactions, as many at once as its in-flight limit (2) allows, back to back.
+            // push_txs: batches of 1,000 new transactions, as many at once as its in-flight limit (2) allows, back to
+            // back.
             for (int t = 0; t < 2; t++) {
                 Random rnd = new Random(t);
                 threads.add(Thread.ofVirtual().start(() -> {
@@ -208,7 +250,8 @@ class HostilePeerTest {
             }
             double secs = (System.nanoTime() - start) / 1e9;
             long finalized = c.minLast() - fromBlock;
-            System.out.printf("flood of %.1f s: %d get_block and %d transactions (push_txs) served; %d blocks finalized meanwhile%n",
+            System.out.printf(
+                    "flood of %.1f s: %d get_block and %d transactions (push_txs) served; %d blocks finalized meanwhile%n",
                     secs, blocks.get(), txs.get(), finalized);
             // Default limits: get_block 10 at once then 100/s; push_txs 10,000 transactions at once then 100,000/s (per
             // connection), and two batches in flight.
@@ -217,7 +260,9 @@ class HostilePeerTest {
             // Consensus went on during the flood, and goes on after it.
             assertThat(finalized).isGreaterThanOrEqualTo(5);
             assertConsensusProgresses(5, Duration.ofSeconds(15));
-            assertThat(p.closedByServer(Duration.ofMillis(10))).as("throttled, not dropped").isFalse();
+            assertThat(p.closedByServer(Duration.ofMillis(10)))
+                    .as("throttled, not dropped")
+                    .isFalse();
         }
     }
 
@@ -230,7 +275,10 @@ class HostilePeerTest {
                 p.frame(RawPeer.REQUEST, RawPeer.GET_BLOCK, i + 1, req);
             }
             assertThat(p.closedByServer(Duration.ofSeconds(5))).isTrue();
-            Cluster.await("peer forgotten", Duration.ofSeconds(5), () -> !target().network().gossip().peers().contains(p.key.publicKey()));
+            Cluster.await(
+                    "peer forgotten",
+                    Duration.ofSeconds(5),
+                    () -> !target().network().gossip().peers().contains(p.key.publicKey()));
         }
         assertConsensusProgresses(3, Duration.ofSeconds(15));
     }
@@ -248,7 +296,9 @@ class HostilePeerTest {
         // A get_block request body over its 1 KB limit.
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
             p.frame(RawPeer.REQUEST, RawPeer.GET_BLOCK, 1, new byte[4096]);
-            assertThat(p.closedByServer(Duration.ofSeconds(5))).as("get_block over its limit").isTrue();
+            assertThat(p.closedByServer(Duration.ofSeconds(5)))
+                    .as("get_block over its limit")
+                    .isTrue();
         }
         // Random bytes in place of Noise transport messages: they do not decrypt.
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
@@ -257,7 +307,9 @@ class HostilePeerTest {
             junk[0] = (byte) 200;
             junk[1] = 0;
             p.sendRaw(junk);
-            assertThat(p.closedByServer(Duration.ofSeconds(5))).as("undecryptable").isTrue();
+            assertThat(p.closedByServer(Duration.ofSeconds(5)))
+                    .as("undecryptable")
+                    .isTrue();
         }
         // Well-encrypted garbage: random application frames, an unknown rpc, a body that is not protobuf.
         for (int i = 0; i < 5; i++) {
@@ -266,19 +318,26 @@ class HostilePeerTest {
                 rnd.nextBytes(junk);
                 junk[0] = (byte) (3 + rnd.nextInt(250)); // neither request nor response
                 p.send(junk);
-                assertThat(p.closedByServer(Duration.ofSeconds(5))).as("random frame " + i).isTrue();
+                assertThat(p.closedByServer(Duration.ofSeconds(5)))
+                        .as("random frame " + i)
+                        .isTrue();
             }
         }
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
             p.frame(RawPeer.REQUEST, 99, 1, new byte[0]);
-            assertThat(p.closedByServer(Duration.ofSeconds(5))).as("unknown rpc").isTrue();
+            assertThat(p.closedByServer(Duration.ofSeconds(5)))
+                    .as("unknown rpc")
+                    .isTrue();
         }
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
             p.frame(RawPeer.REQUEST, RawPeer.GET_BLOCK, 1, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
-            assertThat(p.closedByServer(Duration.ofSeconds(5))).as("not protobuf").isTrue();
+            assertThat(p.closedByServer(Duration.ofSeconds(5)))
+                    .as("not protobuf")
+                    .isTrue();
         }
         // Before the handshake: a preface frame declaring 1 GB.
-        try (java.net.Socket s = new java.net.Socket(targetAddr().getAddress(), targetAddr().getPort())) {
+        try (java.net.Socket s =
+                new java.net.Socket(targetAddr().getAddress(), targetAddr().getPort())) {
             s.getOutputStream().write(new byte[] {0, 0, 0, 0x40});
             s.setSoTimeout(5000);
             assertThat(s.getInputStream().read()).as("preface over its limit").isEqualTo(-1);

@@ -41,12 +41,18 @@ final class RawPeer implements AutoCloseable {
     static final byte RESPONSE = 2;
     /** Wire ids, as the network module numbers its RPCs. */
     static final int PING = 1;
+
     static final int PUSH_BLOCK_STORE_STATE = 3;
     static final int GET_BLOCK = 4;
     static final int PUSH_TXS = 7;
 
     /** How the client lies in the gossip handshake. */
-    enum Lie { NONE, WRONG_GENESIS, FORGED_SIGNATURE, OTHER_SESSION }
+    enum Lie {
+        NONE,
+        WRONG_GENESIS,
+        FORGED_SIGNATURE,
+        OTHER_SESSION
+    }
 
     final Socket socket;
     final NodeSecretKey key;
@@ -66,7 +72,12 @@ final class RawPeer implements AutoCloseable {
         this.key = key;
         this.rawIn = new BufferedInputStream(socket.getInputStream(), MAX_MESSAGE + 2);
         this.rawOut = socket.getOutputStream();
-        writeU32le(rawOut, Net.Encryption.newBuilder().setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance()).build().toByteArray());
+        writeU32le(
+                rawOut,
+                Net.Encryption.newBuilder()
+                        .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
+                        .build()
+                        .toByteArray());
         HandshakeState hs = new HandshakeState("Noise_NN_25519_ChaChaPoly_SHA256", HandshakeState.INITIATOR);
         hs.start();
         byte[] buf = new byte[256];
@@ -99,7 +110,12 @@ final class RawPeer implements AutoCloseable {
     }
 
     static RawPeer gossip(InetSocketAddress addr, GenesisHash genesis, Lie lie, NodeSecretKey key) throws IOException {
-        return open(addr, key, Net.Endpoint.newBuilder().setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance()).build(),
+        return open(
+                addr,
+                key,
+                Net.Endpoint.newBuilder()
+                        .setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance())
+                        .build(),
                 p -> p.gossipHandshake(genesis, lie));
     }
 
@@ -109,23 +125,43 @@ final class RawPeer implements AutoCloseable {
      */
     static RawPeer consensus(InetSocketAddress addr, GenesisHash genesis, BlsPublicKey claimed, BlsSecretKey signer)
             throws IOException {
-        return open(addr, NodeSecretKey.generate(),
-                Net.Endpoint.newBuilder().setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance()).build(), p -> {
-                    Validator.Msg msg = Validator.Msg.newBuilder().setSessionId(ByteString.copyFrom(p.sessionId)).build();
+        return open(
+                addr,
+                NodeSecretKey.generate(),
+                Net.Endpoint.newBuilder()
+                        .setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance())
+                        .build(),
+                p -> {
+                    Validator.Msg msg = Validator.Msg.newBuilder()
+                            .setSessionId(ByteString.copyFrom(p.sessionId))
+                            .build();
                     byte[] hash = Keccak256.of(msg.toByteArray()).bytes();
-                    byte[] signed = Validator.Signed.newBuilder().setMsg(msg)
+                    byte[] signed = Validator.Signed.newBuilder()
+                            .setMsg(msg)
                             .setKey(Validator.PublicKey.newBuilder().setBls12381(ByteString.copyFrom(claimed.bytes())))
-                            .setSig(Validator.Signature.newBuilder().setBls12381(ByteString.copyFrom(signer.sign(hash).bytes())))
-                            .build().toByteArray();
-                    return Net.ConsensusHandshake.newBuilder().setSessionId(ByteString.copyFrom(signed))
-                            .setGenesis(Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(genesis.keccak().bytes()))
-                                    .build().toByteString())
-                            .build().toByteArray();
+                            .setSig(Validator.Signature.newBuilder()
+                                    .setBls12381(ByteString.copyFrom(
+                                            signer.sign(hash).bytes())))
+                            .build()
+                            .toByteArray();
+                    return Net.ConsensusHandshake.newBuilder()
+                            .setSessionId(ByteString.copyFrom(signed))
+                            .setGenesis(Validator.GenesisHash.newBuilder()
+                                    .setKeccak256(
+                                            ByteString.copyFrom(genesis.keccak().bytes()))
+                                    .build()
+                                    .toByteString())
+                            .build()
+                            .toByteArray();
                 });
     }
 
-    private static RawPeer open(InetSocketAddress addr, NodeSecretKey key, Net.Endpoint endpoint,
-            java.util.function.Function<RawPeer, byte[]> handshake) throws IOException {
+    private static RawPeer open(
+            InetSocketAddress addr,
+            NodeSecretKey key,
+            Net.Endpoint endpoint,
+            java.util.function.Function<RawPeer, byte[]> handshake)
+            throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -153,7 +189,10 @@ final class RawPeer implements AutoCloseable {
     private byte[] gossipHandshake(GenesisHash genesis, Lie lie) {
         byte[] gh = lie == Lie.WRONG_GENESIS ? new byte[32] : genesis.keccak().bytes();
         byte[] sid = lie == Lie.OTHER_SESSION ? new byte[32] : sessionId;
-        byte[] signed = Net.NodeMsg.newBuilder().setSessionId(ByteString.copyFrom(sid)).build().toByteArray();
+        byte[] signed = Net.NodeMsg.newBuilder()
+                .setSessionId(ByteString.copyFrom(sid))
+                .build()
+                .toByteArray();
         // Forged: claims our key but carries a signature made by another one.
         NodeSecretKey signer = lie == Lie.FORGED_SIGNATURE ? NodeSecretKey.generate() : key;
         return Net.GossipHandshake.newBuilder()
@@ -162,8 +201,12 @@ final class RawPeer implements AutoCloseable {
                         .setKey(ByteString.copyFrom(key.publicKey().bytes()))
                         .setSig(ByteString.copyFrom(signer.sign(signed).bytes())))
                 .setIsStatic(false)
-                .setGenesis(Validator.GenesisHash.newBuilder().setKeccak256(ByteString.copyFrom(gh)).build().toByteString())
-                .build().toByteArray();
+                .setGenesis(Validator.GenesisHash.newBuilder()
+                        .setKeccak256(ByteString.copyFrom(gh))
+                        .build()
+                        .toByteString())
+                .build()
+                .toByteArray();
     }
 
     /** A push_txs response taking every transaction of the request. */
@@ -193,7 +236,11 @@ final class RawPeer implements AutoCloseable {
                             f.complete(body);
                         }
                     } else {
-                        frame(RESPONSE, rpc, call, rpc == PING ? body : rpc == PUSH_TXS ? acceptAll(body) : new byte[0]);
+                        frame(
+                                RESPONSE,
+                                rpc,
+                                call,
+                                rpc == PING ? body : rpc == PUSH_TXS ? acceptAll(body) : new byte[0]);
                     }
                 }
             } catch (IOException e) {

@@ -26,14 +26,18 @@ class RestartCatchUpTest {
     void validatorStoppedFor200BlocksCatchesUpThroughBlockSync() throws Exception {
         try (Cluster c = new Cluster(6, Duration.ofMillis(300))) {
             for (int i = 0; i < c.size(); i++) {
-                c.startValidator(i, i == LATE ? RocksStorage.open(dir, c.chain.genesis) : InMemoryStorage.create(c.chain.genesis));
+                c.startValidator(
+                        i,
+                        i == LATE ? RocksStorage.open(dir, c.chain.genesis) : InMemoryStorage.create(c.chain.genesis));
             }
             c.awaitAll(5, Duration.ofSeconds(20));
             c.stopValidator(LATE);
             // What it had stored when it stopped (a block in flight may land just before the stop).
             StoredRange before;
             try (RocksStorage peek = RocksStorage.open(dir, c.chain.genesis)) {
-                before = peek.range().map(r -> new StoredRange(r.first(), r.last())).orElseThrow();
+                before = peek.range()
+                        .map(r -> new StoredRange(r.first(), r.last()))
+                        .orElseThrow();
             }
             long t0 = System.nanoTime();
             // Five of six validators are a quorum (n - f): they go on without it.
@@ -44,10 +48,13 @@ class RestartCatchUpTest {
             assertThat(late.storedBlocks()).as("resumed from its RocksDB").isEqualTo(before);
             long target = c.maxLast();
             long s0 = System.nanoTime();
-            Cluster.await("restarted validator reaches block " + target, Duration.ofSeconds(10),
+            Cluster.await(
+                    "restarted validator reaches block " + target,
+                    Duration.ofSeconds(10),
                     () -> late.storedBlocks().last() >= target);
             double syncSecs = (System.nanoTime() - s0) / 1e9;
-            System.out.printf("%d blocks finalized by 5 of 6 at %.1f blocks/s; %d missed blocks caught up in %.2f s%n",
+            System.out.printf(
+                    "%d blocks finalized by 5 of 6 at %.1f blocks/s; %d missed blocks caught up in %.2f s%n",
                     c.minLast() - before.last(), rate, target - before.last(), syncSecs);
 
             // Every missed block came through block sync (fetched and verified), none through its replica: a block

@@ -17,9 +17,15 @@ class NodeMetricsTest {
         metrics.rejected("ReplicaCommit", oldView);
         metrics.rejected("LeaderProposal", new Rejection.DuplicateProposal(5).reason());
         CounterSnapshot rejections = (CounterSnapshot) metrics.registry().scrape().stream()
-                .filter(s -> s.getMetadata().getPrometheusName().equals("tally_consensus_rejections")).findFirst().orElseThrow();
-        assertThat(rejections.getDataPoints()).extracting(CounterSnapshot.CounterDataPointSnapshot::getLabels, CounterSnapshot.CounterDataPointSnapshot::getValue).containsExactlyInAnyOrder(
-                tuple(Labels.of("kind", "ReplicaCommit", "reason", "old_view"), 2.0),
-                tuple(Labels.of("kind", "LeaderProposal", "reason", "duplicate_proposal"), 1.0));
+                .filter(s -> s.getMetadata().getPrometheusName().equals("tally_consensus_rejections"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(rejections.getDataPoints())
+                .extracting(
+                        CounterSnapshot.CounterDataPointSnapshot::getLabels,
+                        CounterSnapshot.CounterDataPointSnapshot::getValue)
+                .containsExactlyInAnyOrder(
+                        tuple(Labels.of("kind", "ReplicaCommit", "reason", "old_view"), 2.0),
+                        tuple(Labels.of("kind", "LeaderProposal", "reason", "duplicate_proposal"), 1.0));
     }
 }

@@ -46,7 +46,10 @@ class RpcServerTest {
     }
 
     static JsonNode post(String body) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(base))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         return JSON.readTree(r.body());
@@ -65,14 +68,16 @@ class RpcServerTest {
         JsonNode r = call("health_check", "{}");
         assertThat(r.get("id").asInt()).isEqualTo(7);
         assertThat(r.at("/result/status").asText()).isEqualTo("ok");
-        assertThat(call("last_committed_block", "[]").at("/result/number").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(call("last_committed_block", "[]").at("/result/number").asLong())
+                .isGreaterThanOrEqualTo(1);
         long view = call("last_view", "[]").at("/result/view").asLong();
         assertThat(view).isBetween(1L, node.replicaStatus().orElseThrow().view());
         JsonNode block = call("block", "{\"number\": 1}").get("result");
         assertThat(block.get("number").asLong()).isEqualTo(1);
         assertThat(block.get("commit_qc").asText()).matches("[0-9a-f]+");
         assertThat(block.get("transactions").asInt()).isZero();
-        assertThat(call("genesis", "[]").at("/result/hash").asText()).isEqualTo(CHAIN.genesis.hash().toText());
+        assertThat(call("genesis", "[]").at("/result/hash").asText())
+                .isEqualTo(CHAIN.genesis.hash().toText());
         assertThat(call("validators", "[]").get("result")).hasSize(1);
         assertThat(call("peers", "[]").at("/result/gossip").isArray()).isTrue();
         assertThat(call("push_tx", "[\"0xabcdef\"]").get("result").asText()).isEqualTo("accepted");
@@ -81,7 +86,8 @@ class RpcServerTest {
     @Test
     void errorsAreJsonRpcErrorsWithClearMessages() throws Exception {
         assertThat(post("{").at("/error/code").asInt()).isEqualTo(RpcException.PARSE_ERROR);
-        assertThat(post("{\"method\":\"health_check\"}").at("/error/code").asInt()).isEqualTo(RpcException.INVALID_REQUEST);
+        assertThat(post("{\"method\":\"health_check\"}").at("/error/code").asInt())
+                .isEqualTo(RpcException.INVALID_REQUEST);
         JsonNode unknown = call("nope", "[]");
         assertThat(unknown.at("/error/code").asInt()).isEqualTo(RpcException.METHOD_NOT_FOUND);
         assertThat(unknown.at("/error/message").asText()).contains("nope", "last_committed_block");
@@ -100,7 +106,8 @@ class RpcServerTest {
 
     @Test
     void batchesAnswerEachRequest() throws Exception {
-        JsonNode r = post("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"health_check\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}]");
+        JsonNode r = post(
+                "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"health_check\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}]");
         assertThat(r).hasSize(2);
         assertThat(r.get(0).at("/result/status").asText()).isEqualTo("ok");
         assertThat(r.get(1).at("/error/code").asInt()).isEqualTo(RpcException.METHOD_NOT_FOUND);

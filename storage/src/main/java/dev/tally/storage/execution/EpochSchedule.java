@@ -51,8 +51,8 @@ public final class EpochSchedule {
     /** The epoch whose committee certifies this block. */
     public Epoch at(long blockNumber) {
         if (blockNumber < genesis.firstBlock()) {
-            throw new IllegalArgumentException("block " + blockNumber + " is before the genesis' first block "
-                    + genesis.firstBlock());
+            throw new IllegalArgumentException(
+                    "block " + blockNumber + " is before the genesis' first block " + genesis.firstBlock());
         }
         for (int i = epochs.size() - 1; i > 0; i--) {
             if (epochs.get(i).firstBlock() <= blockNumber) {

@@ -74,17 +74,22 @@ public class MempoolExecutionLayer implements ExecutionLayer {
 
     private record FinalizedBlock(long number, List<Keccak256> hashes) {}
 
-    public MempoolExecutionLayer(Storage storage, Genesis genesis, int maxTransactionSize,
-            List<ScheduledCommittee> committees) {
+    public MempoolExecutionLayer(
+            Storage storage, Genesis genesis, int maxTransactionSize, List<ScheduledCommittee> committees) {
         this(storage, genesis, maxTransactionSize, DEFAULT_MEMPOOL_CAPACITY, committees);
     }
 
-    public MempoolExecutionLayer(Storage storage, Genesis genesis, int maxTransactionSize, int mempoolCapacity,
+    public MempoolExecutionLayer(
+            Storage storage,
+            Genesis genesis,
+            int maxTransactionSize,
+            int mempoolCapacity,
             List<ScheduledCommittee> committees) {
         this.storage = Objects.requireNonNull(storage, "storage");
         this.genesis = Objects.requireNonNull(genesis, "genesis");
         if (!storage.genesis().equals(genesis)) {
-            throw new IllegalArgumentException("storage is for " + storage.genesis().hash() + ", not " + genesis.hash());
+            throw new IllegalArgumentException(
+                    "storage is for " + storage.genesis().hash() + ", not " + genesis.hash());
         }
         if (maxTransactionSize < 1) {
             throw new IllegalArgumentException("maxTransactionSize must be positive, got " + maxTransactionSize);
@@ -117,8 +122,10 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         try {
             return TransactionPayload.decodeKeys(block.payload(), maxTransactionSize);
         } catch (IllegalArgumentException e) {
-            log.warn("Final block {} has a payload this layer cannot read ({}); no transaction leaves the mempool",
-                    block.number(), e.getMessage());
+            log.warn(
+                    "Final block {} has a payload this layer cannot read ({}); no transaction leaves the mempool",
+                    block.number(),
+                    e.getMessage());
             return List.of();
         }
     }
@@ -274,8 +281,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
             if (tx.length == 0) {
                 results[i] = new TransactionResult.Rejected("empty transaction");
             } else if (tx.length > maxTransactionSize) {
-                results[i] = new TransactionResult.Rejected("transaction of " + tx.length + " bytes exceeds the limit of "
-                        + maxTransactionSize);
+                results[i] = new TransactionResult.Rejected(
+                        "transaction of " + tx.length + " bytes exceeds the limit of " + maxTransactionSize);
             } else {
                 keys[i] = new TransactionKey(tx);
             }
@@ -306,7 +313,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                     if (mempool.containsKey(keys[i]) || finalizedAt.containsKey(hashes[i])) {
                         results[i] = new TransactionResult.Duplicate();
                     } else if (mempool.size() >= mempoolCapacity) {
-                        results[i] = new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
+                        results[i] =
+                                new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
                     } else {
                         mempool.put(keys[i], hashes[i]);
                         results[i] = new TransactionResult.Accepted();

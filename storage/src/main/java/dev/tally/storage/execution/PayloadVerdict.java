@@ -15,7 +15,8 @@ public sealed interface PayloadVerdict {
     }
 
     // A factory, not a constant: a constant of a subclass in this interface could deadlock two threads that
-    // initialize the interface and Valid at once (Valid's initialization starts the interface's: it has a default method).
+    // initialize the interface and Valid at once (Valid's initialization starts the interface's: it has a default
+    // method).
     static PayloadVerdict valid() {
         return new Valid();
     }

@@ -29,7 +29,8 @@ public final class TransactionPayload {
     /** Encodes {@code transactions} in order. */
     public static Payload encode(List<byte[]> transactions) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(HEADER_SIZE + transactions.size() * 64);
-        out.writeBytes(ByteBuffer.allocate(HEADER_SIZE).putInt(transactions.size()).array());
+        out.writeBytes(
+                ByteBuffer.allocate(HEADER_SIZE).putInt(transactions.size()).array());
         for (byte[] tx : transactions) {
             out.writeBytes(ByteBuffer.allocate(PREFIX_SIZE).putInt(tx.length).array());
             out.writeBytes(tx);
@@ -59,31 +60,33 @@ public final class TransactionPayload {
         ByteBuffer in = payload.bytes().asReadOnlyByteBuffer();
         int size = in.remaining();
         if (size < HEADER_SIZE) {
-            throw new IllegalArgumentException("payload of " + size + " bytes is shorter than its 4-byte transaction count");
+            throw new IllegalArgumentException(
+                    "payload of " + size + " bytes is shorter than its 4-byte transaction count");
         }
         long count = Integer.toUnsignedLong(in.getInt());
         int room = (size - HEADER_SIZE) / (PREFIX_SIZE + 1);
         if (count > room) {
-            throw new IllegalArgumentException("payload declares " + count + " transactions but its " + size
-                    + " bytes hold at most " + room);
+            throw new IllegalArgumentException(
+                    "payload declares " + count + " transactions but its " + size + " bytes hold at most " + room);
         }
         List<TransactionKey> transactions = new ArrayList<>((int) count);
         Map<TransactionKey, Integer> seen = HashMap.newHashMap((int) count);
         for (int i = 0; i < count; i++) {
             if (in.remaining() < PREFIX_SIZE) {
-                throw new IllegalArgumentException("transaction " + i + ": length prefix truncated at byte " + in.position());
+                throw new IllegalArgumentException(
+                        "transaction " + i + ": length prefix truncated at byte " + in.position());
             }
             long length = Integer.toUnsignedLong(in.getInt());
             if (length == 0) {
                 throw new IllegalArgumentException("transaction " + i + " is empty");
             }
             if (length > maxTransactionSize) {
-                throw new IllegalArgumentException("transaction " + i + " is " + length + " bytes, above the limit of "
-                        + maxTransactionSize);
+                throw new IllegalArgumentException(
+                        "transaction " + i + " is " + length + " bytes, above the limit of " + maxTransactionSize);
             }
             if (length > in.remaining()) {
-                throw new IllegalArgumentException("transaction " + i + " declares " + length + " bytes but only "
-                        + in.remaining() + " remain");
+                throw new IllegalArgumentException(
+                        "transaction " + i + " declares " + length + " bytes but only " + in.remaining() + " remain");
             }
             byte[] tx = new byte[(int) length];
             in.get(tx);
@@ -95,8 +98,8 @@ public final class TransactionPayload {
             transactions.add(key);
         }
         if (in.hasRemaining()) {
-            throw new IllegalArgumentException(in.remaining() + " trailing bytes after the last of " + count
-                    + " transactions");
+            throw new IllegalArgumentException(
+                    in.remaining() + " trailing bytes after the last of " + count + " transactions");
         }
         return transactions;
     }

@@ -27,7 +27,8 @@ class MempoolExecutionLayerTest {
     static final int MAX_TX = 100;
 
     private static MempoolExecutionLayer layer(int capacity) {
-        return new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX, capacity, List.of());
+        return new MempoolExecutionLayer(
+                InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX, capacity, List.of());
     }
 
     private static byte[] tx(String s) {
@@ -36,7 +37,8 @@ class MempoolExecutionLayerTest {
 
     private static List<String> texts(Payload p) {
         return TransactionPayload.decode(p, Integer.MAX_VALUE).stream()
-                .map(b -> new String(b, StandardCharsets.UTF_8)).toList();
+                .map(b -> new String(b, StandardCharsets.UTF_8))
+                .toList();
     }
 
     private static Payload raw(int... ints) {
@@ -72,9 +74,9 @@ class MempoolExecutionLayerTest {
     @Test
     void proposalsPackInArrivalOrderWithinTheLimit() {
         MempoolExecutionLayer l = layer(100);
-        assertThat(l.pushTransaction(tx("first-tx"))).isEqualTo(new TransactionResult.Accepted());   // 8 bytes
+        assertThat(l.pushTransaction(tx("first-tx"))).isEqualTo(new TransactionResult.Accepted()); // 8 bytes
         assertThat(l.pushTransaction(tx("second-tx-long"))).isInstanceOf(TransactionResult.Accepted.class); // 14
-        assertThat(l.pushTransaction(tx("third"))).isInstanceOf(TransactionResult.Accepted.class);  // 5
+        assertThat(l.pushTransaction(tx("third"))).isInstanceOf(TransactionResult.Accepted.class); // 5
         // Everything: 4 + (4+8) + (4+14) + (4+5) = 43 bytes.
         Payload all = l.proposePayload(0, 43);
         assertThat(all.size()).isEqualTo(43);
@@ -109,9 +111,21 @@ class MempoolExecutionLayerTest {
         assertThat(reason(l.verifyPayload(0, raw(1, 0, 0)))).contains("transaction 0 is empty");
         assertThat(reason(l.verifyPayload(0, concat(raw(1, MAX_TX + 1), new byte[MAX_TX + 1]))))
                 .contains("transaction 0 is " + (MAX_TX + 1) + " bytes, above the limit of " + MAX_TX);
-        assertThat(reason(l.verifyPayload(0, concat(raw(1, 9), (byte) 1, (byte) 2)))).contains("declares 9 bytes but only 2 remain");
-        assertThat(reason(l.verifyPayload(0, concat(raw(2, 6), tx("abcdef")[0], (byte) 'b', (byte) 'c', (byte) 'd',
-                (byte) 'e', (byte) 'f', (byte) 0, (byte) 0)))).contains("transaction 1: length prefix truncated");
+        assertThat(reason(l.verifyPayload(0, concat(raw(1, 9), (byte) 1, (byte) 2))))
+                .contains("declares 9 bytes but only 2 remain");
+        assertThat(reason(l.verifyPayload(
+                        0,
+                        concat(
+                                raw(2, 6),
+                                tx("abcdef")[0],
+                                (byte) 'b',
+                                (byte) 'c',
+                                (byte) 'd',
+                                (byte) 'e',
+                                (byte) 'f',
+                                (byte) 0,
+                                (byte) 0))))
+                .contains("transaction 1: length prefix truncated");
         assertThat(reason(l.verifyPayload(0, concat(good, (byte) 9)))).contains("1 trailing bytes");
         assertThat(reason(l.verifyPayload(0, TransactionPayload.encode(List.of(tx("a"), tx("b"), tx("a"))))))
                 .contains("transaction 2 duplicates transaction 0");
@@ -148,8 +162,8 @@ class MempoolExecutionLayerTest {
         MempoolExecutionLayer l = layer(4);
         l.pushTransaction(tx("a"));
         byte[] b = tx("b");
-        List<TransactionResult> r = l.pushTransactions(List.of(tx("a"), b, new byte[0], tx("b"), new byte[MAX_TX + 1],
-                tx("c"), tx("d"), tx("e")));
+        List<TransactionResult> r = l.pushTransactions(
+                List.of(tx("a"), b, new byte[0], tx("b"), new byte[MAX_TX + 1], tx("c"), tx("d"), tx("e")));
         assertThat(r).hasSize(8);
         assertThat(r.get(0)).isEqualTo(new TransactionResult.Duplicate());
         assertThat(r.get(1)).isEqualTo(new TransactionResult.Accepted());
@@ -162,8 +176,11 @@ class MempoolExecutionLayerTest {
         assertThat(texts(l.proposePayload(0, 1000))).containsExactly("a", "b", "c", "d");
         // Final transactions are duplicates in a batch too.
         l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(tx("a"), tx("b")))));
-        assertThat(l.pushTransactions(List.of(tx("a"), tx("e"), tx("b")))).containsExactly(new TransactionResult.Duplicate(),
-                new TransactionResult.Accepted(), new TransactionResult.Duplicate());
+        assertThat(l.pushTransactions(List.of(tx("a"), tx("e"), tx("b"))))
+                .containsExactly(
+                        new TransactionResult.Duplicate(),
+                        new TransactionResult.Accepted(),
+                        new TransactionResult.Duplicate());
         assertThat(l.pushTransactions(List.of())).isEmpty();
     }
 
@@ -179,7 +196,8 @@ class MempoolExecutionLayerTest {
         java.util.LinkedHashSet<String> pool = new java.util.LinkedHashSet<>();
         java.util.Map<String, Long> finalAt = new java.util.HashMap<>();
         long next = 0;
-        int[] seen = new int[5]; // accepted, duplicate, full, invalid verdicts, valid verdicts with unknown transactions
+        int[] seen =
+                new int[5]; // accepted, duplicate, full, invalid verdicts, valid verdicts with unknown transactions
         for (int step = 0; step < 3000; step++) {
             int op = rnd.nextInt(10);
             int alphabet = step / 2 + 40; // new transactions keep coming
@@ -188,7 +206,8 @@ class MempoolExecutionLayerTest {
                 for (int i = rnd.nextInt(6); i >= 0; i--) {
                     batch.add("t" + rnd.nextInt(alphabet));
                 }
-                List<TransactionResult> got = l.pushTransactions(batch.stream().map(MempoolExecutionLayerTest::tx).toList());
+                List<TransactionResult> got = l.pushTransactions(
+                        batch.stream().map(MempoolExecutionLayerTest::tx).toList());
                 for (int i = 0; i < batch.size(); i++) {
                     String t = batch.get(i);
                     TransactionResult want;
@@ -201,17 +220,24 @@ class MempoolExecutionLayerTest {
                         want = new TransactionResult.Accepted();
                     }
                     assertThat(got.get(i)).as("step %d tx %s", step, t).isEqualTo(want);
-                    seen[want instanceof TransactionResult.Accepted ? 0 : want instanceof TransactionResult.Duplicate ? 1 : 2]++;
+                    seen[
+                            want instanceof TransactionResult.Accepted
+                                    ? 0
+                                    : want instanceof TransactionResult.Duplicate ? 1 : 2]++;
                 }
             } else {
                 // Some held in the mempool, some not (never seen, or final).
                 java.util.LinkedHashSet<String> picked = new java.util.LinkedHashSet<>();
                 List<String> held = new ArrayList<>(pool);
                 for (int i = rnd.nextInt(8); i > 0; i--) {
-                    picked.add(!held.isEmpty() && rnd.nextBoolean() ? held.get(rnd.nextInt(held.size())) : "t" + rnd.nextInt(alphabet));
+                    picked.add(
+                            !held.isEmpty() && rnd.nextBoolean()
+                                    ? held.get(rnd.nextInt(held.size()))
+                                    : "t" + rnd.nextInt(alphabet));
                 }
                 List<String> distinct = new ArrayList<>(picked);
-                Payload p = TransactionPayload.encode(distinct.stream().map(MempoolExecutionLayerTest::tx).toList());
+                Payload p = TransactionPayload.encode(
+                        distinct.stream().map(MempoolExecutionLayerTest::tx).toList());
                 if (op < 8) {
                     // A proposal for the next block, or (rarely) for an earlier one.
                     long n = rnd.nextInt(10) == 0 ? Math.max(0, next - 1 - rnd.nextInt(3)) : next;
@@ -262,7 +288,9 @@ class MempoolExecutionLayerTest {
         assertThat(texts(l.proposePayload(1, 1000))).containsExactly("a", "c");
         // Out of order is the storage's refusal, and the mempool is untouched.
         Payload q = TransactionPayload.encode(List.of(tx("a")));
-        assertThatThrownBy(() -> l.queueBlock(finalBlock(2, q))).isInstanceOf(StorageException.class).hasMessageContaining("gap");
+        assertThatThrownBy(() -> l.queueBlock(finalBlock(2, q)))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("gap");
         assertThat(l.mempoolSize()).isEqualTo(2);
         // A final block whose payload is not in this format is still stored.
         l.queueBlock(finalBlock(1, TestChain.payload("opaque")));
@@ -284,11 +312,16 @@ class MempoolExecutionLayerTest {
         // A proposal re-including a final transaction is refused; block 0 itself (already stored) is judged alone.
         assertThat(reason(l.verifyPayload(1, TransactionPayload.encode(List.of(tx("c"), tx("b"))))))
                 .contains("transaction 1 is already final in block 0");
-        assertThat(l.verifyPayload(0, TransactionPayload.encode(List.of(tx("a"), tx("b")))).isValid()).isTrue();
+        assertThat(l.verifyPayload(0, TransactionPayload.encode(List.of(tx("a"), tx("b"))))
+                        .isValid())
+                .isTrue();
         // A restarted layer reads the window back from storage.
         MempoolExecutionLayer restarted = new MempoolExecutionLayer(storage, CHAIN.genesis, MAX_TX, 10, List.of());
         assertThat(restarted.pushTransaction(tx("a"))).isInstanceOf(TransactionResult.Duplicate.class);
-        assertThat(restarted.verifyPayload(1, TransactionPayload.encode(List.of(tx("a")))).isValid()).isFalse();
+        assertThat(restarted
+                        .verifyPayload(1, TransactionPayload.encode(List.of(tx("a"))))
+                        .isValid())
+                .isFalse();
     }
 
     @Test
@@ -305,7 +338,10 @@ class MempoolExecutionLayerTest {
     void epochsFollowTheSchedule() {
         var second = new TestChain(3).committee();
         var third = new TestChain(5).committee();
-        MempoolExecutionLayer l = new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX,
+        MempoolExecutionLayer l = new MempoolExecutionLayer(
+                InMemoryStorage.create(CHAIN.genesis),
+                CHAIN.genesis,
+                MAX_TX,
                 List.of(new ScheduledCommittee(200, third), new ScheduledCommittee(100, second)));
         Epoch e0 = l.epochAt(0);
         assertThat(e0).isEqualTo(new Epoch(CHAIN.genesis.hash(), 0, 0, CHAIN.committee()));
@@ -332,17 +368,27 @@ class MempoolExecutionLayerTest {
         var storage = InMemoryStorage.create(bare);
         assertThatThrownBy(() -> new MempoolExecutionLayer(storage, bare, MAX_TX, List.of()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new MempoolExecutionLayer(storage, bare, MAX_TX,
-                List.of(new ScheduledCommittee(60, CHAIN.committee())))).isInstanceOf(IllegalArgumentException.class);
-        MempoolExecutionLayer l = new MempoolExecutionLayer(storage, bare, MAX_TX,
-                List.of(new ScheduledCommittee(50, CHAIN.committee())));
+        assertThatThrownBy(() -> new MempoolExecutionLayer(
+                        storage, bare, MAX_TX, List.of(new ScheduledCommittee(60, CHAIN.committee()))))
+                .isInstanceOf(IllegalArgumentException.class);
+        MempoolExecutionLayer l = new MempoolExecutionLayer(
+                storage, bare, MAX_TX, List.of(new ScheduledCommittee(50, CHAIN.committee())));
         assertThat(l.epochAt(50)).isEqualTo(new Epoch(bare.hash(), 0, 50, CHAIN.committee()));
         assertThatThrownBy(() -> l.epochAt(49)).isInstanceOf(IllegalArgumentException.class);
         // Two committees at the same block, or one at the genesis block when the genesis has its own: refused.
-        assertThatThrownBy(() -> new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX,
-                List.of(new ScheduledCommittee(0, CHAIN.committee())))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new MempoolExecutionLayer(InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX,
-                List.of(new ScheduledCommittee(5, CHAIN.committee()), new ScheduledCommittee(5, CHAIN.committee()))))
+        assertThatThrownBy(() -> new MempoolExecutionLayer(
+                        InMemoryStorage.create(CHAIN.genesis),
+                        CHAIN.genesis,
+                        MAX_TX,
+                        List.of(new ScheduledCommittee(0, CHAIN.committee()))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new MempoolExecutionLayer(
+                        InMemoryStorage.create(CHAIN.genesis),
+                        CHAIN.genesis,
+                        MAX_TX,
+                        List.of(
+                                new ScheduledCommittee(5, CHAIN.committee()),
+                                new ScheduledCommittee(5, CHAIN.committee()))))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -112,7 +112,8 @@ final class ChainAudit {
         }
         if (h < c.maxReported()) {
             lostBlocks.addAndGet(c.maxReported() - h);
-            log.problem(n.name() + " reported block " + c.maxReported() + " before its restart and only " + h + " after");
+            log.problem(
+                    n.name() + " reported block " + c.maxReported() + " before its restart and only " + h + " after");
             log.log("LOST: " + n.name() + " had " + c.maxReported() + ", after restart " + h);
         }
         return true;
@@ -133,7 +134,8 @@ final class ChainAudit {
                         }
                     }
                     lostBlocks.incrementAndGet();
-                    log.problem(n.name() + " no longer serves block " + b + " (it reported " + c.maxReported() + "): " + e.getMessage());
+                    log.problem(n.name() + " no longer serves block " + b + " (it reported " + c.maxReported() + "): "
+                            + e.getMessage());
                     checked = b;
                     continue;
                 }
@@ -167,7 +169,8 @@ final class ChainAudit {
     private void check(ChaosNode n, long number, JsonNode b) {
         String hash;
         try {
-            FinalBlock block = Codec.decodeFinalBlock(HexFormat.of().parseHex(b.get("encoded").asText()));
+            FinalBlock block = Codec.decodeFinalBlock(
+                    HexFormat.of().parseHex(b.get("encoded").asText()));
             block.verify(epoch);
             if (block.number() != number) {
                 throw new InvalidMessageException("asked for block " + number + ", got " + block.number());

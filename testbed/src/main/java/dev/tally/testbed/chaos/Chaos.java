@@ -50,8 +50,8 @@ public final class Chaos implements AutoCloseable {
     public ChaosSummary run() throws IOException, InterruptedException {
         setUp();
         FaultSchedule schedule = new FaultSchedule(options, nodes, links, disks, log);
-        log.log("network of " + nodes.size() + " validators (f = " + schedule.f() + ") in " + options.dir() + "; proxies "
-                + links.ports() + disks.describe() + "; seed " + options.seed());
+        log.log("network of " + nodes.size() + " validators (f = " + schedule.f() + ") in " + options.dir()
+                + "; proxies " + links.ports() + disks.describe() + "; seed " + options.seed());
         for (ChaosNode n : nodes.all()) {
             nodes.launch(n, false);
         }
@@ -70,10 +70,24 @@ public final class Chaos implements AutoCloseable {
         }
         long finalHeight = nodes.networkHeight();
         close();
-        return new ChaosSummary(options.seed(), options.validators(), options.duration(), schedule.injected(), startHeight,
-                finalHeight, nodes.restarts(), audit.catchUpMillis(), audit.disagreements(), audit.lostBlocks(),
-                schedule.haltViolations(), schedule.resumeMillis(), schedule.notResumed(), recovered, recoveryMillis,
-                log.problems(), log.notes());
+        return new ChaosSummary(
+                options.seed(),
+                options.validators(),
+                options.duration(),
+                schedule.injected(),
+                startHeight,
+                finalHeight,
+                nodes.restarts(),
+                audit.catchUpMillis(),
+                audit.disagreements(),
+                audit.lostBlocks(),
+                schedule.haltViolations(),
+                schedule.resumeMillis(),
+                schedule.notResumed(),
+                recovered,
+                recoveryMillis,
+                log.problems(),
+                log.notes());
     }
 
     /** The network's keys and configs (pointing peers at the proxies), the proxies, the parts, and disk set-up. */
@@ -81,7 +95,8 @@ public final class Chaos implements AutoCloseable {
         if (!SocketOwners.available()) {
             throw new IOException("chaos needs Linux's /proc to tell connections apart");
         }
-        List<Localnet.Member> members = Localnet.generate(options.dir(), options.validators(), 0, options.viewTimeout());
+        List<Localnet.Member> members =
+                Localnet.generate(options.dir(), options.validators(), 0, options.viewTimeout());
         Epoch epoch = Epoch.of(members.getFirst().config().genesis());
         links = new Links(members, () -> pids, options.seed(), log);
         routeThroughProxies(members);
@@ -107,7 +122,10 @@ public final class Chaos implements AutoCloseable {
             NodeConfig c = m.config();
             Map<dev.tally.crypto.NodePublicKey, InetSocketAddress> outbound = new LinkedHashMap<>();
             c.gossipStaticOutbound().forEach((k, a) -> outbound.put(k, viaProxy.getOrDefault(a, a)));
-            NodeConfig proxied = c.toBuilder().publicAddr(links.address(i)).gossipStaticOutbound(outbound).build();
+            NodeConfig proxied = c.toBuilder()
+                    .publicAddr(links.address(i))
+                    .gossipStaticOutbound(outbound)
+                    .build();
             Files.writeString(m.configFile(), NodeConfigJson.toJson(proxied));
             Files.setPosixFilePermissions(m.configFile(), PosixFilePermissions.fromString("rw-------"));
         }
@@ -117,10 +135,12 @@ public final class Chaos implements AutoCloseable {
     private long awaitStart() throws InterruptedException, IOException {
         if (!nodes.awaitAll(2, Duration.ofSeconds(180), false)) {
             close();
-            throw new IOException("the network did not start: heights " + nodes.heights() + "; see " + options.dir() + "/node*/node.log");
+            throw new IOException("the network did not start: heights " + nodes.heights() + "; see " + options.dir()
+                    + "/node*/node.log");
         }
         long h = nodes.networkHeight();
-        log.log("network up at height " + h + "; injecting faults for " + options.duration().toSeconds() + " s");
+        log.log("network up at height " + h + "; injecting faults for "
+                + options.duration().toSeconds() + " s");
         return h;
     }
 

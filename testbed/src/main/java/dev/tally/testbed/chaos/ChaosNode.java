@@ -9,7 +9,11 @@ import dev.tally.testbed.localnet.RpcClient;
  * process does not count against the new one.
  */
 final class ChaosNode {
-    enum Status { UP, DOWN, PAUSED }
+    enum Status {
+        UP,
+        DOWN,
+        PAUSED
+    }
 
     final int index;
     final Localnet.Member member;
@@ -21,9 +25,11 @@ final class ChaosNode {
     long maxReported = -1;
     /** Blocks 0..checkedUpTo of this process were compared with the others. */
     long checkedUpTo = -1;
+
     long height = -1;
     /** Set on launch: the first answer must show every block reported before. */
     boolean recheck;
+
     long restartedAt;
     long catchUpTarget;
 

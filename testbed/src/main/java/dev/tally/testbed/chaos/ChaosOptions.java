@@ -15,8 +15,14 @@ import java.util.Set;
  * @param recoveryTimeout how long the network may take to finalize again after the faults stop or a halt ends
  * @param faults the kinds of fault injected
  */
-public record ChaosOptions(int validators, Duration duration, long seed, Path dir, Duration viewTimeout,
-        Duration recoveryTimeout, Set<Fault> faults) {
+public record ChaosOptions(
+        int validators,
+        Duration duration,
+        long seed,
+        Path dir,
+        Duration viewTimeout,
+        Duration recoveryTimeout,
+        Set<Fault> faults) {
     public ChaosOptions {
         faults = faults.isEmpty() ? EnumSet.noneOf(Fault.class) : EnumSet.copyOf(faults);
     }

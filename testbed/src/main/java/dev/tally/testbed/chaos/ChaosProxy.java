@@ -56,7 +56,12 @@ final class ChaosProxy implements AutoCloseable {
         }
     }
 
-    ChaosProxy(int node, InetSocketAddress target, Supplier<LinkPolicy> policy, Supplier<Map<Long, Integer>> pids, long seed)
+    ChaosProxy(
+            int node,
+            InetSocketAddress target,
+            Supplier<LinkPolicy> policy,
+            Supplier<Map<Long, Integer>> pids,
+            long seed)
             throws IOException {
         this.node = node;
         this.target = target;
@@ -102,7 +107,8 @@ final class ChaosProxy implements AutoCloseable {
     private void serve(Socket client) {
         int origin = -1;
         for (int attempt = 0; attempt < 3 && origin < 0; attempt++) {
-            origin = SocketOwners.owner(client.getPort(), server.getLocalPort(), pids.get()).orElse(-1);
+            origin = SocketOwners.owner(client.getPort(), server.getLocalPort(), pids.get())
+                    .orElse(-1);
         }
         if (origin < 0) {
             unknownOrigin.incrementAndGet();
@@ -182,7 +188,8 @@ final class ChaosProxy implements AutoCloseable {
                     dropped.incrementAndGet();
                     break;
                 }
-                queue.add(new Chunk(Arrays.copyOf(buf, n), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(p.delayMillis())));
+                queue.add(new Chunk(
+                        Arrays.copyOf(buf, n), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(p.delayMillis())));
             }
         } catch (IOException e) {
             // closed

@@ -42,7 +42,15 @@ final class DiskFaults {
         if (mountWorks && diskFull) {
             ChaosNode n = nodes.get(nodes.size() - 1);
             Files.createDirectories(n.member.dataDir());
-            if (Commands.run("mount", "-t", "tmpfs", "-o", "size=" + TMPFS_MB + "m", "tmpfs", n.member.dataDir().toString()) == 0) {
+            if (Commands.run(
+                            "mount",
+                            "-t",
+                            "tmpfs",
+                            "-o",
+                            "size=" + TMPFS_MB + "m",
+                            "tmpfs",
+                            n.member.dataDir().toString())
+                    == 0) {
                 mounts.add(n.member.dataDir());
                 tmpfsNode = Optional.of(n.index);
             }
@@ -51,7 +59,9 @@ final class DiskFaults {
 
     /** How the set-up line describes the tmpfs, if there is one. */
     String describe() {
-        return tmpfsNode.isPresent() ? "; " + nodes.get(tmpfsNode.get()).name() + " keeps its data on a " + TMPFS_MB + " MB tmpfs" : "";
+        return tmpfsNode.isPresent()
+                ? "; " + nodes.get(tmpfsNode.get()).name() + " keeps its data on a " + TMPFS_MB + " MB tmpfs"
+                : "";
     }
 
     /** Whether a full disk can be made (a tmpfs is mounted). */
@@ -198,7 +208,8 @@ final class DiskFaults {
         Process q = Localnet.launch(n.member);
         if (q.waitFor(60, TimeUnit.SECONDS)) {
             String error = firstError(n.member.logFile(), from);
-            log.note("disk full: " + n.name() + " restarted on the full disk exited with status " + q.exitValue() + ": " + error);
+            log.note("disk full: " + n.name() + " restarted on the full disk exited with status " + q.exitValue() + ": "
+                    + error);
             log.log(n.name() + " restarted on a full disk exited with status " + q.exitValue() + ": " + error);
             if (q.exitValue() == 0) {
                 log.problem(n.name() + " exited with status 0 on a full disk");
@@ -214,10 +225,16 @@ final class DiskFaults {
     private static String firstError(Path log, long offset) {
         try {
             byte[] all = Files.readAllBytes(log);
-            String text = new String(all, (int) Math.min(offset, all.length), (int) (all.length - Math.min(offset, all.length)),
+            String text = new String(
+                    all,
+                    (int) Math.min(offset, all.length),
+                    (int) (all.length - Math.min(offset, all.length)),
                     StandardCharsets.UTF_8);
-            return text.lines().filter(l -> l.contains("ERROR") || l.startsWith("tally") || l.contains("rror"))
-                    .findFirst().map(String::strip).orElse("(no error line in " + log + ")");
+            return text.lines()
+                    .filter(l -> l.contains("ERROR") || l.startsWith("tally") || l.contains("rror"))
+                    .findFirst()
+                    .map(String::strip)
+                    .orElse("(no error line in " + log + ")");
         } catch (IOException e) {
             return "(cannot read " + log + ")";
         }

@@ -31,7 +31,8 @@ final class FaultSchedule {
 
     FaultSchedule(ChaosOptions options, NodeProcesses nodes, Links links, DiskFaults disks, RunLog log) {
         this.options = options;
-        this.random = new Random(new java.util.SplittableRandom(options.seed()).nextLong()); // small seeds: well-mixed schedules
+        this.random = new Random(
+                new java.util.SplittableRandom(options.seed()).nextLong()); // small seeds: well-mixed schedules
         this.f = (options.validators() - 1) / 5;
         this.nodes = nodes;
         this.links = links;
@@ -167,7 +168,8 @@ final class FaultSchedule {
     }
 
     private void split(Fault fault) throws InterruptedException {
-        List<Integer> order = new ArrayList<>(nodes.all().stream().map(n -> n.index).toList());
+        List<Integer> order =
+                new ArrayList<>(nodes.all().stream().map(n -> n.index).toList());
         Collections.shuffle(order, random);
         int[] groups = new int[nodes.size()];
         for (int i = 0; i < order.size() / 2; i++) {
@@ -217,6 +219,7 @@ final class FaultSchedule {
             Thread.sleep(100);
         }
         notResumed++;
-        log.problem("the chain did not resume within " + options.recoveryTimeout().toSeconds() + " s after a halt at " + halted);
+        log.problem("the chain did not resume within "
+                + options.recoveryTimeout().toSeconds() + " s after a halt at " + halted);
     }
 }

@@ -38,6 +38,7 @@ record LinkPolicy(int[] group, long delayMillis, double dropProbability) {
 
     @Override
     public String toString() {
-        return "LinkPolicy(groups " + Arrays.toString(group) + ", delay " + delayMillis + " ms, drop " + dropProbability + ")";
+        return "LinkPolicy(groups " + Arrays.toString(group) + ", delay " + delayMillis + " ms, drop " + dropProbability
+                + ")";
     }
 }

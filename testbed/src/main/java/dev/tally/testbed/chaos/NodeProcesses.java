@@ -107,7 +107,8 @@ final class NodeProcesses {
 
     /** {@code count} distinct running validators, chosen at random. */
     List<ChaosNode> pick(int count, Random random) {
-        List<ChaosNode> up = new ArrayList<>(nodes.stream().filter(n -> n.status() == Status.UP).toList());
+        List<ChaosNode> up = new ArrayList<>(
+                nodes.stream().filter(n -> n.status() == Status.UP).toList());
         Collections.shuffle(up, random);
         return up.subList(0, Math.min(count, up.size()));
     }

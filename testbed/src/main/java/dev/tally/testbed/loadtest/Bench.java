@@ -25,11 +25,23 @@ import java.util.concurrent.locks.LockSupport;
 public final class Bench {
     /** Bytes of a transaction's header: tag (4), run (4), id (8), send time (8). */
     public static final int TX_HEADER = 24;
+
     private static final int TAG = 0x54414C59; // "TALY"
 
     /** What to run; build one with {@link #builder()}. {@code rate} 0 with {@code openLoop} false sends nothing. */
-    record Plan(int txSize, long rate, boolean openLoop, long warmupNanos, long durationNanos, long drainNanos,
-            long startTimeoutNanos, int senders, int maxBatch, long pollNanos, int readChunk, int minWindowBlocks,
+    record Plan(
+            int txSize,
+            long rate,
+            boolean openLoop,
+            long warmupNanos,
+            long durationNanos,
+            long drainNanos,
+            long startTimeoutNanos,
+            int senders,
+            int maxBatch,
+            long pollNanos,
+            int readChunk,
+            int minWindowBlocks,
             long maxExtensionNanos) {
         static Builder builder() {
             return new Builder();
@@ -129,8 +141,20 @@ public final class Bench {
             }
 
             Plan build() {
-                return new Plan(txSize, rate, openLoop, warmup.toNanos(), duration.toNanos(), drain.toNanos(),
-                        startTimeout.toNanos(), senders, maxBatch, poll.toNanos(), readChunk, minWindowBlocks, maxExtension.toNanos());
+                return new Plan(
+                        txSize,
+                        rate,
+                        openLoop,
+                        warmup.toNanos(),
+                        duration.toNanos(),
+                        drain.toNanos(),
+                        startTimeout.toNanos(),
+                        senders,
+                        maxBatch,
+                        poll.toNanos(),
+                        readChunk,
+                        minWindowBlocks,
+                        maxExtension.toNanos());
             }
         }
     }
@@ -171,7 +195,8 @@ public final class Bench {
 
     Bench(Cluster cluster, Plan plan, PrintWriter progress, Runnable onHarnessThread) {
         if (plan.txSize() < TX_HEADER) {
-            throw new IllegalArgumentException("--tx-size must be at least " + TX_HEADER + " bytes (tag, id, send time)");
+            throw new IllegalArgumentException(
+                    "--tx-size must be at least " + TX_HEADER + " bytes (tag, id, send time)");
         }
         this.cluster = cluster;
         this.plan = plan;
@@ -184,10 +209,26 @@ public final class Bench {
     }
 
     /** Measured figures of one run; {@link Report} adds the settings and the machine. */
-    public record Result(long blocks, double seconds, long txs, long payloadBytes, LatencyStats.Summary txLatency,
-            LatencyStats.Summary proposalToFinal, long blocksWithoutLatency, long windowSent, long windowAccepted,
-            long windowDuplicate, long windowRejected, String firstRejection, long windowTxsFinalized, long duplicateInclusions,
-            long foreignTxs, long nodeCpuNanos, long harnessCpuNanos, List<Long> peakMemory, double startSeconds) {}
+    public record Result(
+            long blocks,
+            double seconds,
+            long txs,
+            long payloadBytes,
+            LatencyStats.Summary txLatency,
+            LatencyStats.Summary proposalToFinal,
+            long blocksWithoutLatency,
+            long windowSent,
+            long windowAccepted,
+            long windowDuplicate,
+            long windowRejected,
+            String firstRejection,
+            long windowTxsFinalized,
+            long duplicateInclusions,
+            long foreignTxs,
+            long nodeCpuNanos,
+            long harnessCpuNanos,
+            List<Long> peakMemory,
+            double startSeconds) {}
 
     /** The network did not reach its first final block (a node exited, or the time ran out). */
     static final class StartException extends IOException {
@@ -205,8 +246,9 @@ public final class Bench {
             throw new StartException(e.getMessage(), e);
         }
         double startSeconds = (System.nanoTime() - t0) / 1e9;
-        progress.printf("bench: first block %d after %.1f s; warming up %.0f s, measuring %.0f s%n", first, startSeconds,
-                plan.warmupNanos() / 1e9, plan.durationNanos() / 1e9);
+        progress.printf(
+                "bench: first block %d after %.1f s; warming up %.0f s, measuring %.0f s%n",
+                first, startSeconds, plan.warmupNanos() / 1e9, plan.durationNanos() / 1e9);
         progress.flush();
         firstBlock = first;
         long start = System.nanoTime();
@@ -230,10 +272,26 @@ public final class Bench {
         drain(reader);
         check();
         List<Long> memory = cluster.peakMemoryBytes();
-        return new Result(windowBlocks, (windowEnd - windowStart) / 1e9, windowTxs, windowPayloadBytes, txLatency.summary(),
-                proposalToFinal.summary(), windowBlocksWithoutLatency, windowSent.get(), windowAccepted.get(),
-                windowDuplicate.get(), windowRejected.get(), firstRejection.get(), windowTxsFinalized, duplicateInclusions,
-                foreignTxs, cpu1 - cpu0, harness1 - harness0, memory, startSeconds);
+        return new Result(
+                windowBlocks,
+                (windowEnd - windowStart) / 1e9,
+                windowTxs,
+                windowPayloadBytes,
+                txLatency.summary(),
+                proposalToFinal.summary(),
+                windowBlocksWithoutLatency,
+                windowSent.get(),
+                windowAccepted.get(),
+                windowDuplicate.get(),
+                windowRejected.get(),
+                firstRejection.get(),
+                windowTxsFinalized,
+                duplicateInclusions,
+                foreignTxs,
+                cpu1 - cpu0,
+                harness1 - harness0,
+                memory,
+                startSeconds);
     }
 
     /** The reader (first in the list) and the senders, if the plan sends. */
@@ -267,8 +325,9 @@ public final class Bench {
             report = Math.min(windowEnd, report + TimeUnit.SECONDS.toNanos(5));
             sleepUntil(report);
             check();
-            progress.printf("bench: %3.0f s  block %d  sent %d%n", (System.nanoTime() - windowStart) / 1e9,
-                    firstBlock + blocksRead, sent.get());
+            progress.printf(
+                    "bench: %3.0f s  block %d  sent %d%n",
+                    (System.nanoTime() - windowStart) / 1e9, firstBlock + blocksRead, sent.get());
             progress.flush();
         }
     }
@@ -306,7 +365,8 @@ public final class Bench {
             }
             Thread.sleep(100);
         }
-        throw new IOException("no final block within " + plan.startTimeoutNanos() / 1_000_000_000L + " s (" + problem + ")");
+        throw new IOException(
+                "no final block within " + plan.startTimeoutNanos() / 1_000_000_000L + " s (" + problem + ")");
     }
 
     private interface Task {
@@ -381,7 +441,11 @@ public final class Bench {
             List<byte[]> batch = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 ByteBuffer tx = ByteBuffer.allocate(plan.txSize());
-                tx.putInt(TAG).putInt(run).putLong(((long) s << 40) | (seq + i)).putLong(now).put(filler);
+                tx.putInt(TAG)
+                        .putInt(run)
+                        .putLong(((long) s << 40) | (seq + i))
+                        .putLong(now)
+                        .put(filler);
                 batch.add(tx.array());
             }
             seq += count;
@@ -457,5 +521,4 @@ public final class Bench {
             }
         }
     }
-
 }

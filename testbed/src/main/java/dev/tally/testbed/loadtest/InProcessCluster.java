@@ -3,12 +3,12 @@ package dev.tally.testbed.loadtest;
 import dev.tally.network.TransactionSink;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
-import dev.tally.testbed.localnet.Localnet;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.execution.MempoolExecutionLayer;
+import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -31,11 +31,19 @@ final class InProcessCluster implements Cluster {
         try {
             for (Localnet.Member m : members) {
                 NodeConfig cfg = m.config();
-                Storage storage = rocksdb ? RocksStorage.open(m.dataDir().resolve("db"), cfg.genesis())
+                Storage storage = rocksdb
+                        ? RocksStorage.open(m.dataDir().resolve("db"), cfg.genesis())
                         : InMemoryStorage.create(cfg.genesis());
                 try {
-                    nodes.add(Node.start(cfg, storage, new MempoolExecutionLayer(storage, cfg.genesis(), cfg.maxTxSize(),
-                            MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY, List.of())));
+                    nodes.add(Node.start(
+                            cfg,
+                            storage,
+                            new MempoolExecutionLayer(
+                                    storage,
+                                    cfg.genesis(),
+                                    cfg.maxTxSize(),
+                                    MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY,
+                                    List.of())));
                 } catch (IOException | RuntimeException e) {
                     storage.close();
                     throw e;
@@ -64,7 +72,8 @@ final class InProcessCluster implements Cluster {
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max open files")) {
-                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    String soft =
+                            line.substring("Max open files".length()).trim().split("\\s+")[0];
                     return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
                 }
             }
@@ -125,7 +134,8 @@ final class InProcessCluster implements Cluster {
 
     @Override
     public long cpuNanos() {
-        long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
         var threads = ManagementFactory.getThreadMXBean();
         long harness = 0;
         synchronized (harnessThreads) {
@@ -139,8 +149,10 @@ final class InProcessCluster implements Cluster {
     /** The heap's peak (the sum of its pools' peaks since the nodes started), split evenly over the nodes. */
     @Override
     public List<Long> peakMemoryBytes() {
-        long heap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
-                .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP)
+                .mapToLong(p -> p.getPeakUsage().getUsed())
+                .sum();
         return Collections.nCopies(nodes.size(), heap / nodes.size());
     }
 

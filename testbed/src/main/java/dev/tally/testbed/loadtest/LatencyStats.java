@@ -22,7 +22,12 @@ public final class LatencyStats {
     Summary summary() {
         long[] sorted = Arrays.copyOf(values, size);
         Arrays.sort(sorted);
-        return new Summary(size, ms(sorted, 0.50), ms(sorted, 0.90), ms(sorted, 0.99), size == 0 ? Double.NaN : sorted[size - 1] / 1e6);
+        return new Summary(
+                size,
+                ms(sorted, 0.50),
+                ms(sorted, 0.90),
+                ms(sorted, 0.99),
+                size == 0 ? Double.NaN : sorted[size - 1] / 1e6);
     }
 
     private static double ms(long[] sorted, double q) {

@@ -28,12 +28,14 @@ public final class LoadTest {
      * bench-host JVM (also RPC, metrics and debug page, each with its selector).
      */
     private static final int LISTENERS_IN_PROCESS = 2;
+
     private static final int LISTENERS_HOSTED = 12;
     /**
      * Default heap of a bench-host JVM per node it runs: a base (more with RocksDB, whose reads copy onto the heap),
      * and per socket the node holds (the Noise stream keeps five 64 KiB buffers; 0.6 MB leaves the collector room).
      */
     public static final double HOST_HEAP_MB_BASE_MEMORY = 32;
+
     public static final double HOST_HEAP_MB_BASE_ROCKSDB = 48;
     public static final double HOST_HEAP_MB_PER_SOCKET = 0.6;
 
@@ -78,11 +80,15 @@ public final class LoadTest {
         while (fits < validators && fileDescriptorsNeeded(fits, true) > limit) {
             fits++;
         }
-        String where = jvms == 1 ? validators + " validators in one process need" : validators + " validators over " + jvms
-                + " JVMs need, in a JVM running " + (validators + jvms - 1) / jvms + " of them,";
-        return Optional.of(where + " about " + needed + " file descriptors (every validator keeps a connection to every other one: "
+        String where = jvms == 1
+                ? validators + " validators in one process need"
+                : validators + " validators over " + jvms + " JVMs need, in a JVM running "
+                        + (validators + jvms - 1) / jvms + " of them,";
+        return Optional.of(where + " about " + needed
+                + " file descriptors (every validator keeps a connection to every other one: "
                 + "two sockets per ordered pair in one process, plus gossip and storage), above this process's limit of "
-                + limit + "; use --jvms " + fits + " (or more) to spread them over child JVMs, raise `ulimit -n`, or use fewer validators");
+                + limit + "; use --jvms " + fits
+                + " (or more) to spread them over child JVMs, raise `ulimit -n`, or use fewer validators");
     }
 
     /**
@@ -94,8 +100,13 @@ public final class LoadTest {
         for (int attempt = 1; ; attempt++) {
             Path netDir = attempt == 1 ? root : root.resolve("retry" + attempt);
             List<Localnet.Member> members = configure(netDir);
-            progress.printf("bench: %d validators %s, %s storage, %s, in %s%n", settings.validators(), placement(),
-                    settings.storage().cliName(), gossipRing ? "gossip in a ring" : "full gossip mesh", netDir);
+            progress.printf(
+                    "bench: %d validators %s, %s storage, %s, in %s%n",
+                    settings.validators(),
+                    placement(),
+                    settings.storage().cliName(),
+                    gossipRing ? "gossip in a ring" : "full gossip mesh",
+                    netDir);
             progress.flush();
             try {
                 Measured m = runOn(members, netDir);
@@ -116,8 +127,11 @@ public final class LoadTest {
     }
 
     private String placement() {
-        return !settings.inProcess() ? "as processes"
-                : settings.jvms() == 1 ? "in this JVM" : "in " + settings.jvms() + " JVMs (heap " + hostHeap() + " each)";
+        return !settings.inProcess()
+                ? "as processes"
+                : settings.jvms() == 1
+                        ? "in this JVM"
+                        : "in " + settings.jvms() + " JVMs (heap " + hostHeap() + " each)";
     }
 
     /** A run's figures and how its peak memory was measured, before the machine's load is added. */
@@ -127,13 +141,14 @@ public final class LoadTest {
         boolean rocksdb = settings.storage() == LoadTestSettings.Storage.ROCKSDB;
         Bench.Plan plan = plan();
         if (settings.inProcess() && settings.jvms() > 1) {
-            try (ProcessCluster cluster = ProcessCluster.grouped(members, groups(members), rocksdb, hostHeapMbPerNode(),
-                    settings.nodeJvmOptions(), netDir)) {
+            try (ProcessCluster cluster = ProcessCluster.grouped(
+                    members, groups(members), rocksdb, hostHeapMbPerNode(), settings.nodeJvmOptions(), netDir)) {
                 return new Measured(new Bench(cluster, plan, progress, () -> {}).run(), cluster.memoryMeasure());
             }
         } else if (settings.inProcess()) {
             try (InProcessCluster cluster = new InProcessCluster(members, rocksdb)) {
-                return new Measured(new Bench(cluster, plan, progress, cluster::harnessThread).run(), cluster.memoryMeasure());
+                return new Measured(
+                        new Bench(cluster, plan, progress, cluster::harnessThread).run(), cluster.memoryMeasure());
             }
         } else {
             try (ProcessCluster cluster = ProcessCluster.perNode(members, settings.nodeJvmOptions())) {
@@ -147,15 +162,22 @@ public final class LoadTest {
         boolean smoke = settings.smoke();
         int validators = settings.validators();
         return Bench.Plan.builder()
-                .txSize(settings.txSize()).rate(settings.rate()).openLoop(settings.openLoop())
-                .warmup(Duration.ofSeconds(settings.warmupSeconds())).duration(Duration.ofSeconds(settings.durationSeconds()))
+                .txSize(settings.txSize())
+                .rate(settings.rate())
+                .openLoop(settings.openLoop())
+                .warmup(Duration.ofSeconds(settings.warmupSeconds()))
+                .duration(Duration.ofSeconds(settings.durationSeconds()))
                 .drain(Duration.ofSeconds(smoke ? 30 : 10))
                 .startTimeout(Duration.ofSeconds(settings.startTimeoutSeconds().orElse(Math.max(120, 4L * validators))))
-                .senders(settings.senders().isPresent() ? Math.max(1, settings.senders().getAsInt()) : Math.min(validators, 6))
+                .senders(
+                        settings.senders().isPresent()
+                                ? Math.max(1, settings.senders().getAsInt())
+                                : Math.min(validators, 6))
                 .maxBatch(settings.inProcess() ? 200 : 500)
                 .poll(Duration.ofNanos(settings.inProcess() ? 500_000 : 1_000_000))
                 .readChunk(32)
-                .minWindowBlocks(smoke ? 3 : 0).maxExtension(Duration.ofSeconds(smoke ? 60 : 0))
+                .minWindowBlocks(smoke ? 3 : 0)
+                .maxExtension(Duration.ofSeconds(smoke ? 60 : 0))
                 .build();
     }
 
@@ -166,7 +188,10 @@ public final class LoadTest {
     private long fileDescriptorsNeeded(int k, boolean ring) {
         int validators = settings.validators();
         int largest = (validators + k - 1) / k;
-        return InProcessCluster.fileDescriptorsNeeded(validators, largest, ring ? Math.min(GOSSIP_RING, validators - 1) : validators - 1,
+        return InProcessCluster.fileDescriptorsNeeded(
+                validators,
+                largest,
+                ring ? Math.min(GOSSIP_RING, validators - 1) : validators - 1,
                 k == 1 ? LISTENERS_IN_PROCESS : LISTENERS_HOSTED);
     }
 
@@ -177,15 +202,22 @@ public final class LoadTest {
     /** The heap of the largest bench-host JVM, as its option gives it. */
     String hostHeap() {
         int jvms = settings.jvms();
-        return settings.nodeJvmOptions().stream().filter(o -> o.startsWith("-Xmx")).reduce((a, b) -> b).map(o -> o.substring(4))
-                .orElse(ProcessCluster.hostHeapMb((settings.validators() + jvms - 1) / jvms, hostHeapMbPerNode()) + "m");
+        return settings.nodeJvmOptions().stream()
+                .filter(o -> o.startsWith("-Xmx"))
+                .reduce((a, b) -> b)
+                .map(o -> o.substring(4))
+                .orElse(ProcessCluster.hostHeapMb((settings.validators() + jvms - 1) / jvms, hostHeapMbPerNode())
+                        + "m");
     }
 
     /** The default heap of a bench-host JVM per node it runs (see --jvms). */
     private long hostHeapMbPerNode() {
         int validators = settings.validators();
-        long sockets = 2L * (validators - 1) + 2L * (gossipRing ? Math.min(GOSSIP_RING, validators - 1) : validators - 1);
-        double base = settings.storage() == LoadTestSettings.Storage.ROCKSDB ? HOST_HEAP_MB_BASE_ROCKSDB : HOST_HEAP_MB_BASE_MEMORY;
+        long sockets =
+                2L * (validators - 1) + 2L * (gossipRing ? Math.min(GOSSIP_RING, validators - 1) : validators - 1);
+        double base = settings.storage() == LoadTestSettings.Storage.ROCKSDB
+                ? HOST_HEAP_MB_BASE_ROCKSDB
+                : HOST_HEAP_MB_BASE_MEMORY;
         return (long) Math.ceil(base + HOST_HEAP_MB_PER_SOCKET * sockets);
     }
 
@@ -204,7 +236,8 @@ public final class LoadTest {
 
     /** Keys, genesis and configs (payload limit, view timeout) of the network; with {@link #gossipRing}, a sparser gossip mesh. */
     private List<Localnet.Member> configure(Path root) throws IOException {
-        List<Localnet.Member> generated = Localnet.generate(root, settings.validators(), 0, Duration.ofMillis(settings.viewTimeoutMs()));
+        List<Localnet.Member> generated =
+                Localnet.generate(root, settings.validators(), 0, Duration.ofMillis(settings.viewTimeoutMs()));
         List<Localnet.Member> members = new ArrayList<>();
         for (int i = 0; i < generated.size(); i++) {
             Localnet.Member m = generated.get(i);
@@ -220,8 +253,11 @@ public final class LoadTest {
                 }
                 gossip = ring;
             }
-            NodeConfig cfg = c.toBuilder().maxPayloadSize(settings.payloadLimit()).maxTxSize(Math.max(c.maxTxSize(), settings.txSize()))
-                    .gossipStaticOutbound(gossip).build();
+            NodeConfig cfg = c.toBuilder()
+                    .maxPayloadSize(settings.payloadLimit())
+                    .maxTxSize(Math.max(c.maxTxSize(), settings.txSize()))
+                    .gossipStaticOutbound(gossip)
+                    .build();
             Files.writeString(m.configFile(), NodeConfigJson.toJson(cfg));
             try {
                 Files.setPosixFilePermissions(m.configFile(), PosixFilePermissions.fromString("rw-------"));

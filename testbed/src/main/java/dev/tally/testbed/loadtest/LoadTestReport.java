@@ -47,17 +47,27 @@ public final class LoadTestReport {
         ObjectNode o = JSON.createObjectNode();
         ObjectNode s = o.putObject("settings");
         s.put("mode", !inProcess ? "processes" : jvms == 1 ? "in-process" : "in-process in " + jvms + " JVMs")
-                .put("jvms", inProcess ? jvms : validators).put("validators", validators).put("storage", t.storage().cliName())
+                .put("jvms", inProcess ? jvms : validators)
+                .put("validators", validators)
+                .put("storage", t.storage().cliName())
                 .put("gossip", test.gossipRing() ? "ring of " + LoadTest.GOSSIP_RING + " successors" : "full mesh")
                 .put("jvm_heap", inProcess && jvms > 1 ? test.hostHeap() : null)
-                .put("payload_limit", t.payloadLimit()).put("tx_size", t.txSize()).put("rate", t.openLoop() ? null : t.rate())
-                .put("open_loop", t.openLoop()).put("warmup_s", t.warmupSeconds()).put("duration_s", t.durationSeconds())
+                .put("payload_limit", t.payloadLimit())
+                .put("tx_size", t.txSize())
+                .put("rate", t.openLoop() ? null : t.rate())
+                .put("open_loop", t.openLoop())
+                .put("warmup_s", t.warmupSeconds())
+                .put("duration_s", t.durationSeconds())
                 .put("window_s", round(r.seconds(), 1))
-                .put("view_timeout_ms", t.viewTimeoutMs()).put("senders", t.senders().orElse(Math.min(validators, 6)));
+                .put("view_timeout_ms", t.viewTimeoutMs())
+                .put("senders", t.senders().orElse(Math.min(validators, 6)));
         ObjectNode m = o.putObject("machine");
-        m.put("nproc", Runtime.getRuntime().availableProcessors()).put("cpu", Machine.cpuModel())
-                .put("memory_gb", Machine.memoryGb()).put("jdk", Runtime.version() + " (" + System.getProperty("java.vm.name") + ")")
-                .put("load_average_before", outcome.loadBefore()).put("load_average_after", outcome.loadAfter());
+        m.put("nproc", Runtime.getRuntime().availableProcessors())
+                .put("cpu", Machine.cpuModel())
+                .put("memory_gb", Machine.memoryGb())
+                .put("jdk", Runtime.version() + " (" + System.getProperty("java.vm.name") + ")")
+                .put("load_average_before", outcome.loadBefore())
+                .put("load_average_after", outcome.loadAfter());
         ObjectNode res = o.putObject("results");
         double secs = r.seconds();
         res.put("seconds_to_first_block", round(r.startSeconds(), 2));
@@ -71,21 +81,39 @@ public final class LoadTestReport {
         res.put("node_cpu_cores", round(r.nodeCpuNanos() / 1e9 / secs, 2));
         res.put("harness_cpu_cores", round(r.harnessCpuNanos() / 1e9 / secs, 2));
         ObjectNode mem = res.putObject("peak_memory_mb");
-        mem.put("max", round(r.peakMemory().stream().max(Comparator.naturalOrder()).orElse(0L) / 1e6, 1));
-        mem.put("mean", round(r.peakMemory().stream().mapToLong(Long::longValue).average().orElse(0) / 1e6, 1));
+        mem.put(
+                "max",
+                round(r.peakMemory().stream().max(Comparator.naturalOrder()).orElse(0L) / 1e6, 1));
+        mem.put(
+                "mean",
+                round(
+                        r.peakMemory().stream()
+                                        .mapToLong(Long::longValue)
+                                        .average()
+                                        .orElse(0)
+                                / 1e6,
+                        1));
         mem.put("measure", outcome.memoryMeasure());
         ObjectNode c = res.putObject("client");
-        c.put("sent", r.windowSent()).put("send_rate", round(r.windowSent() / secs, 1)).put("accepted", r.windowAccepted())
-                .put("duplicate", r.windowDuplicate()).put("rejected", r.windowRejected())
+        c.put("sent", r.windowSent())
+                .put("send_rate", round(r.windowSent() / secs, 1))
+                .put("accepted", r.windowAccepted())
+                .put("duplicate", r.windowDuplicate())
+                .put("rejected", r.windowRejected())
                 .put("first_rejection", r.firstRejection())
-                .put("final", r.windowTxsFinalized()).put("not_final_after_drain", r.windowAccepted() - r.windowTxsFinalized())
-                .put("included_twice", r.duplicateInclusions()).put("foreign", r.foreignTxs());
+                .put("final", r.windowTxsFinalized())
+                .put("not_final_after_drain", r.windowAccepted() - r.windowTxsFinalized())
+                .put("included_twice", r.duplicateInclusions())
+                .put("foreign", r.foreignTxs());
         return o;
     }
 
     private static ObjectNode latency(ObjectNode o, LatencyStats.Summary s) {
         o.put("count", s.count());
-        o.put("p50", num(s.p50())).put("p90", num(s.p90())).put("p99", num(s.p99())).put("max", num(s.max()));
+        o.put("p50", num(s.p50()))
+                .put("p90", num(s.p90()))
+                .put("p99", num(s.p99()))
+                .put("max", num(s.max()));
         return o;
     }
 
@@ -105,32 +133,71 @@ public final class LoadTestReport {
         var m = report.get("machine");
         var r = report.get("results");
         StringBuilder b = new StringBuilder();
-        b.append(String.format("tally bench: %d validators (%s, %s), payload limit %d B, tx %d B, %s, %.0f s window after %d s warm-up%n",
-                s.get("validators").asInt(), s.get("mode").asText(), s.get("storage").asText(), s.get("payload_limit").asInt(),
-                s.get("tx_size").asInt(), s.get("open_loop").asBoolean() ? "open loop" : s.get("rate").asLong() + " tx/s offered",
-                s.get("window_s").asDouble(), s.get("warmup_s").asInt()));
-        b.append(String.format("machine: %d cores, %s, %s GB, JDK %s; load average %s -> %s%n", m.get("nproc").asInt(),
-                m.get("cpu").asText(), m.get("memory_gb").asText(), m.get("jdk").asText(),
-                m.get("load_average_before").asText(), m.get("load_average_after").asText()));
+        b.append(String.format(
+                "tally bench: %d validators (%s, %s), payload limit %d B, tx %d B, %s, %.0f s window after %d s warm-up%n",
+                s.get("validators").asInt(),
+                s.get("mode").asText(),
+                s.get("storage").asText(),
+                s.get("payload_limit").asInt(),
+                s.get("tx_size").asInt(),
+                s.get("open_loop").asBoolean() ? "open loop" : s.get("rate").asLong() + " tx/s offered",
+                s.get("window_s").asDouble(),
+                s.get("warmup_s").asInt()));
+        b.append(String.format(
+                "machine: %d cores, %s, %s GB, JDK %s; load average %s -> %s%n",
+                m.get("nproc").asInt(),
+                m.get("cpu").asText(),
+                m.get("memory_gb").asText(),
+                m.get("jdk").asText(),
+                m.get("load_average_before").asText(),
+                m.get("load_average_after").asText()));
         String row = "%-28s %s%n";
-        b.append(String.format(row, "final blocks/s", r.get("blocks_per_s").asText() + "  (" + r.get("final_blocks").asText() + " blocks)"));
-        b.append(String.format(row, "transactions/s", r.get("tx_per_s").asText() + "  (" + r.get("transactions_final").asText() + " final)"));
+        b.append(String.format(
+                row,
+                "final blocks/s",
+                r.get("blocks_per_s").asText() + "  (" + r.get("final_blocks").asText() + " blocks)"));
+        b.append(String.format(
+                row,
+                "transactions/s",
+                r.get("tx_per_s").asText() + "  (" + r.get("transactions_final").asText() + " final)"));
         b.append(String.format(row, "payload MB/s", r.get("payload_mb_per_s").asText()));
         b.append(String.format("%-28s %9s %9s %9s %9s %9s%n", "latency (ms)", "p50", "p90", "p99", "max", "count"));
         for (String k : List.of("tx_finality_ms", "proposal_to_final_ms")) {
             var l = r.get(k);
-            b.append(String.format("%-28s %9s %9s %9s %9s %9s%n", k.equals("tx_finality_ms") ? "  tx submitted -> final" : "  proposal -> final (node0)",
-                    l.get("p50").asText(), l.get("p90").asText(), l.get("p99").asText(), l.get("max").asText(), l.get("count").asText()));
+            b.append(String.format(
+                    "%-28s %9s %9s %9s %9s %9s%n",
+                    k.equals("tx_finality_ms") ? "  tx submitted -> final" : "  proposal -> final (node0)",
+                    l.get("p50").asText(),
+                    l.get("p90").asText(),
+                    l.get("p99").asText(),
+                    l.get("max").asText(),
+                    l.get("count").asText()));
         }
-        b.append(String.format(row, "node CPU per final block", r.get("node_cpu_ms_per_block").asText() + " ms  (nodes used "
-                + r.get("node_cpu_cores").asText() + " cores, harness " + r.get("harness_cpu_cores").asText() + ")"));
-        b.append(String.format(row, "peak memory per node", "max " + r.get("peak_memory_mb").get("max").asText() + " MB, mean "
-                + r.get("peak_memory_mb").get("mean").asText() + " MB  (" + r.get("peak_memory_mb").get("measure").asText() + ")"));
+        b.append(String.format(
+                row,
+                "node CPU per final block",
+                r.get("node_cpu_ms_per_block").asText() + " ms  (nodes used "
+                        + r.get("node_cpu_cores").asText() + " cores, harness "
+                        + r.get("harness_cpu_cores").asText() + ")"));
+        b.append(String.format(
+                row,
+                "peak memory per node",
+                "max " + r.get("peak_memory_mb").get("max").asText() + " MB, mean "
+                        + r.get("peak_memory_mb").get("mean").asText() + " MB  ("
+                        + r.get("peak_memory_mb").get("measure").asText() + ")"));
         var c = r.get("client");
-        b.append(String.format(row, "client", "sent " + c.get("sent").asText() + " (" + c.get("send_rate").asText() + "/s), accepted "
-                + c.get("accepted").asText() + ", rejected " + c.get("rejected").asText() + ", not final after drain "
-                + c.get("not_final_after_drain").asText() + ", included twice " + c.get("included_twice").asText()
-                + (c.get("first_rejection").isNull() ? "" : "; first rejection: " + c.get("first_rejection").asText())));
+        b.append(String.format(
+                row,
+                "client",
+                "sent " + c.get("sent").asText() + " (" + c.get("send_rate").asText() + "/s), accepted "
+                        + c.get("accepted").asText() + ", rejected "
+                        + c.get("rejected").asText() + ", not final after drain "
+                        + c.get("not_final_after_drain").asText() + ", included twice "
+                        + c.get("included_twice").asText()
+                        + (c.get("first_rejection").isNull()
+                                ? ""
+                                : "; first rejection: "
+                                        + c.get("first_rejection").asText())));
         return b.toString();
     }
 
@@ -155,10 +222,22 @@ public final class LoadTestReport {
         if (r.peakMemory().isEmpty() || r.peakMemory().stream().anyMatch(b -> b <= 0)) {
             problems.add("no peak memory measured");
         }
-        for (String path : List.of("blocks_per_s", "tx_per_s", "payload_mb_per_s", "node_cpu_ms_per_block", "node_cpu_cores",
-                "tx_finality_ms/p50", "tx_finality_ms/p90", "tx_finality_ms/p99", "tx_finality_ms/max",
-                "proposal_to_final_ms/p50", "proposal_to_final_ms/p90", "proposal_to_final_ms/p99", "proposal_to_final_ms/max",
-                "peak_memory_mb/max", "peak_memory_mb/mean")) {
+        for (String path : List.of(
+                "blocks_per_s",
+                "tx_per_s",
+                "payload_mb_per_s",
+                "node_cpu_ms_per_block",
+                "node_cpu_cores",
+                "tx_finality_ms/p50",
+                "tx_finality_ms/p90",
+                "tx_finality_ms/p99",
+                "tx_finality_ms/max",
+                "proposal_to_final_ms/p50",
+                "proposal_to_final_ms/p90",
+                "proposal_to_final_ms/p99",
+                "proposal_to_final_ms/max",
+                "peak_memory_mb/max",
+                "peak_memory_mb/mean")) {
             var node = json.get("results").at("/" + path);
             if (node.isMissingNode() || node.isNull()) {
                 problems.add("report field results." + path.replace('/', '.') + " is missing");
@@ -166,5 +245,4 @@ public final class LoadTestReport {
         }
         return problems;
     }
-
 }

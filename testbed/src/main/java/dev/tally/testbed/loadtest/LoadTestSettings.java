@@ -16,9 +16,22 @@ import java.util.OptionalLong;
  * @param senders client threads (default: one per node, at most 6)
  * @param nodeJvmOptions extra JVM options of each node process (of each child JVM with {@code jvms} above 1)
  */
-public record LoadTestSettings(int validators, boolean inProcess, int jvms, Storage storage, int payloadLimit, int txSize,
-        long rate, boolean openLoop, int durationSeconds, int warmupSeconds, long viewTimeoutMs, OptionalLong startTimeoutSeconds,
-        OptionalInt senders, List<String> nodeJvmOptions, boolean smoke) {
+public record LoadTestSettings(
+        int validators,
+        boolean inProcess,
+        int jvms,
+        Storage storage,
+        int payloadLimit,
+        int txSize,
+        long rate,
+        boolean openLoop,
+        int durationSeconds,
+        int warmupSeconds,
+        long viewTimeoutMs,
+        OptionalLong startTimeoutSeconds,
+        OptionalInt senders,
+        List<String> nodeJvmOptions,
+        boolean smoke) {
     /** The nodes' storage. */
     public enum Storage {
         ROCKSDB,
@@ -138,8 +151,22 @@ public record LoadTestSettings(int validators, boolean inProcess, int jvms, Stor
         }
 
         public LoadTestSettings build() {
-            return new LoadTestSettings(validators, inProcess, jvms, storage, payloadLimit, txSize, rate, openLoop,
-                    durationSeconds, warmupSeconds, viewTimeoutMs, startTimeoutSeconds, senders, nodeJvmOptions, smoke);
+            return new LoadTestSettings(
+                    validators,
+                    inProcess,
+                    jvms,
+                    storage,
+                    payloadLimit,
+                    txSize,
+                    rate,
+                    openLoop,
+                    durationSeconds,
+                    warmupSeconds,
+                    viewTimeoutMs,
+                    startTimeoutSeconds,
+                    senders,
+                    nodeJvmOptions,
+                    smoke);
         }
     }
 }

@@ -3,8 +3,8 @@ package dev.tally.testbed.loadtest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.tally.testbed.localnet.Localnet;
 import dev.tally.protocol.Payload;
+import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -38,8 +38,10 @@ final class ProcessCluster implements Cluster {
     /** A child process and the nodes it runs (one, or a group), with the file its output goes to. */
     private record Host(String name, Process process, List<Localnet.Member> nodes, Path log) {
         String describe() {
-            return nodes.size() == 1 && nodes.getFirst().name().equals(name) ? name
-                    : name + " (" + nodes.getFirst().name() + ".." + nodes.getLast().name() + ")";
+            return nodes.size() == 1 && nodes.getFirst().name().equals(name)
+                    ? name
+                    : name + " (" + nodes.getFirst().name() + ".."
+                            + nodes.getLast().name() + ")";
         }
     }
 
@@ -51,12 +53,16 @@ final class ProcessCluster implements Cluster {
     private final List<Localnet.Member> members;
     private final List<Host> hosts = new CopyOnWriteArrayList<>();
     /** Stops the child processes if this JVM exits without closing the cluster (Ctrl-C): they would run on. */
-    private final Thread stopOnExit = new Thread(() -> hosts.forEach(h -> h.process().destroy()), "bench-stop-nodes");
+    private final Thread stopOnExit =
+            new Thread(() -> hosts.forEach(h -> h.process().destroy()), "bench-stop-nodes");
+
     private final String memoryMeasure;
     private final List<URI> rpc = new ArrayList<>();
     private final List<HttpClient> submitClients = new ArrayList<>();
-    private final HttpClient readClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient readClient = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
 
     private ProcessCluster(List<Localnet.Member> members, String memoryMeasure, Launcher launcher) throws IOException {
         this.members = List.copyOf(members);
@@ -64,8 +70,10 @@ final class ProcessCluster implements Cluster {
         for (Localnet.Member m : members) {
             InetSocketAddress a = m.config().rpcAddr().orElseThrow();
             rpc.add(URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/"));
-            submitClients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(2)).build());
+            submitClients.add(HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(2))
+                    .build());
         }
         Runtime.getRuntime().addShutdownHook(stopOnExit);
         try {
@@ -90,11 +98,19 @@ final class ProcessCluster implements Cluster {
      * group's nodes in-process, with RocksDB or in-memory storage. Its heap is {@code heapMb} for each hosted node
      * unless {@code jvmOptions} set one ({@code {node}} in them stands for the JVM's name).
      */
-    static ProcessCluster grouped(List<Localnet.Member> members, List<List<Localnet.Member>> groups, boolean rocksdb,
-            long heapMbPerNode, List<String> jvmOptions, Path dir) throws IOException {
-        String measure = "VmHWM (peak resident set) of each of the " + groups.size() + " JVMs divided by the nodes it runs ("
-                + groups.stream().mapToInt(List::size).min().orElse(0) + "-" + groups.stream().mapToInt(List::size).max().orElse(0)
-                + "; the nodes of one JVM share its heap, JIT and GC)";
+    static ProcessCluster grouped(
+            List<Localnet.Member> members,
+            List<List<Localnet.Member>> groups,
+            boolean rocksdb,
+            long heapMbPerNode,
+            List<String> jvmOptions,
+            Path dir)
+            throws IOException {
+        String measure =
+                "VmHWM (peak resident set) of each of the " + groups.size() + " JVMs divided by the nodes it runs ("
+                        + groups.stream().mapToInt(List::size).min().orElse(0) + "-"
+                        + groups.stream().mapToInt(List::size).max().orElse(0)
+                        + "; the nodes of one JVM share its heap, JIT and GC)";
         return new ProcessCluster(members, measure, into -> {
             for (int k = 0; k < groups.size(); k++) {
                 List<Localnet.Member> group = groups.get(k);
@@ -134,13 +150,16 @@ final class ProcessCluster implements Cluster {
             if (i > 0) {
                 body.append(',');
             }
-            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"push_tx\",\"id\":").append(i).append(",\"params\":[\"");
+            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"push_tx\",\"id\":")
+                    .append(i)
+                    .append(",\"params\":[\"");
             HEX.formatHex(body, txs.get(i));
             body.append("\"]}");
         }
         body.append(']');
-        HttpResponse<InputStream> r = submitClients.get(node).send(request(rpc.get(node), body.toString(), 30),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = submitClients
+                .get(node)
+                .send(request(rpc.get(node), body.toString(), 30), HttpResponse.BodyHandlers.ofInputStream());
         var counts = new BatchAnswer() {
             int accepted;
             int duplicate;
@@ -170,10 +189,12 @@ final class ProcessCluster implements Cluster {
 
     @Override
     public long lastBlock() throws IOException, InterruptedException {
-        HttpResponse<InputStream> r = readClient.send(request(rpc.getFirst(),
-                "{\"jsonrpc\":\"2.0\",\"method\":\"last_committed_block\",\"id\":1}", 5), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = readClient.send(
+                request(rpc.getFirst(), "{\"jsonrpc\":\"2.0\",\"method\":\"last_committed_block\",\"id\":1}", 5),
+                HttpResponse.BodyHandlers.ofInputStream());
         long number = -1;
-        try (InputStream in = r.body(); JsonParser p = JSON.createParser(in)) {
+        try (InputStream in = r.body();
+                JsonParser p = JSON.createParser(in)) {
             expect(p.nextToken(), JsonToken.START_OBJECT, "a response");
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
@@ -205,10 +226,15 @@ final class ProcessCluster implements Cluster {
             if (n > from) {
                 body.append(',');
             }
-            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"block\",\"id\":").append(n).append(",\"params\":[").append(n).append("]}");
+            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"block\",\"id\":")
+                    .append(n)
+                    .append(",\"params\":[")
+                    .append(n)
+                    .append("]}");
         }
         body.append(']');
-        HttpResponse<InputStream> r = readClient.send(request(rpc.getFirst(), body.toString(), 30), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = readClient.send(
+                request(rpc.getFirst(), body.toString(), 30), HttpResponse.BodyHandlers.ofInputStream());
         List<Block> blocks = new ArrayList<>();
         readBatch(r.body(), new BatchAnswer() {
             @Override
@@ -234,7 +260,8 @@ final class ProcessCluster implements Cluster {
 
     /** Streams a JSON-RPC batch response, handing each answer's result or error to {@code answer}. */
     private static void readBatch(InputStream body, BatchAnswer answer) throws IOException {
-        try (InputStream in = body; JsonParser p = JSON.createParser(in)) {
+        try (InputStream in = body;
+                JsonParser p = JSON.createParser(in)) {
             expect(p.nextToken(), JsonToken.START_ARRAY, "a batch response");
             while (p.nextToken() == JsonToken.START_OBJECT) {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -296,17 +323,21 @@ final class ProcessCluster implements Cluster {
     }
 
     private static HttpRequest request(URI uri, String body, int timeoutSeconds) {
-        return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(timeoutSeconds))
+        return HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(timeoutSeconds))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 
     @Override
     public long cpuNanos() throws IOException {
         long ticks = 0;
         for (Host h : hosts) {
-            String stat = Files.readString(Path.of("/proc", Long.toString(h.process().pid()), "stat"));
-            // Fields after the command name (which may hold spaces) start at field 3, state; utime and stime are 14, 15.
+            String stat =
+                    Files.readString(Path.of("/proc", Long.toString(h.process().pid()), "stat"));
+            // Fields after the command name (which may hold spaces) start at field 3, state; utime and stime are 14,
+            // 15.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
         }
@@ -319,7 +350,8 @@ final class ProcessCluster implements Cluster {
         List<Long> peaks = new ArrayList<>();
         for (Host h : hosts) {
             long kb = -1;
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(h.process().pid()), "status"))) {
+            for (String line : Files.readAllLines(
+                    Path.of("/proc", Long.toString(h.process().pid()), "status"))) {
                 if (line.startsWith("VmHWM:")) {
                     kb = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
                 }
@@ -343,8 +375,8 @@ final class ProcessCluster implements Cluster {
     public void checkAlive() throws IOException {
         for (Host h : hosts) {
             if (!h.process().isAlive()) {
-                throw new IOException(h.describe() + " exited with status " + h.process().exitValue() + "; the end of "
-                        + h.log() + ":\n" + tail(h.log(), 15));
+                throw new IOException(h.describe() + " exited with status "
+                        + h.process().exitValue() + "; the end of " + h.log() + ":\n" + tail(h.log(), 15));
             }
         }
     }

@@ -59,7 +59,8 @@ public final class Localnet {
     private Localnet() {}
 
     /** Writes a new localnet into {@code dir}, which must not hold one yet. */
-    public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout) throws IOException {
+    public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout)
+            throws IOException {
         return generate(dir, validators, fullNodes, viewTimeout, java.util.OptionalLong.empty());
     }
 
@@ -68,8 +69,9 @@ public final class Localnet {
      * the last genesis validator leaves and a new validator (the node after the genesis validators, which runs as a
      * full node until then) joins.
      */
-    public static List<Member> generate(Path dir, int validators, int fullNodes, Duration viewTimeout,
-            java.util.OptionalLong epochChangeAt) throws IOException {
+    public static List<Member> generate(
+            Path dir, int validators, int fullNodes, Duration viewTimeout, java.util.OptionalLong epochChangeAt)
+            throws IOException {
         if (epochChangeAt.isPresent() && (validators < 2 || epochChangeAt.getAsLong() < 1)) {
             throw new IllegalArgumentException("an epoch change needs at least 2 validators and a block above 0");
         }
@@ -81,13 +83,17 @@ public final class Localnet {
             throw new IllegalArgumentException(dir + " already holds a localnet; remove it or choose another --dir");
         }
         int n = validators + joiners + fullNodes;
-        List<BlsSecretKey> validatorKeys = Stream.generate(BlsSecretKey::generate).limit(validators + joiners).toList();
-        List<NodeSecretKey> nodeKeys = Stream.generate(NodeSecretKey::generate).limit(n).toList();
+        List<BlsSecretKey> validatorKeys = Stream.generate(BlsSecretKey::generate)
+                .limit(validators + joiners)
+                .toList();
+        List<NodeSecretKey> nodeKeys =
+                Stream.generate(NodeSecretKey::generate).limit(n).toList();
         LeaderSelection roundRobin = new LeaderSelection(1, LeaderSelection.Mode.ROUND_ROBIN);
         List<ValidatorInfo> infos = validatorKeys.subList(0, validators).stream()
-                .map(k -> new ValidatorInfo(k.publicKey(), 1, true)).toList();
-        Genesis genesis = new Genesis(CHAIN_ID, 0, 0, Genesis.PROTOCOL_VERSION, Optional.of(new ValidatorSchedule(infos,
-                roundRobin)));
+                .map(k -> new ValidatorInfo(k.publicKey(), 1, true))
+                .toList();
+        Genesis genesis = new Genesis(
+                CHAIN_ID, 0, 0, Genesis.PROTOCOL_VERSION, Optional.of(new ValidatorSchedule(infos, roundRobin)));
         List<ScheduledCommittee> schedule = new ArrayList<>();
         if (epochChangeAt.isPresent()) {
             List<ValidatorInfo> next = new ArrayList<>(infos.subList(0, validators - 1));
@@ -103,17 +109,29 @@ public final class Localnet {
             Map<dev.tally.crypto.NodePublicKey, InetSocketAddress> peers = new LinkedHashMap<>();
             for (int j = 0; j < n; j++) {
                 if (j != i) {
-                    peers.put(nodeKeys.get(j).publicKey(), new InetSocketAddress(loopback, ports.get(j).server()));
+                    peers.put(
+                            nodeKeys.get(j).publicKey(),
+                            new InetSocketAddress(loopback, ports.get(j).server()));
                 }
             }
-            NodeConfig cfg = new NodeConfig(server, server,
+            NodeConfig cfg = new NodeConfig(
+                    server,
+                    server,
                     Optional.of(new InetSocketAddress(loopback, p.rpc())),
                     Optional.of(new InetSocketAddress(loopback, p.metrics())),
                     Optional.of(new InetSocketAddress(loopback, p.debugPage())),
-                    genesis, NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE, NodeConfigJson.DEFAULT_MAX_TX_SIZE, viewTimeout,
-                    i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(), nodeKeys.get(i),
-                    NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT, List.of(), peers,
-                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS), Optional.empty(), schedule);
+                    genesis,
+                    NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
+                    NodeConfigJson.DEFAULT_MAX_TX_SIZE,
+                    viewTimeout,
+                    i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(),
+                    nodeKeys.get(i),
+                    NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT,
+                    List.of(),
+                    peers,
+                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
+                    Optional.empty(),
+                    schedule);
             Member m = new Member("node" + i, dir.resolve("node" + i), cfg);
             Files.createDirectories(m.dir());
             writePrivate(m.configFile(), NodeConfigJson.toJson(cfg));
@@ -151,7 +169,15 @@ public final class Localnet {
      * is appended to the member's {@code node.log}.
      */
     public static Process launch(Member m, List<String> extra) throws IOException {
-        return launchJvm(m.name(), extra, List.of("node", "--config", m.configFile().toString(), "--data", m.dataDir().toString()),
+        return launchJvm(
+                m.name(),
+                extra,
+                List.of(
+                        "node",
+                        "--config",
+                        m.configFile().toString(),
+                        "--data",
+                        m.dataDir().toString()),
                 m.logFile());
     }
 
@@ -163,16 +189,25 @@ public final class Localnet {
      */
     public static Process launchJvm(String name, List<String> extra, List<String> args, Path log) throws IOException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.add(ProcessHandle.current()
+                .info()
+                .command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
-                        && !a.startsWith("-XX:StartFlightRecording") && !a.startsWith("-Xmx") && !a.startsWith("-Xms"))
+                .filter(a -> !a.startsWith("-agentlib")
+                        && !a.startsWith("-javaagent")
+                        && !a.startsWith("-Xrunjdwp")
+                        && !a.startsWith("-XX:StartFlightRecording")
+                        && !a.startsWith("-Xmx")
+                        && !a.startsWith("-Xms"))
                 .toList();
-        List<String> options = extra.stream().map(o -> o.replace("{node}", name)).toList();
+        List<String> options =
+                extra.stream().map(o -> o.replace("{node}", name)).toList();
         if (options.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
             cmd.add("-Xmx256m");
         }
-        if (options.stream().noneMatch(a -> a.contains("GC")) && inherited.stream().noneMatch(a -> a.contains("GC"))) {
+        if (options.stream().noneMatch(a -> a.contains("GC"))
+                && inherited.stream().noneMatch(a -> a.contains("GC"))) {
             cmd.add("-XX:+UseSerialGC"); // a small heap and many JVMs on a few cores: fewer GC threads
         }
         cmd.addAll(inherited);

@@ -17,7 +17,8 @@ public final class RpcClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI uri;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final AtomicLong ids = new AtomicLong();
 
     public RpcClient(InetSocketAddress address) {
@@ -26,18 +27,25 @@ public final class RpcClient {
 
     /** A method's result; an RPC error becomes an {@link IOException} with the node's message. */
     public JsonNode call(String method, Object... params) throws IOException, InterruptedException {
-        ObjectNode req = JSON.createObjectNode().put("jsonrpc", "2.0").put("method", method).put("id", ids.incrementAndGet());
+        ObjectNode req = JSON.createObjectNode()
+                .put("jsonrpc", "2.0")
+                .put("method", method)
+                .put("id", ids.incrementAndGet());
         var array = req.putArray("params");
         for (Object p : params) {
             array.addPOJO(p);
         }
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(req))).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofSeconds(5))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(req)))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         JsonNode body = JSON.readTree(r.body());
         if (body.has("error")) {
-            throw new IOException(method + ": " + body.get("error").path("message").asText());
+            throw new IOException(
+                    method + ": " + body.get("error").path("message").asText());
         }
         return body.get("result");
     }
