@@ -1,6 +1,7 @@
 package dev.tally.testbed.loadtest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -128,11 +129,16 @@ public final class LoadTestReport {
 
     /** The report as the table {@code tally bench} prints. */
     public String table() {
-        ObjectNode report = json;
-        var s = report.get("settings");
-        var m = report.get("machine");
-        var r = report.get("results");
         StringBuilder b = new StringBuilder();
+        appendSetting(b, json.get("settings"), json.get("machine"));
+        appendThroughputAndLatency(b, json.get("results"));
+        appendCosts(b, json.get("results"));
+        return b.toString();
+    }
+
+    private static final String ROW = "%-28s %s%n";
+
+    private static void appendSetting(StringBuilder b, JsonNode s, JsonNode m) {
         b.append(String.format(
                 "tally bench: %d validators (%s, %s), payload limit %d B, tx %d B, %s, %.0f s window after %d s warm-up%n",
                 s.get("validators").asInt(),
@@ -151,16 +157,18 @@ public final class LoadTestReport {
                 m.get("jdk").asText(),
                 m.get("load_average_before").asText(),
                 m.get("load_average_after").asText()));
-        String row = "%-28s %s%n";
+    }
+
+    private static void appendThroughputAndLatency(StringBuilder b, JsonNode r) {
         b.append(String.format(
-                row,
+                ROW,
                 "final blocks/s",
                 r.get("blocks_per_s").asText() + "  (" + r.get("final_blocks").asText() + " blocks)"));
         b.append(String.format(
-                row,
+                ROW,
                 "transactions/s",
                 r.get("tx_per_s").asText() + "  (" + r.get("transactions_final").asText() + " final)"));
-        b.append(String.format(row, "payload MB/s", r.get("payload_mb_per_s").asText()));
+        b.append(String.format(ROW, "payload MB/s", r.get("payload_mb_per_s").asText()));
         b.append(String.format("%-28s %9s %9s %9s %9s %9s%n", "latency (ms)", "p50", "p90", "p99", "max", "count"));
         for (String k : List.of("tx_finality_ms", "proposal_to_final_ms")) {
             var l = r.get(k);
@@ -173,21 +181,24 @@ public final class LoadTestReport {
                     l.get("max").asText(),
                     l.get("count").asText()));
         }
+    }
+
+    private static void appendCosts(StringBuilder b, JsonNode r) {
         b.append(String.format(
-                row,
+                ROW,
                 "node CPU per final block",
                 r.get("node_cpu_ms_per_block").asText() + " ms  (nodes used "
                         + r.get("node_cpu_cores").asText() + " cores, harness "
                         + r.get("harness_cpu_cores").asText() + ")"));
         b.append(String.format(
-                row,
+                ROW,
                 "peak memory per node",
                 "max " + r.get("peak_memory_mb").get("max").asText() + " MB, mean "
                         + r.get("peak_memory_mb").get("mean").asText() + " MB  ("
                         + r.get("peak_memory_mb").get("measure").asText() + ")"));
         var c = r.get("client");
         b.append(String.format(
-                row,
+                ROW,
                 "client",
                 "sent " + c.get("sent").asText() + " (" + c.get("send_rate").asText() + "/s), accepted "
                         + c.get("accepted").asText() + ", rejected "
@@ -198,7 +209,6 @@ public final class LoadTestReport {
                                 ? ""
                                 : "; first rejection: "
                                         + c.get("first_rejection").asText())));
-        return b.toString();
     }
 
     /** What --smoke requires and this run lacks: progress, matched transactions, and no empty field in the report. */
