@@ -106,8 +106,19 @@ final class NodeStartup {
         AutoCloseable start(InetSocketAddress address) throws IOException;
     }
 
-    /** Starts a server; a failure (e.g. the port is taken) names the config field. */
+    /**
+     * Starts a server; a failure (e.g. the port is taken) names the config field. None of these endpoints
+     * authenticates its clients, so one reachable from other machines is worth a warning.
+     */
     private static AutoCloseable bind(String field, InetSocketAddress address, Server server) throws BadInputException {
+        if (!address.getAddress().isLoopbackAddress()) {
+            LoggerFactory.getLogger(NodeStartup.class)
+                    .warn(
+                            "{} {} is reachable from other machines, and it has no authentication: bind it to"
+                                    + " 127.0.0.1 or put it behind a proxy that authenticates",
+                            field,
+                            address);
+        }
         try {
             return server.start(address);
         } catch (IOException e) {
