@@ -119,17 +119,20 @@ class RpcHardeningTest {
         byte[] buf = new byte[8192];
         for (int n; (n = in.read(buf)) >= 0; ) {
             got.write(buf, 0, n);
-            String text = got.toString(StandardCharsets.UTF_8);
+            String text = got.toString(StandardCharsets.ISO_8859_1); // one char per byte, to count the body's bytes
             int split = text.indexOf("\r\n\r\n");
             Matcher length = Pattern.compile("(?i)content-length: (\\d+)").matcher(text);
             if (split >= 0 && length.find() && text.length() - split - 4 >= Integer.parseInt(length.group(1))) {
                 break;
             }
         }
-        String text = got.toString(StandardCharsets.UTF_8);
-        int split = text.indexOf("\r\n\r\n");
-        assertThat(split).as("a whole HTTP answer, not a reset: %s", text).isPositive();
-        return new Answer(Integer.parseInt(text.substring(9, 12)), text.substring(0, split), text.substring(split + 4));
+        byte[] bytes = got.toByteArray();
+        int split = got.toString(StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n");
+        assertThat(split).as("a whole HTTP answer, not a reset: %s", got).isPositive();
+        return new Answer(
+                Integer.parseInt(new String(bytes, 9, 3, StandardCharsets.US_ASCII)),
+                new String(bytes, 0, split, StandardCharsets.ISO_8859_1),
+                new String(bytes, split + 4, bytes.length - split - 4, StandardCharsets.UTF_8));
     }
 
     static String post(String body) {
