@@ -64,6 +64,7 @@ final class NodeStartup {
                             cfg.genesis(),
                             cfg.maxTxSize(),
                             MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY,
+                            cfg.mempoolMaxBytes(),
                             cfg.schedule()));
         } catch (IOException | IllegalArgumentException e) {
             storage.close();
@@ -82,7 +83,9 @@ final class NodeStartup {
     private static void startServers(Node node, NodeConfig cfg) throws BadInputException {
         if (cfg.rpcAddr().isPresent()) {
             node.attach(bind(
-                    "rpc_addr", cfg.rpcAddr().get(), a -> RpcServer.start(a, new RpcMethods(node), node.metrics())));
+                    "rpc_addr",
+                    cfg.rpcAddr().get(),
+                    a -> RpcServer.start(a, cfg.rpcLimits(), new RpcMethods(node), node.metrics())));
         }
         if (cfg.metricsAddr().isPresent()) {
             node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {

@@ -1,5 +1,6 @@
 package dev.tally.node.rpc;
 
+import dev.tally.node.config.HttpLimits;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;

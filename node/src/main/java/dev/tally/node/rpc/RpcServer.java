@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.node.config.HttpLimits;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.node.rpc.HttpTransport.Response;
 import java.io.IOException;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tally.node.SoloNode;
+import dev.tally.node.config.HttpLimits;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
@@ -289,7 +290,9 @@ class RpcHardeningTest {
                 .isEqualTo(405);
         try (RpcServer open = RpcServer.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                HttpLimits.builder().corsAllowedOrigin("http://page.example").build(),
+                HttpLimits.builder()
+                        .corsAllowedOrigin(Optional.of("http://page.example"))
+                        .build(),
                 new RpcMethods(node),
                 node.metrics())) {
             assertThat(exchange(open, fromPage).head()).contains("Access-Control-Allow-Origin: http://page.example");

@@ -1,10 +1,12 @@
-package dev.tally.node.rpc;
+package dev.tally.node.config;
 
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * What the RPC's HTTP server accepts before it answers with an error instead of a result. The defaults follow
+ * What the RPC's HTTP server accepts before it answers with an error instead of a result (config fields
+ * {@code rpc_max_connections}, {@code rpc_read_timeout_ms}, {@code rpc_idle_timeout_ms}, {@code rpc_max_body_bytes},
+ * {@code rpc_cors_allowed_origin}; see {@link NodeConfigJson}). The defaults follow
  * CometBFT's RPC server (900 connections, 10 s read timeout, 1 MB body) where they fit a node whose largest request
  * is one transaction in hex.
  *
@@ -84,8 +86,8 @@ public record HttpLimits(
             return this;
         }
 
-        public Builder corsAllowedOrigin(String origin) {
-            this.corsAllowedOrigin = Optional.of(origin);
+        public Builder corsAllowedOrigin(Optional<String> origin) {
+            this.corsAllowedOrigin = origin;
             return this;
         }
 
