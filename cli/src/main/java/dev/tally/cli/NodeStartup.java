@@ -64,6 +64,7 @@ final class NodeStartup {
                             cfg.genesis(),
                             cfg.maxTxSize(),
                             MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY,
+                            cfg.mempoolMaxBytes(),
                             cfg.schedule()));
         } catch (IOException | IllegalArgumentException e) {
             storage.close();
@@ -82,7 +83,9 @@ final class NodeStartup {
     private static void startServers(Node node, NodeConfig cfg) throws BadInputException {
         if (cfg.rpcAddr().isPresent()) {
             node.attach(bind(
-                    "rpc_addr", cfg.rpcAddr().get(), a -> RpcServer.start(a, new RpcMethods(node), node.metrics())));
+                    "rpc_addr",
+                    cfg.rpcAddr().get(),
+                    a -> RpcServer.start(a, cfg.rpcLimits(), new RpcMethods(node), node.metrics())));
         }
         if (cfg.metricsAddr().isPresent()) {
             node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
@@ -106,8 +109,19 @@ final class NodeStartup {
         AutoCloseable start(InetSocketAddress address) throws IOException;
     }
 
-    /** Starts a server; a failure (e.g. the port is taken) names the config field. */
+    /**
+     * Starts a server; a failure (e.g. the port is taken) names the config field. None of these endpoints
+     * authenticates its clients, so one reachable from other machines is worth a warning.
+     */
     private static AutoCloseable bind(String field, InetSocketAddress address, Server server) throws BadInputException {
+        if (!address.getAddress().isLoopbackAddress()) {
+            LoggerFactory.getLogger(NodeStartup.class)
+                    .warn(
+                            "{} {} is reachable from other machines, and it has no authentication: bind it to"
+                                    + " 127.0.0.1 or put it behind a proxy that authenticates",
+                            field,
+                            address);
+        }
         try {
             return server.start(address);
         } catch (IOException e) {

@@ -5,6 +5,8 @@ import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
+import dev.tally.storage.Storage;
+import dev.tally.storage.execution.ExecutionLayer;
 import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,12 +15,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /** A node that is the whole committee of a one-validator chain, on loopback with in-memory storage: it finalizes alone. */
 public final class SoloNode {
+    public static final int MAX_TX_SIZE = 1_000;
+
     private SoloNode() {}
 
     public static Node start(TestChain chain) throws IOException {
+        return start(chain, storage -> new MempoolExecutionLayer(storage, chain.genesis, MAX_TX_SIZE, 100, List.of()));
+    }
+
+    /** The same node over an execution layer of the caller's making (e.g. one that fails on purpose). */
+    public static Node start(TestChain chain, Function<Storage, ExecutionLayer> execution) throws IOException {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         NodeConfig cfg = new NodeConfig(
                 any,
@@ -28,7 +38,7 @@ public final class SoloNode {
                 Optional.empty(),
                 chain.genesis,
                 100_000,
-                1_000,
+                MAX_TX_SIZE,
                 Duration.ofMillis(500),
                 Optional.of(chain.keys.getFirst()),
                 NodeSecretKey.generate(),
@@ -38,7 +48,6 @@ public final class SoloNode {
                 Duration.ofSeconds(5),
                 Optional.empty());
         var storage = InMemoryStorage.create(chain.genesis);
-        return Node.start(
-                cfg, storage, new MempoolExecutionLayer(storage, chain.genesis, cfg.maxTxSize(), 100, List.of()));
+        return Node.start(cfg, storage, execution.apply(storage));
     }
 }

@@ -4,6 +4,7 @@ import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.Genesis;
+import dev.tally.storage.execution.MempoolExecutionLayer;
 import dev.tally.storage.execution.ScheduledCommittee;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -24,6 +25,8 @@ import java.util.Optional;
  * @param gossipStaticOutbound peers this node keeps dialing, by node key
  * @param blockRetention how many recent blocks to keep; absent: keep all
  * @param schedule committees that take over from the genesis one at their activation blocks (epochs 1, 2, ...)
+ * @param rpcLimits what the RPC server accepts: connections, timeouts, body size, CORS origin
+ * @param mempoolMaxBytes the most bytes of transactions waiting in the mempool (beyond it: "mempool full")
  */
 public record NodeConfig(
         InetSocketAddress serverAddr,
@@ -42,7 +45,9 @@ public record NodeConfig(
         Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound,
         Duration fetchScheduleInterval,
         Optional<Long> blockRetention,
-        List<ScheduledCommittee> schedule) {
+        List<ScheduledCommittee> schedule,
+        HttpLimits rpcLimits,
+        long mempoolMaxBytes) {
 
     public NodeConfig {
         gossipStaticInbound = List.copyOf(gossipStaticInbound);
@@ -85,7 +90,9 @@ public record NodeConfig(
                 gossipStaticOutbound,
                 fetchScheduleInterval,
                 blockRetention,
-                List.of());
+                List.of(),
+                HttpLimits.DEFAULT,
+                MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES);
     }
 
     /** The same config with this committee schedule. */
@@ -160,7 +167,9 @@ public record NodeConfig(
                     gossipStaticOutbound,
                     b.fetchScheduleInterval,
                     b.blockRetention,
-                    schedule);
+                    schedule,
+                    b.rpcLimits,
+                    b.mempoolMaxBytes);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.tally.crypto.InvalidEncodingException;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.Genesis;
+import dev.tally.storage.execution.MempoolExecutionLayer;
 import dev.tally.storage.execution.ScheduledCommittee;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -50,7 +51,13 @@ import java.util.function.Function;
  *   "block_retention": 100000,                // optional: keep only this many recent blocks
  *   "schedule": [                             // optional: committees taking over at their activation block
  *     {"activation_block": 20, "validators": [...], "leader_selection": {...}}  // as in the genesis
- *   ]
+ *   ],
+ *   "rpc_max_connections": 900,               // default 900: open RPC connections; beyond them, HTTP 503
+ *   "rpc_read_timeout_ms": 10000,             // default 10000: a request must arrive within it; else HTTP 408
+ *   "rpc_idle_timeout_ms": 30000,             // default 30000: an idle kept-alive RPC connection closes after it
+ *   "rpc_max_body_bytes": 4194304,            // default 4 MiB: a larger RPC request body is HTTP 413
+ *   "rpc_cors_allowed_origin": "https://app.example", // optional ("*" for any): no CORS header when absent
+ *   "mempool_max_bytes": 67108864             // default 64 MiB: bytes of waiting transactions; at least max_tx_size
  * }
  * }</pre>
  */
@@ -79,7 +86,13 @@ public final class NodeConfigJson {
         "gossip_static_outbound",
         "fetch_schedule_interval_ms",
         "block_retention",
-        "schedule"
+        "schedule",
+        "rpc_max_connections",
+        "rpc_read_timeout_ms",
+        "rpc_idle_timeout_ms",
+        "rpc_max_body_bytes",
+        "rpc_cors_allowed_origin",
+        "mempool_max_bytes"
     };
 
     private NodeConfigJson() {}
@@ -131,7 +144,43 @@ public final class NodeConfigJson {
                                 ? c.positiveLong("fetch_schedule_interval_ms")
                                 : DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
                 c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty(),
-                schedule(c, genesis));
+                schedule(c, genesis),
+                rpcLimits(c),
+                mempoolMaxBytes(c, intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)));
+    }
+
+    /** The {@code rpc_*} limits; each absent one keeps its {@link HttpLimits#DEFAULT}. */
+    private static HttpLimits rpcLimits(ObjectFields c) throws ConfigException {
+        HttpLimits d = HttpLimits.DEFAULT;
+        return HttpLimits.builder()
+                .maxConnections(intOr(c, "rpc_max_connections", d.maxConnections()))
+                .readTimeout(Duration.ofMillis(
+                        c.has("rpc_read_timeout_ms")
+                                ? c.positiveLong("rpc_read_timeout_ms")
+                                : d.readTimeout().toMillis()))
+                .idleTimeout(Duration.ofMillis(
+                        c.has("rpc_idle_timeout_ms")
+                                ? c.positiveLong("rpc_idle_timeout_ms")
+                                : d.idleTimeout().toMillis()))
+                .maxBodyBytes(intOr(c, "rpc_max_body_bytes", d.maxBodyBytes()))
+                .corsAllowedOrigin(
+                        c.has("rpc_cors_allowed_origin")
+                                ? Optional.of(c.text("rpc_cors_allowed_origin"))
+                                : Optional.empty())
+                .build();
+    }
+
+    private static long mempoolMaxBytes(ObjectFields c, int maxTxSize) throws ConfigException {
+        if (!c.has("mempool_max_bytes")) {
+            return Math.max(MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES, maxTxSize);
+        }
+        long bytes = c.positiveLong("mempool_max_bytes");
+        if (bytes < maxTxSize) {
+            throw new ConfigException(
+                    c.path("mempool_max_bytes"),
+                    "must hold one transaction of max_tx_size (" + maxTxSize + " bytes), got " + bytes);
+        }
+        return bytes;
     }
 
     /** The {@code schedule}: committees with strictly increasing activation blocks after the genesis' first block. */
@@ -316,6 +365,13 @@ public final class NodeConfigJson {
                 GenesisJson.putSchedule(e, sc.committee());
             }
         }
+        HttpLimits rpc = cfg.rpcLimits();
+        c.put("rpc_max_connections", rpc.maxConnections());
+        c.put("rpc_read_timeout_ms", rpc.readTimeout().toMillis());
+        c.put("rpc_idle_timeout_ms", rpc.idleTimeout().toMillis());
+        c.put("rpc_max_body_bytes", rpc.maxBodyBytes());
+        rpc.corsAllowedOrigin().ifPresent(o -> c.put("rpc_cors_allowed_origin", o));
+        c.put("mempool_max_bytes", cfg.mempoolMaxBytes());
         try {
             return GenesisJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(c);
         } catch (JsonProcessingException e) {

@@ -45,6 +45,11 @@ public final class RpcMethods {
         methods.put("push_tx", p -> pushTx(p.hex("tx", 0)));
     }
 
+    /** Whether the method changes the node's state: such a method is served over POST only. */
+    public boolean changesState(String method) {
+        return method.equals("push_tx");
+    }
+
     public boolean has(String method) {
         return methods.containsKey(method);
     }

@@ -4,109 +4,124 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.tally.node.config.HttpLimits;
 import dev.tally.node.metrics.NodeMetrics;
+import dev.tally.node.rpc.HttpTransport.Response;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * JSON-RPC 2.0 over HTTP: {@code POST /} with a request (or a batch), and each method also as
- * {@code GET /<method>?param=value}, which answers the bare result (or {@code {"error": ...}} with status 400/404).
- * Runs on the JDK's HTTP server with a virtual thread per request.
+ * JSON-RPC 2.0 over HTTP: {@code POST /} with a request (or a batch), and each method that does not change state also
+ * as {@code GET /<method>?param=value}, which answers the bare result (or {@code {"error": ...}} with status 400/404).
+ * A method that changes state ({@code push_tx}) is POST only, and a POST must say {@code Content-Type:
+ * application/json}: a web page can send neither without the browser first asking the node, which answers no CORS
+ * header unless {@link HttpLimits#corsAllowedOrigin} is set. The transport ({@link HttpTransport}) applies
+ * {@link HttpLimits}. An error never carries internals (class names, raw bytes): the client gets a generic message,
+ * the log the detail.
  */
 public final class RpcServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    /** Largest request body accepted (a transaction in hex, with room for the envelope). */
-    private static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
-    private final HttpServer server;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpTransport transport;
     private final RpcMethods methods;
     private final NodeMetrics metrics;
 
-    private RpcServer(InetSocketAddress address, RpcMethods methods, NodeMetrics metrics) throws IOException {
+    private RpcServer(InetSocketAddress address, HttpLimits limits, RpcMethods methods, NodeMetrics metrics)
+            throws IOException {
         this.methods = methods;
         this.metrics = metrics;
-        this.server = HttpServer.create(address, 64);
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        this.transport = HttpTransport.start(address, limits, new Handler());
     }
 
     public static RpcServer start(InetSocketAddress address, RpcMethods methods, NodeMetrics metrics)
             throws IOException {
-        RpcServer s = new RpcServer(address, methods, metrics);
-        s.server.start();
+        return start(address, HttpLimits.DEFAULT, methods, metrics);
+    }
+
+    public static RpcServer start(InetSocketAddress address, HttpLimits limits, RpcMethods methods, NodeMetrics metrics)
+            throws IOException {
+        RpcServer s = new RpcServer(address, limits, methods, metrics);
         log.info("JSON-RPC listening on http://{}", NodeHttp.text(s.address()));
         return s;
     }
 
     public InetSocketAddress address() {
-        return server.getAddress();
+        return transport.address();
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            switch (ex.getRequestMethod()) {
-                case "POST" -> handlePost(ex);
-                case "GET" -> handleGet(ex);
+    private final class Handler implements HttpTransport.Handler {
+        @Override
+        public Response handle(HttpTransport.Request request) {
+            return switch (request.method()) {
+                case "POST" -> handlePost(request);
+                case "GET" -> handleGet(request);
                 default ->
-                    NodeHttp.send(
-                            ex,
+                    new Response(
                             405,
                             "application/json",
-                            error(
-                                            null,
-                                            new RpcException(
-                                                    RpcException.INVALID_REQUEST,
-                                                    "use POST / for JSON-RPC or GET /<method>"))
-                                    .toString());
-            }
-        } catch (IOException e) {
-            log.debug("RPC exchange with {} failed: {}", ex.getRemoteAddress(), e.toString());
+                            error(null, new RpcException(RpcException.INVALID_REQUEST, "use POST / or GET /<method>"))
+                                    .toString(),
+                            Map.of("Allow", "GET, POST"));
+            };
+        }
+
+        @Override
+        public Response refusal(int status, String message) {
+            int code = status == 500 ? RpcException.INTERNAL_ERROR : RpcException.INVALID_REQUEST;
+            return new Response(
+                    status,
+                    "application/json",
+                    error(null, new RpcException(code, message)).toString());
         }
     }
 
-    private void handlePost(HttpExchange ex) throws IOException {
+    private Response handlePost(HttpTransport.Request r) {
+        String type = r.headers().getOrDefault("content-type", "");
+        if (!type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            return jsonError(
+                    415, new RpcException(RpcException.INVALID_REQUEST, "POST needs Content-Type: application/json"));
+        }
         JsonNode request;
         try {
-            request = JSON.readTree(readBody(ex.getRequestBody()));
+            request = JSON.readTree(r.body());
         } catch (IOException e) {
-            NodeHttp.send(
-                    ex,
-                    200,
-                    "application/json",
-                    error(null, new RpcException(RpcException.PARSE_ERROR, "the body is not JSON: " + e.getMessage()))
-                            .toString());
-            return;
+            log.debug("RPC body is not JSON: {}", e.getMessage());
+            return jsonError(400, new RpcException(RpcException.PARSE_ERROR, "the body is not JSON"));
         }
-        JsonNode response;
         if (request != null && request.isArray()) {
             var batch = NODES.arrayNode();
-            request.forEach(r -> batch.add(call(r)));
-            response = batch;
-        } else {
-            response = call(request);
+            request.forEach(one -> batch.add(call(one)));
+            return new Response(200, "application/json", batch.toString());
         }
-        NodeHttp.send(ex, 200, "application/json", response.toString());
+        ObjectNode response = call(request);
+        int status =
+                response.has("error") ? postStatus(response.at("/error/code").asInt()) : 200;
+        return new Response(status, "application/json", response.toString());
     }
 
-    private static byte[] readBody(InputStream in) throws IOException {
-        byte[] body = in.readNBytes(MAX_REQUEST_BYTES + 1);
-        if (body.length > MAX_REQUEST_BYTES) {
-            throw new IOException("request larger than " + MAX_REQUEST_BYTES + " bytes");
-        }
-        return body;
+    /**
+     * The HTTP status of a single request's error: the request's own faults are HTTP errors; a well-formed call the
+     * node answers with an error (bad params, a block it does not store, a refused transaction) is a 200.
+     */
+    private static int postStatus(int code) {
+        return switch (code) {
+            case RpcException.PARSE_ERROR, RpcException.INVALID_REQUEST -> 400;
+            case RpcException.METHOD_NOT_FOUND -> 404;
+            case RpcException.INTERNAL_ERROR -> 500;
+            default -> 200;
+        };
+    }
+
+    private static Response jsonError(int status, RpcException e) {
+        return new Response(status, "application/json", error(null, e).toString());
     }
 
     /** One JSON-RPC request to its response object. */
@@ -137,28 +152,52 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
-    private void handleGet(HttpExchange ex) throws IOException {
-        URI uri = ex.getRequestURI();
-        String method = uri.getPath().replaceFirst("^/+", "");
+    private Response handleGet(HttpTransport.Request r) {
+        String method = r.path().replaceFirst("^/+", "");
+        if (methods.changesState(method)) {
+            return new Response(
+                    405,
+                    "application/json",
+                    getError(new RpcException(
+                                    RpcException.INVALID_REQUEST, method + " changes state: POST it as JSON-RPC to /"))
+                            .toString(),
+                    Map.of("Allow", "POST"));
+        }
         ObjectNode params = NODES.objectNode();
-        String query = uri.getRawQuery();
-        if (query != null && !query.isEmpty()) {
-            for (String pair : query.split("&")) {
+        try {
+            for (String pair : r.rawQuery()
+                    .filter(q -> !q.isEmpty())
+                    .map(q -> q.split("&"))
+                    .orElse(new String[0])) {
                 int eq = pair.indexOf('=');
                 String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
                 String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
                 params.put(key, value);
             }
+        } catch (IllegalArgumentException e) {
+            return new Response(
+                    400,
+                    "application/json",
+                    getError(new RpcException(RpcException.INVALID_PARAMS, "malformed query: " + e.getMessage()))
+                            .toString());
         }
         try {
-            NodeHttp.send(ex, 200, "application/json", invoke(method, params).toString());
+            return new Response(200, "application/json", invoke(method, params).toString());
         } catch (RpcException e) {
-            int status =
-                    e.code() == RpcException.METHOD_NOT_FOUND || e.code() == RpcException.NOT_AVAILABLE ? 404 : 400;
-            ObjectNode body = NODES.objectNode();
-            body.set("error", errorObject(e));
-            NodeHttp.send(ex, status, "application/json", body.toString());
+            int status = switch (e.code()) {
+                case RpcException.METHOD_NOT_FOUND, RpcException.NOT_AVAILABLE -> 404;
+                case RpcException.INTERNAL_ERROR -> 500;
+                default -> 400;
+            };
+            return new Response(status, "application/json", getError(e).toString());
         }
+    }
+
+    /** A GET's error: {@code {"error": {...}}}, without the JSON-RPC envelope. */
+    private static ObjectNode getError(RpcException e) {
+        ObjectNode body = NODES.objectNode();
+        body.set("error", errorObject(e));
+        return body;
     }
 
     private JsonNode invoke(String method, JsonNode params) throws RpcException {
@@ -169,8 +208,9 @@ public final class RpcServer implements AutoCloseable {
             ok = true;
             return result;
         } catch (RuntimeException e) {
+            // The detail (a class name, bytes from storage) is for the operator's log, not for whoever asked.
             log.warn("RPC {} failed", method, e);
-            throw new RpcException(RpcException.INTERNAL_ERROR, method + " failed: " + e);
+            throw new RpcException(RpcException.INTERNAL_ERROR, method + " failed; the node's log has the details");
         } finally {
             if (methods.has(method)) {
                 metrics.rpcLatency(method, ok, System.nanoTime() - start);
@@ -190,9 +230,8 @@ public final class RpcServer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+    public void close() throws IOException {
+        transport.close();
     }
 
     @Override

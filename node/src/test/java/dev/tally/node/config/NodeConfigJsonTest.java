@@ -7,10 +7,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.node.ReferenceGenesis;
+import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +52,39 @@ class NodeConfigJsonTest {
         assertThat(cfg.maxPayloadSize()).isEqualTo(NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE);
         assertThat(cfg.rpcAddr()).isEmpty();
         assertThat(cfg.genesis().hash().toText()).isEqualTo(ReferenceGenesis.HASH);
+        assertThat(cfg.rpcLimits()).isEqualTo(HttpLimits.DEFAULT);
+        assertThat(cfg.rpcLimits().corsAllowedOrigin())
+                .as("CORS off by default")
+                .isEmpty();
+        assertThat(cfg.mempoolMaxBytes()).isEqualTo(MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES);
+    }
+
+    @Test
+    void rpcLimitsAndTheMempoolsByteBoundAreSetByName() throws Exception {
+        ObjectNode c = minimal();
+        c.put("rpc_max_connections", 10);
+        c.put("rpc_read_timeout_ms", 2500);
+        c.put("rpc_idle_timeout_ms", 7000);
+        c.put("rpc_max_body_bytes", 65536);
+        c.put("rpc_cors_allowed_origin", "https://app.example");
+        c.put("mempool_max_bytes", 1_000_000);
+        NodeConfig cfg = parse(c);
+        assertThat(cfg.rpcLimits())
+                .isEqualTo(HttpLimits.builder()
+                        .maxConnections(10)
+                        .readTimeout(Duration.ofMillis(2500))
+                        .idleTimeout(Duration.ofMillis(7000))
+                        .maxBodyBytes(65536)
+                        .corsAllowedOrigin(Optional.of("https://app.example"))
+                        .build());
+        assertThat(cfg.mempoolMaxBytes()).isEqualTo(1_000_000);
+        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
+                .isEqualTo(cfg);
+        c.put("mempool_max_bytes", 99_999);
+        assertRejected(c, "config.mempool_max_bytes", "max_tx_size (100000 bytes)");
+        c.put("mempool_max_bytes", 1_000_000);
+        c.put("rpc_read_timeout_ms", 0);
+        assertRejected(c, "config.rpc_read_timeout_ms", "positive");
     }
 
     @Test

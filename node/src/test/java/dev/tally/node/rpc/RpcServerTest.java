@@ -46,12 +46,18 @@ class RpcServerTest {
     }
 
     static JsonNode post(String body) throws Exception {
+        return post(200, body);
+    }
+
+    /** The response, once its HTTP status is checked: a request's own faults are HTTP errors too. */
+    static JsonNode post(int status, String body) throws Exception {
         HttpResponse<String> r = HTTP.send(
                 HttpRequest.newBuilder(URI.create(base))
+                        .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.statusCode()).isEqualTo(status);
         return JSON.readTree(r.body());
     }
 
@@ -85,10 +91,10 @@ class RpcServerTest {
 
     @Test
     void errorsAreJsonRpcErrorsWithClearMessages() throws Exception {
-        assertThat(post("{").at("/error/code").asInt()).isEqualTo(RpcException.PARSE_ERROR);
-        assertThat(post("{\"method\":\"health_check\"}").at("/error/code").asInt())
+        assertThat(post(400, "{").at("/error/code").asInt()).isEqualTo(RpcException.PARSE_ERROR);
+        assertThat(post(400, "{\"method\":\"health_check\"}").at("/error/code").asInt())
                 .isEqualTo(RpcException.INVALID_REQUEST);
-        JsonNode unknown = call("nope", "[]");
+        JsonNode unknown = post(404, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"nope\",\"params\":[]}");
         assertThat(unknown.at("/error/code").asInt()).isEqualTo(RpcException.METHOD_NOT_FOUND);
         assertThat(unknown.at("/error/message").asText()).contains("nope", "last_committed_block");
         JsonNode badParam = call("block", "{\"number\": \"ten\"}");

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *       {@link ScheduledCommittee} opens the next epoch (1, 2, ... in activation order) at its activation block. With
  *       no scheduled committee, the genesis committee rules forever. A genesis without a schedule needs a committee
  *       scheduled at its first block, which is then epoch 0.</li>
- *   <li><b>Mempool.</b> Bounded ({@code mempoolCapacity} transactions; beyond it: "mempool full"), de-duplicated
+ *   <li><b>Mempool.</b> Bounded in count ({@code mempoolCapacity} transactions) and in bytes
+ *       ({@code mempoolMaxBytes}, the sum of the waiting transactions' sizes; beyond either: "mempool full"), so
+ *       large transactions cannot fill the heap before the count limit is reached; de-duplicated
  *       (byte for byte, and by keccak-256 against the final transactions below), first in first out, thread-safe. A
  *       transaction leaves it when a final block includes it. Each transaction is hashed (keccak-256) once, when it
  *       enters; a copy that arrives again while it waits, a payload that carries it and the final block that holds it
@@ -53,6 +55,11 @@ import org.slf4j.LoggerFactory;
 public class MempoolExecutionLayer implements ExecutionLayer {
     /** The mempool capacity used when none is given. */
     public static final int DEFAULT_MEMPOOL_CAPACITY = 100_000;
+    /**
+     * The mempool's byte bound used when none is given: 64 MiB, a quarter of a 256 MiB heap, and some 60 full 1 MiB
+     * payloads, far more than a leader proposes before the mempool drains.
+     */
+    public static final long DEFAULT_MEMPOOL_MAX_BYTES = 64L * 1024 * 1024;
 
     /** How many recent final blocks' transaction hashes are remembered. */
     public static final int FINALIZED_WINDOW_BLOCKS = 1024;
@@ -65,6 +72,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     private final Genesis genesis;
     private final int maxTransactionSize;
     private final int mempoolCapacity;
+    private final long mempoolMaxBytes;
+    private long mempoolBytes; // guarded by mempool: the sum of the waiting transactions' sizes
     private final EpochSchedule epochs;
     // Waiting transactions in arrival order: each one's bytes (a private copy, as the key) -> its keccak-256.
     private final LinkedHashMap<TransactionKey, Keccak256> mempool = new LinkedHashMap<>(); // guarded by itself
@@ -85,6 +94,16 @@ public class MempoolExecutionLayer implements ExecutionLayer {
             int maxTransactionSize,
             int mempoolCapacity,
             List<ScheduledCommittee> committees) {
+        this(storage, genesis, maxTransactionSize, mempoolCapacity, DEFAULT_MEMPOOL_MAX_BYTES, committees);
+    }
+
+    public MempoolExecutionLayer(
+            Storage storage,
+            Genesis genesis,
+            int maxTransactionSize,
+            int mempoolCapacity,
+            long mempoolMaxBytes,
+            List<ScheduledCommittee> committees) {
         this.storage = Objects.requireNonNull(storage, "storage");
         this.genesis = Objects.requireNonNull(genesis, "genesis");
         if (!storage.genesis().equals(genesis)) {
@@ -97,8 +116,13 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         if (mempoolCapacity < 1) {
             throw new IllegalArgumentException("mempoolCapacity must be positive, got " + mempoolCapacity);
         }
+        if (mempoolMaxBytes < maxTransactionSize) {
+            throw new IllegalArgumentException("mempoolMaxBytes " + mempoolMaxBytes
+                    + " cannot hold one transaction of the largest size, " + maxTransactionSize);
+        }
         this.maxTransactionSize = maxTransactionSize;
         this.mempoolCapacity = mempoolCapacity;
+        this.mempoolMaxBytes = mempoolMaxBytes;
         this.epochs = EpochSchedule.of(genesis, committees);
         seedFinalizedWindow();
     }
@@ -150,7 +174,9 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         synchronized (mempool) {
             for (int i = 0; i < hashes.length; i++) {
                 // Again for every one: a transaction may have arrived since the lookup above.
-                mempool.remove(included.get(i));
+                if (mempool.remove(included.get(i)) != null) {
+                    mempoolBytes -= included.get(i).bytes().length;
+                }
                 finalizedAt.put(hashes[i], number);
             }
             finalizedBlocks.addLast(new FinalizedBlock(number, Arrays.asList(hashes)));
@@ -315,14 +341,24 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                     } else if (mempool.size() >= mempoolCapacity) {
                         results[i] =
                                 new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
+                    } else if (mempoolBytes + keys[i].bytes().length > mempoolMaxBytes) {
+                        results[i] = new TransactionResult.Rejected("mempool full (" + mempoolMaxBytes + " bytes)");
                     } else {
                         mempool.put(keys[i], hashes[i]);
+                        mempoolBytes += keys[i].bytes().length;
                         results[i] = new TransactionResult.Accepted();
                     }
                 }
             }
         }
         return Arrays.asList(results);
+    }
+
+    /** The sum of the sizes of the transactions waiting in the mempool. */
+    public long mempoolBytes() {
+        synchronized (mempool) {
+            return mempoolBytes;
+        }
     }
 
     /** How many transactions wait in the mempool. */

@@ -149,6 +149,26 @@ class MempoolExecutionLayerTest {
     }
 
     @Test
+    void theMempoolIsBoundedInBytesAsWellAsCountAndFreesTheBytesOfFinalTransactions() {
+        MempoolExecutionLayer l = new MempoolExecutionLayer(
+                InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX, 1000, 2 * MAX_TX + 10, List.of());
+        byte[] a = new byte[MAX_TX];
+        byte[] b = new byte[MAX_TX];
+        b[0] = 1;
+        assertThat(l.pushTransactions(List.of(a, b, tx("0123456789")))).containsOnly(new TransactionResult.Accepted());
+        assertThat(l.mempoolBytes()).isEqualTo(2 * MAX_TX + 10);
+        assertThat(l.pushTransaction(tx("z")))
+                .as("one byte over the bound, far below the count bound")
+                .isEqualTo(new TransactionResult.Rejected("mempool full (" + (2 * MAX_TX + 10) + " bytes)"));
+        l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(a))));
+        assertThat(l.mempoolBytes()).isEqualTo(MAX_TX + 10);
+        assertThat(l.pushTransaction(tx("z"))).isEqualTo(new TransactionResult.Accepted());
+        assertThatThrownBy(() -> new MempoolExecutionLayer(
+                        InMemoryStorage.create(CHAIN.genesis), CHAIN.genesis, MAX_TX, 10, MAX_TX - 1, List.of()))
+                .hasMessageContaining("mempoolMaxBytes " + (MAX_TX - 1));
+    }
+
+    @Test
     void pushedBytesAreCopied() {
         MempoolExecutionLayer l = layer(10);
         byte[] t = tx("abc");

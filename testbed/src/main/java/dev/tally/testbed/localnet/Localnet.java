@@ -115,23 +115,23 @@ public final class Localnet {
                 }
             }
             NodeConfig cfg = new NodeConfig(
-                    server,
-                    server,
-                    Optional.of(new InetSocketAddress(loopback, p.rpc())),
-                    Optional.of(new InetSocketAddress(loopback, p.metrics())),
-                    Optional.of(new InetSocketAddress(loopback, p.debugPage())),
-                    genesis,
-                    NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
-                    NodeConfigJson.DEFAULT_MAX_TX_SIZE,
-                    viewTimeout,
-                    i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(),
-                    nodeKeys.get(i),
-                    NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT,
-                    List.of(),
-                    peers,
-                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
-                    Optional.empty(),
-                    schedule);
+                            server,
+                            server,
+                            Optional.of(new InetSocketAddress(loopback, p.rpc())),
+                            Optional.of(new InetSocketAddress(loopback, p.metrics())),
+                            Optional.of(new InetSocketAddress(loopback, p.debugPage())),
+                            genesis,
+                            NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
+                            NodeConfigJson.DEFAULT_MAX_TX_SIZE,
+                            viewTimeout,
+                            i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(),
+                            nodeKeys.get(i),
+                            NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT,
+                            List.of(),
+                            peers,
+                            Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
+                            Optional.empty())
+                    .withSchedule(schedule);
             Member m = new Member("node" + i, dir.resolve("node" + i), cfg);
             Files.createDirectories(m.dir());
             writePrivate(m.configFile(), NodeConfigJson.toJson(cfg));

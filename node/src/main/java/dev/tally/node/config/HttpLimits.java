@@ -1,0 +1,106 @@
+package dev.tally.node.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the RPC's HTTP server accepts before it answers with an error instead of a result (config fields
+ * {@code rpc_max_connections}, {@code rpc_read_timeout_ms}, {@code rpc_idle_timeout_ms}, {@code rpc_max_body_bytes},
+ * {@code rpc_cors_allowed_origin}; see {@link NodeConfigJson}). The defaults follow
+ * CometBFT's RPC server (900 connections, 10 s read timeout, 1 MB body) where they fit a node whose largest request
+ * is one transaction in hex.
+ *
+ * @param maxConnections open connections at once; one more is answered 503 and closed. 900, as CometBFT: far above
+ *     what the testbed's clients open, well below a default file-descriptor limit of 1024.
+ * @param readTimeout how long a request may take to arrive once its first byte has (line, headers and body): beyond
+ *     it, 408 and the connection closes. 10 s: a 4 MiB body needs only 3.4 Mbit/s, and a client that promises more
+ *     bytes than it sends holds a connection for no longer.
+ * @param idleTimeout how long a kept-alive connection may wait for its next request before it is closed. 30 s.
+ * @param maxBodyBytes the largest body; a larger Content-Length is answered 413 without reading the body. 4 MiB:
+ *     a 1 MiB transaction in hex (2 MiB) with room for the envelope.
+ * @param maxRequestLineBytes the longest request line (method, URL, version); beyond it, 414. 8 KiB, as most servers.
+ * @param maxHeaderBytes the most header bytes; beyond them, 431. 16 KiB.
+ * @param maxHeaders the most header lines; beyond them, 431. 100, as Go's and Jetty's servers.
+ * @param corsAllowedOrigin the origin that browsers may let call the RPC ({@code *} for any); empty: no CORS header,
+ *     so a web page the operator has open cannot read answers from a local node.
+ */
+public record HttpLimits(
+        int maxConnections,
+        Duration readTimeout,
+        Duration idleTimeout,
+        int maxBodyBytes,
+        int maxRequestLineBytes,
+        int maxHeaderBytes,
+        int maxHeaders,
+        Optional<String> corsAllowedOrigin) {
+
+    public static final HttpLimits DEFAULT = builder().build();
+
+    public HttpLimits {
+        if (maxConnections < 1
+                || maxBodyBytes < 1
+                || maxRequestLineBytes < 16
+                || maxHeaderBytes < 1
+                || maxHeaders < 1) {
+            throw new IllegalArgumentException("HTTP limits must be positive (request line at least 16): " + this);
+        }
+        if (readTimeout.isNegative() || readTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("HTTP timeouts must be positive: " + readTimeout + ", " + idleTimeout);
+        }
+    }
+
+    /** The defaults, to change by name. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private int maxConnections = 900;
+        private Duration readTimeout = Duration.ofSeconds(10);
+        private Duration idleTimeout = Duration.ofSeconds(30);
+        private int maxBodyBytes = 4 * 1024 * 1024;
+        private int maxRequestLineBytes = 8 * 1024;
+        private int maxHeaderBytes = 16 * 1024;
+        private int maxHeaders = 100;
+        private Optional<String> corsAllowedOrigin = Optional.empty();
+
+        private Builder() {}
+
+        public Builder maxConnections(int n) {
+            this.maxConnections = n;
+            return this;
+        }
+
+        public Builder readTimeout(Duration d) {
+            this.readTimeout = d;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = d;
+            return this;
+        }
+
+        public Builder maxBodyBytes(int n) {
+            this.maxBodyBytes = n;
+            return this;
+        }
+
+        public Builder corsAllowedOrigin(Optional<String> origin) {
+            this.corsAllowedOrigin = origin;
+            return this;
+        }
+
+        public HttpLimits build() {
+            return new HttpLimits(
+                    maxConnections,
+                    readTimeout,
+                    idleTimeout,
+                    maxBodyBytes,
+                    maxRequestLineBytes,
+                    maxHeaderBytes,
+                    maxHeaders,
+                    corsAllowedOrigin);
+        }
+    }
+}

@@ -1,0 +1,419 @@
+package dev.tally.node.rpc;
+
+import dev.tally.node.config.HttpLimits;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small HTTP/1.1 server that answers every abuse with an HTTP error instead of holding or resetting the connection:
+ * the JDK's {@code HttpServer} has no read timeout and no connection cap, and resets the connection on a long URL or
+ * too many headers. One virtual thread per connection, keep-alive, bodies by {@code Content-Length} only; the limits
+ * are {@link HttpLimits}. After an error the connection closes, once the client's unread bytes are drained (for up
+ * to a second) so that it reads the answer rather than a reset.
+ */
+final class HttpTransport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
+    private static final Duration LINGER = Duration.ofSeconds(1);
+
+    /** A request as the handler sees it; header names are lower case. */
+    record Request(String method, String path, Optional<String> rawQuery, Map<String, String> headers, byte[] body) {}
+
+    /** An answer: a UTF-8 body with its content type, and extra headers (e.g. {@code Allow}). */
+    record Response(int status, String contentType, String body, Map<String, String> headers) {
+        Response(int status, String contentType, String body) {
+            this(status, contentType, body, Map.of());
+        }
+    }
+
+    interface Handler {
+        Response handle(Request request);
+
+        /** The answer to a request refused before the handler saw it, with a message safe to show anyone. */
+        Response refusal(int status, String message);
+    }
+
+    /** A request refused by the transport: the HTTP status and a message for the client. */
+    private static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        Refusal(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private final ServerSocket socket;
+    private final HttpLimits limits;
+    private final Handler handler;
+    private final Semaphore connections;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+    private HttpTransport(ServerSocket socket, HttpLimits limits, Handler handler) {
+        this.socket = socket;
+        this.limits = limits;
+        this.handler = handler;
+        this.connections = new Semaphore(limits.maxConnections());
+    }
+
+    static HttpTransport start(InetSocketAddress address, HttpLimits limits, Handler handler) throws IOException {
+        ServerSocket s = new ServerSocket();
+        try {
+            s.bind(address, 128);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        HttpTransport t = new HttpTransport(s, limits, handler);
+        Thread.ofPlatform().daemon().name("rpc-accept").start(t::acceptLoop);
+        return t;
+    }
+
+    InetSocketAddress address() {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    private void acceptLoop() {
+        while (!socket.isClosed()) {
+            Socket s;
+            try {
+                s = socket.accept();
+            } catch (IOException e) {
+                if (!socket.isClosed()) {
+                    log.warn("RPC accept failed: {}", e.toString());
+                }
+                continue;
+            }
+            if (connections.tryAcquire()) {
+                open.add(s);
+                executor.execute(() -> {
+                    try {
+                        serve(s);
+                    } finally {
+                        open.remove(s);
+                        connections.release();
+                    }
+                });
+            } else {
+                log.debug(
+                        "RPC connection from {} refused: {} open", s.getRemoteSocketAddress(), limits.maxConnections());
+                executor.execute(() -> refuse(
+                        s,
+                        new Refusal(503, "too many connections (" + limits.maxConnections() + "); try again later")));
+            }
+        }
+    }
+
+    /** Requests on one connection, in turn, until the client closes it, idles too long, or is refused. */
+    private void serve(Socket s) {
+        try (s) {
+            Input in = new Input(s);
+            OutputStream out = new BufferedOutputStream(s.getOutputStream());
+            while (in.awaitRequest(limits.idleTimeout())) {
+                Request request;
+                try {
+                    request = read(in, out);
+                } catch (Refusal r) {
+                    refuse(s, r);
+                    return;
+                }
+                boolean keepAlive = !"close".equalsIgnoreCase(request.headers().get("connection"));
+                write(out, answer(request), cors(request), keepAlive);
+                if (!keepAlive) {
+                    return;
+                }
+            }
+        } catch (EOFException e) {
+            log.debug("RPC client {} closed mid-request", s.getRemoteSocketAddress());
+        } catch (IOException e) {
+            log.debug("RPC connection with {} failed: {}", s.getRemoteSocketAddress(), e.toString());
+        }
+    }
+
+    private Response answer(Request request) {
+        if (request.method().equals("OPTIONS") && limits.corsAllowedOrigin().isPresent()) {
+            return new Response(
+                    204,
+                    "text/plain",
+                    "",
+                    Map.of(
+                            "Access-Control-Allow-Methods", "GET, POST",
+                            "Access-Control-Allow-Headers", "Content-Type",
+                            "Access-Control-Max-Age", "600"));
+        }
+        try {
+            return handler.handle(request);
+        } catch (RuntimeException e) {
+            log.warn("RPC request {} {} failed", request.method(), request.path(), e);
+            return handler.refusal(500, "internal error; the node's log has the details");
+        }
+    }
+
+    /** The CORS headers for this request: none unless an origin is configured and the request comes from it. */
+    private Map<String, String> cors(Request request) {
+        String origin = request.headers().get("origin");
+        return limits.corsAllowedOrigin()
+                .filter(allowed -> origin != null && (allowed.equals("*") || allowed.equals(origin)))
+                .map(allowed -> Map.of("Access-Control-Allow-Origin", allowed, "Vary", "Origin"))
+                .orElse(Map.of());
+    }
+
+    private Request read(Input in, OutputStream out) throws IOException, Refusal {
+        in.startRequest(limits.readTimeout());
+        try {
+            String line = in.line(
+                    limits.maxRequestLineBytes(),
+                    new Refusal(414, "the request line is longer than " + limits.maxRequestLineBytes() + " bytes"));
+            String[] parts = line.split(" ", -1);
+            if (parts.length != 3
+                    || !parts[0].matches("[A-Z]{1,16}")
+                    || !parts[1].startsWith("/")
+                    || !parts[2].matches("HTTP/1\\.[01]")) {
+                throw new Refusal(400, "malformed request line");
+            }
+            Map<String, String> headers = headers(in);
+            byte[] body = body(in, out, headers);
+            int q = parts[1].indexOf('?');
+            return new Request(
+                    parts[0],
+                    q < 0 ? parts[1] : parts[1].substring(0, q),
+                    q < 0 ? Optional.empty() : Optional.of(parts[1].substring(q + 1)),
+                    headers,
+                    body);
+        } catch (SocketTimeoutException e) {
+            throw new Refusal(
+                    408,
+                    "the request did not arrive within " + limits.readTimeout().toMillis() + " ms");
+        }
+    }
+
+    private Map<String, String> headers(Input in) throws IOException, Refusal {
+        Map<String, String> headers = new LinkedHashMap<>();
+        Refusal tooLarge = new Refusal(
+                431,
+                "request headers exceed " + limits.maxHeaders() + " lines or " + limits.maxHeaderBytes() + " bytes");
+        int bytes = 0;
+        for (int count = 0; ; count++) {
+            String line = in.line(limits.maxHeaderBytes() - bytes, tooLarge);
+            bytes += line.length() + 2;
+            if (line.isEmpty()) {
+                return headers;
+            }
+            int colon = line.indexOf(':');
+            if (count == limits.maxHeaders()) {
+                throw tooLarge;
+            }
+            if (colon <= 0 || !line.substring(0, colon).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+                throw new Refusal(400, "malformed header line");
+            }
+            String name = line.substring(0, colon).toLowerCase(Locale.ROOT);
+            String value = line.substring(colon + 1).strip();
+            String before = headers.putIfAbsent(name, value);
+            if (before != null) {
+                if (name.equals("content-length") && !before.equals(value)) {
+                    throw new Refusal(400, "conflicting Content-Length headers");
+                }
+                headers.put(name, before + ", " + value);
+            }
+        }
+    }
+
+    private byte[] body(Input in, OutputStream out, Map<String, String> headers) throws IOException, Refusal {
+        if (headers.containsKey("transfer-encoding")) {
+            throw new Refusal(411, "send the body with a Content-Length, not a Transfer-Encoding");
+        }
+        String length = headers.get("content-length");
+        if (length == null) {
+            return new byte[0];
+        }
+        if (!length.matches("[0-9]{1,18}")) {
+            throw new Refusal(400, "malformed Content-Length");
+        }
+        long n = Long.parseLong(length);
+        if (n > limits.maxBodyBytes()) {
+            throw new Refusal(413, "the body is larger than " + limits.maxBodyBytes() + " bytes");
+        }
+        if ("100-continue".equalsIgnoreCase(headers.get("expect"))) {
+            out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+        return in.bytes((int) n);
+    }
+
+    private static void write(OutputStream out, Response r, Map<String, String> extra, boolean keepAlive)
+            throws IOException {
+        byte[] body = r.body().getBytes(StandardCharsets.UTF_8);
+        StringBuilder head = new StringBuilder()
+                .append("HTTP/1.1 ")
+                .append(r.status())
+                .append(' ')
+                .append(reason(r.status()))
+                .append("\r\n");
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", r.contentType() + "; charset=utf-8");
+        headers.put("Content-Length", Integer.toString(body.length));
+        headers.putAll(r.headers());
+        headers.putAll(extra);
+        if (!keepAlive) {
+            headers.put("Connection", "close");
+        }
+        headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+        out.write(head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+    }
+
+    /** Answers with the refusal and closes, after draining what the client still sends (for at most a second). */
+    private void refuse(Socket s, Refusal r) {
+        try (s) {
+            log.debug("RPC request from {} refused ({}): {}", s.getRemoteSocketAddress(), r.status, r.getMessage());
+            write(s.getOutputStream(), handler.refusal(r.status, r.getMessage()), Map.of(), false);
+            s.shutdownOutput();
+            long deadline = System.nanoTime() + LINGER.toNanos();
+            InputStream in = s.getInputStream();
+            byte[] scratch = new byte[16 * 1024];
+            for (long left = LINGER.toMillis(); left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+                s.setSoTimeout((int) left);
+                if (in.read(scratch) < 0) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            log.debug("RPC refusal to {} not delivered: {}", s.getRemoteSocketAddress(), e.toString());
+        }
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 200 -> "OK";
+            case 204 -> "No Content";
+            case 400 -> "Bad Request";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
+            case 411 -> "Length Required";
+            case 413 -> "Content Too Large";
+            case 414 -> "URI Too Long";
+            case 415 -> "Unsupported Media Type";
+            case 431 -> "Request Header Fields Too Large";
+            case 500 -> "Internal Server Error";
+            case 503 -> "Service Unavailable";
+            default -> "Status " + status;
+        };
+    }
+
+    /** A socket's input, buffered, with a deadline for the whole request rather than for each read. */
+    private static final class Input {
+        private final Socket socket;
+        private final InputStream raw;
+        private final byte[] buffer = new byte[8 * 1024];
+        private int pos;
+        private int end;
+        private long deadlineNanos;
+
+        Input(Socket socket) throws IOException {
+            this.socket = socket;
+            this.raw = socket.getInputStream();
+        }
+
+        /** Waits for a request's first byte: false when the client closed the connection or idled too long. */
+        boolean awaitRequest(Duration idle) throws IOException {
+            if (pos < end) {
+                return true;
+            }
+            deadlineNanos = System.nanoTime() + idle.toNanos();
+            try {
+                return fill();
+            } catch (SocketTimeoutException e) {
+                return false;
+            }
+        }
+
+        void startRequest(Duration timeout) {
+            deadlineNanos = System.nanoTime() + timeout.toNanos();
+        }
+
+        private boolean fill() throws IOException {
+            long left = (deadlineNanos - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new SocketTimeoutException();
+            }
+            socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
+            int n = raw.read(buffer);
+            if (n < 0) {
+                return false;
+            }
+            pos = 0;
+            end = n;
+            return true;
+        }
+
+        /** A line without its CRLF (or bare LF), in ISO-8859-1; longer than {@code limit} bytes: the refusal. */
+        String line(int limit, Refusal tooLong) throws IOException, Refusal {
+            StringBuilder line = new StringBuilder();
+            while (true) {
+                if (pos == end && !fill()) {
+                    throw new EOFException();
+                }
+                byte b = buffer[pos++];
+                if (b == '\n') {
+                    int n = line.length();
+                    return n > 0 && line.charAt(n - 1) == '\r' ? line.substring(0, n - 1) : line.toString();
+                }
+                if (line.length() >= limit) {
+                    throw tooLong;
+                }
+                line.append((char) (b & 0xff));
+            }
+        }
+
+        byte[] bytes(int n) throws IOException {
+            byte[] out = new byte[n];
+            int got = 0;
+            while (got < n) {
+                if (pos == end && !fill()) {
+                    throw new EOFException();
+                }
+                int k = Math.min(n - got, end - pos);
+                System.arraycopy(buffer, pos, out, got, k);
+                pos += k;
+                got += k;
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+        open.forEach(s -> {
+            try {
+                s.close();
+            } catch (IOException e) {
+                log.debug("closing RPC connection: {}", e.toString());
+            }
+        });
+        executor.shutdownNow();
+    }
+}
