@@ -17,12 +17,17 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -61,6 +66,10 @@ public final class NodeConfigJson {
     public static final long DEFAULT_VIEW_TIMEOUT_MS = 2_000;
     public static final int DEFAULT_DYNAMIC_INBOUND_LIMIT = 100;
     public static final long DEFAULT_FETCH_SCHEDULE_INTERVAL_MS = 5_000;
+
+    /** Permissions a key file must not have: it is for its owner's eyes only. */
+    private static final Set<PosixFilePermission> GROUP_OR_OTHER = EnumSet.complementOf(EnumSet.of(
+            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
 
     private static final String[] FIELDS = {
         "server_addr",
@@ -221,13 +230,8 @@ public final class NodeConfigJson {
                         "give the key inline as text, or exactly one of {\"file\": path} or {\"env\": variable}");
             }
             if (source.has("file")) {
-                Path file = baseDir.resolve(source.text("file"));
                 where = source.path("file");
-                try {
-                    text = Files.readString(file).strip();
-                } catch (IOException e) {
-                    throw new ConfigException(where, "cannot read key file " + file + ": " + e.getMessage());
-                }
+                text = readKeyFile(baseDir.resolve(source.text("file")), where);
             } else {
                 String name = source.text("env");
                 where = source.path("env");
@@ -241,6 +245,33 @@ public final class NodeConfigJson {
             return decode.apply(text.strip());
         } catch (InvalidEncodingException e) {
             throw new ConfigException(where, e.getMessage());
+        }
+    }
+
+    /** A secret key file: it must exist and, where permissions are POSIX, be readable by its owner only. */
+    private static String readKeyFile(Path file, String where) throws ConfigException {
+        try {
+            Optional<Set<PosixFilePermission>> permissions = posixPermissions(file);
+            if (permissions.isPresent() && !Collections.disjoint(permissions.get(), GROUP_OR_OTHER)) {
+                throw new ConfigException(
+                        where,
+                        "key file " + file + " is accessible to other users ("
+                                + PosixFilePermissions.toString(permissions.get()) + "); restrict it: chmod 600 "
+                                + file);
+            }
+            return Files.readString(file).strip();
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(where, "no such file: " + file);
+        } catch (IOException e) {
+            throw new ConfigException(where, "cannot read key file " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static Optional<Set<PosixFilePermission>> posixPermissions(Path file) throws IOException {
+        try {
+            return Optional.of(Files.getPosixFilePermissions(file));
+        } catch (UnsupportedOperationException e) {
+            return Optional.empty(); // not a POSIX file system: nothing to check
         }
     }
 
