@@ -445,4 +445,17 @@ class MainTest {
         assertThat(err).contains("config.node_key.file: no such file: " + key);
         assertThat(err.split(java.util.regex.Pattern.quote(key.toString()), -1)).hasSize(2);
     }
+
+    @Test
+    void nodeRefusesUnknownLogFlags() {
+        Path config = generateLocalnet();
+        assertThat(run("node", "--config", config.toString(), "--in-memory", "--log-format", "xml")
+                        .assertBadInput()
+                        .err())
+                .contains("--log-format must be text or json, got \"xml\"");
+        assertThat(run("node", "--config", config.toString(), "--in-memory", "--log-level", "loud")
+                        .assertBadInput()
+                        .err())
+                .contains("--log-level must be one of");
+    }
 }

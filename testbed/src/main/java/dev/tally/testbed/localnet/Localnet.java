@@ -160,8 +160,8 @@ public final class Localnet {
     }
 
     /**
-     * Starts a node as a child process with this JVM's java, class path and options; its output is appended to
-     * the member's {@code node.log}.
+     * Starts a node as a child process with this JVM's java, class path and options; it logs to the member's
+     * {@code node.log} (rotated by the node), where its other output is appended too.
      */
     public static Process launch(Member m) throws IOException {
         return launch(m, List.of());
@@ -170,8 +170,8 @@ public final class Localnet {
     /**
      * Starts a node as a child process: this JVM's java, class path and options (but not its debugger, agents, JFR
      * recording or heap size), a 256 MB heap and the serial collector unless {@code extra} says otherwise, then
-     * {@code extra}, in which {@code {node}} stands for the node's name (e.g. a JFR recording per node). Its output
-     * is appended to the member's {@code node.log}.
+     * {@code extra}, in which {@code {node}} stands for the node's name (e.g. a JFR recording per node). It logs to
+     * the member's {@code node.log} (rotated by the node), where its other output is appended too.
      */
     public static Process launch(Member m, List<String> extra) throws IOException {
         return launchJvm(
@@ -182,7 +182,9 @@ public final class Localnet {
                         "--config",
                         m.configFile().toString(),
                         "--data",
-                        m.dataDir().toString()),
+                        m.dataDir().toString(),
+                        "--log-file",
+                        m.logFile().toString()),
                 m.logFile());
     }
 
