@@ -6,6 +6,7 @@ import dev.tally.node.executor.NodeFailedException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,11 +19,31 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Runs a node (a validator when its config has a validator_key, else a full node) until SIGTERM or Ctrl-C.",
-            "Logs go to stdout and to <data>/logs/tally.log (rotated)."
+            "Logs go to stdout and to <data>/logs/tally.log, or only to --log-file; files roll daily and at 50 MB."
         })
 final class NodeCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The node's JSON config.")
     Path config;
+
+    @Option(
+            names = "--log-format",
+            paramLabel = "FORMAT",
+            defaultValue = "text",
+            description = "text (dated lines) or json (one JSON object per line); default: ${DEFAULT-VALUE}.")
+    String logFormat;
+
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            defaultValue = "info",
+            description = "error, warn, info, debug or trace; default: ${DEFAULT-VALUE}.")
+    String logLevel;
+
+    @Option(
+            names = "--log-file",
+            paramLabel = "FILE",
+            description = "Log to this file only (rotated), not to stdout and <data>/logs.")
+    Path logFile;
 
     @ArgGroup(exclusive = true)
     Store store;
@@ -43,17 +64,23 @@ final class NodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws BadInputException, InterruptedException {
+        NodeLogging.Format format = NodeLogging.format(logFormat);
+        ch.qos.logback.classic.Level level = NodeLogging.level(logLevel);
         NodeConfig cfg = NodeStartup.readConfig(config);
         boolean inMemory = store != null && store.inMemory;
         Path dataDir = store != null && store.data != null ? store.data : NodeStartup.defaultDataDir(config);
-        if (!inMemory) {
+        Optional<Path> file = logFile != null || inMemory
+                ? Optional.ofNullable(logFile)
+                : Optional.of(dataDir.resolve("logs").resolve("tally.log"));
+        if (file.isPresent()) {
+            Path dir = file.get().toAbsolutePath().getParent();
             try {
-                Files.createDirectories(dataDir.resolve("logs"));
+                Files.createDirectories(dir);
             } catch (IOException e) {
-                throw new BadInputException("cannot create the data directory " + dataDir + ": " + e.getMessage());
+                throw new BadInputException("cannot create the log directory " + dir + ": " + e.getMessage());
             }
-            NodeLogging.logToFile(dataDir.resolve("logs"));
         }
+        NodeLogging.configure(format, level, logFile == null, file);
         Logger log = LoggerFactory.getLogger(NodeCommand.class);
         Node node = NodeStartup.start(cfg, dataDir, inMemory);
         Thread hook = new Thread(

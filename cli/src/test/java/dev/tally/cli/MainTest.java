@@ -12,6 +12,7 @@ import dev.tally.node.config.GenesisJson;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
+import dev.tally.testbed.localnet.Localnet;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +20,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -391,5 +393,69 @@ class MainTest {
         }
         assertThat(run("keys", "forge").assertBadInput().err()).contains("Unmatched argument");
         assertThat(run("genesis", "hash").assertBadInput().err()).contains("Missing required parameter: 'FILE'");
+    }
+
+    // localnet key files and the node's start-up refusals
+
+    private Path generateLocalnet() {
+        Run gen = run("localnet", "--validators", "2", "--full-nodes", "1", "--dir", dir.toString(), "--generate-only");
+        assertThat(gen.exitCode()).as(gen.err()).isZero();
+        return dir.resolve("node0").resolve("config.json");
+    }
+
+    @Test
+    void localnetKeepsSecretKeysInOwnerOnlyKeyFiles() throws Exception {
+        generateLocalnet();
+        for (int i = 0; i < 3; i++) {
+            Path node = dir.resolve("node" + i);
+            assertThat(Files.readString(node.resolve("config.json")))
+                    .doesNotContain(":secret:")
+                    .contains("\"file\" : \"node.key\"");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(node.resolve("node.key"))))
+                    .isEqualTo("rw-------");
+            assertThat(Files.exists(node.resolve("validator.key"))).isEqualTo(i < 2);
+        }
+        assertThat(PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("node1").resolve("validator.key"))))
+                .isEqualTo("rw-------");
+        List<Localnet.Member> members = Localnet.read(dir);
+        assertThat(members.get(1).config().isValidator()).isTrue();
+        assertThat(members.get(2).config().isValidator()).isFalse();
+    }
+
+    @Test
+    void nodeRefusesAKeyFileOtherUsersCanRead() throws Exception {
+        Path config = generateLocalnet();
+        Path key = config.resolveSibling("validator.key");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
+        String err = run("node", "--config", config.toString(), "--in-memory")
+                .assertBadInput()
+                .err();
+        assertThat(err).contains("key file " + key.toAbsolutePath() + " is accessible to other users", "chmod 600");
+    }
+
+    @Test
+    void nodeNamesAMissingKeyFileOnce() throws Exception {
+        Path config = generateLocalnet();
+        Path key = config.resolveSibling("node.key").toAbsolutePath();
+        Files.delete(key);
+        String err = run("node", "--config", config.toString(), "--in-memory")
+                .assertBadInput()
+                .err();
+        assertThat(err).contains("config.node_key.file: no such file: " + key);
+        assertThat(err.split(java.util.regex.Pattern.quote(key.toString()), -1)).hasSize(2);
+    }
+
+    @Test
+    void nodeRefusesUnknownLogFlags() {
+        Path config = generateLocalnet();
+        assertThat(run("node", "--config", config.toString(), "--in-memory", "--log-format", "xml")
+                        .assertBadInput()
+                        .err())
+                .contains("--log-format must be text or json, got \"xml\"");
+        assertThat(run("node", "--config", config.toString(), "--in-memory", "--log-level", "loud")
+                        .assertBadInput()
+                        .err())
+                .contains("--log-level must be one of");
     }
 }

@@ -18,12 +18,17 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -69,31 +74,35 @@ public final class NodeConfigJson {
     public static final int DEFAULT_DYNAMIC_INBOUND_LIMIT = 100;
     public static final long DEFAULT_FETCH_SCHEDULE_INTERVAL_MS = 5_000;
 
-    private static final String[] FIELDS = {
-        "server_addr",
-        "public_addr",
-        "rpc_addr",
-        "metrics_addr",
-        "debug_page_addr",
-        "genesis",
-        "max_payload_size",
-        "max_tx_size",
-        "view_timeout_ms",
-        "validator_key",
-        "node_key",
-        "gossip_dynamic_inbound_limit",
-        "gossip_static_inbound",
-        "gossip_static_outbound",
-        "fetch_schedule_interval_ms",
-        "block_retention",
-        "schedule",
-        "rpc_max_connections",
-        "rpc_read_timeout_ms",
-        "rpc_idle_timeout_ms",
-        "rpc_max_body_bytes",
-        "rpc_cors_allowed_origin",
-        "mempool_max_bytes"
-    };
+    /** Permissions a key file must not have: it is for its owner's eyes only. */
+    private static final Set<PosixFilePermission> GROUP_OR_OTHER = EnumSet.complementOf(EnumSet.of(
+            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+
+    /** Every top-level field; docs/CONFIG.md documents each (ConfigReferenceTest holds the two together). */
+    static final List<String> FIELDS = List.of(
+            "server_addr",
+            "public_addr",
+            "rpc_addr",
+            "metrics_addr",
+            "debug_page_addr",
+            "genesis",
+            "max_payload_size",
+            "max_tx_size",
+            "view_timeout_ms",
+            "validator_key",
+            "node_key",
+            "gossip_dynamic_inbound_limit",
+            "gossip_static_inbound",
+            "gossip_static_outbound",
+            "fetch_schedule_interval_ms",
+            "block_retention",
+            "schedule",
+            "rpc_max_connections",
+            "rpc_read_timeout_ms",
+            "rpc_idle_timeout_ms",
+            "rpc_max_body_bytes",
+            "rpc_cors_allowed_origin",
+            "mempool_max_bytes");
 
     private NodeConfigJson() {}
 
@@ -112,7 +121,7 @@ public final class NodeConfigJson {
     }
 
     public static NodeConfig parse(String json, Path baseDir, Map<String, String> environment) throws ConfigException {
-        ObjectFields c = ObjectFields.of(GenesisJson.readTree(json, ROOT), ROOT, FIELDS);
+        ObjectFields c = ObjectFields.of(GenesisJson.readTree(json, ROOT), ROOT, FIELDS.toArray(String[]::new));
         Genesis genesis = GenesisJson.fromNode(c.get("genesis"), c.path("genesis"));
         Optional<BlsSecretKey> validatorKey = c.has("validator_key")
                 ? Optional.of(secret(c, "validator_key", baseDir, environment, BlsSecretKey::fromText))
@@ -270,13 +279,8 @@ public final class NodeConfigJson {
                         "give the key inline as text, or exactly one of {\"file\": path} or {\"env\": variable}");
             }
             if (source.has("file")) {
-                Path file = baseDir.resolve(source.text("file"));
                 where = source.path("file");
-                try {
-                    text = Files.readString(file).strip();
-                } catch (IOException e) {
-                    throw new ConfigException(where, "cannot read key file " + file + ": " + e.getMessage());
-                }
+                text = readKeyFile(baseDir.resolve(source.text("file")), where);
             } else {
                 String name = source.text("env");
                 where = source.path("env");
@@ -290,6 +294,33 @@ public final class NodeConfigJson {
             return decode.apply(text.strip());
         } catch (InvalidEncodingException e) {
             throw new ConfigException(where, e.getMessage());
+        }
+    }
+
+    /** A secret key file: it must exist and, where permissions are POSIX, be readable by its owner only. */
+    private static String readKeyFile(Path file, String where) throws ConfigException {
+        try {
+            Optional<Set<PosixFilePermission>> permissions = posixPermissions(file);
+            if (permissions.isPresent() && !Collections.disjoint(permissions.get(), GROUP_OR_OTHER)) {
+                throw new ConfigException(
+                        where,
+                        "key file " + file + " is accessible to other users ("
+                                + PosixFilePermissions.toString(permissions.get()) + "); restrict it: chmod 600 "
+                                + file);
+            }
+            return Files.readString(file).strip();
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(where, "no such file: " + file);
+        } catch (IOException e) {
+            throw new ConfigException(where, "cannot read key file " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static Optional<Set<PosixFilePermission>> posixPermissions(Path file) throws IOException {
+        try {
+            return Optional.of(Files.getPosixFilePermissions(file));
+        } catch (UnsupportedOperationException e) {
+            return Optional.empty(); // not a POSIX file system: nothing to check
         }
     }
 

@@ -10,6 +10,7 @@ import dev.tally.node.ReferenceGenesis;
 import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -114,6 +115,7 @@ class NodeConfigJsonTest {
     @Test
     void secretsFromFileOrEnvironment() throws Exception {
         Files.writeString(dir.resolve("validator.key"), validatorKey.toText() + "\n");
+        Files.setPosixFilePermissions(dir.resolve("validator.key"), PosixFilePermissions.fromString("rw-------"));
         ObjectNode c = minimal();
         c.putObject("validator_key").put("file", "validator.key");
         c.putObject("node_key").put("env", "TALLY_NODE_KEY");
@@ -121,11 +123,32 @@ class NodeConfigJsonTest {
         assertThat(cfg.validatorKey()).contains(validatorKey);
         assertThat(cfg.nodeKey()).isEqualTo(nodeKey);
         assertRejected(c, "config.node_key.env", "TALLY_NODE_KEY is not set");
-        c.putObject("validator_key").put("file", "missing.key");
-        assertThatThrownBy(() -> NodeConfigJson.parse(c.toString(), dir, Map.of("TALLY_NODE_KEY", nodeKey.toText())))
-                .hasMessageContaining("config.validator_key.file: cannot read key file");
         c.putObject("validator_key").put("file", "a").put("env", "B");
         assertRejected(c, "config.validator_key", "exactly one of");
+    }
+
+    @Test
+    void aMissingKeyFileIsNamedOnce() {
+        ObjectNode c = minimal();
+        c.putObject("validator_key").put("file", "missing.key");
+        Path missing = dir.resolve("missing.key");
+        assertThatThrownBy(() -> parse(c))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("config.validator_key.file: no such file: " + missing);
+    }
+
+    @Test
+    void aKeyFileOthersCanAccessIsRefused() throws Exception {
+        Path key = dir.resolve("node.key");
+        Files.writeString(key, nodeKey.toText());
+        ObjectNode c = minimal();
+        c.putObject("node_key").put("file", "node.key");
+        for (String loose : new String[] {"rw-r-----", "rw----r--", "rw--w----", "rw------x"}) {
+            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString(loose));
+            assertRejected(c, "config.node_key.file", "key file " + key + " is accessible to other users");
+        }
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("r--------"));
+        assertThat(NodeConfigJson.parse(c.toString(), dir, Map.of()).nodeKey()).isEqualTo(nodeKey);
     }
 
     @Test

@@ -2,14 +2,11 @@ package dev.tally.testbed.chaos;
 
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.NodeConfig;
-import dev.tally.node.config.NodeConfigJson;
 import dev.tally.protocol.Epoch;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,8 +123,7 @@ public final class Chaos implements AutoCloseable {
                     .publicAddr(links.address(i))
                     .gossipStaticOutbound(outbound)
                     .build();
-            Files.writeString(m.configFile(), NodeConfigJson.toJson(proxied));
-            Files.setPosixFilePermissions(m.configFile(), PosixFilePermissions.fromString("rw-------"));
+            Localnet.writeConfig(new Localnet.Member(m.name(), m.dir(), proxied));
         }
     }
 

@@ -1,13 +1,10 @@
 package dev.tally.testbed.loadtest;
 
 import dev.tally.node.config.NodeConfig;
-import dev.tally.node.config.NodeConfigJson;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -258,13 +255,9 @@ public final class LoadTest {
                     .maxTxSize(Math.max(c.maxTxSize(), settings.txSize()))
                     .gossipStaticOutbound(gossip)
                     .build();
-            Files.writeString(m.configFile(), NodeConfigJson.toJson(cfg));
-            try {
-                Files.setPosixFilePermissions(m.configFile(), PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system
-            }
-            members.add(new Localnet.Member(m.name(), m.dir(), cfg));
+            Localnet.Member rewritten = new Localnet.Member(m.name(), m.dir(), cfg);
+            Localnet.writeConfig(rewritten);
+            members.add(rewritten);
         }
         return members;
     }

@@ -1,5 +1,7 @@
 package dev.tally.testbed.localnet;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.node.config.ConfigException;
@@ -29,12 +31,15 @@ import java.util.stream.Stream;
 
 /**
  * A local network on loopback: {@code genesis.json} and one directory per node ({@code node0}, {@code node1}, ...)
- * holding {@code config.json} (secrets inline, so readable by its owner only), the node's {@code data} directory,
- * and {@code node.log}, the node's console output. Each node dials every other one.
+ * holding {@code config.json}, the node's secret keys in {@code node.key} and (on validators) {@code validator.key}
+ * (mode 0600, referenced from the config), the node's {@code data} directory, and {@code node.log}, the node's log. Each node dials every other one.
  */
 public final class Localnet {
     public static final long CHAIN_ID = 1337;
     private static final String CONFIG = "config.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VALIDATOR_KEY = "validator_key";
+    private static final String NODE_KEY = "node_key";
     /**
      * The {@code tally} command line, by name: testbed sits below the cli module, whose jar the caller (bin/tally, or
      * the cli module's tests) puts on the class path that child processes inherit.
@@ -134,7 +139,7 @@ public final class Localnet {
                     .withSchedule(schedule);
             Member m = new Member("node" + i, dir.resolve("node" + i), cfg);
             Files.createDirectories(m.dir());
-            writePrivate(m.configFile(), NodeConfigJson.toJson(cfg));
+            writeConfig(m);
             members.add(m);
         }
         Files.writeString(dir.resolve("genesis.json"), GenesisJson.toJson(genesis));
@@ -155,8 +160,8 @@ public final class Localnet {
     }
 
     /**
-     * Starts a node as a child process with this JVM's java, class path and options; its output is appended to
-     * the member's {@code node.log}.
+     * Starts a node as a child process with this JVM's java, class path and options; it logs to the member's
+     * {@code node.log} (rotated by the node), where its other output is appended too.
      */
     public static Process launch(Member m) throws IOException {
         return launch(m, List.of());
@@ -165,8 +170,8 @@ public final class Localnet {
     /**
      * Starts a node as a child process: this JVM's java, class path and options (but not its debugger, agents, JFR
      * recording or heap size), a 256 MB heap and the serial collector unless {@code extra} says otherwise, then
-     * {@code extra}, in which {@code {node}} stands for the node's name (e.g. a JFR recording per node). Its output
-     * is appended to the member's {@code node.log}.
+     * {@code extra}, in which {@code {node}} stands for the node's name (e.g. a JFR recording per node). It logs to
+     * the member's {@code node.log} (rotated by the node), where its other output is appended too.
      */
     public static Process launch(Member m, List<String> extra) throws IOException {
         return launchJvm(
@@ -177,7 +182,9 @@ public final class Localnet {
                         "--config",
                         m.configFile().toString(),
                         "--data",
-                        m.dataDir().toString()),
+                        m.dataDir().toString(),
+                        "--log-file",
+                        m.logFile().toString()),
                 m.logFile());
     }
 
@@ -220,13 +227,31 @@ public final class Localnet {
                 .start();
     }
 
-    private static void writePrivate(Path file, String text) throws IOException {
-        Files.writeString(file, text);
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: leave the default permissions
+    /**
+     * The member's config, its secret keys in key files beside it ({@code node.key}, and {@code validator.key} on a
+     * validator) readable by their owner only, as the node requires; the config itself holds no secret.
+     */
+    public static void writeConfig(Member m) throws IOException {
+        ObjectNode json = (ObjectNode) JSON.readTree(NodeConfigJson.toJson(m.config()));
+        for (String field : List.of(VALIDATOR_KEY, NODE_KEY)) {
+            if (json.has(field)) {
+                String file = field.replace("_key", ".key");
+                writePrivate(m.dir().resolve(file), json.get(field).textValue() + "\n");
+                json.putObject(field).put("file", file);
+            }
         }
+        Files.writeString(m.configFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
+    }
+
+    /** Creates {@code file} afresh, readable by its owner only before the secret is written into it. */
+    private static void writePrivate(Path file, String text) throws IOException {
+        Files.deleteIfExists(file);
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the default permissions
+        }
+        Files.writeString(file, text);
     }
 
     private record Ports(int server, int rpc, int metrics, int debugPage) {}
