@@ -140,6 +140,15 @@ public final class RpcServer implements AutoCloseable {
     private void handleGet(HttpExchange ex) throws IOException {
         URI uri = ex.getRequestURI();
         String method = uri.getPath().replaceFirst("^/+", "");
+        var probe = methods.probe(method);
+        if (probe.isPresent()) {
+            NodeHttp.send(
+                    ex,
+                    probe.get().status(),
+                    "application/json",
+                    probe.get().body().toString());
+            return;
+        }
         ObjectNode params = NODES.objectNode();
         String query = uri.getRawQuery();
         if (query != null && !query.isEmpty()) {

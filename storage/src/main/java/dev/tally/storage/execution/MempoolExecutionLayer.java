@@ -279,9 +279,10 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         for (int i = 0; i < n; i++) {
             byte[] tx = Objects.requireNonNull(transactions.get(i), "transaction");
             if (tx.length == 0) {
-                results[i] = new TransactionResult.Rejected("empty transaction");
+                results[i] = new TransactionResult.Rejected(TransactionResult.Rejected.EMPTY, "empty transaction");
             } else if (tx.length > maxTransactionSize) {
                 results[i] = new TransactionResult.Rejected(
+                        TransactionResult.Rejected.TOO_LARGE,
                         "transaction of " + tx.length + " bytes exceeds the limit of " + maxTransactionSize);
             } else {
                 keys[i] = new TransactionKey(tx);
@@ -313,8 +314,9 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                     if (mempool.containsKey(keys[i]) || finalizedAt.containsKey(hashes[i])) {
                         results[i] = new TransactionResult.Duplicate();
                     } else if (mempool.size() >= mempoolCapacity) {
-                        results[i] =
-                                new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
+                        results[i] = new TransactionResult.Rejected(
+                                TransactionResult.Rejected.MEMPOOL_FULL,
+                                "mempool full (" + mempoolCapacity + " transactions)");
                     } else {
                         mempool.put(keys[i], hashes[i]);
                         results[i] = new TransactionResult.Accepted();
@@ -329,6 +331,17 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     public int mempoolSize() {
         synchronized (mempool) {
             return mempool.size();
+        }
+    }
+
+    /** The bytes of the transactions waiting in the mempool (summed when asked: a metric scrape, not a hot path). */
+    public long mempoolBytes() {
+        synchronized (mempool) {
+            long bytes = 0;
+            for (TransactionKey key : mempool.keySet()) {
+                bytes += key.bytes().length;
+            }
+            return bytes;
         }
     }
 }
