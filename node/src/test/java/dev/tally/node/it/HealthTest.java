@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tally.node.executor.Node;
+import dev.tally.node.executor.NodeHealth;
 import dev.tally.node.rpc.RpcMethods;
 import dev.tally.node.rpc.RpcServer;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.storage.BlockRange;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
+import dev.tally.storage.Storage;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
@@ -20,6 +26,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,6 +59,16 @@ class HealthTest {
         }
     }
 
+    /** Polls {@code path} until it answers {@code status}; the answer. */
+    static Answer await(RpcServer rpc, String path, int status, Duration timeout) throws InterruptedException {
+        Answer[] last = new Answer[1];
+        Cluster.await(path + " answering " + status, timeout, () -> {
+            last[0] = get(rpc, path);
+            return last[0].status() == status;
+        });
+        return last[0];
+    }
+
     static double gauge(Node node, String name) {
         for (MetricSnapshot s : node.metrics().registry().scrape()) {
             if (s.getMetadata().getPrometheusName().equals(name)) {
@@ -79,11 +97,7 @@ class HealthTest {
                     watched.metrics());
             watched.attach(rpc);
             c.awaitAll(3, Duration.ofSeconds(20));
-            Cluster.await(
-                    "health ok",
-                    Duration.ofSeconds(10),
-                    () -> get(rpc, "health").status() == 200);
-            Answer ok = get(rpc, "health");
+            Answer ok = await(rpc, "health", 200, Duration.ofSeconds(10));
             assertThat(ok.body().get("status").asText()).isEqualTo("ok");
             assertThat(ok.body().get("reason").isNull()).isTrue();
             assertThat(ok.body().get("last_block").asLong()).isGreaterThanOrEqualTo(3);
@@ -91,8 +105,8 @@ class HealthTest {
             assertThat(ok.body().at("/peers/gossip").asInt()).isEqualTo(5);
             assertThat(ok.body().at("/peers/consensus").asInt()).isEqualTo(5);
             assertThat(ok.body().at("/storage/kind").asText()).isEqualTo("memory");
-            assertThat(get(rpc, "ready"))
-                    .isEqualTo(new Answer(200, JSON.readTree("{\"ready\":true,\"status\":\"ok\"}")));
+            assertThat(await(rpc, "ready", 200, Duration.ofSeconds(10)).body())
+                    .isEqualTo(JSON.readTree("{\"ready\":true,\"status\":\"ok\"}"));
             double storedAt = gauge(watched, "tally_storage_last_block_timestamp_seconds");
             assertThat(storedAt)
                     .isCloseTo(System.currentTimeMillis() / 1000.0, org.assertj.core.data.Offset.offset(5.0));
@@ -100,11 +114,7 @@ class HealthTest {
             // Five of six weigh a quorum (n - f); four do not: the chain halts.
             c.stopValidator(4);
             c.stopValidator(5);
-            Cluster.await(
-                    "health stalled",
-                    Duration.ofSeconds(10),
-                    () -> get(rpc, "health").status() == 503);
-            Answer stalled = get(rpc, "health");
+            Answer stalled = await(rpc, "health", 503, Duration.ofSeconds(10));
             assertThat(stalled.body().get("status").asText()).isEqualTo("stalled");
             assertThat(stalled.body().get("reason").asText())
                     .contains("no block stored for", "view timeouts", "connected to 3 of 5 other validators");
@@ -127,12 +137,16 @@ class HealthTest {
 
             c.startValidator(4, RocksStorage.open(dir.resolve("v4"), c.chain.genesis));
             c.startValidator(5, RocksStorage.open(dir.resolve("v5"), c.chain.genesis));
-            Cluster.await(
-                    "health ok after the halt",
-                    Duration.ofSeconds(20),
-                    () -> get(rpc, "health").status() == 200);
-            assertThat(get(rpc, "health").body().get("status").asText()).isEqualTo("ok");
-            assertThat(get(rpc, "ready").status()).isEqualTo(200);
+            assertThat(await(rpc, "health", 200, Duration.ofSeconds(20))
+                            .body()
+                            .get("status")
+                            .asText())
+                    .isEqualTo("ok");
+            assertThat(await(rpc, "ready", 200, Duration.ofSeconds(10))
+                            .body()
+                            .get("ready")
+                            .asBoolean())
+                    .isTrue();
             assertThat(watched.storedBlocks().last()).isGreaterThan(haltedAt);
             assertThat(gauge(watched, "tally_storage_last_block_timestamp_seconds"))
                     .isGreaterThan(storedAt);
@@ -141,6 +155,95 @@ class HealthTest {
                     Duration.ofSeconds(10),
                     () -> gauge(watched, "tally_mempool_depth_transactions") == 0.0);
             assertThat(gauge(watched, "tally_mempool_depth_bytes")).isEqualTo(0.0);
+        }
+    }
+
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void aFullNodeSyncingOldBlocksIsCatchingUpThenOk() throws Exception {
+        try (Cluster c = new Cluster(4, Duration.ofMillis(300))) {
+            c.startAllInMemory();
+            c.awaitAll(SLOW_BLOCKS, Duration.ofSeconds(40));
+            // Stores its first blocks slowly, so block sync takes a few seconds to bring them.
+            Node full = c.startOther(
+                    c.fullNodeConfig(0, 1, 2, 3), new SlowAppends(InMemoryStorage.create(c.chain.genesis)));
+            Cluster.await(
+                    "catching_up",
+                    Duration.ofSeconds(20),
+                    () -> full.health().status() == NodeHealth.Status.CATCHING_UP);
+            NodeHealth behind = full.health();
+            assertThat(behind.reason()).contains("blocks behind", "block sync is fetching them");
+            assertThat(behind.consensusPeers()).as("a full node").isEmpty();
+            Cluster.await("ok", Duration.ofSeconds(30), () -> full.health().status() == NodeHealth.Status.OK);
+            assertThat(full.storedBlocks().last()).isGreaterThanOrEqualTo(SLOW_BLOCKS);
+        }
+    }
+
+    static final int SLOW_BLOCKS = 40;
+
+    /** In-memory storage that takes 40 ms to append each of the first {@link #SLOW_BLOCKS} blocks. */
+    static final class SlowAppends implements Storage {
+        final Storage inner;
+
+        SlowAppends(Storage inner) {
+            this.inner = inner;
+        }
+
+        private static void slowly(FinalBlock b) {
+            if (b.number() < SLOW_BLOCKS) {
+                try {
+                    Thread.sleep(40);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        @Override
+        public Genesis genesis() {
+            return inner.genesis();
+        }
+
+        @Override
+        public Optional<BlockRange> range() {
+            return inner.range();
+        }
+
+        @Override
+        public Optional<FinalBlock> block(long n) {
+            return inner.block(n);
+        }
+
+        @Override
+        public void append(FinalBlock b) {
+            slowly(b);
+            inner.append(b);
+        }
+
+        @Override
+        public void appendAll(List<FinalBlock> bs) {
+            bs.forEach(SlowAppends::slowly);
+            inner.appendAll(bs);
+        }
+
+        @Override
+        public void pruneBelow(long n) {
+            inner.pruneBelow(n);
+        }
+
+        @Override
+        public Optional<ReplicaState> replicaState() {
+            return inner.replicaState();
+        }
+
+        @Override
+        public void persistReplicaState(ReplicaState s) {
+            inner.persistReplicaState(s);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
         }
     }
 }
