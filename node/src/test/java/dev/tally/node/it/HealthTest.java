@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.node.ForwardingStorage;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeHealth;
 import dev.tally.node.rpc.RpcMethods;
 import dev.tally.node.rpc.RpcServer;
 import dev.tally.protocol.FinalBlock;
-import dev.tally.protocol.Genesis;
-import dev.tally.protocol.ReplicaState;
-import dev.tally.storage.BlockRange;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
@@ -27,7 +25,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -182,11 +179,9 @@ class HealthTest {
     static final int SLOW_BLOCKS = 40;
 
     /** In-memory storage that takes 40 ms to append each of the first {@link #SLOW_BLOCKS} blocks. */
-    static final class SlowAppends implements Storage {
-        final Storage inner;
-
+    static final class SlowAppends extends ForwardingStorage {
         SlowAppends(Storage inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         private static void slowly(FinalBlock b) {
@@ -200,50 +195,15 @@ class HealthTest {
         }
 
         @Override
-        public Genesis genesis() {
-            return inner.genesis();
-        }
-
-        @Override
-        public Optional<BlockRange> range() {
-            return inner.range();
-        }
-
-        @Override
-        public Optional<FinalBlock> block(long n) {
-            return inner.block(n);
-        }
-
-        @Override
         public void append(FinalBlock b) {
             slowly(b);
-            inner.append(b);
+            super.append(b);
         }
 
         @Override
         public void appendAll(List<FinalBlock> bs) {
             bs.forEach(SlowAppends::slowly);
-            inner.appendAll(bs);
-        }
-
-        @Override
-        public void pruneBelow(long n) {
-            inner.pruneBelow(n);
-        }
-
-        @Override
-        public Optional<ReplicaState> replicaState() {
-            return inner.replicaState();
-        }
-
-        @Override
-        public void persistReplicaState(ReplicaState s) {
-            inner.persistReplicaState(s);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            super.appendAll(bs);
         }
     }
 }
