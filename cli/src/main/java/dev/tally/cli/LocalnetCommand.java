@@ -5,6 +5,7 @@ import dev.tally.node.config.ConfigException;
 import dev.tally.node.rpc.NodeHttp;
 import dev.tally.testbed.localnet.Localnet;
 import dev.tally.testbed.localnet.RpcClient;
+import dev.tally.testbed.localnet.StallWatch;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -199,7 +200,8 @@ final class LocalnetCommand implements Callable<Integer> {
     /**
      * A line per block finalized on the watched node: height, view, latency (from its proposal to finality, as the
      * node measured it), time since the previous block, transactions, tx/s over the last 10 s, payload size. The
-     * watched node is node0 until its RPC stops answering; then the next node that answers.
+     * watched node is node0 until its RPC stops answering; then the next node that answers. A line when no block came
+     * for three view timeouts (the chain stalled), and one when blocks come again.
      */
     private static void monitor(List<Localnet.Member> members, List<Process> children, PrintWriter out)
             throws InterruptedException {
@@ -208,6 +210,9 @@ final class LocalnetCommand implements Callable<Integer> {
                 .toList();
         int watched = 0;
         BlockLines lines = new BlockLines();
+        // Three view timeouts without a block, the rule of the nodes' own stall warning and health status.
+        StallWatch stalls =
+                new StallWatch(members.getFirst().config().viewTimeout().multipliedBy(3), System.nanoTime());
         boolean[] reported = new boolean[children.size()];
         String problem = null;
         while (true) {
@@ -227,8 +232,10 @@ final class LocalnetCommand implements Callable<Integer> {
                 problem = null;
                 if (!last.isNull()) {
                     lines.printUpTo(last.get("number").asLong(), rpc, out);
-                    out.flush();
                 }
+                stalls.observe(last.path("number").asLong(-1), System.nanoTime())
+                        .ifPresent(line -> out.println("localnet: " + line));
+                out.flush();
             } catch (IOException e) {
                 if (stopping) {
                     return;

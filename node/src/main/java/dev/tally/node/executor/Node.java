@@ -11,6 +11,7 @@ import dev.tally.protocol.Genesis;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.execution.ExecutionLayer;
+import dev.tally.storage.execution.MempoolExecutionLayer;
 import dev.tally.storage.execution.TransactionResult;
 import java.io.File;
 import java.io.IOException;
@@ -51,6 +52,8 @@ public final class Node implements AutoCloseable {
     private final AtomicReference<ReplicaLoop> replica = new AtomicReference<>();
 
     private final Semaphore blocksChanged = new Semaphore(0);
+    private final ProgressWatch progress;
+    private final HealthCheck health;
 
     private Node(NodeConfig config, Storage storage, ExecutionLayer execution, NodeMetrics metrics) throws IOException {
         this.config = config;
@@ -90,6 +93,13 @@ public final class Node implements AutoCloseable {
                 // Reads the persisted replica state, which may be refused (e.g. a later epoch's).
                 replica.set(new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope));
             }
+            this.progress = new ProgressWatch(
+                    () -> Optional.ofNullable(replica.get()), blocks, network, () -> this.epoch, config.viewTimeout());
+            this.health = new HealthCheck(
+                    blocks, network, progress, storage, config.viewTimeout().toMillis());
+            if (execution instanceof MempoolExecutionLayer mempool) {
+                metrics.watchMempool(mempool);
+            }
         } catch (RuntimeException e) {
             network.close();
             throw e;
@@ -106,14 +116,7 @@ public final class Node implements AutoCloseable {
         log.info("node starting: {}, blocks stored: {}", config, node.blocks.persisted());
         Optional.ofNullable(node.replica.get()).ifPresent(node::startReplica);
         node.scope.fork("epochs", node::followEpochs);
-        node.scope.fork(
-                "progress-watch",
-                new ProgressWatch(
-                        () -> Optional.ofNullable(node.replica.get()),
-                        node.blocks,
-                        node.network,
-                        () -> node.epoch,
-                        node.config.viewTimeout())::run);
+        node.scope.fork("progress-watch", node.progress::run);
         node.scope.fork("pruning", node::prune);
         if (storage instanceof RocksStorage rocks) {
             node.metrics.watchDisk(rocks.directory());
@@ -247,6 +250,11 @@ public final class Node implements AutoCloseable {
         return Optional.ofNullable(replica.get()).map(ReplicaLoop::status);
     }
 
+    /** The node's health: ok, catching up, stalled or degraded, with the reason and the facts behind it. */
+    public NodeHealth health() {
+        return health.check();
+    }
+
     /** A client's transaction: into the mempool and, if it takes it, to every gossip peer. */
     public TransactionSink.Result submitTransaction(byte[] tx) {
         return network.gossip().submitTransaction(tx);
@@ -261,12 +269,11 @@ public final class Node implements AutoCloseable {
 
         @Override
         public List<Result> pushAll(List<byte[]> txs) {
-            return execution.pushTransactions(txs).stream()
-                    .map(MempoolSink::result)
-                    .toList();
+            return execution.pushTransactions(txs).stream().map(this::result).toList();
         }
 
-        private static Result result(TransactionResult r) {
+        private Result result(TransactionResult r) {
+            metrics.transactionReceived(r);
             return switch (r) {
                 case TransactionResult.Accepted a -> Result.ACCEPTED;
                 case TransactionResult.Duplicate d -> Result.DUPLICATE;
@@ -278,6 +285,11 @@ public final class Node implements AutoCloseable {
     /** Space below which the disk warning fires: 1 GiB, or 2 % of the file system if that is less. */
     private static final long LOW_DISK_BYTES = 1L << 30;
 
+    /** The free space on {@code fs} below which the node warns and reports itself degraded. */
+    static long lowDiskThreshold(File fs) {
+        return Math.min(LOW_DISK_BYTES, fs.getTotalSpace() / 50);
+    }
+
     /**
      * Warns (once a minute while it lasts) when the data directory's disk runs low: RocksDB's preallocated log lets
      * a node write on for a while after the disk is full, so the node itself would notice only at its next start.
@@ -287,8 +299,7 @@ public final class Node implements AutoCloseable {
         while (true) {
             File fs = dataDir.toFile();
             long free = fs.getUsableSpace();
-            long threshold = Math.min(LOW_DISK_BYTES, fs.getTotalSpace() / 50);
-            if (free < threshold && System.nanoTime() - lastWarning > 60_000_000_000L) {
+            if (free < lowDiskThreshold(fs) && System.nanoTime() - lastWarning > 60_000_000_000L) {
                 log.warn(
                         "data directory {}: only {} MB free on its disk; a full disk stops the node at its next start",
                         dataDir,

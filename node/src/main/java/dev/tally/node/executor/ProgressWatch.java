@@ -6,6 +6,7 @@ import dev.tally.network.Network;
 import dev.tally.protocol.Epoch;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,13 +75,22 @@ final class ProgressWatch {
         }
     }
 
-    private String diagnosis(long last) {
-        long peersLast = network.gossip().peers().stream()
+    /** The newest block a gossip peer advertises, if any peer advertises one. */
+    static OptionalLong peersLast(Network network) {
+        return network.gossip().peers().stream()
                 .map(k -> network.gossip().peerState(k))
                 .flatMap(Optional::stream)
                 .mapToLong(BlockStoreState::last)
-                .max()
-                .orElse(last);
+                .max();
+    }
+
+    Optional<ReplicaStatus> replicaStatus() {
+        return replica.get().map(ReplicaLoop::status);
+    }
+
+    /** Where the node stands and what it waits for, given its last stored block. */
+    String diagnosis(long last) {
+        long peersLast = peersLast(network).orElse(last);
         Optional<ReplicaLoop> replica = this.replica.get();
         Epoch epoch = this.epoch.get();
         if (replica.isEmpty()) {

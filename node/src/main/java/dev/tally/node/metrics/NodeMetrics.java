@@ -3,18 +3,24 @@ package dev.tally.node.metrics;
 import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
+import dev.tally.storage.execution.MempoolExecutionLayer;
+import dev.tally.storage.execution.TransactionResult;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -44,6 +50,16 @@ public final class NodeMetrics {
     private final Gauge stored = Gauge.builder()
             .name("tally_storage_last_block")
             .help("The number of the last final block stored (finalized here or fetched by block sync)")
+            .register(registry);
+    private final Gauge storedAt = Gauge.builder()
+            .name("tally_storage_last_block_timestamp_seconds")
+            .help("Unix time when this node stored its newest final block (0 until it stores one after it starts)")
+            .register(registry);
+    private final Counter transactions = Counter.builder()
+            .name("tally_transactions_received_total")
+            .help(
+                    "Transactions offered to the mempool (by clients and gossip peers), by result (accepted, duplicate, rejected) and, for rejected ones, the reason (e.g. too_large, mempool_full)")
+            .labelNames("result", "reason")
             .register(registry);
     private final Histogram proposalToFinal = Histogram.builder()
             .name("tally_consensus_proposal_to_final_seconds")
@@ -113,6 +129,54 @@ public final class NodeMetrics {
 
     public NodeMetrics() {
         JvmMetrics.builder().register(registry);
+        // Exposed as tally_build_info (value 1), the Prometheus convention for build facts.
+        Info.builder()
+                .name("tally_build")
+                .help("The version of Tally this node runs")
+                .labelNames("version")
+                .register(registry)
+                .setLabelValues(version());
+    }
+
+    /** The project version Maven wrote into build.properties, or "unknown" when run from unfiltered classes. */
+    static String version() {
+        Properties p = new Properties();
+        try (InputStream in = NodeMetrics.class.getResourceAsStream("/dev/tally/node/build.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            return "unknown";
+        }
+        String v = p.getProperty("version", "unknown");
+        return v.startsWith("${") ? "unknown" : v;
+    }
+
+    /** The mempool's depth, read when scraped. */
+    public void watchMempool(MempoolExecutionLayer mempool) {
+        GaugeWithCallback.builder()
+                .name("tally_mempool_depth_transactions")
+                .help("Transactions waiting in the mempool")
+                .callback(cb -> cb.call(mempool.mempoolSize()))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("tally_mempool_depth_bytes")
+                .unit(Unit.BYTES)
+                .help("Bytes of the transactions waiting in the mempool")
+                .callback(cb -> cb.call((double) mempool.mempoolBytes()))
+                .register(registry);
+    }
+
+    /** A transaction offered to the mempool, and what became of it. */
+    public void transactionReceived(TransactionResult result) {
+        switch (result) {
+            case TransactionResult.Accepted a ->
+                transactions.labelValues("accepted", "").inc();
+            case TransactionResult.Duplicate d ->
+                transactions.labelValues("duplicate", "").inc();
+            case TransactionResult.Rejected r ->
+                transactions.labelValues("rejected", r.kind()).inc();
+        }
     }
 
     /** Free space on the file system of the data directory (a full disk stops the node). */
@@ -269,6 +333,7 @@ public final class NodeMetrics {
 
     public void blockStored(FinalBlock block) {
         stored.set((double) block.number());
+        storedAt.set(System.currentTimeMillis() / 1000.0);
         payloadSize.observe(block.payload().size());
     }
 

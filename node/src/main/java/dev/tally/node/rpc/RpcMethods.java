@@ -9,6 +9,7 @@ import dev.tally.network.SignedNetAddress;
 import dev.tally.network.TransactionSink;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.executor.Node;
+import dev.tally.node.executor.NodeHealth;
 import dev.tally.node.executor.ReplicaStatus;
 import dev.tally.node.executor.StoredRange;
 import dev.tally.protocol.Codec;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** The node's RPC methods, by name. Each takes {@link RpcParams} and answers JSON. Thread-safe. */
 public final class RpcMethods {
@@ -64,18 +66,67 @@ public final class RpcMethods {
         return m.call(params);
     }
 
-    /** {"status": "ok", "validator": bool, "last_block": n or null}. */
-    private JsonNode healthCheck() {
-        StoredRange r = node.storedBlocks();
-        ObjectNode o = NODES.objectNode()
-                .put("status", "ok")
-                .put("validator", node.config().isValidator());
-        if (r.isEmpty()) {
-            o.putNull("last_block");
-        } else {
-            o.put("last_block", r.last());
+    /** A plain HTTP answer, for the health probes. */
+    public record HttpAnswer(int status, JsonNode body) {}
+
+    /**
+     * GET {@code /health} (and {@code /health_check}: the whole {@code health_check} report) and {@code /ready} (only
+     * the verdict, for load balancers): HTTP 200 when the status is ok, 503 otherwise. Empty for any other path.
+     */
+    public Optional<HttpAnswer> probe(String path) {
+        if (!path.equals("health") && !path.equals("health_check") && !path.equals("ready")) {
+            return Optional.empty();
         }
+        NodeHealth h = node.health();
+        JsonNode body = !path.equals("ready")
+                ? healthReport(h)
+                : NODES.objectNode()
+                        .put("ready", h.status() == NodeHealth.Status.OK)
+                        .put("status", h.status().text());
+        return Optional.of(new HttpAnswer(h.status() == NodeHealth.Status.OK ? 200 : 503, body));
+    }
+
+    private JsonNode healthCheck() {
+        return healthReport(node.health());
+    }
+
+    /**
+     * {"status": ok|catching_up|stalled|degraded, "reason", "validator", "last_block" (or null),
+     * "last_block_age_ms", "peers": {"gossip", "consensus" (validators), "last_block" (or null)},
+     * "storage": {"kind", "free_bytes" (on disk), "problem" (or null)}}.
+     */
+    private JsonNode healthReport(NodeHealth h) {
+        ObjectNode o = NODES.objectNode().put("status", h.status().text());
+        putOrNull(o, "reason", h.reason().isEmpty() ? null : h.reason());
+        o.put("validator", node.config().isValidator());
+        putOrNull(o, "last_block", h.lastBlock());
+        o.put("last_block_age_ms", h.lastBlockAgeMillis());
+        ObjectNode peers = o.putObject("peers").put("gossip", h.gossipPeers());
+        h.consensusPeers().ifPresent(n -> peers.put("consensus", n));
+        putOrNull(peers, "last_block", h.peersLastBlock());
+        ObjectNode storage = o.putObject("storage").put("kind", h.storage().kind());
+        h.storage().freeBytes().ifPresent(n -> storage.put("free_bytes", n));
+        putOrNull(
+                storage,
+                "problem",
+                h.storage().problem().isEmpty() ? null : h.storage().problem());
         return o;
+    }
+
+    private static void putOrNull(ObjectNode o, String field, String value) {
+        if (value == null) {
+            o.putNull(field);
+        } else {
+            o.put(field, value);
+        }
+    }
+
+    private static void putOrNull(ObjectNode o, String field, OptionalLong value) {
+        if (value.isPresent()) {
+            o.put(field, value.getAsLong());
+        } else {
+            o.putNull(field);
+        }
     }
 
     /** The newest final block stored: {"number", "view", "payload_hash"}, or null when none is. */

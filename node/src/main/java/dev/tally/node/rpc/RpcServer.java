@@ -154,6 +154,10 @@ public final class RpcServer implements AutoCloseable {
 
     private Response handleGet(HttpTransport.Request r) {
         String method = r.path().replaceFirst("^/+", "");
+        var probe = methods.probe(method);
+        if (probe.isPresent()) {
+            return new Response(probe.get().status(), "application/json", probe.get().body().toString(), Map.of());
+        }
         if (methods.changesState(method)) {
             return new Response(
                     405,

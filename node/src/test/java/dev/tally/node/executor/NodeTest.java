@@ -9,14 +9,13 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.node.ForwardingStorage;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.protocol.FinalBlock;
-import dev.tally.protocol.Genesis;
 import dev.tally.protocol.Phase;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.TestChain;
-import dev.tally.storage.BlockRange;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
@@ -234,56 +233,14 @@ class NodeTest {
     }
 
     /** Storage whose replica-state writes fail, as a full disk would make them. */
-    static final class FailingStateStore implements Storage {
-        final Storage inner;
-
+    static final class FailingStateStore extends ForwardingStorage {
         FailingStateStore(Storage inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public Genesis genesis() {
-            return inner.genesis();
-        }
-
-        @Override
-        public Optional<BlockRange> range() {
-            return inner.range();
-        }
-
-        @Override
-        public Optional<FinalBlock> block(long n) {
-            return inner.block(n);
-        }
-
-        @Override
-        public void append(FinalBlock b) {
-            inner.append(b);
-        }
-
-        @Override
-        public void appendAll(List<FinalBlock> bs) {
-            inner.appendAll(bs);
-        }
-
-        @Override
-        public void pruneBelow(long n) {
-            inner.pruneBelow(n);
-        }
-
-        @Override
-        public Optional<ReplicaState> replicaState() {
-            return inner.replicaState();
+            super(inner);
         }
 
         @Override
         public void persistReplicaState(ReplicaState s) {
             throw new StorageException("disk full");
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.tally.consensus.Rejection;
+import dev.tally.storage.execution.TransactionResult;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import org.junit.jupiter.api.Test;
 
@@ -27,5 +30,53 @@ class NodeMetricsTest {
                 .containsExactlyInAnyOrder(
                         tuple(Labels.of("kind", "ReplicaCommit", "reason", "old_view"), 2.0),
                         tuple(Labels.of("kind", "LeaderProposal", "reason", "duplicate_proposal"), 1.0));
+    }
+
+    @Test
+    void transactionsAreCountedByResultAndRefusalKind() {
+        NodeMetrics metrics = new NodeMetrics();
+        metrics.transactionReceived(new TransactionResult.Accepted());
+        metrics.transactionReceived(new TransactionResult.Accepted());
+        metrics.transactionReceived(new TransactionResult.Duplicate());
+        metrics.transactionReceived(
+                new TransactionResult.Rejected(TransactionResult.Rejected.TOO_LARGE, "transaction of 9 bytes..."));
+        metrics.transactionReceived(new TransactionResult.Rejected("an embedder's rule"));
+        CounterSnapshot received = (CounterSnapshot) metrics.registry().scrape().stream()
+                .filter(s -> s.getMetadata().getPrometheusName().equals("tally_transactions_received"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(received.getDataPoints())
+                .extracting(
+                        CounterSnapshot.CounterDataPointSnapshot::getLabels,
+                        CounterSnapshot.CounterDataPointSnapshot::getValue)
+                .containsExactlyInAnyOrder(
+                        tuple(Labels.of("reason", "", "result", "accepted"), 2.0),
+                        tuple(Labels.of("reason", "", "result", "duplicate"), 1.0),
+                        tuple(Labels.of("reason", "too_large", "result", "rejected"), 1.0),
+                        tuple(Labels.of("reason", "other", "result", "rejected"), 1.0));
+    }
+
+    @Test
+    void buildInfoCarriesTheProjectVersion() {
+        InfoSnapshot info = (InfoSnapshot) new NodeMetrics()
+                .registry().scrape().stream()
+                        .filter(s -> s.getMetadata().getPrometheusName().equals("tally_build"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(info.getDataPoints()).hasSize(1);
+        // Maven filled in the version (build.properties is a filtered resource), not a placeholder.
+        assertThat(info.getDataPoints().getFirst().getLabels().get("version")).matches("\\d+\\.\\d+\\.\\d+.*");
+        String text = new String(scrapeText(new NodeMetrics()), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(text).containsPattern("(?m)^tally_build_info\\{version=\"\\d+\\.\\d+\\.\\d+[^\"]*\"\\} 1(\\.0)?$");
+    }
+
+    static byte[] scrapeText(NodeMetrics metrics) {
+        var out = new java.io.ByteArrayOutputStream();
+        try {
+            PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 }

@@ -305,9 +305,10 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         for (int i = 0; i < n; i++) {
             byte[] tx = Objects.requireNonNull(transactions.get(i), "transaction");
             if (tx.length == 0) {
-                results[i] = new TransactionResult.Rejected("empty transaction");
+                results[i] = new TransactionResult.Rejected(TransactionResult.Rejected.EMPTY, "empty transaction");
             } else if (tx.length > maxTransactionSize) {
                 results[i] = new TransactionResult.Rejected(
+                        TransactionResult.Rejected.TOO_LARGE,
                         "transaction of " + tx.length + " bytes exceeds the limit of " + maxTransactionSize);
             } else {
                 keys[i] = new TransactionKey(tx);
@@ -339,10 +340,12 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                     if (mempool.containsKey(keys[i]) || finalizedAt.containsKey(hashes[i])) {
                         results[i] = new TransactionResult.Duplicate();
                     } else if (mempool.size() >= mempoolCapacity) {
-                        results[i] =
-                                new TransactionResult.Rejected("mempool full (" + mempoolCapacity + " transactions)");
+                        results[i] = new TransactionResult.Rejected(
+                                TransactionResult.Rejected.MEMPOOL_FULL,
+                                "mempool full (" + mempoolCapacity + " transactions)");
                     } else if (mempoolBytes + keys[i].bytes().length > mempoolMaxBytes) {
-                        results[i] = new TransactionResult.Rejected("mempool full (" + mempoolMaxBytes + " bytes)");
+                        results[i] = new TransactionResult.Rejected(
+                                TransactionResult.Rejected.MEMPOOL_FULL, "mempool full (" + mempoolMaxBytes + " bytes)");
                     } else {
                         mempool.put(keys[i], hashes[i]);
                         mempoolBytes += keys[i].bytes().length;

@@ -138,12 +138,17 @@ class MempoolExecutionLayerTest {
         MempoolExecutionLayer l = layer(2);
         assertThat(l.pushTransaction(tx("x"))).isInstanceOf(TransactionResult.Accepted.class);
         assertThat(l.pushTransaction(tx("x"))).isEqualTo(new TransactionResult.Duplicate());
-        assertThat(l.pushTransaction(new byte[MAX_TX + 1])).isInstanceOf(TransactionResult.Rejected.class);
+        assertThat(l.pushTransaction(new byte[MAX_TX + 1]))
+                .isInstanceOfSatisfying(
+                        TransactionResult.Rejected.class,
+                        r -> assertThat(r.kind()).isEqualTo(TransactionResult.Rejected.TOO_LARGE));
         assertThat(l.pushTransaction(new byte[0])).isInstanceOf(TransactionResult.Rejected.class);
         assertThat(l.pushTransaction(new byte[MAX_TX])).isInstanceOf(TransactionResult.Accepted.class);
+        assertThat(l.mempoolBytes()).isEqualTo(1 + MAX_TX);
         TransactionResult full = l.pushTransaction(tx("y"));
         assertThat(full).isInstanceOf(TransactionResult.Rejected.class);
         assertThat(((TransactionResult.Rejected) full).reason()).contains("mempool full");
+        assertThat(((TransactionResult.Rejected) full).kind()).isEqualTo(TransactionResult.Rejected.MEMPOOL_FULL);
         assertThat(l.pushTransaction(tx("x"))).isEqualTo(new TransactionResult.Duplicate()); // still a duplicate
         assertThat(l.mempoolSize()).isEqualTo(2);
     }
@@ -187,7 +192,8 @@ class MempoolExecutionLayerTest {
         assertThat(r).hasSize(8);
         assertThat(r.get(0)).isEqualTo(new TransactionResult.Duplicate());
         assertThat(r.get(1)).isEqualTo(new TransactionResult.Accepted());
-        assertThat(r.get(2)).isEqualTo(new TransactionResult.Rejected("empty transaction"));
+        assertThat(r.get(2))
+                .isEqualTo(new TransactionResult.Rejected(TransactionResult.Rejected.EMPTY, "empty transaction"));
         assertThat(r.get(3)).as("twice in one batch").isEqualTo(new TransactionResult.Duplicate());
         assertThat(((TransactionResult.Rejected) r.get(4)).reason()).contains("exceeds the limit of " + MAX_TX);
         assertThat(r.subList(5, 7)).containsOnly(new TransactionResult.Accepted());
@@ -234,7 +240,8 @@ class MempoolExecutionLayerTest {
                     if (pool.contains(t) || finalAt.containsKey(t)) {
                         want = new TransactionResult.Duplicate();
                     } else if (pool.size() >= 20) {
-                        want = new TransactionResult.Rejected("mempool full (20 transactions)");
+                        want = new TransactionResult.Rejected(
+                                TransactionResult.Rejected.MEMPOOL_FULL, "mempool full (20 transactions)");
                     } else {
                         pool.add(t);
                         want = new TransactionResult.Accepted();
