@@ -164,7 +164,8 @@ class MempoolExecutionLayerTest {
         assertThat(l.mempoolBytes()).isEqualTo(2 * MAX_TX + 10);
         assertThat(l.pushTransaction(tx("z")))
                 .as("one byte over the bound, far below the count bound")
-                .isEqualTo(new TransactionResult.Rejected("mempool full (" + (2 * MAX_TX + 10) + " bytes)"));
+                .isEqualTo(new TransactionResult.Rejected(
+                        TransactionResult.Rejected.MEMPOOL_FULL, "mempool full (" + (2 * MAX_TX + 10) + " bytes)"));
         l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(a))));
         assertThat(l.mempoolBytes()).isEqualTo(MAX_TX + 10);
         assertThat(l.pushTransaction(tx("z"))).isEqualTo(new TransactionResult.Accepted());
