@@ -508,6 +508,8 @@ class MempoolExecutionLayerTest {
         CompletableFuture<Payload> first = l.proposePayloadWhenReady(1, 1000, WAIT);
         CompletableFuture<Payload> second = l.proposePayloadWhenReady(2, 1000, WAIT);
         l.pushTransactions(List.of(tx("a"), tx("b")));
+        assertThat(first).isDone();
+        assertThat(second).isDone();
         assertThat(texts(first.join())).containsExactly("a", "b");
         assertThat(texts(second.join())).containsExactly("a", "b");
     }
