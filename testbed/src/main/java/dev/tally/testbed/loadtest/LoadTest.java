@@ -257,6 +257,8 @@ public final class LoadTest {
                     .maxPayloadSize(settings.payloadLimit())
                     .maxTxSize(Math.max(c.maxTxSize(), settings.txSize()))
                     .gossipStaticOutbound(gossip)
+                    .emptyBlockInterval(Duration.ofMillis(settings.emptyBlockIntervalMs()
+                            .orElse(c.emptyBlockInterval().toMillis())))
                     .build();
             Files.writeString(m.configFile(), NodeConfigJson.toJson(cfg));
             try {

@@ -61,6 +61,11 @@ public final class LoadTestReport {
                 .put("duration_s", t.durationSeconds())
                 .put("window_s", round(r.seconds(), 1))
                 .put("view_timeout_ms", t.viewTimeoutMs())
+                .put(
+                        "empty_block_interval_ms",
+                        t.emptyBlockIntervalMs().isPresent()
+                                ? t.emptyBlockIntervalMs().getAsLong()
+                                : null)
                 .put("senders", t.senders().orElse(Math.min(validators, 6)));
         ObjectNode m = o.putObject("machine");
         m.put("nproc", Runtime.getRuntime().availableProcessors())
