@@ -126,6 +126,14 @@ public final class BenchCommand implements Callable<Integer> {
     long viewTimeoutMs;
 
     @Option(
+            names = "--empty-block-interval-ms",
+            paramLabel = "MS",
+            description = "The nodes' empty_block_interval_ms: how long a leader with an empty mempool waits for a "
+                    + "transaction before proposing an empty block (default: the node's, 500 or a quarter of the view "
+                    + "timeout if less; 0 to measure the empty-block rate).")
+    Long emptyBlockIntervalMs;
+
+    @Option(
             names = "--start-timeout",
             paramLabel = "S",
             description = "How long the network may take to finalize its "
@@ -204,6 +212,14 @@ public final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(
                     spec.commandLine(), "--storage memory needs --in-process (node processes use RocksDB)");
         }
+        if (emptyBlockIntervalMs != null) {
+            try {
+                dev.tally.node.config.NodeConfig.checkEmptyBlockInterval(
+                        java.time.Duration.ofMillis(emptyBlockIntervalMs), java.time.Duration.ofMillis(viewTimeoutMs));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--empty-block-interval-ms: " + e.getMessage());
+            }
+        }
         if (validators < 1
                 || txSize < Bench.TX_HEADER
                 || duration < 1
@@ -234,6 +250,8 @@ public final class BenchCommand implements Callable<Integer> {
                 .warmupSeconds(warmup)
                 .viewTimeoutMs(viewTimeoutMs)
                 .startTimeoutSeconds(startTimeout != null ? OptionalLong.of(startTimeout) : OptionalLong.empty())
+                .emptyBlockIntervalMs(
+                        emptyBlockIntervalMs != null ? OptionalLong.of(emptyBlockIntervalMs) : OptionalLong.empty())
                 .senders(senders != null ? OptionalInt.of(senders) : OptionalInt.empty())
                 .nodeJvmOptions(nodeJvmOptions)
                 .smoke(smoke)

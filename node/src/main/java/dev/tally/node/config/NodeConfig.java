@@ -27,6 +27,10 @@ import java.util.Optional;
  * @param schedule committees that take over from the genesis one at their activation blocks (epochs 1, 2, ...)
  * @param rpcLimits what the RPC server accepts: connections, timeouts, body size, CORS origin
  * @param mempoolMaxBytes the most bytes of transactions waiting in the mempool (beyond it: "mempool full")
+ * @param emptyBlockInterval JSON {@code empty_block_interval_ms}: how long a leader whose mempool is empty waits for
+ *     a first transaction before it proposes an empty block (it proposes at once when a transaction arrives), so an
+ *     idle chain makes an empty block about once per interval instead of as fast as it can. Zero: no wait. Must be
+ *     below half the view timeout, since the wait eats into the view. Default: {@link #defaultEmptyBlockInterval}.
  */
 public record NodeConfig(
         InetSocketAddress serverAddr,
@@ -47,12 +51,89 @@ public record NodeConfig(
         Optional<Long> blockRetention,
         List<ScheduledCommittee> schedule,
         HttpLimits rpcLimits,
-        long mempoolMaxBytes) {
+        long mempoolMaxBytes,
+
+        Duration emptyBlockInterval) {
+
+    /** The empty-block interval when none is given, with the default view timeout: a quarter of it. */
+    public static final Duration DEFAULT_EMPTY_BLOCK_INTERVAL = Duration.ofMillis(500);
 
     public NodeConfig {
         gossipStaticInbound = List.copyOf(gossipStaticInbound);
         gossipStaticOutbound = Map.copyOf(gossipStaticOutbound);
         schedule = List.copyOf(schedule);
+        checkEmptyBlockInterval(emptyBlockInterval, viewTimeout);
+    }
+
+    /** A config with the {@link #defaultEmptyBlockInterval default empty-block interval} for its view timeout. */
+    public NodeConfig(
+            InetSocketAddress serverAddr,
+            InetSocketAddress publicAddr,
+            Optional<InetSocketAddress> rpcAddr,
+            Optional<InetSocketAddress> metricsAddr,
+            Optional<InetSocketAddress> debugPageAddr,
+            Genesis genesis,
+            int maxPayloadSize,
+            int maxTxSize,
+            Duration viewTimeout,
+            Optional<BlsSecretKey> validatorKey,
+            NodeSecretKey nodeKey,
+            int gossipDynamicInboundLimit,
+            List<NodePublicKey> gossipStaticInbound,
+            Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound,
+            Duration fetchScheduleInterval,
+            Optional<Long> blockRetention,
+            List<ScheduledCommittee> schedule) {
+        this(
+                serverAddr,
+                publicAddr,
+                rpcAddr,
+                metricsAddr,
+                debugPageAddr,
+                genesis,
+                maxPayloadSize,
+                maxTxSize,
+                viewTimeout,
+                validatorKey,
+                nodeKey,
+                gossipDynamicInboundLimit,
+                gossipStaticInbound,
+                gossipStaticOutbound,
+                fetchScheduleInterval,
+                blockRetention,
+                schedule,
+                HttpLimits.DEFAULT,
+                MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES,
+                defaultEmptyBlockInterval(viewTimeout));
+    }
+
+    /**
+     * The empty-block interval when none is given: {@link #DEFAULT_EMPTY_BLOCK_INTERVAL} (500 ms, a quarter of the
+     * default 2 s view timeout), or a quarter of a shorter view timeout, so that the default is valid with any view
+     * timeout and leaves three quarters of the view to the proposal and the votes.
+     */
+    public static Duration defaultEmptyBlockInterval(Duration viewTimeout) {
+        Duration quarter = viewTimeout.dividedBy(4);
+        return quarter.compareTo(DEFAULT_EMPTY_BLOCK_INTERVAL) < 0 ? quarter : DEFAULT_EMPTY_BLOCK_INTERVAL;
+    }
+
+    /**
+     * Refuses an empty-block interval that is negative or not below half the view timeout: a leader that waits so
+     * long leaves too little of the view for its proposal and the votes, and views would time out.
+     *
+     * @throws IllegalArgumentException naming both values
+     */
+    public static void checkEmptyBlockInterval(Duration interval, Duration viewTimeout) {
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException(
+                    "the empty-block interval must not be negative, got " + interval.toMillis() + " ms");
+        }
+        if (interval.multipliedBy(2).compareTo(viewTimeout) >= 0) {
+            throw new IllegalArgumentException("the empty-block interval (" + interval.toMillis()
+                    + " ms) must be below half the view timeout (" + viewTimeout.toMillis()
+                    + " ms): a leader waiting that long for transactions would leave too little of the view"
+                    + " for its proposal and the votes");
+        }
     }
 
     /** A config whose genesis committee rules forever (no schedule). */
@@ -92,7 +173,8 @@ public record NodeConfig(
                 blockRetention,
                 List.of(),
                 HttpLimits.DEFAULT,
-                MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES);
+                MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES,
+                defaultEmptyBlockInterval(viewTimeout));
     }
 
     /** The same config with this committee schedule. */
@@ -113,6 +195,7 @@ public record NodeConfig(
         private int maxTxSize;
         private Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound;
         private List<ScheduledCommittee> schedule;
+        private Duration emptyBlockInterval;
 
         private Builder(NodeConfig base) {
             this.base = base;
@@ -121,6 +204,7 @@ public record NodeConfig(
             this.maxTxSize = base.maxTxSize;
             this.gossipStaticOutbound = base.gossipStaticOutbound;
             this.schedule = base.schedule;
+            this.emptyBlockInterval = base.emptyBlockInterval;
         }
 
         public Builder publicAddr(InetSocketAddress addr) {
@@ -148,6 +232,11 @@ public record NodeConfig(
             return this;
         }
 
+        public Builder emptyBlockInterval(Duration interval) {
+            this.emptyBlockInterval = interval;
+            return this;
+        }
+
         public NodeConfig build() {
             NodeConfig b = base;
             return new NodeConfig(
@@ -169,7 +258,9 @@ public record NodeConfig(
                     b.blockRetention,
                     schedule,
                     b.rpcLimits,
-                    b.mempoolMaxBytes);
+                    b.mempoolMaxBytes,
+
+                    emptyBlockInterval);
         }
     }
 

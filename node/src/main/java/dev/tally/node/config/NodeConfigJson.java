@@ -47,6 +47,9 @@ import java.util.function.Function;
  *   "max_payload_size": 2500000,              // bytes, default 2,500,000
  *   "max_tx_size": 100000,                    // bytes, default 100,000
  *   "view_timeout_ms": 2000,                  // default 2000; the same on every validator
+ *   "empty_block_interval_ms": 500,           // default 500 (a quarter of a view timeout under 2 s): with an empty
+ *                                             // mempool, a leader waits this long for a transaction before proposing
+ *                                             // an empty block; 0: no wait; must be below view_timeout_ms / 2
  *   "validator_key": {"file": "validator.key"}, // optional: absent for a full node
  *   "node_key": "node:secret:ed25519:...",    // required
  *   "gossip_dynamic_inbound_limit": 100,      // default 100
@@ -89,6 +92,7 @@ public final class NodeConfigJson {
             "max_payload_size",
             "max_tx_size",
             "view_timeout_ms",
+            "empty_block_interval_ms",
             "validator_key",
             "node_key",
             "gossip_dynamic_inbound_limit",
@@ -130,6 +134,8 @@ public final class NodeConfigJson {
         if (publicAddr.getPort() == 0) {
             throw new ConfigException(c.path("public_addr"), "port 0 cannot be dialed; give the port peers should use");
         }
+        Duration viewTimeout = Duration.ofMillis(
+                c.has("view_timeout_ms") ? c.positiveLong("view_timeout_ms") : DEFAULT_VIEW_TIMEOUT_MS);
         return new NodeConfig(
                 address(c, "server_addr"),
                 publicAddr,
@@ -139,8 +145,7 @@ public final class NodeConfigJson {
                 genesis,
                 intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE),
                 intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE),
-                Duration.ofMillis(
-                        c.has("view_timeout_ms") ? c.positiveLong("view_timeout_ms") : DEFAULT_VIEW_TIMEOUT_MS),
+                viewTimeout,
                 validatorKey,
                 secret(c, "node_key", baseDir, environment, NodeSecretKey::fromText),
                 c.has("gossip_dynamic_inbound_limit")
@@ -155,7 +160,8 @@ public final class NodeConfigJson {
                 c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty(),
                 schedule(c, genesis),
                 rpcLimits(c),
-                mempoolMaxBytes(c, intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)));
+                mempoolMaxBytes(c, intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)),
+                emptyBlockInterval(c, viewTimeout));
     }
 
     /** The {@code rpc_*} limits; each absent one keeps its {@link HttpLimits#DEFAULT}. */
@@ -190,6 +196,20 @@ public final class NodeConfigJson {
                     "must hold one transaction of max_tx_size (" + maxTxSize + " bytes), got " + bytes);
         }
         return bytes;
+    }
+
+    /** {@code empty_block_interval_ms}, checked against the view timeout; absent: the default for that timeout. */
+    private static Duration emptyBlockInterval(ObjectFields c, Duration viewTimeout) throws ConfigException {
+        if (!c.has("empty_block_interval_ms")) {
+            return NodeConfig.defaultEmptyBlockInterval(viewTimeout);
+        }
+        Duration interval = Duration.ofMillis(c.nonNegativeLong("empty_block_interval_ms"));
+        try {
+            NodeConfig.checkEmptyBlockInterval(interval, viewTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(c.path("empty_block_interval_ms"), e.getMessage());
+        }
+        return interval;
     }
 
     /** The {@code schedule}: committees with strictly increasing activation blocks after the genesis' first block. */
@@ -379,6 +399,7 @@ public final class NodeConfigJson {
         c.put("max_payload_size", cfg.maxPayloadSize());
         c.put("max_tx_size", cfg.maxTxSize());
         c.put("view_timeout_ms", cfg.viewTimeout().toMillis());
+        c.put("empty_block_interval_ms", cfg.emptyBlockInterval().toMillis());
         cfg.validatorKey().ifPresent(k -> c.put("validator_key", k.toText()));
         c.put("node_key", cfg.nodeKey().toText());
         c.put("gossip_dynamic_inbound_limit", cfg.gossipDynamicInboundLimit());

@@ -91,7 +91,7 @@ public final class Node implements AutoCloseable {
             });
             if (consensus.isPresent()) {
                 // Reads the persisted replica state, which may be refused (e.g. a later epoch's).
-                replica.set(new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope));
+                replica.set(newReplicaLoop(consensus.get()));
             }
             this.progress = new ProgressWatch(
                     () -> Optional.ofNullable(replica.get()), blocks, network, () -> this.epoch, config.viewTimeout());
@@ -123,6 +123,11 @@ public final class Node implements AutoCloseable {
             node.scope.fork("disk-watch", () -> watchDisk(rocks.directory()));
         }
         return node;
+    }
+
+    private ReplicaLoop newReplicaLoop(ConsensusConfig consensus) {
+        return new ReplicaLoop(
+                consensus, storage, execution, network, blocks, metrics, scope, config.emptyBlockInterval());
     }
 
     private void startReplica(ReplicaLoop loop) {
@@ -185,8 +190,7 @@ public final class Node implements AutoCloseable {
                     next.committee().size(),
                     consensus.isPresent() ? "a validator" : "a full node");
             if (consensus.isPresent()) {
-                ReplicaLoop loop =
-                        new ReplicaLoop(consensus.get(), storage, execution, network, blocks, metrics, scope);
+                ReplicaLoop loop = newReplicaLoop(consensus.get());
                 replica.set(loop);
                 startReplica(loop);
                 loop.blocksPersisted(blocks.persisted());

@@ -18,7 +18,9 @@ import dev.tally.protocol.ReplicaState;
 import dev.tally.storage.ReplicaStateStore;
 import dev.tally.storage.execution.ExecutionLayer;
 import dev.tally.storage.execution.PayloadVerdict;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,6 +42,9 @@ final class ReplicaLoop {
     private static final int MAX_QUEUED_MESSAGES = 64;
 
     private final ConsensusConfig config;
+    /** How long a proposal with an empty mempool waits for a first transaction (NodeConfig.emptyBlockInterval). */
+    private final Duration emptyBlockInterval;
+
     private final Replica replica;
     private final ReplicaStateStore states;
     private final ExecutionLayer execution;
@@ -67,8 +72,10 @@ final class ReplicaLoop {
             Network network,
             BlockPipeline blocks,
             NodeMetrics metrics,
-            Scope scope) {
+            Scope scope,
+            Duration emptyBlockInterval) {
         this.config = config;
+        this.emptyBlockInterval = emptyBlockInterval;
         this.states = states;
         this.execution = execution;
         this.network = network;
@@ -244,7 +251,8 @@ final class ReplicaLoop {
                         "block " + v.blockNumber() + " belongs to the next epoch"));
             case Output.ProposePayload p ->
                 scope.fork("propose-payload " + p.blockNumber(), () -> {
-                    Payload payload = execution.proposePayload(p.blockNumber(), config.maxPayloadSize());
+                    // Off the loop's thread: the answer may wait for a first transaction (an idle chain).
+                    Payload payload = proposedPayload(p.blockNumber());
                     inputs.add(new Input.PayloadProposed(p.view(), p.blockNumber(), payload));
                 });
             case Output.VerifyPayload v ->
@@ -255,6 +263,20 @@ final class ReplicaLoop {
                             v.view(), v.blockNumber(), v.payload(), verdict instanceof PayloadVerdict.Valid, reason));
                 });
             case Output.SetTimer t -> setTimer(t.deadlineMillis());
+        }
+    }
+
+    /** The execution layer's payload, once it answers; its failure is the task's (it stops the node). */
+    private Payload proposedPayload(long blockNumber) throws InterruptedException {
+        try {
+            return execution
+                    .proposePayloadWhenReady(blockNumber, config.maxPayloadSize(), emptyBlockInterval)
+                    .get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("proposing a payload for block " + blockNumber, e.getCause());
         }
     }
 

@@ -113,6 +113,34 @@ class NodeConfigJsonTest {
     }
 
     @Test
+    void emptyBlockIntervalDefaultsToAQuarterOfTheViewTimeoutAtMost500MsAndStaysBelowHalfOfIt() throws Exception {
+        ObjectNode c = minimal();
+        assertThat(parse(c).emptyBlockInterval()).isEqualTo(Duration.ofMillis(500));
+        c.put("view_timeout_ms", 10_000);
+        assertThat(parse(c).emptyBlockInterval()).isEqualTo(Duration.ofMillis(500));
+        c.put("view_timeout_ms", 800);
+        assertThat(parse(c).emptyBlockInterval()).isEqualTo(Duration.ofMillis(200));
+        c.put("empty_block_interval_ms", 0);
+        assertThat(parse(c).emptyBlockInterval()).isZero();
+        c.put("empty_block_interval_ms", 399);
+        NodeConfig cfg = parse(c);
+        assertThat(cfg.emptyBlockInterval()).isEqualTo(Duration.ofMillis(399));
+        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
+                .isEqualTo(cfg);
+        c.put("empty_block_interval_ms", 400);
+        assertRejected(
+                c,
+                "config.empty_block_interval_ms",
+                "the empty-block interval (400 ms) must be below half the view timeout (800 ms)");
+        c.put("empty_block_interval_ms", -1);
+        assertRejected(c, "config.empty_block_interval_ms", "-1");
+        NodeConfig.Builder b = cfg.toBuilder().emptyBlockInterval(Duration.ofMillis(400));
+        assertThatThrownBy(b::build)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("below half the view timeout");
+    }
+
+    @Test
     void secretsFromFileOrEnvironment() throws Exception {
         Files.writeString(dir.resolve("validator.key"), validatorKey.toText() + "\n");
         Files.setPosixFilePermissions(dir.resolve("validator.key"), PosixFilePermissions.fromString("rw-------"));

@@ -20,6 +20,7 @@ import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
 import dev.tally.storage.execution.MempoolExecutionLayer;
+import dev.tally.storage.execution.TransactionPayload;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -230,6 +231,49 @@ class NodeTest {
         } finally {
             stallLog.detachAppender(warnings);
         }
+    }
+
+    @Test
+    void anIdleNetworkMakesAnEmptyBlockAboutOncePerIntervalWhileTransactionsWaitForNone() throws Exception {
+        Duration interval = Duration.ofMillis(450); // below half the 1 s view timeout of these configs
+        for (NodeConfig cfg : configs()) {
+            start(cfg.toBuilder().emptyBlockInterval(interval).build(), InMemoryStorage.create(chain.genesis));
+        }
+        Node node0 = nodes.getFirst();
+        await("block 1", Duration.ofSeconds(30), () -> node0.storedBlocks().last() >= 1);
+        long from = node0.storedBlocks().last();
+        long start = System.nanoTime();
+        Thread.sleep(4_000);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long made = node0.storedBlocks().last() - from;
+        // At most one empty block per interval (and one more already on its way); still live.
+        assertThat(made).isBetween(2L, (long) (seconds * 1000 / interval.toMillis()) + 1);
+
+        // A transaction submitted just after a block, while the next leader waits, is proposed at once.
+        List<Long> latencies = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            long last = node0.storedBlocks().last();
+            await(
+                    "the next block",
+                    Duration.ofSeconds(10),
+                    () -> node0.storedBlocks().last() > last);
+            long sent = System.nanoTime();
+            node0.submitTransaction(new byte[] {7, (byte) i});
+            await("the transaction final", Duration.ofSeconds(10), () -> holdsTransaction(node0, last + 1));
+            latencies.add((System.nanoTime() - sent) / 1_000_000);
+        }
+        latencies.sort(null);
+        assertThat(latencies.get(1)).as("median ms of %s", latencies).isLessThan(interval.toMillis() * 6 / 10);
+    }
+
+    /** Whether a final block from {@code from} on carries a transaction. */
+    private static boolean holdsTransaction(Node node, long from) {
+        for (long n = from; n <= node.storedBlocks().last(); n++) {
+            if (node.execution().block(n).orElseThrow().payload().size() > TransactionPayload.HEADER_SIZE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Storage whose replica-state writes fail, as a full disk would make them. */

@@ -5,9 +5,11 @@ import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
 import dev.tally.protocol.Payload;
 import dev.tally.storage.BlockRange;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What consensus needs from the chain it orders, modelled on the engine interface of the reference implementation
@@ -49,6 +51,18 @@ public interface ExecutionLayer {
 
     /** A payload for block {@code blockNumber} of at most {@code maxPayloadSize} bytes; called when leading. */
     Payload proposePayload(long blockNumber, int maxPayloadSize);
+
+    /**
+     * A payload for block {@code blockNumber}, as {@link #proposePayload}, but one that would carry no transaction may
+     * wait up to {@code emptyBlockWait} for a first transaction: the answer comes at once when transactions wait,
+     * as soon as one arrives, or when the wait ends (then as {@link #proposePayload} would answer, empty or not). That
+     * keeps an idle chain from making empty blocks as fast as it can. The caller (the node) keeps the wait well below
+     * the view timeout. The default answers at once.
+     */
+    default CompletableFuture<Payload> proposePayloadWhenReady(
+            long blockNumber, int maxPayloadSize, Duration emptyBlockWait) {
+        return CompletableFuture.completedFuture(proposePayload(blockNumber, maxPayloadSize));
+    }
 
     /** Offers a transaction for a future block. */
     TransactionResult pushTransaction(byte[] transaction);

@@ -7,6 +7,7 @@ import dev.tally.protocol.Genesis;
 import dev.tally.protocol.Payload;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.Storage;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *       find it by its bytes. Only transactions this node does not hold are hashed when a payload or block carries
  *       them.</li>
  *   <li><b>Payloads.</b> {@link TransactionPayload}: a count, then length-prefixed transactions. Proposals pack
- *       mempool transactions in arrival order, skipping those that no longer fit, up to the size limit.</li>
+ *       mempool transactions in arrival order, skipping those that no longer fit, up to the size limit. While the
+ *       mempool is empty, {@link #proposePayloadWhenReady} waits for the first accepted transaction, or until its
+ *       wait ends, before answering.</li>
  *   <li><b>Blocks.</b> {@link #queueBlock} appends to the {@link Storage} (durable on return), then drops the block's
  *       transactions from the mempool.</li>
  * </ul>
@@ -81,7 +86,24 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     private final HashMap<Keccak256, Long> finalizedAt = new HashMap<>();
     private final ArrayDeque<FinalizedBlock> finalizedBlocks = new ArrayDeque<>();
 
+    // Proposals waiting for a first transaction (see proposePayloadWhenReady), guarded by mempool.
+    private final List<Waiter> waiting = new ArrayList<>();
+    private final Delays delays;
+
     private record FinalizedBlock(long number, List<Keccak256> hashes) {}
+
+    /** A proposal waiting for a first transaction; answered once, by the first transaction or the end of its wait. */
+    private record Waiter(long blockNumber, int maxPayloadSize, CompletableFuture<Payload> answer) {}
+
+    /** Runs a task after a delay: the layer's only use of time, a parameter so that tests can drive it by hand. */
+    @FunctionalInterface
+    interface Delays {
+        void schedule(Runnable task, Duration delay);
+    }
+
+    private static final Delays SYSTEM_DELAYS =
+            (task, delay) -> CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS)
+                    .execute(task);
 
     public MempoolExecutionLayer(
             Storage storage, Genesis genesis, int maxTransactionSize, List<ScheduledCommittee> committees) {
@@ -104,6 +126,18 @@ public class MempoolExecutionLayer implements ExecutionLayer {
             int mempoolCapacity,
             long mempoolMaxBytes,
             List<ScheduledCommittee> committees) {
+        this(storage, genesis, maxTransactionSize, mempoolCapacity, mempoolMaxBytes, committees, SYSTEM_DELAYS);
+    }
+
+    MempoolExecutionLayer(
+            Storage storage,
+            Genesis genesis,
+            int maxTransactionSize,
+            int mempoolCapacity,
+            long mempoolMaxBytes,
+            List<ScheduledCommittee> committees,
+            Delays delays) {
+        this.delays = Objects.requireNonNull(delays, "delays");
         this.storage = Objects.requireNonNull(storage, "storage");
         this.genesis = Objects.requireNonNull(genesis, "genesis");
         if (!storage.genesis().equals(genesis)) {
@@ -264,12 +298,63 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         return PayloadVerdict.valid();
     }
 
+    /**
+     * Answers at once when transactions wait or {@code emptyBlockWait} is zero; otherwise when the first transaction
+     * is accepted, or when the wait ends, whichever comes first.
+     */
     @Override
-    public Payload proposePayload(long blockNumber, int maxPayloadSize) {
+    public CompletableFuture<Payload> proposePayloadWhenReady(
+            long blockNumber, int maxPayloadSize, Duration emptyBlockWait) {
+        checkPayloadLimit(maxPayloadSize);
+        if (emptyBlockWait.isNegative()) {
+            throw new IllegalArgumentException("emptyBlockWait must not be negative, got " + emptyBlockWait);
+        }
+        Waiter w = new Waiter(blockNumber, maxPayloadSize, new CompletableFuture<>());
+        boolean waits;
+        synchronized (mempool) {
+            // Registered under the lock that admits transactions: one accepted after this sees the waiter.
+            waits = mempool.isEmpty() && emptyBlockWait.isPositive() && waiting.add(w);
+        }
+        if (!waits) {
+            return CompletableFuture.completedFuture(proposePayload(blockNumber, maxPayloadSize));
+        }
+        delays.schedule(() -> answer(w), emptyBlockWait);
+        return w.answer();
+    }
+
+    /** Answers a waiting proposal with what the mempool holds now, unless it was answered already. */
+    private void answer(Waiter w) {
+        synchronized (mempool) {
+            if (!waiting.remove(w)) {
+                return;
+            }
+        }
+        try {
+            w.answer().complete(proposePayload(w.blockNumber(), w.maxPayloadSize()));
+        } catch (RuntimeException e) {
+            w.answer().completeExceptionally(e);
+        }
+    }
+
+    /** Transactions arrived: every waiting proposal is answered. */
+    private void wakeWaiting() {
+        List<Waiter> woken;
+        synchronized (mempool) {
+            woken = new ArrayList<>(waiting);
+        }
+        woken.forEach(this::answer);
+    }
+
+    private static void checkPayloadLimit(int maxPayloadSize) {
         if (maxPayloadSize < TransactionPayload.HEADER_SIZE) {
             throw new IllegalArgumentException("maxPayloadSize " + maxPayloadSize + " cannot hold even the "
                     + TransactionPayload.HEADER_SIZE + "-byte transaction count");
         }
+    }
+
+    @Override
+    public Payload proposePayload(long blockNumber, int maxPayloadSize) {
+        checkPayloadLimit(maxPayloadSize);
         List<byte[]> picked = new ArrayList<>();
         long size = TransactionPayload.HEADER_SIZE;
         synchronized (mempool) {
@@ -324,6 +409,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
         Keccak256[] hashes = new Keccak256[n];
         boolean any = false;
+        boolean accepted = false;
         for (int i = 0; i < n; i++) {
             if (keys[i] != null) {
                 keys[i] = keys[i].copy();
@@ -350,9 +436,13 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                         mempool.put(keys[i], hashes[i]);
                         mempoolBytes += keys[i].bytes().length;
                         results[i] = new TransactionResult.Accepted();
+                        accepted = true;
                     }
                 }
             }
+        }
+        if (accepted) {
+            wakeWaiting();
         }
         return Arrays.asList(results);
     }

@@ -13,9 +13,11 @@ import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -442,5 +444,107 @@ class MempoolExecutionLayerTest {
         assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         assertThat(l.mempoolSize()).isEqualTo(1000);
         assertThat(accepted).hasSize(1000).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+    }
+
+    /** Delays run by hand: the tasks and the delays asked for, in order. */
+    private static final class ManualDelays implements MempoolExecutionLayer.Delays {
+        final List<Runnable> tasks = new ArrayList<>();
+        final List<Duration> asked = new ArrayList<>();
+
+        @Override
+        public void schedule(Runnable task, Duration delay) {
+            tasks.add(task);
+            asked.add(delay);
+        }
+
+        void elapse() {
+            List<Runnable> due = List.copyOf(tasks);
+            tasks.clear();
+            due.forEach(Runnable::run);
+        }
+    }
+
+    private static MempoolExecutionLayer layer(ManualDelays delays) {
+        return new MempoolExecutionLayer(
+                InMemoryStorage.create(CHAIN.genesis),
+                CHAIN.genesis,
+                MAX_TX,
+                10,
+                MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES,
+                List.of(),
+                delays);
+    }
+
+    private static final Duration WAIT = Duration.ofMillis(700);
+
+    @Test
+    void aProposalAnswersAtOnceWhenTransactionsWait() {
+        ManualDelays delays = new ManualDelays();
+        MempoolExecutionLayer l = layer(delays);
+        l.pushTransaction(tx("a"));
+        CompletableFuture<Payload> p = l.proposePayloadWhenReady(1, 1000, WAIT);
+        assertThat(p).isDone();
+        assertThat(texts(p.join())).containsExactly("a");
+        assertThat(delays.asked).isEmpty();
+    }
+
+    @Test
+    void anEmptyMempoolWaitsForTheFirstTransactionThenAnswersAtOnce() {
+        ManualDelays delays = new ManualDelays();
+        MempoolExecutionLayer l = layer(delays);
+        CompletableFuture<Payload> p = l.proposePayloadWhenReady(1, 1000, WAIT);
+        assertThat(p).isNotDone();
+        assertThat(delays.asked).containsExactly(WAIT);
+        assertThat(l.pushTransaction(tx("a"))).isInstanceOf(TransactionResult.Accepted.class);
+        assertThat(p).isDone();
+        assertThat(texts(p.join())).containsExactly("a");
+        // The end of the wait finds the proposal answered and changes nothing.
+        l.pushTransaction(tx("b"));
+        delays.elapse();
+        assertThat(texts(p.join())).containsExactly("a");
+    }
+
+    @Test
+    void anEmptyMempoolAnswersEmptyWhenTheWaitEnds() {
+        ManualDelays delays = new ManualDelays();
+        MempoolExecutionLayer l = layer(delays);
+        CompletableFuture<Payload> p = l.proposePayloadWhenReady(1, 1000, WAIT);
+        // A refused transaction (too large) is not one to propose: the proposal keeps waiting.
+        assertThat(l.pushTransaction(new byte[MAX_TX + 1])).isInstanceOf(TransactionResult.Rejected.class);
+        assertThat(p).isNotDone();
+        delays.elapse();
+        assertThat(p).isDone();
+        assertThat(texts(p.join())).isEmpty();
+        assertThat(delays.asked).containsExactly(WAIT);
+    }
+
+    @Test
+    void noWaitAnswersAnEmptyMempoolAtOnce() {
+        ManualDelays delays = new ManualDelays();
+        MempoolExecutionLayer l = layer(delays);
+        CompletableFuture<Payload> p = l.proposePayloadWhenReady(1, 1000, Duration.ZERO);
+        assertThat(p).isDone();
+        assertThat(texts(p.join())).isEmpty();
+        assertThat(delays.asked).isEmpty();
+        assertThatThrownBy(() -> l.proposePayloadWhenReady(1, 1000, Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("negative");
+        assertThatThrownBy(() -> l.proposePayloadWhenReady(1, 2, WAIT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxPayloadSize 2");
+        assertThat(delays.asked).isEmpty();
+    }
+
+    @Test
+    void oneBatchAnswersEveryWaitingProposal() {
+        ManualDelays delays = new ManualDelays();
+        MempoolExecutionLayer l = layer(delays);
+        CompletableFuture<Payload> first = l.proposePayloadWhenReady(1, 1000, WAIT);
+        CompletableFuture<Payload> second = l.proposePayloadWhenReady(2, 1000, WAIT);
+        l.pushTransactions(List.of(tx("a"), tx("b")));
+        assertThat(first).isDone();
+        assertThat(second).isDone();
+        assertThat(texts(first.join())).containsExactly("a", "b");
+        assertThat(texts(second.join())).containsExactly("a", "b");
     }
 }

@@ -254,6 +254,8 @@ public final class LoadTest {
                     .maxPayloadSize(settings.payloadLimit())
                     .maxTxSize(Math.max(c.maxTxSize(), settings.txSize()))
                     .gossipStaticOutbound(gossip)
+                    .emptyBlockInterval(Duration.ofMillis(settings.emptyBlockIntervalMs()
+                            .orElse(c.emptyBlockInterval().toMillis())))
                     .build();
             Localnet.Member rewritten = new Localnet.Member(m.name(), m.dir(), cfg);
             Localnet.writeConfig(rewritten);

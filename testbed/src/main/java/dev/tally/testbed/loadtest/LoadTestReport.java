@@ -61,6 +61,7 @@ public final class LoadTestReport {
                 .put("duration_s", t.durationSeconds())
                 .put("window_s", round(r.seconds(), 1))
                 .put("view_timeout_ms", t.viewTimeoutMs())
+                .put("empty_block_interval_ms", emptyBlockIntervalMs(t))
                 .put("senders", t.senders().orElse(Math.min(validators, 6)));
         ObjectNode m = o.putObject("machine");
         m.put("nproc", Runtime.getRuntime().availableProcessors())
@@ -116,6 +117,11 @@ public final class LoadTestReport {
                 .put("p99", num(s.p99()))
                 .put("max", num(s.max()));
         return o;
+    }
+
+    /** The nodes' empty-block interval as set, null for the node's default. */
+    private static Long emptyBlockIntervalMs(LoadTestSettings t) {
+        return t.emptyBlockIntervalMs().stream().boxed().findFirst().orElse(null);
     }
 
     private static Double num(double v) {

@@ -15,6 +15,8 @@ import java.util.OptionalLong;
  *     validator if more)
  * @param senders client threads (default: one per node, at most 6)
  * @param nodeJvmOptions extra JVM options of each node process (of each child JVM with {@code jvms} above 1)
+ * @param emptyBlockIntervalMs the nodes' {@code empty_block_interval_ms} (default: the node's default; 0 makes empty
+ *     blocks as fast as the network can, to measure its block rate)
  */
 public record LoadTestSettings(
         int validators,
@@ -31,7 +33,8 @@ public record LoadTestSettings(
         OptionalLong startTimeoutSeconds,
         OptionalInt senders,
         List<String> nodeJvmOptions,
-        boolean smoke) {
+        boolean smoke,
+        OptionalLong emptyBlockIntervalMs) {
     /** The nodes' storage. */
     public enum Storage {
         ROCKSDB,
@@ -69,6 +72,7 @@ public record LoadTestSettings(
         private int warmupSeconds;
         private long viewTimeoutMs;
         private OptionalLong startTimeoutSeconds = OptionalLong.empty();
+        private OptionalLong emptyBlockIntervalMs = OptionalLong.empty();
         private OptionalInt senders = OptionalInt.empty();
         private List<String> nodeJvmOptions = List.of();
         private boolean smoke;
@@ -130,6 +134,11 @@ public record LoadTestSettings(
             return this;
         }
 
+        public Builder emptyBlockIntervalMs(OptionalLong ms) {
+            this.emptyBlockIntervalMs = ms;
+            return this;
+        }
+
         public Builder startTimeoutSeconds(OptionalLong seconds) {
             this.startTimeoutSeconds = seconds;
             return this;
@@ -166,7 +175,8 @@ public record LoadTestSettings(
                     startTimeoutSeconds,
                     senders,
                     nodeJvmOptions,
-                    smoke);
+                    smoke,
+                    emptyBlockIntervalMs);
         }
     }
 }
