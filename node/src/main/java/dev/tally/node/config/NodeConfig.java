@@ -259,7 +259,6 @@ public record NodeConfig(
                     schedule,
                     b.rpcLimits,
                     b.mempoolMaxBytes,
-
                     emptyBlockInterval);
         }
     }

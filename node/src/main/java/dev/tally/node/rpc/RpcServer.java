@@ -156,7 +156,8 @@ public final class RpcServer implements AutoCloseable {
         String method = r.path().replaceFirst("^/+", "");
         var probe = methods.probe(method);
         if (probe.isPresent()) {
-            return new Response(probe.get().status(), "application/json", probe.get().body().toString(), Map.of());
+            return new Response(
+                    probe.get().status(), "application/json", probe.get().body().toString(), Map.of());
         }
         if (methods.changesState(method)) {
             return new Response(

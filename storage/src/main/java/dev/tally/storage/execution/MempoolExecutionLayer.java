@@ -431,7 +431,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                                 "mempool full (" + mempoolCapacity + " transactions)");
                     } else if (mempoolBytes + keys[i].bytes().length > mempoolMaxBytes) {
                         results[i] = new TransactionResult.Rejected(
-                                TransactionResult.Rejected.MEMPOOL_FULL, "mempool full (" + mempoolMaxBytes + " bytes)");
+                                TransactionResult.Rejected.MEMPOOL_FULL,
+                                "mempool full (" + mempoolMaxBytes + " bytes)");
                     } else {
                         mempool.put(keys[i], hashes[i]);
                         mempoolBytes += keys[i].bytes().length;
