@@ -106,10 +106,12 @@ final class StorageModel {
                     + " not wiped: the others weigh 2f or less, so no guard can cover its data loss");
             return;
         }
-        if (world.nodes().stream().anyMatch(n -> n.replica != null && n.runsHonestCode() && n.replica.view() <= 1)) {
+        if (world.nodes().stream().anyMatch(n -> n.runsHonestCode() && viewOnRestart(n) <= 1)) {
             // A validator without state whose reporters show no QC above view 0 cannot tell a wipe from a new chain
             // (see Replica.takeReport): the one window the guard leaves open. Once every honest node is past view 1,
-            // any reporters weighing more than 2f include honest ones showing a QC of view 1 or later.
+            // any reporters weighing more than 2f include honest ones showing a QC of view 1 or later. That includes
+            // nodes that are down, by the view they restart in: seed 24894 wiped validator 1 while validator 4
+            // (weight 5 > 2f) was down in view 1, whose report then showed only view 0's QC.
             world.schedule(now + 500, new SimEvent.Wipe(node.id));
             return;
         }
@@ -133,6 +135,11 @@ final class StorageModel {
         long back = now + 100 + world.rng().nextInt(3_000);
         long gst = world.scenario().faults().gstMillis();
         world.schedule(world.stable() ? back : Math.min(back, Math.max(now + 1, gst)), new SimEvent.Restart(node.id));
+    }
+
+    /** The view a node is in, or, while it is down, the view it restarts in (0 without a persisted state). */
+    private static long viewOnRestart(SimNode n) {
+        return n.replica != null ? n.replica.view() : n.persisted().map(ReplicaState::view).orElse(0L);
     }
 
     /** Starts (or restarts) a node from what its storage kept. */

@@ -174,6 +174,18 @@ class SimulationTest {
         assertThat(r.blocksFinalized()).isGreaterThanOrEqualTo(4);
     }
 
+    /**
+     * Seed 24894 of the long sweep: validator 1 was wiped while validator 4 (weight 5 > 2f) was down in view 1; its
+     * report on restart showed only view 0's QC, so the wiped replica took it for a new chain (PROTOCOL.md 9, W0, the
+     * window the guard leaves open) and signed a second new-view message for view 1. The simulator wipes only once
+     * every honest node, down ones by the view they restart in, is past view 1.
+     */
+    @Test
+    void aWipeWaitsUntilEveryHonestNodeIncludingDownOnesIsPastView1() {
+        SimResult r = Simulation.run(Scenario.random(24894));
+        assertThat(r.violation()).as("%s", r.violation()).isEmpty();
+    }
+
     @Test
     void whenAbstainersAndFaultyKeysExceedFTheChainStopsSafelyAndTheResultSaysWhy() {
         // 6468: validators 6, 8 and 10 (weight 3) missed the start and abstain; with a faulty key of weight 1, the
