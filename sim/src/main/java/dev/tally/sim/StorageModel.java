@@ -139,7 +139,9 @@ final class StorageModel {
 
     /** The view a node is in, or, while it is down, the view it restarts in (0 without a persisted state). */
     private static long viewOnRestart(SimNode n) {
-        return n.replica != null ? n.replica.view() : n.persisted().map(ReplicaState::view).orElse(0L);
+        return n.replica != null
+                ? n.replica.view()
+                : n.persisted().map(ReplicaState::view).orElse(0L);
     }
 
     /** Starts (or restarts) a node from what its storage kept. */
