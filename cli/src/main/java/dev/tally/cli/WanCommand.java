@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -141,15 +142,8 @@ final class WanCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String shaping;
 
-    @Option(
-            names = "--dir",
-            paramLabel = "DIR",
-            description = "Where keys, configs, data and logs go (default: a temporary directory, deleted afterwards "
-                    + "unless --keep).")
-    Path dir;
-
-    @Option(names = "--keep", description = "Keep the network's directory after the run.")
-    boolean keep;
+    @Mixin
+    NetworkDirOptions network = new NetworkDirOptions();
 
     @Override
     public Integer call() throws BadInputException, IOException, InterruptedException {
@@ -159,26 +153,37 @@ final class WanCommand implements Callable<Integer> {
         if (problem.isPresent()) {
             throw new BadInputException(problem.get());
         }
-        boolean temporary = dir == null;
-        Path root = temporary ? Files.createTempDirectory("tally-wan") : dir;
-        Wan.Settings settings = settings(root);
+        boolean temporary = network.dir == null;
+        Path root = temporary ? Files.createTempDirectory("tally-wan") : network.dir;
+        Wan.Settings settings;
+        try {
+            settings = settings(root);
+        } catch (BadInputException e) {
+            if (temporary) {
+                BenchCommand.deleteTree(root);
+            }
+            throw e;
+        }
         String loadBefore = Machine.loadAverage();
+        boolean failed = true; // a failed run keeps its directory: the nodes' logs say why
         try (Wan wan = start(settings, err)) {
             Thread hook = new Thread(wan::close, "wan-stop");
             Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C: stop the nodes, remove the namespaces
+            WanResult result;
             try {
                 wan.awaitFirstBlock(Duration.ofSeconds(startTimeout));
+                result = wan.run(Duration.ofSeconds(duration));
             } catch (IOException e) {
-                throw new BadInputException(e.getMessage());
+                throw new BadInputException(e.getMessage()); // a node exited, or the chain did not start
             }
-            WanResult result = wan.run(Duration.ofSeconds(duration));
             result.report(Duration.ofSeconds(warmup)).forEach(out::println);
             out.printf("load average before %s, after %s%n", loadBefore, Machine.loadAverage());
             out.flush();
             Runtime.getRuntime().removeShutdownHook(hook);
+            failed = false;
             return 0;
         } finally {
-            if (temporary && !keep) {
+            if (temporary && !network.keep && !failed) {
                 BenchCommand.deleteTree(root);
             } else {
                 err.println("wan: the network's files are in " + root);

@@ -31,7 +31,7 @@ class WanEmulationTest {
     Path dir;
 
     @Test
-    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void sixValidatorsInThreeRegionsFinalizeStallWhileARegionIsCutOffAndRecover() throws Exception {
         Optional<String> problem = Wan.hostProblem();
         assumeTrue(problem.isEmpty(), () -> "WAN emulation skipped: tally wan " + problem.orElseThrow());
@@ -47,7 +47,7 @@ class WanEmulationTest {
         WanResult result;
         try (Wan wan = Wan.start(settings, log)) {
             // the start, slow on a loaded machine, is not part of the 60 s
-            wan.awaitFirstBlock(Duration.ofSeconds(100));
+            wan.awaitFirstBlock(Duration.ofSeconds(150));
             result = wan.run(Duration.ofSeconds(60));
         }
         result.report(Duration.ZERO).forEach(log::println);
