@@ -54,8 +54,8 @@ class WanEmulationTest {
         assertThat(result.between(Duration.ZERO, asia.start()))
                 .as("blocks before the partition")
                 .hasSizeGreaterThan(3);
-        // A view under way when the cut came may still end: allow 3 s (a view timeout and a half) for it.
-        assertThat(result.between(asia.start().plusSeconds(3), asia.end()))
+        // A view under way when the cut came may still end, and a loaded machine may see it late: allow 5 s.
+        assertThat(result.between(asia.start().plusSeconds(5), asia.end()))
                 .as("blocks while asia is cut off: 4 of 6 validators are below the quorum")
                 .isEmpty();
         assertThat(result.between(asia.end(), Duration.ofSeconds(60)))
