@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -154,15 +155,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON to FILE.")
     Path json;
 
-    @Option(
-            names = "--dir",
-            paramLabel = "DIR",
-            description = "Where the network's keys, configs, data and logs go "
-                    + "(default: a temporary directory, deleted afterwards unless --keep).")
-    Path dir;
-
-    @Option(names = "--keep", description = "Keep the network's directory (logs, data) after the run.")
-    boolean keep;
+    @Mixin
+    NetworkDirOptions network = new NetworkDirOptions();
 
     @Option(
             names = "--smoke",
@@ -185,17 +179,17 @@ public final class BenchCommand implements Callable<Integer> {
         if (inProcess && jvms == 1) {
             quietLogs();
         }
-        boolean temporary = dir == null;
-        Path root = temporary ? Files.createTempDirectory("tally-bench") : dir;
+        boolean temporary = network.dir == null;
+        Path root = temporary ? Files.createTempDirectory("tally-bench") : network.dir;
         try {
             return report(test.report(test.run(root)), out, err);
         } catch (IOException e) {
             err.println("bench: " + e.getMessage()
-                    + (keep || !temporary ? "" : " (rerun with --keep to see the node logs)"));
+                    + (network.keep || !temporary ? "" : " (rerun with --keep to see the node logs)"));
             return 2;
         } finally {
             err.flush();
-            if (temporary && !keep) {
+            if (temporary && !network.keep) {
                 deleteTree(root);
             } else {
                 err.println("bench: the network's files are in " + root);
@@ -283,7 +277,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void deleteTree(Path root) {
+    static void deleteTree(Path root) {
         try (Stream<Path> paths = Files.walk(root)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
             ConformanceCommand.class,
             BenchCommand.class,
             ChaosCommand.class,
+            WanCommand.class,
             SimCommand.class,
             HelpCommand.class
         },

@@ -7,19 +7,19 @@ public final class LatencyStats {
     private long[] values = new long[1024];
     private int size;
 
-    void add(long nanos) {
+    public void add(long nanos) {
         if (size == values.length) {
             values = Arrays.copyOf(values, size * 2);
         }
         values[size++] = nanos;
     }
 
-    int count() {
+    public int count() {
         return size;
     }
 
     /** The summary: count and p50, p90, p99, max in milliseconds (nearest-rank percentiles); NaN when empty. */
-    Summary summary() {
+    public Summary summary() {
         long[] sorted = Arrays.copyOf(values, size);
         Arrays.sort(sorted);
         return new Summary(

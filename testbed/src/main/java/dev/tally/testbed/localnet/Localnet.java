@@ -77,6 +77,39 @@ public final class Localnet {
     public static List<Member> generate(
             Path dir, int validators, int fullNodes, Duration viewTimeout, java.util.OptionalLong epochChangeAt)
             throws IOException {
+        int joiners = epochChangeAt.isPresent() ? 1 : 0;
+        return generate(
+                dir,
+                validators,
+                fullNodes,
+                viewTimeout,
+                epochChangeAt,
+                loopbackAddresses(Math.max(0, validators + joiners + fullNodes)));
+    }
+
+    /**
+     * Where a node listens ({@code server}, RPC, metrics, debug page) and where the others dial it ({@code dialed}:
+     * its {@code public_addr} and the other nodes' gossip address of it).
+     */
+    public record NodeAddresses(
+            InetSocketAddress server,
+            InetSocketAddress dialed,
+            InetSocketAddress rpc,
+            InetSocketAddress metrics,
+            InetSocketAddress debugPage) {}
+
+    /**
+     * As {@link #generate(Path, int, int, Duration, java.util.OptionalLong)}, with each node at the given addresses
+     * (one per node: validators, the joining validator if any, then full nodes).
+     */
+    public static List<Member> generate(
+            Path dir,
+            int validators,
+            int fullNodes,
+            Duration viewTimeout,
+            java.util.OptionalLong epochChangeAt,
+            List<NodeAddresses> addresses)
+            throws IOException {
         if (epochChangeAt.isPresent() && (validators < 2 || epochChangeAt.getAsLong() < 1)) {
             throw new IllegalArgumentException("an epoch change needs at least 2 validators and a block above 0");
         }
@@ -88,6 +121,9 @@ public final class Localnet {
             throw new IllegalArgumentException(dir + " already holds a localnet; remove it or choose another --dir");
         }
         int n = validators + joiners + fullNodes;
+        if (addresses.size() != n) {
+            throw new IllegalArgumentException("need addresses for " + n + " nodes, got " + addresses.size());
+        }
         List<BlsSecretKey> validatorKeys = Stream.generate(BlsSecretKey::generate)
                 .limit(validators + joiners)
                 .toList();
@@ -105,26 +141,21 @@ public final class Localnet {
             next.add(new ValidatorInfo(validatorKeys.get(validators).publicKey(), 1, true));
             schedule.add(new ScheduledCommittee(epochChangeAt.getAsLong(), new ValidatorSchedule(next, roundRobin)));
         }
-        List<Ports> ports = freePorts(n);
         List<Member> members = new ArrayList<>();
-        InetAddress loopback = InetAddress.getLoopbackAddress();
         for (int i = 0; i < n; i++) {
-            Ports p = ports.get(i);
-            InetSocketAddress server = new InetSocketAddress(loopback, p.server());
+            NodeAddresses a = addresses.get(i);
             Map<dev.tally.crypto.NodePublicKey, InetSocketAddress> peers = new LinkedHashMap<>();
             for (int j = 0; j < n; j++) {
                 if (j != i) {
-                    peers.put(
-                            nodeKeys.get(j).publicKey(),
-                            new InetSocketAddress(loopback, ports.get(j).server()));
+                    peers.put(nodeKeys.get(j).publicKey(), addresses.get(j).dialed());
                 }
             }
             NodeConfig cfg = new NodeConfig(
-                            server,
-                            server,
-                            Optional.of(new InetSocketAddress(loopback, p.rpc())),
-                            Optional.of(new InetSocketAddress(loopback, p.metrics())),
-                            Optional.of(new InetSocketAddress(loopback, p.debugPage())),
+                            a.server(),
+                            a.dialed(),
+                            Optional.of(a.rpc()),
+                            Optional.of(a.metrics()),
+                            Optional.of(a.debugPage()),
                             genesis,
                             NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
                             NodeConfigJson.DEFAULT_MAX_TX_SIZE,
@@ -174,7 +205,16 @@ public final class Localnet {
      * the member's {@code node.log} (rotated by the node), where its other output is appended too.
      */
     public static Process launch(Member m, List<String> extra) throws IOException {
+        return launch(m, extra, List.of());
+    }
+
+    /**
+     * As {@link #launch(Member, List)}, the command behind {@code wrapper} (e.g. {@code ip netns exec NS}, which runs
+     * the node in a network namespace).
+     */
+    public static Process launch(Member m, List<String> extra, List<String> wrapper) throws IOException {
         return launchJvm(
+                wrapper,
                 m.name(),
                 extra,
                 List.of(
@@ -195,7 +235,12 @@ public final class Localnet {
      * {@code name}. Its output is appended to {@code log}.
      */
     public static Process launchJvm(String name, List<String> extra, List<String> args, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return launchJvm(List.of(), name, extra, args, log);
+    }
+
+    private static Process launchJvm(List<String> wrapper, String name, List<String> extra, List<String> args, Path log)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(ProcessHandle.current()
                 .info()
                 .command()
@@ -254,10 +299,8 @@ public final class Localnet {
         Files.writeString(file, text);
     }
 
-    private record Ports(int server, int rpc, int metrics, int debugPage) {}
-
-    /** Ports for {@code count} nodes, all distinct and free on loopback a moment ago. */
-    private static List<Ports> freePorts(int count) throws IOException {
+    /** Addresses on loopback for {@code count} nodes, on ports all distinct and free a moment ago. */
+    private static List<NodeAddresses> loopbackAddresses(int count) throws IOException {
         List<ServerSocket> held = new ArrayList<>();
         try {
             int[] p = new int[4 * count];
@@ -266,11 +309,18 @@ public final class Localnet {
                 held.add(s);
                 p[i] = s.getLocalPort();
             }
-            List<Ports> ports = new ArrayList<>();
+            InetAddress loopback = InetAddress.getLoopbackAddress();
+            List<NodeAddresses> addresses = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                ports.add(new Ports(p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]));
+                InetSocketAddress server = new InetSocketAddress(loopback, p[4 * i]);
+                addresses.add(new NodeAddresses(
+                        server,
+                        server,
+                        new InetSocketAddress(loopback, p[4 * i + 1]),
+                        new InetSocketAddress(loopback, p[4 * i + 2]),
+                        new InetSocketAddress(loopback, p[4 * i + 3])));
             }
-            return ports;
+            return addresses;
         } finally {
             for (ServerSocket s : held) {
                 s.close();
