@@ -8,12 +8,23 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -36,23 +47,88 @@ final class KeysCommand implements Runnable {
             description = {
                 "Prints a new validator secret key with its public key and proof of possession, then a new node "
                         + "secret key with its public key, one per line in text form.",
-                "The secret keys are printed in the clear: send them to a file only their owner can read."
+                "The secret keys are printed in the clear: send them to a file only their owner can read, or use "
+                        + "--out."
             })
-    static final class Generate implements Runnable {
+    static final class Generate implements Callable<Integer> {
+        // The files --out writes, in the order of the printed lines; the secret ones (*.key) are owner-only.
+        static final String VALIDATOR_KEY = "validator.key";
+        static final String VALIDATOR_PUBLIC = "validator.pub";
+        static final String VALIDATOR_POP = "validator.pop";
+        static final String NODE_KEY = "node.key";
+        static final String NODE_PUBLIC = "node.pub";
+
+        private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+
         @Spec
         private CommandSpec spec;
 
+        @Option(
+                names = "--out",
+                paramLabel = "DIR",
+                description = "Write the keys into files in DIR (created if missing) instead: " + VALIDATOR_KEY
+                        + " and " + NODE_KEY + " (mode 0600, for node_key_file and validator_key_file), "
+                        + VALIDATOR_PUBLIC + ", " + VALIDATOR_POP + " and " + NODE_PUBLIC
+                        + " (printed too); existing key files are never overwritten.")
+        Path out;
+
         @Override
-        public void run() {
+        public Integer call() throws IOException, BadInputException {
             BlsSecretKey validator = BlsSecretKey.generate();
             NodeSecretKey node = NodeSecretKey.generate();
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(validator.toText());
-            out.println(validator.publicKey().toText());
-            out.println(validator.proofOfPossession().toText());
-            out.println(node.toText());
-            out.println(node.publicKey().toText());
-            out.flush();
+            Map<String, String> files = new LinkedHashMap<>();
+            files.put(VALIDATOR_KEY, validator.toText());
+            files.put(VALIDATOR_PUBLIC, validator.publicKey().toText());
+            files.put(VALIDATOR_POP, validator.proofOfPossession().toText());
+            files.put(NODE_KEY, node.toText());
+            files.put(NODE_PUBLIC, node.publicKey().toText());
+            PrintWriter printed = spec.commandLine().getOut();
+            if (out == null) {
+                files.values().forEach(printed::println);
+            } else {
+                try {
+                    writeFiles(files);
+                } catch (FileSystemException e) {
+                    String reason = e instanceof AccessDeniedException ? "permission denied" : e.getReason();
+                    throw new BadInputException("cannot write " + e.getFile() + (reason == null ? "" : ": " + reason));
+                }
+                files.forEach((name, text) -> {
+                    if (!isSecret(name)) {
+                        printed.println(text);
+                    }
+                });
+            }
+            printed.flush();
+            return 0;
+        }
+
+        private static boolean isSecret(String name) {
+            return name.endsWith(".key");
+        }
+
+        /** Checks that none of the files exists before writing any, so a refusal leaves DIR as it was. */
+        private void writeFiles(Map<String, String> files) throws IOException, BadInputException {
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new BadInputException("--out " + out + " is not a directory");
+            }
+            List<String> existing = files.keySet().stream()
+                    .map(out::resolve)
+                    .filter(Files::exists)
+                    .map(Path::toString)
+                    .toList();
+            if (!existing.isEmpty()) {
+                throw new BadInputException("not overwriting existing key files: " + String.join(", ", existing)
+                        + " (move them away, or choose another --out directory)");
+            }
+            Files.createDirectories(out);
+            for (var file : files.entrySet()) {
+                Path path = out.resolve(file.getKey());
+                if (isSecret(file.getKey())) {
+                    // Owner-only before the secret goes in; fails if the file appeared since the check.
+                    Files.createFile(path, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                }
+                Files.writeString(path, file.getValue() + "\n", StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            }
         }
     }
 

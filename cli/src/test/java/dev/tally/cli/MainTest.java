@@ -2,6 +2,8 @@ package dev.tally.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.crypto.BlsProofOfPossession;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
@@ -9,6 +11,8 @@ import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.node.ReferenceGenesis;
 import dev.tally.node.config.GenesisJson;
+import dev.tally.node.config.NodeConfig;
+import dev.tally.node.config.NodeConfigJson;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
@@ -23,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -249,6 +254,58 @@ class MainTest {
         List<String> second = run("keys", "generate").lines();
         assertThat(second.get(0)).isNotEqualTo(first.get(0));
         assertThat(second.get(3)).isNotEqualTo(first.get(3));
+    }
+
+    @Test
+    void keysGenerateOutWritesOwnerOnlyKeyFilesANodeConfigReads() throws Exception {
+        Path config = generateLocalnet();
+        Path keys = dir.resolve("keys");
+        Run r = run("keys", "generate", "--out", keys.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).doesNotContain(":secret:");
+        assertThat(r.lines())
+                .containsExactly(
+                        Files.readString(keys.resolve("validator.pub")).strip(),
+                        Files.readString(keys.resolve("validator.pop")).strip(),
+                        Files.readString(keys.resolve("node.pub")).strip());
+        for (String secret : List.of("validator.key", "node.key")) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keys.resolve(secret))))
+                    .as(secret)
+                    .isEqualTo("rw-------");
+        }
+        BlsSecretKey validator = BlsSecretKey.fromText(
+                Files.readString(keys.resolve("validator.key")).strip());
+        assertThat(validator.publicKey().toText()).isEqualTo(r.lines().get(0));
+        NodeSecretKey node = NodeSecretKey.fromText(
+                Files.readString(keys.resolve("node.key")).strip());
+        assertThat(node.publicKey().toText()).isEqualTo(r.lines().get(2));
+
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(config.toFile());
+        json.remove(List.of("validator_key", "node_key"));
+        json.put("validator_key_file", keys.resolve("validator.key").toString());
+        json.put("node_key_file", keys.resolve("node.key").toString());
+        NodeConfig cfg = NodeConfigJson.parse(json.toString(), config.getParent(), Map.of());
+        assertThat(cfg.validatorKey()).contains(validator);
+        assertThat(cfg.nodeKey()).isEqualTo(node);
+    }
+
+    @Test
+    void keysGenerateOutNeverOverwritesAKeyFile() throws Exception {
+        Path keys = Files.createDirectories(dir.resolve("keys"));
+        Files.writeString(keys.resolve("node.key"), "kept");
+        String err = run("keys", "generate", "--out", keys.toString())
+                .assertBadInput()
+                .err();
+        assertThat(err).contains("not overwriting existing key files: " + keys.resolve("node.key"));
+        assertThat(Files.readString(keys.resolve("node.key"))).isEqualTo("kept");
+        try (var left = Files.list(keys)) {
+            assertThat(left).as("nothing written").containsExactly(keys.resolve("node.key"));
+        }
+        Path file = keys.resolve("node.key");
+        assertThat(run("keys", "generate", "--out", file.toString())
+                        .assertBadInput()
+                        .err())
+                .contains("--out " + file + " is not a directory");
     }
 
     // keys recover

@@ -51,7 +51,9 @@ import java.util.function.Function;
  *                                             // mempool, a leader waits this long for a transaction before proposing
  *                                             // an empty block; 0: no wait; must be below view_timeout_ms / 2
  *   "validator_key": {"file": "validator.key"}, // optional: absent for a full node
- *   "node_key": "node:secret:ed25519:...",    // required
+ *   "validator_key_file": "validator.key",    // or this instead of validator_key
+ *   "node_key": "node:secret:ed25519:...",    // required, or node_key_file instead
+ *   "node_key_file": "node.key",
  *   "gossip_dynamic_inbound_limit": 100,      // default 100
  *   "gossip_static_inbound": ["node:public:ed25519:..."],                        // default []
  *   "gossip_static_outbound": [{"key": "node:public:ed25519:...", "addr": "127.0.0.1:3055"}], // default []
@@ -94,7 +96,9 @@ public final class NodeConfigJson {
             "view_timeout_ms",
             "empty_block_interval_ms",
             "validator_key",
+            "validator_key_file",
             "node_key",
+            "node_key_file",
             "gossip_dynamic_inbound_limit",
             "gossip_static_inbound",
             "gossip_static_outbound",
@@ -127,9 +131,8 @@ public final class NodeConfigJson {
     public static NodeConfig parse(String json, Path baseDir, Map<String, String> environment) throws ConfigException {
         ObjectFields c = ObjectFields.of(GenesisJson.readTree(json, ROOT), ROOT, FIELDS.toArray(String[]::new));
         Genesis genesis = GenesisJson.fromNode(c.get("genesis"), c.path("genesis"));
-        Optional<BlsSecretKey> validatorKey = c.has("validator_key")
-                ? Optional.of(secret(c, "validator_key", baseDir, environment, BlsSecretKey::fromText))
-                : Optional.empty();
+        Optional<BlsSecretKey> validatorKey =
+                optionalSecret(c, "validator_key", baseDir, environment, BlsSecretKey::fromText);
         InetSocketAddress publicAddr = address(c, "public_addr");
         if (publicAddr.getPort() == 0) {
             throw new ConfigException(c.path("public_addr"), "port 0 cannot be dialed; give the port peers should use");
@@ -147,7 +150,9 @@ public final class NodeConfigJson {
                 intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE),
                 viewTimeout,
                 validatorKey,
-                secret(c, "node_key", baseDir, environment, NodeSecretKey::fromText),
+                optionalSecret(c, "node_key", baseDir, environment, NodeSecretKey::fromText)
+                        .orElseThrow(() ->
+                                new ConfigException(c.path("node_key"), "missing: give node_key, or node_key_file")),
                 c.has("gossip_dynamic_inbound_limit")
                         ? intValue(c, "gossip_dynamic_inbound_limit", 0)
                         : DEFAULT_DYNAMIC_INBOUND_LIMIT,
@@ -283,6 +288,24 @@ public final class NodeConfigJson {
         }
     }
 
+    /**
+     * A secret key given as {@code field} (inline, {"file": path} or {"env": variable}) or as {@code field_file} (a
+     * path), not both; empty when neither is there.
+     */
+    private static <K> Optional<K> optionalSecret(
+            ObjectFields c, String field, Path baseDir, Map<String, String> env, Function<String, K> decode)
+            throws ConfigException {
+        String fileField = field + "_file";
+        if (c.has(field) && c.has(fileField)) {
+            throw new ConfigException(c.path(fileField), "give " + field + " or " + fileField + ", not both");
+        }
+        if (c.has(fileField)) {
+            String where = c.path(fileField);
+            return Optional.of(decode(readKeyFile(baseDir.resolve(c.text(fileField)), where), where, decode));
+        }
+        return c.has(field) ? Optional.of(secret(c, field, baseDir, env, decode)) : Optional.empty();
+    }
+
     private static <K> K secret(
             ObjectFields c, String field, Path baseDir, Map<String, String> env, Function<String, K> decode)
             throws ConfigException {
@@ -310,6 +333,10 @@ public final class NodeConfigJson {
                 }
             }
         }
+        return decode(text, where, decode);
+    }
+
+    private static <K> K decode(String text, String where, Function<String, K> decode) throws ConfigException {
         try {
             return decode.apply(text.strip());
         } catch (InvalidEncodingException e) {

@@ -156,6 +156,34 @@ class NodeConfigJsonTest {
     }
 
     @Test
+    void keyFileFieldsNameTheFilesDirectly() throws Exception {
+        Path validatorFile = dir.resolve("validator.key");
+        Files.writeString(validatorFile, validatorKey.toText() + "\n");
+        Files.writeString(dir.resolve("node.key"), nodeKey.toText());
+        for (String file : new String[] {"validator.key", "node.key"}) {
+            Files.setPosixFilePermissions(dir.resolve(file), PosixFilePermissions.fromString("rw-------"));
+        }
+        ObjectNode c = minimal();
+        c.remove("node_key");
+        c.put("validator_key_file", "validator.key");
+        c.put("node_key_file", "node.key");
+        NodeConfig cfg = parse(c);
+        assertThat(cfg.validatorKey()).contains(validatorKey);
+        assertThat(cfg.nodeKey()).isEqualTo(nodeKey);
+
+        Files.setPosixFilePermissions(validatorFile, PosixFilePermissions.fromString("rw-r--r--"));
+        assertRejected(c, "config.validator_key_file", "key file " + validatorFile + " is accessible to other users");
+        c.put("validator_key_file", "node.key");
+        assertRejected(c, "config.validator_key_file", "validator:secret:bls12_381:");
+        c.remove("validator_key_file");
+        c.put("node_key", nodeKey.toText());
+        assertRejected(c, "config.node_key_file", "give node_key or node_key_file, not both");
+        c.remove("node_key");
+        c.put("node_key_file", "absent.key");
+        assertRejected(c, "config.node_key_file", "no such file: " + dir.resolve("absent.key"));
+    }
+
+    @Test
     void aMissingKeyFileIsNamedOnce() {
         ObjectNode c = minimal();
         c.putObject("validator_key").put("file", "missing.key");
