@@ -1,5 +1,6 @@
 package dev.tally.cli;
 
+import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.config.NodeConfigJson;
@@ -11,7 +12,6 @@ import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;

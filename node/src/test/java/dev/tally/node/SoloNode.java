@@ -1,13 +1,13 @@
 package dev.tally.node;
 
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.execution.ExecutionLayer;
+import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
-import dev.tally.storage.execution.ExecutionLayer;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,12 +1,12 @@
 package dev.tally.node.executor;
 
+import dev.tally.execution.ExecutionLayer;
 import dev.tally.network.BlockSink;
 import dev.tally.network.BlockSource;
 import dev.tally.network.BlockStoreState;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.BlockRange;
-import dev.tally.storage.execution.ExecutionLayer;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;

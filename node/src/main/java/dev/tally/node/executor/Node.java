@@ -1,6 +1,9 @@
 package dev.tally.node.executor;
 
 import dev.tally.consensus.ConsensusConfig;
+import dev.tally.execution.ExecutionLayer;
+import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.execution.TransactionResult;
 import dev.tally.network.Network;
 import dev.tally.network.NetworkConfig;
 import dev.tally.network.TransactionSink;
@@ -10,9 +13,6 @@ import dev.tally.protocol.Epoch;
 import dev.tally.protocol.Genesis;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
-import dev.tally.storage.execution.ExecutionLayer;
-import dev.tally.storage.execution.MempoolExecutionLayer;
-import dev.tally.storage.execution.TransactionResult;
 import java.io.File;
 import java.io.IOException;
 import java.net.BindException;

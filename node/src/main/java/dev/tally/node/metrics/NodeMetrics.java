@@ -1,10 +1,10 @@
 package dev.tally.node.metrics;
 
+import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.execution.TransactionResult;
 import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
-import dev.tally.storage.execution.MempoolExecutionLayer;
-import dev.tally.storage.execution.TransactionResult;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
