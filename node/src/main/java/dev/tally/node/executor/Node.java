@@ -1,6 +1,7 @@
 package dev.tally.node.executor;
 
 import dev.tally.consensus.ConsensusConfig;
+import dev.tally.execution.ApplicationExecutionLayer;
 import dev.tally.execution.ExecutionLayer;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.execution.TransactionResult;
@@ -61,7 +62,9 @@ public final class Node implements AutoCloseable {
         this.execution = execution;
         this.metrics = metrics;
         scope.onShutdown(this::closeStorage);
-        this.blocks = new BlockPipeline(execution, metrics);
+        // Block sync's thread is no task of the scope, and stopping the scope closes the network that owns it.
+        this.blocks = new BlockPipeline(
+                execution, metrics, e -> Thread.ofVirtual().start(() -> scope.fail("application", e)));
         this.epoch = execution.epochAt(blocks.persisted().last() + 1);
         // Checked before the network starts: the validator key must be in the committee of some epoch.
         Optional<ConsensusConfig> consensus = consensusConfig(epoch);
@@ -99,6 +102,10 @@ public final class Node implements AutoCloseable {
                     blocks, network, progress, storage, config.viewTimeout().toMillis());
             if (execution instanceof MempoolExecutionLayer mempool) {
                 metrics.watchMempool(mempool);
+            }
+            if (execution instanceof ApplicationExecutionLayer app) {
+                metrics.watchMempool(app.mempool());
+                metrics.watchApplication(app);
             }
         } catch (RuntimeException e) {
             network.close();
