@@ -51,6 +51,7 @@ class ArchitectureTest {
                 "dev.tally.conformance",
                 "dev.tally.node",
                 "dev.tally.testbed",
+                "dev.tally.examples",
                 "dev.tally.cli",
                 "dev.tally.microbench")) {
             assertThat(tally.stream().anyMatch(c -> c.getPackageName().startsWith(pkg)))
@@ -182,12 +183,16 @@ class ArchitectureTest {
                     "testbed",
                     List.of("dev.tally.testbed.."),
                     List.of("node", "consensus", "storage", "execution", "network", "protocol", "crypto")),
+            // Example applications: built on the public API only.
+            new Module(
+                    "examples", List.of("dev.tally.examples.."), List.of("execution", "storage", "protocol", "crypto")),
             new Module(
                     "cli",
                     List.of("dev.tally.cli.."),
                     List.of(
                             "node",
                             "testbed",
+                            "examples",
                             "sim",
                             "conformance",
                             "consensus",

@@ -174,18 +174,21 @@ public final class Localnet {
      * the member's {@code node.log} (rotated by the node), where its other output is appended too.
      */
     public static Process launch(Member m, List<String> extra) throws IOException {
-        return launchJvm(
-                m.name(),
-                extra,
-                List.of(
-                        "node",
-                        "--config",
-                        m.configFile().toString(),
-                        "--data",
-                        m.dataDir().toString(),
-                        "--log-file",
-                        m.logFile().toString()),
-                m.logFile());
+        return launch(m, extra, List.of());
+    }
+
+    /** As {@link #launch(Member, List)}, with {@code nodeArgs} after the node command's own (e.g. an application). */
+    public static Process launch(Member m, List<String> extra, List<String> nodeArgs) throws IOException {
+        List<String> args = new ArrayList<>(List.of(
+                "node",
+                "--config",
+                m.configFile().toString(),
+                "--data",
+                m.dataDir().toString(),
+                "--log-file",
+                m.logFile().toString()));
+        args.addAll(nodeArgs);
+        return launchJvm(m.name(), extra, args, m.logFile());
     }
 
     /**
