@@ -12,7 +12,8 @@ import java.util.Set;
  * {@link ExecutionLayer} a node runs; {@code dev.tally.node.embed.TallyNode} starts a node with one.
  *
  * <p>Threads: {@link #checkTx} and {@link #query} may be called concurrently with each other and with the rest;
- * {@link #prepareProposal} and {@link #verifyBlock} come from the replica's thread; {@link #applyBlock} is called by
+ * {@link #verifyBlock} comes from the replica's thread, {@link #prepareProposal} from the proposing path (the replica's
+ * thread, or the one whose transaction ends a leader's wait for a first transaction); {@link #applyBlock} is called by
  * one thread at a time, for one block after the other, each exactly once per node lifetime (replay after a restart
  * included).
  *
