@@ -45,11 +45,13 @@ class ArchitectureTest {
                 "dev.tally.protocol",
                 "dev.tally.consensus",
                 "dev.tally.storage",
+                "dev.tally.execution",
                 "dev.tally.network",
                 "dev.tally.sim",
                 "dev.tally.conformance",
                 "dev.tally.node",
                 "dev.tally.testbed",
+                "dev.tally.examples",
                 "dev.tally.cli",
                 "dev.tally.microbench")) {
             assertThat(tally.stream().anyMatch(c -> c.getPackageName().startsWith(pkg)))
@@ -169,27 +171,33 @@ class ArchitectureTest {
             new Module("protocol", List.of("dev.tally.protocol.."), List.of("crypto")),
             new Module("consensus", List.of("dev.tally.consensus.."), List.of("protocol", "crypto")),
             new Module("storage", List.of("dev.tally.storage.."), List.of("protocol", "crypto")),
+            new Module("execution", List.of("dev.tally.execution.."), List.of("storage", "protocol", "crypto")),
             new Module("network", List.of("dev.tally.network.."), List.of("protocol", "crypto")),
             new Module("sim", List.of("dev.tally.sim.."), List.of("consensus", "storage", "protocol", "crypto")),
             new Module("conformance", List.of("dev.tally.conformance.."), List.of("consensus", "protocol", "crypto")),
             new Module(
                     "node",
                     List.of("dev.tally.node.."),
-                    List.of("consensus", "storage", "network", "protocol", "crypto")),
+                    List.of("consensus", "storage", "execution", "network", "protocol", "crypto")),
             new Module(
                     "testbed",
                     List.of("dev.tally.testbed.."),
-                    List.of("node", "consensus", "storage", "network", "protocol", "crypto")),
+                    List.of("node", "consensus", "storage", "execution", "network", "protocol", "crypto")),
+            // Example applications: built on the public API only.
+            new Module(
+                    "examples", List.of("dev.tally.examples.."), List.of("execution", "storage", "protocol", "crypto")),
             new Module(
                     "cli",
                     List.of("dev.tally.cli.."),
                     List.of(
                             "node",
                             "testbed",
+                            "examples",
                             "sim",
                             "conformance",
                             "consensus",
                             "storage",
+                            "execution",
                             "network",
                             "protocol",
                             "crypto")),

@@ -84,6 +84,12 @@ final class LocalnetCommand implements Callable<Integer> {
                     "Random 100-byte transactions to push per second, spread over the nodes (default: ${DEFAULT-VALUE}).")
     int txRate;
 
+    @Option(
+            names = "--app",
+            paramLabel = "NAME",
+            description = "Run this application on every node: kvstore (the replicated key-value store example).")
+    String app;
+
     @Override
     public Integer call() throws BadInputException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -95,7 +101,7 @@ final class LocalnetCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(children, out), "localnet-stop"));
         try {
             for (Localnet.Member m : members) {
-                children.add(Localnet.launch(m));
+                children.add(Localnet.launch(m, List.of(), app == null ? List.of() : List.of("--app", app)));
             }
         } catch (IOException e) {
             throw new BadInputException("cannot start a node process: " + e.getMessage());

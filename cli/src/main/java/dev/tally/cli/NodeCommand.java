@@ -1,7 +1,7 @@
 package dev.tally.cli;
 
 import dev.tally.node.config.NodeConfig;
-import dev.tally.node.executor.Node;
+import dev.tally.node.embed.TallyNode;
 import dev.tally.node.executor.NodeFailedException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,6 +45,12 @@ final class NodeCommand implements Callable<Integer> {
             description = "Log to this file only (rotated), not to stdout and <data>/logs.")
     Path logFile;
 
+    @Option(
+            names = "--app",
+            paramLabel = "NAME",
+            description = "Run this application on the chain: kvstore (the replicated key-value store example).")
+    String app;
+
     @ArgGroup(exclusive = true)
     Store store;
 
@@ -82,7 +88,7 @@ final class NodeCommand implements Callable<Integer> {
         }
         NodeLogging.configure(format, level, logFile == null, file);
         Logger log = LoggerFactory.getLogger(NodeCommand.class);
-        Node node = NodeStartup.start(cfg, dataDir, inMemory);
+        TallyNode node = NodeStartup.start(cfg, dataDir, inMemory, NodeStartup.application(app, dataDir, inMemory));
         Thread hook = new Thread(
                 () -> {
                     log.info("stopping (signal)");

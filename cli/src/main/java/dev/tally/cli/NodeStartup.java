@@ -1,28 +1,22 @@
 package dev.tally.cli;
 
+import dev.tally.examples.kvstore.KvStore;
+import dev.tally.execution.Application;
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.config.NodeConfigJson;
-import dev.tally.node.debug.DebugPage;
+import dev.tally.node.embed.NodeStartException;
+import dev.tally.node.embed.TallyNode;
 import dev.tally.node.executor.Node;
-import dev.tally.node.rpc.RpcMethods;
-import dev.tally.node.rpc.RpcServer;
-import dev.tally.storage.InMemoryStorage;
-import dev.tally.storage.RocksStorage;
-import dev.tally.storage.Storage;
-import dev.tally.storage.StorageException;
-import dev.tally.storage.execution.MempoolExecutionLayer;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.concurrent.Executors;
-import org.slf4j.LoggerFactory;
+import java.util.List;
+import java.util.Optional;
 
 /**
- * How a node process starts a node from its config: storage (RocksDB in the data directory, or in memory), the
- * executor with the mempool execution layer, then the RPC, metrics and debug-page servers the config names. Shared
- * by {@code tally node} (one node) and {@code tally bench-host} (several nodes in one JVM).
+ * How a node process starts a node from its config, through {@link TallyNode} as an embedder would: storage (RocksDB
+ * in the data directory, or in memory), the mempool (and an application, if one is named), the executor, then the
+ * RPC, metrics and debug-page servers the config names. Shared by {@code tally node} (one node) and
+ * {@code tally bench-host} (several nodes in one JVM).
  */
 final class NodeStartup {
     private NodeStartup() {}
@@ -41,91 +35,57 @@ final class NodeStartup {
         return config.toAbsolutePath().getParent().resolve("data");
     }
 
-    /**
-     * Starts the node of {@code cfg} with its servers; RocksDB lives in {@code dataDir}/db unless {@code inMemory}.
-     * On failure nothing is left open.
-     */
+    /** Starts the node of {@code cfg} with its servers and no application, as {@link #start(NodeConfig, Path, boolean, Optional)}. */
     static Node start(NodeConfig cfg, Path dataDir, boolean inMemory) throws BadInputException {
-        Storage storage;
-        try {
-            storage = inMemory
-                    ? InMemoryStorage.create(cfg.genesis())
-                    : RocksStorage.open(dataDir.resolve("db"), cfg.genesis());
-        } catch (StorageException e) {
-            throw new BadInputException("storage: " + e.getMessage());
-        }
-        Node node;
-        try {
-            node = Node.start(
-                    cfg,
-                    storage,
-                    new MempoolExecutionLayer(
-                            storage,
-                            cfg.genesis(),
-                            cfg.maxTxSize(),
-                            MempoolExecutionLayer.DEFAULT_MEMPOOL_CAPACITY,
-                            cfg.mempoolMaxBytes(),
-                            cfg.schedule()));
-        } catch (IOException | IllegalArgumentException e) {
-            storage.close();
-            throw new BadInputException("cannot start the node: " + e.getMessage());
-        }
-        try {
-            startServers(node, cfg);
-        } catch (BadInputException | RuntimeException e) {
-            node.close();
-            throw e;
-        }
-        return node;
-    }
-
-    /** RPC, metrics and the debug page, on the addresses the config gives; each closes with the node. */
-    private static void startServers(Node node, NodeConfig cfg) throws BadInputException {
-        if (cfg.rpcAddr().isPresent()) {
-            node.attach(bind(
-                    "rpc_addr",
-                    cfg.rpcAddr().get(),
-                    a -> RpcServer.start(a, cfg.rpcLimits(), new RpcMethods(node), node.metrics())));
-        }
-        if (cfg.metricsAddr().isPresent()) {
-            node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
-                HTTPServer metrics = HTTPServer.builder()
-                        .inetAddress(a.getAddress())
-                        .port(a.getPort())
-                        .registry(node.metrics().registry())
-                        .executorService(Executors.newVirtualThreadPerTaskExecutor())
-                        .buildAndStart();
-                LoggerFactory.getLogger(NodeStartup.class)
-                        .info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(), metrics.getPort());
-                return metrics;
-            }));
-        }
-        if (cfg.debugPageAddr().isPresent()) {
-            node.attach(bind("debug_page_addr", cfg.debugPageAddr().get(), a -> DebugPage.start(node, a)));
-        }
-    }
-
-    private interface Server {
-        AutoCloseable start(InetSocketAddress address) throws IOException;
+        return start(cfg, dataDir, inMemory, Optional.empty()).node();
     }
 
     /**
-     * Starts a server; a failure (e.g. the port is taken) names the config field. None of these endpoints
-     * authenticates its clients, so one reachable from other machines is worth a warning.
+     * Starts the node of {@code cfg} with its servers and {@code application}, the way an embedder does
+     * ({@link TallyNode}); RocksDB lives in {@code dataDir}/db unless {@code inMemory}. On failure nothing is left open.
      */
-    private static AutoCloseable bind(String field, InetSocketAddress address, Server server) throws BadInputException {
-        if (!address.getAddress().isLoopbackAddress()) {
-            LoggerFactory.getLogger(NodeStartup.class)
-                    .warn(
-                            "{} {} is reachable from other machines, and it has no authentication: bind it to"
-                                    + " 127.0.0.1 or put it behind a proxy that authenticates",
-                            field,
-                            address);
+    static TallyNode start(NodeConfig cfg, Path dataDir, boolean inMemory, Optional<Application> application)
+            throws BadInputException {
+        TallyNode.Builder b = TallyNode.builder(cfg);
+        application.ifPresent(b::application);
+        if (!inMemory) {
+            b.dataDir(dataDir);
         }
         try {
-            return server.start(address);
-        } catch (IOException e) {
-            throw new BadInputException(field + " " + address + ": " + e.getMessage());
+            return b.start();
+        } catch (NodeStartException e) {
+            if (application.isPresent() && application.get() instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
+    /** The applications {@code --app} names. */
+    static final List<String> APPS = List.of("kvstore");
+
+    /**
+     * The application named {@code name} (one of {@link #APPS}), its state in {@code dataDir}/{@code name}; none for
+     * null.
+     */
+    static Optional<Application> application(String name, Path dataDir, boolean inMemory) throws BadInputException {
+        if (name == null) {
+            return Optional.empty();
+        }
+        if (!APPS.contains(name)) {
+            throw new BadInputException("--app " + name + ": no such application; applications: " + APPS);
+        }
+        if (inMemory) {
+            throw new BadInputException("--app " + name + " keeps its state on disk: use --data, not --in-memory");
+        }
+        try {
+            return Optional.of(KvStore.open(dataDir.resolve(name)));
+        } catch (IllegalStateException e) {
+            throw new BadInputException(e.getMessage());
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.tally.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.execution.EpochSchedule;
+import dev.tally.execution.ScheduledCommittee;
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.config.NodeConfig;
@@ -12,8 +14,6 @@ import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
 import dev.tally.protocol.InvalidMessageException;
-import dev.tally.storage.execution.EpochSchedule;
-import dev.tally.storage.execution.ScheduledCommittee;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -3,12 +3,12 @@ package dev.tally.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tally.execution.ScheduledCommittee;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.ValidatorSchedule;
-import dev.tally.storage.execution.ScheduledCommittee;
 import dev.tally.testbed.localnet.Localnet;
 import dev.tally.testbed.localnet.RpcClient;
 import java.nio.file.Files;

@@ -182,9 +182,14 @@ class LocalnetEndToEndTest {
             }
             Thread.sleep(100);
         }
-        List<String> log = Files.exists(m.logFile()) ? Files.readAllLines(m.logFile()) : List.of();
         throw new AssertionError(m.name() + " reached block " + last + ", not " + number + ", within " + timeout
-                + "; log tail:\n" + String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size())));
+                + "; log tail:\n" + logTail(m));
+    }
+
+    /** The last 40 lines of the member's log. */
+    static String logTail(Localnet.Member m) throws IOException {
+        List<String> log = Files.exists(m.logFile()) ? Files.readAllLines(m.logFile()) : List.of();
+        return String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size()));
     }
 
     static String get(String hostPortPath) throws IOException, InterruptedException {

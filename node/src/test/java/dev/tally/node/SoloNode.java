@@ -1,13 +1,13 @@
 package dev.tally.node;
 
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.execution.ExecutionLayer;
+import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
-import dev.tally.storage.execution.ExecutionLayer;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,8 +29,14 @@ public final class SoloNode {
 
     /** The same node over an execution layer of the caller's making (e.g. one that fails on purpose). */
     public static Node start(TestChain chain, Function<Storage, ExecutionLayer> execution) throws IOException {
+        var storage = InMemoryStorage.create(chain.genesis);
+        return Node.start(config(chain), storage, execution.apply(storage));
+    }
+
+    /** The config of that node: its first validator key, loopback, no RPC, metrics or debug page. */
+    public static NodeConfig config(TestChain chain) {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        NodeConfig cfg = new NodeConfig(
+        return new NodeConfig(
                 any,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 1),
                 Optional.empty(),
@@ -47,7 +53,5 @@ public final class SoloNode {
                 Map.of(),
                 Duration.ofSeconds(5),
                 Optional.empty());
-        var storage = InMemoryStorage.create(chain.genesis);
-        return Node.start(cfg, storage, execution.apply(storage));
     }
 }

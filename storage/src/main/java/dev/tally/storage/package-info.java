@@ -7,6 +7,7 @@
  * follows the same rules in memory for tests and the simulator. Failures are
  * {@link dev.tally.storage.StorageException}s whose message names the problem and the path or key.
  *
- * <p>The execution-layer interface embedders implement is in {@link dev.tally.storage.execution}.
+ * <p>The application API and the execution-layer interface embedders implement are in module {@code execution}
+ * (package {@code dev.tally.execution}), which builds on this one.
  */
 package dev.tally.storage;

@@ -1,15 +1,17 @@
 package dev.tally.node.executor;
 
+import dev.tally.execution.ApplicationException;
+import dev.tally.execution.ExecutionLayer;
 import dev.tally.network.BlockSink;
 import dev.tally.network.BlockSource;
 import dev.tally.network.BlockStoreState;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.BlockRange;
-import dev.tally.storage.execution.ExecutionLayer;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,11 +31,14 @@ final class BlockPipeline implements BlockSource, BlockSink {
     private final ExecutionLayer execution;
     private final long firstBlock;
     private final NodeMetrics metrics;
+    // Told when the application fails to apply a block, whichever thread (replica or block sync) delivered it.
+    private final Consumer<ApplicationException> applicationFailed;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private long lastQueued; // guarded by this
 
-    BlockPipeline(ExecutionLayer execution, NodeMetrics metrics) {
+    BlockPipeline(ExecutionLayer execution, NodeMetrics metrics, Consumer<ApplicationException> applicationFailed) {
         this.execution = execution;
+        this.applicationFailed = applicationFailed;
         this.firstBlock = execution.genesis().firstBlock();
         this.metrics = metrics;
         this.lastQueued = execution.persistedRange().map(BlockRange::last).orElse(firstBlock - 1);
@@ -88,7 +93,12 @@ final class BlockPipeline implements BlockSource, BlockSink {
                 return;
             }
             long start = System.nanoTime();
-            execution.queueBlock(block);
+            try {
+                execution.queueBlock(block);
+            } catch (ApplicationException e) {
+                applicationFailed.accept(e);
+                throw e;
+            }
             lastQueued = n;
             metrics.storageLatency("queue_block", System.nanoTime() - start);
             metrics.blockStored(block);

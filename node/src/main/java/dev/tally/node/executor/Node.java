@@ -1,6 +1,10 @@
 package dev.tally.node.executor;
 
 import dev.tally.consensus.ConsensusConfig;
+import dev.tally.execution.ApplicationExecutionLayer;
+import dev.tally.execution.ExecutionLayer;
+import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.execution.TransactionResult;
 import dev.tally.network.Network;
 import dev.tally.network.NetworkConfig;
 import dev.tally.network.TransactionSink;
@@ -10,9 +14,6 @@ import dev.tally.protocol.Epoch;
 import dev.tally.protocol.Genesis;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
-import dev.tally.storage.execution.ExecutionLayer;
-import dev.tally.storage.execution.MempoolExecutionLayer;
-import dev.tally.storage.execution.TransactionResult;
 import java.io.File;
 import java.io.IOException;
 import java.net.BindException;
@@ -61,7 +62,9 @@ public final class Node implements AutoCloseable {
         this.execution = execution;
         this.metrics = metrics;
         scope.onShutdown(this::closeStorage);
-        this.blocks = new BlockPipeline(execution, metrics);
+        // Block sync's thread is no task of the scope, and stopping the scope closes the network that owns it.
+        this.blocks = new BlockPipeline(
+                execution, metrics, e -> Thread.ofVirtual().start(() -> scope.fail("application", e)));
         this.epoch = execution.epochAt(blocks.persisted().last() + 1);
         // Checked before the network starts: the validator key must be in the committee of some epoch.
         Optional<ConsensusConfig> consensus = consensusConfig(epoch);
@@ -99,6 +102,10 @@ public final class Node implements AutoCloseable {
                     blocks, network, progress, storage, config.viewTimeout().toMillis());
             if (execution instanceof MempoolExecutionLayer mempool) {
                 metrics.watchMempool(mempool);
+            }
+            if (execution instanceof ApplicationExecutionLayer app) {
+                metrics.watchMempool(app.mempool());
+                metrics.watchApplication(app);
             }
         } catch (RuntimeException e) {
             network.close();

@@ -61,7 +61,8 @@ final class Scope {
         closers.add(closer);
     }
 
-    private void fail(String name, Throwable t) {
+    /** Stops the scope with {@code t} as its failure, unless one came first. */
+    void fail(String name, Throwable t) {
         if (failure.compareAndSet(null, new NodeFailedException(name, t))) {
             log.error("{} failed, stopping the node: {}", name, t.toString(), t);
         }

@@ -1,10 +1,11 @@
 package dev.tally.node.metrics;
 
+import dev.tally.execution.ApplicationExecutionLayer;
+import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.execution.TransactionResult;
 import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
-import dev.tally.storage.execution.MempoolExecutionLayer;
-import dev.tally.storage.execution.TransactionResult;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -164,6 +165,22 @@ public final class NodeMetrics {
                 .unit(Unit.BYTES)
                 .help("Bytes of the transactions waiting in the mempool")
                 .callback(cb -> cb.call((double) mempool.mempoolBytes()))
+                .register(registry);
+    }
+
+    /** The application's progress and the state-root mismatches it saw (a nondeterministic application). */
+    public void watchApplication(ApplicationExecutionLayer app) {
+        GaugeWithCallback.builder()
+                .name("tally_app_last_applied_block")
+                .help("The last block the application applied")
+                .callback(cb ->
+                        cb.call(app.lastApplied().map(s -> (double) s.block()).orElse(-1.0)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_app_root_mismatches_total")
+                .help("Blocks whose proposer attested a state root other than this node's: a nondeterministic"
+                        + " application or damaged state")
+                .callback(cb -> cb.call((double) app.rootMismatches()))
                 .register(registry);
     }
 

@@ -1,9 +1,12 @@
 package dev.tally.node.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.execution.ApplicationExecutionLayer;
+import dev.tally.execution.TransactionPayload;
 import dev.tally.network.BlockStoreState;
 import dev.tally.network.SignedNetAddress;
 import dev.tally.network.TransactionSink;
@@ -15,7 +18,6 @@ import dev.tally.node.executor.StoredRange;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.ValidatorInfo;
-import dev.tally.storage.execution.TransactionPayload;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -27,6 +29,7 @@ import java.util.OptionalLong;
 public final class RpcMethods {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final HexFormat HEX = HexFormat.of();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private interface Method {
         JsonNode call(RpcParams params) throws RpcException;
@@ -45,6 +48,11 @@ public final class RpcMethods {
         methods.put("validators", p -> validators());
         methods.put("peers", p -> peers());
         methods.put("push_tx", p -> pushTx(p.hex("tx", 0)));
+        if (node.execution() instanceof ApplicationExecutionLayer app) {
+            methods.put("app_state", p -> appState(app));
+            // An application's query may not shadow a method of the node.
+            app.application().queryMethods().forEach(name -> methods.putIfAbsent(name, p -> query(app, name, p)));
+        }
     }
 
     /** Whether the method changes the node's state: such a method is served over POST only. */
@@ -261,5 +269,26 @@ public final class RpcMethods {
             case TransactionSink.Result.Rejected r ->
                 throw new RpcException(RpcException.REJECTED, "transaction rejected: " + r.reason());
         };
+    }
+
+    /** The application's last applied block and its state root, and the roots other nodes disagreed with. */
+    private static JsonNode appState(ApplicationExecutionLayer app) throws RpcException {
+        var applied = app.lastApplied()
+                .orElseThrow(() -> new RpcException(RpcException.NOT_AVAILABLE, "no block applied yet"));
+        ObjectNode o = NODES.objectNode();
+        o.put("block", applied.block());
+        o.put("root", applied.rootHex());
+        o.put("root_mismatches", app.rootMismatches());
+        return o;
+    }
+
+    private static JsonNode query(ApplicationExecutionLayer app, String method, RpcParams params) throws RpcException {
+        Object answer;
+        try {
+            answer = app.application().query(method, params.texts());
+        } catch (IllegalArgumentException e) {
+            throw new RpcException(RpcException.INVALID_PARAMS, method + ": " + e.getMessage());
+        }
+        return answer == null ? NODES.nullNode() : JSON.valueToTree(answer);
     }
 }

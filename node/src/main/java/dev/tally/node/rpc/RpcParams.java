@@ -2,6 +2,8 @@ package dev.tally.node.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A request's params, by name (an object, or a GET query whose values are text) or by position (an array).
@@ -55,5 +57,22 @@ public record RpcParams(JsonNode params) {
         } catch (IllegalArgumentException e) {
             throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" is not hex: " + e.getMessage());
         }
+    }
+
+    /** Every param as text, by name; positional ones are named "0", "1", ... (an application query's params). */
+    public Map<String, String> texts() {
+        Map<String, String> texts = new LinkedHashMap<>();
+        if (params.isArray()) {
+            for (int i = 0; i < params.size(); i++) {
+                texts.put(Integer.toString(i), text(params.get(i)));
+            }
+        } else {
+            params.properties().forEach(e -> texts.put(e.getKey(), text(e.getValue())));
+        }
+        return texts;
+    }
+
+    private static String text(JsonNode v) {
+        return v.isValueNode() ? v.asText() : v.toString();
     }
 }

@@ -2,13 +2,13 @@ package dev.tally.node.it;
 
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -179,7 +179,7 @@ class HostilePeerTest {
         Node n = Node.start(
                 stranger,
                 storage,
-                new dev.tally.storage.execution.MempoolExecutionLayer(storage, other.genesis, 10_000, 1000, List.of()));
+                new dev.tally.execution.MempoolExecutionLayer(storage, other.genesis, 10_000, 1000, List.of()));
         try {
             Thread.sleep(2000); // several redial attempts
             assertThat(n.network().gossip().peers()).isEmpty();

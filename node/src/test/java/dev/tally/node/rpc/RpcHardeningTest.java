@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.node.SoloNode;
 import dev.tally.node.config.HttpLimits;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.tally.testbed.loadtest;
 
-import dev.tally.storage.execution.TransactionPayload;
+import dev.tally.execution.TransactionPayload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;

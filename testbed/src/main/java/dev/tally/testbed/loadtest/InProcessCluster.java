@@ -1,5 +1,6 @@
 package dev.tally.testbed.loadtest;
 
+import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.network.TransactionSink;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
@@ -7,7 +8,6 @@ import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
-import dev.tally.storage.execution.MempoolExecutionLayer;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.execution.ScheduledCommittee;
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.config.NodeConfig;
@@ -12,7 +13,6 @@ import dev.tally.protocol.Genesis;
 import dev.tally.protocol.LeaderSelection;
 import dev.tally.protocol.ValidatorInfo;
 import dev.tally.protocol.ValidatorSchedule;
-import dev.tally.storage.execution.ScheduledCommittee;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -208,24 +208,27 @@ public final class Localnet {
         return launch(m, extra, List.of());
     }
 
+    /** As {@link #launch(Member, List)}, with {@code nodeArgs} after the node command's own (e.g. an application). */
+    public static Process launch(Member m, List<String> extra, List<String> nodeArgs) throws IOException {
+        return launch(m, extra, List.of(), nodeArgs);
+    }
+
     /**
-     * As {@link #launch(Member, List)}, the command behind {@code wrapper} (e.g. {@code ip netns exec NS}, which runs
-     * the node in a network namespace).
+     * As {@link #launch(Member, List, List)}, the command behind {@code wrapper} (e.g. {@code ip netns exec NS}, which
+     * runs the node in a network namespace).
      */
-    public static Process launch(Member m, List<String> extra, List<String> wrapper) throws IOException {
-        return launchJvm(
-                wrapper,
-                m.name(),
-                extra,
-                List.of(
-                        "node",
-                        "--config",
-                        m.configFile().toString(),
-                        "--data",
-                        m.dataDir().toString(),
-                        "--log-file",
-                        m.logFile().toString()),
-                m.logFile());
+    public static Process launch(Member m, List<String> extra, List<String> wrapper, List<String> nodeArgs)
+            throws IOException {
+        List<String> args = new ArrayList<>(List.of(
+                "node",
+                "--config",
+                m.configFile().toString(),
+                "--data",
+                m.dataDir().toString(),
+                "--log-file",
+                m.logFile().toString()));
+        args.addAll(nodeArgs);
+        return launchJvm(wrapper, m.name(), extra, args, m.logFile());
     }
 
     /**

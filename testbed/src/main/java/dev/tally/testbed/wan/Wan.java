@@ -121,7 +121,7 @@ public final class Wan implements AutoCloseable {
         }
         members = List.copyOf(configured);
         for (int i = 0; i < n; i++) {
-            processes.add(Localnet.launch(members.get(i), List.of(), namespaces.exec(i)));
+            processes.add(Localnet.launch(members.get(i), List.of(), namespaces.exec(i), List.of()));
         }
         launchNanos = System.nanoTime();
         log.printf("wan: %d validators started, in %s (logs: node*/node.log)%n", n, settings.dir());

@@ -1,4 +1,4 @@
-package dev.tally.storage.execution;
+package dev.tally.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

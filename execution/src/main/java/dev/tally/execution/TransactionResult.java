@@ -1,4 +1,4 @@
-package dev.tally.storage.execution;
+package dev.tally.execution;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package dev.tally.storage.execution;
+package dev.tally.execution;
 
 import dev.tally.protocol.ValidatorSchedule;
 import java.util.Objects;
