@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
             NodeCommand.class,
             BenchHostCommand.class,
             LocalnetCommand.class,
+            DeployCommand.class,
             VerifyBlockCommand.class,
             ConformanceCommand.class,
             BenchCommand.class,

@@ -17,6 +17,7 @@ import dev.tally.protocol.Signed;
 import dev.tally.protocol.ValidatorSchedule;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,8 @@ public final class ConsensusMesh implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(250);
     /** How long a message of the next epoch waits for this node to switch to it. */
     private static final Duration EPOCH_WAIT = Duration.ofSeconds(2);
+    /** How often a public address given by a host name that does not resolve yet is tried again. */
+    private static final Duration RESOLVE_RETRY = Duration.ofSeconds(1);
 
     private final NetworkConfig config;
     private final BlsSecretKey key;
@@ -80,14 +83,35 @@ public final class ConsensusMesh implements AutoCloseable {
         startSenders();
         threads.add(Thread.ofVirtual().name("consensus-announce").start(() -> {
             try {
-                while (!closed) {
-                    book.announce(key, publicAddress);
-                    Thread.sleep(config.announceInterval);
-                }
+                announce(publicAddress);
             } catch (InterruptedException e) {
                 // closing
             }
         }));
+    }
+
+    /**
+     * Announces {@code publicAddress} now and every announce interval. A host name is resolved at each announcement;
+     * while it does not resolve (a pod's DNS name appears a moment after the pod starts) it is retried every second.
+     */
+    private void announce(InetSocketAddress publicAddress) throws InterruptedException {
+        boolean warned = false;
+        while (!closed) {
+            InetSocketAddress resolved;
+            try {
+                resolved = Preface.resolve(publicAddress);
+            } catch (UnknownHostException e) {
+                if (!warned) {
+                    log.warn("public address {}: {}; announcing it once it does", publicAddress, e.getMessage());
+                    warned = true;
+                }
+                Thread.sleep(RESOLVE_RETRY);
+                continue;
+            }
+            warned = false;
+            book.announce(key, resolved);
+            Thread.sleep(config.announceInterval);
+        }
     }
 
     /**

@@ -17,7 +17,10 @@ import java.util.function.LongFunction;
 /** Everything the network needs to know; build with {@link #builder}. Immutable. */
 public final class NetworkConfig {
     public final InetSocketAddress listenAddress;
-    /** Announced to the committee as where this validator accepts consensus connections; the bound address if absent. */
+    /**
+     * Announced to the committee as where this validator accepts consensus connections; the bound address if absent.
+     * An unresolved address (a host name) is resolved at each announcement.
+     */
     public final Optional<InetSocketAddress> publicAddress;
 
     public final NodeSecretKey nodeKey;
@@ -29,7 +32,7 @@ public final class NetworkConfig {
     public final LongFunction<Epoch> epochAt;
     /** The next epoch after the given last final block, if announced: its committee may connect and announce early. */
     public final LongFunction<Optional<Epoch>> pendingEpoch;
-    /** Gossip peers this node keeps connections to. */
+    /** Gossip peers this node keeps connections to; an unresolved address (a host name) is resolved at each dial. */
     public final Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound;
     /** Gossip peers always accepted. */
     public final Set<NodePublicKey> gossipStaticInbound;

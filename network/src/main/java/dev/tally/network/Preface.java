@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.UnknownHostException;
 import java.time.Duration;
 
 /**
@@ -25,12 +26,16 @@ final class Preface {
 
     private Preface() {}
 
-    /** Opens a TCP connection and runs the client side of the preface. The socket's read timeout stays set. */
+    /**
+     * Opens a TCP connection and runs the client side of the preface. The socket's read timeout stays set. An address
+     * given by host name is resolved at each call (see {@link #resolve}).
+     */
     static NoiseStream connect(InetSocketAddress addr, Endpoint endpoint, Duration timeout) throws IOException {
+        InetSocketAddress target = resolve(addr);
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(addr, (int) timeout.toMillis());
+            socket.connect(target, (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
             InputStream in = new BufferedInputStream(socket.getInputStream(), NoiseStream.MAX_MESSAGE + 2);
             OutputStream out = socket.getOutputStream();
@@ -52,6 +57,23 @@ final class Preface {
             socket.close();
             throw e;
         }
+    }
+
+    /**
+     * An address kept as a host name (e.g. a Kubernetes pod's stable DNS name) resolved now rather than once at
+     * start, so that a peer that comes back at another IP address is found again.
+     *
+     * @throws UnknownHostException naming the host when it does not resolve (yet)
+     */
+    static InetSocketAddress resolve(InetSocketAddress addr) throws UnknownHostException {
+        if (!addr.isUnresolved()) {
+            return addr;
+        }
+        InetSocketAddress resolved = new InetSocketAddress(addr.getHostString(), addr.getPort());
+        if (resolved.isUnresolved()) {
+            throw new UnknownHostException("host " + addr.getHostString() + " does not resolve");
+        }
+        return resolved;
     }
 
     record Accepted(NoiseStream stream, Endpoint endpoint) {}

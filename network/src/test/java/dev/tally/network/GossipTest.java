@@ -1,11 +1,14 @@
 package dev.tally.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -159,6 +162,51 @@ class GossipTest {
                         .orElseThrow()
                         .address())
                 .isEqualTo(v2.boundAddress());
+    }
+
+    @Test
+    void peersAndThePublicAddressGivenByHostNameAreResolvedWhenUsed() throws Exception {
+        // As in Kubernetes: names that may not resolve at start, and may resolve elsewhere after a peer restarts.
+        NodeSecretKey k0 = NodeSecretKey.generate();
+        InetSocketAddress a0 = TestNets.freeAddress();
+        InetSocketAddress name0 = InetSocketAddress.createUnresolved("localhost", a0.getPort());
+        Network v0 = start(
+                TestNets.config(k0, chain)
+                        .listen(a0)
+                        .publicAddress(name0)
+                        .validatorKey(chain.keys.get(0))
+                        .build(),
+                new Mempool());
+        Network v1 = start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .validatorKey(chain.keys.get(1))
+                        .gossipStaticOutbound(k0.publicKey(), name0)
+                        .build(),
+                new Mempool());
+        TestNets.await(
+                "gossip over a host name",
+                Duration.ofSeconds(20),
+                () -> !v1.gossip().peers().isEmpty());
+        TestNets.await(
+                "v0's announcement, its name resolved",
+                Duration.ofSeconds(20),
+                () -> v1.addressBook().get(chain.keys.get(0).publicKey()).isPresent());
+        InetSocketAddress announced = v1.addressBook()
+                .get(chain.keys.get(0).publicKey())
+                .orElseThrow()
+                .address();
+        assertThat(announced.isUnresolved()).isFalse();
+        assertThat(announced.getAddress().isLoopbackAddress()).isTrue();
+        assertThat(announced.getPort()).isEqualTo(a0.getPort());
+        assertThat(v0.gossip().peers()).hasSize(1);
+    }
+
+    @Test
+    void aHostNameThatDoesNotResolveIsNamedWhenDialed() {
+        InetSocketAddress nowhere = InetSocketAddress.createUnresolved("no-such-host.invalid", 3054);
+        assertThatThrownBy(() -> Preface.resolve(nowhere))
+                .isInstanceOf(UnknownHostException.class)
+                .hasMessage("host no-such-host.invalid does not resolve");
     }
 
     @Test

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * The node's JSON config. Unknown fields, bad keys, bad addresses and missing required fields are refused with
@@ -83,6 +84,11 @@ public final class NodeConfigJson {
     private static final Set<PosixFilePermission> GROUP_OR_OTHER = EnumSet.complementOf(EnumSet.of(
             PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
 
+    private static final Pattern IPV4 = Pattern.compile("[0-9.]+");
+    /** Letters, digits and hyphens in dot-separated labels (RFC 1123), e.g. a Kubernetes pod's DNS name. */
+    private static final Pattern HOST_NAME = Pattern.compile(
+            "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
+
     /** Every top-level field; docs/CONFIG.md documents each (ConfigReferenceTest holds the two together). */
     static final List<String> FIELDS = List.of(
             "server_addr",
@@ -133,7 +139,7 @@ public final class NodeConfigJson {
         Genesis genesis = GenesisJson.fromNode(c.get("genesis"), c.path("genesis"));
         Optional<BlsSecretKey> validatorKey =
                 optionalSecret(c, "validator_key", baseDir, environment, BlsSecretKey::fromText);
-        InetSocketAddress publicAddr = address(c, "public_addr");
+        InetSocketAddress publicAddr = peerAddress(c.text("public_addr"), c.path("public_addr"));
         if (publicAddr.getPort() == 0) {
             throw new ConfigException(c.path("public_addr"), "port 0 cannot be dialed; give the port peers should use");
         }
@@ -264,6 +270,24 @@ public final class NodeConfigJson {
 
     /** {@code host:port}, {@code [v6]:port}; a host name other than an IP literal is resolved once, now. */
     static InetSocketAddress parseAddress(String text, String path) throws ConfigException {
+        InetSocketAddress parsed = peerAddress(text, path);
+        if (!parsed.isUnresolved()) {
+            return parsed;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(parsed.getHostString()), parsed.getPort());
+        } catch (UnknownHostException e) {
+            throw new ConfigException(path, "unknown host \"" + parsed.getHostString() + "\"");
+        }
+    }
+
+    /**
+     * An address this node dials or announces ({@code public_addr}, {@code gossip_static_outbound}): an IP literal, or
+     * a host name kept unresolved, which the network resolves at each use. A peer that comes back at another IP
+     * address under the same name (a restarted Kubernetes pod) is found again, and a name that does not resolve yet
+     * (a pod not yet scheduled) is retried rather than fatal.
+     */
+    static InetSocketAddress peerAddress(String text, String path) throws ConfigException {
         int colon = text.lastIndexOf(':');
         if (colon <= 0 || colon == text.length() - 1) {
             throw new ConfigException(path, "must be host:port (e.g. 127.0.0.1:3054), got \"" + text + "\"");
@@ -281,11 +305,17 @@ public final class NodeConfigJson {
         if (port < 0 || port > 65535) {
             throw new ConfigException(path, "port must be in 0..65535, got " + port);
         }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw new ConfigException(path, "unknown host \"" + host + "\"");
+        if (host.contains(":") || IPV4.matcher(host).matches()) {
+            try {
+                return new InetSocketAddress(InetAddress.getByName(host), port); // a literal: no look-up
+            } catch (UnknownHostException e) {
+                throw new ConfigException(path, "bad IP address \"" + host + "\"");
+            }
         }
+        if (!HOST_NAME.matcher(host).matches()) {
+            throw new ConfigException(path, "\"" + host + "\" is neither an IP address nor a host name");
+        }
+        return InetSocketAddress.createUnresolved(host, port);
     }
 
     /**
@@ -399,7 +429,7 @@ public final class NodeConfigJson {
             String at = c.path("gossip_static_outbound") + "[" + i + "]";
             ObjectFields peer = ObjectFields.of(array.get(i), at, "key", "addr");
             NodePublicKey key = nodeKey(peer.text("key"), peer.path("key"));
-            if (peers.put(key, address(peer, "addr")) != null) {
+            if (peers.put(key, peerAddress(peer.text("addr"), peer.path("addr"))) != null) {
                 throw new ConfigException(peer.path("key"), "the same peer is listed twice");
             }
         }
@@ -458,8 +488,9 @@ public final class NodeConfigJson {
         }
     }
 
-    static String text(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
+    /** {@code host:port}, as configs write addresses; an unresolved address keeps its host name. */
+    public static String text(InetSocketAddress a) {
+        String host = a.isUnresolved() ? a.getHostString() : a.getAddress().getHostAddress();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }

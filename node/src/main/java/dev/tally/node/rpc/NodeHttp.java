@@ -1,6 +1,7 @@
 package dev.tally.node.rpc;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.tally.node.config.NodeConfigJson;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -21,7 +22,6 @@ public final class NodeHttp {
 
     /** {@code host:port}, as configs write addresses. */
     public static String text(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+        return NodeConfigJson.text(a);
     }
 }

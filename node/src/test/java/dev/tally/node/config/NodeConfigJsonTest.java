@@ -208,6 +208,30 @@ class NodeConfigJsonTest {
     }
 
     @Test
+    void peerAndPublicAddressesKeepHostNamesForTheNetworkToResolveAtEachUse() throws Exception {
+        // Kubernetes pods' DNS names: they may not resolve yet at start, and resolve elsewhere after a pod restarts.
+        ObjectNode c = minimal();
+        c.put("public_addr", "tally-validator-0.tally-validators:3054");
+        c.putArray("gossip_static_outbound")
+                .addObject()
+                .put("key", peer.publicKey().toText())
+                .put("addr", "tally-validator-1.tally-validators:3054");
+        NodeConfig cfg = parse(c);
+        assertThat(cfg.publicAddr().isUnresolved()).isTrue();
+        assertThat(NodeConfigJson.text(cfg.publicAddr())).isEqualTo("tally-validator-0.tally-validators:3054");
+        assertThat(NodeConfigJson.text(cfg.gossipStaticOutbound().get(peer.publicKey())))
+                .isEqualTo("tally-validator-1.tally-validators:3054");
+        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
+                .isEqualTo(cfg);
+
+        c.put("rpc_addr", "no-such-host.invalid:3154"); // an address to bind must resolve now
+        assertRejected(c, "config.rpc_addr", "unknown host \"no-such-host.invalid\"");
+        c = minimal();
+        c.put("public_addr", "a host:3054");
+        assertRejected(c, "config.public_addr", "\"a host\" is neither an IP address nor a host name");
+    }
+
+    @Test
     void badInputNamesTheField() {
         ObjectNode c = minimal();
         c.put("servr_addr", "x");
