@@ -41,6 +41,10 @@ final class RawRocks implements AutoCloseable {
         throw new IllegalArgumentException("no column family " + name);
     }
 
+    RocksDB db() {
+        return db;
+    }
+
     byte[] get(String cf, byte[] key) throws RocksDBException {
         return db.get(cf(cf), key);
     }
