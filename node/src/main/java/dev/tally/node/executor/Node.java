@@ -61,7 +61,7 @@ public final class Node implements AutoCloseable {
         this.execution = execution;
         this.metrics = metrics;
         scope.onShutdown(this::closeStorage);
-        this.blocks = new BlockPipeline(execution, metrics);
+        this.blocks = new BlockPipeline(execution, storage, metrics);
         this.epoch = execution.epochAt(blocks.persisted().last() + 1);
         // Checked before the network starts: the validator key must be in the committee of some epoch.
         Optional<ConsensusConfig> consensus = consensusConfig(epoch);
@@ -80,6 +80,7 @@ public final class Node implements AutoCloseable {
         scope.onShutdown(network::close);
         try {
             metrics.watch(network);
+            metrics.watchIntegrity(storage);
             metrics.epoch(epoch.number());
             blocks.addListener(range -> network.gossip().notifyBlocksChanged());
             blocks.addListener(range -> {

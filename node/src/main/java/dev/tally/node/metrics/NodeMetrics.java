@@ -3,6 +3,7 @@ package dev.tally.node.metrics;
 import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
+import dev.tally.storage.BlockStore;
 import dev.tally.storage.execution.MempoolExecutionLayer;
 import dev.tally.storage.execution.TransactionResult;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -186,6 +187,16 @@ public final class NodeMetrics {
                 .unit(Unit.BYTES)
                 .help("Usable space on the file system that holds the data directory")
                 .callback(cb -> cb.call((double) dataDir.toFile().getUsableSpace()))
+                .register(registry);
+    }
+
+    /** Corrupt blocks found by reads of the block store, read when scraped. */
+    public void watchIntegrity(BlockStore store) {
+        CounterWithCallback.builder()
+                .name("tally_storage_corrupt_blocks")
+                .help("Stored blocks found corrupt on read since the node started (each counted once; block sync"
+                        + " repairs them from peers)")
+                .callback(cb -> cb.call((double) store.corruptBlocksFound()))
                 .register(registry);
     }
 
