@@ -42,7 +42,7 @@ public final class DiskDamage {
     /** Flips one bit inside block {@code number}'s stored bytes; the storage must be closed and compacted. */
     public static Flip flipBlock(Path dir, long number) {
         try (RawRocks raw = new RawRocks(dir)) {
-            return flipInside(dir, raw.get(RocksStorage.BLOCKS_CF, RocksStorage.blockKey(number)));
+            return flipInside(dir, raw, RocksStorage.BLOCKS_CF, RocksStorage.blockKey(number));
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot read block " + number + " in " + dir + ": " + e.getMessage(), e);
         }
@@ -51,20 +51,23 @@ public final class DiskDamage {
     /** Flips one bit inside the replica state's stored bytes; the storage must be closed and compacted. */
     public static Flip flipReplicaState(Path dir) {
         try (RawRocks raw = new RawRocks(dir)) {
-            return flipInside(dir, raw.get(RocksStorage.STATE_CF, RocksStorage.REPLICA_STATE_KEY));
+            return flipInside(dir, raw, RocksStorage.STATE_CF, RocksStorage.REPLICA_STATE_KEY);
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot read the replica state in " + dir + ": " + e.getMessage(), e);
         }
     }
 
     /**
-     * Flips a bit in the middle of the first window of {@code record}'s bytes that occurs exactly once among the SST
-     * files (the files may be compressed, but signatures and hashes do not compress and appear as they are).
+     * Flips a bit in the middle of the first window of the record's bytes that no other record holds and that occurs
+     * exactly once among the SST files: then it is the record's own bytes (the files may be compressed, where a
+     * window shared with other records could appear once, as theirs; signatures do not compress).
      */
-    private static Flip flipInside(Path dir, byte[] record) {
+    private static Flip flipInside(Path dir, RawRocks raw, String cf, byte[] key) throws RocksDBException {
+        byte[] record = raw.get(cf, key);
         if (record == null) {
             throw new IllegalArgumentException("no such record in " + dir);
         }
+        List<byte[]> others = raw.valuesExcept(cf, key);
         try {
             List<Path> ssts;
             try (Stream<Path> files = Files.list(dir)) {
@@ -74,8 +77,11 @@ public final class DiskDamage {
             for (Path f : ssts) {
                 contents.add(Files.readAllBytes(f));
             }
-            for (int start = record.length / 2; start + WINDOW <= record.length; start++) {
+            for (int start = 0; start + WINDOW <= record.length; start++) {
                 byte[] window = Arrays.copyOfRange(record, start, start + WINDOW);
+                if (others.stream().anyMatch(o -> !occurrences(o, window).isEmpty())) {
+                    continue;
+                }
                 List<Flip> hits = new ArrayList<>();
                 for (int i = 0; i < ssts.size(); i++) {
                     for (int at : occurrences(contents.get(i), window)) {
