@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
             LocalnetCommand.class,
             DeployCommand.class,
             VerifyBlockCommand.class,
+            DbCommand.class,
             ConformanceCommand.class,
             BenchCommand.class,
             ChaosCommand.class,
@@ -37,7 +38,8 @@ import picocli.CommandLine.Spec;
             "1:internal error (a bug: please report it with the stack trace);"
                     + " conformance: a replica did not do what the model did",
             "2:bad input or usage (the message says what to fix)",
-            "3:verify-block: the block does not verify"
+            "3:verify-block: the block does not verify",
+            "4:db check: the data directory has bad records"
         })
 public final class TallyCommand implements Runnable {
     @Spec

@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>A peer's advertised state is taken in unverified (each node certifies its blocks with a QC of its own making,
  * so checking every advertisement would cost a pairing check per peer per block); its QC is checked, once, when
  * the fetcher is about to act on it, and a peer that advertised an invalid one is disconnected.
+ *
+ * <p>It also repairs: a stored block the sink reports {@link BlockSink#damaged damaged} (its copy found corrupt) is
+ * fetched and verified the same way and handed to {@link BlockSink#repair}.
  */
 final class BlockFetcher {
     private static final Logger log = LoggerFactory.getLogger(BlockFetcher.class);
@@ -101,6 +104,7 @@ final class BlockFetcher {
                     continue;
                 }
                 schedule(next);
+                scheduleRepairs();
                 synchronized (lock) {
                     if (!signaled) {
                         lock.wait(100);
@@ -147,6 +151,30 @@ final class BlockFetcher {
             long number = n;
             GossipNetwork.Peer peer = chosen;
             Thread.ofVirtual().name("fetch " + n).start(() -> fetch(number, peer));
+        }
+    }
+
+    /** Fetches good copies of the store's corrupt blocks, one at a time each, from peers that advertise them. */
+    private void scheduleRepairs() {
+        List<GossipNetwork.Peer> all = peers.get();
+        if (all.isEmpty()) {
+            return;
+        }
+        for (long n : sink.damaged()) {
+            synchronized (lock) {
+                if (inFlight.contains(n)) {
+                    continue;
+                }
+            }
+            GossipNetwork.Peer chosen = choose(all, n, Set.of());
+            if (chosen == null) {
+                continue;
+            }
+            synchronized (lock) {
+                inFlight.add(n);
+            }
+            GossipNetwork.Peer peer = chosen;
+            Thread.ofVirtual().name("repair " + n).start(() -> fetch(n, peer));
         }
     }
 
@@ -224,6 +252,10 @@ final class BlockFetcher {
                         "served an invalid block " + n + ": " + e.getCause().getMessage(), e.getCause());
             }
             fetched.incrementAndGet();
+            if (sink.damaged().contains(n)) {
+                repair(block, peer);
+                return;
+            }
             synchronized (lock) {
                 ready.put(n, block);
             }
@@ -245,6 +277,16 @@ final class BlockFetcher {
                 inFlight.remove(n);
             }
             signal();
+        }
+    }
+
+    /** A failure to store the repair is this node's, not the peer's: logged, and retried on the next round. */
+    private void repair(FinalBlock block, GossipNetwork.Peer peer) {
+        try {
+            sink.repair(block);
+            log.info("block sync: block {} repaired with the copy of {}", block.number(), peer.key);
+        } catch (RuntimeException e) {
+            log.warn("block sync: cannot store the repair of block {}: {}", block.number(), e.getMessage());
         }
     }
 

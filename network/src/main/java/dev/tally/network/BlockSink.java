@@ -1,6 +1,8 @@
 package dev.tally.network;
 
 import dev.tally.protocol.FinalBlock;
+import java.util.Collections;
+import java.util.SortedSet;
 
 /** Where block sync hands the final blocks it fetched (the node adapts its block store). Thread-safe. */
 public interface BlockSink {
@@ -16,4 +18,17 @@ public interface BlockSink {
      * sync fetches from the block after it; consensus finalizing blocks moves it too.
      */
     long lastQueued();
+
+    /**
+     * Stored blocks whose copy here was found corrupt, in order: block sync fetches them from peers (verified as
+     * any fetched block) and hands them to {@link #repair}. None by default.
+     */
+    default SortedSet<Long> damaged() {
+        return Collections.emptySortedSet();
+    }
+
+    /** Replaces the corrupt stored copy of a block with {@code block}, verified against its commit QC and committee. */
+    default void repair(FinalBlock block) {
+        throw new UnsupportedOperationException("this block store repairs nothing");
+    }
 }

@@ -7,6 +7,7 @@ import dev.tally.storage.BlockRange;
 import dev.tally.storage.Storage;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
 
 /** Storage that forwards every call to another: tests override the calls they make fail or slow. */
 public class ForwardingStorage implements Storage {
@@ -39,6 +40,21 @@ public class ForwardingStorage implements Storage {
     @Override
     public void appendAll(List<FinalBlock> bs) {
         inner.appendAll(bs);
+    }
+
+    @Override
+    public SortedSet<Long> corruptBlocks() {
+        return inner.corruptBlocks();
+    }
+
+    @Override
+    public long corruptBlocksFound() {
+        return inner.corruptBlocksFound();
+    }
+
+    @Override
+    public void repair(FinalBlock b) {
+        inner.repair(b);
     }
 
     @Override

@@ -62,17 +62,24 @@ final class BlockRules {
         return new Plan(List.copyOf(writes), range);
     }
 
+    /**
+     * A "repair" of a block whose stored copy is not known corrupt: only an identical copy of a stored block passes
+     * (and changes nothing); anything else is refused, as a readable stored block never changes.
+     */
+    static void checkIntactCopy(
+            Genesis genesis, BlockRange current, FinalBlock block, LongFunction<byte[]> stored, String where) {
+        if (current == null || !current.contains(block.number())) {
+            throw new StorageException("block " + block.number() + " cannot be repaired in " + where
+                    + ": it is not stored there (" + (current == null ? "no blocks" : current) + ")");
+        }
+        plan(genesis, current, List.of(block), stored, where);
+    }
+
     /** The checks that need no committee: the payload is the one the QC certifies, on this chain. */
     static void checkStructure(Genesis genesis, FinalBlock block, String where) {
-        if (!block.payload().hash().equals(block.header().payload())) {
-            throw new StorageException("block " + block.number() + " refused by " + where + ": its payload hash "
-                    + block.payload().hash() + " does not match the hash "
-                    + block.header().payload()
-                    + " in its commit QC header");
-        }
-        if (!block.justification().view().genesis().equals(genesis.hash())) {
-            throw new StorageException("block " + block.number() + " refused by " + where + ": its commit QC is for "
-                    + block.justification().view().genesis() + ", this store holds " + genesis.hash());
+        String problem = BlockIntegrity.structureProblem(block, genesis.hash());
+        if (problem != null) {
+            throw new StorageException("block " + block.number() + " refused by " + where + ": " + problem);
         }
     }
 }

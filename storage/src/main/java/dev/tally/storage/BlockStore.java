@@ -3,6 +3,7 @@ package dev.tally.storage;
 import dev.tally.protocol.FinalBlock;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
 
 /**
  * The final blocks of one chain, contiguous by number, in canonical {@link dev.tally.protocol.Codec} form.
@@ -23,8 +24,25 @@ public interface BlockStore {
     /** The numbers of the persisted final blocks, empty when there are none. */
     Optional<BlockRange> range();
 
-    /** The final block {@code number}, empty when it is not stored (not yet final, or pruned). */
+    /**
+     * The final block {@code number}, empty when it is not stored (not yet final, or pruned) or when its stored copy
+     * is corrupt: every read is checked, and a block that fails is reported (logged, and in {@link #corruptBlocks})
+     * and answered as absent, so that no one is served damaged bytes.
+     */
     Optional<FinalBlock> block(long number);
+
+    /** The blocks that reads found corrupt and that are not repaired yet, in order. */
+    SortedSet<Long> corruptBlocks();
+
+    /** How many distinct corrupt blocks reads found since the store was opened (repaired ones included). */
+    long corruptBlocksFound();
+
+    /**
+     * Replaces the stored copy of a block found corrupt with {@code block}, which the caller verified against its
+     * commit QC and the committee; durable on return. A block whose stored copy is readable is never replaced: an
+     * identical copy is a no-op, a different one is refused as a conflict.
+     */
+    void repair(FinalBlock block);
 
     /** Appends the next final block; durable (synced) on return. */
     void append(FinalBlock block);

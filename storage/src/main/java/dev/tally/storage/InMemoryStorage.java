@@ -7,6 +7,7 @@ import dev.tally.protocol.ReplicaState;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
@@ -20,6 +21,7 @@ public final class InMemoryStorage implements Storage {
     private final Genesis genesis;
     private final ConcurrentSkipListMap<Long, byte[]> blocks = new ConcurrentSkipListMap<>();
     private final Object writeLock = new Object();
+    private final BlockIntegrity integrity = new BlockIntegrity(WHERE);
     private volatile BlockRange range;
     private volatile ReplicaState replicaState;
     private volatile boolean closed;
@@ -48,14 +50,44 @@ public final class InMemoryStorage implements Storage {
     public Optional<FinalBlock> block(long number) {
         checkOpen();
         byte[] bytes = blocks.get(number);
-        if (bytes == null) {
+        if (bytes == null || integrity.isCorrupt(number)) {
             return Optional.empty();
         }
         try {
-            return Optional.of(Codec.decodeFinalBlock(bytes));
-        } catch (dev.tally.protocol.DecodeException e) {
-            throw new StorageException("block " + number + " in " + WHERE + " cannot be decoded: " + e.getMessage(), e);
+            return Optional.of(BlockIntegrity.check(number, bytes, genesis.hash()));
+        } catch (BlockIntegrity.CorruptRecordException e) {
+            integrity.reportCorrupt(number, "the record " + e.getMessage(), "memory");
+            return Optional.empty();
         }
+    }
+
+    @Override
+    public SortedSet<Long> corruptBlocks() {
+        return integrity.corrupt();
+    }
+
+    @Override
+    public long corruptBlocksFound() {
+        return integrity.found();
+    }
+
+    @Override
+    public void repair(FinalBlock block) {
+        synchronized (writeLock) {
+            checkOpen();
+            BlockRules.checkStructure(genesis, block, WHERE);
+            if (!integrity.isCorrupt(block.number())) {
+                BlockRules.checkIntactCopy(genesis, range, block, blocks::get, WHERE);
+                return;
+            }
+            blocks.put(block.number(), Codec.encode(block));
+            integrity.repaired(block.number());
+        }
+    }
+
+    /** Replaces the stored bytes of block {@code number}, as a damaged disk would: for tests of the integrity checks. */
+    void damage(long number, byte[] bytes) {
+        blocks.put(number, bytes.clone());
     }
 
     @Override
@@ -86,6 +118,7 @@ public final class InMemoryStorage implements Storage {
             long newFirst = Math.min(number, r.last());
             range = new BlockRange(newFirst, r.last());
             blocks.headMap(newFirst).clear();
+            integrity.forgetBelow(newFirst);
         }
     }
 

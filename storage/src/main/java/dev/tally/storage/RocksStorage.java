@@ -19,15 +19,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.LiveFileMetaData;
 import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -42,7 +47,9 @@ import org.slf4j.LoggerFactory;
  *       {@code genesis_hash} (32 bytes), written together on the first open of an empty directory;</li>
  *   <li>column family {@code blocks}: final blocks keyed by number (8 bytes big-endian, so iteration is in block
  *       order), values in canonical {@link Codec} encoding;</li>
- *   <li>column family {@code state}: the replica state under the key {@code replica_state}, canonical encoding.</li>
+ *   <li>column family {@code state}: the replica state under the key {@code replica_state}, canonical encoding, and
+ *       its CRC32C under {@code replica_state_crc32c} (4 bytes big-endian; absent in directories written before it
+ *       existed, which still open).</li>
  * </ul>
  * Every write (append, prune, replica state) is one {@link WriteBatch} written with {@code sync = true}: it is on
  * disk when the call returns, and after a crash either all of it or none of it is there.
@@ -51,7 +58,14 @@ import org.slf4j.LoggerFactory;
  * {@link #open} refuses, with a {@link StorageException} naming the problem and the path, and without writing
  * anything: a path that is a file or not writable; a directory locked by another process (RocksDB's
  * {@code LOCK}); a database of a newer format version or of another genesis; missing or undecodable metadata
- * next to data; a last (or first) block or a replica state that does not decode.
+ * next to data; a last (or first) block that does not pass the read checks; a replica state that does not read,
+ * match its CRC32C or decode (a node must not vote from a damaged safety state).
+ *
+ * <h2>Integrity</h2>
+ * Every read verifies RocksDB's block checksums, and {@code paranoid_checks} is on. A block read that fails them,
+ * or the checks of {@link BlockIntegrity}, is reported and answered as absent ({@link #corruptBlocks}); a good copy
+ * (from a peer, through block sync) {@link #repair repairs} it, and the damaged SST file is dropped once all its
+ * blocks have good copies, so that no compaction trips on it.
  *
  * <h2>Threads</h2>
  * One writer at a time (writes are serialized), any number of concurrent readers. The block range is cached in a
@@ -66,6 +80,8 @@ public final class RocksStorage implements Storage {
     static final byte[] FORMAT_VERSION_KEY = ascii("format_version");
     static final byte[] GENESIS_HASH_KEY = ascii("genesis_hash");
     static final byte[] REPLICA_STATE_KEY = ascii("replica_state");
+    /** The CRC32C of the replica state record (4 bytes, big-endian), written with it since issue 19. */
+    static final byte[] REPLICA_STATE_CRC_KEY = ascii("replica_state_crc32c");
 
     private static final Logger log = LoggerFactory.getLogger(RocksStorage.class);
 
@@ -84,6 +100,8 @@ public final class RocksStorage implements Storage {
     private final ColumnFamilyHandle stateCf;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final Object writeLock = new Object();
+    private final ReadOptions verifiedRead;
+    private final BlockIntegrity integrity;
     private volatile BlockRange range;
     private volatile ReplicaState replicaState;
     private volatile boolean closed; // written under the lifecycle write lock
@@ -110,6 +128,8 @@ public final class RocksStorage implements Storage {
         this.range = range;
         this.replicaState = replicaState;
         this.syncWrite = new WriteOptions().setSync(true);
+        this.verifiedRead = new ReadOptions().setVerifyChecksums(true);
+        this.integrity = new BlockIntegrity(dir.toString());
     }
 
     /**
@@ -138,7 +158,10 @@ public final class RocksStorage implements Storage {
         DBOptions dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
                 .setCreateMissingColumnFamilies(false)
-                .setKeepLogFileNum(4);
+                .setKeepLogFileNum(4)
+                // Checks the files' consistency at open, and stops writes on a corruption found in the background
+                // rather than building on it (RocksDB's default, made explicit as integrity depends on it).
+                .setParanoidChecks(true);
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (byte[] name : cfNames) {
@@ -214,16 +237,7 @@ public final class RocksStorage implements Storage {
         }
 
         BlockRange range = readRange(db, blocksCf, path, genesis);
-        ReplicaState state = null;
-        byte[] stateBytes = get(db, stateCf, REPLICA_STATE_KEY, path);
-        if (stateBytes != null) {
-            try {
-                state = Codec.decodeReplicaState(stateBytes);
-            } catch (DecodeException e) {
-                throw new StorageException(
-                        "record state/replica_state in " + path + " cannot be decoded: " + e.getMessage(), e);
-            }
-        }
+        ReplicaState state = readReplicaState(db, stateCf, path);
         log.info(
                 "Opened storage in {} for {}: {}, replica state {}",
                 path,
@@ -231,6 +245,39 @@ public final class RocksStorage implements Storage {
                 range == null ? "no blocks" : range,
                 state == null ? "none" : "at view " + state.view());
         return new RocksStorage(path, genesis, db, dbOptions, cfOptions, handles, blocksCf, stateCf, range, state);
+    }
+
+    /**
+     * The persisted replica state, checked: it must read (RocksDB checksums), match the CRC32C stored beside it, and
+     * decode. A replica voting from a damaged safety state could sign conflicting votes, so any failure refuses the
+     * open, naming the record. A state written before the CRC existed has none and is only decoded; the next
+     * persist adds it.
+     */
+    static ReplicaState readReplicaState(RocksDB db, ColumnFamilyHandle stateCf, Path path) {
+        byte[] stateBytes = get(db, stateCf, REPLICA_STATE_KEY, path);
+        if (stateBytes == null) {
+            return null;
+        }
+        byte[] crc = get(db, stateCf, REPLICA_STATE_CRC_KEY, path);
+        if (crc != null && !Arrays.equals(crc, crc32c(stateBytes))) {
+            throw new StorageException("record state/replica_state in " + path + " fails its checksum (CRC32C "
+                    + HexFormat.of().formatHex(crc) + " stored, "
+                    + HexFormat.of().formatHex(crc32c(stateBytes))
+                    + " computed): the replica's safety state is damaged, and voting from it could sign conflicting"
+                    + " votes; refusing to start");
+        }
+        try {
+            return Codec.decodeReplicaState(stateBytes);
+        } catch (DecodeException e) {
+            throw new StorageException(
+                    "record state/replica_state in " + path + " cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
+    static byte[] crc32c(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return ByteBuffer.allocate(4).putInt((int) crc.getValue()).array();
     }
 
     /** The format version of an existing database, once it and the genesis hash are found readable and ours. */
@@ -270,13 +317,13 @@ public final class RocksStorage implements Storage {
                 checkIterator(it, path);
                 return null;
             }
-            first = checkedBlock(it.key(), it.value(), path).number();
+            first = checkedBlock(it.key(), it.value(), path, genesis).number();
             it.seekToLast();
             if (!it.isValid()) {
                 checkIterator(it, path);
                 throw new StorageException("cannot read the last block in " + path);
             }
-            last = checkedBlock(it.key(), it.value(), path).number();
+            last = checkedBlock(it.key(), it.value(), path, genesis).number();
         }
         if (first < genesis.firstBlock()) {
             throw new StorageException("data directory " + path + " holds block " + first
@@ -285,26 +332,21 @@ public final class RocksStorage implements Storage {
         return new BlockRange(first, last);
     }
 
-    private static FinalBlock checkedBlock(byte[] key, byte[] value, Path path) {
+    /** The range's end blocks, checked as every read is; a bad one refuses the open, as the range is unknown. */
+    private static FinalBlock checkedBlock(byte[] key, byte[] value, Path path, Genesis genesis) {
         if (key.length != 8) {
             throw new StorageException("record blocks/" + HexFormat.of().formatHex(key) + " in " + path
                     + " has a malformed key (" + key.length + " bytes, expected 8)");
         }
         long number = ByteBuffer.wrap(key).getLong();
-        FinalBlock block;
         try {
-            block = Codec.decodeFinalBlock(value);
-        } catch (DecodeException e) {
+            return BlockIntegrity.check(number, value, genesis.hash());
+        } catch (BlockIntegrity.CorruptRecordException e) {
             throw new StorageException(
-                    "record blocks/" + HexFormat.of().formatHex(key) + " (block " + number + ") in " + path
-                            + " cannot be decoded: " + e.getMessage(),
+                    "record blocks/" + HexFormat.of().formatHex(key) + " (block " + number + ") in " + path + " "
+                            + e.getMessage(),
                     e);
         }
-        if (block.number() != number) {
-            throw new StorageException("record blocks/" + HexFormat.of().formatHex(key) + " in " + path
-                    + " holds block " + block.number() + " under the key of block " + number);
-        }
-        return block;
     }
 
     private static void checkIterator(RocksIterator it, Path path) {
@@ -315,7 +357,7 @@ public final class RocksStorage implements Storage {
         }
     }
 
-    private static List<byte[]> existingColumnFamilies(Path path) {
+    static List<byte[]> existingColumnFamilies(Path path) {
         List<byte[]> names = new ArrayList<>();
         names.add(RocksDB.DEFAULT_COLUMN_FAMILY);
         if (!Files.exists(path.resolve("CURRENT"))) {
@@ -333,7 +375,7 @@ public final class RocksStorage implements Storage {
         return names;
     }
 
-    private static StorageException translateOpenFailure(Path path, RocksDBException e) {
+    static StorageException translateOpenFailure(Path path, RocksDBException e) {
         String message = String.valueOf(e.getMessage());
         if (message.toLowerCase(Locale.ROOT).contains("lock")) {
             return new StorageException(
@@ -344,7 +386,7 @@ public final class RocksStorage implements Storage {
         return new StorageException("cannot open the database in " + path + ": " + message, e);
     }
 
-    private static ColumnFamilyHandle find(List<ColumnFamilyHandle> handles, List<byte[]> names, String name) {
+    static ColumnFamilyHandle find(List<ColumnFamilyHandle> handles, List<byte[]> names, String name) {
         for (int i = 0; i < names.size(); i++) {
             if (Arrays.equals(names.get(i), ascii(name))) {
                 return handles.get(i);
@@ -353,7 +395,7 @@ public final class RocksStorage implements Storage {
         return null;
     }
 
-    private static byte[] get(RocksDB db, ColumnFamilyHandle cf, byte[] key, Path path) {
+    static byte[] get(RocksDB db, ColumnFamilyHandle cf, byte[] key, Path path) {
         try {
             return db.get(cf, key);
         } catch (RocksDBException e) {
@@ -388,7 +430,7 @@ public final class RocksStorage implements Storage {
         return ByteBuffer.allocate(8).putLong(number).array();
     }
 
-    private static byte[] ascii(String s) {
+    static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
@@ -419,16 +461,34 @@ public final class RocksStorage implements Storage {
             if (r == null || !r.contains(number)) {
                 return Optional.empty();
             }
+            if (integrity.isCorrupt(number)) {
+                return Optional.empty();
+            }
             byte[] key = blockKey(number);
-            byte[] value = get(db, blocksCf, key, dir);
+            byte[] value;
+            try {
+                value = db.get(blocksCf, verifiedRead, key);
+            } catch (RocksDBException e) {
+                if (!isCorruption(e)) {
+                    throw new StorageException("cannot read block " + number + " in " + dir + ": " + e.getMessage(), e);
+                }
+                integrity.reportCorrupt(number, "RocksDB: " + e.getMessage(), filesHolding(key));
+                return Optional.empty();
+            }
             if (value == null) {
                 BlockRange now = range;
                 if (now == null || !now.contains(number)) {
                     return Optional.empty(); // pruned meanwhile
                 }
-                throw new StorageException("block " + number + " is missing from " + dir + " although it holds " + now);
+                integrity.reportCorrupt(number, "missing although the store holds " + now, filesHolding(key));
+                return Optional.empty();
             }
-            return Optional.of(checkedBlock(key, value, dir));
+            try {
+                return Optional.of(BlockIntegrity.check(number, value, genesis.hash()));
+            } catch (BlockIntegrity.CorruptRecordException e) {
+                integrity.reportCorrupt(number, "the record " + e.getMessage(), filesHolding(key));
+                return Optional.empty();
+            }
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -489,11 +549,133 @@ public final class RocksStorage implements Storage {
                             e);
                 }
                 range = new BlockRange(newFirst, r.last());
+                integrity.forgetBelow(newFirst);
                 log.debug("Pruned blocks {}..{} in {}", r.first(), newFirst - 1, dir);
             }
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    @Override
+    public SortedSet<Long> corruptBlocks() {
+        return integrity.corrupt();
+    }
+
+    @Override
+    public long corruptBlocksFound() {
+        return integrity.found();
+    }
+
+    @Override
+    public void repair(FinalBlock block) {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            synchronized (writeLock) {
+                long n = block.number();
+                BlockRules.checkStructure(genesis, block, dir.toString());
+                if (!integrity.isCorrupt(n)) {
+                    BlockRules.checkIntactCopy(
+                            genesis, range, block, m -> get(db, blocksCf, blockKey(m), dir), dir.toString());
+                    return;
+                }
+                try {
+                    db.put(blocksCf, syncWrite, blockKey(n), Codec.encode(block));
+                } catch (RocksDBException e) {
+                    throw new StorageException("cannot write block " + n + " to " + dir + ": " + e.getMessage(), e);
+                }
+                integrity.repaired(n);
+                for (LiveFileMetaData f : blockFiles()) {
+                    if (holds(f, blockKey(n))) {
+                        dropIfDamaged(f);
+                    }
+                }
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * Drops a damaged SST file once each of its blocks has a good copy. A repaired block shadows its damaged copy,
+     * but the file would still fail every compaction that reads it, and RocksDB would then stop all writes. So when
+     * the file's blocks all read well (the damaged ones repaired), they are written again, newer than the file, and
+     * the file is deleted. A block of it found corrupt now is reported; it is retried after that block's repair. A
+     * file in level 0 cannot be deleted this way (RocksDB deletes files by range from level 1 down): it is only
+     * reported. Called under the write lock.
+     */
+    private void dropIfDamaged(LiveFileMetaData f) {
+        String file = fileName(f);
+        long first = ByteBuffer.wrap(f.smallestKey()).getLong();
+        long last = ByteBuffer.wrap(f.largestKey()).getLong();
+        if (!integrity.corrupt().subSet(first, true, last, true).isEmpty()) {
+            return; // blocks of it still wait for a good copy
+        }
+        try (WriteBatch rewrite = new WriteBatch()) {
+            boolean damaged = false;
+            for (long n = first; n <= last; n++) {
+                try {
+                    byte[] value = db.get(blocksCf, verifiedRead, blockKey(n));
+                    if (value != null) {
+                        rewrite.put(blocksCf, blockKey(n), value);
+                    }
+                } catch (RocksDBException e) {
+                    if (!isCorruption(e)) {
+                        throw e;
+                    }
+                    integrity.reportCorrupt(n, "RocksDB: " + e.getMessage(), file);
+                    damaged = true;
+                }
+            }
+            if (damaged || f.level() == 0) {
+                if (f.level() == 0 && !damaged) {
+                    log.warn("The damaged file {} is in level 0 and cannot be dropped while the node runs", file);
+                }
+                return;
+            }
+            long before = db.getLatestSequenceNumber();
+            db.write(syncWrite, rewrite);
+            for (LiveFileMetaData g : blockFiles()) {
+                boolean within = Arrays.compareUnsigned(f.smallestKey(), g.smallestKey()) <= 0
+                        && Arrays.compareUnsigned(g.largestKey(), f.largestKey()) <= 0;
+                if (g.level() > 0 && within && g.largestSeqno() > before) {
+                    return; // the rewrite already reached a file the deletion would take: keep everything
+                }
+            }
+            db.deleteFilesInRanges(blocksCf, List.of(f.smallestKey(), f.largestKey()), true);
+            log.info("Dropped the damaged file {} after writing its blocks {}..{} again", file, first, last);
+        } catch (RocksDBException e) {
+            throw new StorageException(
+                    "cannot rewrite the blocks of the damaged file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<LiveFileMetaData> blockFiles() {
+        return db.getLiveFilesMetaData().stream()
+                .filter(f -> Arrays.equals(f.columnFamilyName(), ascii(BLOCKS_CF)))
+                .toList();
+    }
+
+    private static boolean holds(LiveFileMetaData f, byte[] key) {
+        return Arrays.compareUnsigned(f.smallestKey(), key) <= 0 && Arrays.compareUnsigned(key, f.largestKey()) <= 0;
+    }
+
+    private String fileName(LiveFileMetaData f) {
+        return dir.resolve(f.fileName().replaceFirst("^/", "")) + " (level " + f.level() + ")";
+    }
+
+    static boolean isCorruption(RocksDBException e) {
+        return e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption;
+    }
+
+    /** The RocksDB files whose key range holds {@code key} in the blocks column family, for reports. */
+    private String filesHolding(byte[] key) {
+        List<String> files = blockFiles().stream()
+                .filter(f -> holds(f, key))
+                .map(this::fileName)
+                .toList();
+        return files.isEmpty() ? "memory, not yet flushed to a file" : String.join(", ", files);
     }
 
     @Override
@@ -510,8 +692,10 @@ public final class RocksStorage implements Storage {
         try {
             checkOpen();
             synchronized (writeLock) {
-                try {
-                    db.put(stateCf, syncWrite, REPLICA_STATE_KEY, encoded);
+                try (WriteBatch batch = new WriteBatch()) {
+                    batch.put(stateCf, REPLICA_STATE_KEY, encoded);
+                    batch.put(stateCf, REPLICA_STATE_CRC_KEY, crc32c(encoded));
+                    db.write(syncWrite, batch);
                 } catch (RocksDBException e) {
                     throw new StorageException("cannot write the replica state to " + dir + ": " + e.getMessage(), e);
                 }
@@ -531,6 +715,7 @@ public final class RocksStorage implements Storage {
             }
             closed = true;
             syncWrite.close();
+            verifiedRead.close();
             closeAll(db, handles, cfOptions, dbOptions);
             log.info("Closed storage in {}", dir);
         } finally {

@@ -12,4 +12,10 @@ class InMemoryStorageTest extends StorageContractTest {
     protected Storage reopen(Storage storage) {
         return storage; // nothing to restart: the same process memory
     }
+
+    @Override
+    protected Storage damage(Storage storage, long number, byte[] bytes) {
+        ((InMemoryStorage) storage).damage(number, bytes);
+        return storage;
+    }
 }

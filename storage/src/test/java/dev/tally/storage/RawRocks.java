@@ -11,6 +11,7 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 
 /** A storage directory opened with plain RocksDB, to plant damage and to read what is really on disk. */
 final class RawRocks implements AutoCloseable {
@@ -41,8 +42,28 @@ final class RawRocks implements AutoCloseable {
         throw new IllegalArgumentException("no column family " + name);
     }
 
+    RocksDB db() {
+        return db;
+    }
+
     byte[] get(String cf, byte[] key) throws RocksDBException {
         return db.get(cf(cf), key);
+    }
+
+    /** Every value of every column family but the one under {@code key} in {@code cf}. */
+    List<byte[]> valuesExcept(String cf, byte[] key) {
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            boolean sameCf = Arrays.equals(names.get(i), cf.getBytes(StandardCharsets.UTF_8));
+            try (RocksIterator it = db.newIterator(handles.get(i))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    if (!(sameCf && Arrays.equals(it.key(), key))) {
+                        values.add(it.value());
+                    }
+                }
+            }
+        }
+        return values;
     }
 
     void put(String cf, byte[] key, byte[] value) throws RocksDBException {

@@ -30,6 +30,9 @@ abstract class StorageContractTest {
     /** The same storage after a restart (closed and opened again where that means anything). */
     protected abstract Storage reopen(Storage storage);
 
+    /** {@code storage} with the stored bytes of block {@code number} replaced, as a damaged disk would (reopened). */
+    protected abstract Storage damage(Storage storage, long number, byte[] bytes);
+
     protected final Storage track(Storage s) {
         opened.add(s);
         return s;
@@ -176,6 +179,42 @@ abstract class StorageContractTest {
                 .isInstanceOf(StorageException.class)
                 .hasMessageContaining("conflicting block 2");
         assertThat(s.range()).contains(new BlockRange(0, 1));
+    }
+
+    @Test
+    void aCorruptBlockIsAbsentReportedOnceAndRepairedByAGoodCopyOnly() {
+        Storage s = fresh();
+        s.appendAll(blocks(CHAIN, 0, 5));
+        // Decodes, but its payload is not the one its QC certifies: only the read checks see it.
+        s = damage(s, 3, bytes(Blocks.mismatchedBlock(CHAIN, 3)));
+        s = damage(s, 4, "garbage".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(s.block(3)).isEmpty();
+        assertThat(s.block(4)).isEmpty();
+        assertThat(s.block(4)).isEmpty();
+        assertThat(s.corruptBlocks()).containsExactly(3L, 4L);
+        assertThat(s.corruptBlocksFound()).isEqualTo(2);
+        assertSameBlock(s.block(5), block(CHAIN, 5));
+
+        Storage store = s;
+        assertThatThrownBy(() -> store.repair(Blocks.mismatchedBlock(CHAIN, 3)))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("does not match");
+        s.repair(block(CHAIN, 3));
+        assertSameBlock(s.block(3), block(CHAIN, 3));
+        assertThat(s.corruptBlocks()).containsExactly(4L);
+        s.repair(block(CHAIN, 4));
+        assertThat(s.corruptBlocks()).isEmpty();
+        assertThat(s.corruptBlocksFound()).isEqualTo(2);
+
+        s.repair(block(CHAIN, 2)); // an identical copy of a readable block: nothing to do
+        assertThatThrownBy(() -> store.repair(Blocks.otherBlock(CHAIN, 2)))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("conflicting block 2");
+        assertThatThrownBy(() -> store.repair(block(CHAIN, 9)))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("block 9 cannot be repaired")
+                .hasMessageContaining("not stored");
+        assertSameBlock(s.block(2), block(CHAIN, 2));
     }
 
     @Test

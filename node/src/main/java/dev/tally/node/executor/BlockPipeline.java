@@ -8,8 +8,10 @@ import dev.tally.network.BlockStoreState;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.BlockRange;
+import dev.tally.storage.BlockStore;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one way final blocks reach the execution layer, whether consensus finalized them or block sync fetched them:
  * strictly in order, each once. After every block it reports the persisted range to its listeners (the replica's
- * {@code BlocksPersisted}, gossip's block-store notification). It is also what the network serves blocks from.
+ * {@code BlocksPersisted}, gossip's block-store notification). It is also what the network serves blocks from (a
+ * block whose stored copy is corrupt is served as absent), and where block sync repairs such blocks.
  */
 final class BlockPipeline implements BlockSource, BlockSink {
     private static final Logger log = LoggerFactory.getLogger(BlockPipeline.class);
@@ -29,6 +32,7 @@ final class BlockPipeline implements BlockSource, BlockSink {
     }
 
     private final ExecutionLayer execution;
+    private final BlockStore store;
     private final long firstBlock;
     private final NodeMetrics metrics;
     // Told when the application fails to apply a block, whichever thread (replica or block sync) delivered it.
@@ -36,8 +40,14 @@ final class BlockPipeline implements BlockSource, BlockSink {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private long lastQueued; // guarded by this
 
-    BlockPipeline(ExecutionLayer execution, NodeMetrics metrics, Consumer<ApplicationException> applicationFailed) {
+    /** @param store where the execution layer keeps the blocks: block sync repairs its corrupt ones */
+    BlockPipeline(
+            ExecutionLayer execution,
+            BlockStore store,
+            NodeMetrics metrics,
+            Consumer<ApplicationException> applicationFailed) {
         this.execution = execution;
+        this.store = store;
         this.applicationFailed = applicationFailed;
         this.firstBlock = execution.genesis().firstBlock();
         this.metrics = metrics;
@@ -105,6 +115,17 @@ final class BlockPipeline implements BlockSource, BlockSink {
             range = persisted();
         }
         listeners.forEach(l -> l.persisted(range));
+    }
+
+    @Override
+    public SortedSet<Long> damaged() {
+        return store.corruptBlocks();
+    }
+
+    /** A block already applied, stored again: the execution layer has nothing to do with it. */
+    @Override
+    public void repair(FinalBlock block) {
+        store.repair(block);
     }
 
     /** Tells the listeners the persisted range, e.g. after old blocks were pruned. */

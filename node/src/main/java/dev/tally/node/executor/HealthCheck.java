@@ -10,13 +10,14 @@ import java.io.File;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.SortedSet;
 
 /**
  * Decides the node's {@link NodeHealth}, in this order:
  *
  * <ol>
  *   <li><b>degraded</b> when the node itself is unwell: its data directory's disk is low (the threshold of the
- *       disk warning), whatever blocks do;
+ *       disk warning), or reads found stored blocks corrupt that block sync has not repaired yet, whatever blocks do;
  *   <li><b>stalled</b> when no final block was stored for {@link ProgressWatch#STALL_TIMEOUTS} (3) view timeouts,
  *       with the stall warning's diagnosis as the reason (the view and phase, how many validators are connected,
  *       what is missing). Three, because a view that ends well ends within one timeout and each crashed leader
@@ -111,7 +112,21 @@ final class HealthCheck {
                 storageState);
     }
 
+    /** The store's state: a low disk or corrupt blocks are problems. */
     private StorageState storageState() {
+        StorageState disk = diskState();
+        SortedSet<Long> corrupt = storage.corruptBlocks();
+        if (corrupt.isEmpty()) {
+            return disk;
+        }
+        String problem = "corrupt block " + corrupt.first()
+                + (corrupt.size() > 1 ? " (and " + (corrupt.size() - 1) + " more)" : "")
+                + ", being fetched again from peers by block sync";
+        return new StorageState(
+                disk.kind(), disk.freeBytes(), disk.problem().isEmpty() ? problem : disk.problem() + "; " + problem);
+    }
+
+    private StorageState diskState() {
         return switch (storage) {
             case RocksStorage rocks -> {
                 File fs = rocks.directory().toFile();

@@ -64,7 +64,7 @@ public final class Node implements AutoCloseable {
         scope.onShutdown(this::closeStorage);
         // Block sync's thread is no task of the scope, and stopping the scope closes the network that owns it.
         this.blocks = new BlockPipeline(
-                execution, metrics, e -> Thread.ofVirtual().start(() -> scope.fail("application", e)));
+                execution, storage, metrics, e -> Thread.ofVirtual().start(() -> scope.fail("application", e)));
         this.epoch = execution.epochAt(blocks.persisted().last() + 1);
         // Checked before the network starts: the validator key must be in the committee of some epoch.
         Optional<ConsensusConfig> consensus = consensusConfig(epoch);
@@ -83,6 +83,7 @@ public final class Node implements AutoCloseable {
         scope.onShutdown(network::close);
         try {
             metrics.watch(network);
+            metrics.watchIntegrity(storage);
             metrics.epoch(epoch.number());
             blocks.addListener(range -> network.gossip().notifyBlocksChanged());
             blocks.addListener(range -> {

@@ -6,6 +6,7 @@ import dev.tally.execution.TransactionResult;
 import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
+import dev.tally.storage.BlockStore;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -203,6 +204,16 @@ public final class NodeMetrics {
                 .unit(Unit.BYTES)
                 .help("Usable space on the file system that holds the data directory")
                 .callback(cb -> cb.call((double) dataDir.toFile().getUsableSpace()))
+                .register(registry);
+    }
+
+    /** Corrupt blocks found by reads of the block store, read when scraped. */
+    public void watchIntegrity(BlockStore store) {
+        CounterWithCallback.builder()
+                .name("tally_storage_corrupt_blocks")
+                .help("Stored blocks found corrupt on read since the node started (each counted once; block sync"
+                        + " repairs them from peers)")
+                .callback(cb -> cb.call((double) store.corruptBlocksFound()))
                 .register(registry);
     }
 
