@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.network.BlockStoreState;
 import dev.tally.network.SignedNetAddress;
 import dev.tally.network.TransactionSink;
+import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeHealth;
@@ -18,6 +19,7 @@ import dev.tally.protocol.ValidatorInfo;
 import dev.tally.storage.execution.TransactionPayload;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -33,10 +35,12 @@ public final class RpcMethods {
     }
 
     private final Node node;
+    private final Submissions submissions;
     private final Map<String, Method> methods = new LinkedHashMap<>();
 
     public RpcMethods(Node node) {
         this.node = node;
+        this.submissions = new Submissions(node);
         methods.put("health_check", p -> healthCheck());
         methods.put("last_committed_block", p -> lastCommittedBlock());
         methods.put("last_view", p -> lastView());
@@ -45,11 +49,21 @@ public final class RpcMethods {
         methods.put("validators", p -> validators());
         methods.put("peers", p -> peers());
         methods.put("push_tx", p -> pushTx(p.hex("tx", 0)));
+        methods.put(
+                "push_txs",
+                p -> submissions
+                        .submit(p.hexArray("txs", 0, TxBatch.MAX_TRANSACTIONS))
+                        .body());
     }
 
     /** Whether the method changes the node's state: such a method is served over POST only. */
     public boolean changesState(String method) {
-        return method.equals("push_tx");
+        return method.equals("push_tx") || method.equals("push_txs");
+    }
+
+    /** A batch from {@code POST /txs}: one result per transaction (see {@code push_txs}), under admission control. */
+    Submissions.Outcome submitBatch(List<byte[]> txs) throws RpcException {
+        return submissions.submit(txs);
     }
 
     public boolean has(String method) {
@@ -253,13 +267,18 @@ public final class RpcMethods {
         return o;
     }
 
-    /** Into the mempool and on to peers: "accepted" or "duplicate"; a refused transaction is an error. */
+    /**
+     * Into the mempool and on to peers: "accepted" or "duplicate"; a refused transaction is an error, and one the
+     * mempool has no room for is the error "overloaded".
+     */
     private JsonNode pushTx(byte[] tx) throws RpcException {
-        return switch (node.submitTransaction(tx)) {
+        return switch (submissions.submit(tx)) {
             case TransactionSink.Result.Accepted a -> NODES.textNode("accepted");
             case TransactionSink.Result.Duplicate d -> NODES.textNode("duplicate");
             case TransactionSink.Result.Rejected r ->
                 throw new RpcException(RpcException.REJECTED, "transaction rejected: " + r.reason());
+            case TransactionSink.Result.Overloaded o ->
+                throw new RpcException(RpcException.OVERLOADED, "overloaded: " + o.reason() + "; retry later");
         };
     }
 }

@@ -110,6 +110,12 @@ final class InProcessCluster implements Cluster {
                         firstRejection = r.reason();
                     }
                 }
+                case TransactionSink.Result.Overloaded o -> {
+                    rejected++;
+                    if (firstRejection == null) {
+                        firstRejection = o.reason();
+                    }
+                }
             }
         }
         return new Submitted(accepted, duplicate, rejected, firstRejection);
