@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -164,19 +165,19 @@ final class ProcessCluster implements Cluster {
 
     private Submitted submitBinary(int node, List<byte[]> txs) throws IOException, InterruptedException {
         TallyClient.BatchResult r = tallyClients.get(node).submit(txs);
-        int accepted = 0;
-        int duplicate = 0;
         String firstRejection = null;
         for (TallyClient.TxStatus s : r.results()) {
             switch (s) {
-                case TallyClient.TxStatus.Accepted a -> accepted++;
-                case TallyClient.TxStatus.Duplicate d -> duplicate++;
+                case TallyClient.TxStatus.Accepted a -> {}
+                case TallyClient.TxStatus.Duplicate d -> {}
                 case TallyClient.TxStatus.Refused f ->
-                    firstRejection = firstRejection != null ? firstRejection : f.reason();
+                    firstRejection = Objects.requireNonNullElse(firstRejection, f.reason());
                 case TallyClient.TxStatus.Overloaded o ->
-                    firstRejection = firstRejection != null ? firstRejection : o.reason();
+                    firstRejection = Objects.requireNonNullElse(firstRejection, o.reason());
             }
         }
+        int accepted = (int) r.count(TallyClient.TxStatus.Accepted.class);
+        int duplicate = (int) r.count(TallyClient.TxStatus.Duplicate.class);
         return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, firstRejection);
     }
 
