@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "End-to-end benchmark: starts a local network (validator processes on 127.0.0.1 as `tally localnet` "
-                    + "runs them, or --in-process), pushes client transactions through push_tx spread over the nodes, reads "
+                    + "runs them, or --in-process), pushes client transactions in batches (POST /txs, or --client json-rpc) spread over the nodes, reads "
                     + "node0's final blocks and reports transaction finality latency, proposal-to-final latency, blocks/s, "
                     + "tx/s, payload MB/s, node CPU per block and peak memory per node.",
             "Figures cover the measurement window only: --duration seconds after --warmup seconds of load. Progress goes "
@@ -101,6 +101,15 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "TX/S",
             description = "Transactions per second in all; 0 sends none (default: ${DEFAULT-VALUE}).")
     long rate;
+
+    @Option(
+            names = "--client",
+            defaultValue = "binary",
+            paramLabel = "binary|json-rpc",
+            description = "How senders hand transactions to node processes: binary (POST /txs, length-prefixed "
+                    + "batches, as TallyClient does) or json-rpc (a JSON-RPC batch of push_tx in hex) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String client;
 
     @Option(names = "--open-loop", description = "Send as fast as the nodes take transactions (instead of --rate).")
     boolean openLoop;
@@ -227,6 +236,9 @@ public final class BenchCommand implements Callable<Integer> {
                     "need --validators >= 1, --tx-size >= " + Bench.TX_HEADER
                             + ", --duration >= 1, --warmup >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
         }
+        if (!client.equals("binary") && !client.equals("json-rpc")) {
+            throw new ParameterException(spec.commandLine(), "--client is binary or json-rpc, not " + client);
+        }
         if (jvms > 1 && !inProcess) {
             throw new ParameterException(
                     spec.commandLine(), "--jvms needs --in-process (without it every node is a process)");
@@ -249,6 +261,7 @@ public final class BenchCommand implements Callable<Integer> {
                 .senders(senders != null ? OptionalInt.of(senders) : OptionalInt.empty())
                 .nodeJvmOptions(nodeJvmOptions)
                 .smoke(smoke)
+                .client(client.equals("json-rpc") ? LoadTestSettings.Client.JSON_RPC : LoadTestSettings.Client.BINARY)
                 .build();
     }
 

@@ -332,6 +332,7 @@ public final class NetCodec {
                         case TransactionSink.Result.Accepted a -> Net.PushTxsResp.Result.ACCEPTED;
                         case TransactionSink.Result.Duplicate d -> Net.PushTxsResp.Result.DUPLICATE;
                         case TransactionSink.Result.Rejected rej -> Net.PushTxsResp.Result.REJECTED;
+                        case TransactionSink.Result.Overloaded o -> Net.PushTxsResp.Result.REJECTED;
                     });
         }
         return b.build().toByteArray();

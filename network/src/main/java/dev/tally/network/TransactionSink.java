@@ -15,6 +15,9 @@ public interface TransactionSink {
         record Duplicate() implements Result {}
 
         record Rejected(String reason) implements Result {}
+
+        /** Not taken for lack of room (a full mempool), not for what it is: the same bytes may be sent again later. */
+        record Overloaded(String reason) implements Result {}
     }
 
     Result push(byte[] transaction);

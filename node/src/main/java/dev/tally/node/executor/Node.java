@@ -272,6 +272,11 @@ public final class Node implements AutoCloseable {
         return network.gossip().submitTransaction(tx);
     }
 
+    /** A client's batch: one mempool call, the results in order; the accepted ones go on to every gossip peer. */
+    public List<TransactionSink.Result> submitTransactions(List<byte[]> txs) {
+        return network.gossip().submitTransactions(txs);
+    }
+
     /** The mempool as gossip sees it; a gossip batch reaches the execution layer as one batch. */
     private final class MempoolSink implements TransactionSink {
         @Override
@@ -289,7 +294,10 @@ public final class Node implements AutoCloseable {
             return switch (r) {
                 case TransactionResult.Accepted a -> Result.ACCEPTED;
                 case TransactionResult.Duplicate d -> Result.DUPLICATE;
-                case TransactionResult.Rejected rej -> new Result.Rejected(rej.reason());
+                case TransactionResult.Rejected rej ->
+                    rej.kind().equals(TransactionResult.Rejected.MEMPOOL_FULL)
+                            ? new Result.Overloaded(rej.reason())
+                            : new Result.Rejected(rej.reason());
             };
         }
     }

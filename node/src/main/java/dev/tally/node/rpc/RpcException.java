@@ -11,6 +11,11 @@ public final class RpcException extends Exception {
     public static final int NOT_AVAILABLE = -32000;
     /** The mempool refused a transaction. */
     public static final int REJECTED = -32001;
+    /**
+     * The node has no room for the request now (a full mempool, too many submissions at once): send it again later.
+     * Over HTTP: status 429 with {@code Retry-After}. The code is the one Ethereum nodes use for "limit exceeded".
+     */
+    public static final int OVERLOADED = -32005;
 
     private final int code;
 

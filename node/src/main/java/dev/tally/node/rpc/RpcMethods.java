@@ -10,6 +10,7 @@ import dev.tally.execution.TransactionPayload;
 import dev.tally.network.BlockStoreState;
 import dev.tally.network.SignedNetAddress;
 import dev.tally.network.TransactionSink;
+import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeHealth;
@@ -20,6 +21,7 @@ import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.ValidatorInfo;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -36,10 +38,12 @@ public final class RpcMethods {
     }
 
     private final Node node;
+    private final Submissions submissions;
     private final Map<String, Method> methods = new LinkedHashMap<>();
 
     public RpcMethods(Node node) {
         this.node = node;
+        this.submissions = new Submissions(node);
         methods.put("health_check", p -> healthCheck());
         methods.put("last_committed_block", p -> lastCommittedBlock());
         methods.put("last_view", p -> lastView());
@@ -48,6 +52,11 @@ public final class RpcMethods {
         methods.put("validators", p -> validators());
         methods.put("peers", p -> peers());
         methods.put("push_tx", p -> pushTx(p.hex("tx", 0)));
+        methods.put(
+                "push_txs",
+                p -> submissions
+                        .submit(p.hexArray("txs", 0, TxBatch.MAX_TRANSACTIONS))
+                        .body());
         if (node.execution() instanceof ApplicationExecutionLayer app) {
             methods.put("app_state", p -> appState(app));
             // An application's query may not shadow a method of the node.
@@ -57,7 +66,12 @@ public final class RpcMethods {
 
     /** Whether the method changes the node's state: such a method is served over POST only. */
     public boolean changesState(String method) {
-        return method.equals("push_tx");
+        return method.equals("push_tx") || method.equals("push_txs");
+    }
+
+    /** A batch from {@code POST /txs}: one result per transaction (see {@code push_txs}), under admission control. */
+    Submissions.Outcome submitBatch(List<byte[]> txs) throws RpcException {
+        return submissions.submit(txs);
     }
 
     public boolean has(String method) {
@@ -261,13 +275,18 @@ public final class RpcMethods {
         return o;
     }
 
-    /** Into the mempool and on to peers: "accepted" or "duplicate"; a refused transaction is an error. */
+    /**
+     * Into the mempool and on to peers: "accepted" or "duplicate"; a refused transaction is an error, and one the
+     * mempool has no room for is the error "overloaded".
+     */
     private JsonNode pushTx(byte[] tx) throws RpcException {
-        return switch (node.submitTransaction(tx)) {
+        return switch (submissions.submit(tx)) {
             case TransactionSink.Result.Accepted a -> NODES.textNode("accepted");
             case TransactionSink.Result.Duplicate d -> NODES.textNode("duplicate");
             case TransactionSink.Result.Rejected r ->
                 throw new RpcException(RpcException.REJECTED, "transaction rejected: " + r.reason());
+            case TransactionSink.Result.Overloaded o ->
+                throw new RpcException(RpcException.OVERLOADED, "overloaded: " + o.reason() + "; retry later");
         };
     }
 

@@ -1,8 +1,11 @@
 package dev.tally.node.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -44,9 +47,30 @@ public record RpcParams(JsonNode params) {
     }
 
     public byte[] hex(String name, int position) throws RpcException {
+        return hex(get(name, position), "param \"" + name + "\"");
+    }
+
+    /** An array of 1 to {@code max} hex texts; a bad item is named by its index ({@code txs[3]}). */
+    public List<byte[]> hexArray(String name, int position, int max) throws RpcException {
         JsonNode v = get(name, position);
+        if (!v.isArray() || v.isEmpty() || v.size() > max) {
+            throw new RpcException(
+                    RpcException.INVALID_PARAMS,
+                    "param \"" + name + "\" must be an array of 1 to " + max + " hex texts, got "
+                            + (v.isArray()
+                                    ? v.size() + " items"
+                                    : v.getNodeType().name().toLowerCase(Locale.ROOT)));
+        }
+        List<byte[]> out = new ArrayList<>(v.size());
+        for (int i = 0; i < v.size(); i++) {
+            out.add(hex(v.get(i), name + "[" + i + "]"));
+        }
+        return out;
+    }
+
+    private static byte[] hex(JsonNode v, String what) throws RpcException {
         if (!v.isTextual()) {
-            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" must be hex text, got " + v);
+            throw new RpcException(RpcException.INVALID_PARAMS, what + " must be hex text, got " + v);
         }
         String text = v.textValue().strip();
         if (text.startsWith("0x")) {
@@ -55,7 +79,7 @@ public record RpcParams(JsonNode params) {
         try {
             return HexFormat.of().parseHex(text);
         } catch (IllegalArgumentException e) {
-            throw new RpcException(RpcException.INVALID_PARAMS, "param \"" + name + "\" is not hex: " + e.getMessage());
+            throw new RpcException(RpcException.INVALID_PARAMS, what + " is not hex: " + e.getMessage());
         }
     }
 

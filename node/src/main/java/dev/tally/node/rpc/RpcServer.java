@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.HttpLimits;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.node.rpc.HttpTransport.Response;
@@ -29,6 +30,8 @@ public final class RpcServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** Where a binary batch of transactions is posted. */
+    public static final String TXS_PATH = "/txs";
 
     private final HttpTransport transport;
     private final RpcMethods methods;
@@ -84,6 +87,9 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private Response handlePost(HttpTransport.Request r) {
+        if (r.path().equals(TXS_PATH)) {
+            return handleTxs(r);
+        }
         String type = r.headers().getOrDefault("content-type", "");
         if (!type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
             return jsonError(
@@ -104,7 +110,49 @@ public final class RpcServer implements AutoCloseable {
         ObjectNode response = call(request);
         int status =
                 response.has("error") ? postStatus(response.at("/error/code").asInt()) : 200;
-        return new Response(status, "application/json", response.toString());
+        return new Response(status, "application/json", response.toString(), retryAfter(status));
+    }
+
+    /**
+     * {@code POST /txs}: a binary batch ({@link TxBatch}) answered as {@code push_txs} answers, bare: 200, or 429 with
+     * {@code Retry-After} when some transaction (or the whole batch) was refused as overloaded. A body that is not a
+     * batch is refused whole (400, naming the transaction and byte), so that nothing of it is half taken.
+     */
+    private Response handleTxs(HttpTransport.Request r) {
+        String type = r.headers().getOrDefault("content-type", "");
+        if (!type.toLowerCase(Locale.ROOT).startsWith("application/octet-stream")) {
+            return new Response(
+                    415,
+                    "application/json",
+                    getError(new RpcException(
+                                    RpcException.INVALID_REQUEST,
+                                    "POST " + TXS_PATH + " needs Content-Type: application/octet-stream"))
+                            .toString());
+        }
+        long start = System.nanoTime();
+        boolean ok = false;
+        try {
+            Submissions.Outcome outcome = methods.submitBatch(TxBatch.decode(r.body()));
+            ok = true;
+            int status = outcome.overloaded() ? 429 : 200;
+            return new Response(status, "application/json", outcome.body().toString(), retryAfter(status));
+        } catch (TxBatch.MalformedBatchException e) {
+            return new Response(
+                    400,
+                    "application/json",
+                    getError(new RpcException(RpcException.INVALID_PARAMS, e.getMessage()))
+                            .toString());
+        } catch (RpcException e) {
+            int status = postStatus(e.code());
+            return new Response(status, "application/json", getError(e).toString(), retryAfter(status));
+        } finally {
+            metrics.rpcLatency("POST " + TXS_PATH, ok, System.nanoTime() - start);
+        }
+    }
+
+    /** A 429's {@code Retry-After}: how long an overloaded node asks a client to wait. */
+    private static Map<String, String> retryAfter(int status) {
+        return status == 429 ? Map.of("Retry-After", Integer.toString(Submissions.RETRY_AFTER_SECONDS)) : Map.of();
     }
 
     /**
@@ -116,6 +164,7 @@ public final class RpcServer implements AutoCloseable {
             case RpcException.PARSE_ERROR, RpcException.INVALID_REQUEST -> 400;
             case RpcException.METHOD_NOT_FOUND -> 404;
             case RpcException.INTERNAL_ERROR -> 500;
+            case RpcException.OVERLOADED -> 429;
             default -> 200;
         };
     }
@@ -159,12 +208,14 @@ public final class RpcServer implements AutoCloseable {
             return new Response(
                     probe.get().status(), "application/json", probe.get().body().toString(), Map.of());
         }
-        if (methods.changesState(method)) {
+        if (methods.changesState(method) || r.path().equals(TXS_PATH)) {
+            String how = r.path().equals(TXS_PATH)
+                    ? "POST a batch of transactions to " + TXS_PATH + " as application/octet-stream"
+                    : "POST it as JSON-RPC to /";
             return new Response(
                     405,
                     "application/json",
-                    getError(new RpcException(
-                                    RpcException.INVALID_REQUEST, method + " changes state: POST it as JSON-RPC to /"))
+                    getError(new RpcException(RpcException.INVALID_REQUEST, method + " changes state: " + how))
                             .toString(),
                     Map.of("Allow", "POST"));
         }

@@ -16,6 +16,7 @@ import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Every node in this JVM (the executor's {@link Node}, each with its own storage, talking over loopback), driven
@@ -97,22 +98,19 @@ final class InProcessCluster implements Cluster {
     public Submitted submit(int node, List<byte[]> txs) {
         int accepted = 0;
         int duplicate = 0;
-        int rejected = 0;
         String firstRejection = null;
         Node n = nodes.get(node);
         for (byte[] tx : txs) {
             switch (n.submitTransaction(tx)) {
                 case TransactionSink.Result.Accepted a -> accepted++;
                 case TransactionSink.Result.Duplicate d -> duplicate++;
-                case TransactionSink.Result.Rejected r -> {
-                    rejected++;
-                    if (firstRejection == null) {
-                        firstRejection = r.reason();
-                    }
-                }
+                case TransactionSink.Result.Rejected r ->
+                    firstRejection = Objects.requireNonNullElse(firstRejection, r.reason());
+                case TransactionSink.Result.Overloaded o ->
+                    firstRejection = Objects.requireNonNullElse(firstRejection, o.reason());
             }
         }
-        return new Submitted(accepted, duplicate, rejected, firstRejection);
+        return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, firstRejection);
     }
 
     @Override

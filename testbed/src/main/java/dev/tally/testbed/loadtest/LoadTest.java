@@ -139,7 +139,13 @@ public final class LoadTest {
         Bench.Plan plan = plan();
         if (settings.inProcess() && settings.jvms() > 1) {
             try (ProcessCluster cluster = ProcessCluster.grouped(
-                    members, groups(members), rocksdb, hostHeapMbPerNode(), settings.nodeJvmOptions(), netDir)) {
+                    members,
+                    groups(members),
+                    rocksdb,
+                    hostHeapMbPerNode(),
+                    settings.nodeJvmOptions(),
+                    netDir,
+                    settings.client())) {
                 return new Measured(new Bench(cluster, plan, progress, () -> {}).run(), cluster.memoryMeasure());
             }
         } else if (settings.inProcess()) {
@@ -148,7 +154,8 @@ public final class LoadTest {
                         new Bench(cluster, plan, progress, cluster::harnessThread).run(), cluster.memoryMeasure());
             }
         } else {
-            try (ProcessCluster cluster = ProcessCluster.perNode(members, settings.nodeJvmOptions())) {
+            try (ProcessCluster cluster =
+                    ProcessCluster.perNode(members, settings.nodeJvmOptions(), settings.client())) {
                 return new Measured(new Bench(cluster, plan, progress, () -> {}).run(), cluster.memoryMeasure());
             }
         }

@@ -57,6 +57,7 @@ public final class LoadTestReport {
                 .put("tx_size", t.txSize())
                 .put("rate", t.openLoop() ? null : t.rate())
                 .put("open_loop", t.openLoop())
+                .put("client", t.client().cliName())
                 .put("warmup_s", t.warmupSeconds())
                 .put("duration_s", t.durationSeconds())
                 .put("window_s", round(r.seconds(), 1))

@@ -17,6 +17,7 @@ import java.util.OptionalLong;
  * @param nodeJvmOptions extra JVM options of each node process (of each child JVM with {@code jvms} above 1)
  * @param emptyBlockIntervalMs the nodes' {@code empty_block_interval_ms} (default: the node's default; 0 makes empty
  *     blocks as fast as the network can, to measure its block rate)
+ * @param client how the senders hand transactions to node processes (default: the binary batch path)
  */
 public record LoadTestSettings(
         int validators,
@@ -34,7 +35,8 @@ public record LoadTestSettings(
         OptionalInt senders,
         List<String> nodeJvmOptions,
         boolean smoke,
-        OptionalLong emptyBlockIntervalMs) {
+        OptionalLong emptyBlockIntervalMs,
+        Client client) {
     /** The nodes' storage. */
     public enum Storage {
         ROCKSDB,
@@ -43,6 +45,17 @@ public record LoadTestSettings(
         /** The name {@code --storage} takes. */
         public String cliName() {
             return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** How transactions reach a node process: one binary {@code POST /txs} per batch, or a JSON-RPC batch of push_tx. */
+    public enum Client {
+        BINARY,
+        JSON_RPC;
+
+        /** The name {@code --client} takes. */
+        public String cliName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
     }
 
@@ -76,6 +89,7 @@ public record LoadTestSettings(
         private OptionalInt senders = OptionalInt.empty();
         private List<String> nodeJvmOptions = List.of();
         private boolean smoke;
+        private Client client = Client.BINARY;
 
         private Builder() {}
 
@@ -159,6 +173,11 @@ public record LoadTestSettings(
             return this;
         }
 
+        public Builder client(Client client) {
+            this.client = client;
+            return this;
+        }
+
         public LoadTestSettings build() {
             return new LoadTestSettings(
                     validators,
@@ -176,7 +195,8 @@ public record LoadTestSettings(
                     senders,
                     nodeJvmOptions,
                     smoke,
-                    emptyBlockIntervalMs);
+                    emptyBlockIntervalMs,
+                    client);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.tally.testbed.loadtest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.tally.node.client.TallyClient;
 import dev.tally.protocol.Payload;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
@@ -18,16 +19,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A localnet of real node processes on loopback, driven over JSON-RPC: transactions as batches of {@code push_tx},
- * final blocks as batches of {@code block} from node0. Either one process per node, as {@code bin/tally localnet} runs
- * them ({@link #perNode}), or the nodes spread over a few JVMs that each run their share in-process
- * ({@link #grouped}, {@code tally bench-host}); every node keeps its own RPC port either way. CPU and peak memory
- * come from {@code /proc/<pid>} of the processes.
+ * A localnet of real node processes on loopback, driven over RPC: transactions as binary batches through
+ * {@link TallyClient} ({@code POST /txs}), or as JSON-RPC batches of {@code push_tx}; final blocks as batches of
+ * {@code block} from node0. Either one process per node, as {@code bin/tally localnet} runs them ({@link #perNode}),
+ * or the nodes spread over a few JVMs that each run their share in-process ({@link #grouped}, {@code tally
+ * bench-host}); every node keeps its own RPC port either way. CPU and peak memory come from {@code /proc/<pid>} of the
+ * processes.
  */
 final class ProcessCluster implements Cluster {
     private static final JsonFactory JSON = new JsonFactory();
@@ -58,18 +61,24 @@ final class ProcessCluster implements Cluster {
 
     private final String memoryMeasure;
     private final List<URI> rpc = new ArrayList<>();
+    private final LoadTestSettings.Client client;
     private final List<HttpClient> submitClients = new ArrayList<>();
+    private final List<TallyClient> tallyClients = new ArrayList<>();
     private final HttpClient readClient = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2))
             .build();
 
-    private ProcessCluster(List<Localnet.Member> members, String memoryMeasure, Launcher launcher) throws IOException {
+    private ProcessCluster(
+            List<Localnet.Member> members, String memoryMeasure, LoadTestSettings.Client client, Launcher launcher)
+            throws IOException {
         this.members = List.copyOf(members);
+        this.client = client;
         this.memoryMeasure = memoryMeasure;
         for (Localnet.Member m : members) {
             InetSocketAddress a = m.config().rpcAddr().orElseThrow();
             rpc.add(URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/"));
+            tallyClients.add(new TallyClient(rpc.getLast()));
             submitClients.add(HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(2))
@@ -85,8 +94,10 @@ final class ProcessCluster implements Cluster {
     }
 
     /** One node process per member ({@code tally node}), with {@code nodeJvmOptions} as {@link Localnet#launch} takes them. */
-    static ProcessCluster perNode(List<Localnet.Member> members, List<String> nodeJvmOptions) throws IOException {
-        return new ProcessCluster(members, "VmHWM (peak resident set) of each node process", into -> {
+    static ProcessCluster perNode(
+            List<Localnet.Member> members, List<String> nodeJvmOptions, LoadTestSettings.Client client)
+            throws IOException {
+        return new ProcessCluster(members, "VmHWM (peak resident set) of each node process", client, into -> {
             for (Localnet.Member m : members) {
                 into.add(new Host(m.name(), Localnet.launch(m, nodeJvmOptions), List.of(m), m.logFile()));
             }
@@ -104,14 +115,15 @@ final class ProcessCluster implements Cluster {
             boolean rocksdb,
             long heapMbPerNode,
             List<String> jvmOptions,
-            Path dir)
+            Path dir,
+            LoadTestSettings.Client client)
             throws IOException {
         String measure =
                 "VmHWM (peak resident set) of each of the " + groups.size() + " JVMs divided by the nodes it runs ("
                         + groups.stream().mapToInt(List::size).min().orElse(0) + "-"
                         + groups.stream().mapToInt(List::size).max().orElse(0)
                         + "; the nodes of one JVM share its heap, JIT and GC)";
-        return new ProcessCluster(members, measure, into -> {
+        return new ProcessCluster(members, measure, client, into -> {
             for (int k = 0; k < groups.size(); k++) {
                 List<Localnet.Member> group = groups.get(k);
                 String name = "jvm" + k;
@@ -145,6 +157,32 @@ final class ProcessCluster implements Cluster {
 
     @Override
     public Submitted submit(int node, List<byte[]> txs) throws IOException, InterruptedException {
+        return switch (client) {
+            case BINARY -> submitBinary(node, txs);
+            case JSON_RPC -> submitJsonRpc(node, txs);
+        };
+    }
+
+    private Submitted submitBinary(int node, List<byte[]> txs) throws IOException, InterruptedException {
+        TallyClient.BatchResult r = tallyClients.get(node).submit(txs);
+        String firstRejection = null;
+        for (TallyClient.TxStatus s : r.results()) {
+            switch (s) {
+                case TallyClient.TxStatus.Accepted a -> {}
+                case TallyClient.TxStatus.Duplicate d -> {}
+                case TallyClient.TxStatus.Refused f ->
+                    firstRejection = Objects.requireNonNullElse(firstRejection, f.reason());
+                case TallyClient.TxStatus.Overloaded o ->
+                    firstRejection = Objects.requireNonNullElse(firstRejection, o.reason());
+            }
+        }
+        int accepted = (int) r.count(TallyClient.TxStatus.Accepted.class);
+        int duplicate = (int) r.count(TallyClient.TxStatus.Duplicate.class);
+        return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, firstRejection);
+    }
+
+    /** The path before the binary one, for comparison: a JSON-RPC batch of {@code push_tx}, hex in JSON. */
+    private Submitted submitJsonRpc(int node, List<byte[]> txs) throws IOException, InterruptedException {
         StringBuilder body = new StringBuilder(txs.size() * (txs.getFirst().length * 2 + 64) + 2).append('[');
         for (int i = 0; i < txs.size(); i++) {
             if (i > 0) {
@@ -407,6 +445,7 @@ final class ProcessCluster implements Cluster {
             }
         }
         submitClients.forEach(HttpClient::close);
+        tallyClients.forEach(TallyClient::close);
         readClient.close();
         try {
             Runtime.getRuntime().removeShutdownHook(stopOnExit);
