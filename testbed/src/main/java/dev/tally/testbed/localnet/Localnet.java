@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -256,25 +255,13 @@ public final class Localnet {
 
     private record Ports(int server, int rpc, int metrics, int debugPage) {}
 
-    /** Ports for {@code count} nodes, all distinct and free on loopback a moment ago. */
+    /** Ports for {@code count} nodes, all distinct and free on loopback a moment ago (see {@link LoopbackPorts}). */
     private static List<Ports> freePorts(int count) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] p = new int[4 * count];
-            for (int i = 0; i < p.length; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                held.add(s);
-                p[i] = s.getLocalPort();
-            }
-            List<Ports> ports = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                ports.add(new Ports(p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]));
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
+        List<Integer> p = LoopbackPorts.free(4 * count);
+        List<Ports> ports = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ports.add(new Ports(p.get(4 * i), p.get(4 * i + 1), p.get(4 * i + 2), p.get(4 * i + 3)));
         }
+        return ports;
     }
 }
