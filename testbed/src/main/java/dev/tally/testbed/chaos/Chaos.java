@@ -29,6 +29,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the {@link RunLog}.
  */
 public final class Chaos implements AutoCloseable {
+    /** Generous: six JVMs and their RocksDBs start at once, on a machine that may be busy with other work. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
     private final ChaosOptions options;
     private final RunLog log;
     private final Map<Long, Integer> pids = new ConcurrentHashMap<>();
@@ -127,12 +130,22 @@ public final class Chaos implements AutoCloseable {
         }
     }
 
-    /** Waits until every node finalized a few blocks; the height then is where the run starts counting. */
+    /**
+     * Waits until every node finalized a few blocks; the height then is where the run starts counting. A node whose
+     * process exits meanwhile fails the start at once, with the reason from its log.
+     */
     private long awaitStart() throws InterruptedException, IOException {
-        if (!nodes.awaitAll(2, Duration.ofSeconds(180), false)) {
-            close();
-            throw new IOException("the network did not start: heights " + nodes.heights() + "; see " + options.dir()
-                    + "/node*/node.log");
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!nodes.awaitAll(2, Duration.ofSeconds(1), false)) {
+            List<String> exited = nodes.exited();
+            if (!exited.isEmpty() || System.nanoTime() > deadline) {
+                close();
+                throw new IOException("the network did not start: "
+                        + (exited.isEmpty()
+                                ? "heights " + nodes.heights() + " after " + START_TIMEOUT.toSeconds() + " s"
+                                : String.join("; ", exited))
+                        + "; node logs in " + options.dir() + "/node*/node.log");
+            }
         }
         long h = nodes.networkHeight();
         log.log("network up at height " + h + "; injecting faults for "
