@@ -5,6 +5,8 @@ import dev.tally.node.config.NodeConfig;
 import dev.tally.node.config.NodeConfigJson;
 import dev.tally.node.debug.DebugPage;
 import dev.tally.node.executor.Node;
+import dev.tally.node.metrics.MetricsServer;
+import dev.tally.node.rpc.NodeHttp;
 import dev.tally.node.rpc.RpcMethods;
 import dev.tally.node.rpc.RpcServer;
 import dev.tally.storage.InMemoryStorage;
@@ -12,11 +14,9 @@ import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
 import dev.tally.storage.execution.MempoolExecutionLayer;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.concurrent.Executors;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -89,14 +89,9 @@ final class NodeStartup {
         }
         if (cfg.metricsAddr().isPresent()) {
             node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
-                HTTPServer metrics = HTTPServer.builder()
-                        .inetAddress(a.getAddress())
-                        .port(a.getPort())
-                        .registry(node.metrics().registry())
-                        .executorService(Executors.newVirtualThreadPerTaskExecutor())
-                        .buildAndStart();
+                MetricsServer metrics = MetricsServer.start(a, node.metrics().registry());
                 LoggerFactory.getLogger(NodeStartup.class)
-                        .info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(), metrics.getPort());
+                        .info("metrics on http://{}/metrics", NodeHttp.text(metrics.address()));
                 return metrics;
             }));
         }
