@@ -155,6 +155,18 @@ final class NodeProcesses {
         return false;
     }
 
+    /** Whether every node's RPC answers now (its JVM is up), whether or not it has blocks yet. */
+    boolean allAnswer() throws InterruptedException {
+        for (ChaosNode n : nodes) {
+            try {
+                n.rpc.call("last_committed_block");
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The validators that should be running but whose process exited: each with its exit status and the last lines
      * of its log, where a node says why it stopped.
