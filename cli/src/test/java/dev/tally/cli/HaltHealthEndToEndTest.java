@@ -90,8 +90,9 @@ class HaltHealthEndToEndTest {
      */
     private static ProcessHandle nodeProcess(Process localnet, Localnet.Member m) {
         String config = m.configFile().toString();
-        Optional<ProcessHandle> p =
-                localnet.descendants().filter(h -> commandLine(h).contains(config)).findFirst();
+        Optional<ProcessHandle> p = localnet.descendants()
+                .filter(h -> commandLine(h).contains(config))
+                .findFirst();
         assertThat(p).as("the process of " + m.name()).isPresent();
         return p.orElseThrow();
     }
