@@ -1,12 +1,14 @@
 package dev.tally.node.debug;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.network.SignedNetAddress;
+import dev.tally.node.config.HttpLimits;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.StoredRange;
+import dev.tally.node.http.HttpTransport;
+import dev.tally.node.http.HttpTransport.Response;
+import dev.tally.node.http.ReadOnlyPages;
 import dev.tally.node.rpc.NodeHttp;
 import dev.tally.protocol.ValidatorInfo;
 import java.io.IOException;
@@ -14,42 +16,42 @@ import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** An HTML page for people: the node's identity, limits, consensus position, peers; it refreshes itself. */
+/**
+ * An HTML page for people: the node's identity, limits, consensus position, peers; it refreshes itself. Served at
+ * GET {@code /} on the hardened {@link HttpTransport} with {@link ReadOnlyPages#LIMITS}.
+ */
 public final class DebugPage implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DebugPage.class);
 
     private final Node node;
-    private final HttpServer server;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpTransport server;
 
-    private DebugPage(Node node, InetSocketAddress address) throws IOException {
+    private DebugPage(Node node, InetSocketAddress address, HttpLimits limits) throws IOException {
         this.node = node;
-        this.server = HttpServer.create(address, 16);
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        this.server = HttpTransport.start(
+                "debug-page",
+                address,
+                limits,
+                new ReadOnlyPages(Map.of("/", () -> new Response(200, "text/html", render()))));
     }
 
     public static DebugPage start(Node node, InetSocketAddress address) throws IOException {
-        DebugPage page = new DebugPage(node, address);
-        page.server.start();
-        log.info("debug page on http://{}/", NodeHttp.text(page.server.getAddress()));
+        return start(node, address, ReadOnlyPages.LIMITS);
+    }
+
+    /** As {@link #start(Node, InetSocketAddress)}, with other limits (tests reach them quickly). */
+    public static DebugPage start(Node node, InetSocketAddress address, HttpLimits limits) throws IOException {
+        DebugPage page = new DebugPage(node, address, limits);
+        log.info("debug page on http://{}/", NodeHttp.text(page.address()));
         return page;
     }
 
     /** Where the page is served. */
     public InetSocketAddress address() {
-        return server.getAddress();
-    }
-
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            NodeHttp.send(ex, 200, "text/html", render());
-        }
+        return server.address();
     }
 
     private String render() {
@@ -200,13 +202,12 @@ public final class DebugPage implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+    public void close() throws IOException {
+        server.close();
     }
 
     @Override
     public String toString() {
-        return "debug page on " + NodeHttp.text(server.getAddress());
+        return "debug page on " + NodeHttp.text(address());
     }
 }

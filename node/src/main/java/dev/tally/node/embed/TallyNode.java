@@ -9,19 +9,19 @@ import dev.tally.node.config.NodeConfig;
 import dev.tally.node.debug.DebugPage;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeFailedException;
+import dev.tally.node.metrics.MetricsServer;
+import dev.tally.node.rpc.NodeHttp;
 import dev.tally.node.rpc.RpcMethods;
 import dev.tally.node.rpc.RpcServer;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -173,13 +173,8 @@ public final class TallyNode implements AutoCloseable {
         }
         if (cfg.metricsAddr().isPresent()) {
             node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
-                HTTPServer metrics = HTTPServer.builder()
-                        .inetAddress(a.getAddress())
-                        .port(a.getPort())
-                        .registry(node.metrics().registry())
-                        .executorService(Executors.newVirtualThreadPerTaskExecutor())
-                        .buildAndStart();
-                log.info("metrics on http://{}:{}/metrics", a.getAddress().getHostAddress(), metrics.getPort());
+                MetricsServer metrics = MetricsServer.start(a, node.metrics().registry());
+                log.info("metrics on http://{}/metrics", NodeHttp.text(metrics.address()));
                 return metrics;
             }));
         }

@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.HttpLimits;
+import dev.tally.node.http.HttpTransport;
+import dev.tally.node.http.HttpTransport.Response;
 import dev.tally.node.metrics.NodeMetrics;
-import dev.tally.node.rpc.HttpTransport.Response;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -41,7 +42,7 @@ public final class RpcServer implements AutoCloseable {
             throws IOException {
         this.methods = methods;
         this.metrics = metrics;
-        this.transport = HttpTransport.start(address, limits, new Handler());
+        this.transport = HttpTransport.start("RPC", address, limits, new Handler());
     }
 
     public static RpcServer start(InetSocketAddress address, RpcMethods methods, NodeMetrics metrics)

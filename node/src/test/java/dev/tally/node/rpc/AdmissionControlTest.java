@@ -2,6 +2,9 @@ package dev.tally.node.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.execution.TransactionPayload;
+import dev.tally.execution.TransactionResult;
 import dev.tally.node.SoloNode;
 import dev.tally.node.client.TallyClient;
 import dev.tally.node.client.TallyClient.TxStatus;
@@ -9,9 +12,6 @@ import dev.tally.node.executor.Node;
 import dev.tally.node.rpc.RpcHardeningTest.Answer;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.TestChain;
-import dev.tally.execution.MempoolExecutionLayer;
-import dev.tally.execution.TransactionPayload;
-import dev.tally.execution.TransactionResult;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -1,19 +1,17 @@
 package dev.tally.node.rpc;
 
+import static dev.tally.node.http.RawHttp.readAnswer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.node.SoloNode;
 import dev.tally.node.config.HttpLimits;
 import dev.tally.node.executor.Node;
+import dev.tally.node.http.RawHttp;
+import dev.tally.node.http.RawHttp.Answer;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.TestChain;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -22,8 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +30,6 @@ import org.junit.jupiter.api.Test;
  * connections, so that those limits are quick to reach.
  */
 class RpcHardeningTest {
-    static final ObjectMapper JSON = new ObjectMapper();
     static final TestChain CHAIN = new TestChain(1);
     /** Block 1 fails to read, while set, with the kind of detail (a class, a path, raw bytes) no client may see. */
     static final String SECRET = "corrupt block in /data/db/000042.sst: \u0000\u00ff";
@@ -44,13 +39,6 @@ class RpcHardeningTest {
     static Node node;
     static RpcServer server;
     static RpcServer strict;
-
-    /** One answer: the status, the headers as they came, and the body. */
-    record Answer(int status, String head, String body) {
-        JsonNode json() throws IOException {
-            return JSON.readTree(body);
-        }
-    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -100,40 +88,11 @@ class RpcHardeningTest {
     }
 
     static Socket connect(RpcServer to) throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), to.address().getPort());
-        s.setSoTimeout(10_000);
-        return s;
+        return RawHttp.connect(to.address());
     }
 
-    /** Sends the bytes on a fresh connection and reads the answer (the server closes after an error). */
     static Answer exchange(RpcServer to, String request) throws IOException {
-        try (Socket s = connect(to)) {
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            return readAnswer(s.getInputStream());
-        }
-    }
-
-    static Answer readAnswer(InputStream in) throws IOException {
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        byte[] buf = new byte[8192];
-        for (int n; (n = in.read(buf)) >= 0; ) {
-            got.write(buf, 0, n);
-            String text = got.toString(StandardCharsets.ISO_8859_1); // one char per byte, to count the body's bytes
-            int split = text.indexOf("\r\n\r\n");
-            Matcher length = Pattern.compile("(?i)content-length: (\\d+)").matcher(text);
-            if (split >= 0 && length.find() && text.length() - split - 4 >= Integer.parseInt(length.group(1))) {
-                break;
-            }
-        }
-        byte[] bytes = got.toByteArray();
-        int split = got.toString(StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n");
-        assertThat(split).as("a whole HTTP answer, not a reset: %s", got).isPositive();
-        return new Answer(
-                Integer.parseInt(new String(bytes, 9, 3, StandardCharsets.US_ASCII)),
-                new String(bytes, 0, split, StandardCharsets.ISO_8859_1),
-                new String(bytes, split + 4, bytes.length - split - 4, StandardCharsets.UTF_8));
+        return RawHttp.exchange(to.address(), request);
     }
 
     static String post(String body) {
@@ -172,17 +131,9 @@ class RpcHardeningTest {
                 strict,
                 "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n12345");
         assertThat(slowBody.status()).isEqualTo(408);
-        try (Socket s = connect(strict)) {
-            // Headers a byte at a time, each in time for a per-read timeout, never finishing.
-            OutputStream out = s.getOutputStream();
-            out.write("GET /last_view HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
-            for (int i = 0; i < 8; i++) {
-                out.write('X');
-                out.flush();
-                Thread.sleep(200);
-            }
-            assertThat(readAnswer(s.getInputStream()).status()).isEqualTo(408);
-        }
+        assertThat(RawHttp.neverFinishedHeaders(strict.address(), "GET /last_view HTTP/1.1")
+                        .status())
+                .isEqualTo(408);
         assertThat(Duration.ofNanos(System.nanoTime() - start))
                 .as("two requests, each given 1 s")
                 .isLessThan(Duration.ofSeconds(5));

@@ -7,6 +7,8 @@ import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the {@link RunLog}.
  */
 public final class Chaos implements AutoCloseable {
+    /** Per start stage. Generous: six JVMs and their RocksDBs start at once, on a machine that may be busy. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
     private final ChaosOptions options;
     private final RunLog log;
     private final Map<Long, Integer> pids = new ConcurrentHashMap<>();
@@ -127,17 +132,51 @@ public final class Chaos implements AutoCloseable {
         }
     }
 
-    /** Waits until every node finalized a few blocks; the height then is where the run starts counting. */
+    /**
+     * Waits until every node finalized a few blocks; the height then is where the run starts counting. Two stages,
+     * each with its own {@link #START_TIMEOUT}: every node's RPC answers (its JVM is up; a minute and more on a
+     * machine at a load of 40 or more), then every node reaches block 2. A node whose process exits meanwhile fails
+     * the start at once, with the reason from its log.
+     */
     private long awaitStart() throws InterruptedException, IOException {
-        if (!nodes.awaitAll(2, Duration.ofSeconds(180), false)) {
-            close();
-            throw new IOException("the network did not start: heights " + nodes.heights() + "; see " + options.dir()
-                    + "/node*/node.log");
-        }
+        awaitStartStage("every node's RPC to answer", nodes::allAnswer);
+        awaitStartStage("every node to finalize block 2", () -> nodes.awaitAll(2, Duration.ofSeconds(1), false));
         long h = nodes.networkHeight();
         log.log("network up at height " + h + "; injecting faults for "
                 + options.duration().toSeconds() + " s");
         return h;
+    }
+
+    private interface StartCheck {
+        boolean done() throws InterruptedException;
+    }
+
+    private void awaitStartStage(String what, StartCheck check) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!check.done()) {
+            List<String> exited = nodes.exited();
+            if (!exited.isEmpty() || System.nanoTime() > deadline) {
+                close();
+                throw new IOException("the network did not start: "
+                        + (exited.isEmpty()
+                                ? "waited " + START_TIMEOUT.toSeconds() + " s for " + what + "; heights "
+                                        + nodes.heights() + "; load average " + loadAverage()
+                                : String.join("; ", exited))
+                        + "; node logs in " + options.dir() + "/node*/node.log");
+            }
+            Thread.sleep(1000);
+        }
+        log.log("start: " + what + " done; load average " + loadAverage());
+    }
+
+    /** The machine's 1-, 5- and 15-minute load averages, which explain a slow start. */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/loadavg")).getFirst().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     /** Stops every node (resuming paused ones first), the pollers and the proxies, and undoes mounts. Idempotent. */

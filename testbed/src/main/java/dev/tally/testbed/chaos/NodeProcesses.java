@@ -3,6 +3,9 @@ package dev.tally.testbed.chaos;
 import dev.tally.testbed.chaos.ChaosNode.Status;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -11,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * The validators' processes: starting, killing, pausing and resuming them, and what the run knows of their heights.
@@ -149,6 +153,46 @@ final class NodeProcesses {
             Thread.sleep(200);
         }
         return false;
+    }
+
+    /** Whether every node's RPC answers now (its JVM is up), whether or not it has blocks yet. */
+    boolean allAnswer() throws InterruptedException {
+        for (ChaosNode n : nodes) {
+            try {
+                n.rpc.call("last_committed_block");
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The validators that should be running but whose process exited: each with its exit status and the last lines
+     * of its log, where a node says why it stopped.
+     */
+    List<String> exited() {
+        List<String> dead = new ArrayList<>();
+        for (ChaosNode n : nodes) {
+            Process p;
+            synchronized (n) {
+                p = n.status == Status.UP ? n.process : null;
+            }
+            if (p != null && !p.isAlive()) {
+                dead.add(n.name() + " exited with status " + p.exitValue() + " (" + n.member.logFile() + " ends: "
+                        + String.join(" | ", lastLines(n.member.logFile(), 3)) + ")");
+            }
+        }
+        return dead;
+    }
+
+    private static List<String> lastLines(Path file, int count) {
+        try (Stream<String> lines = Files.lines(file)) {
+            List<String> all = lines.filter(l -> !l.isBlank()).toList();
+            return all.subList(Math.max(0, all.size() - count), all.size());
+        } catch (IOException | UncheckedIOException e) {
+            return List.of("unreadable: " + e.getMessage());
+        }
     }
 
     /**

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -302,32 +301,20 @@ public final class Localnet {
         Files.writeString(file, text);
     }
 
-    /** Addresses on loopback for {@code count} nodes, on ports all distinct and free a moment ago. */
+    /** Addresses on loopback for {@code count} nodes, on ports all distinct and free a moment ago (see {@link LoopbackPorts}). */
     private static List<NodeAddresses> loopbackAddresses(int count) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] p = new int[4 * count];
-            for (int i = 0; i < p.length; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                held.add(s);
-                p[i] = s.getLocalPort();
-            }
-            InetAddress loopback = InetAddress.getLoopbackAddress();
-            List<NodeAddresses> addresses = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                InetSocketAddress server = new InetSocketAddress(loopback, p[4 * i]);
-                addresses.add(new NodeAddresses(
-                        server,
-                        server,
-                        new InetSocketAddress(loopback, p[4 * i + 1]),
-                        new InetSocketAddress(loopback, p[4 * i + 2]),
-                        new InetSocketAddress(loopback, p[4 * i + 3])));
-            }
-            return addresses;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
+        List<Integer> p = LoopbackPorts.free(4 * count);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        List<NodeAddresses> addresses = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            InetSocketAddress server = new InetSocketAddress(loopback, p.get(4 * i));
+            addresses.add(new NodeAddresses(
+                    server,
+                    server,
+                    new InetSocketAddress(loopback, p.get(4 * i + 1)),
+                    new InetSocketAddress(loopback, p.get(4 * i + 2)),
+                    new InetSocketAddress(loopback, p.get(4 * i + 3))));
         }
+        return addresses;
     }
 }

@@ -1,4 +1,4 @@
-package dev.tally.node.rpc;
+package dev.tally.node.http;
 
 import dev.tally.node.config.HttpLimits;
 import java.io.BufferedOutputStream;
@@ -31,21 +31,22 @@ import org.slf4j.LoggerFactory;
  * are {@link HttpLimits}. After an error the connection closes, once the client's unread bytes are drained (for up
  * to a second) so that it reads the answer rather than a reset.
  */
-final class HttpTransport implements AutoCloseable {
+public final class HttpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
     private static final Duration LINGER = Duration.ofSeconds(1);
 
     /** A request as the handler sees it; header names are lower case. */
-    record Request(String method, String path, Optional<String> rawQuery, Map<String, String> headers, byte[] body) {}
+    public record Request(
+            String method, String path, Optional<String> rawQuery, Map<String, String> headers, byte[] body) {}
 
     /** An answer: a UTF-8 body with its content type, and extra headers (e.g. {@code Allow}). */
-    record Response(int status, String contentType, String body, Map<String, String> headers) {
-        Response(int status, String contentType, String body) {
+    public record Response(int status, String contentType, String body, Map<String, String> headers) {
+        public Response(int status, String contentType, String body) {
             this(status, contentType, body, Map.of());
         }
     }
 
-    interface Handler {
+    public interface Handler {
         Response handle(Request request);
 
         /** The answer to a request refused before the handler saw it, with a message safe to show anyone. */
@@ -63,6 +64,7 @@ final class HttpTransport implements AutoCloseable {
         }
     }
 
+    private final String name;
     private final ServerSocket socket;
     private final HttpLimits limits;
     private final Handler handler;
@@ -70,14 +72,17 @@ final class HttpTransport implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-    private HttpTransport(ServerSocket socket, HttpLimits limits, Handler handler) {
+    private HttpTransport(String name, ServerSocket socket, HttpLimits limits, Handler handler) {
+        this.name = name;
         this.socket = socket;
         this.limits = limits;
         this.handler = handler;
         this.connections = new Semaphore(limits.maxConnections());
     }
 
-    static HttpTransport start(InetSocketAddress address, HttpLimits limits, Handler handler) throws IOException {
+    /** Serves {@code handler} on {@code address}; {@code name} (e.g. "RPC", "metrics") names it in logs and threads. */
+    public static HttpTransport start(String name, InetSocketAddress address, HttpLimits limits, Handler handler)
+            throws IOException {
         ServerSocket s = new ServerSocket();
         try {
             s.bind(address, 128);
@@ -85,12 +90,12 @@ final class HttpTransport implements AutoCloseable {
             s.close();
             throw e;
         }
-        HttpTransport t = new HttpTransport(s, limits, handler);
-        Thread.ofPlatform().daemon().name("rpc-accept").start(t::acceptLoop);
+        HttpTransport t = new HttpTransport(name, s, limits, handler);
+        Thread.ofPlatform().daemon().name(name + "-accept").start(t::acceptLoop);
         return t;
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return (InetSocketAddress) socket.getLocalSocketAddress();
     }
 
@@ -101,7 +106,7 @@ final class HttpTransport implements AutoCloseable {
                 s = socket.accept();
             } catch (IOException e) {
                 if (!socket.isClosed()) {
-                    log.warn("RPC accept failed: {}", e.toString());
+                    log.warn("{} accept failed: {}", name, e.toString());
                 }
                 continue;
             }
@@ -117,7 +122,10 @@ final class HttpTransport implements AutoCloseable {
                 });
             } else {
                 log.debug(
-                        "RPC connection from {} refused: {} open", s.getRemoteSocketAddress(), limits.maxConnections());
+                        "{} connection from {} refused: {} open",
+                        name,
+                        s.getRemoteSocketAddress(),
+                        limits.maxConnections());
                 executor.execute(() -> refuse(
                         s,
                         new Refusal(503, "too many connections (" + limits.maxConnections() + "); try again later")));
@@ -145,9 +153,9 @@ final class HttpTransport implements AutoCloseable {
                 }
             }
         } catch (EOFException e) {
-            log.debug("RPC client {} closed mid-request", s.getRemoteSocketAddress());
+            log.debug("{} client {} closed mid-request", name, s.getRemoteSocketAddress());
         } catch (IOException e) {
-            log.debug("RPC connection with {} failed: {}", s.getRemoteSocketAddress(), e.toString());
+            log.debug("{} connection with {} failed: {}", name, s.getRemoteSocketAddress(), e.toString());
         }
     }
 
@@ -165,7 +173,7 @@ final class HttpTransport implements AutoCloseable {
         try {
             return handler.handle(request);
         } catch (RuntimeException e) {
-            log.warn("RPC request {} {} failed", request.method(), request.path(), e);
+            log.warn("{} request {} {} failed", name, request.method(), request.path(), e);
             return handler.refusal(500, "internal error; the node's log has the details");
         }
     }
@@ -287,7 +295,8 @@ final class HttpTransport implements AutoCloseable {
     /** Answers with the refusal and closes, after draining what the client still sends (for at most a second). */
     private void refuse(Socket s, Refusal r) {
         try (s) {
-            log.debug("RPC request from {} refused ({}): {}", s.getRemoteSocketAddress(), r.status, r.getMessage());
+            log.debug(
+                    "{} request from {} refused ({}): {}", name, s.getRemoteSocketAddress(), r.status, r.getMessage());
             write(s.getOutputStream(), handler.refusal(r.status, r.getMessage()), Map.of(), false);
             s.shutdownOutput();
             long deadline = System.nanoTime() + LINGER.toNanos();
@@ -300,7 +309,7 @@ final class HttpTransport implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            log.debug("RPC refusal to {} not delivered: {}", s.getRemoteSocketAddress(), e.toString());
+            log.debug("{} refusal to {} not delivered: {}", name, s.getRemoteSocketAddress(), e.toString());
         }
     }
 
@@ -412,7 +421,7 @@ final class HttpTransport implements AutoCloseable {
             try {
                 s.close();
             } catch (IOException e) {
-                log.debug("closing RPC connection: {}", e.toString());
+                log.debug("closing {} connection: {}", name, e.toString());
             }
         });
         executor.shutdownNow();
