@@ -66,6 +66,9 @@ public final class Replica {
     private long timerDeadline = Long.MAX_VALUE;
     private Signed<ReplicaTimeout> sentTimeout;
     private Signed<ReplicaNewView> sentNewView;
+    /** The view a restart resumed (-1 if none): this replica may have signed its new-view message before the crash. */
+    private long resumedView = -1;
+
     private PendingProposal pendingProposal;
     private long storedFirst;
     private long storedLast;
@@ -252,6 +255,9 @@ public final class Replica {
 
     /** PROTOCOL.md section 4, "Start": view 0 times out at once; a restarted replica resumes its view. */
     private void onStart() {
+        if (view > 0) {
+            resumedView = view;
+        }
         if (rejoin != null) {
             observer.abstaining(
                     AWAITING_REPORTS,
@@ -290,7 +296,7 @@ public final class Replica {
             persist();
         }
         if (view > 0 && mayVote(view)) {
-            out.add(new Output.Broadcast(newView()));
+            newView().ifPresent(nv -> out.add(new Output.Broadcast(nv)));
         }
         if (sendVote) {
             if (sentTimeout == null || sentTimeout.message().view().number() != view) {
@@ -760,20 +766,24 @@ public final class Replica {
     /** Sends this replica's new-view message, if it may sign in this view. */
     private void announceView() {
         if (mayVote(view)) {
-            out.add(new Output.Broadcast(newView()));
+            newView().ifPresent(nv -> out.add(new Output.Broadcast(nv)));
         }
     }
 
     /**
      * The new-view message of the current view, signed once per view and re-sent as is on every timeout: a QC of the
      * same view learned later (a CommitQC after the TimeoutQC that started the view) would make a second, different
-     * new-view message for the view, which honest replicas never sign (PROTOCOL.md section 7).
+     * new-view message for the view, which honest replicas never sign (PROTOCOL.md section 7). None in the view a
+     * restart resumed: the message signed there before the crash is not remembered and may carry the other QC.
      */
-    private Signed<ReplicaNewView> newView() {
+    private Optional<Signed<ReplicaNewView>> newView() {
         if (sentNewView == null || sentNewView.message().view().number() != view) {
+            if (view == resumedView) {
+                return Optional.empty();
+            }
             sentNewView = Signed.sign(config.validatorKey(), new ReplicaNewView(justification()));
         }
-        return sentNewView;
+        return Optional.of(sentNewView);
     }
 
     /** PROTOCOL.md sections 4 and 5: a fresh proposal (to check, or to make) waits until its predecessor is stored. */

@@ -863,24 +863,6 @@ class ReplicaTest {
     }
 
     @Test
-    void justificationPrefersCommitQcOnTie() {
-        // A replica that held both QCs of view 4 when it stopped (the CommitQC came after the TimeoutQC that started
-        // view 5) signs its new-view message of view 5 afresh on restart.
-        CommitQC qc = h.chain.commitQc(4, 1, p1);
-        List<ReplicaTimeout> tvotes = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
-        }
-        TimeoutQC tqc = h.timeoutQc(4, tvotes);
-        h.replica = h.newReplica(
-                new ReplicaState(0, 5, Phase.TIMEOUT, Optional.empty(), Optional.of(qc), Optional.of(tqc), List.of()));
-        List<Output> outs = h.step(new Input.Start());
-        assertThat(broadcasts(outs, ReplicaNewView.class))
-                .singleElement()
-                .satisfies(nv -> assertThat(nv.justification()).isEqualTo(qc));
-    }
-
-    @Test
     void aViewHasOneNewViewMessageEvenIfABetterQcArrivesLater() {
         List<ReplicaTimeout> tvotes = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -896,6 +878,44 @@ class ReplicaTest {
         assertThat(broadcasts(outs, ReplicaNewView.class))
                 .as("a second, different new-view message for view 5 would" + " be an equivocation")
                 .containsExactly(first);
+    }
+
+    @Test
+    void aRestartedReplicaSignsNoNewViewMessageInTheViewItResumes() {
+        List<ReplicaTimeout> tvotes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
+        }
+        List<Output> started = h.deliver(h.chain.sign(0, new ReplicaNewView(h.timeoutQc(4, tvotes))));
+        ReplicaNewView signed = broadcasts(started, ReplicaNewView.class).getFirst(); // with the TimeoutQC
+        h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(h.chain.commitQc(4, 1, p1))));
+        h.now = 5000;
+        List<Output> timedOut = h.step(new Input.TimerExpired());
+        assertThat(broadcasts(timedOut, ReplicaNewView.class)).containsExactly(signed);
+        // Phase Timeout persisted, with both QCs of view 4.
+        ReplicaState persisted =
+                outputs(timedOut, Output.PersistState.class).getLast().state();
+        // Crash after taking in the CommitQC of view 4: the TimeoutQC version it signed is forgotten.
+        h.replica = h.newReplica(persisted);
+        h.step(new Input.BlocksPersisted(0, 1));
+        List<Output> outs = h.step(new Input.Start());
+        h.now = 10_000;
+        outs.addAll(h.step(new Input.TimerExpired()));
+        assertThat(broadcasts(outs, ReplicaNewView.class))
+                .as("a CommitQC version would be a second, different new-view message for view 5")
+                .isEmpty();
+        assertThat(broadcasts(outs, ReplicaTimeout.class))
+                .isNotEmpty()
+                .allSatisfy(t -> assertThat(t.view()).isEqualTo(h.chain.view(5)));
+        // From the next view on it signs new-view messages again.
+        List<ReplicaTimeout> next = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            next.add(new ReplicaTimeout(h.chain.view(5), Optional.empty(), Optional.of(h.chain.commitQc(4, 1, p1))));
+        }
+        assertThat(broadcasts(
+                        h.deliver(h.chain.sign(1, new ReplicaNewView(h.timeoutQc(5, next)))), ReplicaNewView.class))
+                .singleElement()
+                .satisfies(nv -> assertThat(nv.view()).isEqualTo(h.chain.view(6)));
     }
 
     @Test
