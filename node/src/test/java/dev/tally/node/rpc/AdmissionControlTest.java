@@ -9,7 +9,7 @@ import dev.tally.node.SoloNode;
 import dev.tally.node.client.TallyClient;
 import dev.tally.node.client.TallyClient.TxStatus;
 import dev.tally.node.executor.Node;
-import dev.tally.node.rpc.RpcHardeningTest.Answer;
+import dev.tally.node.http.RawHttp.Answer;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.TestChain;
 import java.net.InetAddress;

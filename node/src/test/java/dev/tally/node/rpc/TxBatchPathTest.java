@@ -12,7 +12,8 @@ import dev.tally.node.client.TallyClient.TxStatus;
 import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.HttpLimits;
 import dev.tally.node.executor.Node;
-import dev.tally.node.rpc.RpcHardeningTest.Answer;
+import dev.tally.node.http.RawHttp;
+import dev.tally.node.http.RawHttp.Answer;
 import dev.tally.protocol.TestChain;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -77,7 +78,7 @@ class TxBatchPathTest {
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
-            return RpcHardeningTest.readAnswer(s.getInputStream());
+            return RawHttp.readAnswer(s.getInputStream());
         }
     }
 
