@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.node.embed.TallyNode;
 import dev.tally.node.executor.Node;
 import dev.tally.testbed.localnet.Localnet;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ class NodeStartupTest {
         Files.writeString(m.configFile(), json.toString());
         ListAppender<ILoggingEvent> events = new ListAppender<>();
         events.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(NodeStartup.class);
+        Logger logger = (Logger) LoggerFactory.getLogger(TallyNode.class);
         logger.addAppender(events);
         try {
             Node node = NodeStartup.start(NodeStartup.readConfig(m.configFile()), m.dataDir(), true);
