@@ -64,13 +64,7 @@ public final class LoadTestReport {
                 .put("view_timeout_ms", t.viewTimeoutMs())
                 .put("empty_block_interval_ms", emptyBlockIntervalMs(t))
                 .put("senders", t.senders().orElse(Math.min(validators, 6)));
-        ObjectNode m = o.putObject("machine");
-        m.put("nproc", Runtime.getRuntime().availableProcessors())
-                .put("cpu", Machine.cpuModel())
-                .put("memory_gb", Machine.memoryGb())
-                .put("jdk", Runtime.version() + " (" + System.getProperty("java.vm.name") + ")")
-                .put("load_average_before", outcome.loadBefore())
-                .put("load_average_after", outcome.loadAfter());
+        machine(o.putObject("machine"), outcome);
         ObjectNode res = o.putObject("results");
         double secs = r.seconds();
         res.put("seconds_to_first_block", round(r.startSeconds(), 2));
@@ -109,6 +103,16 @@ public final class LoadTestReport {
                 .put("included_twice", r.duplicateInclusions())
                 .put("foreign", r.foreignTxs());
         return o;
+    }
+
+    /** What the figures were taken on: cores, CPU, memory, JDK and the load around the run. */
+    private static void machine(ObjectNode m, LoadTest.Outcome outcome) {
+        m.put("nproc", Runtime.getRuntime().availableProcessors())
+                .put("cpu", Machine.cpuModel())
+                .put("memory_gb", Machine.memoryGb())
+                .put("jdk", Runtime.version() + " (" + System.getProperty("java.vm.name") + ")")
+                .put("load_average_before", outcome.loadBefore())
+                .put("load_average_after", outcome.loadAfter());
     }
 
     private static ObjectNode latency(ObjectNode o, LatencyStats.Summary s) {
