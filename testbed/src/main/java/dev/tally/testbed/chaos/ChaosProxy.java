@@ -1,18 +1,16 @@
 package dev.tally.testbed.chaos;
 
+import dev.tally.testbed.localnet.DelayedWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -139,34 +137,9 @@ final class ChaosProxy implements AutoCloseable {
         pump(link, upstream, client);
     }
 
-    private record Chunk(byte[] bytes, long dueNanos) {}
-
-    private static final Chunk END = new Chunk(new byte[0], 0);
-
     /** Copies {@code from} to {@code to}, through a queue that holds each chunk until its delay has passed. */
-    @SuppressWarnings("ReferenceEquality") // END is a sentinel: that object, not an equal chunk, ends the stream
     private void pump(Link link, Socket from, Socket to) {
-        LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                OutputStream out = to.getOutputStream();
-                while (true) {
-                    Chunk c = queue.take();
-                    if (c == END) {
-                        break;
-                    }
-                    long wait = c.dueNanos() - System.nanoTime();
-                    if (wait > 0) {
-                        TimeUnit.NANOSECONDS.sleep(wait);
-                    }
-                    out.write(c.bytes());
-                    out.flush();
-                }
-            } catch (IOException | InterruptedException e) {
-                // closed
-            }
-            link.close();
-        });
+        DelayedWriter writer = new DelayedWriter(to, link::close);
         byte[] buf = new byte[64 * 1024];
         try {
             InputStream in = from.getInputStream();
@@ -188,18 +161,12 @@ final class ChaosProxy implements AutoCloseable {
                     dropped.incrementAndGet();
                     break;
                 }
-                queue.add(new Chunk(
-                        Arrays.copyOf(buf, n), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(p.delayMillis())));
+                writer.write(buf, n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(p.delayMillis()));
             }
         } catch (IOException e) {
             // closed
         }
-        queue.add(END);
-        try {
-            writer.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        writer.finish();
         link.close();
     }
 

@@ -1,22 +1,19 @@
 package dev.tally.testbed.wan;
 
+import dev.tally.testbed.localnet.DelayedWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -47,8 +44,6 @@ final class RelayShaping implements LinkShaping {
     }
 
     /** Bytes to write at {@code dueNanos} ({@link System#nanoTime()}); {@code end}: the stream ended. */
-    private record Chunk(byte[] bytes, long dueNanos, boolean end) {}
-
     private RelayShaping(WanTopology topology, Namespaces namespaces) {
         this.topology = topology;
         this.nodeAt = IntStream.range(0, topology.nodes())
@@ -127,41 +122,20 @@ final class RelayShaping implements LinkShaping {
 
     /** Copies {@code in} to {@code out}, each chunk held until its due time (never before the one ahead of it). */
     private void pump(Relayed r, Socket in, Socket out, WanTopology.Link link) {
-        LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                OutputStream o = out.getOutputStream();
-                for (Chunk c = queue.take(); !c.end(); c = queue.take()) {
-                    long wait = c.dueNanos() - System.nanoTime();
-                    if (wait > 0) {
-                        TimeUnit.NANOSECONDS.sleep(wait);
-                    }
-                    o.write(c.bytes());
-                    o.flush();
-                }
-            } catch (IOException | InterruptedException e) {
-                // closed
-            }
-            r.close();
-        });
+        DelayedWriter writer = new DelayedWriter(out, r::close);
         byte[] buf = new byte[64 * 1024];
         long lastDue = 0;
         try {
             InputStream i = in.getInputStream();
             for (int n = i.read(buf); n >= 0 && !isCut(r.from(), r.to()); n = i.read(buf)) {
                 long due = Math.max(lastDue, System.nanoTime() + delayNanos(link));
-                queue.add(new Chunk(Arrays.copyOf(buf, n), due, false));
+                writer.write(buf, n, due);
                 lastDue = due;
             }
         } catch (IOException e) {
             // closed
         }
-        queue.add(new Chunk(new byte[0], 0, true));
-        try {
-            writer.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        writer.finish();
         r.close();
         open.remove(r);
     }
