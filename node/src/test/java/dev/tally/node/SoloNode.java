@@ -52,6 +52,7 @@ public final class SoloNode {
                 List.of(),
                 Map.of(),
                 Duration.ofSeconds(5),
-                Optional.empty());
+                Optional.empty(),
+                List.of());
     }
 }

@@ -136,52 +136,6 @@ public record NodeConfig(
         }
     }
 
-    /** A config whose genesis committee rules forever (no schedule). */
-    public NodeConfig(
-            InetSocketAddress serverAddr,
-            InetSocketAddress publicAddr,
-            Optional<InetSocketAddress> rpcAddr,
-            Optional<InetSocketAddress> metricsAddr,
-            Optional<InetSocketAddress> debugPageAddr,
-            Genesis genesis,
-            int maxPayloadSize,
-            int maxTxSize,
-            Duration viewTimeout,
-            Optional<BlsSecretKey> validatorKey,
-            NodeSecretKey nodeKey,
-            int gossipDynamicInboundLimit,
-            List<NodePublicKey> gossipStaticInbound,
-            Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound,
-            Duration fetchScheduleInterval,
-            Optional<Long> blockRetention) {
-        this(
-                serverAddr,
-                publicAddr,
-                rpcAddr,
-                metricsAddr,
-                debugPageAddr,
-                genesis,
-                maxPayloadSize,
-                maxTxSize,
-                viewTimeout,
-                validatorKey,
-                nodeKey,
-                gossipDynamicInboundLimit,
-                gossipStaticInbound,
-                gossipStaticOutbound,
-                fetchScheduleInterval,
-                blockRetention,
-                List.of(),
-                HttpLimits.DEFAULT,
-                MempoolExecutionLayer.DEFAULT_MEMPOOL_MAX_BYTES,
-                defaultEmptyBlockInterval(viewTimeout));
-    }
-
-    /** The same config with this committee schedule. */
-    public NodeConfig withSchedule(List<ScheduledCommittee> s) {
-        return toBuilder().schedule(s).build();
-    }
-
     /** A builder that starts from this config: what it is not told to change stays as it is. */
     public Builder toBuilder() {
         return new Builder(this);

@@ -81,7 +81,8 @@ class NodeTest {
                     List.of(),
                     peers,
                     Duration.ofSeconds(5),
-                    Optional.empty()));
+                    Optional.empty(),
+                    List.of()));
         }
         return configs;
     }
@@ -181,7 +182,8 @@ class NodeTest {
                 List.of(),
                 Map.of(),
                 cfg.fetchScheduleInterval(),
-                Optional.empty());
+                Optional.empty(),
+                List.of());
         assertThatThrownBy(() -> start(stranger, InMemoryStorage.create(chain.genesis)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not in the committee");
@@ -216,7 +218,8 @@ class NodeTest {
                     List.of(),
                     Map.of(),
                     cfg.fetchScheduleInterval(),
-                    Optional.empty());
+                    Optional.empty(),
+                    List.of());
             start(fast, InMemoryStorage.create(chain.genesis)); // alone: 1 of 4 validators, no quorum ever
             await("a stall warning", Duration.ofSeconds(10), () -> !warnings.list.isEmpty());
             ILoggingEvent w = warnings.list.getFirst();

@@ -94,7 +94,8 @@ final class Cluster implements AutoCloseable {
                 List.of(),
                 peers,
                 Duration.ofSeconds(5),
-                Optional.empty());
+                Optional.empty(),
+                List.of());
     }
 
     Node start(NodeConfig cfg, Storage storage) throws IOException {

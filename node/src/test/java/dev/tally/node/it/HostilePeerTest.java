@@ -174,7 +174,8 @@ class HostilePeerTest {
                 List.of(),
                 mine.gossipStaticOutbound(),
                 mine.fetchScheduleInterval(),
-                Optional.empty());
+                Optional.empty(),
+                List.of());
         var storage = InMemoryStorage.create(other.genesis);
         Node n = Node.start(
                 stranger,

@@ -150,23 +150,23 @@ public final class Localnet {
                 }
             }
             NodeConfig cfg = new NodeConfig(
-                            a.server(),
-                            a.dialed(),
-                            Optional.of(a.rpc()),
-                            Optional.of(a.metrics()),
-                            Optional.of(a.debugPage()),
-                            genesis,
-                            NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
-                            NodeConfigJson.DEFAULT_MAX_TX_SIZE,
-                            viewTimeout,
-                            i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(),
-                            nodeKeys.get(i),
-                            NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT,
-                            List.of(),
-                            peers,
-                            Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
-                            Optional.empty())
-                    .withSchedule(schedule);
+                    a.server(),
+                    a.dialed(),
+                    Optional.of(a.rpc()),
+                    Optional.of(a.metrics()),
+                    Optional.of(a.debugPage()),
+                    genesis,
+                    NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
+                    NodeConfigJson.DEFAULT_MAX_TX_SIZE,
+                    viewTimeout,
+                    i < validators + joiners ? Optional.of(validatorKeys.get(i)) : Optional.empty(),
+                    nodeKeys.get(i),
+                    NodeConfigJson.DEFAULT_DYNAMIC_INBOUND_LIMIT,
+                    List.of(),
+                    peers,
+                    Duration.ofMillis(NodeConfigJson.DEFAULT_FETCH_SCHEDULE_INTERVAL_MS),
+                    Optional.empty(),
+                    schedule);
             Member m = new Member("node" + i, dir.resolve("node" + i), cfg);
             Files.createDirectories(m.dir());
             writeConfig(m);
