@@ -17,17 +17,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "A node's data directory, offline.",
         subcommands = {DbCommand.Check.class})
-final class DbCommand implements Runnable {
+final class DbCommand extends CommandGroup {
     /** The exit status of {@code db check} when it found bad records. */
     static final int BAD_RECORDS = 4;
-
-    @Spec
-    private CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw TallyCommand.missingSubcommand(spec);
-    }
 
     @Command(
             name = "check",

@@ -19,17 +19,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Deployments beyond one machine (DEPLOY.md).",
         subcommands = {DeployCommand.K8s.class, DeployCommand.InstallKeys.class})
-final class DeployCommand implements Runnable {
+final class DeployCommand extends CommandGroup {
     /** The image other commands build ({@code docs/deploy/IMAGE.md}), without its tag. */
     static final String IMAGE_REPOSITORY = "localhost/tally";
-
-    @Spec
-    private CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw TallyCommand.missingSubcommand(spec);
-    }
 
     @Command(
             name = "k8s",

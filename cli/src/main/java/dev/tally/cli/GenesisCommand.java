@@ -24,14 +24,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "The genesis: what a chain is.",
         subcommands = {GenesisCommand.Hash.class})
-final class GenesisCommand implements Runnable {
-    @Spec
-    private CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw TallyCommand.missingSubcommand(spec);
-    }
+final class GenesisCommand extends CommandGroup {
 
     @Command(
             name = "hash",

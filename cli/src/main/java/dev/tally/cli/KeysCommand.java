@@ -32,14 +32,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Validator (BLS12-381) and node (Ed25519) keys.",
         subcommands = {KeysCommand.Generate.class, KeysCommand.Recover.class})
-final class KeysCommand implements Runnable {
-    @Spec
-    private CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw TallyCommand.missingSubcommand(spec);
-    }
+final class KeysCommand extends CommandGroup {
 
     @Command(
             name = "generate",

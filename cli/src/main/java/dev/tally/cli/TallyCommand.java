@@ -7,8 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** The top command, {@code tally}. It holds stdin so that tests can run commands in-process. */
 @Command(
@@ -41,10 +39,7 @@ import picocli.CommandLine.Spec;
             "3:verify-block: the block does not verify",
             "4:db check: the data directory has bad records"
         })
-public final class TallyCommand implements Runnable {
-    @Spec
-    private CommandSpec spec;
-
+public final class TallyCommand extends CommandGroup {
     private final InputStream stdin;
 
     public TallyCommand(InputStream stdin) {
@@ -54,23 +49,6 @@ public final class TallyCommand implements Runnable {
     /** The stdin of the command line that {@code spec} belongs to. */
     static InputStream stdin(CommandSpec spec) {
         return ((TallyCommand) spec.root().userObject()).stdin;
-    }
-
-    @Override
-    public void run() {
-        throw missingSubcommand(spec);
-    }
-
-    /** Picocli has no required-subcommand setting: a group command run on its own says so and shows its usage. */
-    static ParameterException missingSubcommand(CommandSpec spec) {
-        String visible = String.join(
-                ", ",
-                spec.subcommands().entrySet().stream()
-                        .filter(e ->
-                                !e.getValue().getCommandSpec().usageMessage().hidden())
-                        .map(java.util.Map.Entry::getKey)
-                        .toList());
-        return new ParameterException(spec.commandLine(), "Missing subcommand: " + visible);
     }
 
     static final class Version implements IVersionProvider {
