@@ -66,7 +66,7 @@ public final class Replica {
     private long timerDeadline = Long.MAX_VALUE;
     private Signed<ReplicaTimeout> sentTimeout;
     private Signed<ReplicaNewView> sentNewView;
-    /** The view a restart resumed (-1 if none): this replica may have signed its new-view message before the crash. */
+    /** The view a restart resumed (-1 if none): this replica may have signed its new-view message there before the crash. */
     private long resumedView = -1;
 
     private PendingProposal pendingProposal;
@@ -773,17 +773,25 @@ public final class Replica {
     /**
      * The new-view message of the current view, signed once per view and re-sent as is on every timeout: a QC of the
      * same view learned later (a CommitQC after the TimeoutQC that started the view) would make a second, different
-     * new-view message for the view, which honest replicas never sign (PROTOCOL.md section 7). None in the view a
-     * restart resumed: the message signed there before the crash is not remembered and may carry the other QC.
+     * new-view message for the view, which honest replicas never sign (PROTOCOL.md section 7). In the view a restart
+     * resumed the message signed before the crash is not remembered; it carried the QC of the previous view that the
+     * replica entered with. Holding one QC of that view, the replica signs the same message again (BLS signatures are
+     * deterministic), and must: a crash between persisting the view and sending its message would otherwise keep the
+     * QC from everyone. Holding both, it cannot tell which it signed, and signs none.
      */
     private Optional<Signed<ReplicaNewView>> newView() {
         if (sentNewView == null || sentNewView.message().view().number() != view) {
-            if (view == resumedView) {
+            if (view == resumedView && holdsBothQcsOf(view - 1)) {
                 return Optional.empty();
             }
             sentNewView = Signed.sign(config.validatorKey(), new ReplicaNewView(justification()));
         }
         return Optional.of(sentNewView);
+    }
+
+    private boolean holdsBothQcsOf(long qcView) {
+        return highCommitQc.filter(qc -> qc.view().number() == qcView).isPresent()
+                && highTimeoutQc.filter(qc -> qc.view().number() == qcView).isPresent();
     }
 
     /** PROTOCOL.md sections 4 and 5: a fresh proposal (to check, or to make) waits until its predecessor is stored. */

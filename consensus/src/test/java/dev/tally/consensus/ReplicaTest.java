@@ -919,6 +919,28 @@ class ReplicaTest {
     }
 
     @Test
+    void aReplicaRestartedBeforeSendingItsNewViewMessageSendsIt() {
+        // Long-sweep seed 12689: the replica whose timeout vote completed the TimeoutQC crashed after persisting the
+        // new view and before its new-view message left; the others, short of its weight, could never end the view.
+        List<ReplicaTimeout> tvotes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
+        }
+        List<Output> entered = h.deliver(h.chain.sign(0, new ReplicaNewView(h.timeoutQc(4, tvotes))));
+        ReplicaNewView signed = broadcasts(entered, ReplicaNewView.class).getFirst();
+        ReplicaState persisted =
+                outputs(entered, Output.PersistState.class).getFirst().state();
+        h.replica = h.newReplica(persisted);
+        h.step(new Input.BlocksPersisted(0, 0));
+        List<Output> outs = h.step(new Input.Start());
+        h.now = 10_000;
+        outs.addAll(h.step(new Input.TimerExpired()));
+        assertThat(broadcasts(outs, ReplicaNewView.class))
+                .as("the same new-view message, with the TimeoutQC it entered view 5 with")
+                .containsExactly(signed);
+    }
+
+    @Test
     void restartFromPersistedStateNeverVotesTwiceInAView() {
         CommitQC qc = inView5();
         List<Output> outs = proposeAndApprove(h.proposal(5, Optional.of(p2), qc));
