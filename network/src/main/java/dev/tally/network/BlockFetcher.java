@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -184,7 +185,7 @@ final class BlockFetcher {
         int start = Math.floorMod(rotation++, size);
         for (int i = 0; i < size; i++) {
             GossipNetwork.Peer p = all.get((start + i) % size);
-            BlockStoreState s = p.state;
+            AdvertisedState s = p.state;
             if (s != null
                     && s.contains(n)
                     && p.conn.isOpen()
@@ -198,11 +199,16 @@ final class BlockFetcher {
     }
 
     /** Checks the QC of a peer's advertised state once; a peer that advertised an invalid one is disconnected. */
-    private boolean verified(GossipNetwork.Peer p, BlockStoreState s) {
-        if (s.equals(p.verifiedState) || s.lastQc().isEmpty()) {
+    private boolean verified(GossipNetwork.Peer p, AdvertisedState s) {
+        if (s == p.verifiedState || !s.hasQc()) {
             return true;
         }
-        CommitQC qc = s.lastQc().get();
+        Optional<BlockStoreState> decoded = GossipNetwork.decoded(p, s);
+        if (decoded.isEmpty()) {
+            failures.incrementAndGet();
+            return false;
+        }
+        CommitQC qc = decoded.get().lastQc().orElseThrow();
         try {
             verifier.submit(() -> {
                         qcs.verify(qc, config.epochAt.apply(qc.header().number()));

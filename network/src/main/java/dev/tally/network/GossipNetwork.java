@@ -63,10 +63,10 @@ public final class GossipNetwork implements AutoCloseable {
         final NodePublicKey key;
         final Connection conn;
         final boolean outbound;
-        /** What the peer advertised last, as it said: block sync checks its QC before acting on it. */
-        volatile BlockStoreState state;
+        /** What the peer advertised last, as it said: block sync decodes and checks its QC before acting on it. */
+        volatile AdvertisedState state;
         /** The advertised state whose QC block sync checked. */
-        volatile BlockStoreState verifiedState;
+        volatile AdvertisedState verifiedState;
 
         final TxQueue txs;
         final ByteString keyBytes;
@@ -169,10 +169,24 @@ public final class GossipNetwork implements AutoCloseable {
         return Connection.trafficOf(out == null ? null : out.conn, in == null ? null : in.conn);
     }
 
-    /** The block range a peer advertised last, if it is connected and did. */
+    /**
+     * The block range a peer advertised last, if it is connected and did (and its QC decodes: a peer whose does not is
+     * disconnected).
+     */
     public Optional<BlockStoreState> peerState(NodePublicKey key) {
         Peer p = outbound.getOrDefault(key, inbound.get(key));
-        return p == null ? Optional.empty() : Optional.ofNullable(p.state);
+        AdvertisedState s = p == null ? null : p.state;
+        return s == null ? Optional.empty() : decoded(p, s);
+    }
+
+    /** The peer's advertisement decoded; if its QC does not decode, the peer is disconnected and it is empty. */
+    static Optional<BlockStoreState> decoded(Peer p, AdvertisedState s) {
+        try {
+            return Optional.of(s.decode());
+        } catch (DecodeException e) {
+            p.conn.close("protocol violation: advertised " + s + " with a malformed commit QC: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** Blocks fetched and verified, and fetches that failed (for metrics and tests). */
@@ -486,9 +500,10 @@ public final class GossipNetwork implements AutoCloseable {
     private byte[] handleState(Peer p, byte[] request) throws Exception {
         Net.PushBlockStoreState req = NetCodec.parse(Net.PushBlockStoreState.parser(), request, "PushBlockStoreState");
         NetCodec.require(req.hasState(), "PushBlockStoreState.state");
-        // Taken in unchecked: every node certifies its blocks with a QC of its own making, so checking each
-        // advertisement would cost a pairing check per peer per block; block sync checks it before using it.
-        p.state = NetCodec.decode(req.getState());
+        // Taken in unchecked, its QC not even decoded: every node certifies its blocks with a QC of its own making, so
+        // checking each advertisement would cost a pairing check per peer per block (and decoding it, a subgroup
+        // check); block sync does both before using it.
+        p.state = AdvertisedState.parse(req.getState());
         fetcher.signal();
         return Net.PushBlockStoreStateResp.getDefaultInstance().toByteArray();
     }

@@ -16,7 +16,6 @@ import dev.tally.crypto.NodeSecretKey;
 import dev.tally.crypto.NodeSignature;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.Codec;
-import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.DecodeException;
 import dev.tally.protocol.GenesisHash;
 import dev.tally.protocol.proto.Std;
@@ -29,7 +28,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Encoding of the network's own messages and of the validator `Msg` variants the protocol codec does not handle
@@ -275,21 +273,6 @@ public final class NetCodec {
         Net.BlockStoreState.Builder b = Net.BlockStoreState.newBuilder().setFirst(s.first());
         s.lastQc().ifPresent(qc -> b.setLastQc(ByteString.copyFrom(Codec.encode(qc))));
         return b.build();
-    }
-
-    static BlockStoreState decode(Net.BlockStoreState p) throws DecodeException {
-        require(p.hasFirst(), "BlockStoreState.first");
-        if (p.getFirst() < 0) {
-            throw new DecodeException(
-                    "BlockStoreState.first: " + Long.toUnsignedString(p.getFirst()) + " is out of range");
-        }
-        Optional<CommitQC> qc =
-                p.hasLastQc() ? Optional.of(Codec.decodeCommitQc(p.getLastQc().toByteArray())) : Optional.empty();
-        try {
-            return new BlockStoreState(p.getFirst(), qc);
-        } catch (IllegalArgumentException e) {
-            throw new DecodeException("BlockStoreState: " + e.getMessage(), e);
-        }
     }
 
     // ------------------------------------------------------------------ transaction batches

@@ -124,8 +124,9 @@ class DecoderFuzzTest {
             NetCodec::decodeGenesisHash,
             Codec::decodeFinalBlock,
             Codec::decodeSigned,
-            b -> NetCodec.decode(NetCodec.parse(Net.PushBlockStoreState.parser(), b, "PushBlockStoreState")
-                    .getState()),
+            b -> AdvertisedState.parse(NetCodec.parse(Net.PushBlockStoreState.parser(), b, "PushBlockStoreState")
+                            .getState())
+                    .decode(),
             b -> NetCodec.parse(Net.GetBlockResp.parser(), b, "GetBlockResp"),
             b -> {
                 for (ByteString a : NetCodec.parse(Net.PushValidatorAddrs.parser(), b, "PushValidatorAddrs")
@@ -145,7 +146,8 @@ class DecoderFuzzTest {
             Codec::decodeCommitQc,
             Codec::decodeGenesis,
             Codec::decodeReplicaState,
-            b -> NetCodec.decode(NetCodec.parse(Net.BlockStoreState.parser(), b, "BlockStoreState")),
+            b -> AdvertisedState.parse(NetCodec.parse(Net.BlockStoreState.parser(), b, "BlockStoreState"))
+                    .decode(),
             b -> NetCodec.nodeSessionId(NetCodec.parse(Net.NodeSigned.parser(), b, "NodeSigned")),
             b -> NetCodec.parse(Net.GossipHandshake.parser(), b, "GossipHandshake"),
             b -> NetCodec.parse(Net.ConsensusHandshake.parser(), b, "ConsensusHandshake"),
