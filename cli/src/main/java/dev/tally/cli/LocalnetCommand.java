@@ -15,8 +15,8 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -80,8 +80,8 @@ final class LocalnetCommand implements Callable<Integer> {
             names = "--tx-rate",
             defaultValue = "0",
             paramLabel = "TX/S",
-            description =
-                    "Random 100-byte transactions to push per second, spread over the nodes (default: ${DEFAULT-VALUE}).")
+            description = "Transactions to push per second, spread over the nodes: random 100-byte ones, or with --app"
+                    + " transactions the application takes (kvstore: set writes) (default: ${DEFAULT-VALUE}).")
     int txRate;
 
     @Option(
@@ -93,6 +93,7 @@ final class LocalnetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws BadInputException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        LongFunction<byte[]> load = NodeStartup.loadTransactions(app);
         List<Localnet.Member> members = membersOrGenerate(out);
         if (generateOnly) {
             return 0;
@@ -115,9 +116,9 @@ final class LocalnetCommand implements Callable<Integer> {
                 NodeHttp.text(watched.config().debugPageAddr().orElseThrow()));
         out.flush();
         if (txRate > 0) {
-            Thread.ofVirtual().name("tx-load").start(() -> pushTransactions(members));
+            Thread.ofVirtual().name("tx-load").start(() -> pushTransactions(members, load));
         }
-        monitor(members, children, out);
+        monitor(members, children, app != null, out);
         return 0;
     }
 
@@ -172,6 +173,7 @@ final class LocalnetCommand implements Callable<Integer> {
         private final ArrayDeque<Sample> window = new ArrayDeque<>();
         private long printed = -1;
         private long lastAt = System.nanoTime();
+        private long appStateAt = System.nanoTime();
 
         /** Prints the blocks after the last one printed up to {@code height} (only {@code height} at first). */
         void printUpTo(long height, RpcClient rpc, PrintWriter out) throws IOException, InterruptedException {
@@ -201,15 +203,38 @@ final class LocalnetCommand implements Callable<Integer> {
                 printed = n;
             }
         }
+
+        /**
+         * Every 10 s, the application's state on the watched node ({@code app_state}: its last applied block and
+         * root), so that its root is seen to move. Nothing while it has applied no block (an RPC error).
+         */
+        void printAppState(RpcClient rpc, PrintWriter out) throws InterruptedException {
+            long now = System.nanoTime();
+            if (now - appStateAt < TimeUnit.SECONDS.toNanos(10)) {
+                return;
+            }
+            appStateAt = now;
+            try {
+                JsonNode s = rpc.call("app_state");
+                out.printf(
+                        "app: block %d  root %s  root mismatches %d%n",
+                        s.path("block").asLong(),
+                        s.path("root").asText(),
+                        s.path("root_mismatches").asLong());
+            } catch (IOException e) {
+                // none applied yet, or the node is stopping: the block lines report the node
+            }
+        }
     }
 
     /**
      * A line per block finalized on the watched node: height, view, latency (from its proposal to finality, as the
      * node measured it), time since the previous block, transactions, tx/s over the last 10 s, payload size. The
      * watched node is node0 until its RPC stops answering; then the next node that answers. A line when no block came
-     * for three view timeouts (the chain stalled), and one when blocks come again.
+     * for three view timeouts (the chain stalled), and one when blocks come again. With an application, its state
+     * every 10 s.
      */
-    private static void monitor(List<Localnet.Member> members, List<Process> children, PrintWriter out)
+    private static void monitor(List<Localnet.Member> members, List<Process> children, boolean withApp, PrintWriter out)
             throws InterruptedException {
         List<RpcClient> clients = members.stream()
                 .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
@@ -239,6 +264,9 @@ final class LocalnetCommand implements Callable<Integer> {
                 if (!last.isNull()) {
                     lines.printUpTo(last.get("number").asLong(), rpc, out);
                 }
+                if (withApp) {
+                    lines.printAppState(rpc, out);
+                }
                 stalls.observe(last.path("number").asLong(-1), System.nanoTime())
                         .ifPresent(line -> out.println("localnet: " + line));
                 out.flush();
@@ -267,15 +295,14 @@ final class LocalnetCommand implements Callable<Integer> {
         }
     }
 
-    private void pushTransactions(List<Localnet.Member> members) {
+    private void pushTransactions(List<Localnet.Member> members, LongFunction<byte[]> load) {
         List<RpcClient> clients = members.stream()
                 .map(m -> new RpcClient(m.config().rpcAddr().orElseThrow()))
                 .toList();
         long intervalNanos = 1_000_000_000L / txRate;
         long next = System.nanoTime();
         for (long i = 0; ; i++) {
-            byte[] tx = new byte[100];
-            ThreadLocalRandom.current().nextBytes(tx);
+            byte[] tx = load.apply(i);
             try {
                 clients.get((int) (i % clients.size()))
                         .call("push_tx", java.util.HexFormat.of().formatHex(tx));

@@ -1,5 +1,6 @@
 package dev.tally.cli;
 
+import dev.tally.examples.kvstore.KvLoad;
 import dev.tally.examples.kvstore.KvStore;
 import dev.tally.execution.Application;
 import dev.tally.node.config.ConfigException;
@@ -11,6 +12,8 @@ import dev.tally.node.executor.Node;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongFunction;
 
 /**
  * How a node process starts a node from its config, through {@link TallyNode} as an embedder would: storage (RocksDB
@@ -67,6 +70,25 @@ final class NodeStartup {
 
     /** The applications {@code --app} names. */
     static final List<String> APPS = List.of("kvstore");
+
+    /**
+     * The transactions that load a chain of application {@code name} ({@code localnet --tx-rate}), by number:
+     * transactions the application takes (for kvstore, {@code set} writes), or random 100-byte ones without an
+     * application.
+     */
+    static LongFunction<byte[]> loadTransactions(String name) throws BadInputException {
+        if (name == null) {
+            return n -> {
+                byte[] tx = new byte[100];
+                ThreadLocalRandom.current().nextBytes(tx);
+                return tx;
+            };
+        }
+        if (!APPS.contains(name)) {
+            throw new BadInputException("--app " + name + ": no such application; applications: " + APPS);
+        }
+        return KvLoad.writes(ThreadLocalRandom.current().nextLong());
+    }
 
     /**
      * The application named {@code name} (one of {@link #APPS}), its state in {@code dataDir}/{@code name}; none for

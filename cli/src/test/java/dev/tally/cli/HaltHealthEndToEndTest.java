@@ -138,7 +138,7 @@ class HaltHealthEndToEndTest {
                 "/health never answered as expected; last " + last + "; console:\n" + Files.readString(console));
     }
 
-    private static void awaitConsole(Path console, String line) throws Exception {
+    static void awaitConsole(Path console, String line) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!Files.readString(console).contains(line)) {
             assertThat(System.nanoTime())

@@ -145,6 +145,7 @@ public record NodeConfig(
     public static final class Builder {
         private final NodeConfig base;
         private InetSocketAddress publicAddr;
+        private Optional<InetSocketAddress> rpcAddr;
         private int maxPayloadSize;
         private int maxTxSize;
         private Map<NodePublicKey, InetSocketAddress> gossipStaticOutbound;
@@ -154,6 +155,7 @@ public record NodeConfig(
         private Builder(NodeConfig base) {
             this.base = base;
             this.publicAddr = base.publicAddr;
+            this.rpcAddr = base.rpcAddr;
             this.maxPayloadSize = base.maxPayloadSize;
             this.maxTxSize = base.maxTxSize;
             this.gossipStaticOutbound = base.gossipStaticOutbound;
@@ -163,6 +165,11 @@ public record NodeConfig(
 
         public Builder publicAddr(InetSocketAddress addr) {
             this.publicAddr = addr;
+            return this;
+        }
+
+        public Builder rpcAddr(InetSocketAddress addr) {
+            this.rpcAddr = Optional.of(addr);
             return this;
         }
 
@@ -196,7 +203,7 @@ public record NodeConfig(
             return new NodeConfig(
                     b.serverAddr,
                     publicAddr,
-                    b.rpcAddr,
+                    rpcAddr,
                     b.metricsAddr,
                     b.debugPageAddr,
                     b.genesis,

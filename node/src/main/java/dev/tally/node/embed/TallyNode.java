@@ -45,10 +45,12 @@ public final class TallyNode implements AutoCloseable {
 
     private final Node node;
     private final Optional<Application> application;
+    private final Optional<InetSocketAddress> rpcAddress;
 
-    private TallyNode(Node node, Optional<Application> application) {
+    private TallyNode(Node node, Optional<Application> application, Optional<InetSocketAddress> rpcAddress) {
         this.node = node;
         this.application = application;
+        this.rpcAddress = rpcAddress;
     }
 
     public static Builder builder(NodeConfig config) {
@@ -97,15 +99,16 @@ public final class TallyNode implements AutoCloseable {
                 storage.close();
                 throw new NodeStartException("cannot start the node: " + e.getMessage(), e);
             }
+            Optional<InetSocketAddress> rpc = Optional.empty();
             try {
                 if (servers) {
-                    startServers(node, config);
+                    rpc = startServers(node, config);
                 }
             } catch (NodeStartException | RuntimeException e) {
                 node.close();
                 throw e;
             }
-            return new TallyNode(node, application);
+            return new TallyNode(node, application, rpc);
         }
 
         private Storage openStorage() throws NodeStartException {
@@ -140,6 +143,14 @@ public final class TallyNode implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Where the RPC server listens, as bound: the config's {@code rpc_addr} with its port resolved (so port 0 works).
+     * Empty when the config names no RPC address or the node was started without servers.
+     */
+    public Optional<InetSocketAddress> rpcAddress() {
+        return rpcAddress;
+    }
+
     /** A client's transaction: checked by the application, into the mempool, and on to every peer. */
     public TransactionSink.Result submitTransaction(byte[] tx) {
         return node.submitTransaction(tx);
@@ -163,13 +174,19 @@ public final class TallyNode implements AutoCloseable {
         }
     }
 
-    /** RPC, metrics and the debug page, on the addresses the config gives; each closes with the node. */
-    private static void startServers(Node node, NodeConfig cfg) throws NodeStartException {
+    /**
+     * RPC, metrics and the debug page, on the addresses the config gives; each closes with the node. Returns the RPC
+     * server's address, if it started one.
+     */
+    private static Optional<InetSocketAddress> startServers(Node node, NodeConfig cfg) throws NodeStartException {
+        Optional<InetSocketAddress> rpc = Optional.empty();
         if (cfg.rpcAddr().isPresent()) {
-            node.attach(bind(
+            RpcServer server = bind(
                     "rpc_addr",
                     cfg.rpcAddr().get(),
-                    a -> RpcServer.start(a, cfg.rpcLimits(), new RpcMethods(node), node.metrics())));
+                    a -> RpcServer.start(a, cfg.rpcLimits(), new RpcMethods(node), node.metrics()));
+            node.attach(server);
+            rpc = Optional.of(server.address());
         }
         if (cfg.metricsAddr().isPresent()) {
             node.attach(bind("metrics_addr", cfg.metricsAddr().get(), a -> {
@@ -181,17 +198,18 @@ public final class TallyNode implements AutoCloseable {
         if (cfg.debugPageAddr().isPresent()) {
             node.attach(bind("debug_page_addr", cfg.debugPageAddr().get(), a -> DebugPage.start(node, a)));
         }
+        return rpc;
     }
 
-    private interface Server {
-        AutoCloseable start(InetSocketAddress address) throws IOException;
+    private interface Server<S extends AutoCloseable> {
+        S start(InetSocketAddress address) throws IOException;
     }
 
     /**
      * Starts a server; a failure (e.g. the port is taken) names the config field. None of these endpoints
      * authenticates its clients, so one reachable from other machines is worth a warning.
      */
-    private static AutoCloseable bind(String field, InetSocketAddress address, Server server)
+    private static <S extends AutoCloseable> S bind(String field, InetSocketAddress address, Server<S> server)
             throws NodeStartException {
         if (!address.getAddress().isLoopbackAddress()) {
             log.warn(

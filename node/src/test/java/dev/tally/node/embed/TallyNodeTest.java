@@ -8,8 +8,13 @@ import dev.tally.execution.AppliedState;
 import dev.tally.execution.TxCheck;
 import dev.tally.network.TransactionSink;
 import dev.tally.node.SoloNode;
+import dev.tally.node.client.TallyClient;
 import dev.tally.node.executor.NodeFailedException;
+import dev.tally.node.rpc.NodeHttp;
 import dev.tally.protocol.TestChain;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,6 +92,34 @@ class TallyNodeTest {
                 Thread.sleep(20);
             }
             assertThat(app.applied).containsExactly("hello");
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void anRpcAddressWithPortZeroIsReportedAsBoundAndServesClients() throws Exception {
+        Journal app = new Journal();
+        InetSocketAddress anyPort = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (TallyNode node = TallyNode.builder(
+                        SoloNode.config(chain).toBuilder().rpcAddr(anyPort).build())
+                .application(app)
+                .start()) {
+            InetSocketAddress rpc = node.rpcAddress().orElseThrow();
+            assertThat(rpc.getPort()).isPositive();
+            try (TallyClient client = new TallyClient(URI.create("http://" + NodeHttp.text(rpc) + "/"))) {
+                assertThat(client.submit(List.of(tx("over rpc"))).results())
+                        .containsExactly(new TallyClient.TxStatus.Accepted());
+            }
+            while (!app.applied.contains("over rpc")) {
+                Thread.sleep(20);
+            }
+        }
+        // Without servers there is no RPC address, whatever the config says.
+        try (TallyNode node = TallyNode.builder(
+                        SoloNode.config(chain).toBuilder().rpcAddr(anyPort).build())
+                .servers(false)
+                .start()) {
+            assertThat(node.rpcAddress()).isEmpty();
         }
     }
 
