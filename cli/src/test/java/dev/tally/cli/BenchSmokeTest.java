@@ -64,12 +64,15 @@ class BenchSmokeTest {
                         "tx submitted -> final",
                         "proposal -> final",
                         "node CPU per final block",
+                        "node CPU per final tx",
                         "peak memory per node");
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         JsonNode r = report.get("results");
         assertThat(r.get("final_blocks").asLong()).isPositive();
         assertThat(r.get("transactions_final").asLong()).isPositive();
-        for (String field : new String[] {"blocks_per_s", "tx_per_s", "payload_mb_per_s", "node_cpu_ms_per_block"}) {
+        for (String field : new String[] {
+            "blocks_per_s", "tx_per_s", "payload_mb_per_s", "node_cpu_ms_per_block", "node_cpu_us_per_tx"
+        }) {
             assertThat(r.get(field).isNumber()).as(field).isTrue();
         }
         for (String latency : new String[] {"tx_finality_ms", "proposal_to_final_ms"}) {

@@ -39,6 +39,9 @@ final class BlockPipeline implements BlockSource, BlockSink {
     private final Consumer<ApplicationException> applicationFailed;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private long lastQueued; // guarded by this
+    // The newest block queued or read by state(): gossip advertises its QC several times a second and the RPC asks
+    // for it on every poll, and a read from the store checks the block's integrity, hashing its whole payload.
+    private volatile Optional<FinalBlock> newest = Optional.empty();
 
     /** @param store where the execution layer keeps the blocks: block sync repairs its corrupt ones */
     BlockPipeline(
@@ -73,9 +76,31 @@ final class BlockPipeline implements BlockSource, BlockSink {
             return BlockStoreState.empty(firstBlock);
         }
         // A block pruned between the two reads: report the range without it rather than fail.
-        Optional<FinalBlock> last = execution.block(r.get().last());
+        Optional<FinalBlock> last = newest(r.get().last());
         return last.map(b -> new BlockStoreState(r.get().first(), Optional.of(b.justification())))
                 .orElseGet(() -> BlockStoreState.empty(firstBlock));
+    }
+
+    /**
+     * The newest stored block, as {@link #block} gives it, without reading the store again while it stays the
+     * newest; empty if nothing is stored or that block is damaged (a damaged block is served to no one).
+     */
+    Optional<FinalBlock> newest() {
+        return execution.persistedRange().flatMap(r -> newest(r.last()));
+    }
+
+    private Optional<FinalBlock> newest(long number) {
+        Optional<FinalBlock> held = newest;
+        if (held.isPresent()
+                && held.get().number() == number
+                && !store.corruptBlocks().contains(number)) {
+            return held;
+        }
+        Optional<FinalBlock> read = execution.block(number);
+        if (read.isPresent()) {
+            newest = read;
+        }
+        return read;
     }
 
     @Override
@@ -110,6 +135,7 @@ final class BlockPipeline implements BlockSource, BlockSink {
                 throw e;
             }
             lastQueued = n;
+            newest = Optional.of(block);
             metrics.storageLatency("queue_block", System.nanoTime() - start);
             metrics.blockStored(block);
             range = persisted();

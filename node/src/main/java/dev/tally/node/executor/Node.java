@@ -11,6 +11,7 @@ import dev.tally.network.TransactionSink;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.Epoch;
+import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
@@ -255,6 +256,11 @@ public final class Node implements AutoCloseable {
     /** The final blocks stored. */
     public StoredRange storedBlocks() {
         return blocks.persisted();
+    }
+
+    /** The newest final block stored (held in memory: no read of the store while it stays the newest). */
+    public Optional<FinalBlock> newestBlock() {
+        return blocks.newest();
     }
 
     /** The replica's position; empty on a full node (or a validator outside the current committee). */

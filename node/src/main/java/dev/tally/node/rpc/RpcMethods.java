@@ -153,12 +153,7 @@ public final class RpcMethods {
 
     /** The newest final block stored: {"number", "view", "payload_hash"}, or null when none is. */
     private JsonNode lastCommittedBlock() {
-        StoredRange r = node.storedBlocks();
-        if (r.isEmpty()) {
-            return NODES.nullNode();
-        }
-        return node.execution()
-                .block(r.last())
+        return node.newestBlock()
                 .<JsonNode>map(b -> NODES.objectNode()
                         .put("number", b.number())
                         .put("view", b.justification().view().number())

@@ -75,6 +75,8 @@ public final class LoadTestReport {
         ObjectNode p2f = latency(res.putObject("proposal_to_final_ms"), r.proposalToFinal());
         p2f.put("blocks_without_figure", r.blocksWithoutLatency());
         res.put("node_cpu_ms_per_block", r.blocks() == 0 ? null : round(r.nodeCpuNanos() / 1e6 / r.blocks(), 3));
+        // All nodes' CPU over the window per transaction final in it: the cost figure.
+        res.put("node_cpu_us_per_tx", r.txs() == 0 ? null : round(r.nodeCpuNanos() / 1e3 / r.txs(), 1));
         res.put("node_cpu_cores", round(r.nodeCpuNanos() / 1e9 / secs, 2));
         res.put("harness_cpu_cores", round(r.harnessCpuNanos() / 1e9 / secs, 2));
         ObjectNode mem = res.putObject("peak_memory_mb");
@@ -202,6 +204,8 @@ public final class LoadTestReport {
                         + r.get("node_cpu_cores").asText() + " cores, harness "
                         + r.get("harness_cpu_cores").asText() + ")"));
         b.append(String.format(
+                ROW, "node CPU per final tx", r.get("node_cpu_us_per_tx").asText() + " us  (all nodes)"));
+        b.append(String.format(
                 ROW,
                 "peak memory per node",
                 "max " + r.get("peak_memory_mb").get("max").asText() + " MB, mean "
@@ -248,6 +252,7 @@ public final class LoadTestReport {
                 "tx_per_s",
                 "payload_mb_per_s",
                 "node_cpu_ms_per_block",
+                "node_cpu_us_per_tx",
                 "node_cpu_cores",
                 "tx_finality_ms/p50",
                 "tx_finality_ms/p90",

@@ -1,0 +1,95 @@
+package dev.tally.node.executor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.execution.TransactionPayload;
+import dev.tally.node.ForwardingStorage;
+import dev.tally.node.metrics.NodeMetrics;
+import dev.tally.protocol.FinalBlock;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.TestChain;
+import dev.tally.storage.InMemoryStorage;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** What the pipeline tells gossip and the RPC about the newest block, and what that costs the store. */
+class BlockPipelineTest {
+    static final TestChain CHAIN = new TestChain(4);
+
+    /** Counts block reads, and reports the blocks a test marks as damaged. */
+    static final class CountingStorage extends ForwardingStorage {
+        final AtomicInteger reads = new AtomicInteger();
+        final SortedSet<Long> damaged = new TreeSet<>();
+
+        CountingStorage() {
+            super(InMemoryStorage.create(CHAIN.genesis));
+        }
+
+        @Override
+        public Optional<FinalBlock> block(long n) {
+            reads.incrementAndGet();
+            return damaged.contains(n) ? Optional.empty() : super.block(n);
+        }
+
+        @Override
+        public SortedSet<Long> corruptBlocks() {
+            return damaged;
+        }
+    }
+
+    final CountingStorage storage = new CountingStorage();
+    final BlockPipeline pipeline = new BlockPipeline(
+            new MempoolExecutionLayer(storage, CHAIN.genesis, 1024, List.of()), storage, new NodeMetrics(), e -> {});
+
+    static FinalBlock block(long n) {
+        Payload p = TransactionPayload.encode(List.of(("block " + n).getBytes(StandardCharsets.UTF_8)));
+        return new FinalBlock(p, CHAIN.commitQc(n, n, p));
+    }
+
+    @Test
+    void theNewestBlockIsAdvertisedWithoutReadingTheStoreAgain() {
+        pipeline.queueBlock(block(0));
+        pipeline.queueBlock(block(1));
+        int before = storage.reads.get();
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(pipeline.state().lastQc()).contains(block(1).justification());
+            assertThat(pipeline.newest()).contains(block(1));
+        }
+
+        // A read checks the block's integrity, hashing its whole payload: gossip asks several times a second.
+        assertThat(storage.reads.get()).isEqualTo(before);
+    }
+
+    @Test
+    void aDamagedNewestBlockIsNotAdvertised() {
+        pipeline.queueBlock(block(0));
+        pipeline.queueBlock(block(1));
+        storage.damaged.add(1L);
+
+        assertThat(pipeline.state().lastQc()).isEmpty();
+        assertThat(pipeline.newest()).isEmpty();
+    }
+
+    @Test
+    void afterARestartTheNewestBlockIsReadOnce() {
+        storage.append(block(0));
+        BlockPipeline restarted = new BlockPipeline(
+                new MempoolExecutionLayer(storage, CHAIN.genesis, 1024, List.of()),
+                storage,
+                new NodeMetrics(),
+                e -> {});
+        int before = storage.reads.get();
+
+        assertThat(restarted.state().lastQc()).contains(block(0).justification());
+        assertThat(restarted.newest()).contains(block(0));
+
+        assertThat(storage.reads.get()).isEqualTo(before + 1);
+    }
+}
