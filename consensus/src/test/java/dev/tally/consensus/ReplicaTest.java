@@ -880,13 +880,18 @@ class ReplicaTest {
                 .containsExactly(first);
     }
 
-    @Test
-    void aRestartedReplicaSignsNoNewViewMessageInTheViewItResumes() {
+    /** Enters view 5 through a new-view message carrying a TimeoutQC of view 4 (no high votes, no high QCs). */
+    private List<Output> enterView5WithATimeoutQc() {
         List<ReplicaTimeout> tvotes = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
         }
-        List<Output> started = h.deliver(h.chain.sign(0, new ReplicaNewView(h.timeoutQc(4, tvotes))));
+        return h.deliver(h.chain.sign(0, new ReplicaNewView(h.timeoutQc(4, tvotes))));
+    }
+
+    @Test
+    void aRestartedReplicaSignsNoNewViewMessageInTheViewItResumes() {
+        List<Output> started = enterView5WithATimeoutQc();
         ReplicaNewView signed = broadcasts(started, ReplicaNewView.class).getFirst(); // with the TimeoutQC
         h.deliver(h.chain.sign(h.leader(5), new ReplicaNewView(h.chain.commitQc(4, 1, p1))));
         h.now = 5000;
@@ -922,11 +927,7 @@ class ReplicaTest {
     void aReplicaRestartedBeforeSendingItsNewViewMessageSendsIt() {
         // Long-sweep seed 12689: the replica whose timeout vote completed the TimeoutQC crashed after persisting the
         // new view and before its new-view message left; the others, short of its weight, could never end the view.
-        List<ReplicaTimeout> tvotes = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            tvotes.add(new ReplicaTimeout(h.chain.view(4), Optional.empty(), Optional.empty()));
-        }
-        List<Output> entered = h.deliver(h.chain.sign(0, new ReplicaNewView(h.timeoutQc(4, tvotes))));
+        List<Output> entered = enterView5WithATimeoutQc();
         ReplicaNewView signed = broadcasts(entered, ReplicaNewView.class).getFirst();
         ReplicaState persisted =
                 outputs(entered, Output.PersistState.class).getFirst().state();
