@@ -91,7 +91,8 @@ class GuestbookNodeTest {
                 /* static inbound peers */ List.of(),
                 /* static outbound peers */ Map.of(),
                 /* block fetch interval */ Duration.ofSeconds(5),
-                /* block retention: all */ Optional.empty());
+                /* block retention: all */ Optional.empty(),
+                /* later committees: none, the genesis one rules */ List.of());
     }
 
     private static String jsonRpc(URI rpc, String request) throws Exception {
