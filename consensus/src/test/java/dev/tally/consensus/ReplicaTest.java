@@ -880,6 +880,16 @@ class ReplicaTest {
                 .containsExactly(first);
     }
 
+    /** Restarts the replica from {@code persisted} with blocks 0 to {@code storedLast} stored, then lets its view time out. */
+    private List<Output> restartAndTimeOut(ReplicaState persisted, long storedLast) {
+        h.replica = h.newReplica(persisted);
+        h.step(new Input.BlocksPersisted(0, storedLast));
+        List<Output> outs = h.step(new Input.Start());
+        h.now = 10_000;
+        outs.addAll(h.step(new Input.TimerExpired()));
+        return outs;
+    }
+
     /** Enters view 5 through a new-view message carrying a TimeoutQC of view 4 (no high votes, no high QCs). */
     private List<Output> enterView5WithATimeoutQc() {
         List<ReplicaTimeout> tvotes = new ArrayList<>();
@@ -901,11 +911,7 @@ class ReplicaTest {
         ReplicaState persisted =
                 outputs(timedOut, Output.PersistState.class).getLast().state();
         // Crash after taking in the CommitQC of view 4: the TimeoutQC version it signed is forgotten.
-        h.replica = h.newReplica(persisted);
-        h.step(new Input.BlocksPersisted(0, 1));
-        List<Output> outs = h.step(new Input.Start());
-        h.now = 10_000;
-        outs.addAll(h.step(new Input.TimerExpired()));
+        List<Output> outs = restartAndTimeOut(persisted, 1);
         assertThat(broadcasts(outs, ReplicaNewView.class))
                 .as("a CommitQC version would be a second, different new-view message for view 5")
                 .isEmpty();
@@ -931,11 +937,7 @@ class ReplicaTest {
         ReplicaNewView signed = broadcasts(entered, ReplicaNewView.class).getFirst();
         ReplicaState persisted =
                 outputs(entered, Output.PersistState.class).getFirst().state();
-        h.replica = h.newReplica(persisted);
-        h.step(new Input.BlocksPersisted(0, 0));
-        List<Output> outs = h.step(new Input.Start());
-        h.now = 10_000;
-        outs.addAll(h.step(new Input.TimerExpired()));
+        List<Output> outs = restartAndTimeOut(persisted, 0);
         assertThat(broadcasts(outs, ReplicaNewView.class))
                 .as("the same new-view message, with the TimeoutQC it entered view 5 with")
                 .containsExactly(signed);
