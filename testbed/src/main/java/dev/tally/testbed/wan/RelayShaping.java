@@ -43,7 +43,6 @@ final class RelayShaping implements LinkShaping {
         }
     }
 
-    /** Bytes to write at {@code dueNanos} ({@link System#nanoTime()}); {@code end}: the stream ended. */
     private RelayShaping(WanTopology topology, Namespaces namespaces) {
         this.topology = topology;
         this.nodeAt = IntStream.range(0, topology.nodes())
