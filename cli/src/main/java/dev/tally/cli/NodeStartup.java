@@ -71,6 +71,12 @@ final class NodeStartup {
     /** The applications {@code --app} names. */
     static final List<String> APPS = List.of("kvstore");
 
+    private static void requireKnown(String app) throws BadInputException {
+        if (!APPS.contains(app)) {
+            throw new BadInputException("--app " + app + ": no such application; applications: " + APPS);
+        }
+    }
+
     /**
      * The transactions that load a chain of application {@code name} ({@code localnet --tx-rate}), by number:
      * transactions the application takes (for kvstore, {@code set} writes), or random 100-byte ones without an
@@ -84,9 +90,7 @@ final class NodeStartup {
                 return tx;
             };
         }
-        if (!APPS.contains(name)) {
-            throw new BadInputException("--app " + name + ": no such application; applications: " + APPS);
-        }
+        requireKnown(name);
         return KvLoad.writes(ThreadLocalRandom.current().nextLong());
     }
 
@@ -98,9 +102,7 @@ final class NodeStartup {
         if (name == null) {
             return Optional.empty();
         }
-        if (!APPS.contains(name)) {
-            throw new BadInputException("--app " + name + ": no such application; applications: " + APPS);
-        }
+        requireKnown(name);
         if (inMemory) {
             throw new BadInputException("--app " + name + " keeps its state on disk: use --data, not --in-memory");
         }
