@@ -579,22 +579,26 @@ public final class Replica {
     /**
      * PROTOCOL.md section 4, "On ReplicaCommit", on quorum (section 10, item 1: how it differs from the reference).
      * Once the votes for {@code vote} weigh a quorum, their signatures are checked all at once, as the QC they make
-     * (one pairing check, where checking each vote costs one per vote). Only if that fails are they checked one by
-     * one, and the bad ones dropped. A QC that verifies is valid whatever its parts: signatures that fail alone
-     * but pass in sum can only come from faulty validators who made them together.
+     * (one subgroup check of their sum, as received votes' signatures were not checked for it, and one pairing check,
+     * where checking each vote costs both per vote). Only if that fails are they checked one by one, subgroup and
+     * signature, and the bad ones dropped. A QC that verifies is valid whatever its parts: signatures that fail alone
+     * but pass in sum (small-order components that cancel, say) can only come from faulty validators who made them
+     * together, and the sum is that of valid signatures of theirs.
      */
     private void completeCommitQc(ReplicaCommit vote) {
         long v = vote.view().number();
         List<Signed<ReplicaCommit>> votes = commitVotes.votesIn(v).stream()
                 .filter(s -> s.message().equals(vote))
                 .toList();
-        CommitQC qc = buildCommitQc(vote, votes);
-        if (qc == null) {
+        CommitQCBuilder quorum = commitQcOf(vote, votes);
+        if (!quorum.hasQuorum()) {
             return;
         }
-        if (!verifier.verifyCommitVotes(qc, votes, epoch)) {
+        Optional<CommitQC> qc = quorum.tryBuild().filter(q -> verifier.verifyCommitVotes(q, votes, epoch));
+        if (qc.isEmpty()) {
             List<Signed<ReplicaCommit>> valid = new ArrayList<>();
             for (Signed<ReplicaCommit> s : votes) {
+                // Verifying one signature checks its subgroup too (BlsSignature.verify), so the valid ones sum into G1.
                 if (checkedCommitVotes.contains(s) || verifier.verifySignature(s)) {
                     checkedCommitVotes.add(s);
                     valid.add(s);
@@ -603,20 +607,19 @@ public final class Replica {
                     observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(s.key()));
                 }
             }
-            qc = buildCommitQc(vote, valid);
-            if (qc == null) {
-                return;
-            }
+            CommitQCBuilder checked = commitQcOf(vote, valid);
+            qc = checked.hasQuorum() ? checked.tryBuild() : Optional.empty();
         }
-        absorb(qc);
-        startView(v + 1);
+        if (qc.isPresent()) {
+            absorb(qc.get());
+            startView(v + 1);
+        }
     }
 
-    /** The QC of {@code votes} if they weigh a quorum, else null. */
-    private CommitQC buildCommitQc(ReplicaCommit vote, List<Signed<ReplicaCommit>> votes) {
+    private CommitQCBuilder commitQcOf(ReplicaCommit vote, List<Signed<ReplicaCommit>> votes) {
         CommitQCBuilder qc = new CommitQCBuilder(vote, committee);
         votes.forEach(qc::add);
-        return qc.hasQuorum() ? qc.build() : null;
+        return qc;
     }
 
     /**

@@ -479,6 +479,41 @@ class ReplicaTest {
     }
 
     @Test
+    void aVoteOutsideTheSubgroupNeverReachesAPairingAndTheFallBackDropsIt() throws Exception {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        deliverVotes(vote, 4);
+        h.deliver(h.chain.voteWithSmallOrderPart(4, vote, false));
+        assertThat(h.replica.view()).as("the votes sum outside G1: no QC").isEqualTo(5);
+        assertThat(h.verifier.quorumsChecked)
+                .as("an aggregate outside G1 is never built, let alone verified")
+                .isZero();
+        assertThat(h.rejections)
+                .containsExactly(new Rejection.BadSignature(h.chain.keys.get(4).publicKey()));
+        h.deliver(h.chain.sign(5, vote));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.replica.highCommitQc()).get().satisfies(qc -> {
+            assertThat(qc.signers().contains(4)).isFalse();
+            qc.verify(h.chain.epoch);
+        });
+    }
+
+    @Test
+    void votesWhoseSmallOrderPartsCancelMakeTheQcOfTheirValidSignatures() throws Exception {
+        inView5();
+        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
+        deliverVotes(vote, 3);
+        h.deliver(h.chain.voteWithSmallOrderPart(3, vote, false));
+        h.deliver(h.chain.voteWithSmallOrderPart(4, vote, true));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.rejections).isEmpty();
+        assertThat(h.verifier.commitVotesCheckedAlone).isZero();
+        assertThat(h.replica.highCommitQc())
+                .get()
+                .satisfies(qc -> assertThat(qc).isEqualTo(h.chain.commitQc(vote, 0, 1, 2, 3, 4)));
+    }
+
+    @Test
     void aForgedVoteThatCameFirstMakesWayForTheSignersOwn() {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));

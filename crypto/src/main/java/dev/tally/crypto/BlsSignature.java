@@ -4,23 +4,39 @@ import supranational.blst.BLST_ERROR;
 import supranational.blst.P1;
 import supranational.blst.P1_Affine;
 
-/** A BLS12-381 signature (compressed G1 point), checked to be in the subgroup when decoded. */
+/**
+ * A BLS12-381 signature (compressed G1 point). Decoded with {@link #fromBytes}, or made by signing, it is known to lie
+ * in the G1 subgroup; decoded with {@link #fromBytesForAggregation} it is only known to lie on the curve, and its
+ * subgroup is checked by whatever verifies it: {@link #verify} (blst's core_verify refuses a point outside G1) or
+ * {@link BlsAggregateSignature#aggregate}, which checks the sum.
+ */
 public final class BlsSignature extends FixedBytes {
     public static final String TEXT_PREFIX = "validator:signature:bls12_381:";
 
     private final P1_Affine point;
+    private final boolean inSubgroup;
 
-    private BlsSignature(byte[] compressed, P1_Affine point) {
+    private BlsSignature(byte[] compressed, P1_Affine point, boolean inSubgroup) {
         super(compressed, Bls.SIGNATURE_LENGTH, "BLS signature");
         this.point = point;
+        this.inSubgroup = inSubgroup;
     }
 
     static BlsSignature fromPoint(P1 point) {
-        return new BlsSignature(point.compress(), point.to_affine());
+        return new BlsSignature(point.compress(), point.to_affine(), true);
     }
 
     public static BlsSignature fromBytes(byte[] compressed) {
-        return new BlsSignature(compressed, decodeG1(compressed, "BLS signature"));
+        return new BlsSignature(compressed, decodeG1(compressed, "BLS signature"), true);
+    }
+
+    /**
+     * Decodes a signature that will be summed into an aggregate before it is verified (a commit vote): decompressed,
+     * so on the curve, but not checked to lie in the G1 subgroup, which costs more than the rest of its decoding. The
+     * aggregate's one subgroup check stands for all of its parts (docs/PROTOCOL.md section 10).
+     */
+    public static BlsSignature fromBytesForAggregation(byte[] compressed) {
+        return new BlsSignature(compressed, decompressG1(compressed, "BLS signature"), false);
     }
 
     public static BlsSignature fromText(String text) {
@@ -31,7 +47,7 @@ public final class BlsSignature extends FixedBytes {
         return TextFormat.encode(TEXT_PREFIX, raw());
     }
 
-    /** True iff this is a signature of {@code message} by {@code key}. */
+    /** True iff this is a signature of {@code message} by {@code key}; false for a point outside the G1 subgroup. */
     public boolean verify(byte[] message, BlsPublicKey key) {
         return verify(point, message, key, Bls.DST);
     }
@@ -40,25 +56,39 @@ public final class BlsSignature extends FixedBytes {
         return point;
     }
 
+    /** Whether the point is known to lie in the G1 subgroup (false only for {@link #fromBytesForAggregation}). */
+    boolean inSubgroup() {
+        return inSubgroup;
+    }
+
+    /**
+     * blst's core_verify checks that the signature lies in the G1 subgroup before its pairing check (it answers
+     * BLST_POINT_NOT_IN_GROUP otherwise; BlsTest pins it), which is what makes verifying a signature decoded
+     * {@link #fromBytesForAggregation} alone sound.
+     */
     static boolean verify(P1_Affine sig, byte[] message, BlsPublicKey key, String dst) {
         return sig.core_verify(key.point(), true, message, dst) == BLST_ERROR.BLST_SUCCESS;
     }
 
     /** Decodes a compressed G1 point that must lie in the subgroup (infinity allowed, as in blst's sig_validate). */
     static P1_Affine decodeG1(byte[] compressed, String what) {
-        if (compressed.length != Bls.SIGNATURE_LENGTH) {
-            throw new InvalidEncodingException(what + " must be 48 bytes, got " + compressed.length);
-        }
-        P1_Affine p;
-        try {
-            p = new P1_Affine(compressed);
-        } catch (RuntimeException e) {
-            throw new InvalidEncodingException(what + " does not decode: " + e.getMessage(), e);
-        }
+        P1_Affine p = decompressG1(compressed, what);
         if (!p.in_group()) {
             throw new InvalidEncodingException(what + " is not in the G1 subgroup");
         }
         return p;
+    }
+
+    /** Decodes a compressed G1 point; blst's decompression refuses an x with no point of the curve above it. */
+    private static P1_Affine decompressG1(byte[] compressed, String what) {
+        if (compressed.length != Bls.SIGNATURE_LENGTH) {
+            throw new InvalidEncodingException(what + " must be 48 bytes, got " + compressed.length);
+        }
+        try {
+            return new P1_Affine(compressed);
+        } catch (RuntimeException e) {
+            throw new InvalidEncodingException(what + " does not decode: " + e.getMessage(), e);
+        }
     }
 
     @Override

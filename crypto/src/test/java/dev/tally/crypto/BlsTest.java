@@ -3,10 +3,13 @@ package dev.tally.crypto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import supranational.blst.P1;
+import supranational.blst.P1_Affine;
 
 class BlsTest {
     /** The reference's hard-coded validator keys (its messages/tests). */
@@ -192,6 +195,65 @@ class BlsTest {
         List<BlsAggregateSignature.Signer> swapped = new ArrayList<>(signers);
         swapped.set(0, new BlsAggregateSignature.Signer(signers.get(1).message(), key(0).publicKey()));
         assertThat(BlsAggregateSignature.aggregate(sigs).verify(swapped)).isFalse();
+    }
+
+    /** A point of the curve's small-order part: r times a curve point outside G1 (r the order of G1). */
+    private static P1 smallOrderPoint() {
+        BigInteger r = new BigInteger("73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001", 16);
+        P1 t = new P1(new P1_Affine(onCurveEncoding(48))).mult(r);
+        assertThat(t.is_inf()).isFalse();
+        assertThat(t.dup().mult(r).is_inf()).as("not of order r").isFalse();
+        return t;
+    }
+
+    /** {@code key}'s signature of {@code msg} plus {@code part}, decoded as a commit vote's is: no subgroup check. */
+    private static BlsSignature withPart(BlsSecretKey key, byte[] msg, P1 part) {
+        byte[] enc = new P1(key.sign(msg).bytes()).add(part).compress();
+        assertThatThrownBy(() -> BlsSignature.fromBytes(enc)).hasMessageContaining("not in the G1 subgroup");
+        return BlsSignature.fromBytesForAggregation(enc);
+    }
+
+    @Test
+    void aSignatureDecodedForAggregationOutsideTheSubgroupFailsVerificationAlone() {
+        byte[] msg = new byte[32];
+        BlsSignature bad = withPart(key(0), msg, smallOrderPoint());
+        // Its G1 part is the valid signature: only the subgroup check (blst's core_verify) refuses it.
+        assertThat(bad.verify(msg, key(0).publicKey())).isFalse();
+        assertThat(BlsSignature.fromBytesForAggregation(key(0).sign(msg).bytes())
+                        .verify(msg, key(0).publicKey()))
+                .isTrue();
+    }
+
+    @Test
+    void aSumOutsideTheSubgroupIsNeverAnAggregate() {
+        byte[] msg = new byte[32];
+        List<BlsSignature> sigs = new ArrayList<>(List.of(key(0).sign(msg), key(1).sign(msg)));
+        sigs.add(withPart(key(2), msg, smallOrderPoint()));
+        assertThat(BlsAggregateSignature.sum(sigs)).isEmpty();
+        assertThatThrownBy(() -> BlsAggregateSignature.aggregate(sigs))
+                .isInstanceOf(InvalidEncodingException.class)
+                .hasMessageContaining("not in the G1 subgroup");
+    }
+
+    @Test
+    void smallOrderPartsThatCancelLeaveTheAggregateOfTheSignersValidSignatures() {
+        byte[] msg = new byte[32];
+        P1 t = smallOrderPoint();
+        BlsSignature plus = withPart(key(0), msg, t);
+        BlsSignature minus = withPart(key(1), msg, t.dup().neg());
+        assertThat(plus.verify(msg, key(0).publicKey())).isFalse();
+        assertThat(minus.verify(msg, key(1).publicKey())).isFalse();
+        List<BlsSignature> parts = List.of(plus, minus, key(2).sign(msg));
+        BlsAggregateSignature agg = BlsAggregateSignature.sum(parts).orElseThrow();
+        assertThat(agg)
+                .as("the sum of the valid signatures")
+                .isEqualTo(
+                        BlsAggregateSignature.aggregate(List.of(key(0).sign(msg), key(1).sign(msg), key(2).sign(msg))));
+        assertThat(agg.verify(List.of(
+                        new BlsAggregateSignature.Signer(msg, key(0).publicKey()),
+                        new BlsAggregateSignature.Signer(msg, key(1).publicKey()),
+                        new BlsAggregateSignature.Signer(msg, key(2).publicKey()))))
+                .isTrue();
     }
 
     @Test

@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>new_view: a new-view carrying a timeout QC of one distinct vote (with high vote and high QC).</li>
  * </ul>
  * Decoding includes what {@link Codec#decodeSigned} checks: BLS point decompression and subgroup checks of the
- * author key, the signature and every aggregate signature (not the signatures themselves).
+ * author key, the signature (a commit vote's is decompressed only: its quorum's sum is checked) and every aggregate
+ * signature (not the signatures themselves).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

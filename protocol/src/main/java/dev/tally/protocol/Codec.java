@@ -611,8 +611,14 @@ public final class Codec {
         ChonkyMessage m = chonky(v2, path + ".msg.consensus.v2");
         BlsPublicKey key = publicKey(p.getKey(), path + ".key");
         require(p.getSig().hasBls12381(), path + ".sig.bls12_381");
-        BlsSignature sig =
-                field(() -> BlsSignature.fromBytes(p.getSig().getBls12381().toByteArray()), path + ".sig");
+        byte[] sigBytes = p.getSig().getBls12381().toByteArray();
+        // A commit vote's signature is summed into its quorum's QC before anything verifies it: the subgroup check of
+        // that sum stands for its parts' (docs/PROTOCOL.md section 10, item 1).
+        BlsSignature sig = field(
+                () -> m instanceof ReplicaCommit
+                        ? BlsSignature.fromBytesForAggregation(sigBytes)
+                        : BlsSignature.fromBytes(sigBytes),
+                path + ".sig");
         return new Signed<>(m, key, sig);
     }
 

@@ -4,6 +4,7 @@ import dev.tally.crypto.BlsAggregateSignature;
 import dev.tally.crypto.BlsSignature;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Collects commit votes for one (view, block) until they weigh a quorum. Single-owner, mutable. */
 public final class CommitQCBuilder {
@@ -44,7 +45,18 @@ public final class CommitQCBuilder {
         return weight >= committee.quorumThreshold();
     }
 
+    /** The QC of the votes added, for votes whose signatures are known valid; see {@link #tryBuild}. */
     public CommitQC build() {
-        return new CommitQC(vote, signers, BlsAggregateSignature.aggregate(signatures));
+        return tryBuild()
+                .orElseThrow(() -> new IllegalStateException("the signatures of the votes for " + vote
+                        + " sum to a point outside the G1 subgroup: one of them is invalid"));
+    }
+
+    /**
+     * The QC of the votes added, or empty if their signatures sum to a point outside the G1 subgroup, which only
+     * votes decoded without a subgroup check of their own (as received) can cause: one of them is then invalid.
+     */
+    public Optional<CommitQC> tryBuild() {
+        return BlsAggregateSignature.sum(signatures).map(sum -> new CommitQC(vote, signers, sum));
     }
 }

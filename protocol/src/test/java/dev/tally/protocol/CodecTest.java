@@ -129,6 +129,24 @@ class CodecTest {
     }
 
     @Test
+    void onlyACommitVoteLeavesItsSignaturesSubgroupToTheAggregate() throws Exception {
+        TestChain chain = new TestChain(6);
+        ReplicaCommit vote = chain.vote(5, 2, TestChain.payload("p"));
+        Signed<ReplicaCommit> bad = chain.voteWithSmallOrderPart(1, vote, false);
+        assertThat(bad.message()).isEqualTo(vote);
+        assertThat(bad.verifySignature()).isFalse();
+        // The same signature on any other message is refused when decoded, as before.
+        var timeout = Validator.Signed.parseFrom(
+                Codec.encode(chain.sign(1, new ReplicaTimeout(chain.view(5), Optional.of(vote), Optional.empty()))))
+                .toBuilder();
+        timeout.getSigBuilder().setBls12381(ByteString.copyFrom(bad.signature().bytes()));
+        assertThatThrownBy(() -> Codec.decodeSigned(timeout.build().toByteArray()))
+                .isInstanceOf(DecodeException.class)
+                .hasMessageContaining("Signed.sig")
+                .hasMessageContaining("not in the G1 subgroup");
+    }
+
+    @Test
     void timeoutQcVotesAreSortedCanonically() throws Exception {
         TestChain chain = new TestChain(6);
         Payload p = TestChain.payload("x");

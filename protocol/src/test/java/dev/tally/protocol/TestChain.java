@@ -1,10 +1,14 @@
 package dev.tally.protocol;
 
 import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.BlsSignature;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import supranational.blst.P1;
+import supranational.blst.P1_Affine;
 
 /** A chain of n equal-weight validators with deterministic keys, and helpers to sign and certify. */
 public final class TestChain {
@@ -77,6 +81,43 @@ public final class TestChain {
             }
         }
         return b.build();
+    }
+
+    /**
+     * {@code vote} signed by {@code validator}, its signature plus a point of small order (outside the G1 subgroup),
+     * or minus it if {@code negated}, as a receiver decodes it: a commit vote's signature is not subgroup-checked then.
+     */
+    public Signed<ReplicaCommit> voteWithSmallOrderPart(int validator, ReplicaCommit vote, boolean negated)
+            throws DecodeException {
+        Signed<ReplicaCommit> signed = sign(validator, vote);
+        P1 part = smallOrderPoint();
+        P1 sig = new P1(signed.signature().bytes()).add(negated ? part.neg() : part);
+        Signed<ReplicaCommit> bad =
+                new Signed<>(vote, signed.key(), BlsSignature.fromBytesForAggregation(sig.compress()));
+        return cast(Codec.decodeSigned(Codec.encode(bad)));
+    }
+
+    /** r times the first curve point above x = 1, 2, ... outside G1: a point of the small-order part of the curve. */
+    public static P1 smallOrderPoint() {
+        BigInteger r = new BigInteger("73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001", 16);
+        for (int x = 1; ; x++) {
+            byte[] enc = new byte[48];
+            enc[0] = (byte) 0x80; // compressed
+            enc[47] = (byte) x;
+            try {
+                P1 t = new P1(new P1_Affine(enc)).mult(r);
+                if (!t.is_inf()) {
+                    return t;
+                }
+            } catch (RuntimeException notOnCurve) {
+                // try the next x
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked") // a commit vote decodes as one
+    private static Signed<ReplicaCommit> cast(Signed<ChonkyMessage> s) {
+        return (Signed<ReplicaCommit>) (Signed<?>) s;
     }
 
     public static int[] range(int n) {
