@@ -34,8 +34,9 @@ import picocli.CommandLine.Spec;
                     + "runs them, or --in-process), pushes client transactions in batches (POST /txs, or --client json-rpc) spread over the nodes, reads "
                     + "node0's final blocks and reports transaction finality latency, proposal-to-final latency, blocks/s, "
                     + "tx/s, payload MB/s, node CPU per block and peak memory per node.",
-            "Figures cover the measurement window only: --duration seconds after --warmup seconds of load. Progress goes "
-                    + "to stderr, the table to stdout."
+            "Figures cover the measurement window only: --duration seconds after --warmup seconds of load; but the "
+                    + "requests (answered, refused as overloaded, failed or unanswered), the drain after the load and the "
+                    + "harness's polls of node0 cover the whole run. Progress goes to stderr, the table to stdout."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -113,6 +114,23 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--open-loop", description = "Send as fast as the nodes take transactions (instead of --rate).")
     boolean openLoop;
+
+    @Option(
+            names = "--unloaded",
+            defaultValue = "0",
+            paramLabel = "S",
+            description = "Seconds without load after the first block, before the senders start: the blocks/s an "
+                    + "overload run's are compared with (default: ${DEFAULT-VALUE}). An overload run: --rate <2x what "
+                    + "the nodes sustain> (or --open-loop) --unloaded 15 --warmup 0 --duration 60 --drain 120.")
+    int unloaded;
+
+    @Option(
+            names = "--drain",
+            defaultValue = "10",
+            paramLabel = "S",
+            description = "After the load, how long to wait for every accepted transaction to be final; the report "
+                    + "says how long it took (default: ${DEFAULT-VALUE}).")
+    int drain;
 
     @Option(
             names = "--duration",
@@ -227,6 +245,8 @@ public final class BenchCommand implements Callable<Integer> {
                 || txSize < Bench.TX_HEADER
                 || duration < 1
                 || warmup < 0
+                || unloaded < 0
+                || drain < 0
                 || rate < 0
                 || viewTimeoutMs < 1
                 || jvms < 1
@@ -234,7 +254,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(
                     spec.commandLine(),
                     "need --validators >= 1, --tx-size >= " + Bench.TX_HEADER
-                            + ", --duration >= 1, --warmup >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
+                            + ", --duration >= 1, --warmup >= 0, --unloaded >= 0, --drain >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
         }
         if (!client.equals("binary") && !client.equals("json-rpc")) {
             throw new ParameterException(spec.commandLine(), "--client is binary or json-rpc, not " + client);
@@ -254,6 +274,8 @@ public final class BenchCommand implements Callable<Integer> {
                 .openLoop(openLoop)
                 .durationSeconds(duration)
                 .warmupSeconds(warmup)
+                .unloadedSeconds(unloaded)
+                .drainSeconds(drain)
                 .viewTimeoutMs(viewTimeoutMs)
                 .startTimeoutSeconds(startTimeout != null ? OptionalLong.of(startTimeout) : OptionalLong.empty())
                 .emptyBlockIntervalMs(

@@ -18,6 +18,11 @@ import java.util.Optional;
  * @param idleTimeout how long a kept-alive connection may wait for its next request before it is closed. 30 s.
  * @param maxBodyBytes the largest body; a larger Content-Length is answered 413 without reading the body. 4 MiB:
  *     a 1 MiB transaction in hex (2 MiB) with room for the envelope.
+ * @param maxBodyBytesInFlight the most bytes of request bodies the server holds at once, from the moment it starts
+ *     reading one to the moment its answer is written: a body that would go beyond them is read past (not kept) and
+ *     answered 429 "overloaded" with {@code Retry-After} at once, the connection kept. 32 MiB, 8 of the largest
+ *     bodies: without it, {@code maxConnections} clients each sending a body of {@code maxBodyBytes} would hold 3.6 GiB.
+ *     Not a config field; at least {@code maxBodyBytes}.
  * @param maxRequestLineBytes the longest request line (method, URL, version); beyond it, 414. 8 KiB, as most servers.
  * @param maxHeaderBytes the most header bytes; beyond them, 431. 16 KiB.
  * @param maxHeaders the most header lines; beyond them, 431. 100, as Go's and Jetty's servers.
@@ -29,6 +34,7 @@ public record HttpLimits(
         Duration readTimeout,
         Duration idleTimeout,
         int maxBodyBytes,
+        int maxBodyBytesInFlight,
         int maxRequestLineBytes,
         int maxHeaderBytes,
         int maxHeaders,
@@ -43,6 +49,10 @@ public record HttpLimits(
                 || maxHeaderBytes < 1
                 || maxHeaders < 1) {
             throw new IllegalArgumentException("HTTP limits must be positive (request line at least 16): " + this);
+        }
+        if (maxBodyBytesInFlight < maxBodyBytes) {
+            throw new IllegalArgumentException("the body bytes in flight (" + maxBodyBytesInFlight
+                    + ") must hold at least the largest body (" + maxBodyBytes + ")");
         }
         if (readTimeout.isNegative() || readTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("HTTP timeouts must be positive: " + readTimeout + ", " + idleTimeout);
@@ -59,6 +69,7 @@ public record HttpLimits(
         private Duration readTimeout = Duration.ofSeconds(10);
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxBodyBytes = 4 * 1024 * 1024;
+        private int maxBodyBytesInFlight = 32 * 1024 * 1024;
         private int maxRequestLineBytes = 8 * 1024;
         private int maxHeaderBytes = 16 * 1024;
         private int maxHeaders = 100;
@@ -86,6 +97,11 @@ public record HttpLimits(
             return this;
         }
 
+        public Builder maxBodyBytesInFlight(int n) {
+            this.maxBodyBytesInFlight = n;
+            return this;
+        }
+
         public Builder corsAllowedOrigin(Optional<String> origin) {
             this.corsAllowedOrigin = origin;
             return this;
@@ -97,6 +113,7 @@ public record HttpLimits(
                     readTimeout,
                     idleTimeout,
                     maxBodyBytes,
+                    maxBodyBytesInFlight,
                     maxRequestLineBytes,
                     maxHeaderBytes,
                     maxHeaders,

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * the JDK's {@code HttpServer} has no read timeout and no connection cap, and resets the connection on a long URL or
  * too many headers. One virtual thread per connection, keep-alive, bodies by {@code Content-Length} only; the limits
  * are {@link HttpLimits}. After an error the connection closes, once the client's unread bytes are drained (for up
- * to a second) so that it reads the answer rather than a reset.
+ * to a second) so that it reads the answer rather than a reset. Bodies held at once stay within
+ * {@link HttpLimits#maxBodyBytesInFlight}: one more is read past and answered 429 at once, on a connection kept open.
  */
 public final class HttpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
@@ -53,6 +54,15 @@ public final class HttpTransport implements AutoCloseable {
         Response refusal(int status, String message);
     }
 
+    /** A body beyond the bytes in flight, read past: answered 429 with the message, the connection kept. */
+    private static final class Overloaded extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Overloaded(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** A request refused by the transport: the HTTP status and a message for the client. */
     private static final class Refusal extends Exception {
         private static final long serialVersionUID = 1L;
@@ -69,6 +79,9 @@ public final class HttpTransport implements AutoCloseable {
     private final HttpLimits limits;
     private final Handler handler;
     private final Semaphore connections;
+    /** Bytes of the bodies held now, from the start of their reading until their answer is written. */
+    private final Semaphore bodyBytes;
+
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -78,6 +91,7 @@ public final class HttpTransport implements AutoCloseable {
         this.limits = limits;
         this.handler = handler;
         this.connections = new Semaphore(limits.maxConnections());
+        this.bodyBytes = new Semaphore(limits.maxBodyBytesInFlight());
     }
 
     /** Serves {@code handler} on {@code address}; {@code name} (e.g. "RPC", "metrics") names it in logs and threads. */
@@ -145,9 +159,16 @@ public final class HttpTransport implements AutoCloseable {
                 } catch (Refusal r) {
                     refuse(s, r);
                     return;
+                } catch (Overloaded o) {
+                    write(out, handler.refusal(429, o.getMessage()), Map.of(), true);
+                    continue;
                 }
                 boolean keepAlive = !"close".equalsIgnoreCase(request.headers().get("connection"));
-                write(out, answer(request), cors(request), keepAlive);
+                try {
+                    write(out, answer(request), cors(request), keepAlive);
+                } finally {
+                    bodyBytes.release(request.body().length);
+                }
                 if (!keepAlive) {
                     return;
                 }
@@ -187,7 +208,7 @@ public final class HttpTransport implements AutoCloseable {
                 .orElse(Map.of());
     }
 
-    private Request read(Input in, OutputStream out) throws IOException, Refusal {
+    private Request read(Input in, OutputStream out) throws IOException, Refusal, Overloaded {
         in.startRequest(limits.readTimeout());
         try {
             String line = in.line(
@@ -247,7 +268,9 @@ public final class HttpTransport implements AutoCloseable {
         }
     }
 
-    private byte[] body(Input in, OutputStream out, Map<String, String> headers) throws IOException, Refusal {
+    /** The body, its bytes taken from {@link #bodyBytes} (the caller gives them back once it has answered). */
+    private byte[] body(Input in, OutputStream out, Map<String, String> headers)
+            throws IOException, Refusal, Overloaded {
         if (headers.containsKey("transfer-encoding")) {
             throw new Refusal(411, "send the body with a Content-Length, not a Transfer-Encoding");
         }
@@ -262,11 +285,23 @@ public final class HttpTransport implements AutoCloseable {
         if (n > limits.maxBodyBytes()) {
             throw new Refusal(413, "the body is larger than " + limits.maxBodyBytes() + " bytes");
         }
+        boolean room = bodyBytes.tryAcquire((int) n);
         if ("100-continue".equalsIgnoreCase(headers.get("expect"))) {
             out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
         }
-        return in.bytes((int) n);
+        if (!room) {
+            // Read past rather than refused before the body: the client gets its answer on a connection it can reuse.
+            in.skip(n);
+            throw new Overloaded("overloaded: " + limits.maxBodyBytesInFlight()
+                    + " bytes of request bodies are being handled; retry later");
+        }
+        try {
+            return in.bytes((int) n);
+        } catch (IOException | RuntimeException e) {
+            bodyBytes.release((int) n);
+            throw e;
+        }
     }
 
     private static void write(OutputStream out, Response r, Map<String, String> extra, boolean keepAlive)
@@ -395,6 +430,18 @@ public final class HttpTransport implements AutoCloseable {
                     throw tooLong;
                 }
                 line.append((char) (b & 0xff));
+            }
+        }
+
+        /** Reads and drops {@code n} bytes, through the buffer. */
+        void skip(long n) throws IOException {
+            for (long left = n; left > 0; ) {
+                if (pos == end && !fill()) {
+                    throw new EOFException();
+                }
+                int k = (int) Math.min(left, end - pos);
+                pos += k;
+                left -= k;
             }
         }
 

@@ -79,11 +79,16 @@ public final class RpcServer implements AutoCloseable {
 
         @Override
         public Response refusal(int status, String message) {
-            int code = status == 500 ? RpcException.INTERNAL_ERROR : RpcException.INVALID_REQUEST;
+            int code = switch (status) {
+                case 500 -> RpcException.INTERNAL_ERROR;
+                case 429 -> RpcException.OVERLOADED;
+                default -> RpcException.INVALID_REQUEST;
+            };
             return new Response(
                     status,
                     "application/json",
-                    error(null, new RpcException(code, message)).toString());
+                    error(null, new RpcException(code, message)).toString(),
+                    retryAfter(status));
         }
     }
 

@@ -2,9 +2,7 @@ package dev.tally.node.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.execution.TransactionPayload;
-import dev.tally.execution.TransactionResult;
 import dev.tally.node.SoloNode;
 import dev.tally.node.client.TallyClient;
 import dev.tally.node.client.TallyClient.TxStatus;
@@ -22,7 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,31 +34,14 @@ class AdmissionControlTest {
     static final int CAPACITY = 20;
 
     /** Proposes only empty blocks, so that what the mempool holds stays; holds submissions while {@code hold} is set. */
-    static final class NeverDraining extends MempoolExecutionLayer {
-        volatile CountDownLatch hold;
-        final AtomicInteger held = new AtomicInteger();
-
+    static final class NeverDraining extends HoldableMempool {
         NeverDraining(dev.tally.storage.Storage storage) {
-            super(storage, CHAIN.genesis, SoloNode.MAX_TX_SIZE, CAPACITY, List.of());
+            super(storage, CHAIN.genesis, CAPACITY);
         }
 
         @Override
         public Payload proposePayload(long blockNumber, int maxPayloadSize) {
             return TransactionPayload.encode(List.of());
-        }
-
-        @Override
-        public List<TransactionResult> pushTransactions(List<byte[]> transactions) {
-            CountDownLatch h = hold;
-            if (h != null) {
-                held.incrementAndGet();
-                try {
-                    h.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return super.pushTransactions(transactions);
         }
     }
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,6 +34,7 @@ public final class Bench {
             int txSize,
             long rate,
             boolean openLoop,
+            long unloadedNanos,
             long warmupNanos,
             long durationNanos,
             long drainNanos,
@@ -52,6 +54,7 @@ public final class Bench {
             private int txSize;
             private long rate;
             private boolean openLoop;
+            private Duration unloaded = Duration.ZERO;
             private Duration warmup = Duration.ZERO;
             private Duration duration = Duration.ZERO;
             private Duration drain = Duration.ZERO;
@@ -81,7 +84,13 @@ public final class Bench {
                 return this;
             }
 
-            /** Load before the measurement window, from the first final block. */
+            /** No load from the first final block on, to measure blocks/s without it; then the load starts. */
+            Builder unloaded(Duration d) {
+                this.unloaded = d;
+                return this;
+            }
+
+            /** Load before the measurement window, from the start of the load. */
             Builder warmup(Duration d) {
                 this.warmup = d;
                 return this;
@@ -93,7 +102,7 @@ public final class Bench {
                 return this;
             }
 
-            /** How long transactions of the window are followed after it, at most. */
+            /** How long, after the load, every accepted transaction is waited for until final, at most. */
             Builder drain(Duration d) {
                 this.drain = d;
                 return this;
@@ -145,6 +154,7 @@ public final class Bench {
                         txSize,
                         rate,
                         openLoop,
+                        unloaded.toNanos(),
                         warmup.toNanos(),
                         duration.toNanos(),
                         drain.toNanos(),
@@ -165,6 +175,7 @@ public final class Bench {
     private final Runnable onHarnessThread;
     private final int run = ThreadLocalRandom.current().nextInt();
 
+    private volatile long unloadedEnd = Long.MIN_VALUE;
     private volatile long windowStart = Long.MAX_VALUE;
     private volatile long windowEnd = Long.MAX_VALUE;
     private volatile boolean stopSending;
@@ -178,6 +189,12 @@ public final class Bench {
     private final AtomicLong windowDuplicate = new AtomicLong();
     private final AtomicLong windowRejected = new AtomicLong();
     private final AtomicReference<String> firstRejection = new AtomicReference<>();
+    // Requests of the whole load (warm-up and window), by answer; and the transactions accepted over it.
+    private final AtomicLong requestsAnswered = new AtomicLong();
+    private final AtomicLong requestsOverloaded = new AtomicLong();
+    private final AtomicLong requestsFailed = new AtomicLong();
+    private final AtomicReference<String> firstFailure = new AtomicReference<>();
+    private final AtomicLong acceptedTotal = new AtomicLong();
 
     // The reader's, published through the join of its thread.
     private final LatencyStats txLatency = new LatencyStats();
@@ -190,6 +207,12 @@ public final class Bench {
     private long windowTxsFinalized; // sent in the window and final
     private long duplicateInclusions;
     private long foreignTxs;
+    private long unloadedBlocks;
+    private long finalizedTotal; // of this run's transactions, sent at any time
+    private long polls;
+    private long pollsFailed;
+    private long slowestPollNanos;
+    private String firstPollFailure;
     private volatile long blocksRead;
     private volatile long firstBlock = -1;
 
@@ -228,7 +251,30 @@ public final class Bench {
             long nodeCpuNanos,
             long harnessCpuNanos,
             List<Long> peakMemory,
-            double startSeconds) {}
+            double startSeconds,
+            Requests requests,
+            Monitoring monitoring,
+            Unloaded unloaded,
+            Drain drain) {}
+
+    /**
+     * The senders' requests over the whole load: answered (each transaction taken, or refused for what it is),
+     * answered with some transaction refused as overloaded (HTTP 429), and failed: no answer in time, a cut connection,
+     * or the request refused whole. An overloaded node must leave the last at 0.
+     */
+    public record Requests(long answered, long overloaded, long failed, String firstFailure) {}
+
+    /** The reader's calls to node0 (last block, blocks): how many, how many failed (a slow one is a figure, not an end). */
+    public record Monitoring(long polls, long failed, long slowestNanos, String firstFailure) {}
+
+    /** The phase without load after the first block: its length and the blocks final in it. */
+    public record Unloaded(double seconds, long blocks) {}
+
+    /**
+     * After the load: the transactions accepted over it, those of them final, and the seconds until the last of them
+     * was (NaN if some were not within the plan's drain time).
+     */
+    public record Drain(long accepted, long finalized, double seconds) {}
 
     /** The network did not reach its first final block (a node exited, or the time ran out). */
     static final class StartException extends IOException {
@@ -247,16 +293,21 @@ public final class Bench {
         }
         double startSeconds = (System.nanoTime() - t0) / 1e9;
         progress.printf(
-                "bench: first block %d after %.1f s; warming up %.0f s, measuring %.0f s%n",
-                first, startSeconds, plan.warmupNanos() / 1e9, plan.durationNanos() / 1e9);
+                "bench: first block %d after %.1f s; %swarming up %.0f s, measuring %.0f s%n",
+                first,
+                startSeconds,
+                plan.unloadedNanos() > 0 ? String.format("%.0f s without load, ", plan.unloadedNanos() / 1e9) : "",
+                plan.warmupNanos() / 1e9,
+                plan.durationNanos() / 1e9);
         progress.flush();
         firstBlock = first;
-        long start = System.nanoTime();
-        windowStart = start + plan.warmupNanos();
+        unloadedEnd = System.nanoTime() + plan.unloadedNanos();
+        Thread reader = Thread.ofPlatform().name("bench-reader").start(guard(true, () -> read(first + 1)));
+        sleepUntil(unloadedEnd);
+        check();
+        windowStart = unloadedEnd + plan.warmupNanos();
         windowEnd = windowStart + plan.durationNanos();
-
-        List<Thread> threads = startThreads(first);
-        Thread reader = threads.getFirst();
+        List<Thread> senders = startSenders();
 
         sleepUntil(windowStart);
         check();
@@ -266,10 +317,10 @@ public final class Bench {
         long cpu1 = cluster.cpuNanos();
         long harness1 = harnessCpu();
         stopSending = true;
-        for (Thread t : threads.subList(1, threads.size())) {
+        for (Thread t : senders) {
             t.join();
         }
-        drain(reader);
+        double drained = drain(reader);
         check();
         List<Long> memory = cluster.peakMemoryBytes();
         return new Result(
@@ -291,13 +342,17 @@ public final class Bench {
                 cpu1 - cpu0,
                 harness1 - harness0,
                 memory,
-                startSeconds);
+                startSeconds,
+                new Requests(
+                        requestsAnswered.get(), requestsOverloaded.get(), requestsFailed.get(), firstFailure.get()),
+                new Monitoring(polls, pollsFailed, slowestPollNanos, firstPollFailure),
+                new Unloaded(plan.unloadedNanos() / 1e9, unloadedBlocks),
+                new Drain(acceptedTotal.get(), finalizedTotal, drained));
     }
 
-    /** The reader (first in the list) and the senders, if the plan sends. */
-    private List<Thread> startThreads(long first) {
+    /** The senders, if the plan sends. */
+    private List<Thread> startSenders() {
         List<Thread> threads = new ArrayList<>();
-        threads.add(Thread.ofPlatform().name("bench-reader").start(guard(true, () -> read(first + 1))));
         boolean sending = plan.openLoop() || plan.rate() > 0;
         for (int s = 0; sending && s < plan.senders(); s++) {
             int sender = s;
@@ -332,22 +387,28 @@ public final class Bench {
         }
     }
 
-    /** Until every transaction accepted in the window is final, or the drain time is up; then stops the reader. */
-    private void drain(Thread reader) throws InterruptedException {
-        long drainEnd = System.nanoTime() + plan.drainNanos();
-        while (System.nanoTime() < drainEnd && reader.isAlive() && finalizedSoFar() < windowAccepted.get()) {
+    /**
+     * Until every transaction accepted over the load is final, or the drain time is up; then stops the reader. The
+     * seconds it took, NaN if the time ran out first.
+     */
+    private double drain(Thread reader) throws InterruptedException {
+        long drainStart = System.nanoTime();
+        long drainEnd = drainStart + plan.drainNanos();
+        double drained = Double.NaN;
+        while (System.nanoTime() < drainEnd && reader.isAlive()) {
+            if (finalizedPublished >= acceptedTotal.get()) {
+                drained = (System.nanoTime() - drainStart) / 1e9;
+                break;
+            }
             Thread.sleep(20);
         }
         stopReading = true;
         reader.join();
+        return drained;
     }
 
     private volatile long finalizedPublished;
     private volatile long windowBlocksPublished;
-
-    private long finalizedSoFar() {
-        return finalizedPublished;
-    }
 
     private long awaitFirstBlock() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + plan.startTimeoutNanos();
@@ -450,8 +511,23 @@ public final class Bench {
             }
             seq += count;
             sent.addAndGet(count);
-            Cluster.Submitted r = cluster.submit(nodes.get(turn++ % nodes.size()), batch);
-            if (now >= windowStart && now < windowEnd) {
+            boolean inWindow = now >= windowStart && now < windowEnd;
+            Cluster.Submitted r;
+            try {
+                r = cluster.submit(nodes.get(turn++ % nodes.size()), batch);
+            } catch (IOException e) {
+                // No answer (a timeout, a cut connection) or a refusal of the whole request: a figure of the run.
+                requestsFailed.incrementAndGet();
+                firstFailure.compareAndSet(null, e.toString());
+                if (inWindow) {
+                    windowSent.addAndGet(count);
+                }
+                Thread.sleep(10); // a node that refuses connections is not asked again at once
+                continue;
+            }
+            (r.overloaded() > 0 ? requestsOverloaded : requestsAnswered).incrementAndGet();
+            acceptedTotal.addAndGet(r.accepted());
+            if (inWindow) {
                 windowSent.addAndGet(count);
                 windowAccepted.addAndGet(r.accepted());
                 windowDuplicate.addAndGet(r.duplicate());
@@ -466,29 +542,63 @@ public final class Bench {
         }
     }
 
-    /** Follows node0's final blocks from {@code next} until stopped. */
-    private void read(long next) throws IOException, InterruptedException {
+    /** A call of the reader to node0. */
+    private interface Poll<T> {
+        T call() throws IOException, InterruptedException;
+    }
+
+    /** The call, counted and timed; a failed one is counted, remembered, and answered empty. */
+    private <T> Optional<T> monitored(Poll<T> poll) throws InterruptedException {
+        long start = System.nanoTime();
+        polls++;
+        try {
+            return Optional.of(poll.call());
+        } catch (IOException e) {
+            pollsFailed++;
+            if (firstPollFailure == null) {
+                firstPollFailure = e.toString();
+            }
+            return Optional.empty();
+        } finally {
+            slowestPollNanos = Math.max(slowestPollNanos, System.nanoTime() - start);
+        }
+    }
+
+    /**
+     * Follows node0's final blocks from {@code next} until stopped. A call that fails (node0 too slow to answer in
+     * time, under overload) is counted and made again: the run goes on.
+     */
+    private void read(long next) throws InterruptedException {
         while (!stopReading) {
-            long last = cluster.lastBlock();
+            long last = monitored(cluster::lastBlock).orElse(-1L);
             if (last < next) {
                 LockSupport.parkNanos(plan.pollNanos());
                 continue;
             }
+            long from = next;
             long to = Math.min(last, next + plan.readChunk() - 1);
-            List<Cluster.Block> blocks = cluster.blocks(next, to);
+            Optional<List<Cluster.Block>> read = monitored(() -> cluster.blocks(from, to));
+            if (read.isEmpty()) {
+                LockSupport.parkNanos(plan.pollNanos());
+                continue;
+            }
+            List<Cluster.Block> blocks = read.get();
             long observed = System.nanoTime();
             for (Cluster.Block b : blocks) {
                 absorb(b, observed);
             }
             next = to + 1;
             blocksRead = next - 1 - firstBlock;
-            finalizedPublished = windowTxsFinalized;
+            finalizedPublished = finalizedTotal;
             windowBlocksPublished = windowBlocks;
         }
     }
 
     private void absorb(Cluster.Block b, long observed) {
         boolean inWindow = observed >= windowStart && observed < windowEnd;
+        if (observed < unloadedEnd) {
+            unloadedBlocks++;
+        }
         List<byte[]> txs = TransactionPayload.decode(b.payload(), Integer.MAX_VALUE);
         if (inWindow) {
             windowBlocks++;
@@ -515,6 +625,7 @@ public final class Bench {
                 continue;
             }
             finalizedIds[sender].set(seq);
+            finalizedTotal++;
             if (sentAt >= windowStart && sentAt < windowEnd) {
                 txLatency.add(observed - sentAt);
                 windowTxsFinalized++;

@@ -7,8 +7,11 @@ import java.util.OptionalLong;
 
 /** The network under test, as the harness sees it: where to send transactions, where to read final blocks. */
 interface Cluster extends AutoCloseable {
-    /** Outcome of a batch of submitted transactions. */
-    record Submitted(int accepted, int duplicate, int rejected, String firstRejection) {}
+    /**
+     * Outcome of a batch of submitted transactions: {@code rejected} counts every one not taken, {@code overloaded}
+     * those of them refused as overloaded (to send again later).
+     */
+    record Submitted(int accepted, int duplicate, int rejected, int overloaded, String firstRejection) {}
 
     /** A final block as read back: its payload, and how long its proposal took to become final, when known. */
     record Block(long number, Payload payload, OptionalLong proposalToFinalMillis) {}

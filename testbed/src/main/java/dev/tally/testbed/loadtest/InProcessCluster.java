@@ -98,6 +98,7 @@ final class InProcessCluster implements Cluster {
     public Submitted submit(int node, List<byte[]> txs) {
         int accepted = 0;
         int duplicate = 0;
+        int overloaded = 0;
         String firstRejection = null;
         Node n = nodes.get(node);
         for (byte[] tx : txs) {
@@ -106,11 +107,13 @@ final class InProcessCluster implements Cluster {
                 case TransactionSink.Result.Duplicate d -> duplicate++;
                 case TransactionSink.Result.Rejected r ->
                     firstRejection = Objects.requireNonNullElse(firstRejection, r.reason());
-                case TransactionSink.Result.Overloaded o ->
+                case TransactionSink.Result.Overloaded o -> {
+                    overloaded++;
                     firstRejection = Objects.requireNonNullElse(firstRejection, o.reason());
+                }
             }
         }
-        return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, firstRejection);
+        return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, overloaded, firstRejection);
     }
 
     @Override

@@ -169,9 +169,10 @@ public final class LoadTest {
                 .txSize(settings.txSize())
                 .rate(settings.rate())
                 .openLoop(settings.openLoop())
+                .unloaded(Duration.ofSeconds(settings.unloadedSeconds()))
                 .warmup(Duration.ofSeconds(settings.warmupSeconds()))
                 .duration(Duration.ofSeconds(settings.durationSeconds()))
-                .drain(Duration.ofSeconds(smoke ? 30 : 10))
+                .drain(Duration.ofSeconds(smoke ? 30 : settings.drainSeconds()))
                 .startTimeout(Duration.ofSeconds(settings.startTimeoutSeconds().orElse(Math.max(120, 4L * validators))))
                 .senders(
                         settings.senders().isPresent()

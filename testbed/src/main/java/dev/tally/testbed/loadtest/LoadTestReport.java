@@ -58,6 +58,7 @@ public final class LoadTestReport {
                 .put("rate", t.openLoop() ? null : t.rate())
                 .put("open_loop", t.openLoop())
                 .put("client", t.client().cliName())
+                .put("unloaded_s", t.unloadedSeconds())
                 .put("warmup_s", t.warmupSeconds())
                 .put("duration_s", t.durationSeconds())
                 .put("window_s", round(r.seconds(), 1))
@@ -104,7 +105,40 @@ public final class LoadTestReport {
                 .put("not_final_after_drain", r.windowAccepted() - r.windowTxsFinalized())
                 .put("included_twice", r.duplicateInclusions())
                 .put("foreign", r.foreignTxs());
+        load(res, r);
         return o;
+    }
+
+    /**
+     * What an overload run is judged by: every request answered ({@code requests.failed_or_unanswered} 0), blocks/s
+     * under load against those without ({@code --unloaded}), and how long the backlog took to drain.
+     */
+    private static void load(ObjectNode res, Bench.Result r) {
+        Bench.Requests q = r.requests();
+        res.putObject("requests")
+                .put("sent", q.answered() + q.overloaded() + q.failed())
+                .put("answered", q.answered())
+                .put("refused_overloaded", q.overloaded())
+                .put("failed_or_unanswered", q.failed())
+                .put("first_failure", q.firstFailure());
+        Bench.Unloaded u = r.unloaded();
+        Double unloadedRate = u.seconds() > 0 ? round(u.blocks() / u.seconds(), 2) : null;
+        double loadedRate = r.blocks() / r.seconds();
+        res.putObject("blocks_per_s_unloaded_vs_loaded")
+                .put("unloaded", unloadedRate)
+                .put("loaded", round(loadedRate, 2))
+                .put("ratio", unloadedRate == null || unloadedRate == 0 ? null : round(loadedRate / unloadedRate, 2));
+        Bench.Drain d = r.drain();
+        res.putObject("drain")
+                .put("accepted", d.accepted())
+                .put("final", d.finalized())
+                .put("seconds", num(d.seconds()));
+        Bench.Monitoring m = r.monitoring();
+        res.putObject("monitoring")
+                .put("polls", m.polls())
+                .put("failed", m.failed())
+                .put("slowest_ms", round(m.slowestNanos() / 1e6, 1))
+                .put("first_failure", m.firstFailure());
     }
 
     /** What the figures were taken on: cores, CPU, memory, JDK and the load around the run. */
@@ -146,6 +180,7 @@ public final class LoadTestReport {
         appendSetting(b, json.get("settings"), json.get("machine"));
         appendThroughputAndLatency(b, json.get("results"));
         appendCosts(b, json.get("results"));
+        appendLoad(b, json.get("results"));
         return b.toString();
     }
 
@@ -224,6 +259,42 @@ public final class LoadTestReport {
                                 ? ""
                                 : "; first rejection: "
                                         + c.get("first_rejection").asText())));
+    }
+
+    private static void appendLoad(StringBuilder b, JsonNode r) {
+        JsonNode q = r.get("requests");
+        b.append(String.format(
+                ROW,
+                "requests",
+                q.get("sent").asText() + " sent: " + q.get("answered").asText() + " answered, "
+                        + q.get("refused_overloaded").asText() + " refused as overloaded, "
+                        + q.get("failed_or_unanswered").asText() + " failed or unanswered"
+                        + (q.get("first_failure").isNull()
+                                ? ""
+                                : " (first: " + q.get("first_failure").asText() + ")")));
+        JsonNode rates = r.get("blocks_per_s_unloaded_vs_loaded");
+        b.append(String.format(
+                ROW,
+                "blocks/s unloaded, loaded",
+                rates.get("unloaded").asText() + ", " + rates.get("loaded").asText() + "  (ratio "
+                        + rates.get("ratio").asText() + ")"));
+        JsonNode d = r.get("drain");
+        b.append(String.format(
+                ROW,
+                "drain after the load",
+                d.get("final").asText() + " of " + d.get("accepted").asText() + " accepted final"
+                        + (d.get("seconds").isNull()
+                                ? ", not all within the drain time"
+                                : " after " + d.get("seconds").asText() + " s")));
+        JsonNode m = r.get("monitoring");
+        b.append(String.format(
+                ROW,
+                "harness polls of node0",
+                m.get("polls").asText() + ", " + m.get("failed").asText() + " failed, slowest "
+                        + m.get("slowest_ms").asText() + " ms"
+                        + (m.get("first_failure").isNull()
+                                ? ""
+                                : " (first: " + m.get("first_failure").asText() + ")")));
     }
 
     /** What --smoke requires and this run lacks: progress, matched transactions, and no empty field in the report. */

@@ -18,6 +18,9 @@ import java.util.OptionalLong;
  * @param emptyBlockIntervalMs the nodes' {@code empty_block_interval_ms} (default: the node's default; 0 makes empty
  *     blocks as fast as the network can, to measure its block rate)
  * @param client how the senders hand transactions to node processes (default: the binary batch path)
+ * @param unloadedSeconds seconds without load after the first block, before the senders start: the blocks/s that an
+ *     overload run's are compared with (0: none)
+ * @param drainSeconds how long, after the load, the harness waits for every accepted transaction to be final
  */
 public record LoadTestSettings(
         int validators,
@@ -36,7 +39,9 @@ public record LoadTestSettings(
         List<String> nodeJvmOptions,
         boolean smoke,
         OptionalLong emptyBlockIntervalMs,
-        Client client) {
+        Client client,
+        int unloadedSeconds,
+        int drainSeconds) {
     /** The nodes' storage. */
     public enum Storage {
         ROCKSDB,
@@ -90,6 +95,8 @@ public record LoadTestSettings(
         private List<String> nodeJvmOptions = List.of();
         private boolean smoke;
         private Client client = Client.BINARY;
+        private int unloadedSeconds;
+        private int drainSeconds = 10;
 
         private Builder() {}
 
@@ -178,6 +185,16 @@ public record LoadTestSettings(
             return this;
         }
 
+        public Builder unloadedSeconds(int seconds) {
+            this.unloadedSeconds = seconds;
+            return this;
+        }
+
+        public Builder drainSeconds(int seconds) {
+            this.drainSeconds = seconds;
+            return this;
+        }
+
         public LoadTestSettings build() {
             return new LoadTestSettings(
                     validators,
@@ -196,7 +213,9 @@ public record LoadTestSettings(
                     nodeJvmOptions,
                     smoke,
                     emptyBlockIntervalMs,
-                    client);
+                    client,
+                    unloadedSeconds,
+                    drainSeconds);
         }
     }
 }

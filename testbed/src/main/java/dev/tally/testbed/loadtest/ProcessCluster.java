@@ -178,7 +178,8 @@ final class ProcessCluster implements Cluster {
         }
         int accepted = (int) r.count(TallyClient.TxStatus.Accepted.class);
         int duplicate = (int) r.count(TallyClient.TxStatus.Duplicate.class);
-        return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, firstRejection);
+        int overloaded = (int) r.count(TallyClient.TxStatus.Overloaded.class);
+        return new Submitted(accepted, duplicate, txs.size() - accepted - duplicate, overloaded, firstRejection);
     }
 
     /** The path before the binary one, for comparison: a JSON-RPC batch of {@code push_tx}, hex in JSON. */
@@ -202,6 +203,7 @@ final class ProcessCluster implements Cluster {
             int accepted;
             int duplicate;
             int rejected;
+            int overloaded;
             String firstRejection;
 
             @Override
@@ -216,13 +218,17 @@ final class ProcessCluster implements Cluster {
             @Override
             public void error(String message) {
                 rejected++;
+                if (message.startsWith("overloaded")) {
+                    overloaded++;
+                }
                 if (firstRejection == null) {
                     firstRejection = message;
                 }
             }
         };
         readBatch(r.body(), counts);
-        return new Submitted(counts.accepted, counts.duplicate, counts.rejected, counts.firstRejection);
+        return new Submitted(
+                counts.accepted, counts.duplicate, counts.rejected, counts.overloaded, counts.firstRejection);
     }
 
     @Override

@@ -1,0 +1,133 @@
+package dev.tally.testbed.loadtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.execution.TransactionPayload;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The harness against a made-up network that answers some requests late or not at all, as an overloaded node does:
+ * the run goes on and reports them, instead of stopping at the first one.
+ */
+class BenchTest {
+    /**
+     * One node: every third submission times out, every fifth is refused as overloaded; every fourth poll of the last
+     * block times out; each other poll finalizes what was accepted in a new block.
+     */
+    static final class Flaky implements Cluster {
+        private final List<List<byte[]>> blocks = new ArrayList<>();
+        private final List<byte[]> pending = new ArrayList<>();
+        private int submissions;
+        private int polls;
+        private long firstPollNanos = -1;
+        private long firstSubmissionNanos = -1;
+
+        @Override
+        public int size() {
+            return 1;
+        }
+
+        @Override
+        public synchronized Submitted submit(int node, List<byte[]> txs) throws IOException {
+            if (firstSubmissionNanos < 0) {
+                firstSubmissionNanos = System.nanoTime();
+            }
+            submissions++;
+            if (submissions % 3 == 0) {
+                throw new HttpTimeoutException("request timed out");
+            }
+            if (submissions % 5 == 0) {
+                return new Submitted(0, 0, txs.size(), txs.size(), "mempool full; retry later");
+            }
+            pending.addAll(txs);
+            return new Submitted(txs.size(), 0, 0, 0, null);
+        }
+
+        @Override
+        public synchronized long lastBlock() throws IOException {
+            if (firstPollNanos < 0) {
+                firstPollNanos = System.nanoTime();
+            }
+            polls++;
+            if (polls % 4 == 0) {
+                throw new HttpTimeoutException("request timed out");
+            }
+            blocks.add(List.copyOf(pending));
+            pending.clear();
+            return blocks.size() - 1L;
+        }
+
+        @Override
+        public synchronized List<Block> blocks(long from, long to) {
+            List<Block> out = new ArrayList<>();
+            for (long n = from; n <= to; n++) {
+                out.add(new Block(n, TransactionPayload.encode(blocks.get((int) n)), OptionalLong.of(1)));
+            }
+            return out;
+        }
+
+        @Override
+        public long cpuNanos() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public List<Long> peakMemoryBytes() {
+            return List.of(1L);
+        }
+
+        @Override
+        public String memoryMeasure() {
+            return "none";
+        }
+
+        @Override
+        public void checkAlive() {}
+
+        @Override
+        public void close() {}
+    }
+
+    @Test
+    void requestsAndPollsWithoutAnswerAreCountedAndTheRunGoesOn() throws Exception {
+        Flaky cluster = new Flaky();
+        Bench.Plan plan = Bench.Plan.builder()
+                .txSize(64)
+                .rate(2_000)
+                .unloaded(Duration.ofSeconds(1))
+                .duration(Duration.ofSeconds(2))
+                .drain(Duration.ofSeconds(30))
+                .startTimeout(Duration.ofSeconds(30))
+                .senders(1)
+                .maxBatch(50)
+                .poll(Duration.ofMillis(1))
+                .readChunk(8)
+                .build();
+        Bench.Result r = new Bench(cluster, plan, new PrintWriter(new StringWriter()), () -> {}).run();
+
+        assertThat(r.requests().failed()).isPositive();
+        assertThat(r.requests().firstFailure()).contains("request timed out");
+        assertThat(r.requests().overloaded()).isPositive();
+        assertThat(r.requests().answered()).isPositive();
+        assertThat(r.monitoring().failed()).isPositive();
+        assertThat(r.monitoring().firstFailure()).contains("request timed out");
+        assertThat(r.monitoring().polls()).isGreaterThan(r.monitoring().failed());
+
+        assertThat(r.unloaded().blocks()).as("blocks final before the load").isPositive();
+        assertThat(Duration.ofNanos(cluster.firstSubmissionNanos - cluster.firstPollNanos))
+                .as("no transaction is sent in the phase without load")
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        assertThat(r.drain().accepted()).isPositive();
+        assertThat(r.drain().finalized()).isEqualTo(r.drain().accepted());
+        assertThat(r.drain().seconds()).isFinite();
+        assertThat(r.blocks()).isPositive();
+    }
+}
