@@ -40,7 +40,6 @@ final class NoiseHandshake {
 
     static final int DH_LENGTH = 32;
     private static final int HASH_LENGTH = 32;
-    private static final BigInteger P = BigInteger.ONE.shiftLeft(255).subtract(BigInteger.valueOf(19));
 
     private final Role role;
     private final KeyPair ephemeral;
@@ -235,8 +234,8 @@ final class NoiseHandshake {
             be[i] = raw[DH_LENGTH - 1 - i];
         }
         be[0] &= 0x7f;
-        // A non-canonical u (p <= u < 2^255) counts as u mod p, as RFC 7748 says.
-        BigInteger u = new BigInteger(1, be).mod(P);
+        // A non-canonical u (p <= u < 2^255) counts as u mod p, as RFC 7748 says: the JDK reduces it.
+        BigInteger u = new BigInteger(1, be);
         return KeyFactory.getInstance("X25519").generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, u));
     }
 

@@ -207,6 +207,12 @@ class NoiseCompatibilityTest {
         small[0] = 9; // many leading zero bytes in big-endian form
         assertThat(NoiseHandshake.publicKeyBytes(NoiseHandshake.publicKey(small)))
                 .isEqualTo(small);
+        byte[] nonCanonical = new byte[32]; // p + 9 = 2^255 - 10 counts as 9
+        Arrays.fill(nonCanonical, (byte) 0xff);
+        nonCanonical[0] = (byte) 0xf6;
+        nonCanonical[31] = 0x7f;
+        assertThat(NoiseHandshake.publicKeyBytes(NoiseHandshake.publicKey(nonCanonical)))
+                .isEqualTo(small);
     }
 
     static byte[] publicKey(byte[] scalar) {
