@@ -1,8 +1,5 @@
 package dev.tally.network;
 
-import com.southernstorm.noise.protocol.CipherState;
-import com.southernstorm.noise.protocol.CipherStatePair;
-import com.southernstorm.noise.protocol.HandshakeState;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -11,10 +8,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
-import java.security.NoSuchAlgorithmException;
 
 /**
- * A byte stream over TCP encrypted with {@value #PROTOCOL}. On the wire, every Noise message (handshake or
+ * A byte stream over TCP encrypted with {@value #PROTOCOL} ({@link NoiseHandshake}, then {@link NoiseCipher}s on
+ * the JDK's ChaCha20-Poly1305, byte for byte what noise-java sends). On the wire, every Noise message (handshake or
  * transport) is {@code u16 little-endian length ++ message}, the message at most {@value #MAX_MESSAGE} bytes, so a
  * transport message carries at most {@value #MAX_PAYLOAD} plaintext bytes; larger writes are split. The NN pattern
  * authenticates nobody: the endpoint handshake that follows signs {@link #sessionId()} (the handshake hash) with the
@@ -26,10 +23,12 @@ import java.security.NoSuchAlgorithmException;
 final class NoiseStream implements Closeable {
     static final String PROTOCOL = "Noise_NN_25519_ChaChaPoly_SHA256";
     static final int MAX_MESSAGE = 65535;
-    static final int MAC_LENGTH = 16;
+    static final int MAC_LENGTH = NoiseCipher.MAC_LENGTH;
     static final int MAX_PAYLOAD = MAX_MESSAGE - MAC_LENGTH;
     /** NN handshake messages carry an ephemeral key (32 bytes) and an empty payload (+16 bytes of MAC at most). */
     static final int MAX_HANDSHAKE_MESSAGE = 256;
+    /** Transport messages authenticate no associated data. */
+    private static final byte[] NO_AD = new byte[0];
 
     private final Socket socket;
     private final byte[] sessionId;
@@ -37,72 +36,56 @@ final class NoiseStream implements Closeable {
     private final Output output;
 
     private NoiseStream(
-            Socket socket, InputStream rawIn, OutputStream rawOut, CipherStatePair ciphers, byte[] sessionId) {
+            Socket socket, InputStream rawIn, OutputStream rawOut, NoiseHandshake.Ciphers ciphers, byte[] sessionId) {
         this.socket = socket;
         this.sessionId = sessionId;
-        this.input = new Input(rawIn, ciphers.getReceiver());
-        this.output = new Output(rawOut, ciphers.getSender());
+        this.input = new Input(rawIn, ciphers.receiver());
+        this.output = new Output(rawOut, ciphers.sender());
     }
 
     static NoiseStream client(Socket socket) throws IOException {
-        return handshake(socket, HandshakeState.INITIATOR);
+        return handshake(socket, NoiseHandshake.Role.INITIATOR);
     }
 
     static NoiseStream server(Socket socket) throws IOException {
-        return handshake(socket, HandshakeState.RESPONDER);
+        return handshake(socket, NoiseHandshake.Role.RESPONDER);
     }
 
     /** Runs the NN handshake over the raw socket streams. */
-    static NoiseStream handshake(Socket socket, int role) throws IOException {
+    static NoiseStream handshake(Socket socket, NoiseHandshake.Role role) throws IOException {
         InputStream in = new BufferedInputStream(socket.getInputStream(), MAX_MESSAGE + 2);
         OutputStream out = socket.getOutputStream();
         return handshake(socket, in, out, role);
     }
 
-    static NoiseStream handshake(Socket socket, InputStream in, OutputStream out, int role) throws IOException {
-        HandshakeState hs;
-        try {
-            hs = new HandshakeState(PROTOCOL, role);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("noise-java lacks " + PROTOCOL, e);
-        }
-        try {
-            hs.start();
-            byte[] buf = new byte[MAX_HANDSHAKE_MESSAGE];
-            byte[] payload = new byte[MAX_HANDSHAKE_MESSAGE];
-            while (true) {
-                switch (hs.getAction()) {
-                    case HandshakeState.WRITE_MESSAGE -> {
-                        int n = hs.writeMessage(buf, 2, new byte[0], 0, 0);
-                        buf[0] = (byte) n;
-                        buf[1] = (byte) (n >>> 8);
-                        out.write(buf, 0, n + 2);
-                        out.flush();
-                    }
-                    case HandshakeState.READ_MESSAGE -> {
-                        int n = readLength(in);
-                        if (n > MAX_HANDSHAKE_MESSAGE - 2) {
-                            throw new HandshakeException("noise handshake message of " + n + " bytes is too large");
-                        }
-                        readFully(in, buf, 0, n);
-                        int m = hs.readMessage(buf, 0, n, payload, 0);
-                        if (m != 0) {
-                            throw new HandshakeException("noise handshake message carries an unexpected payload");
-                        }
-                    }
-                    case HandshakeState.SPLIT -> {
-                        byte[] id = hs.getHandshakeHash().clone(); // destroy() wipes the original
-                        CipherStatePair pair = hs.split();
-                        return new NoiseStream(socket, in, out, pair, id);
-                    }
-                    default -> throw new HandshakeException("noise handshake failed (action " + hs.getAction() + ")");
+    static NoiseStream handshake(Socket socket, InputStream in, OutputStream out, NoiseHandshake.Role role)
+            throws IOException {
+        return handshake(socket, in, out, new NoiseHandshake(role));
+    }
+
+    /** Runs the given handshake's messages over the streams, each {@code u16 little-endian length ++ message}. */
+    static NoiseStream handshake(Socket socket, InputStream in, OutputStream out, NoiseHandshake hs)
+            throws IOException {
+        byte[] buf = new byte[MAX_HANDSHAKE_MESSAGE];
+        while (!hs.done()) {
+            if (hs.writesNext()) {
+                byte[] m = hs.writeMessage();
+                buf[0] = (byte) m.length;
+                buf[1] = (byte) (m.length >>> 8);
+                System.arraycopy(m, 0, buf, 2, m.length);
+                out.write(buf, 0, m.length + 2);
+                out.flush();
+            } else {
+                int n = readLength(in);
+                if (n > MAX_HANDSHAKE_MESSAGE - 2) {
+                    throw new HandshakeException("noise handshake message of " + n + " bytes is too large");
                 }
+                readFully(in, buf, 0, n);
+                hs.readMessage(buf, n);
             }
-        } catch (GeneralSecurityException | IllegalStateException e) {
-            throw new HandshakeException("noise handshake failed: " + e.getMessage(), e);
-        } finally {
-            hs.destroy();
         }
+        NoiseHandshake.Ciphers ciphers = hs.split();
+        return new NoiseStream(socket, in, out, ciphers, hs.handshakeHash());
     }
 
     /** The handshake hash: unique to this session, the same at both ends. */
@@ -150,13 +133,13 @@ final class NoiseStream implements Closeable {
     /** Decrypts transport messages on demand. */
     private static final class Input extends InputStream {
         private final InputStream raw;
-        private final CipherState cipher;
+        private final NoiseCipher cipher;
         private final byte[] frame = new byte[MAX_MESSAGE];
         private final byte[] plain = new byte[MAX_PAYLOAD];
         private int pos;
         private int limit;
 
-        Input(InputStream raw, CipherState cipher) {
+        Input(InputStream raw, NoiseCipher cipher) {
             this.raw = raw;
             this.cipher = cipher;
         }
@@ -169,7 +152,7 @@ final class NoiseStream implements Closeable {
                 }
                 readFully(raw, frame, 0, n);
                 try {
-                    limit = cipher.decryptWithAd(null, frame, 0, plain, 0, n);
+                    limit = cipher.decryptWithAd(NO_AD, frame, 0, n, plain, 0);
                 } catch (GeneralSecurityException e) {
                     throw new ProtocolException("noise message does not decrypt: " + e.getMessage(), e);
                 }
@@ -204,12 +187,12 @@ final class NoiseStream implements Closeable {
     /** Buffers plaintext and seals it into transport messages of at most {@value #MAX_PAYLOAD} bytes. */
     private static final class Output extends OutputStream {
         private final OutputStream raw;
-        private final CipherState cipher;
+        private final NoiseCipher cipher;
         private final byte[] plain = new byte[MAX_PAYLOAD];
         private final byte[] frame = new byte[MAX_MESSAGE + 2];
         private int count;
 
-        Output(OutputStream raw, CipherState cipher) {
+        Output(OutputStream raw, NoiseCipher cipher) {
             this.raw = raw;
             this.cipher = cipher;
         }
@@ -248,7 +231,7 @@ final class NoiseStream implements Closeable {
         private void seal(byte[] src, int off, int len) throws IOException {
             int n;
             try {
-                n = cipher.encryptWithAd(null, src, off, frame, 2, len);
+                n = cipher.encryptWithAd(NO_AD, src, off, len, frame, 2);
             } catch (GeneralSecurityException e) {
                 throw new IOException("noise encryption failed: " + e.getMessage(), e);
             }

@@ -44,8 +44,7 @@ final class Preface {
                     Net.Encryption.newBuilder()
                             .setNoiseNn(Net.Encryption.NoiseNN.getDefaultInstance())
                             .build());
-            NoiseStream stream =
-                    NoiseStream.handshake(socket, in, out, com.southernstorm.noise.protocol.HandshakeState.INITIATOR);
+            NoiseStream stream = NoiseStream.handshake(socket, in, out, NoiseHandshake.Role.INITIATOR);
             Net.Endpoint.Builder e = Net.Endpoint.newBuilder();
             switch (endpoint) {
                 case CONSENSUS -> e.setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance());
@@ -87,8 +86,7 @@ final class Preface {
         if (enc.getTCase() != Net.Encryption.TCase.NOISE_NN) {
             throw new HandshakeException("unsupported encryption " + enc.getTCase());
         }
-        NoiseStream stream =
-                NoiseStream.handshake(socket, in, out, com.southernstorm.noise.protocol.HandshakeState.RESPONDER);
+        NoiseStream stream = NoiseStream.handshake(socket, in, out, NoiseHandshake.Role.RESPONDER);
         Net.Endpoint ep =
                 parse(Net.Endpoint.parser(), Frames.read(stream.in(), Frames.MAX_HANDSHAKE_FRAME), "Endpoint");
         Endpoint endpoint = switch (ep.getTCase()) {

@@ -259,9 +259,7 @@ class DecoderFuzzTest {
                     null,
                     new ByteArrayInputStream(bytes),
                     new ByteArrayOutputStream(),
-                    initiator
-                            ? com.southernstorm.noise.protocol.HandshakeState.INITIATOR
-                            : com.southernstorm.noise.protocol.HandshakeState.RESPONDER);
+                    initiator ? NoiseHandshake.Role.INITIATOR : NoiseHandshake.Role.RESPONDER);
         } catch (IOException expected) {
             // EOF, oversized or undecryptable handshake message
         }
