@@ -566,9 +566,12 @@ public final class Bench {
 
     /**
      * Follows node0's final blocks from {@code next} until stopped. A call that fails (node0 too slow to answer in
-     * time, under overload) is counted and made again: the run goes on.
+     * time, under overload) is counted and made again: the run goes on. A failed read of several blocks is made
+     * again for half as many (full blocks of a flood are megabytes each, and a chunk of them may not come through in
+     * the call's time at all), and the chunk grows back after each read that succeeds.
      */
     private void read(long next) throws InterruptedException {
+        int chunk = plan.readChunk();
         while (!stopReading) {
             long last = monitored(cluster::lastBlock).orElse(-1L);
             if (last < next) {
@@ -576,12 +579,14 @@ public final class Bench {
                 continue;
             }
             long from = next;
-            long to = Math.min(last, next + plan.readChunk() - 1);
+            long to = Math.min(last, next + chunk - 1);
             Optional<List<Cluster.Block>> read = monitored(() -> cluster.blocks(from, to));
             if (read.isEmpty()) {
+                chunk = Math.max(1, chunk / 2);
                 LockSupport.parkNanos(plan.pollNanos());
                 continue;
             }
+            chunk = Math.min(plan.readChunk(), chunk * 2);
             List<Cluster.Block> blocks = read.get();
             long observed = System.nanoTime();
             for (Cluster.Block b : blocks) {

@@ -20,15 +20,24 @@ import org.junit.jupiter.api.Test;
 class BenchTest {
     /**
      * One node: every third submission times out, every fifth is refused as overloaded; every fourth poll of the last
-     * block times out; each other poll finalizes what was accepted in a new block.
+     * block times out; each other poll finalizes what was accepted in a new block, followed by
+     * {@code blocksPerPoll - 1} empty ones. A read of more than {@code maxBlocksPerRead} blocks at once times out, as
+     * a chunk of a flood's megabyte blocks does.
      */
     static final class Flaky implements Cluster {
+        private final int blocksPerPoll;
+        private final int maxBlocksPerRead;
         private final List<List<byte[]>> blocks = new ArrayList<>();
         private final List<byte[]> pending = new ArrayList<>();
         private int submissions;
         private int polls;
         private long firstPollNanos = -1;
         private long firstSubmissionNanos = -1;
+
+        Flaky(int blocksPerPoll, int maxBlocksPerRead) {
+            this.blocksPerPoll = blocksPerPoll;
+            this.maxBlocksPerRead = maxBlocksPerRead;
+        }
 
         @Override
         public int size() {
@@ -62,11 +71,17 @@ class BenchTest {
             }
             blocks.add(List.copyOf(pending));
             pending.clear();
+            for (int i = 1; i < blocksPerPoll; i++) {
+                blocks.add(List.of());
+            }
             return blocks.size() - 1L;
         }
 
         @Override
-        public synchronized List<Block> blocks(long from, long to) {
+        public synchronized List<Block> blocks(long from, long to) throws IOException {
+            if (to - from + 1 > maxBlocksPerRead) {
+                throw new HttpTimeoutException("request timed out");
+            }
             List<Block> out = new ArrayList<>();
             for (long n = from; n <= to; n++) {
                 out.add(new Block(n, TransactionPayload.encode(blocks.get((int) n)), OptionalLong.of(1)));
@@ -96,9 +111,7 @@ class BenchTest {
         public void close() {}
     }
 
-    @Test
-    void requestsAndPollsWithoutAnswerAreCountedAndTheRunGoesOn() throws Exception {
-        Flaky cluster = new Flaky();
+    private static Bench.Result run(Flaky cluster) throws Exception {
         Bench.Plan plan = Bench.Plan.builder()
                 .txSize(64)
                 .rate(2_000)
@@ -111,7 +124,13 @@ class BenchTest {
                 .poll(Duration.ofMillis(1))
                 .readChunk(8)
                 .build();
-        Bench.Result r = new Bench(cluster, plan, new PrintWriter(new StringWriter()), () -> {}).run();
+        return new Bench(cluster, plan, new PrintWriter(new StringWriter()), () -> {}).run();
+    }
+
+    @Test
+    void requestsAndPollsWithoutAnswerAreCountedAndTheRunGoesOn() throws Exception {
+        Flaky cluster = new Flaky(1, Integer.MAX_VALUE);
+        Bench.Result r = run(cluster);
 
         assertThat(r.requests().failed()).isPositive();
         assertThat(r.requests().firstFailure()).contains("request timed out");
@@ -129,5 +148,18 @@ class BenchTest {
         assertThat(r.drain().finalized()).isEqualTo(r.drain().accepted());
         assertThat(r.drain().seconds()).isFinite();
         assertThat(r.blocks()).isPositive();
+    }
+
+    @Test
+    void aChunkOfBlocksTooLargeToReadInTimeIsReadInSmallerChunks() throws Exception {
+        // Every poll shows 3 new blocks; reads of more than 2 at once never come through.
+        Bench.Result r = run(new Flaky(3, 2));
+
+        assertThat(r.monitoring().failed()).isPositive();
+        assertThat(r.drain().accepted()).isPositive();
+        assertThat(r.drain().finalized())
+                .as("every accepted transaction read as final")
+                .isEqualTo(r.drain().accepted());
+        assertThat(r.drain().seconds()).isFinite();
     }
 }
