@@ -4,7 +4,6 @@ import dev.tally.execution.TransactionPayload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -29,148 +28,8 @@ public final class Bench {
 
     private static final int TAG = 0x54414C59; // "TALY"
 
-    /** What to run; build one with {@link #builder()}. {@code rate} 0 with {@code openLoop} false sends nothing. */
-    record Plan(
-            int txSize,
-            long rate,
-            boolean openLoop,
-            long unloadedNanos,
-            long warmupNanos,
-            long durationNanos,
-            long drainNanos,
-            long startTimeoutNanos,
-            int senders,
-            int maxBatch,
-            long pollNanos,
-            int readChunk,
-            int minWindowBlocks,
-            long maxExtensionNanos) {
-        static Builder builder() {
-            return new Builder();
-        }
-
-        /** A plan by name; a number not set is 0. */
-        static final class Builder {
-            private int txSize;
-            private long rate;
-            private boolean openLoop;
-            private Duration unloaded = Duration.ZERO;
-            private Duration warmup = Duration.ZERO;
-            private Duration duration = Duration.ZERO;
-            private Duration drain = Duration.ZERO;
-            private Duration startTimeout = Duration.ZERO;
-            private int senders;
-            private int maxBatch;
-            private Duration poll = Duration.ZERO;
-            private int readChunk;
-            private int minWindowBlocks;
-            private Duration maxExtension = Duration.ZERO;
-
-            /** Bytes of each transaction, at least {@link #TX_HEADER}. */
-            Builder txSize(int bytes) {
-                this.txSize = bytes;
-                return this;
-            }
-
-            /** Transactions per second in all. */
-            Builder rate(long txPerSecond) {
-                this.rate = txPerSecond;
-                return this;
-            }
-
-            /** Send as fast as the nodes take transactions, instead of at {@code rate}. */
-            Builder openLoop(boolean openLoop) {
-                this.openLoop = openLoop;
-                return this;
-            }
-
-            /** No load from the first final block on, to measure blocks/s without it; then the load starts. */
-            Builder unloaded(Duration d) {
-                this.unloaded = d;
-                return this;
-            }
-
-            /** Load before the measurement window, from the start of the load. */
-            Builder warmup(Duration d) {
-                this.warmup = d;
-                return this;
-            }
-
-            /** The measurement window. */
-            Builder duration(Duration d) {
-                this.duration = d;
-                return this;
-            }
-
-            /** How long, after the load, every accepted transaction is waited for until final, at most. */
-            Builder drain(Duration d) {
-                this.drain = d;
-                return this;
-            }
-
-            /** How long the network may take to finalize its first block. */
-            Builder startTimeout(Duration d) {
-                this.startTimeout = d;
-                return this;
-            }
-
-            /** Client threads. */
-            Builder senders(int threads) {
-                this.senders = threads;
-                return this;
-            }
-
-            /** Transactions a sender pushes in one call, at most. */
-            Builder maxBatch(int txs) {
-                this.maxBatch = txs;
-                return this;
-            }
-
-            /** How often the reader asks node0 for new blocks. */
-            Builder poll(Duration d) {
-                this.poll = d;
-                return this;
-            }
-
-            /** Blocks the reader fetches in one call, at most. */
-            Builder readChunk(int blocks) {
-                this.readChunk = blocks;
-                return this;
-            }
-
-            /** Blocks the window must hold: it stretches, by at most {@code maxExtension}, until it does. */
-            Builder minWindowBlocks(int blocks) {
-                this.minWindowBlocks = blocks;
-                return this;
-            }
-
-            Builder maxExtension(Duration d) {
-                this.maxExtension = d;
-                return this;
-            }
-
-            Plan build() {
-                return new Plan(
-                        txSize,
-                        rate,
-                        openLoop,
-                        unloaded.toNanos(),
-                        warmup.toNanos(),
-                        duration.toNanos(),
-                        drain.toNanos(),
-                        startTimeout.toNanos(),
-                        senders,
-                        maxBatch,
-                        poll.toNanos(),
-                        readChunk,
-                        minWindowBlocks,
-                        maxExtension.toNanos());
-            }
-        }
-    }
-
     private final Cluster cluster;
-    private final Plan plan;
+    private final BenchPlan plan;
     private final PrintWriter progress;
     private final Runnable onHarnessThread;
     private final int run = ThreadLocalRandom.current().nextInt();
@@ -216,7 +75,7 @@ public final class Bench {
     private volatile long blocksRead;
     private volatile long firstBlock = -1;
 
-    Bench(Cluster cluster, Plan plan, PrintWriter progress, Runnable onHarnessThread) {
+    Bench(Cluster cluster, BenchPlan plan, PrintWriter progress, Runnable onHarnessThread) {
         if (plan.txSize() < TX_HEADER) {
             throw new IllegalArgumentException(
                     "--tx-size must be at least " + TX_HEADER + " bytes (tag, id, send time)");

@@ -136,7 +136,7 @@ public final class LoadTest {
 
     private Measured runOn(List<Localnet.Member> members, Path netDir) throws IOException, InterruptedException {
         boolean rocksdb = settings.storage() == LoadTestSettings.Storage.ROCKSDB;
-        Bench.Plan plan = plan();
+        BenchPlan plan = plan();
         if (settings.inProcess() && settings.jvms() > 1) {
             try (ProcessCluster cluster = ProcessCluster.grouped(
                     members,
@@ -162,10 +162,10 @@ public final class LoadTest {
     }
 
     /** The run's timing and sending, from the settings; a smoke run stretches its window until a few blocks are in it. */
-    private Bench.Plan plan() {
+    private BenchPlan plan() {
         boolean smoke = settings.smoke();
         int validators = settings.validators();
-        return Bench.Plan.builder()
+        return BenchPlan.builder()
                 .txSize(settings.txSize())
                 .rate(settings.rate())
                 .openLoop(settings.openLoop())

@@ -268,10 +268,7 @@ public final class LoadTestReport {
                 "requests",
                 q.get("sent").asText() + " sent: " + q.get("answered").asText() + " answered, "
                         + q.get("refused_overloaded").asText() + " refused as overloaded, "
-                        + q.get("failed_or_unanswered").asText() + " failed or unanswered"
-                        + (q.get("first_failure").isNull()
-                                ? ""
-                                : " (first: " + q.get("first_failure").asText() + ")")));
+                        + q.get("failed_or_unanswered").asText() + " failed or unanswered" + firstFailure(q)));
         JsonNode rates = r.get("blocks_per_s_unloaded_vs_loaded");
         b.append(String.format(
                 ROW,
@@ -291,10 +288,12 @@ public final class LoadTestReport {
                 ROW,
                 "harness polls of node0",
                 m.get("polls").asText() + ", " + m.get("failed").asText() + " failed, slowest "
-                        + m.get("slowest_ms").asText() + " ms"
-                        + (m.get("first_failure").isNull()
-                                ? ""
-                                : " (first: " + m.get("first_failure").asText() + ")")));
+                        + m.get("slowest_ms").asText() + " ms" + firstFailure(m)));
+    }
+
+    private static String firstFailure(JsonNode counts) {
+        JsonNode first = counts.get("first_failure");
+        return first.isNull() ? "" : " (first: " + first.asText() + ")";
     }
 
     /** What --smoke requires and this run lacks: progress, matched transactions, and no empty field in the report. */

@@ -112,7 +112,7 @@ class BenchTest {
     }
 
     private static Bench.Result run(Flaky cluster) throws Exception {
-        Bench.Plan plan = Bench.Plan.builder()
+        BenchPlan plan = BenchPlan.builder()
                 .txSize(64)
                 .rate(2_000)
                 .unloaded(Duration.ofSeconds(1))
