@@ -2,7 +2,6 @@ package dev.tally.network;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
@@ -18,6 +17,7 @@ import dev.tally.network.proto.Net;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.DecodeException;
 import dev.tally.protocol.GenesisHash;
+import dev.tally.protocol.UnknownFields;
 import dev.tally.protocol.proto.Std;
 import dev.tally.protocol.proto.Validator;
 import java.net.InetAddress;
@@ -27,7 +27,6 @@ import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Encoding of the network's own messages and of the validator `Msg` variants the protocol codec does not handle
@@ -47,28 +46,8 @@ public final class NetCodec {
         } catch (RuntimeException e) {
             throw new DecodeException(name + ": " + e, e);
         }
-        rejectUnknownFields(p, name);
+        UnknownFields.reject(p, name);
         return p;
-    }
-
-    private static void rejectUnknownFields(Message m, String path) throws DecodeException {
-        if (!m.getUnknownFields().asMap().isEmpty()) {
-            throw new DecodeException(path + ": unknown field number(s) "
-                    + m.getUnknownFields().asMap().keySet());
-        }
-        for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
-            if (e.getKey().getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
-                continue;
-            }
-            if (e.getKey().isRepeated()) {
-                for (Object o : (List<?>) e.getValue()) {
-                    rejectUnknownFields((Message) o, path + "." + e.getKey().getName());
-                }
-            } else {
-                rejectUnknownFields(
-                        (Message) e.getValue(), path + "." + e.getKey().getName());
-            }
-        }
     }
 
     static void require(boolean present, String path) throws DecodeException {

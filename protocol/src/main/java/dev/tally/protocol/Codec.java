@@ -1,7 +1,6 @@
 package dev.tally.protocol;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.tally.crypto.BlsAggregateSignature;
@@ -12,7 +11,6 @@ import dev.tally.protocol.proto.Std;
 import dev.tally.protocol.proto.Validator;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -80,7 +78,7 @@ public final class Codec {
 
         /** The whole message, every point decoded and checked. */
         public Signed<ChonkyMessage> decode() throws DecodeException {
-            return converted(() -> signed(proto, "Signed"), "Signed");
+            return converted(() -> signed(proto, FieldPath.root("Signed")), "Signed");
         }
     }
 
@@ -88,7 +86,7 @@ public final class Codec {
     public static ParsedSigned parseSigned(byte[] bytes) throws DecodeException {
         return decode(bytes, Validator.Signed.parser(), "Signed", (p, path) -> {
             Validator.ChonkyMsgV2 m = chonkyProto(p, path);
-            String mpath = path + ".msg.consensus.v2";
+            FieldPath mpath = path.field("msg.consensus.v2");
             Class<? extends ChonkyMessage> kind;
             View view;
             switch (m.getTCase()) {
@@ -97,55 +95,55 @@ public final class Codec {
                     view = requiredView(
                             m.getReplicaCommit().hasView(),
                             m.getReplicaCommit().getView(),
-                            mpath + ".replica_commit.view");
+                            mpath.field("replica_commit.view"));
                 }
                 case REPLICA_TIMEOUT -> {
                     kind = ReplicaTimeout.class;
                     view = requiredView(
                             m.getReplicaTimeout().hasView(),
                             m.getReplicaTimeout().getView(),
-                            mpath + ".replica_timeout.view");
+                            mpath.field("replica_timeout.view"));
                 }
                 case REPLICA_NEW_VIEW -> {
                     kind = ReplicaNewView.class;
                     view = justifiedView(
                             m.getReplicaNewView().hasJustification(),
                             m.getReplicaNewView().getJustification(),
-                            mpath + ".replica_new_view.justification");
+                            mpath.field("replica_new_view.justification"));
                 }
                 case LEADER_PROPOSAL -> {
                     kind = LeaderProposal.class;
                     view = justifiedView(
                             m.getLeaderProposal().hasJustification(),
                             m.getLeaderProposal().getJustification(),
-                            mpath + ".leader_proposal.justification");
+                            mpath.field("leader_proposal.justification"));
                 }
-                case T_NOT_SET -> throw missing(mpath + ".t");
+                case T_NOT_SET -> throw missing(mpath.field("t"));
                 default -> throw new DecodeException(mpath + ": unknown message kind " + m.getTCase());
             }
-            require(p.hasKey(), path + ".key");
-            return new ParsedSigned(p, kind, view, publicKey(p.getKey(), path + ".key"));
+            require(p.hasKey(), path.field("key"));
+            return new ParsedSigned(p, kind, view, publicKey(p.getKey(), path.field("key")));
         });
     }
 
-    private static View requiredView(boolean present, Validator.ViewV2 p, String path) throws DecodeException {
+    private static View requiredView(boolean present, Validator.ViewV2 p, FieldPath path) throws DecodeException {
         require(present, path);
         return view(p, path);
     }
 
     /** The view a justification starts: the one after its QC's. */
-    private static View justifiedView(boolean present, Validator.ProposalJustificationV2 p, String path)
+    private static View justifiedView(boolean present, Validator.ProposalJustificationV2 p, FieldPath path)
             throws DecodeException {
         require(present, path);
         View qcView = switch (p.getTCase()) {
             case COMMIT_QC -> {
                 var qc = p.getCommitQc();
-                require(qc.hasMsg(), path + ".commit_qc.msg");
-                yield requiredView(qc.getMsg().hasView(), qc.getMsg().getView(), path + ".commit_qc.msg.view");
+                require(qc.hasMsg(), path.field("commit_qc.msg"));
+                yield requiredView(qc.getMsg().hasView(), qc.getMsg().getView(), path.field("commit_qc.msg.view"));
             }
             case TIMEOUT_QC ->
-                requiredView(p.getTimeoutQc().hasView(), p.getTimeoutQc().getView(), path + ".timeout_qc.view");
-            case T_NOT_SET -> throw missing(path + ".t");
+                requiredView(p.getTimeoutQc().hasView(), p.getTimeoutQc().getView(), path.field("timeout_qc.view"));
+            case T_NOT_SET -> throw missing(path.field("t"));
         };
         return qcView.next();
     }
@@ -157,9 +155,9 @@ public final class Codec {
     public static FinalBlock decodeFinalBlock(byte[] bytes) throws DecodeException {
         return decode(bytes, Validator.Block.parser(), "Block", (p, path) -> {
             return switch (p.getTCase()) {
-                case FINAL_V2 -> finalBlock(p.getFinalV2(), path + ".final_v2");
+                case FINAL_V2 -> finalBlock(p.getFinalV2(), path.field("final_v2"));
                 case PRE_GENESIS -> throw new DecodeException(path + ": pre-genesis blocks are not supported");
-                case T_NOT_SET -> throw missing(path + ".t");
+                case T_NOT_SET -> throw missing(path.field("t"));
             };
         });
     }
@@ -176,7 +174,7 @@ public final class Codec {
             if (!p.hasV2()) {
                 throw new DecodeException(path + ": only the ChonkyBFT v2 replica state is supported");
             }
-            return replicaState(p.getV2(), path + ".v2");
+            return replicaState(p.getV2(), path.field("v2"));
         });
     }
 
@@ -197,7 +195,7 @@ public final class Codec {
 
     @FunctionalInterface
     interface FromProto<P, T> {
-        T apply(P proto, String path) throws DecodeException;
+        T apply(P proto, FieldPath path) throws DecodeException;
     }
 
     private static <P extends Message, T> T decode(
@@ -209,8 +207,9 @@ public final class Codec {
         } catch (InvalidProtocolBufferException e) {
             throw new DecodeException(name + ": not a valid protobuf encoding: " + e.getMessage(), e);
         }
-        rejectUnknownFields(proto, name);
-        return converted(() -> convert.apply(proto, name), name);
+        FieldPath root = FieldPath.root(name);
+        UnknownFields.reject(proto, root);
+        return converted(() -> convert.apply(proto, root), name);
     }
 
     private interface Conversion<T> {
@@ -226,39 +225,17 @@ public final class Codec {
         }
     }
 
-    /** Unknown fields would be dropped on re-encoding, so the signed bytes would differ: refuse them. */
-    private static void rejectUnknownFields(Message m, String path) throws DecodeException {
-        if (!m.getUnknownFields().asMap().isEmpty()) {
-            throw new DecodeException(path + ": unknown field number(s) "
-                    + m.getUnknownFields().asMap().keySet());
-        }
-        for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
-            if (e.getKey().getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
-                continue;
-            }
-            String sub = path + "." + e.getKey().getName();
-            if (e.getKey().isRepeated()) {
-                List<?> items = (List<?>) e.getValue();
-                for (int i = 0; i < items.size(); i++) {
-                    rejectUnknownFields((Message) items.get(i), sub + "[" + i + "]");
-                }
-            } else {
-                rejectUnknownFields((Message) e.getValue(), sub);
-            }
-        }
-    }
-
-    private static DecodeException missing(String path) {
+    private static DecodeException missing(FieldPath path) {
         return new DecodeException(path + ": required field is missing");
     }
 
-    private static void require(boolean present, String path) throws DecodeException {
+    private static void require(boolean present, FieldPath path) throws DecodeException {
         if (!present) {
             throw missing(path);
         }
     }
 
-    private static long unsigned(long v, String path) throws DecodeException {
+    private static long unsigned(long v, FieldPath path) throws DecodeException {
         if (v < 0) {
             throw new DecodeException(path + ": " + Long.toUnsignedString(v) + " is out of range (max 2^63 - 1)");
         }
@@ -266,7 +243,7 @@ public final class Codec {
     }
 
     /** Runs a value constructor, attributing its validation error to {@code path}. */
-    private static <T> T field(java.util.function.Supplier<T> construct, String path) throws DecodeException {
+    private static <T> T field(java.util.function.Supplier<T> construct, FieldPath path) throws DecodeException {
         try {
             return construct.get();
         } catch (IllegalArgumentException e) {
@@ -282,13 +259,13 @@ public final class Codec {
                 .build();
     }
 
-    private static BlsPublicKey publicKey(Validator.PublicKey p, String path) throws DecodeException {
-        require(p.hasBls12381(), path + ".bls12_381");
+    private static BlsPublicKey publicKey(Validator.PublicKey p, FieldPath path) throws DecodeException {
+        require(p.hasBls12381(), path.field("bls12_381"));
         return field(() -> BlsPublicKey.fromBytes(p.getBls12381().toByteArray()), path);
     }
 
-    private static Keccak256 keccak(boolean has, ByteString b, String path) throws DecodeException {
-        require(has, path + ".keccak256");
+    private static Keccak256 keccak(boolean has, ByteString b, FieldPath path) throws DecodeException {
+        require(has, path.field("keccak256"));
         return field(() -> new Keccak256(b.toByteArray()), path);
     }
 
@@ -310,8 +287,9 @@ public final class Codec {
                 .build();
     }
 
-    private static BlsAggregateSignature aggregate(Validator.AggregateSignature p, String path) throws DecodeException {
-        require(p.hasBls12381(), path + ".bls12_381");
+    private static BlsAggregateSignature aggregate(Validator.AggregateSignature p, FieldPath path)
+            throws DecodeException {
+        require(p.hasBls12381(), path.field("bls12_381"));
         return field(() -> BlsAggregateSignature.fromBytes(p.getBls12381().toByteArray()), path);
     }
 
@@ -322,9 +300,9 @@ public final class Codec {
                 .build();
     }
 
-    private static Signers signers(Std.BitVector p, String path) throws DecodeException {
-        require(p.hasSize(), path + ".size");
-        require(p.hasBytes(), path + ".bytes_");
+    private static Signers signers(Std.BitVector p, FieldPath path) throws DecodeException {
+        require(p.hasSize(), path.field("size"));
+        require(p.hasBytes(), path.field("bytes_"));
         return field(() -> Signers.fromBitVector(p.getSize(), p.getBytes().toByteArray()), path);
     }
 
@@ -340,15 +318,15 @@ public final class Codec {
         return b.build();
     }
 
-    private static Genesis genesis(Validator.Genesis p, String path) throws DecodeException {
-        require(p.hasChainId(), path + ".chain_id");
-        require(p.hasForkNumber(), path + ".fork_number");
-        require(p.hasFirstBlock(), path + ".first_block");
-        require(p.hasProtocolVersion(), path + ".protocol_version");
+    private static Genesis genesis(Validator.Genesis p, FieldPath path) throws DecodeException {
+        require(p.hasChainId(), path.field("chain_id"));
+        require(p.hasForkNumber(), path.field("fork_number"));
+        require(p.hasFirstBlock(), path.field("first_block"));
+        require(p.hasProtocolVersion(), path.field("protocol_version"));
         Optional<ValidatorSchedule> schedule = p.hasValidatorsSchedule()
-                ? Optional.of(schedule(p.getValidatorsSchedule(), path + ".validators_schedule"))
+                ? Optional.of(schedule(p.getValidatorsSchedule(), path.field("validators_schedule")))
                 : Optional.empty();
-        long firstBlock = unsigned(p.getFirstBlock(), path + ".first_block");
+        long firstBlock = unsigned(p.getFirstBlock(), path.field("first_block"));
         return field(
                 () -> new Genesis(p.getChainId(), p.getForkNumber(), firstBlock, p.getProtocolVersion(), schedule),
                 path);
@@ -373,28 +351,28 @@ public final class Codec {
         return b.build();
     }
 
-    public static ValidatorSchedule schedule(Validator.ValidatorSchedule p, String path) throws DecodeException {
+    private static ValidatorSchedule schedule(Validator.ValidatorSchedule p, FieldPath path) throws DecodeException {
         List<ValidatorInfo> validators = new ArrayList<>();
         for (int i = 0; i < p.getValidatorsCount(); i++) {
             var v = p.getValidators(i);
-            String vp = path + ".validators[" + i + "]";
-            require(v.hasKey(), vp + ".key");
-            require(v.hasWeight(), vp + ".weight");
-            require(v.hasLeader(), vp + ".leader");
-            BlsPublicKey key = publicKey(v.getKey(), vp + ".key");
-            validators.add(field(() -> new ValidatorInfo(key, v.getWeight(), v.getLeader()), vp + ".weight"));
+            FieldPath vp = path.field("validators").element(i);
+            require(v.hasKey(), vp.field("key"));
+            require(v.hasWeight(), vp.field("weight"));
+            require(v.hasLeader(), vp.field("leader"));
+            BlsPublicKey key = publicKey(v.getKey(), vp.field("key"));
+            validators.add(field(() -> new ValidatorInfo(key, v.getWeight(), v.getLeader()), vp.field("weight")));
         }
-        require(p.hasLeaderSelection(), path + ".leader_selection");
+        require(p.hasLeaderSelection(), path.field("leader_selection"));
         var ls = p.getLeaderSelection();
-        require(ls.hasFrequency(), path + ".leader_selection.frequency");
-        require(ls.hasMode(), path + ".leader_selection.mode");
+        require(ls.hasFrequency(), path.field("leader_selection.frequency"));
+        require(ls.hasMode(), path.field("leader_selection.mode"));
         LeaderSelection.Mode mode = switch (ls.getMode().getModeCase()) {
             case ROUND_ROBIN -> LeaderSelection.Mode.ROUND_ROBIN;
             case WEIGHTED -> LeaderSelection.Mode.WEIGHTED;
-            case MODE_NOT_SET -> throw missing(path + ".leader_selection.mode.mode");
+            case MODE_NOT_SET -> throw missing(path.field("leader_selection.mode.mode"));
         };
         LeaderSelection selection =
-                field(() -> new LeaderSelection(ls.getFrequency(), mode), path + ".leader_selection");
+                field(() -> new LeaderSelection(ls.getFrequency(), mode), path.field("leader_selection"));
         return field(() -> new ValidatorSchedule(validators, selection), path);
     }
 
@@ -408,13 +386,13 @@ public final class Codec {
                 .build();
     }
 
-    private static View view(Validator.ViewV2 p, String path) throws DecodeException {
-        require(p.hasGenesis(), path + ".genesis");
-        require(p.hasNumber(), path + ".number");
-        require(p.hasEpoch(), path + ".epoch");
+    private static View view(Validator.ViewV2 p, FieldPath path) throws DecodeException {
+        require(p.hasGenesis(), path.field("genesis"));
+        require(p.hasNumber(), path.field("number"));
+        require(p.hasEpoch(), path.field("epoch"));
         GenesisHash g = new GenesisHash(
-                keccak(p.getGenesis().hasKeccak256(), p.getGenesis().getKeccak256(), path + ".genesis"));
-        return new View(g, unsigned(p.getEpoch(), path + ".epoch"), unsigned(p.getNumber(), path + ".number"));
+                keccak(p.getGenesis().hasKeccak256(), p.getGenesis().getKeccak256(), path.field("genesis")));
+        return new View(g, unsigned(p.getEpoch(), path.field("epoch")), unsigned(p.getNumber(), path.field("number")));
     }
 
     private static Validator.BlockHeaderV2 header(BlockHeader h) {
@@ -424,12 +402,12 @@ public final class Codec {
                 .build();
     }
 
-    private static BlockHeader header(Validator.BlockHeaderV2 p, String path) throws DecodeException {
-        require(p.hasNumber(), path + ".number");
-        require(p.hasPayload(), path + ".payload");
+    private static BlockHeader header(Validator.BlockHeaderV2 p, FieldPath path) throws DecodeException {
+        require(p.hasNumber(), path.field("number"));
+        require(p.hasPayload(), path.field("payload"));
         PayloadHash h = new PayloadHash(
-                keccak(p.getPayload().hasKeccak256(), p.getPayload().getKeccak256(), path + ".payload"));
-        return new BlockHeader(unsigned(p.getNumber(), path + ".number"), h);
+                keccak(p.getPayload().hasKeccak256(), p.getPayload().getKeccak256(), path.field("payload")));
+        return new BlockHeader(unsigned(p.getNumber(), path.field("number")), h);
     }
 
     private static Validator.ReplicaCommitV2 replicaCommit(ReplicaCommit m) {
@@ -439,10 +417,11 @@ public final class Codec {
                 .build();
     }
 
-    private static ReplicaCommit replicaCommit(Validator.ReplicaCommitV2 p, String path) throws DecodeException {
-        require(p.hasView(), path + ".view");
-        require(p.hasProposal(), path + ".proposal");
-        return new ReplicaCommit(view(p.getView(), path + ".view"), header(p.getProposal(), path + ".proposal"));
+    private static ReplicaCommit replicaCommit(Validator.ReplicaCommitV2 p, FieldPath path) throws DecodeException {
+        require(p.hasView(), path.field("view"));
+        require(p.hasProposal(), path.field("proposal"));
+        return new ReplicaCommit(
+                view(p.getView(), path.field("view")), header(p.getProposal(), path.field("proposal")));
     }
 
     private static Validator.CommitQCV2 commitQc(CommitQC qc) {
@@ -453,14 +432,14 @@ public final class Codec {
                 .build();
     }
 
-    private static CommitQC commitQc(Validator.CommitQCV2 p, String path) throws DecodeException {
-        require(p.hasMsg(), path + ".msg");
-        require(p.hasSigners(), path + ".signers");
-        require(p.hasSig(), path + ".sig");
+    private static CommitQC commitQc(Validator.CommitQCV2 p, FieldPath path) throws DecodeException {
+        require(p.hasMsg(), path.field("msg"));
+        require(p.hasSigners(), path.field("signers"));
+        require(p.hasSig(), path.field("sig"));
         return new CommitQC(
-                replicaCommit(p.getMsg(), path + ".msg"),
-                signers(p.getSigners(), path + ".signers"),
-                aggregate(p.getSig(), path + ".sig"));
+                replicaCommit(p.getMsg(), path.field("msg")),
+                signers(p.getSigners(), path.field("signers")),
+                aggregate(p.getSig(), path.field("sig")));
     }
 
     private static Validator.ReplicaTimeoutV2 replicaTimeout(ReplicaTimeout m) {
@@ -470,13 +449,14 @@ public final class Codec {
         return b.build();
     }
 
-    private static ReplicaTimeout replicaTimeout(Validator.ReplicaTimeoutV2 p, String path) throws DecodeException {
-        require(p.hasView(), path + ".view");
-        Optional<ReplicaCommit> highVote =
-                p.hasHighVote() ? Optional.of(replicaCommit(p.getHighVote(), path + ".high_vote")) : Optional.empty();
+    private static ReplicaTimeout replicaTimeout(Validator.ReplicaTimeoutV2 p, FieldPath path) throws DecodeException {
+        require(p.hasView(), path.field("view"));
+        Optional<ReplicaCommit> highVote = p.hasHighVote()
+                ? Optional.of(replicaCommit(p.getHighVote(), path.field("high_vote")))
+                : Optional.empty();
         Optional<CommitQC> highQc =
-                p.hasHighQc() ? Optional.of(commitQc(p.getHighQc(), path + ".high_qc")) : Optional.empty();
-        return new ReplicaTimeout(view(p.getView(), path + ".view"), highVote, highQc);
+                p.hasHighQc() ? Optional.of(commitQc(p.getHighQc(), path.field("high_qc"))) : Optional.empty();
+        return new ReplicaTimeout(view(p.getView(), path.field("view")), highVote, highQc);
     }
 
     private static Validator.TimeoutQCV2 timeoutQc(TimeoutQC qc) {
@@ -488,25 +468,25 @@ public final class Codec {
         return b.build();
     }
 
-    private static TimeoutQC timeoutQc(Validator.TimeoutQCV2 p, String path) throws DecodeException {
-        require(p.hasView(), path + ".view");
-        require(p.hasSig(), path + ".sig");
+    private static TimeoutQC timeoutQc(Validator.TimeoutQCV2 p, FieldPath path) throws DecodeException {
+        require(p.hasView(), path.field("view"));
+        require(p.hasSig(), path.field("sig"));
         if (p.getMsgsCount() != p.getSignersCount()) {
             throw new DecodeException(path + ": " + p.getMsgsCount() + " msgs but " + p.getSignersCount() + " signers");
         }
         List<TimeoutQC.Vote> votes = new ArrayList<>();
         for (int i = 0; i < p.getMsgsCount(); i++) {
             votes.add(new TimeoutQC.Vote(
-                    replicaTimeout(p.getMsgs(i), path + ".msgs[" + i + "]"),
-                    signers(p.getSigners(i), path + ".signers[" + i + "]")));
+                    replicaTimeout(p.getMsgs(i), path.field("msgs").element(i)),
+                    signers(p.getSigners(i), path.field("signers").element(i))));
         }
         votes.sort((a, b) -> Ordering.REPLICA_TIMEOUT.compare(a.message(), b.message()));
         for (int i = 1; i < votes.size(); i++) {
             if (votes.get(i - 1).message().equals(votes.get(i).message())) {
-                throw new DecodeException(path + ".msgs: the same timeout vote appears twice");
+                throw new DecodeException(path.field("msgs") + ": the same timeout vote appears twice");
             }
         }
-        return new TimeoutQC(view(p.getView(), path + ".view"), votes, aggregate(p.getSig(), path + ".sig"));
+        return new TimeoutQC(view(p.getView(), path.field("view")), votes, aggregate(p.getSig(), path.field("sig")));
     }
 
     /** The canonical order of a timeout QC's votes; builders must produce it. */
@@ -525,12 +505,12 @@ public final class Codec {
         return b.build();
     }
 
-    private static ProposalJustification justification(Validator.ProposalJustificationV2 p, String path)
+    private static ProposalJustification justification(Validator.ProposalJustificationV2 p, FieldPath path)
             throws DecodeException {
         return switch (p.getTCase()) {
-            case COMMIT_QC -> commitQc(p.getCommitQc(), path + ".commit_qc");
-            case TIMEOUT_QC -> timeoutQc(p.getTimeoutQc(), path + ".timeout_qc");
-            case T_NOT_SET -> throw missing(path + ".t");
+            case COMMIT_QC -> commitQc(p.getCommitQc(), path.field("commit_qc"));
+            case TIMEOUT_QC -> timeoutQc(p.getTimeoutQc(), path.field("timeout_qc"));
+            case T_NOT_SET -> throw missing(path.field("t"));
         };
     }
 
@@ -553,25 +533,25 @@ public final class Codec {
         return b.build();
     }
 
-    private static ChonkyMessage chonky(Validator.ChonkyMsgV2 p, String path) throws DecodeException {
+    private static ChonkyMessage chonky(Validator.ChonkyMsgV2 p, FieldPath path) throws DecodeException {
         return switch (p.getTCase()) {
-            case REPLICA_COMMIT -> replicaCommit(p.getReplicaCommit(), path + ".replica_commit");
-            case REPLICA_TIMEOUT -> replicaTimeout(p.getReplicaTimeout(), path + ".replica_timeout");
+            case REPLICA_COMMIT -> replicaCommit(p.getReplicaCommit(), path.field("replica_commit"));
+            case REPLICA_TIMEOUT -> replicaTimeout(p.getReplicaTimeout(), path.field("replica_timeout"));
             case REPLICA_NEW_VIEW -> {
                 var nv = p.getReplicaNewView();
-                require(nv.hasJustification(), path + ".replica_new_view.justification");
+                require(nv.hasJustification(), path.field("replica_new_view.justification"));
                 yield new ReplicaNewView(
-                        justification(nv.getJustification(), path + ".replica_new_view.justification"));
+                        justification(nv.getJustification(), path.field("replica_new_view.justification")));
             }
             case LEADER_PROPOSAL -> {
                 var lp = p.getLeaderProposal();
-                String lpath = path + ".leader_proposal";
-                require(lp.hasJustification(), lpath + ".justification");
+                FieldPath lpath = path.field("leader_proposal");
+                require(lp.hasJustification(), lpath.field("justification"));
                 Optional<Payload> payload =
                         lp.hasProposalPayload() ? Optional.of(new Payload(lp.getProposalPayload())) : Optional.empty();
-                yield new LeaderProposal(payload, justification(lp.getJustification(), lpath + ".justification"));
+                yield new LeaderProposal(payload, justification(lp.getJustification(), lpath.field("justification")));
             }
-            case T_NOT_SET -> throw missing(path + ".t");
+            case T_NOT_SET -> throw missing(path.field("t"));
         };
     }
 
@@ -591,26 +571,26 @@ public final class Codec {
     }
 
     /** The ChonkyBFT message inside a signed envelope. */
-    private static Validator.ChonkyMsgV2 chonkyProto(Validator.Signed p, String path) throws DecodeException {
-        require(p.hasMsg(), path + ".msg");
+    private static Validator.ChonkyMsgV2 chonkyProto(Validator.Signed p, FieldPath path) throws DecodeException {
+        require(p.hasMsg(), path.field("msg"));
         var msg = p.getMsg();
         if (msg.getTCase() != Validator.Msg.TCase.CONSENSUS) {
-            throw new DecodeException(path + ".msg: expected a consensus message, got " + msg.getTCase());
+            throw new DecodeException(path.field("msg") + ": expected a consensus message, got " + msg.getTCase());
         }
         var consensus = msg.getConsensus();
         if (!consensus.hasV2()) {
-            throw new DecodeException(path + ".msg.consensus: only ChonkyBFT v2 messages are supported");
+            throw new DecodeException(path.field("msg.consensus") + ": only ChonkyBFT v2 messages are supported");
         }
         return consensus.getV2();
     }
 
-    private static Signed<ChonkyMessage> signed(Validator.Signed p, String path) throws DecodeException {
+    private static Signed<ChonkyMessage> signed(Validator.Signed p, FieldPath path) throws DecodeException {
         Validator.ChonkyMsgV2 v2 = chonkyProto(p, path);
-        require(p.hasKey(), path + ".key");
-        require(p.hasSig(), path + ".sig");
-        ChonkyMessage m = chonky(v2, path + ".msg.consensus.v2");
-        BlsPublicKey key = publicKey(p.getKey(), path + ".key");
-        require(p.getSig().hasBls12381(), path + ".sig.bls12_381");
+        require(p.hasKey(), path.field("key"));
+        require(p.hasSig(), path.field("sig"));
+        ChonkyMessage m = chonky(v2, path.field("msg.consensus.v2"));
+        BlsPublicKey key = publicKey(p.getKey(), path.field("key"));
+        require(p.getSig().hasBls12381(), path.field("sig.bls12_381"));
         byte[] sigBytes = p.getSig().getBls12381().toByteArray();
         // A commit vote's signature is summed into its quorum's QC before anything verifies it: the subgroup check of
         // that sum stands for its parts' (docs/PROTOCOL.md section 10, item 1).
@@ -618,7 +598,7 @@ public final class Codec {
                 () -> m instanceof ReplicaCommit
                         ? BlsSignature.fromBytesForAggregation(sigBytes)
                         : BlsSignature.fromBytes(sigBytes),
-                path + ".sig");
+                path.field("sig"));
         return new Signed<>(m, key, sig);
     }
 
@@ -631,10 +611,10 @@ public final class Codec {
                 .build();
     }
 
-    private static FinalBlock finalBlock(Validator.FinalBlockV2 p, String path) throws DecodeException {
-        require(p.hasPayload(), path + ".payload");
-        require(p.hasJustification(), path + ".justification");
-        return new FinalBlock(new Payload(p.getPayload()), commitQc(p.getJustification(), path + ".justification"));
+    private static FinalBlock finalBlock(Validator.FinalBlockV2 p, FieldPath path) throws DecodeException {
+        require(p.hasPayload(), path.field("payload"));
+        require(p.hasJustification(), path.field("justification"));
+        return new FinalBlock(new Payload(p.getPayload()), commitQc(p.getJustification(), path.field("justification")));
     }
 
     private static Validator.ChonkyV2State replicaState(ReplicaState s) {
@@ -659,34 +639,36 @@ public final class Codec {
         return b.build();
     }
 
-    private static ReplicaState replicaState(Validator.ChonkyV2State p, String path) throws DecodeException {
-        require(p.hasEpoch(), path + ".epoch");
-        require(p.hasViewNumber(), path + ".view_number");
-        require(p.hasPhase(), path + ".phase");
+    private static ReplicaState replicaState(Validator.ChonkyV2State p, FieldPath path) throws DecodeException {
+        require(p.hasEpoch(), path.field("epoch"));
+        require(p.hasViewNumber(), path.field("view_number"));
+        require(p.hasPhase(), path.field("phase"));
         Phase phase = switch (p.getPhase().getTCase()) {
             case PREPARE -> Phase.PREPARE;
             case COMMIT -> Phase.COMMIT;
             case TIMEOUT -> Phase.TIMEOUT;
-            case T_NOT_SET -> throw missing(path + ".phase.t");
+            case T_NOT_SET -> throw missing(path.field("phase.t"));
         };
         List<Proposal> proposals = new ArrayList<>();
         for (int i = 0; i < p.getProposalsCount(); i++) {
             var pr = p.getProposals(i);
-            String pp = path + ".proposals[" + i + "]";
-            require(pr.hasNumber(), pp + ".number");
-            require(pr.hasPayload(), pp + ".payload");
-            proposals.add(new Proposal(unsigned(pr.getNumber(), pp + ".number"), new Payload(pr.getPayload())));
+            FieldPath pp = path.field("proposals").element(i);
+            require(pr.hasNumber(), pp.field("number"));
+            require(pr.hasPayload(), pp.field("payload"));
+            proposals.add(new Proposal(unsigned(pr.getNumber(), pp.field("number")), new Payload(pr.getPayload())));
         }
         return new ReplicaState(
-                unsigned(p.getEpoch(), path + ".epoch"),
-                unsigned(p.getViewNumber(), path + ".view_number"),
+                unsigned(p.getEpoch(), path.field("epoch")),
+                unsigned(p.getViewNumber(), path.field("view_number")),
                 phase,
-                p.hasHighVote() ? Optional.of(replicaCommit(p.getHighVote(), path + ".high_vote")) : Optional.empty(),
+                p.hasHighVote()
+                        ? Optional.of(replicaCommit(p.getHighVote(), path.field("high_vote")))
+                        : Optional.empty(),
                 p.hasHighCommitQc()
-                        ? Optional.of(commitQc(p.getHighCommitQc(), path + ".high_commit_qc"))
+                        ? Optional.of(commitQc(p.getHighCommitQc(), path.field("high_commit_qc")))
                         : Optional.empty(),
                 p.hasHighTimeoutQc()
-                        ? Optional.of(timeoutQc(p.getHighTimeoutQc(), path + ".high_timeout_qc"))
+                        ? Optional.of(timeoutQc(p.getHighTimeoutQc(), path.field("high_timeout_qc")))
                         : Optional.empty(),
                 proposals);
     }
