@@ -1,6 +1,5 @@
 package dev.tally.network;
 
-import com.google.protobuf.ByteString;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.network.proto.Net;
@@ -267,7 +266,7 @@ public final class ConsensusMesh implements AutoCloseable {
             long[] cursor = OutgoingConsensusPool.newCursor();
             while (conn.isOpen() && !closed && epoch.committee().contains(peer)) {
                 conn.reserve(Rpc.CONSENSUS);
-                Signed<ChonkyMessage> m = null;
+                OutgoingConsensusPool.Outgoing m = null;
                 try {
                     while (m == null && conn.isOpen() && !closed) {
                         m = pool.next(cursor, POLL);
@@ -280,10 +279,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 if (m == null) {
                     break;
                 }
-                byte[] req = Net.ConsensusReq.newBuilder()
-                        .setMsg(ByteString.copyFrom(Codec.encode(m)))
-                        .build()
-                        .toByteArray();
+                byte[] req = m.request();
                 Thread.ofVirtual().name("consensus-send " + peer).start(() -> {
                     try {
                         conn.callReserved(Rpc.CONSENSUS, req, null);

@@ -2,10 +2,8 @@ package dev.tally.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.ByteString;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.network.ConsensusInbox.ReplicaPosition;
-import dev.tally.network.proto.Net;
 import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.InvalidMessageException;
@@ -53,10 +51,7 @@ class NewViewGateTest {
     }
 
     static byte[] request(Signed<? extends ChonkyMessage> m) {
-        return Net.ConsensusReq.newBuilder()
-                .setMsg(ByteString.copyFrom(Codec.encode(m)))
-                .build()
-                .toByteArray();
+        return new OutgoingConsensusPool.Outgoing(m).request();
     }
 
     /** The mesh of validator 0, not started: the tests hand it requests as its connections would. */
