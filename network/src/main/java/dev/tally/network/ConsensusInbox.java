@@ -163,6 +163,7 @@ public final class ConsensusInbox {
 
     private volatile ReplicaPosition replicaAt;
     private final AtomicLong ignored = new AtomicLong();
+    private final NewViewGate newViews = new NewViewGate();
 
     /**
      * The replica's position after its last step (it only moves forward within an epoch). Messages it would ignore
@@ -171,6 +172,12 @@ public final class ConsensusInbox {
      */
     public void replicaAt(ReplicaPosition position) {
         replicaAt = position;
+        newViews.replicaAt(position);
+    }
+
+    /** Where new-view messages for one view wait for each other (it follows the replica's position). */
+    NewViewGate newViews() {
+        return newViews;
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.tally.network;
 
-import com.google.protobuf.ByteString;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.network.proto.Net;
@@ -39,7 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConsensusMesh implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConsensusMesh.class);
-    private static final Duration POLL = Duration.ofMillis(250);
+    static final Duration POLL = Duration.ofMillis(250);
     /** How long a message of the next epoch waits for this node to switch to it. */
     private static final Duration EPOCH_WAIT = Duration.ofSeconds(2);
     /** How often a public address given by a host name that does not resolve yet is tried again. */
@@ -267,7 +266,7 @@ public final class ConsensusMesh implements AutoCloseable {
             long[] cursor = OutgoingConsensusPool.newCursor();
             while (conn.isOpen() && !closed && epoch.committee().contains(peer)) {
                 conn.reserve(Rpc.CONSENSUS);
-                Signed<ChonkyMessage> m = null;
+                OutgoingConsensusPool.Outgoing m = null;
                 try {
                     while (m == null && conn.isOpen() && !closed) {
                         m = pool.next(cursor, POLL);
@@ -280,10 +279,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 if (m == null) {
                     break;
                 }
-                byte[] req = Net.ConsensusReq.newBuilder()
-                        .setMsg(ByteString.copyFrom(Codec.encode(m)))
-                        .build()
-                        .toByteArray();
+                byte[] req = m.request();
                 Thread.ofVirtual().name("consensus-send " + peer).start(() -> {
                     try {
                         conn.callReserved(Rpc.CONSENSUS, req, null);
@@ -325,7 +321,8 @@ public final class ConsensusMesh implements AutoCloseable {
         conn.start();
     }
 
-    private byte[] handle(BlsPublicKey peer, byte[] request, Connection conn) throws Exception {
+    /** Serves one consensus-message RPC from {@code peer} (on {@code conn}, null in tests): checks, delivers, acks. */
+    byte[] handle(BlsPublicKey peer, byte[] request, Connection conn) throws Exception {
         Net.ConsensusReq req = NetCodec.parse(Net.ConsensusReq.parser(), request, "ConsensusReq");
         NetCodec.require(req.hasMsg(), "ConsensusReq.msg");
         Codec.ParsedSigned parsed = Codec.parseSigned(req.getMsg().toByteArray());
@@ -350,16 +347,26 @@ public final class ConsensusMesh implements AutoCloseable {
         if (inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
             return Net.ConsensusResp.getDefaultInstance().toByteArray();
         }
-        Signed<ChonkyMessage> m = parsed.decode();
-        if (inbox.ignoredByReplica(m)) {
-            return Net.ConsensusResp.getDefaultInstance().toByteArray();
+        CompletableFuture<Void> consumed;
+        // The replica acts on one new-view message per view: the others of its view wait for that one (NewViewGate).
+        try (NewViewGate.Turn turn = parsed.kind() == ReplicaNewView.class
+                ? inbox.newViews().enter(parsed.view(), POLL)
+                : NewViewGate.none()) {
+            if (turn.waited() && inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
+                return Net.ConsensusResp.getDefaultInstance().toByteArray();
+            }
+            Signed<ChonkyMessage> m = parsed.decode();
+            if (inbox.ignoredByReplica(m)) {
+                return Net.ConsensusResp.getDefaultInstance().toByteArray();
+            }
+            if (m.message() instanceof ReplicaCommit) {
+                verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
+            } else {
+                Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
+            }
+            consumed = inbox.offer(m);
+            turn.delivered();
         }
-        if (m.message() instanceof ReplicaCommit) {
-            verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
-        } else {
-            Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
-        }
-        CompletableFuture<Void> consumed = inbox.offer(m);
         // Back-pressure: acknowledge once the replica took it (or something newer replaced it).
         while (!ConsensusInbox.await(consumed, POLL)) {
             if (conn != null && !conn.isOpen()) {

@@ -1,6 +1,9 @@
 package dev.tally.network;
 
+import com.google.protobuf.UnsafeByteOperations;
+import dev.tally.network.proto.Net;
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Codec;
 import dev.tally.protocol.LeaderProposal;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaNewView;
@@ -17,14 +20,41 @@ import java.util.concurrent.locks.ReentrantLock;
  * A message for view {@code v} evicts any message of view below {@code v - 1} (a peer that receives the new-view
  * message of {@code v} no longer needs them). Each connection keeps a cursor and sends every message it has not
  * sent yet, oldest first, so a fresh connection (a reconnect) re-sends the current messages, at most four. This
- * replaces the reference's pool, which grows without bound and is replayed in full on every connection.
+ * replaces the reference's pool, which grows without bound and is replayed in full on every connection. A message is
+ * encoded once, for every connection.
  */
 final class OutgoingConsensusPool {
     static final int KINDS = 4;
 
+    /** A message to send, and its request: encoded by the first connection that sends it, then the same bytes for all. */
+    static final class Outgoing {
+        private final Signed<ChonkyMessage> message;
+        private byte[] request;
+
+        @SuppressWarnings("unchecked")
+        Outgoing(Signed<? extends ChonkyMessage> message) {
+            this.message = (Signed<ChonkyMessage>) message;
+        }
+
+        Signed<ChonkyMessage> message() {
+            return message;
+        }
+
+        /** The {@code ConsensusReq} carrying the message (shared by every connection: not to be modified). */
+        synchronized byte[] request() {
+            if (request == null) {
+                request = Net.ConsensusReq.newBuilder()
+                        .setMsg(UnsafeByteOperations.unsafeWrap(Codec.encode(message)))
+                        .build()
+                        .toByteArray();
+            }
+            return request;
+        }
+    }
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final Signed<?>[] slots = new Signed<?>[KINDS];
+    private final Outgoing[] slots = new Outgoing[KINDS];
     private final long[] seq = new long[KINDS];
     private long nextSeq;
 
@@ -47,15 +77,15 @@ final class OutgoingConsensusPool {
         long view = m.message().view().number();
         lock.lock();
         try {
-            Signed<?> held = slots[k];
-            if (held != null && isBefore(epoch, view, (ChonkyMessage) held.message())) {
+            Outgoing held = slots[k];
+            if (held != null && isBefore(epoch, view, held.message().message())) {
                 return;
             }
-            slots[k] = m;
+            slots[k] = new Outgoing(m);
             seq[k] = ++nextSeq;
             for (int i = 0; i < KINDS; i++) {
                 if (slots[i] != null) {
-                    ChonkyMessage s = (ChonkyMessage) slots[i].message();
+                    ChonkyMessage s = slots[i].message().message();
                     if (s.view().epoch() < epoch
                             || (s.view().epoch() == epoch && s.view().number() < view - 1)) {
                         slots[i] = null;
@@ -82,8 +112,7 @@ final class OutgoingConsensusPool {
      * The oldest message the cursor has not sent yet (and advances the cursor past it), waiting at most
      * {@code timeout}; null if there is none by then.
      */
-    @SuppressWarnings("unchecked")
-    Signed<ChonkyMessage> next(long[] cursor, Duration timeout) throws InterruptedException {
+    Outgoing next(long[] cursor, Duration timeout) throws InterruptedException {
         long nanos = timeout.toNanos();
         lock.lockInterruptibly();
         try {
@@ -96,7 +125,7 @@ final class OutgoingConsensusPool {
                 }
                 if (best >= 0) {
                     cursor[best] = seq[best];
-                    return (Signed<ChonkyMessage>) slots[best];
+                    return slots[best];
                 }
                 if (nanos <= 0) {
                     return null;
@@ -109,15 +138,14 @@ final class OutgoingConsensusPool {
     }
 
     /** The messages currently held, oldest first. */
-    @SuppressWarnings("unchecked")
     List<Signed<ChonkyMessage>> current() {
         long[] cursor = newCursor();
         List<Signed<ChonkyMessage>> out = new ArrayList<>();
         lock.lock();
         try {
-            Signed<ChonkyMessage> m;
+            Outgoing m;
             while ((m = nextNow(cursor)) != null) {
-                out.add(m);
+                out.add(m.message());
             }
         } finally {
             lock.unlock();
@@ -125,8 +153,7 @@ final class OutgoingConsensusPool {
         return out;
     }
 
-    @SuppressWarnings("unchecked")
-    private Signed<ChonkyMessage> nextNow(long[] cursor) {
+    private Outgoing nextNow(long[] cursor) {
         int best = -1;
         for (int i = 0; i < KINDS; i++) {
             if (slots[i] != null && seq[i] > cursor[i] && (best < 0 || seq[i] < seq[best])) {
@@ -137,6 +164,6 @@ final class OutgoingConsensusPool {
             return null;
         }
         cursor[best] = seq[best];
-        return (Signed<ChonkyMessage>) slots[best];
+        return slots[best];
     }
 }

@@ -3,8 +3,11 @@ package dev.tally.network;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import dev.tally.network.ConsensusInbox.ReplicaPosition;
+import dev.tally.network.proto.Net;
 import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Codec;
 import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.LeaderProposal;
@@ -190,7 +193,7 @@ class UnitsTest {
         long[] early = OutgoingConsensusPool.newCursor();
         Signed<ReplicaCommit> c5 = CHAIN.sign(0, CHAIN.vote(5, 1, P));
         pool.put(c5);
-        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(c5);
+        assertThat(pool.next(early, Duration.ZERO).message()).isEqualTo(c5);
         Signed<ReplicaCommit> c4 = CHAIN.sign(0, CHAIN.vote(4, 1, P));
         pool.put(c4); // older: ignored
         assertThat(pool.next(early, Duration.ZERO)).isNull();
@@ -200,14 +203,31 @@ class UnitsTest {
         pool.put(t5);
         pool.put(nv6);
         assertThat(pool.current()).containsExactly((Signed) c5, (Signed) t5, (Signed) nv6);
-        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(t5);
-        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(nv6);
+        assertThat(pool.next(early, Duration.ZERO).message()).isEqualTo(t5);
+        assertThat(pool.next(early, Duration.ZERO).message()).isEqualTo(nv6);
         // A new-view for view 8 makes everything below view 7 stale.
         Signed<ReplicaNewView> nv8 = CHAIN.sign(0, new ReplicaNewView(CHAIN.commitQc(7, 2, P)));
         pool.put(nv8);
         assertThat(pool.current()).containsExactly((Signed) nv8);
-        assertThat(pool.next(early, Duration.ZERO)).isEqualTo(nv8);
+        assertThat(pool.next(early, Duration.ZERO).message()).isEqualTo(nv8);
         assertThat(pool.next(early, Duration.ofMillis(5))).isNull();
+    }
+
+    @Test
+    void outgoingPoolEncodesAMessageOnceForEveryConnection() throws Exception {
+        OutgoingConsensusPool pool = new OutgoingConsensusPool();
+        long[] toA = OutgoingConsensusPool.newCursor();
+        long[] toB = OutgoingConsensusPool.newCursor();
+        Signed<ReplicaNewView> nv = CHAIN.sign(0, new ReplicaNewView(CHAIN.commitQc(5, 1, P)));
+        pool.put(nv);
+        byte[] sentToA = pool.next(toA, Duration.ZERO).request();
+        byte[] sentToB = pool.next(toB, Duration.ZERO).request();
+        assertThat(sentToB).as("the same bytes, encoded once").isSameAs(sentToA);
+        byte[] wire = Net.ConsensusReq.newBuilder()
+                .setMsg(ByteString.copyFrom(Codec.encode(nv)))
+                .build()
+                .toByteArray();
+        assertThat(sentToA).as("the wire format is unchanged").isEqualTo(wire);
     }
 
     @Test

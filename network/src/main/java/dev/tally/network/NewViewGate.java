@@ -1,0 +1,136 @@
+package dev.tally.network;
+
+import dev.tally.network.ConsensusInbox.ReplicaPosition;
+import dev.tally.protocol.View;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Lets the new-view messages of one view through verification one at a time. Peers that form a view's QC a moment
+ * before this replica each send a new-view message for the next view; they pass {@link ConsensusInbox#ignoredByReplica}
+ * (they are for a later view), yet the replica acts on the first valid one, which moves it there, and ignores the
+ * rest. So the first is verified at once and holds its view's turn; the others wait until it fails (the next one
+ * takes the turn) or, delivered, until the replica reports that view; then they are checked against the new
+ * position, most of them acknowledged unverified. A wait is bounded: past it a message goes on as without the gate.
+ */
+final class NewViewGate {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    /** Views whose turn is held: a message for it is being verified, or was delivered and the replica is not there. */
+    private final Set<View> held = new HashSet<>();
+
+    private ReplicaPosition at;
+
+    /** One message's pass: closing it gives its view's turn up, unless the message was delivered. */
+    static final class Turn implements AutoCloseable {
+        private static final Turn NONE = new Turn(null, null, false);
+
+        private final NewViewGate gate;
+        private final View view;
+        private final boolean waited;
+        private boolean delivered;
+
+        private Turn(NewViewGate gate, View view, boolean waited) {
+            this.gate = gate;
+            this.view = view;
+            this.waited = waited;
+        }
+
+        /** Whether this message holds its view's turn (else it goes on without one). */
+        boolean held() {
+            return view != null;
+        }
+
+        /** Whether it waited for another message of its view: the replica may have moved meanwhile, check again. */
+        boolean waited() {
+            return waited;
+        }
+
+        /** It reached the inbox: its view stays taken until the replica reports that view (its take moves it there). */
+        void delivered() {
+            if (view != null) {
+                delivered = true;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (view != null && !delivered) {
+                gate.release(view);
+            }
+        }
+    }
+
+    /** A pass for a message that is not a new-view message: no turn, no wait. */
+    static Turn none() {
+        return Turn.NONE;
+    }
+
+    /** The replica's new position: frees the turns of the views it reached and wakes the messages waiting for them. */
+    void replicaAt(ReplicaPosition position) {
+        lock.lock();
+        try {
+            at = position;
+            held.removeIf(v -> reached(position, v));
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The turn of a new-view message for {@code view}: at once if no other message of that view holds it, else after
+     * the holder fails or the replica reaches {@code view}, waiting at most {@code bound}. Without a position, while
+     * the replica waits for reports (it looks at every new-view message then), or once it is there, no turn is taken.
+     */
+    Turn enter(View view, Duration bound) throws InterruptedException {
+        long nanos = bound.toNanos();
+        boolean waited = false;
+        lock.lockInterruptibly();
+        try {
+            while (true) {
+                if (at == null || at.awaitingReports() || reached(at, view)) {
+                    return new Turn(this, null, waited);
+                }
+                if (held.add(view)) {
+                    return new Turn(this, view, waited);
+                }
+                if (nanos <= 0) {
+                    return new Turn(this, null, true);
+                }
+                waited = true;
+                nanos = changed.awaitNanos(nanos);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release(View view) {
+        lock.lock();
+        try {
+            held.remove(view);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Views whose turn is held (bounded: only views above the replica's, each one a message verified or delivered). */
+    int heldViews() {
+        lock.lock();
+        try {
+            return held.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the replica is at or past {@code view}, or in another epoch (where the gate saves nothing). */
+    private static boolean reached(ReplicaPosition at, View view) {
+        return at.epoch() != view.epoch() || at.view() >= view.number();
+    }
+}
