@@ -57,6 +57,8 @@ public final class ConsensusMesh implements AutoCloseable {
     private final Map<BlsPublicKey, Connection> inbound = new ConcurrentHashMap<>();
     private final Map<BlsPublicKey, Connection> outbound = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The reconnect backoff of each validator's sender, woken when that validator connects to this one. */
+    private final Map<BlsPublicKey, Backoff> backoffs = new ConcurrentHashMap<>();
     /** The sender thread of each validator this one keeps an outbound connection to; guarded by this. */
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
 
@@ -211,6 +213,7 @@ public final class ConsensusMesh implements AutoCloseable {
 
     private void maintain(BlsPublicKey peer) {
         Backoff backoff = new Backoff(config.reconnectMin, config.reconnectMax);
+        backoffs.put(peer, backoff);
         try {
             while (keepSending(peer)) {
                 InetSocketAddress addr = addressOf(peer);
@@ -234,6 +237,7 @@ public final class ConsensusMesh implements AutoCloseable {
         } catch (InterruptedException e) {
             // closing
         } finally {
+            backoffs.remove(peer, backoff);
             synchronized (this) {
                 senders.remove(peer, Thread.currentThread());
             }
@@ -323,6 +327,11 @@ public final class ConsensusMesh implements AutoCloseable {
         }
         conn.onClose(reason -> inbound.remove(peer, conn));
         conn.start();
+        // It is up: if our connection to it waits out a backoff (it was not listening yet), try again now.
+        Backoff backoff = backoffs.get(peer);
+        if (backoff != null) {
+            backoff.wake();
+        }
     }
 
     private byte[] handle(BlsPublicKey peer, byte[] request, Connection conn) throws Exception {
