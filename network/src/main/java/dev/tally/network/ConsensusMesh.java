@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,8 @@ public final class ConsensusMesh implements AutoCloseable {
     private static final Duration EPOCH_WAIT = Duration.ofSeconds(2);
     /** How often a public address given by a host name that does not resolve yet is tried again. */
     private static final Duration RESOLVE_RETRY = Duration.ofSeconds(1);
+    /** Outbound connections in set-up (connect and handshakes) at once; see {@link #dial}. */
+    static final int MAX_DIALS = 8;
 
     private final NetworkConfig config;
     private final BlsSecretKey key;
@@ -56,8 +59,12 @@ public final class ConsensusMesh implements AutoCloseable {
     private final Map<BlsPublicKey, Connection> inbound = new ConcurrentHashMap<>();
     private final Map<BlsPublicKey, Connection> outbound = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The reconnect backoff of each validator's sender, woken when that validator connects to this one. */
+    private final Map<BlsPublicKey, Backoff> backoffs = new ConcurrentHashMap<>();
     /** The sender thread of each validator this one keeps an outbound connection to; guarded by this. */
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
+    /** Dials in progress; fair, so senders dial in the order they asked (see {@link #dialOrder}). */
+    private final Semaphore dials = new Semaphore(MAX_DIALS, true);
 
     private volatile boolean closed;
 
@@ -149,13 +156,31 @@ public final class ConsensusMesh implements AutoCloseable {
                     epoch.number());
             return;
         }
-        for (var v : committee.validators()) {
-            BlsPublicKey peer = v.key();
-            if (!peer.equals(key.publicKey()) && !senders.containsKey(peer) && !closed) {
+        for (BlsPublicKey peer : dialOrder(committee, key.publicKey())) {
+            if (!senders.containsKey(peer) && !closed) {
                 senders.put(
                         peer, Thread.ofVirtual().name("consensus-out " + peer).start(() -> maintain(peer)));
             }
         }
+    }
+
+    /**
+     * The other members of {@code committee} in the order {@code self} first dials them: starting after itself and
+     * wrapping around. When a whole committee starts at once, each validator is then dialled by a few peers at a time
+     * instead of by all of them first (which overran its accept rate and timed their handshakes out).
+     */
+    static List<BlsPublicKey> dialOrder(ValidatorSchedule committee, BlsPublicKey self) {
+        List<BlsPublicKey> members =
+                committee.validators().stream().map(v -> v.key()).toList();
+        int at = members.indexOf(self);
+        List<BlsPublicKey> order = new ArrayList<>(members.size());
+        for (int i = 1; i <= members.size(); i++) {
+            BlsPublicKey peer = members.get(Math.floorMod(at + i, members.size()));
+            if (!peer.equals(self)) {
+                order.add(peer);
+            }
+        }
+        return order;
     }
 
     /** Whether the sender of {@code peer} goes on; if not, it is unregistered (atomically with the check). */
@@ -210,6 +235,7 @@ public final class ConsensusMesh implements AutoCloseable {
 
     private void maintain(BlsPublicKey peer) {
         Backoff backoff = new Backoff(config.reconnectMin, config.reconnectMax);
+        backoffs.put(peer, backoff);
         try {
             while (keepSending(peer)) {
                 InetSocketAddress addr = addressOf(peer);
@@ -233,6 +259,7 @@ public final class ConsensusMesh implements AutoCloseable {
         } catch (InterruptedException e) {
             // closing
         } finally {
+            backoffs.remove(peer, backoff);
             synchronized (this) {
                 senders.remove(peer, Thread.currentThread());
             }
@@ -240,14 +267,7 @@ public final class ConsensusMesh implements AutoCloseable {
     }
 
     private void runOutbound(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
-        NoiseStream stream = Preface.connect(addr, Preface.Endpoint.CONSENSUS, Preface.TIMEOUT);
-        try {
-            Handshake.consensusOutbound(stream, key, epoch.genesis(), peer);
-            stream.socket().setSoTimeout(0);
-        } catch (IOException e) {
-            stream.close();
-            throw e;
-        }
+        NoiseStream stream = dial(peer, addr);
         Connection conn = new Connection(
                         "consensus-out " + peer + " @" + addr,
                         stream,
@@ -298,6 +318,28 @@ public final class ConsensusMesh implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects and runs the handshakes, at most {@link #MAX_DIALS} at a time: a node's 99 senders starting at once
+     * (n = 100) ran their handshakes, each a few milliseconds of CPU, concurrently on a busy machine, so most took longer
+     * than the handshake timeout, failed, and backed off: 40 of 99 peers connected after two minutes.
+     */
+    private NoiseStream dial(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
+        dials.acquire();
+        try {
+            NoiseStream stream = Preface.connect(addr, Preface.Endpoint.CONSENSUS, Preface.TIMEOUT);
+            try {
+                Handshake.consensusOutbound(stream, key, epoch.genesis(), peer);
+                stream.socket().setSoTimeout(0);
+            } catch (IOException e) {
+                stream.close();
+                throw e;
+            }
+            return stream;
+        } finally {
+            dials.release();
+        }
+    }
+
     /** Serves an inbound consensus connection whose preface is done. */
     void acceptInbound(NoiseStream stream, String remote) throws IOException {
         // Members of the next committee too: a validator that switched epochs a moment before this one connects early.
@@ -319,6 +361,11 @@ public final class ConsensusMesh implements AutoCloseable {
         }
         conn.onClose(reason -> inbound.remove(peer, conn));
         conn.start();
+        // It is up: if our connection to it waits out a backoff (it was not listening yet), try again now.
+        Backoff backoff = backoffs.get(peer);
+        if (backoff != null) {
+            backoff.wake();
+        }
     }
 
     /** Serves one consensus-message RPC from {@code peer} (on {@code conn}, null in tests): checks, delivers, acks. */

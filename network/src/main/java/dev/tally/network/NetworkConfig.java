@@ -45,7 +45,12 @@ public final class NetworkConfig {
     /** Interval between pings and the time a ping may take; absent disables pings. */
     public final Optional<Duration> ping;
 
+    /**
+     * Connections accepted: by default a burst of twice the committee (every validator's consensus connection and a
+     * gossip one, as when a whole network starts at once), then 10 a second.
+     */
     public final RpcConfig.Rate acceptRate;
+
     public final int maxBlockSize;
     public final int maxTxSize;
     /** Blocks fetched ahead of the store: at most this many in flight or verified and waiting for a predecessor. */
@@ -102,7 +107,7 @@ public final class NetworkConfig {
         private final Map<BlsPublicKey, InetSocketAddress> validatorAddresses = new HashMap<>();
         private RpcConfig rpc;
         private Duration ping = Duration.ofSeconds(10);
-        private RpcConfig.Rate acceptRate = new RpcConfig.Rate(10, Duration.ofMillis(100));
+        private RpcConfig.Rate acceptRate;
         private int maxBlockSize = 2 * 1024 * 1024;
         private int maxTxSize = 128 * 1024;
         private int fetchWindow = 32;
@@ -115,6 +120,10 @@ public final class NetworkConfig {
         private Builder(NodeSecretKey nodeKey, Epoch epoch) {
             this.nodeKey = nodeKey;
             this.epoch = epoch;
+            // A burst of 10 made the 99 peers of a 100-validator network queue for ten seconds at start: beyond the
+            // handshake timeout, so most failed and retried after a growing backoff (141 s to the first block).
+            this.acceptRate =
+                    new RpcConfig.Rate(Math.max(10, 2 * epoch.committee().size()), Duration.ofMillis(100));
         }
 
         /** The committee schedule beyond the starting epoch (by default, that epoch rules every block). */

@@ -165,6 +165,32 @@ class GossipTest {
     }
 
     @Test
+    void addressesCrossALineOfValidatorsWithoutWaitingForTheRateLimit() throws Exception {
+        // Six validators in a gossip line (each dials the one before), default limits: an address that arrives
+        // just after a push goes on at once, not after the limit's refill (it was one push per 5 s per connection,
+        // so crossing 5 hops took 20 s, and a 100-validator ring about two minutes).
+        TestChain six = new TestChain(6);
+        List<Network> line = new ArrayList<>();
+        NodeSecretKey previous = null;
+        for (int i = 0; i < 6; i++) {
+            NodeSecretKey key = NodeSecretKey.generate();
+            var b = TestNets.config(key, six).validatorKey(six.keys.get(i));
+            if (previous != null) {
+                b.gossipStaticOutbound(previous.publicKey(), line.get(i - 1).boundAddress());
+            }
+            line.add(start(b.build(), new Mempool()));
+            previous = key;
+        }
+        for (Network v : line) {
+            TestNets.await(
+                    "every address at " + v.boundAddress(),
+                    Duration.ofSeconds(8),
+                    () -> six.keys.stream()
+                            .allMatch(k -> v.addressBook().get(k.publicKey()).isPresent()));
+        }
+    }
+
+    @Test
     void peersAndThePublicAddressGivenByHostNameAreResolvedWhenUsed() throws Exception {
         // As in Kubernetes: names that may not resolve at start, and may resolve elsewhere after a peer restarts.
         NodeSecretKey k0 = NodeSecretKey.generate();

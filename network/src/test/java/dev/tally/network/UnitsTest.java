@@ -278,4 +278,31 @@ class UnitsTest {
         qcs.verify(CHAIN.commitQc(6, 3, P), CHAIN.epoch);
         assertThat(qcs.size()).isEqualTo(2);
     }
+
+    @Test
+    void aWakeEndsABackoffSleep() throws Exception {
+        Backoff b = new Backoff(Duration.ofSeconds(30), Duration.ofSeconds(60));
+        Thread sleeper = Thread.ofVirtual().start(() -> {
+            try {
+                b.sleep(); // 15 to 30 s unless woken
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (sleeper.isAlive() && System.nanoTime() < deadline) {
+            b.wake(); // again until the sleep has begun: a wake before it has no effect
+            sleeper.join(20);
+        }
+        assertThat(sleeper.isAlive()).as("still sleeping 5 s after the wake").isFalse();
+    }
+
+    @Test
+    void aNodeAcceptsItsWholeCommitteeAtOnce() {
+        TestChain big = new TestChain(100);
+        NetworkConfig c =
+                TestNets.config(dev.tally.crypto.NodeSecretKey.generate(), big).build();
+        // Every validator's consensus connection and a gossip one, without waiting for the rate's refill.
+        assertThat(c.acceptRate.burst()).isGreaterThanOrEqualTo(200);
+    }
 }
