@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +65,15 @@ public final class ConsensusMesh implements AutoCloseable {
     private final Map<BlsPublicKey, Backoff> backoffs = new ConcurrentHashMap<>();
     /** The sender thread of each validator this one keeps an outbound connection to; guarded by this. */
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
+    /** The last timeout and new-view message verified from each validator (see {@link #checked}). */
+    private final Map<ResendKey, Verified> lastVerified = new ConcurrentHashMap<>();
+
+    private final LongAdder resentUnverified = new LongAdder();
+
+    private record ResendKey(BlsPublicKey peer, Class<?> kind) {}
+
+    private record Verified(long epoch, byte[] bytes, Signed<ChonkyMessage> message) {}
+
     /** Dials in progress; fair, so senders dial in the order they asked (see {@link #dialOrder}). */
     private final Semaphore dials = new Semaphore(MAX_DIALS, true);
 
@@ -134,6 +145,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 next.committee().size(),
                 next.firstBlock());
         startSenders();
+        lastVerified.clear();
         for (var e : List.copyOf(inbound.entrySet())) {
             if (!book.isMember(e.getKey())) {
                 e.getValue().close("left the committee");
@@ -372,7 +384,8 @@ public final class ConsensusMesh implements AutoCloseable {
     byte[] handle(BlsPublicKey peer, byte[] request, Connection conn) throws Exception {
         Net.ConsensusReq req = NetCodec.parse(Net.ConsensusReq.parser(), request, "ConsensusReq");
         NetCodec.require(req.hasMsg(), "ConsensusReq.msg");
-        Codec.ParsedSigned parsed = Codec.parseSigned(req.getMsg().toByteArray());
+        byte[] signedBytes = req.getMsg().toByteArray();
+        Codec.ParsedSigned parsed = Codec.parseSigned(signedBytes);
         long msgEpoch = parsed.view().epoch();
         // A message of the next epoch may come from a validator that switched a moment earlier: wait a little.
         long deadline = System.nanoTime() + EPOCH_WAIT.toNanos();
@@ -402,14 +415,9 @@ public final class ConsensusMesh implements AutoCloseable {
             if (turn.waited() && inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
                 return Net.ConsensusResp.getDefaultInstance().toByteArray();
             }
-            Signed<ChonkyMessage> m = parsed.decode();
-            if (inbox.ignoredByReplica(m)) {
+            Signed<ChonkyMessage> m = checked(peer, parsed, signedBytes, current);
+            if (m == null) {
                 return Net.ConsensusResp.getDefaultInstance().toByteArray();
-            }
-            if (m.message() instanceof ReplicaCommit) {
-                verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
-            } else {
-                Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
             }
             consumed = inbox.offer(m);
             turn.delivered();
@@ -421,6 +429,40 @@ public final class ConsensusMesh implements AutoCloseable {
             }
         }
         return Net.ConsensusResp.getDefaultInstance().toByteArray();
+    }
+
+    /**
+     * The message decoded and verified, or null if the replica would ignore it. A timeout or new-view message that is
+     * a byte-for-byte copy of the last one verified from the same peer is not verified again: a replica re-sends both
+     * unchanged at every expiry of its view's timer, and again after a reconnect (at n = 100 while connections come up,
+     * each expiry brought every validator 99 of each to verify again).
+     */
+    private Signed<ChonkyMessage> checked(BlsPublicKey peer, Codec.ParsedSigned parsed, byte[] bytes, Epoch current)
+            throws Exception {
+        ResendKey key = new ResendKey(peer, parsed.kind());
+        Verified last = lastVerified.get(key);
+        if (last != null && last.epoch() == current.number() && Arrays.equals(last.bytes(), bytes)) {
+            resentUnverified.increment();
+            return inbox.ignoredByReplica(last.message()) ? null : last.message();
+        }
+        Signed<ChonkyMessage> m = parsed.decode();
+        if (inbox.ignoredByReplica(m)) {
+            return null;
+        }
+        if (m.message() instanceof ReplicaCommit) {
+            verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
+        } else {
+            Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
+        }
+        if (m.message() instanceof ReplicaTimeout || m.message() instanceof ReplicaNewView) {
+            lastVerified.put(key, new Verified(current.number(), bytes, m));
+        }
+        return m;
+    }
+
+    /** Copies of a peer's last timeout or new-view message taken without a second verification. */
+    public long resentUnverified() {
+        return resentUnverified.sum();
     }
 
     /**

@@ -253,6 +253,13 @@ public final class NodeMetrics {
                         "Consensus messages not verified because the replica ignores them (an old view, or a new-view message that brings it nothing)")
                 .callback(cb -> cb.call((double) network.inbox().ignoredUnverified()))
                 .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_consensus_resent_unverified")
+                .help(
+                        "Timeout and new-view messages taken without a second verification: unchanged copies of the last one"
+                                + " verified from the same validator (re-sent at each expiry of its view's timer)")
+                .callback(cb -> cb.call((double) mesh.resentUnverified()))
+                .register(registry);
     }
 
     /** Bytes, connections and block fetches, over both endpoints. */

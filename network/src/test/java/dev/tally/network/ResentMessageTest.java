@@ -1,0 +1,100 @@
+package dev.tally.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.network.ConsensusInbox.ReplicaPosition;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.TestChain;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** A replica re-sends its timeout and new-view messages unchanged at every expiry: a copy is not verified again. */
+class ResentMessageTest {
+    static final TestChain CHAIN = NewViewGateTest.CHAIN;
+    static final long V = 20;
+
+    /** The verifier pool, counting the checks handed to it. */
+    static final class CountingVerifier extends AbstractExecutorService {
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        final AtomicInteger checks = new AtomicInteger();
+
+        @Override
+        public void execute(Runnable r) {
+            checks.incrementAndGet();
+            pool.execute(r);
+        }
+
+        @Override
+        public void shutdown() {
+            pool.shutdown();
+        }
+
+        @Override
+        public java.util.List<Runnable> shutdownNow() {
+            return pool.shutdownNow();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return pool.isShutdown();
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return pool.isTerminated();
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return pool.awaitTermination(timeout, unit);
+        }
+    }
+
+    /** Validator {@code from}'s request, handled as its connection would, while a replica stand-in takes it. */
+    static Signed<?> deliver(ConsensusMesh mesh, ConsensusInbox inbox, int from, byte[] request) throws Exception {
+        Thread handler = Thread.ofVirtual().start(() -> {
+            try {
+                mesh.handle(CHAIN.keys.get(from).publicKey(), request, null);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Signed<?> taken = inbox.poll(Duration.ofSeconds(10));
+        handler.join();
+        return taken;
+    }
+
+    @Test
+    void anUnchangedCopyOfAPeersLastTimeoutIsTakenWithoutASecondCheck() throws Exception {
+        ConsensusInbox inbox = new ConsensusInbox();
+        inbox.replicaAt(new ReplicaPosition(0, V, CHAIN.committee().leader(V), V - 1, -1, false, false));
+        CountingVerifier verifier = new CountingVerifier();
+        ConsensusMesh mesh = NewViewGateTest.mesh(inbox, verifier);
+        Signed<ReplicaTimeout> timeout =
+                CHAIN.sign(1, new ReplicaTimeout(CHAIN.view(V), Optional.empty(), Optional.empty()));
+        byte[] request = NewViewGateTest.request(timeout);
+
+        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(timeout);
+        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(timeout);
+        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(timeout);
+        assertThat(verifier.checks).as("checks for three copies of one timeout").hasValue(1);
+        assertThat(mesh.resentUnverified()).isEqualTo(2);
+
+        // A different message of the same peer is checked; the same bytes from another peer are refused.
+        Signed<ReplicaTimeout> next =
+                CHAIN.sign(1, new ReplicaTimeout(CHAIN.view(V + 1), Optional.empty(), Optional.empty()));
+        assertThat(deliver(mesh, inbox, 1, NewViewGateTest.request(next))).isEqualTo(next);
+        assertThat(verifier.checks).hasValue(2);
+        assertThatThrownBy(() -> mesh.handle(CHAIN.keys.get(2).publicKey(), request, null))
+                .hasMessageContaining("was sent by");
+        verifier.shutdownNow();
+    }
+}
