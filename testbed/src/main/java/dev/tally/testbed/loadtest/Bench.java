@@ -16,11 +16,12 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One benchmark run against a started {@link Cluster}: senders push transactions (each carrying the run's tag, a
- * unique id and the time it fell due in the offered schedule) in batches by time, spread over the nodes, from the first final block on; a reader follows node0's final
- * blocks and matches their transactions. Figures count the measurement window only: from {@code warmup} after the
- * first block, for {@code duration}. Transactions sent in the window are then followed until final, or for at most
- * {@code drain}. With {@code minWindowBlocks}, the window stretches (by at most {@code maxExtension}) until that many
- * blocks were final in it: on a starved machine, the smoke run still measures something.
+ * unique id and the time it fell due in the offered schedule) in batches by time, spread over the nodes, from the
+ * first final block on; a reader follows node0's final blocks and matches their transactions. Figures count the
+ * measurement window only: from {@code warmup} after the first block, for {@code duration}. Transactions sent in the
+ * window are then followed until final, or for at most {@code drain}. With {@code minWindowBlocks}, the window
+ * stretches (by at most {@code maxExtension}) until that many blocks were final in it: on a starved machine, the smoke
+ * run still measures something.
  */
 public final class Bench {
     /** Bytes of a transaction's header: tag (4), run (4), id (8), the time it fell due (8). */
@@ -119,7 +120,8 @@ public final class Bench {
     /**
      * The senders' requests over the whole load: answered (each transaction taken, or refused for what it is),
      * answered with some transaction refused as overloaded (HTTP 429), and failed: no answer in time, a cut connection,
-     * or the request refused whole. An overloaded node must leave the last at 0. {@code transactions}: those they carried.
+     * or the request refused whole. An overloaded node must leave the last at 0. {@code transactions}: those they
+     * carried.
      */
     public record Requests(long answered, long overloaded, long failed, String firstFailure, long transactions) {}
 

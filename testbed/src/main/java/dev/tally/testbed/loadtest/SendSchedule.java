@@ -2,8 +2,8 @@ package dev.tally.testbed.loadtest;
 
 /**
  * One sender's offered load and the batches it sends it in, as a client that batches by time would. Transaction
- * {@code k} (from 0) falls due at {@code start + (k + 1) / rate}: that is its time, whenever its request leaves, so that
- * the latency measured includes its wait in the client. A batch closes, and leaves, when it holds {@code maxBatch}
+ * {@code k} (from 0) falls due at {@code start + (k + 1) / rate}: that is its time, whenever its request leaves, so
+ * that the latency measured includes its wait in the client. A batch closes, and leaves, when it holds {@code maxBatch}
  * transactions, when its oldest has waited {@code batchInterval}, or when the next one would fall due on the other side
  * of an edge (the measurement window's start or end): a batch lies wholly inside the window or wholly outside. With a
  * batch interval of 0 a transaction leaves as soon as it is due.
@@ -60,7 +60,10 @@ final class SendSchedule {
         return ready > 0 && now >= closesAt ? new Batch((int) ready, now) : new Batch(0, closesAt);
     }
 
-    /** Of the {@code limit} transactions from {@code seq} on, how many come before the first due at {@code edge} or later, if that one is not the first. */
+    /**
+     * Of the {@code limit} transactions from {@code seq} on, those due before {@code edge}, if the first of them is
+     * (else all {@code limit}).
+     */
     private int before(long seq, int limit, long edge) {
         if (dueAt(seq) >= edge || dueAt(seq + limit - 1) < edge) {
             return limit;
