@@ -112,6 +112,15 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String client;
 
+    @Option(
+            names = "--batch-interval-ms",
+            defaultValue = "10",
+            paramLabel = "MS",
+            description = "How long a sender holds a batch open for more transactions, at most, as a client batching "
+                    + "by time would; a transaction's finality counts from the time it fell due, its wait in the client "
+                    + "included. 0 sends each transaction as soon as it is due (default: ${DEFAULT-VALUE}).")
+    long batchIntervalMs;
+
     @Option(names = "--open-loop", description = "Send as fast as the nodes take transactions (instead of --rate).")
     boolean openLoop;
 
@@ -248,13 +257,14 @@ public final class BenchCommand implements Callable<Integer> {
                 || unloaded < 0
                 || drain < 0
                 || rate < 0
+                || batchIntervalMs < 0
                 || viewTimeoutMs < 1
                 || jvms < 1
                 || jvms > validators) {
             throw new ParameterException(
                     spec.commandLine(),
                     "need --validators >= 1, --tx-size >= " + Bench.TX_HEADER
-                            + ", --duration >= 1, --warmup >= 0, --unloaded >= 0, --drain >= 0, --rate >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
+                            + ", --duration >= 1, --warmup >= 0, --unloaded >= 0, --drain >= 0, --rate >= 0, --batch-interval-ms >= 0, --view-timeout-ms >= 1, 1 <= --jvms <= --validators");
         }
         if (!client.equals("binary") && !client.equals("json-rpc")) {
             throw new ParameterException(spec.commandLine(), "--client is binary or json-rpc, not " + client);
@@ -283,6 +293,7 @@ public final class BenchCommand implements Callable<Integer> {
                 .senders(senders != null ? OptionalInt.of(senders) : OptionalInt.empty())
                 .nodeJvmOptions(nodeJvmOptions)
                 .smoke(smoke)
+                .batchIntervalMs(batchIntervalMs)
                 .client(client.equals("json-rpc") ? LoadTestSettings.Client.JSON_RPC : LoadTestSettings.Client.BINARY)
                 .build();
     }

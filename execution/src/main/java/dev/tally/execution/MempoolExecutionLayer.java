@@ -190,28 +190,30 @@ public class MempoolExecutionLayer implements ExecutionLayer {
 
     /**
      * Adds a final block's transactions to the window, takes them out of the mempool and evicts what falls out of
-     * the window. Transactions the mempool holds keep the hash computed when they arrived; only the others are hashed,
-     * outside the lock.
+     * the window. A transaction the mempool holds moves into the window at once, with the hash computed when it
+     * arrived (one removal, one insertion); only the others are hashed, outside the lock, and enter the window after.
      */
     private void rememberFinal(long number, List<TransactionKey> included) {
+        Long at = number; // boxed once for all of the block's transactions
         Keccak256[] hashes = new Keccak256[included.size()];
+        List<Integer> unknown = new ArrayList<>();
         synchronized (mempool) {
             for (int i = 0; i < hashes.length; i++) {
-                hashes[i] = mempool.get(included.get(i));
-            }
-        }
-        for (int i = 0; i < hashes.length; i++) {
-            if (hashes[i] == null) {
-                hashes[i] = Keccak256.of(included.get(i).bytes());
-            }
-        }
-        synchronized (mempool) {
-            for (int i = 0; i < hashes.length; i++) {
-                // Again for every one: a transaction may have arrived since the lookup above.
-                if (mempool.remove(included.get(i)) != null) {
-                    mempoolBytes -= included.get(i).bytes().length;
+                hashes[i] = takeFromMempool(included.get(i));
+                if (hashes[i] != null) {
+                    finalizedAt.put(hashes[i], at);
+                } else {
+                    unknown.add(i);
                 }
-                finalizedAt.put(hashes[i], number);
+            }
+        }
+        for (int i : unknown) {
+            hashes[i] = Keccak256.of(included.get(i).bytes());
+        }
+        synchronized (mempool) {
+            for (int i : unknown) {
+                takeFromMempool(included.get(i)); // it may have arrived since the first pass
+                finalizedAt.put(hashes[i], at);
             }
             finalizedBlocks.addLast(new FinalizedBlock(number, Arrays.asList(hashes)));
             while (finalizedBlocks.size() > FINALIZED_WINDOW_BLOCKS
@@ -220,6 +222,15 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                 old.hashes().forEach(h -> finalizedAt.remove(h, old.number()));
             }
         }
+    }
+
+    /** Removes a waiting transaction, if it waits: its hash, or null. Under the mempool's lock. */
+    private Keccak256 takeFromMempool(TransactionKey key) {
+        Keccak256 hash = mempool.remove(key);
+        if (hash != null) {
+            mempoolBytes -= key.bytes().length;
+        }
+        return hash;
     }
 
     @Override
@@ -423,22 +434,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
                     if (keys[i] == null) {
                         continue;
                     }
-                    if (mempool.containsKey(keys[i]) || finalizedAt.containsKey(hashes[i])) {
-                        results[i] = new TransactionResult.Duplicate();
-                    } else if (mempool.size() >= mempoolCapacity) {
-                        results[i] = new TransactionResult.Rejected(
-                                TransactionResult.Rejected.MEMPOOL_FULL,
-                                "mempool full (" + mempoolCapacity + " transactions)");
-                    } else if (mempoolBytes + keys[i].bytes().length > mempoolMaxBytes) {
-                        results[i] = new TransactionResult.Rejected(
-                                TransactionResult.Rejected.MEMPOOL_FULL,
-                                "mempool full (" + mempoolMaxBytes + " bytes)");
-                    } else {
-                        mempool.put(keys[i], hashes[i]);
-                        mempoolBytes += keys[i].bytes().length;
-                        results[i] = new TransactionResult.Accepted();
-                        accepted = true;
-                    }
+                    results[i] = admit(keys[i], hashes[i]);
+                    accepted |= results[i] instanceof TransactionResult.Accepted;
                 }
             }
         }
@@ -446,6 +443,31 @@ public class MempoolExecutionLayer implements ExecutionLayer {
             wakeWaiting();
         }
         return Arrays.asList(results);
+    }
+
+    /**
+     * A new transaction into the mempool, under its lock: a duplicate if it waits already (it may have arrived since
+     * the first look) or is final in the window, refused if the mempool is full. One insertion for an accepted one.
+     */
+    private TransactionResult admit(TransactionKey key, Keccak256 hash) {
+        if (finalizedAt.containsKey(hash)) {
+            return new TransactionResult.Duplicate();
+        }
+        String full = mempool.size() >= mempoolCapacity
+                ? "mempool full (" + mempoolCapacity + " transactions)"
+                : mempoolBytes + key.bytes().length > mempoolMaxBytes
+                        ? "mempool full (" + mempoolMaxBytes + " bytes)"
+                        : null;
+        if (full != null) {
+            return mempool.containsKey(key)
+                    ? new TransactionResult.Duplicate()
+                    : new TransactionResult.Rejected(TransactionResult.Rejected.MEMPOOL_FULL, full);
+        }
+        if (mempool.putIfAbsent(key, hash) != null) {
+            return new TransactionResult.Duplicate();
+        }
+        mempoolBytes += key.bytes().length;
+        return new TransactionResult.Accepted();
     }
 
     /** The sum of the sizes of the transactions waiting in the mempool. */

@@ -295,6 +295,9 @@ class MempoolExecutionLayerTest {
                 }
             }
             assertThat(l.mempoolSize()).isEqualTo(pool.size());
+            assertThat(l.mempoolBytes())
+                    .as("step %d: the bytes of the waiting ones, whatever a final block held", step)
+                    .isEqualTo(pool.stream().mapToLong(t -> tx(t).length).sum());
         }
         assertThat(texts(l.proposePayload(next, 10_000))).containsExactlyElementsOf(pool);
         assertThat(next).isGreaterThan(100);

@@ -111,6 +111,21 @@ public final class TallyClient implements AutoCloseable {
         throw new RequestRefusedException(response.statusCode(), message);
     }
 
+    /**
+     * Transactions given one at a time, sent in batches by time, as {@link #submit} sends a list: a batch leaves when
+     * its oldest transaction has waited {@code interval}, or at {@code maxBatch} transactions (at most
+     * {@link TxBatch#MAX_TRANSACTIONS}). Close it before this client.
+     *
+     * <pre>{@code
+     * try (BatchingSubmitter txs = node.batching(Duration.ofMillis(10), 1_000)) {
+     *     CompletableFuture<TxStatus> status = txs.submit(tx);
+     * }
+     * }</pre>
+     */
+    public BatchingSubmitter batching(Duration interval, int maxBatch) {
+        return new BatchingSubmitter(this, interval, maxBatch);
+    }
+
     private static JsonNode parse(HttpResponse<byte[]> response) throws IOException {
         try {
             return JSON.readTree(response.body());

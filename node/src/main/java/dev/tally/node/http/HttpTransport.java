@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,11 @@ import org.slf4j.LoggerFactory;
 public final class HttpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
     private static final Duration LINGER = Duration.ofSeconds(1);
+    // Compiled once: String.matches compiles its pattern on every call, several times per request.
+    private static final Pattern METHOD = Pattern.compile("[A-Z]{1,16}");
+    private static final Pattern VERSION = Pattern.compile("HTTP/1\\.[01]");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
 
     /** A request as the handler sees it; header names are lower case. */
     public record Request(
@@ -81,6 +87,9 @@ public final class HttpTransport implements AutoCloseable {
     private final Semaphore connections;
     /** Bytes of the bodies held now, from the start of their reading until their answer is written. */
     private final Semaphore bodyBytes;
+    // The refusals every request may meet, made once rather than per request: without a stack trace, one serves all.
+    private final Refusal requestLineTooLong;
+    private final Refusal headersTooLarge;
 
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -92,6 +101,11 @@ public final class HttpTransport implements AutoCloseable {
         this.handler = handler;
         this.connections = new Semaphore(limits.maxConnections());
         this.bodyBytes = new Semaphore(limits.maxBodyBytesInFlight());
+        this.requestLineTooLong =
+                new Refusal(414, "the request line is longer than " + limits.maxRequestLineBytes() + " bytes");
+        this.headersTooLarge = new Refusal(
+                431,
+                "request headers exceed " + limits.maxHeaders() + " lines or " + limits.maxHeaderBytes() + " bytes");
     }
 
     /** Serves {@code handler} on {@code address}; {@code name} (e.g. "RPC", "metrics") names it in logs and threads. */
@@ -211,14 +225,12 @@ public final class HttpTransport implements AutoCloseable {
     private Request read(Input in, OutputStream out) throws IOException, Refusal, Overloaded {
         in.startRequest(limits.readTimeout());
         try {
-            String line = in.line(
-                    limits.maxRequestLineBytes(),
-                    new Refusal(414, "the request line is longer than " + limits.maxRequestLineBytes() + " bytes"));
+            String line = in.line(limits.maxRequestLineBytes(), requestLineTooLong);
             String[] parts = line.split(" ", -1);
             if (parts.length != 3
-                    || !parts[0].matches("[A-Z]{1,16}")
+                    || !METHOD.matcher(parts[0]).matches()
                     || !parts[1].startsWith("/")
-                    || !parts[2].matches("HTTP/1\\.[01]")) {
+                    || !VERSION.matcher(parts[2]).matches()) {
                 throw new Refusal(400, "malformed request line");
             }
             Map<String, String> headers = headers(in);
@@ -239,21 +251,18 @@ public final class HttpTransport implements AutoCloseable {
 
     private Map<String, String> headers(Input in) throws IOException, Refusal {
         Map<String, String> headers = new LinkedHashMap<>();
-        Refusal tooLarge = new Refusal(
-                431,
-                "request headers exceed " + limits.maxHeaders() + " lines or " + limits.maxHeaderBytes() + " bytes");
         int bytes = 0;
         for (int count = 0; ; count++) {
-            String line = in.line(limits.maxHeaderBytes() - bytes, tooLarge);
+            String line = in.line(limits.maxHeaderBytes() - bytes, headersTooLarge);
             bytes += line.length() + 2;
             if (line.isEmpty()) {
                 return headers;
             }
             int colon = line.indexOf(':');
             if (count == limits.maxHeaders()) {
-                throw tooLarge;
+                throw headersTooLarge;
             }
-            if (colon <= 0 || !line.substring(0, colon).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+            if (colon <= 0 || !HEADER_NAME.matcher(line).region(0, colon).matches()) {
                 throw new Refusal(400, "malformed header line");
             }
             String name = line.substring(0, colon).toLowerCase(Locale.ROOT);
@@ -278,7 +287,7 @@ public final class HttpTransport implements AutoCloseable {
         if (length == null) {
             return new byte[0];
         }
-        if (!length.matches("[0-9]{1,18}")) {
+        if (!CONTENT_LENGTH.matcher(length).matches()) {
             throw new Refusal(400, "malformed Content-Length");
         }
         long n = Long.parseLong(length);
@@ -416,20 +425,29 @@ public final class HttpTransport implements AutoCloseable {
 
         /** A line without its CRLF (or bare LF), in ISO-8859-1; longer than {@code limit} bytes: the refusal. */
         String line(int limit, Refusal tooLong) throws IOException, Refusal {
-            StringBuilder line = new StringBuilder();
+            StringBuilder spanning = null; // only for a line that spans reads
             while (true) {
                 if (pos == end && !fill()) {
                     throw new EOFException();
                 }
-                byte b = buffer[pos++];
-                if (b == '\n') {
-                    int n = line.length();
-                    return n > 0 && line.charAt(n - 1) == '\r' ? line.substring(0, n - 1) : line.toString();
+                int from = pos;
+                int lf = from;
+                while (lf < end && buffer[lf] != '\n') {
+                    lf++;
                 }
-                if (line.length() >= limit) {
+                int length = lf - from + (spanning == null ? 0 : spanning.length());
+                if (length > limit) {
                     throw tooLong;
                 }
-                line.append((char) (b & 0xff));
+                String piece = new String(buffer, from, lf - from, StandardCharsets.ISO_8859_1);
+                if (lf == end) {
+                    pos = end;
+                    spanning = (spanning == null ? new StringBuilder() : spanning).append(piece);
+                    continue;
+                }
+                pos = lf + 1;
+                String line = spanning == null ? piece : spanning.append(piece).toString();
+                return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
             }
         }
 

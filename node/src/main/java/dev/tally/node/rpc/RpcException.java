@@ -19,8 +19,9 @@ public final class RpcException extends Exception {
 
     private final int code;
 
+    /** Without a stack trace: it is an answer to a client, thrown on every refusal of an overloaded node. */
     public RpcException(int code, String message) {
-        super(message);
+        super(message, null, false, false);
         this.code = code;
     }
 

@@ -16,14 +16,15 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One benchmark run against a started {@link Cluster}: senders push transactions (each carrying the run's tag, a
- * unique id and its send time) spread over the nodes, from the first final block on; a reader follows node0's final
- * blocks and matches their transactions. Figures count the measurement window only: from {@code warmup} after the
- * first block, for {@code duration}. Transactions sent in the window are then followed until final, or for at most
- * {@code drain}. With {@code minWindowBlocks}, the window stretches (by at most {@code maxExtension}) until that many
- * blocks were final in it: on a starved machine, the smoke run still measures something.
+ * unique id and the time it fell due in the offered schedule) in batches by time, spread over the nodes, from the
+ * first final block on; a reader follows node0's final blocks and matches their transactions. Figures count the
+ * measurement window only: from {@code warmup} after the first block, for {@code duration}. Transactions sent in the
+ * window are then followed until final, or for at most {@code drain}. With {@code minWindowBlocks}, the window
+ * stretches (by at most {@code maxExtension}) until that many blocks were final in it: on a starved machine, the smoke
+ * run still measures something.
  */
 public final class Bench {
-    /** Bytes of a transaction's header: tag (4), run (4), id (8), send time (8). */
+    /** Bytes of a transaction's header: tag (4), run (4), id (8), the time it fell due (8). */
     public static final int TX_HEADER = 24;
 
     private static final int TAG = 0x54414C59; // "TALY"
@@ -78,7 +79,7 @@ public final class Bench {
     Bench(Cluster cluster, BenchPlan plan, PrintWriter progress, Runnable onHarnessThread) {
         if (plan.txSize() < TX_HEADER) {
             throw new IllegalArgumentException(
-                    "--tx-size must be at least " + TX_HEADER + " bytes (tag, id, send time)");
+                    "--tx-size must be at least " + TX_HEADER + " bytes (tag, id, due time)");
         }
         this.cluster = cluster;
         this.plan = plan;
@@ -119,9 +120,10 @@ public final class Bench {
     /**
      * The senders' requests over the whole load: answered (each transaction taken, or refused for what it is),
      * answered with some transaction refused as overloaded (HTTP 429), and failed: no answer in time, a cut connection,
-     * or the request refused whole. An overloaded node must leave the last at 0.
+     * or the request refused whole. An overloaded node must leave the last at 0. {@code transactions}: those they
+     * carried.
      */
-    public record Requests(long answered, long overloaded, long failed, String firstFailure) {}
+    public record Requests(long answered, long overloaded, long failed, String firstFailure, long transactions) {}
 
     /** The reader's calls to node0 (last block, blocks): how many, how many failed (a slow one is a figure, not an end). */
     public record Monitoring(long polls, long failed, long slowestNanos, String firstFailure) {}
@@ -203,7 +205,11 @@ public final class Bench {
                 memory,
                 startSeconds,
                 new Requests(
-                        requestsAnswered.get(), requestsOverloaded.get(), requestsFailed.get(), firstFailure.get()),
+                        requestsAnswered.get(),
+                        requestsOverloaded.get(),
+                        requestsFailed.get(),
+                        firstFailure.get(),
+                        sent.get()),
                 new Monitoring(polls, pollsFailed, slowestPollNanos, firstPollFailure),
                 new Unloaded(plan.unloadedNanos() / 1e9, unloadedBlocks),
                 new Drain(acceptedTotal.get(), finalizedTotal, drained));
@@ -336,41 +342,46 @@ public final class Bench {
     }
 
     /**
-     * Sender {@code s}: its share of the rate (or as fast as the nodes answer, open loop), in batches, to its nodes
-     * (s, s + senders, ...) in turn.
+     * Sender {@code s}: its share of the rate (or as fast as the nodes answer, open loop), in batches by time (see
+     * {@link SendSchedule}), to its nodes (s, s + senders, ...) in turn. A transaction carries the time it fell due
+     * (open loop: the time its batch left), and belongs to the window by that time.
      */
     private void send(int s) throws IOException, InterruptedException {
         List<Integer> nodes = new ArrayList<>();
         for (int i = s; i < cluster.size(); i += plan.senders()) {
             nodes.add(i);
         }
-        double perNanos = plan.rate() / 1e9 / plan.senders();
         byte[] filler = new byte[plan.txSize() - TX_HEADER];
         ThreadLocalRandom.current().nextBytes(filler);
-        long start = System.nanoTime();
+        SendSchedule schedule = plan.openLoop()
+                ? null
+                : new SendSchedule(
+                        System.nanoTime(),
+                        (double) plan.rate() / plan.senders(),
+                        plan.batchIntervalNanos(),
+                        plan.maxBatch());
         long seq = 0;
         int turn = 0;
         while (!stopSending) {
             long now = System.nanoTime();
-            long due = plan.openLoop() ? seq + plan.maxBatch() : (long) ((now - start) * perNanos);
-            int count = (int) Math.min(plan.maxBatch(), due - seq);
-            if (count <= 0) {
-                LockSupport.parkNanos(Math.max(100_000, (long) ((seq + 1 - due) / perNanos)));
-                continue;
+            int count = plan.maxBatch();
+            if (schedule != null) {
+                SendSchedule.Batch next = schedule.next(seq, now, windowStart, windowEnd);
+                if (next.size() == 0) {
+                    LockSupport.parkNanos(Math.max(100_000, next.closesAt() - now));
+                    continue;
+                }
+                count = next.size();
             }
-            List<byte[]> batch = new ArrayList<>(count);
+            long[] stamps = new long[count];
             for (int i = 0; i < count; i++) {
-                ByteBuffer tx = ByteBuffer.allocate(plan.txSize());
-                tx.putInt(TAG)
-                        .putInt(run)
-                        .putLong(((long) s << 40) | (seq + i))
-                        .putLong(now)
-                        .put(filler);
-                batch.add(tx.array());
+                stamps[i] = schedule == null ? now : schedule.dueAt(seq + i);
             }
+            List<byte[]> batch = transactions(s, seq, stamps, filler);
             seq += count;
             sent.addAndGet(count);
-            boolean inWindow = now >= windowStart && now < windowEnd;
+            // The whole batch is on one side of each edge of the window (SendSchedule).
+            boolean inWindow = stamps[0] >= windowStart && stamps[0] < windowEnd;
             Cluster.Submitted r;
             try {
                 r = cluster.submit(nodes.get(turn++ % nodes.size()), batch);
@@ -384,19 +395,39 @@ public final class Bench {
                 Thread.sleep(10); // a node that refuses connections is not asked again at once
                 continue;
             }
-            (r.overloaded() > 0 ? requestsOverloaded : requestsAnswered).incrementAndGet();
-            acceptedTotal.addAndGet(r.accepted());
-            if (inWindow) {
-                windowSent.addAndGet(count);
-                windowAccepted.addAndGet(r.accepted());
-                windowDuplicate.addAndGet(r.duplicate());
-                windowRejected.addAndGet(r.rejected());
-            }
-            if (r.firstRejection() != null) {
-                firstRejection.compareAndSet(null, r.firstRejection());
-                if (plan.openLoop()) {
-                    Thread.sleep(5); // the mempool is full: let blocks drain it
-                }
+            count(r, count, inWindow);
+        }
+    }
+
+    /** Sender {@code s}'s transactions from {@code seq} on, one per stamp: tag, run, id, stamp, filler. */
+    private List<byte[]> transactions(int s, long seq, long[] stamps, byte[] filler) {
+        List<byte[]> batch = new ArrayList<>(stamps.length);
+        for (int i = 0; i < stamps.length; i++) {
+            ByteBuffer tx = ByteBuffer.allocate(plan.txSize());
+            tx.putInt(TAG)
+                    .putInt(run)
+                    .putLong(((long) s << 40) | (seq + i))
+                    .putLong(stamps[i])
+                    .put(filler);
+            batch.add(tx.array());
+        }
+        return batch;
+    }
+
+    /** Counts the answer to a batch of {@code count} transactions. */
+    private void count(Cluster.Submitted r, int count, boolean inWindow) throws InterruptedException {
+        (r.overloaded() > 0 ? requestsOverloaded : requestsAnswered).incrementAndGet();
+        acceptedTotal.addAndGet(r.accepted());
+        if (inWindow) {
+            windowSent.addAndGet(count);
+            windowAccepted.addAndGet(r.accepted());
+            windowDuplicate.addAndGet(r.duplicate());
+            windowRejected.addAndGet(r.rejected());
+        }
+        if (r.firstRejection() != null) {
+            firstRejection.compareAndSet(null, r.firstRejection());
+            if (plan.openLoop()) {
+                Thread.sleep(5); // the mempool is full: let blocks drain it
             }
         }
     }
@@ -481,7 +512,7 @@ public final class Bench {
                 continue;
             }
             long id = in.getLong();
-            long sentAt = in.getLong();
+            long dueAt = in.getLong();
             int sender = (int) (id >>> 40);
             int seq = (int) (id & ((1L << 40) - 1));
             if (sender >= finalizedIds.length || finalizedIds[sender].get(seq)) {
@@ -490,8 +521,8 @@ public final class Bench {
             }
             finalizedIds[sender].set(seq);
             finalizedTotal++;
-            if (sentAt >= windowStart && sentAt < windowEnd) {
-                txLatency.add(observed - sentAt);
+            if (dueAt >= windowStart && dueAt < windowEnd) {
+                txLatency.add(observed - dueAt);
                 windowTxsFinalized++;
             }
         }

@@ -14,6 +14,7 @@ record BenchPlan(
         long startTimeoutNanos,
         int senders,
         int maxBatch,
+        long batchIntervalNanos,
         long pollNanos,
         int readChunk,
         int minWindowBlocks,
@@ -34,6 +35,7 @@ record BenchPlan(
         private Duration startTimeout = Duration.ZERO;
         private int senders;
         private int maxBatch;
+        private Duration batchInterval = Duration.ZERO;
         private Duration poll = Duration.ZERO;
         private int readChunk;
         private int minWindowBlocks;
@@ -99,6 +101,15 @@ record BenchPlan(
             return this;
         }
 
+        /**
+         * How long a sender holds a batch open for more transactions, at most, from the time its oldest fell due (see
+         * {@link SendSchedule}); zero sends each transaction as soon as it is due.
+         */
+        Builder batchInterval(Duration d) {
+            this.batchInterval = d;
+            return this;
+        }
+
         /** How often the reader asks node0 for new blocks. */
         Builder poll(Duration d) {
             this.poll = d;
@@ -134,6 +145,7 @@ record BenchPlan(
                     startTimeout.toNanos(),
                     senders,
                     maxBatch,
+                    batchInterval.toNanos(),
                     poll.toNanos(),
                     readChunk,
                     minWindowBlocks,

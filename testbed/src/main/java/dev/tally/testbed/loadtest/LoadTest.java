@@ -179,6 +179,7 @@ public final class LoadTest {
                                 ? Math.max(1, settings.senders().getAsInt())
                                 : Math.min(validators, 6))
                 .maxBatch(settings.inProcess() ? 200 : 500)
+                .batchInterval(Duration.ofMillis(settings.batchIntervalMs()))
                 .poll(Duration.ofNanos(settings.inProcess() ? 500_000 : 1_000_000))
                 .readChunk(32)
                 .minWindowBlocks(smoke ? 3 : 0)

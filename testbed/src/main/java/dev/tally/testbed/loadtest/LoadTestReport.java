@@ -58,6 +58,7 @@ public final class LoadTestReport {
                 .put("rate", t.openLoop() ? null : t.rate())
                 .put("open_loop", t.openLoop())
                 .put("client", t.client().cliName())
+                .put("batch_interval_ms", t.openLoop() ? null : t.batchIntervalMs())
                 .put("unloaded_s", t.unloadedSeconds())
                 .put("warmup_s", t.warmupSeconds())
                 .put("duration_s", t.durationSeconds())
@@ -115,12 +116,15 @@ public final class LoadTestReport {
      */
     private static void load(ObjectNode res, Bench.Result r) {
         Bench.Requests q = r.requests();
+        long sent = q.answered() + q.overloaded() + q.failed();
         res.putObject("requests")
-                .put("sent", q.answered() + q.overloaded() + q.failed())
+                .put("sent", sent)
                 .put("answered", q.answered())
                 .put("refused_overloaded", q.overloaded())
                 .put("failed_or_unanswered", q.failed())
-                .put("first_failure", q.firstFailure());
+                .put("first_failure", q.firstFailure())
+                .put("transactions", q.transactions())
+                .put("transactions_per_request", sent == 0 ? null : round((double) q.transactions() / sent, 1));
         Bench.Unloaded u = r.unloaded();
         Double unloadedRate = u.seconds() > 0 ? round(u.blocks() / u.seconds(), 2) : null;
         double loadedRate = r.blocks() / r.seconds();
@@ -194,7 +198,10 @@ public final class LoadTestReport {
                 s.get("storage").asText(),
                 s.get("payload_limit").asInt(),
                 s.get("tx_size").asInt(),
-                s.get("open_loop").asBoolean() ? "open loop" : s.get("rate").asLong() + " tx/s offered",
+                s.get("open_loop").asBoolean()
+                        ? "open loop"
+                        : s.get("rate").asLong() + " tx/s offered ("
+                                + batching(s.get("batch_interval_ms").asLong()) + ")",
                 s.get("window_s").asDouble(),
                 s.get("warmup_s").asInt()));
         b.append(String.format(
@@ -205,6 +212,10 @@ public final class LoadTestReport {
                 m.get("jdk").asText(),
                 m.get("load_average_before").asText(),
                 m.get("load_average_after").asText()));
+    }
+
+    private static String batching(long intervalMs) {
+        return intervalMs == 0 ? "each sent when due" : "batches held up to " + intervalMs + " ms";
     }
 
     private static void appendThroughputAndLatency(StringBuilder b, JsonNode r) {
@@ -268,7 +279,8 @@ public final class LoadTestReport {
                 "requests",
                 q.get("sent").asText() + " sent: " + q.get("answered").asText() + " answered, "
                         + q.get("refused_overloaded").asText() + " refused as overloaded, "
-                        + q.get("failed_or_unanswered").asText() + " failed or unanswered" + firstFailure(q)));
+                        + q.get("failed_or_unanswered").asText() + " failed or unanswered; "
+                        + q.get("transactions_per_request").asText() + " transactions per request" + firstFailure(q)));
         JsonNode rates = r.get("blocks_per_s_unloaded_vs_loaded");
         b.append(String.format(
                 ROW,

@@ -18,6 +18,8 @@ import java.util.OptionalLong;
  * @param emptyBlockIntervalMs the nodes' {@code empty_block_interval_ms} (default: the node's default; 0 makes empty
  *     blocks as fast as the network can, to measure its block rate)
  * @param client how the senders hand transactions to node processes (default: the binary batch path)
+ * @param batchIntervalMs how long a sender holds a batch open, at most, for more transactions to fall due (default:
+ *     10; 0 sends each transaction as soon as it is due)
  * @param unloadedSeconds seconds without load after the first block, before the senders start: the blocks/s that an
  *     overload run's are compared with (0: none)
  * @param drainSeconds how long, after the load, the harness waits for every accepted transaction to be final
@@ -40,6 +42,7 @@ public record LoadTestSettings(
         boolean smoke,
         OptionalLong emptyBlockIntervalMs,
         Client client,
+        long batchIntervalMs,
         int unloadedSeconds,
         int drainSeconds) {
     /** The nodes' storage. */
@@ -95,6 +98,7 @@ public record LoadTestSettings(
         private List<String> nodeJvmOptions = List.of();
         private boolean smoke;
         private Client client = Client.BINARY;
+        private long batchIntervalMs = 10;
         private int unloadedSeconds;
         private int drainSeconds = 10;
 
@@ -185,6 +189,11 @@ public record LoadTestSettings(
             return this;
         }
 
+        public Builder batchIntervalMs(long ms) {
+            this.batchIntervalMs = ms;
+            return this;
+        }
+
         public Builder unloadedSeconds(int seconds) {
             this.unloadedSeconds = seconds;
             return this;
@@ -214,6 +223,7 @@ public record LoadTestSettings(
                     smoke,
                     emptyBlockIntervalMs,
                     client,
+                    batchIntervalMs,
                     unloadedSeconds,
                     drainSeconds);
         }

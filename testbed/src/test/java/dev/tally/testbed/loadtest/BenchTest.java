@@ -112,7 +112,11 @@ class BenchTest {
     }
 
     private static Bench.Result run(Flaky cluster) throws Exception {
-        BenchPlan plan = BenchPlan.builder()
+        return run(cluster, plan().build());
+    }
+
+    private static BenchPlan.Builder plan() {
+        return BenchPlan.builder()
                 .txSize(64)
                 .rate(2_000)
                 .unloaded(Duration.ofSeconds(1))
@@ -122,9 +126,29 @@ class BenchTest {
                 .senders(1)
                 .maxBatch(50)
                 .poll(Duration.ofMillis(1))
-                .readChunk(8)
-                .build();
+                .readChunk(8);
+    }
+
+    private static Bench.Result run(Flaky cluster, BenchPlan plan) throws Exception {
         return new Bench(cluster, plan, new PrintWriter(new StringWriter()), () -> {}).run();
+    }
+
+    @Test
+    void finalityCountsFromTheTimeATransactionFellDueItsWaitInTheClientIncluded() throws Exception {
+        // 2,000 tx/s held in batches for 200 ms: a transaction waits 100 ms in the client on average, and the made-up
+        // network finalizes what it accepted at the next 1 ms poll.
+        Bench.Result r = run(
+                new Flaky(1, Integer.MAX_VALUE),
+                plan().maxBatch(10_000).batchInterval(Duration.ofMillis(200)).build());
+
+        assertThat(r.txLatency().count()).isPositive();
+        assertThat(r.txLatency().p50())
+                .as("the median wait in the client, in ms")
+                .isGreaterThan(50);
+        Bench.Requests q = r.requests();
+        assertThat(q.transactions())
+                .as("about 400 transactions a request")
+                .isGreaterThan(100 * (q.answered() + q.overloaded() + q.failed()));
     }
 
     @Test
