@@ -587,13 +587,21 @@ public final class Replica {
      */
     private void completeCommitQc(ReplicaCommit vote) {
         long v = vote.view().number();
-        List<Signed<ReplicaCommit>> votes = commitVotes.votesIn(v).stream()
-                .filter(s -> s.message().equals(vote))
-                .toList();
-        CommitQCBuilder quorum = commitQcOf(vote, votes);
-        if (!quorum.hasQuorum()) {
+        List<Signed<ReplicaCommit>> votes = new ArrayList<>();
+        long weight = 0;
+        for (Signed<ReplicaCommit> s : commitVotes.votesIn(v)) {
+            if (s.message().equals(vote)) {
+                votes.add(s);
+                weight +=
+                        committee.get(committee.indexOf(s.key()).orElseThrow()).weight();
+            }
+        }
+        // Weighed first: a QC builder per vote received would cost n² per view (n = 100: 99 builders of up to 81
+        // votes).
+        if (weight < committee.quorumThreshold()) {
             return;
         }
+        CommitQCBuilder quorum = commitQcOf(vote, votes);
         Optional<CommitQC> qc = quorum.tryBuild().filter(q -> verifier.verifyCommitVotes(q, votes, epoch));
         if (qc.isEmpty()) {
             List<Signed<ReplicaCommit>> valid = new ArrayList<>();

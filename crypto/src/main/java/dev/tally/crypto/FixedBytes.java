@@ -6,12 +6,15 @@ import java.util.HexFormat;
 /** An immutable byte string of a fixed length, compared by content (unsigned, lexicographic). */
 public abstract class FixedBytes implements Comparable<FixedBytes> {
     private final byte[] bytes;
+    /** Keys and hashes are map keys on every message's path: their hash is computed once (the bytes never change). */
+    private final int hash;
 
     protected FixedBytes(byte[] bytes, int length, String what) {
         if (bytes.length != length) {
             throw new InvalidEncodingException(what + " must be " + length + " bytes, got " + bytes.length);
         }
         this.bytes = bytes.clone();
+        this.hash = Arrays.hashCode(this.bytes);
     }
 
     /** A copy of the bytes. */
@@ -42,6 +45,6 @@ public abstract class FixedBytes implements Comparable<FixedBytes> {
 
     @Override
     public final int hashCode() {
-        return Arrays.hashCode(bytes);
+        return hash;
     }
 }
