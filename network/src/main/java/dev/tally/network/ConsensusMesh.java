@@ -72,7 +72,8 @@ public final class ConsensusMesh implements AutoCloseable {
 
     private record ResendKey(BlsPublicKey peer, Class<?> kind) {}
 
-    private record Verified(long epoch, byte[] bytes, Signed<ChonkyMessage> message) {}
+    /** Its bytes name its epoch, checked against this node's before the look-up: equal bytes, same epoch. */
+    private record Verified(byte[] bytes, Signed<ChonkyMessage> message) {}
 
     /** Dials in progress; fair, so senders dial in the order they asked (see {@link #dialOrder}). */
     private final Semaphore dials = new Semaphore(MAX_DIALS, true);
@@ -433,15 +434,15 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /**
      * The message decoded and verified, or null if the replica would ignore it. A timeout or new-view message that is
-     * a byte-for-byte copy of the last one verified from the same peer is not verified again: a replica re-sends both
-     * unchanged at every expiry of its view's timer, and again after a reconnect (at n = 100 while connections come up,
-     * each expiry brought every validator 99 of each to verify again).
+     * a byte-for-byte copy of the last one verified from the same peer (so of the same epoch) is not verified again: a
+     * replica re-sends both unchanged at every expiry of its view's timer, and again after a reconnect (at n = 100
+     * while connections come up, each expiry brought every validator 99 of each to verify again).
      */
     private Signed<ChonkyMessage> checked(BlsPublicKey peer, Codec.ParsedSigned parsed, byte[] bytes, Epoch current)
             throws Exception {
         ResendKey key = new ResendKey(peer, parsed.kind());
         Verified last = lastVerified.get(key);
-        if (last != null && last.epoch() == current.number() && Arrays.equals(last.bytes(), bytes)) {
+        if (last != null && Arrays.equals(last.bytes(), bytes)) {
             resentUnverified.increment();
             return inbox.ignoredByReplica(last.message()) ? null : last.message();
         }
@@ -455,7 +456,7 @@ public final class ConsensusMesh implements AutoCloseable {
             Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
         }
         if (m.message() instanceof ReplicaTimeout || m.message() instanceof ReplicaNewView) {
-            lastVerified.put(key, new Verified(current.number(), bytes, m));
+            lastVerified.put(key, new Verified(bytes, m));
         }
         return m;
     }
