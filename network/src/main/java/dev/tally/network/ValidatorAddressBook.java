@@ -46,6 +46,11 @@ public final class ValidatorAddressBook {
         return Optional.ofNullable(entries.get(key));
     }
 
+    /** How many validators' addresses the book holds (this node's own included). */
+    public synchronized int size() {
+        return entries.size();
+    }
+
     public synchronized Map<BlsPublicKey, SignedNetAddress> snapshot() {
         return Map.copyOf(entries);
     }

@@ -228,6 +228,12 @@ public final class NodeMetrics {
                 .help("Gossip connections open")
                 .callback(cb -> cb.call(network.gossip().peers().size()))
                 .register(registry);
+        GaugeWithCallback.builder()
+                .name("tally_network_validator_addresses")
+                .help("Validators whose signed address this node holds, its own included: a consensus connection to a"
+                        + " validator starts only once discovery brought its address")
+                .callback(cb -> cb.call(network.addressBook().size()))
+                .register(registry);
         network.consensus().ifPresent(mesh -> watchConsensus(network, mesh));
         watchTraffic(network);
     }
