@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -27,6 +29,11 @@ public final class ValidatorAddressBook {
     private final Map<BlsPublicKey, SignedNetAddress> entries = new HashMap<>();
     private final CopyOnWriteArrayList<Consumer<SignedNetAddress>> listeners = new CopyOnWriteArrayList<>();
     private long changes;
+    // Waiting for a change parks on a lock's condition, not in Object.wait: a gossip thread waiting in the book's
+    // monitor was seen pinning its carrier for up to a second ("Native or VM frame on stack", JFR
+    // jdk.VirtualThreadPinned), which in one JVM of several nodes took a carrier from all their virtual threads.
+    private final ReentrantLock changeLock = new ReentrantLock();
+    private final Condition changed = changeLock.newCondition();
 
     public ValidatorAddressBook(ValidatorSchedule committee) {
         this.committees = List.of(committee);
@@ -69,8 +76,8 @@ public final class ValidatorAddressBook {
             a = SignedNetAddress.sign(key, address, version, Instant.now());
             entries.put(key.publicKey(), a);
             changes++;
-            notifyAll();
         }
+        signalChange();
         listeners.forEach(l -> l.accept(a));
         return a;
     }
@@ -107,12 +114,14 @@ public final class ValidatorAddressBook {
                     if (old == null || a.isNewerThan(old)) {
                         entries.put(a.key(), a);
                         changes++;
-                        notifyAll();
                         accepted.add(a);
                     }
                 }
             }
         } finally {
+            if (!accepted.isEmpty()) {
+                signalChange();
+            }
             accepted.forEach(a -> listeners.forEach(l -> l.accept(a)));
         }
         return accepted.size();
@@ -136,14 +145,25 @@ public final class ValidatorAddressBook {
     }
 
     /** Waits until {@link #changes()} exceeds {@code since}, at most {@code timeout}. */
-    public synchronized void awaitChange(long since, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (changes <= since) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return;
+    public void awaitChange(long since, Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        changeLock.lockInterruptibly();
+        try {
+            while (changes() <= since && nanos > 0) {
+                nanos = changed.awaitNanos(nanos);
             }
-            wait(Math.max(1, left / 1_000_000));
+        } finally {
+            changeLock.unlock();
+        }
+    }
+
+    /** Wakes the waiters of {@link #awaitChange}; called outside the book's monitor (the waiters take it to read). */
+    private void signalChange() {
+        changeLock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            changeLock.unlock();
         }
     }
 }

@@ -231,6 +231,29 @@ class UnitsTest {
     }
 
     @Test
+    void addressBookWakesAWaiterOnAChangeAndOtherwiseAtTheTimeout() throws Exception {
+        ValidatorAddressBook book = new ValidatorAddressBook(CHAIN.committee());
+        InetSocketAddress a = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1001);
+        long since = book.changes();
+        long started = System.nanoTime();
+        book.awaitChange(since, Duration.ofMillis(100));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(100));
+        // A virtual thread waits (as gossip's address pushers do); an update from another thread ends its wait.
+        CompletableFuture<Long> woke = new CompletableFuture<>();
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            try {
+                book.awaitChange(since, Duration.ofSeconds(30));
+                woke.complete(book.changes());
+            } catch (InterruptedException e) {
+                woke.completeExceptionally(e);
+            }
+        });
+        book.update(List.of(SignedNetAddress.sign(CHAIN.keys.get(1), a, 1, Instant.ofEpochSecond(1_700_000_000))));
+        assertThat(woke.get(10, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThan(since);
+        waiter.join();
+    }
+
+    @Test
     void addressBookKeepsTheNewestValidAnnouncement() throws Exception {
         ValidatorAddressBook book = new ValidatorAddressBook(CHAIN.committee());
         InetSocketAddress a1 = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1001);
