@@ -28,12 +28,13 @@ public final class ValidatorAddressBook {
     private volatile List<ValidatorSchedule> committees;
     private final Map<BlsPublicKey, SignedNetAddress> entries = new HashMap<>();
     private final CopyOnWriteArrayList<Consumer<SignedNetAddress>> listeners = new CopyOnWriteArrayList<>();
-    private long changes;
     // Waiting for a change parks on a lock's condition, not in Object.wait: a gossip thread waiting in the book's
     // monitor was seen pinning its carrier for up to a second ("Native or VM frame on stack", JFR
     // jdk.VirtualThreadPinned), which in one JVM of several nodes took a carrier from all their virtual threads.
+    // Taken inside the book's monitor, never around it.
     private final ReentrantLock changeLock = new ReentrantLock();
     private final Condition changed = changeLock.newCondition();
+    private long changes; // guarded by changeLock
 
     public ValidatorAddressBook(ValidatorSchedule committee) {
         this.committees = List.of(committee);
@@ -75,9 +76,8 @@ public final class ValidatorAddressBook {
             long version = Math.max(System.currentTimeMillis(), old == null ? 0 : old.version() + 1);
             a = SignedNetAddress.sign(key, address, version, Instant.now());
             entries.put(key.publicKey(), a);
-            changes++;
+            noteChange();
         }
-        signalChange();
         listeners.forEach(l -> l.accept(a));
         return a;
     }
@@ -113,15 +113,12 @@ public final class ValidatorAddressBook {
                     SignedNetAddress old = entries.get(a.key());
                     if (old == null || a.isNewerThan(old)) {
                         entries.put(a.key(), a);
-                        changes++;
+                        noteChange();
                         accepted.add(a);
                     }
                 }
             }
         } finally {
-            if (!accepted.isEmpty()) {
-                signalChange();
-            }
             accepted.forEach(a -> listeners.forEach(l -> l.accept(a)));
         }
         return accepted.size();
@@ -140,8 +137,13 @@ public final class ValidatorAddressBook {
     }
 
     /** A counter of accepted changes. */
-    public synchronized long changes() {
-        return changes;
+    public long changes() {
+        changeLock.lock();
+        try {
+            return changes;
+        } finally {
+            changeLock.unlock();
+        }
     }
 
     /** Waits until {@link #changes()} exceeds {@code since}, at most {@code timeout}. */
@@ -149,7 +151,7 @@ public final class ValidatorAddressBook {
         long nanos = timeout.toNanos();
         changeLock.lockInterruptibly();
         try {
-            while (changes() <= since && nanos > 0) {
+            while (changes <= since && nanos > 0) {
                 nanos = changed.awaitNanos(nanos);
             }
         } finally {
@@ -157,10 +159,11 @@ public final class ValidatorAddressBook {
         }
     }
 
-    /** Wakes the waiters of {@link #awaitChange}; called outside the book's monitor (the waiters take it to read). */
-    private void signalChange() {
+    /** Counts an accepted change and wakes the waiters of {@link #awaitChange}. */
+    private void noteChange() {
         changeLock.lock();
         try {
+            changes++;
             changed.signalAll();
         } finally {
             changeLock.unlock();
