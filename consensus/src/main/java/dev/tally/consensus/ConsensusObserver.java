@@ -24,7 +24,10 @@ public interface ConsensusObserver {
 
     default void finalized(FinalBlock block) {}
 
-    /** Block {@code number} was just finalized with the payload of its proposal, which came after the block's QC. */
+    /**
+     * Block {@code number} was just finalized with the payload of a proposal this replica did not vote for: it came
+     * after the block's QC, or its payload was still being checked when the QC formed.
+     */
     default void finalizedByLateProposal(long number) {}
 
     /**

@@ -715,6 +715,15 @@ public final class Replica {
                 return;
             }
         }
+        // The others' votes made the quorum while the execution layer was still checking the proposal's payload here:
+        // the payload is in hand, and without it this replica would wait for block sync, and stall every view it
+        // leads meanwhile, as its proposer needs the block (PROTOCOL.md section 10, item 3).
+        if (pendingProposal != null
+                && pendingProposal.header().number() == number
+                && finalizeBlock(qc, pendingProposal.payload())) {
+            observer.finalizedByLateProposal(number);
+            return;
+        }
         // Without the payload this replica cannot store the block; a late proposal or block sync brings it.
     }
 

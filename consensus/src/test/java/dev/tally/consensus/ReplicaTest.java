@@ -161,12 +161,7 @@ class ReplicaTest {
     @Test
     void aProposalArrivingAfterItsQcStillFinalizesItsBlock() {
         inView5();
-        ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
-        for (int i = 0; i < 6; i++) {
-            if (i != h.me) {
-                h.deliver(h.chain.sign(i, vote));
-            }
-        }
+        deliverOthersVotes(new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash())));
         assertThat(h.replica.view()).as("the others' votes made the QC").isEqualTo(6);
         assertThat(h.replica.lacksHighQcBlock())
                 .as("the network lets the late proposal through for this")
@@ -188,6 +183,47 @@ class ReplicaTest {
                         Output.FinalizeBlock.class))
                 .as("once")
                 .isEmpty();
+    }
+
+    @Test
+    void aQcFormedWhileItsPayloadIsCheckedFinalizesTheBlock() {
+        CommitQC justification = inView5();
+        List<Output> proposed = h.deliver(h.proposal(5, Optional.of(p2), justification));
+        assertThat(outputs(proposed, Output.VerifyPayload.class)).hasSize(1);
+        List<Output> outs = deliverOthersVotes(new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash())));
+        assertThat(h.replica.view()).as("the others' votes made the QC").isEqualTo(6);
+        CommitQC qc = h.replica.highCommitQc().orElseThrow();
+        assertThat(outputs(outs, Output.FinalizeBlock.class))
+                .as("the payload under check is the one the QC names")
+                .containsExactly(new Output.FinalizeBlock(new FinalBlock(p2, qc)));
+        assertThat(h.replica.lacksHighQcBlock()).isFalse();
+        assertThat(h.lateFinalizations).containsExactly(2L);
+        List<Output> verdict = h.step(new Input.PayloadVerified(h.chain.view(5), 2, p2, true, ""));
+        assertThat(verdict).as("too late to vote, and final already").isEmpty();
+    }
+
+    @Test
+    void aQcForAnotherPayloadThanTheOneUnderCheckFinalizesNothing() {
+        CommitQC justification = inView5();
+        h.deliver(h.proposal(5, Optional.of(p2), justification));
+        List<Output> outs = deliverOthersVotes(new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p3.hash())));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(outputs(outs, Output.FinalizeBlock.class)).isEmpty();
+        assertThat(h.replica.lacksHighQcBlock())
+                .as("block sync or a late proposal must bring p3")
+                .isTrue();
+        assertThat(h.lateFinalizations).isEmpty();
+    }
+
+    /** Every other validator's copy of {@code vote}, in key order; the outputs of all those steps. */
+    private List<Output> deliverOthersVotes(ReplicaCommit vote) {
+        List<Output> outs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            if (i != h.me) {
+                outs.addAll(h.deliver(h.chain.sign(i, vote)));
+            }
+        }
+        return outs;
     }
 
     @Test

@@ -90,7 +90,8 @@ public final class NodeMetrics {
     private final Counter lateProposals = Counter.builder()
             .name("tally_consensus_late_proposal_finalized_total")
             .help(
-                    "Blocks this replica finalized with the payload of a proposal that arrived after the block's CommitQC")
+                    "Blocks this replica finalized with the payload of a proposal it did not vote for: one that arrived after"
+                            + " the block's CommitQC, or whose payload was still being checked when the QC formed")
             .register(registry);
     private final Counter timeouts = Counter.builder()
             .name("tally_consensus_timeouts_total")
