@@ -46,6 +46,8 @@ public final class ConsensusMesh implements AutoCloseable {
     private static final Duration EPOCH_WAIT = Duration.ofSeconds(2);
     /** How often a public address given by a host name that does not resolve yet is tried again. */
     private static final Duration RESOLVE_RETRY = Duration.ofSeconds(1);
+    /** The answer to every consensus message (empty, so never changed), sent once the message is taken or dropped. */
+    private static final byte[] ACK = Net.ConsensusResp.getDefaultInstance().toByteArray();
     /** Outbound connections in set-up (connect and handshakes) at once; see {@link #dial}. */
     static final int MAX_DIALS = 8;
 
@@ -401,12 +403,12 @@ public final class ConsensusMesh implements AutoCloseable {
                     msgEpoch,
                     peer,
                     current.number());
-            return Net.ConsensusResp.getDefaultInstance().toByteArray();
+            return ACK;
         }
         // Stale for the replica (an old view, or a new-view message it does not act on): skip decoding its points
         // where its kind, view and author tell, and the pairings in any case.
         if (inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
-            return Net.ConsensusResp.getDefaultInstance().toByteArray();
+            return ACK;
         }
         CompletableFuture<Void> consumed;
         // The replica acts on one new-view message per view: the others of its view wait for that one (NewViewGate).
@@ -414,11 +416,11 @@ public final class ConsensusMesh implements AutoCloseable {
                 ? inbox.newViews().enter(parsed.view(), POLL)
                 : NewViewGate.none()) {
             if (turn.waited() && inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
-                return Net.ConsensusResp.getDefaultInstance().toByteArray();
+                return ACK;
             }
             Signed<ChonkyMessage> m = checked(peer, parsed, signedBytes, current);
             if (m == null) {
-                return Net.ConsensusResp.getDefaultInstance().toByteArray();
+                return ACK;
             }
             consumed = inbox.offer(m);
             turn.delivered();
@@ -429,7 +431,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 break;
             }
         }
-        return Net.ConsensusResp.getDefaultInstance().toByteArray();
+        return ACK;
     }
 
     /**

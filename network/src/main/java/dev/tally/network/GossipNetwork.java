@@ -92,8 +92,8 @@ public final class GossipNetwork implements AutoCloseable {
     private final Map<NodePublicKey, Peer> inbound = new ConcurrentHashMap<>();
     private final Map<NodePublicKey, Peer> outbound = new ConcurrentHashMap<>();
     private final Traffic traffic = new Traffic();
-    private final Object blocksChanged = new Object();
-    private final Object peersChanged = new Object();
+    private final ChangeSignal blocksChanged = new ChangeSignal();
+    private final ChangeSignal peersChanged = new ChangeSignal();
     // The block store state, read once for all connections (reading it means reading and decoding the last block):
     // again after notifyBlocksChanged, or once it is POLL old.
     private final Object stateLock = new Object();
@@ -201,9 +201,7 @@ public final class GossipNetwork implements AutoCloseable {
     /** Tells gossip the block store changed: peers hear the new state and the fetcher looks again. Optional (it polls). */
     public void notifyBlocksChanged() {
         localStateStale = true;
-        synchronized (blocksChanged) {
-            blocksChanged.notifyAll();
-        }
+        blocksChanged.signal();
         fetcher.signal();
     }
 
@@ -401,6 +399,7 @@ public final class GossipNetwork implements AutoCloseable {
         BlockStoreState sent = null;
         try {
             while (p.conn.isOpen() && !closed) {
+                long since = blocksChanged.changes();
                 BlockStoreState s = localState();
                 if (!s.equals(sent)) {
                     byte[] req = Net.PushBlockStoreState.newBuilder()
@@ -410,9 +409,7 @@ public final class GossipNetwork implements AutoCloseable {
                     p.conn.call(Rpc.PUSH_BLOCK_STORE_STATE, req, null);
                     sent = s;
                 }
-                synchronized (blocksChanged) {
-                    blocksChanged.wait(POLL.toMillis());
-                }
+                blocksChanged.awaitChange(since, POLL);
             }
         } catch (IOException | InterruptedException e) {
             p.conn.close("block store state push failed: " + e.getMessage());
@@ -439,9 +436,7 @@ public final class GossipNetwork implements AutoCloseable {
     }
 
     private void signalPeersChanged() {
-        synchronized (peersChanged) {
-            peersChanged.notifyAll();
-        }
+        peersChanged.signal();
     }
 
     /** Tells the peer which nodes this one is connected to (but itself), whenever that changes. */
@@ -449,6 +444,7 @@ public final class GossipNetwork implements AutoCloseable {
         Set<NodePublicKey> sent = null;
         try {
             while (p.conn.isOpen() && !closed) {
+                long since = peersChanged.changes();
                 Set<NodePublicKey> now = new HashSet<>();
                 for (Peer q : peerList()) {
                     now.add(q.key);
@@ -458,9 +454,7 @@ public final class GossipNetwork implements AutoCloseable {
                     p.conn.call(Rpc.PUSH_GOSSIP_PEERS, NetCodec.encodePushGossipPeers(now), null);
                     sent = now;
                 }
-                synchronized (peersChanged) {
-                    peersChanged.wait(1000);
-                }
+                peersChanged.awaitChange(since, Duration.ofSeconds(1));
             }
         } catch (IOException | InterruptedException e) {
             p.conn.close("gossip peer set push failed: " + e.getMessage());

@@ -15,8 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -28,13 +26,11 @@ public final class ValidatorAddressBook {
     private volatile List<ValidatorSchedule> committees;
     private final Map<BlsPublicKey, SignedNetAddress> entries = new HashMap<>();
     private final CopyOnWriteArrayList<Consumer<SignedNetAddress>> listeners = new CopyOnWriteArrayList<>();
-    // Waiting for a change parks on a lock's condition, not in Object.wait: a gossip thread waiting in the book's
-    // monitor was seen pinning its carrier for up to a second ("Native or VM frame on stack", JFR
+    // Waiting for a change parks on a lock's condition (ChangeSignal), not in Object.wait: a gossip thread waiting in
+    // the book's monitor was seen pinning its carrier for up to a second ("Native or VM frame on stack", JFR
     // jdk.VirtualThreadPinned), which in one JVM of several nodes took a carrier from all their virtual threads.
-    // Taken inside the book's monitor, never around it.
-    private final ReentrantLock changeLock = new ReentrantLock();
-    private final Condition changed = changeLock.newCondition();
-    private long changes; // guarded by changeLock
+    // Signalled inside the book's monitor, never waited on there.
+    private final ChangeSignal changed = new ChangeSignal();
 
     public ValidatorAddressBook(ValidatorSchedule committee) {
         this.committees = List.of(committee);
@@ -76,7 +72,7 @@ public final class ValidatorAddressBook {
             long version = Math.max(System.currentTimeMillis(), old == null ? 0 : old.version() + 1);
             a = SignedNetAddress.sign(key, address, version, Instant.now());
             entries.put(key.publicKey(), a);
-            noteChange();
+            changed.signal();
         }
         listeners.forEach(l -> l.accept(a));
         return a;
@@ -113,7 +109,7 @@ public final class ValidatorAddressBook {
                     SignedNetAddress old = entries.get(a.key());
                     if (old == null || a.isNewerThan(old)) {
                         entries.put(a.key(), a);
-                        noteChange();
+                        changed.signal();
                         accepted.add(a);
                     }
                 }
@@ -138,35 +134,11 @@ public final class ValidatorAddressBook {
 
     /** A counter of accepted changes. */
     public long changes() {
-        changeLock.lock();
-        try {
-            return changes;
-        } finally {
-            changeLock.unlock();
-        }
+        return changed.changes();
     }
 
     /** Waits until {@link #changes()} exceeds {@code since}, at most {@code timeout}. */
     public void awaitChange(long since, Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
-        changeLock.lockInterruptibly();
-        try {
-            while (changes <= since && nanos > 0) {
-                nanos = changed.awaitNanos(nanos);
-            }
-        } finally {
-            changeLock.unlock();
-        }
-    }
-
-    /** Counts an accepted change and wakes the waiters of {@link #awaitChange}. */
-    private void noteChange() {
-        changeLock.lock();
-        try {
-            changes++;
-            changed.signalAll();
-        } finally {
-            changeLock.unlock();
-        }
+        changed.awaitChange(since, timeout);
     }
 }

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The building blocks: token bucket, inbox, outgoing pool, address book, QC cache. */
@@ -249,8 +250,24 @@ class UnitsTest {
             }
         });
         book.update(List.of(SignedNetAddress.sign(CHAIN.keys.get(1), a, 1, Instant.ofEpochSecond(1_700_000_000))));
-        assertThat(woke.get(10, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThan(since);
+        assertThat(woke.get(10, TimeUnit.SECONDS)).isGreaterThan(since);
         waiter.join();
+    }
+
+    @Test
+    void aChangeSignalledBetweenALookAndTheWaitIsNotLost() throws Exception {
+        ChangeSignal signal = new ChangeSignal();
+        long since = signal.changes();
+        signal.signal(); // after the waiter looked, before it waits: its wait must end at once, not at the timeout
+        CompletableFuture<Long> woke = CompletableFuture.supplyAsync(() -> {
+            try {
+                signal.awaitChange(since, Duration.ofMinutes(1));
+                return signal.changes();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(woke.get(10, TimeUnit.SECONDS)).isEqualTo(since + 1);
     }
 
     @Test
