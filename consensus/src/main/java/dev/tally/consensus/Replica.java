@@ -473,13 +473,19 @@ public final class Replica {
      * block final here, without waiting for block sync (PROTOCOL.md section 10, item 3). Returns whether it did.
      */
     private boolean finalizeWithLatePayload(LeaderProposal proposal) {
-        if (proposal.proposalPayload().isPresent()
+        return proposal.proposalPayload().isPresent()
                 && highCommitQc.isPresent()
-                && finalizeBlock(highCommitQc.get(), proposal.proposalPayload().get())) {
-            observer.finalizedByLateProposal(highCommitQc.get().header().number());
-            return true;
+                && finalizeWithUnvotedPayload(
+                        highCommitQc.get(), proposal.proposalPayload().get());
+    }
+
+    /** {@link #finalizeBlock} with a payload this replica did not vote for (section 10, item 3), counted as such. */
+    private boolean finalizeWithUnvotedPayload(CommitQC qc, Payload payload) {
+        if (!finalizeBlock(qc, payload)) {
+            return false;
         }
-        return false;
+        observer.finalizedByLateProposal(qc.header().number());
+        return true;
     }
 
     /** The execution layer checks a payload only on top of its predecessor, so wait until that is stored. */
@@ -720,8 +726,7 @@ public final class Replica {
         // leads meanwhile, as its proposer needs the block (PROTOCOL.md section 10, item 3).
         if (pendingProposal != null
                 && pendingProposal.header().number() == number
-                && finalizeBlock(qc, pendingProposal.payload())) {
-            observer.finalizedByLateProposal(number);
+                && finalizeWithUnvotedPayload(qc, pendingProposal.payload())) {
             return;
         }
         // Without the payload this replica cannot store the block; a late proposal or block sync brings it.
