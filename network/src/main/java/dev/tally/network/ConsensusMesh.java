@@ -253,9 +253,10 @@ public final class ConsensusMesh implements AutoCloseable {
         backoffs.put(peer, backoff);
         try {
             while (keepSending(peer)) {
+                long since = book.changes(); // before the look: an address learnt meanwhile ends the wait at once
                 InetSocketAddress addr = addressOf(peer);
                 if (addr == null) {
-                    book.awaitChange(book.changes(), Duration.ofSeconds(1));
+                    book.awaitChange(since, Duration.ofSeconds(1));
                     continue;
                 }
                 long started = System.nanoTime();

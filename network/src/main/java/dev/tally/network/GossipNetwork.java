@@ -95,11 +95,11 @@ public final class GossipNetwork implements AutoCloseable {
     private final ChangeSignal blocksChanged = new ChangeSignal();
     private final ChangeSignal peersChanged = new ChangeSignal();
     // The block store state, read once for all connections (reading it means reading and decoding the last block):
-    // again after notifyBlocksChanged, or once it is POLL old.
+    // again after notifyBlocksChanged (blocksChanged's count moved), or once it is POLL old.
     private final Object stateLock = new Object();
     private BlockStoreState localState; // guarded by stateLock
     private long localStateAt; // guarded by stateLock
-    private volatile boolean localStateStale = true;
+    private long localStateChanges; // guarded by stateLock: blocksChanged's count when localState was read
     private final List<Thread> threads = new ArrayList<>();
     private final LongAdder txsSent = new LongAdder();
     private final LongAdder txBatches = new LongAdder();
@@ -200,7 +200,6 @@ public final class GossipNetwork implements AutoCloseable {
 
     /** Tells gossip the block store changed: peers hear the new state and the fetcher looks again. Optional (it polls). */
     public void notifyBlocksChanged() {
-        localStateStale = true;
         blocksChanged.signal();
         fetcher.signal();
     }
@@ -386,10 +385,11 @@ public final class GossipNetwork implements AutoCloseable {
     private BlockStoreState localState() {
         synchronized (stateLock) {
             long now = System.nanoTime();
-            if (localState == null || localStateStale || now - localStateAt >= POLL.toNanos()) {
-                localStateStale = false; // before reading: a change during the read marks it stale again
+            long changes = blocksChanged.changes(); // before reading: a change during the read makes it stale again
+            if (localState == null || changes != localStateChanges || now - localStateAt >= POLL.toNanos()) {
                 localState = source.state();
                 localStateAt = now;
+                localStateChanges = changes;
             }
             return localState;
         }
