@@ -64,6 +64,11 @@ final class AdvertisedState {
         return number >= first && number <= last;
     }
 
+    /** Whether the peer keeps blocks as old as {@code number}: it has not pruned them, whether it stores it yet or not. */
+    boolean keeps(long number) {
+        return number >= first;
+    }
+
     boolean hasQc() {
         return lastQc != null;
     }

@@ -33,6 +33,14 @@ import org.slf4j.LoggerFactory;
  * so checking every advertisement would cost a pairing check per peer per block); its QC is checked, once, when
  * the fetcher is about to act on it, and a peer that advertised an invalid one is disconnected.
  *
+ * <p>A final block this node holds but cannot store yet, because a block before it is missing (consensus finalized it
+ * while this node lacked its predecessor, e.g. after a pause), is {@link #holdAheadOfGap held} with the fetched ones:
+ * it is stored as soon as the gap is fetched, and not fetched itself. Without that, consensus would keep finalizing
+ * blocks that block sync must fetch again, and the node would chase the head of the chain for as long as block sync
+ * lags behind it. A block in such a gap is final (a later one is), so its peers most likely store it already, while
+ * their state pushes (rate-limited) may not say so for a few hundred milliseconds: it is asked of peers that do not
+ * advertise it yet too, each once, and a peer that does not have it yet is not at fault.
+ *
  * <p>It also repairs: a stored block the sink reports {@link BlockSink#damaged damaged} (its copy found corrupt) is
  * fetched and verified the same way and handed to {@link BlockSink#repair}.
  */
@@ -48,6 +56,8 @@ final class BlockFetcher {
     private final TreeMap<Long, FinalBlock> ready = new TreeMap<>();
     private final Set<Long> inFlight = new HashSet<>();
     private final Map<Long, Set<NodePublicKey>> failed = new HashMap<>();
+    // Peers asked for a block in a gap before they advertised it, which did not have it yet.
+    private final Map<Long, Set<NodePublicKey>> notYet = new HashMap<>();
     private final AtomicLong fetched = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private long queuedUpTo = Long.MIN_VALUE;
@@ -81,6 +91,23 @@ final class BlockFetcher {
         }
     }
 
+    /**
+     * Keeps a final block whose predecessor is not stored yet until the gap before it is fetched, if it is within the
+     * fetch window (beyond it, block sync fetches it later). The block must be final and valid: it is not checked
+     * again.
+     */
+    void holdAheadOfGap(FinalBlock block) {
+        long next = sink.lastQueued() + 1;
+        long n = block.number();
+        if (n <= next || n >= next + config.fetchWindow) {
+            return;
+        }
+        synchronized (lock) {
+            ready.putIfAbsent(n, block);
+        }
+        signal();
+    }
+
     long fetched() {
         return fetched.get();
     }
@@ -97,6 +124,7 @@ final class BlockFetcher {
                 synchronized (lock) {
                     ready.headMap(next).clear();
                     failed.keySet().removeIf(n -> n < next);
+                    notYet.keySet().removeIf(n -> n < next);
                     b = ready.remove(next);
                 }
                 if (b != null) {
@@ -127,6 +155,8 @@ final class BlockFetcher {
         }
         for (long n = next; n < next + config.fetchWindow; n++) {
             Set<NodePublicKey> failedAt;
+            Set<NodePublicKey> askedAhead;
+            boolean inGap;
             synchronized (lock) {
                 if (inFlight.size() + ready.size() >= config.fetchWindow) {
                     return;
@@ -135,6 +165,8 @@ final class BlockFetcher {
                     continue;
                 }
                 failedAt = Set.copyOf(failed.getOrDefault(n, Set.of()));
+                askedAhead = Set.copyOf(notYet.getOrDefault(n, Set.of()));
+                inGap = !ready.isEmpty() && ready.lastKey() > n;
             }
             GossipNetwork.Peer chosen = choose(all, n, failedAt);
             if (chosen == null && !failedAt.isEmpty()) {
@@ -142,6 +174,10 @@ final class BlockFetcher {
                     failed.remove(n);
                 }
                 chosen = choose(all, n, Set.of());
+            }
+            boolean ahead = chosen == null && inGap;
+            if (ahead) {
+                chosen = chooseAhead(all, n, failedAt, askedAhead);
             }
             if (chosen == null) {
                 continue;
@@ -151,8 +187,28 @@ final class BlockFetcher {
             }
             long number = n;
             GossipNetwork.Peer peer = chosen;
-            Thread.ofVirtual().name("fetch " + n).start(() -> fetch(number, peer));
+            Thread.ofVirtual().name("fetch " + n).start(() -> fetch(number, peer, ahead));
         }
+    }
+
+    /**
+     * A peer not yet asked for block {@code n} of a gap, which does not advertise it yet but keeps blocks that old
+     * and has a free get_block slot (which is taken).
+     */
+    private GossipNetwork.Peer chooseAhead(
+            List<GossipNetwork.Peer> all, long n, Set<NodePublicKey> failedAt, Set<NodePublicKey> askedAhead) {
+        for (GossipNetwork.Peer p : all) {
+            AdvertisedState s = p.state;
+            if (s != null
+                    && s.keeps(n)
+                    && p.conn.isOpen()
+                    && !failedAt.contains(p.key)
+                    && !askedAhead.contains(p.key)
+                    && p.conn.tryReserve(Rpc.GET_BLOCK)) {
+                return p;
+            }
+        }
+        return null;
     }
 
     /** Fetches good copies of the store's corrupt blocks, one at a time each, from peers that advertise them. */
@@ -175,7 +231,7 @@ final class BlockFetcher {
                 inFlight.add(n);
             }
             GossipNetwork.Peer peer = chosen;
-            Thread.ofVirtual().name("repair " + n).start(() -> fetch(n, peer));
+            Thread.ofVirtual().name("repair " + n).start(() -> fetch(n, peer, false));
         }
     }
 
@@ -232,11 +288,18 @@ final class BlockFetcher {
         }
     }
 
-    private void fetch(long n, GossipNetwork.Peer peer) {
+    /** Fetches block {@code n} from {@code peer}; {@code ahead}: a block of a gap that the peer does not advertise yet. */
+    private void fetch(long n, GossipNetwork.Peer peer, boolean ahead) {
         try {
             byte[] req = Net.GetBlockReq.newBuilder().setNumber(n).build().toByteArray();
             byte[] bytes = peer.conn.callReserved(Rpc.GET_BLOCK, req, config.getBlockTimeout);
             Net.GetBlockResp resp = NetCodec.parse(Net.GetBlockResp.parser(), bytes, "GetBlockResp");
+            if (!resp.hasBlock() && ahead) {
+                synchronized (lock) {
+                    notYet.computeIfAbsent(n, k -> new HashSet<>()).add(peer.key);
+                }
+                return;
+            }
             if (!resp.hasBlock()) {
                 throw new ProtocolException("does not serve block " + n + ", which it advertised");
             }

@@ -204,6 +204,14 @@ public final class GossipNetwork implements AutoCloseable {
         fetcher.signal();
     }
 
+    /**
+     * Hands block sync a final block this node holds but cannot store yet, as a block before it is missing: it is
+     * stored once the gap is fetched instead of being fetched too (see {@link BlockFetcher}).
+     */
+    public void holdAheadOfGap(FinalBlock block) {
+        fetcher.holdAheadOfGap(block);
+    }
+
     public TxStats txStats() {
         return new TxStats(
                 txsSent.sum(),

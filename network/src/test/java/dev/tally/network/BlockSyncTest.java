@@ -147,6 +147,73 @@ class BlockSyncTest {
     }
 
     @Test
+    void blocksHeldAheadOfAGapAreStoredAfterItAndNotFetched() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(21);
+        NodeSecretKey a = NodeSecretKey.generate();
+        TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
+        Network na = server(a, theirs);
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
+        Network me = Network.start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                        .build(),
+                mine,
+                mine,
+                TestNets.NO_TXS);
+        nets.add(me);
+        // Consensus finalized blocks 12 to 20 here while 10 and 11 were missing.
+        blocks.subList(12, 21).forEach(me.gossip()::holdAheadOfGap);
+
+        theirs.with(blocks.subList(10, 21));
+        na.gossip().notifyBlocksChanged();
+
+        TestNets.await("the gap and the held blocks", Duration.ofSeconds(20), () -> mine.last == 20);
+        assertThat(mine.outOfOrder).isNull();
+        assertThat(me.gossip().blocksFetched()).as("blocks fetched").isEqualTo(2);
+        // Asked for blocks 10 and 11 before it had them, the peer was not at fault.
+        assertThat(me.gossip().fetchFailures()).isZero();
+        assertThat(me.gossip().peers()).contains(a.publicKey());
+    }
+
+    @Test
+    void aGapIsFetchedFromAPeerWhoseStatePushLagsBehind() throws Exception {
+        List<FinalBlock> blocks = TestNets.blocks(21);
+        NodeSecretKey a = NodeSecretKey.generate();
+        TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks);
+        BlockSource lagging = new BlockSource() {
+            @Override
+            public BlockStoreState state() {
+                return new BlockStoreState(0, Optional.of(blocks.get(9).justification()));
+            }
+
+            @Override
+            public Optional<FinalBlock> block(long number) {
+                return theirs.block(number);
+            }
+        };
+        Network na = server(a, lagging);
+        TestNets.MemoryStore mine = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
+        Network me = Network.start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                        .build(),
+                mine,
+                mine,
+                TestNets.NO_TXS);
+        nets.add(me);
+        TestNets.await(
+                "connected",
+                Duration.ofSeconds(20),
+                () -> me.gossip().peerState(a.publicKey()).isPresent());
+
+        blocks.subList(12, 21).forEach(me.gossip()::holdAheadOfGap);
+
+        TestNets.await("the gap and the held blocks", Duration.ofSeconds(20), () -> mine.last == 20);
+        assertThat(me.gossip().blocksFetched()).as("blocks fetched").isEqualTo(2);
+        assertThat(me.gossip().fetchFailures()).isZero();
+    }
+
+    @Test
     void aPeerAdvertisingAnInvalidQcIsDroppedWhenBlockSyncWouldActOnIt() throws Exception {
         List<FinalBlock> blocks = TestNets.blocks(40);
         FinalBlock last = blocks.get(39);

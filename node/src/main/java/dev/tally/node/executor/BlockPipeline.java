@@ -38,7 +38,14 @@ final class BlockPipeline implements BlockSource, BlockSink {
     // Told when the application fails to apply a block, whichever thread (replica or block sync) delivered it.
     private final Consumer<ApplicationException> applicationFailed;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    // Where a final block goes that comes before its predecessor is stored: block sync holds it until the gap is
+    // fetched. Set once the network is up; until then such a block is dropped and fetched later.
+    private volatile Consumer<FinalBlock> aheadOfGap = block -> {};
     private long lastQueued; // guarded by this
+    // An open gap: blocks up to gapTo came final before block gapFrom was stored (gapTo < 0: none open).
+    private long gapFrom; // guarded by this
+    private long gapTo = -1; // guarded by this
+    private long gapOpenedNanos; // guarded by this
     // The newest block queued or read by state(): gossip advertises its QC several times a second and the RPC asks
     // for it on every poll, and a read from the store checks the block's integrity, hashing its whole payload.
     private volatile Optional<FinalBlock> newest = Optional.empty();
@@ -59,6 +66,11 @@ final class BlockPipeline implements BlockSource, BlockSink {
 
     void addListener(Listener l) {
         listeners.add(l);
+    }
+
+    /** Gives the final blocks that come before their predecessor is stored to {@code holder} (block sync). */
+    void holdBlocksAheadOfGapIn(Consumer<FinalBlock> holder) {
+        aheadOfGap = holder;
     }
 
     /** The persisted range. */
@@ -110,22 +122,19 @@ final class BlockPipeline implements BlockSource, BlockSink {
 
     /**
      * Stores a final block after its predecessor. A block already queued is ignored (consensus and block sync may
-     * both deliver it); one beyond the next is dropped, as block sync will fetch the gap and then it again.
+     * both deliver it); one beyond the next goes to block sync, which stores it after fetching the gap.
      */
     @Override
     public void queueBlock(FinalBlock block) {
+        if (aheadOfGap(block)) {
+            aheadOfGap.accept(block);
+            return;
+        }
         StoredRange range;
         synchronized (this) {
             long n = block.number();
-            if (n <= lastQueued) {
-                return;
-            }
             if (n != lastQueued + 1) {
-                log.info(
-                        "block {} is final but block {} is not stored yet; block sync will fetch both",
-                        n,
-                        lastQueued + 1);
-                return;
+                return; // queued already
             }
             long start = System.nanoTime();
             try {
@@ -136,11 +145,36 @@ final class BlockPipeline implements BlockSource, BlockSink {
             }
             lastQueued = n;
             newest = Optional.of(block);
-            metrics.storageLatency("queue_block", System.nanoTime() - start);
+            long stored = System.nanoTime();
+            metrics.storageLatency("queue_block", stored - start);
+            if (gapTo >= 0 && n >= gapTo) {
+                log.info(
+                        "blocks {} to {} stored, {} ms after block {} was found missing",
+                        gapFrom,
+                        n,
+                        (stored - gapOpenedNanos) / 1_000_000,
+                        gapFrom);
+                gapTo = -1;
+            }
             metrics.blockStored(block);
             range = persisted();
         }
         listeners.forEach(l -> l.persisted(range));
+    }
+
+    /** Whether {@code block} comes before its predecessor is stored; logs when that opens a gap. */
+    private synchronized boolean aheadOfGap(FinalBlock block) {
+        long n = block.number();
+        if (n <= lastQueued + 1) {
+            return false;
+        }
+        if (gapTo < 0) {
+            gapFrom = lastQueued + 1;
+            gapOpenedNanos = System.nanoTime();
+            log.info("block {} is final but block {} is not stored yet; block sync will fetch the gap", n, gapFrom);
+        }
+        gapTo = Math.max(gapTo, n);
+        return true;
     }
 
     @Override

@@ -87,6 +87,7 @@ public final class Node implements AutoCloseable {
             metrics.watchIntegrity(storage);
             metrics.epoch(epoch.number());
             blocks.addListener(range -> network.gossip().notifyBlocksChanged());
+            blocks.holdBlocksAheadOfGapIn(network.gossip()::holdAheadOfGap);
             blocks.addListener(range -> {
                 ReplicaLoop loop = replica.get();
                 if (loop != null) {

@@ -78,6 +78,21 @@ class BlockPipelineTest {
     }
 
     @Test
+    void aBlockAheadOfAGapGoesToBlockSyncUnstored() {
+        List<FinalBlock> held = new java.util.ArrayList<>();
+        pipeline.holdBlocksAheadOfGapIn(held::add);
+        pipeline.queueBlock(block(0));
+
+        pipeline.queueBlock(block(2));
+        pipeline.queueBlock(block(1));
+        pipeline.queueBlock(block(1));
+
+        assertThat(held).containsExactly(block(2));
+        assertThat(pipeline.lastQueued()).isEqualTo(1);
+        assertThat(pipeline.persisted().last()).isEqualTo(1);
+    }
+
+    @Test
     void afterARestartTheNewestBlockIsReadOnce() {
         storage.append(block(0));
         BlockPipeline restarted = new BlockPipeline(
