@@ -316,15 +316,21 @@ public final class ConsensusMesh implements AutoCloseable {
                     break;
                 }
                 byte[] req = m.request();
+                ChonkyMessage sent = m.message().message();
                 Thread.ofVirtual().name("consensus-send " + peer).start(() -> {
+                    ConsensusMessageEvent event = ConsensusMessageEvent.sending(
+                            peer, sent.getClass(), sent.view().number());
+                    String outcome = "failed";
                     try {
                         conn.callReserved(Rpc.CONSENSUS, req, null);
+                        outcome = "acknowledged";
                     } catch (IOException e) {
                         log.debug("consensus send to {} failed: {}", peer, e.getMessage());
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     } finally {
                         conn.release(Rpc.CONSENSUS);
+                        ConsensusMessageEvent.end(event, outcome);
                     }
                 });
             }
@@ -386,10 +392,26 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Serves one consensus-message RPC from {@code peer} (on {@code conn}, null in tests): checks, delivers, acks. */
     byte[] handle(BlsPublicKey peer, byte[] request, Connection conn) throws Exception {
+        ConsensusMessageEvent event = ConsensusMessageEvent.receiving(peer);
+        String outcome = "refused"; // malformed or invalid: the exception closes the connection
+        try {
+            outcome = deliver(peer, request, conn, event);
+            return ACK;
+        } finally {
+            ConsensusMessageEvent.end(event, outcome);
+        }
+    }
+
+    /** Checks a peer's message and hands it to the replica; returns what became of it (for the flight recorder). */
+    private String deliver(BlsPublicKey peer, byte[] request, Connection conn, ConsensusMessageEvent event)
+            throws Exception {
         Net.ConsensusReq req = NetCodec.parse(Net.ConsensusReq.parser(), request, "ConsensusReq");
         NetCodec.require(req.hasMsg(), "ConsensusReq.msg");
         byte[] signedBytes = req.getMsg().toByteArray();
         Codec.ParsedSigned parsed = Codec.parseSigned(signedBytes);
+        if (event != null) {
+            event.about(parsed.kind(), parsed.view().number());
+        }
         long msgEpoch = parsed.view().epoch();
         // A message of the next epoch may come from a validator that switched a moment earlier: wait a little.
         long deadline = System.nanoTime() + EPOCH_WAIT.toNanos();
@@ -404,12 +426,12 @@ public final class ConsensusMesh implements AutoCloseable {
                     msgEpoch,
                     peer,
                     current.number());
-            return ACK;
+            return "other epoch";
         }
         // Stale for the replica (an old view, or a new-view message it does not act on): skip decoding its points
         // where its kind, view and author tell, and the pairings in any case.
         if (inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
-            return ACK;
+            return "ignored";
         }
         CompletableFuture<Void> consumed;
         // The replica acts on one new-view message per view: the others of its view wait for that one (NewViewGate).
@@ -417,11 +439,11 @@ public final class ConsensusMesh implements AutoCloseable {
                 ? inbox.newViews().enter(parsed.view(), POLL)
                 : NewViewGate.none()) {
             if (turn.waited() && inbox.ignoredByReplica(parsed.kind(), parsed.view(), parsed.author())) {
-                return ACK;
+                return "ignored";
             }
             Signed<ChonkyMessage> m = checked(peer, parsed, signedBytes, current);
             if (m == null) {
-                return ACK;
+                return "ignored";
             }
             consumed = inbox.offer(m);
             turn.delivered();
@@ -429,10 +451,10 @@ public final class ConsensusMesh implements AutoCloseable {
         // Back-pressure: acknowledge once the replica took it (or something newer replaced it).
         while (!ConsensusInbox.await(consumed, POLL)) {
             if (conn != null && !conn.isOpen()) {
-                break;
+                return "connection closed";
             }
         }
-        return ACK;
+        return "delivered";
     }
 
     /**

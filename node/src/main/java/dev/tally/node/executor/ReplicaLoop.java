@@ -171,6 +171,7 @@ final class ReplicaLoop {
     }
 
     private void step(Input input) {
+        ReplicaStepEvent event = ReplicaStepEvent.start(input);
         long now = now();
         rejectedInStep = false;
         List<Output> outputs = replica.step(input, now);
@@ -182,6 +183,7 @@ final class ReplicaLoop {
         for (Output o : outputs) {
             execute(o);
         }
+        ReplicaStepEvent.end(event, replica.view(), replica.phase(), outputs.size());
     }
 
     private void publishStatus(long now) {
