@@ -7,6 +7,7 @@ import dev.tally.protocol.Codec;
 import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.QcVerifier;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 final class BlockFetcher {
     private static final Logger log = LoggerFactory.getLogger(BlockFetcher.class);
+    /** The longest wait between two rounds without a signal (a peer's state, a fetch done, a block stored). */
+    private static final Duration ROUND = Duration.ofMillis(100);
 
     private final NetworkConfig config;
     private final BlockSink sink;
@@ -53,6 +56,8 @@ final class BlockFetcher {
     private final ExecutorService verifier;
     private final Supplier<List<GossipNetwork.Peer>> peers;
     private final Object lock = new Object();
+    // What the fetcher waits on between rounds: a lock's condition, where a waiting virtual thread frees its carrier.
+    private final ChangeSignal changed = new ChangeSignal();
     private final TreeMap<Long, FinalBlock> ready = new TreeMap<>();
     private final Set<Long> inFlight = new HashSet<>();
     private final Map<Long, Set<NodePublicKey>> failed = new HashMap<>();
@@ -61,7 +66,6 @@ final class BlockFetcher {
     private final AtomicLong fetched = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private long queuedUpTo = Long.MIN_VALUE;
-    private boolean signaled;
     private int rotation;
     private volatile boolean closed;
     private Thread thread;
@@ -85,10 +89,7 @@ final class BlockFetcher {
 
     /** Something changed: a peer advertised blocks, connected, or a fetch finished. */
     void signal() {
-        synchronized (lock) {
-            signaled = true;
-            lock.notifyAll();
-        }
+        changed.signal();
     }
 
     /**
@@ -119,6 +120,7 @@ final class BlockFetcher {
     private void run() {
         try {
             while (!closed) {
+                long since = changed.changes(); // before looking: a change while it looks ends the wait below at once
                 long next = Math.max(sink.lastQueued(), queuedUpTo) + 1;
                 FinalBlock b;
                 synchronized (lock) {
@@ -134,12 +136,7 @@ final class BlockFetcher {
                 }
                 schedule(next);
                 scheduleRepairs();
-                synchronized (lock) {
-                    if (!signaled) {
-                        lock.wait(100);
-                    }
-                    signaled = false;
-                }
+                changed.awaitChange(since, ROUND);
             }
         } catch (InterruptedException e) {
             // closing
