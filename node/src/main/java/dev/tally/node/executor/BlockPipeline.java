@@ -148,6 +148,7 @@ final class BlockPipeline implements BlockSource, BlockSink {
             long stored = System.nanoTime();
             metrics.storageLatency("queue_block", stored - start);
             if (gapTo >= 0 && n >= gapTo) {
+                metrics.gapClosed(stored - gapOpenedNanos);
                 log.info(
                         "blocks {} to {} stored, {} ms after block {} was found missing",
                         gapFrom,

@@ -110,6 +110,13 @@ public final class NodeMetrics {
             .labelNames("op")
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
+    private final Histogram gaps = Histogram.builder()
+            .name("tally_storage_gap_seconds")
+            .help("How long this node held final blocks it could not store yet, a block before them missing (after a"
+                    + " pause, or a proposal it did not get): from the first such block to the last one stored")
+            .unit(Unit.SECONDS)
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
     private final Histogram rpc = Histogram.builder()
             .name("tally_rpc_seconds")
             .help("JSON-RPC requests, by method and result")
@@ -381,6 +388,11 @@ public final class NodeMetrics {
 
     public void storageLatency(String op, long nanos) {
         storage.labelValues(op).observe(nanos / 1e9);
+    }
+
+    /** A gap in the stored blocks closed {@code nanos} after it opened (see {@code tally_storage_gap_seconds}). */
+    public void gapClosed(long nanos) {
+        gaps.observe(nanos / 1e9);
     }
 
     public void rpcLatency(String method, boolean ok, long nanos) {

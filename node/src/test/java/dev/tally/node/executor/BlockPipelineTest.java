@@ -10,6 +10,7 @@ import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Payload;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -44,8 +45,9 @@ class BlockPipelineTest {
     }
 
     final CountingStorage storage = new CountingStorage();
+    final NodeMetrics metrics = new NodeMetrics();
     final BlockPipeline pipeline = new BlockPipeline(
-            new MempoolExecutionLayer(storage, CHAIN.genesis, 1024, List.of()), storage, new NodeMetrics(), e -> {});
+            new MempoolExecutionLayer(storage, CHAIN.genesis, 1024, List.of()), storage, metrics, e -> {});
 
     static FinalBlock block(long n) {
         Payload p = TransactionPayload.encode(List.of(("block " + n).getBytes(StandardCharsets.UTF_8)));
@@ -90,6 +92,19 @@ class BlockPipelineTest {
         assertThat(held).containsExactly(block(2));
         assertThat(pipeline.lastQueued()).isEqualTo(1);
         assertThat(pipeline.persisted().last()).isEqualTo(1);
+        assertThat(gapsClosed()).as("the gap is open until block 2 is stored").isZero();
+
+        pipeline.queueBlock(block(2)); // block sync hands it back after the gap
+
+        assertThat(gapsClosed()).isEqualTo(1);
+    }
+
+    private long gapsClosed() {
+        return metrics.registry().scrape().stream()
+                .filter(m -> m.getMetadata().getPrometheusName().equals("tally_storage_gap_seconds"))
+                .flatMap(m -> ((HistogramSnapshot) m).getDataPoints().stream())
+                .mapToLong(HistogramSnapshot.HistogramDataPointSnapshot::getCount)
+                .sum();
     }
 
     @Test
