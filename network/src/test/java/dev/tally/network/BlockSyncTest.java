@@ -61,6 +61,19 @@ class BlockSyncTest {
         return new Syncing(me, mine);
     }
 
+    /** A node storing into {@code mine}, with peer {@code a} as its one gossip peer; started. */
+    Network syncingFrom(NodeSecretKey a, Network na, TestNets.MemoryStore mine) throws Exception {
+        Network me = Network.start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
+                        .build(),
+                mine,
+                mine,
+                TestNets.NO_TXS);
+        nets.add(me);
+        return me;
+    }
+
     /** Serves the chain, but every seventh block (from 3 on) with a payload its QC does not certify. */
     static final class CorruptSource implements BlockSource {
         final TestNets.MemoryStore store;
@@ -132,14 +145,7 @@ class BlockSyncTest {
         TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
         Network na = server(a, theirs);
         TestNets.MemoryStore mine = new TestNets.MemoryStore(0);
-        Network me = Network.start(
-                TestNets.config(NodeSecretKey.generate(), chain)
-                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
-                        .build(),
-                mine,
-                mine,
-                TestNets.NO_TXS);
-        nets.add(me);
+        syncingFrom(a, na, mine);
         TestNets.await("first ten", Duration.ofSeconds(20), () -> mine.last == 9);
         theirs.with(blocks.subList(10, 40));
         na.gossip().notifyBlocksChanged();
@@ -153,14 +159,7 @@ class BlockSyncTest {
         TestNets.MemoryStore theirs = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
         Network na = server(a, theirs);
         TestNets.MemoryStore mine = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
-        Network me = Network.start(
-                TestNets.config(NodeSecretKey.generate(), chain)
-                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
-                        .build(),
-                mine,
-                mine,
-                TestNets.NO_TXS);
-        nets.add(me);
+        Network me = syncingFrom(a, na, mine);
         // Consensus finalized blocks 12 to 20 here while 10 and 11 were missing.
         blocks.subList(12, 21).forEach(me.gossip()::holdAheadOfGap);
 
@@ -193,14 +192,7 @@ class BlockSyncTest {
         };
         Network na = server(a, lagging);
         TestNets.MemoryStore mine = new TestNets.MemoryStore(0).with(blocks.subList(0, 10));
-        Network me = Network.start(
-                TestNets.config(NodeSecretKey.generate(), chain)
-                        .gossipStaticOutbound(a.publicKey(), na.boundAddress())
-                        .build(),
-                mine,
-                mine,
-                TestNets.NO_TXS);
-        nets.add(me);
+        Network me = syncingFrom(a, na, mine);
         TestNets.await(
                 "connected",
                 Duration.ofSeconds(20),
