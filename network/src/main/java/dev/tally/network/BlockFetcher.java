@@ -152,7 +152,7 @@ final class BlockFetcher {
         }
         for (long n = next; n < next + config.fetchWindow; n++) {
             Set<NodePublicKey> failedAt;
-            Set<NodePublicKey> askedAhead;
+            Set<NodePublicKey> skipAhead; // not to be asked ahead: failed it, or asked and had it not yet
             boolean inGap;
             synchronized (lock) {
                 if (inFlight.size() + ready.size() >= config.fetchWindow) {
@@ -162,19 +162,20 @@ final class BlockFetcher {
                     continue;
                 }
                 failedAt = Set.copyOf(failed.getOrDefault(n, Set.of()));
-                askedAhead = Set.copyOf(notYet.getOrDefault(n, Set.of()));
+                skipAhead = new HashSet<>(failedAt);
+                skipAhead.addAll(notYet.getOrDefault(n, Set.of()));
                 inGap = !ready.isEmpty() && ready.lastKey() > n;
             }
-            GossipNetwork.Peer chosen = choose(all, n, failedAt);
+            GossipNetwork.Peer chosen = choose(all, n, failedAt, false);
             if (chosen == null && !failedAt.isEmpty()) {
                 synchronized (lock) {
                     failed.remove(n);
                 }
-                chosen = choose(all, n, Set.of());
+                chosen = choose(all, n, Set.of(), false);
             }
             boolean ahead = chosen == null && inGap;
             if (ahead) {
-                chosen = chooseAhead(all, n, failedAt, askedAhead);
+                chosen = choose(all, n, skipAhead, true);
             }
             if (chosen == null) {
                 continue;
@@ -186,26 +187,6 @@ final class BlockFetcher {
             GossipNetwork.Peer peer = chosen;
             Thread.ofVirtual().name("fetch " + n).start(() -> fetch(number, peer, ahead));
         }
-    }
-
-    /**
-     * A peer not yet asked for block {@code n} of a gap, which does not advertise it yet but keeps blocks that old
-     * and has a free get_block slot (which is taken).
-     */
-    private GossipNetwork.Peer chooseAhead(
-            List<GossipNetwork.Peer> all, long n, Set<NodePublicKey> failedAt, Set<NodePublicKey> askedAhead) {
-        for (GossipNetwork.Peer p : all) {
-            AdvertisedState s = p.state;
-            if (s != null
-                    && s.keeps(n)
-                    && p.conn.isOpen()
-                    && !failedAt.contains(p.key)
-                    && !askedAhead.contains(p.key)
-                    && p.conn.tryReserve(Rpc.GET_BLOCK)) {
-                return p;
-            }
-        }
-        return null;
     }
 
     /** Fetches good copies of the store's corrupt blocks, one at a time each, from peers that advertise them. */
@@ -220,7 +201,7 @@ final class BlockFetcher {
                     continue;
                 }
             }
-            GossipNetwork.Peer chosen = choose(all, n, Set.of());
+            GossipNetwork.Peer chosen = choose(all, n, Set.of(), false);
             if (chosen == null) {
                 continue;
             }
@@ -232,18 +213,21 @@ final class BlockFetcher {
         }
     }
 
-    /** A peer that advertises block {@code n}, has not failed it and has a free get_block slot (which is taken). */
-    private GossipNetwork.Peer choose(List<GossipNetwork.Peer> all, long n, Set<NodePublicKey> exclude) {
+    /**
+     * A peer that advertises block {@code n} (or, {@code ahead} of its advertisement, keeps blocks that old), is not
+     * excluded and has a free get_block slot (which is taken).
+     */
+    private GossipNetwork.Peer choose(List<GossipNetwork.Peer> all, long n, Set<NodePublicKey> exclude, boolean ahead) {
         int size = all.size();
         int start = Math.floorMod(rotation++, size);
         for (int i = 0; i < size; i++) {
             GossipNetwork.Peer p = all.get((start + i) % size);
             AdvertisedState s = p.state;
             if (s != null
-                    && s.contains(n)
+                    && (ahead ? s.keeps(n) : s.contains(n))
                     && p.conn.isOpen()
                     && !exclude.contains(p.key)
-                    && verified(p, s)
+                    && (ahead || verified(p, s))
                     && p.conn.tryReserve(Rpc.GET_BLOCK)) {
                 return p;
             }
@@ -291,14 +275,14 @@ final class BlockFetcher {
             byte[] req = Net.GetBlockReq.newBuilder().setNumber(n).build().toByteArray();
             byte[] bytes = peer.conn.callReserved(Rpc.GET_BLOCK, req, config.getBlockTimeout);
             Net.GetBlockResp resp = NetCodec.parse(Net.GetBlockResp.parser(), bytes, "GetBlockResp");
-            if (!resp.hasBlock() && ahead) {
+            if (!resp.hasBlock()) {
+                if (!ahead) {
+                    throw new ProtocolException("does not serve block " + n + ", which it advertised");
+                }
                 synchronized (lock) {
                     notYet.computeIfAbsent(n, k -> new HashSet<>()).add(peer.key);
                 }
                 return;
-            }
-            if (!resp.hasBlock()) {
-                throw new ProtocolException("does not serve block " + n + ", which it advertised");
             }
             ByteString encoded = resp.getBlock();
             FinalBlock block = Codec.decodeFinalBlock(encoded.toByteArray());
