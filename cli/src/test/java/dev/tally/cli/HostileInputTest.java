@@ -177,10 +177,15 @@ class HostileInputTest {
                         s.connect(members.get(target).config().serverAddr(), 2000);
                         s.setSoTimeout(2000);
                         Noise n = Noise.connect(s);
-                        n.send(frame(Net.Endpoint.newBuilder()
-                                .setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance())
-                                .build()
-                                .toByteArray()));
+                        // Every other connection on the stream endpoint, whose messages are one-way frames.
+                        boolean stream = connections % 2 == 1;
+                        Net.Endpoint.Builder endpoint = Net.Endpoint.newBuilder();
+                        if (stream) {
+                            endpoint.setConsensusStream(Net.Endpoint.ConsensusStream.getDefaultInstance());
+                        } else {
+                            endpoint.setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance());
+                        }
+                        n.send(frame(endpoint.build().toByteArray()));
                         n.send(frame(consensusHandshake(n.sessionId, byzantine, gh)));
                         connections++;
                         // The node answers with its own handshake only when it accepted ours.
@@ -191,7 +196,7 @@ class HostileInputTest {
                         for (int call = 0; call < 3; call++) { // the consensus RPC allows three calls in flight
                             byte[] body = hostileConsensusMessage(r, byzantine, stranger, gh, view);
                             long declared = r.nextInt(20) == 0 ? Integer.MAX_VALUE : body.length;
-                            n.send(appFrame(call, declared, body));
+                            n.send(stream ? appFrame(3, 0, declared, body) : appFrame(1, call, declared, body));
                             sent++;
                         }
                         s.shutdownOutput();
@@ -258,10 +263,10 @@ class HostileInputTest {
                 .toByteArray();
     }
 
-    /** {@code u8 kind (1: request) ++ u8 rpc (2: consensus) ++ u32 call ++ u32 length ++ body}, big-endian. */
-    private static byte[] appFrame(int call, long declared, byte[] body) {
+    /** {@code u8 kind (1: request, 3: message) ++ u8 rpc (2: consensus) ++ u32 call ++ u32 length ++ body}, big-endian. */
+    private static byte[] appFrame(int kind, int call, long declared, byte[] body) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + body.length);
-        b.put((byte) 1).put((byte) 2).putInt(call).putInt((int) declared).put(body);
+        b.put((byte) kind).put((byte) 2).putInt(call).putInt((int) declared).put(body);
         return b.array();
     }
 

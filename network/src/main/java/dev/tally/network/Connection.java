@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * virtual thread per request being served and an optional ping loop.
  *
  * <p>Application frames, written into the encrypted stream (so a frame larger than one Noise message spans
- * several): {@code u8 kind (1 request, 2 response) ++ u8 rpc ++ u32 call id ++ u32 body length ++ body}, integers
- * big-endian. A frame whose declared length exceeds the RPC's limit for its kind closes the connection before its
- * body is read. Each RPC has a per-direction in-flight limit ({@link Rpc#inflight()}) that the client respects and
+ * several): {@code u8 kind (1 request, 2 response, 3 message) ++ u8 rpc ++ u32 call id ++ u32 body length ++ body},
+ * integers big-endian. A frame whose declared length exceeds the RPC's limit for its kind closes the connection
+ * before its body is read. A message (kind 3, call id 0) is a request without a response, for an RPC served by a
+ * {@link MessageHandler}: the reader hands it over itself, in order, so TCP's flow control is its back-pressure. Each RPC has a per-direction in-flight limit ({@link Rpc#inflight()}) that the client respects and
  * the server enforces (a peer that exceeds it is dropped), and a token bucket that the client waits on before
  * calling and the server waits on before handling (a peer that calls too fast is throttled: its calls stay in
  * flight, so it soon cannot send more). A call takes one token, or, for an RPC served by an {@link ItemHandler},
@@ -47,6 +48,7 @@ final class Connection implements AutoCloseable {
     static final int HEADER = 10;
     static final byte REQUEST = 1;
     static final byte RESPONSE = 2;
+    static final byte MESSAGE = 3;
 
     /** Serves one RPC. Runs on its own virtual thread; may block. Throwing closes the connection. */
     @FunctionalInterface
@@ -69,7 +71,21 @@ final class Connection implements AutoCloseable {
         byte[] handle(byte[] request, Meter meter) throws Exception;
     }
 
-    private record Frame(byte kind, Rpc rpc, int callId, byte[] body) {}
+    /**
+     * Takes a one-way message on the connection's reader thread, so that messages are handled in the order sent and
+     * a slow handler slows its peer's sending (TCP). May block, briefly. Throwing closes the connection.
+     */
+    @FunctionalInterface
+    interface MessageHandler {
+        void handle(byte[] message) throws Exception;
+    }
+
+    /** {@code written}, if not null, runs once the writer wrote the frame into the stream. */
+    private record Frame(byte kind, Rpc rpc, int callId, byte[] body, Runnable written) {
+        Frame(byte kind, Rpc rpc, int callId, byte[] body) {
+            this(kind, rpc, callId, body, null);
+        }
+    }
 
     private record Pending(Rpc rpc, CompletableFuture<byte[]> response) {}
 
@@ -77,6 +93,7 @@ final class Connection implements AutoCloseable {
     private final NoiseStream stream;
     private final RpcConfig config;
     private final Map<Rpc, ItemHandler> handlers = new EnumMap<>(Rpc.class);
+    private final Map<Rpc, MessageHandler> messageHandlers = new EnumMap<>(Rpc.class);
     private final Duration pingInterval;
     private final Duration pingTimeout;
     private final Map<Rpc, Semaphore> clientSlots = new EnumMap<>(Rpc.class);
@@ -126,6 +143,12 @@ final class Connection implements AutoCloseable {
     /** Serves {@code rpc} with a handler that takes a rate token per item of a request; call before {@link #start}. */
     Connection serveItems(Rpc rpc, ItemHandler h) {
         handlers.put(rpc, h);
+        return this;
+    }
+
+    /** Takes {@code rpc}'s one-way messages with {@code h}; call before {@link #start}. */
+    Connection serveMessages(Rpc rpc, MessageHandler h) {
+        messageHandlers.put(rpc, h);
         return this;
     }
 
@@ -198,13 +221,32 @@ final class Connection implements AutoCloseable {
         return clientSlots.get(rpc).tryAcquire();
     }
 
-    /** Waits for an in-flight slot for {@code rpc}; the caller must then {@link #callReserved} and release. */
-    void reserve(Rpc rpc) throws InterruptedException {
-        clientSlots.get(rpc).acquire();
+    /**
+     * Waits up to {@code wait} for an in-flight slot for {@code rpc}; the caller must then {@link #callReserved} or
+     * {@link #sendReserved}, or release.
+     */
+    boolean reserve(Rpc rpc, Duration wait) throws InterruptedException {
+        return clientSlots.get(rpc).tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     void release(Rpc rpc) {
         clientSlots.get(rpc).release();
+    }
+
+    /**
+     * Sends a one-way message with an in-flight slot already held: waits for a rate token and queues it for the writer,
+     * which releases the slot once the message is written (so at most {@link Rpc#inflight()} wait in the queue) and
+     * then runs {@code written}. A message still queued when the connection closes is lost, its slot with it.
+     */
+    void sendReserved(Rpc rpc, byte[] message, Runnable written) throws IOException, InterruptedException {
+        if (closed.get()) {
+            throw new IOException(label + " is closed: " + closeReason.getNow("closing"));
+        }
+        clientRate.get(rpc).acquire(1);
+        enqueue(new Frame(MESSAGE, rpc, 0, message, () -> {
+            release(rpc);
+            written.run();
+        }));
     }
 
     /** Calls with an in-flight slot already held: waits for a rate token, sends, waits for the response. */
@@ -279,6 +321,9 @@ final class Connection implements AutoCloseable {
                 out.write(header);
                 out.write(f.body);
                 traffic.sent(HEADER + f.body.length);
+                if (f.written != null) {
+                    f.written.run();
+                }
             }
         } catch (IOException e) {
             close("write failed: " + e.getMessage());
@@ -331,6 +376,8 @@ final class Connection implements AutoCloseable {
                     in.readFully(body);
                     traffic.received(HEADER + length);
                     p.response.complete(body);
+                } else if (kind == MESSAGE) {
+                    take(rpc, callId, length, in);
                 } else {
                     throw new ProtocolException("frame of unknown kind " + kind);
                 }
@@ -339,6 +386,33 @@ final class Connection implements AutoCloseable {
             close("protocol violation: " + e.getMessage());
         } catch (IOException e) {
             close(closed.get() ? "closed" : "read failed: " + e);
+        }
+    }
+
+    /** Reads a one-way message's body and hands it over, on the reader thread. */
+    private void take(Rpc rpc, int callId, long length, DataInputStream in) throws IOException {
+        MessageHandler h = messageHandlers.get(rpc);
+        if (h == null) {
+            throw new ProtocolException("message for " + rpc + ", which this endpoint does not take as messages");
+        }
+        if (callId != 0) {
+            throw new ProtocolException(rpc + " message with call id " + callId + ", not 0");
+        }
+        long max = config.limit(rpc).maxRequestBytes();
+        if (length > max) {
+            throw new ProtocolException(rpc + " message of " + length + " bytes exceeds the limit of " + max);
+        }
+        byte[] body = new byte[(int) length];
+        in.readFully(body);
+        traffic.received(HEADER + length);
+        try {
+            serverRate.get(rpc).acquire(1);
+            h.handle(body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (Exception e) {
+            throw new ProtocolException(rpc + " message rejected: " + e.getMessage(), e);
         }
     }
 

@@ -14,8 +14,10 @@ import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.ValidatorSchedule;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * receives their messages on them. Received messages are checked on the verifier pool (in parallel, never on the
  * replica's thread) and delivered to the {@link ConsensusInbox}. This validator's own messages reach its inbox
  * directly.
+ *
+ * <p>Messages travel as one-way frames on the consensus stream endpoint; with a validator whose build predates it
+ * (it closes such a connection unanswered), as RPCs acknowledged once taken, on the consensus endpoint
+ * (docs/adr/0006-consensus-messages-as-one-way-frames.md). Both are served.
  */
 public final class ConsensusMesh implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConsensusMesh.class);
@@ -62,6 +68,9 @@ public final class ConsensusMesh implements AutoCloseable {
     private final OutgoingConsensusPool pool = new OutgoingConsensusPool();
     private final Map<BlsPublicKey, Connection> inbound = new ConcurrentHashMap<>();
     private final Map<BlsPublicKey, Connection> outbound = new ConcurrentHashMap<>();
+    /** The validators of {@link #outbound} on the stream endpoint; the others', earlier builds, on the RPC one. */
+    private final java.util.Set<BlsPublicKey> oneWayOutbound = ConcurrentHashMap.newKeySet();
+
     private final List<Thread> threads = new ArrayList<>();
     /** The reconnect backoff of each validator's sender, woken when that validator connects to this one. */
     private final Map<BlsPublicKey, Backoff> backoffs = new ConcurrentHashMap<>();
@@ -233,6 +242,14 @@ public final class ConsensusMesh implements AutoCloseable {
         return java.util.Set.copyOf(outbound.keySet());
     }
 
+    /**
+     * Validators this one sends one-way frames to (the consensus stream endpoint); those of {@link #connectedOutbound}
+     * not in it run a build before that endpoint and take RPCs.
+     */
+    public java.util.Set<BlsPublicKey> sendingOneWay() {
+        return java.util.Set.copyOf(oneWayOutbound);
+    }
+
     /** Validators with an open inbound (receiving) connection. */
     public java.util.Set<BlsPublicKey> connectedInbound() {
         return java.util.Set.copyOf(inbound.keySet());
@@ -283,7 +300,8 @@ public final class ConsensusMesh implements AutoCloseable {
     }
 
     private void runOutbound(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
-        NoiseStream stream = dial(peer, addr);
+        Dialled dialled = dial(peer, addr);
+        NoiseStream stream = dialled.stream();
         Connection conn = new Connection(
                         "consensus-out " + peer + " @" + addr,
                         stream,
@@ -297,47 +315,88 @@ public final class ConsensusMesh implements AutoCloseable {
         if (old != null) {
             old.close("replaced by a new connection");
         }
-        log.info("consensus: connected to {} at {}", peer, addr);
+        log.info("consensus: connected to {} at {}{}", peer, addr, dialled.oneWay() ? "" : " (consensus RPC endpoint)");
         try {
-            long[] cursor = OutgoingConsensusPool.newCursor();
-            while (conn.isOpen() && !closed && epoch.committee().contains(peer)) {
-                conn.reserve(Rpc.CONSENSUS);
-                OutgoingConsensusPool.Outgoing m = null;
-                try {
-                    while (m == null && conn.isOpen() && !closed) {
-                        m = pool.next(cursor, POLL);
-                    }
-                } finally {
-                    if (m == null) {
-                        conn.release(Rpc.CONSENSUS);
-                    }
-                }
-                if (m == null) {
-                    break;
-                }
-                byte[] req = m.request();
-                ChonkyMessage sent = m.message().message();
-                Thread.ofVirtual().name("consensus-send " + peer).start(() -> {
-                    ConsensusMessageEvent event = ConsensusMessageEvent.sending(
-                            peer, sent.getClass(), sent.view().number());
-                    String outcome = "failed";
-                    try {
-                        conn.callReserved(Rpc.CONSENSUS, req, null);
-                        outcome = "acknowledged";
-                    } catch (IOException e) {
-                        log.debug("consensus send to {} failed: {}", peer, e.getMessage());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    } finally {
-                        conn.release(Rpc.CONSENSUS);
-                        ConsensusMessageEvent.end(event, outcome);
-                    }
-                });
+            if (dialled.oneWay()) {
+                oneWayOutbound.add(peer);
+                sendMessages(peer, conn);
+            } else {
+                callWithMessages(peer, conn);
             }
         } finally {
             conn.close("consensus sender stopped");
+            oneWayOutbound.remove(peer);
             outbound.remove(peer, conn);
         }
+    }
+
+    /**
+     * Sends the pool's messages as one-way frames while the connection is open: at most {@link Rpc#inflight()} wait in
+     * its write queue, so what the pool replaces meanwhile is never sent.
+     */
+    private void sendMessages(BlsPublicKey peer, Connection conn) throws IOException, InterruptedException {
+        long[] cursor = OutgoingConsensusPool.newCursor();
+        while (conn.isOpen() && !closed && epoch.committee().contains(peer)) {
+            OutgoingConsensusPool.Outgoing m = nextReserved(conn, cursor);
+            if (m == null) {
+                continue;
+            }
+            ChonkyMessage sent = m.message().message();
+            ConsensusMessageEvent event = ConsensusMessageEvent.sending(
+                    peer, sent.getClass(), sent.view().number());
+            conn.sendReserved(Rpc.CONSENSUS, m.request(), () -> ConsensusMessageEvent.end(event, "written"));
+        }
+    }
+
+    /** Sends the pool's messages as RPCs, each on its own thread until acknowledged, three at a time. */
+    private void callWithMessages(BlsPublicKey peer, Connection conn) throws InterruptedException {
+        long[] cursor = OutgoingConsensusPool.newCursor();
+        while (conn.isOpen() && !closed && epoch.committee().contains(peer)) {
+            OutgoingConsensusPool.Outgoing m = nextReserved(conn, cursor);
+            if (m == null) {
+                continue;
+            }
+            byte[] req = m.request();
+            ChonkyMessage sent = m.message().message();
+            Thread.ofVirtual().name("consensus-send " + peer).start(() -> {
+                ConsensusMessageEvent event = ConsensusMessageEvent.sending(
+                        peer, sent.getClass(), sent.view().number());
+                String outcome = "failed";
+                try {
+                    conn.callReserved(Rpc.CONSENSUS, req, null);
+                    outcome = "acknowledged";
+                } catch (IOException e) {
+                    log.debug("consensus send to {} failed: {}", peer, e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    conn.release(Rpc.CONSENSUS);
+                    ConsensusMessageEvent.end(event, outcome);
+                }
+            });
+        }
+    }
+
+    /**
+     * The pool's next message for {@code conn}, with an in-flight slot held for it; null (and no slot held) when no
+     * slot came free within {@link #POLL} (a slow peer, or a connection that died with messages in flight) or the
+     * connection or the mesh closed.
+     */
+    private OutgoingConsensusPool.Outgoing nextReserved(Connection conn, long[] cursor) throws InterruptedException {
+        if (!conn.reserve(Rpc.CONSENSUS, POLL)) {
+            return null;
+        }
+        OutgoingConsensusPool.Outgoing m = null;
+        try {
+            while (m == null && conn.isOpen() && !closed) {
+                m = pool.next(cursor, POLL);
+            }
+        } finally {
+            if (m == null) {
+                conn.release(Rpc.CONSENSUS);
+            }
+        }
+        return m;
     }
 
     /**
@@ -345,25 +404,50 @@ public final class ConsensusMesh implements AutoCloseable {
      * (n = 100) ran their handshakes, each a few milliseconds of CPU, concurrently on a busy machine, so most took longer
      * than the handshake timeout, failed, and backed off: 40 of 99 peers connected after two minutes.
      */
-    private NoiseStream dial(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
+    private Dialled dial(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
         dials.acquire();
         try {
-            NoiseStream stream = Preface.connect(addr, Preface.Endpoint.CONSENSUS, Preface.TIMEOUT);
-            try {
-                Handshake.consensusOutbound(stream, key, epoch.genesis(), peer);
-                stream.socket().setSoTimeout(0);
-            } catch (IOException e) {
-                stream.close();
-                throw e;
+            if (!config.consensusRpcOnly) {
+                try {
+                    return new Dialled(connect(peer, addr, Preface.Endpoint.CONSENSUS_STREAM), true);
+                } catch (EOFException | SocketException e) {
+                    // A build before the stream endpoint refuses its unknown name by closing: speak its endpoint.
+                    log.info(
+                            "consensus: {} at {} closed the connection unanswered on the stream endpoint ({}): trying"
+                                    + " the consensus RPC endpoint of earlier builds",
+                            peer,
+                            addr,
+                            e.getMessage());
+                }
             }
-            return stream;
+            return new Dialled(connect(peer, addr, Preface.Endpoint.CONSENSUS), false);
         } finally {
             dials.release();
         }
     }
 
-    /** Serves an inbound consensus connection whose preface is done. */
-    void acceptInbound(NoiseStream stream, String remote) throws IOException {
+    /** A connection whose handshakes are done; {@code oneWay} if on the consensus stream endpoint. */
+    private record Dialled(NoiseStream stream, boolean oneWay) {}
+
+    /** Opens a connection to {@code endpoint}; an EOF or a reset means the peer closed it before answering ours. */
+    private NoiseStream connect(BlsPublicKey peer, InetSocketAddress addr, Preface.Endpoint endpoint)
+            throws IOException {
+        NoiseStream stream = Preface.connect(addr, endpoint, Preface.TIMEOUT);
+        try {
+            Handshake.consensusOutbound(stream, key, epoch.genesis(), peer);
+            stream.socket().setSoTimeout(0);
+        } catch (IOException e) {
+            stream.close();
+            throw e;
+        }
+        return stream;
+    }
+
+    /**
+     * Serves an inbound consensus connection whose preface is done: on the stream endpoint ({@code oneWay}) its
+     * messages are one-way frames, else RPCs.
+     */
+    void acceptInbound(NoiseStream stream, String remote, boolean oneWay) throws IOException {
         // Members of the next committee too: a validator that switched epochs a moment before this one connects early.
         BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), book::isMember);
         stream.socket().setSoTimeout(0);
@@ -372,10 +456,13 @@ public final class ConsensusMesh implements AutoCloseable {
                         "consensus-in " + peer + " @" + remote,
                         stream,
                         config.rpc,
-                        Map.of(Rpc.CONSENSUS, req -> handle(peer, req, self[0])),
+                        oneWay ? Map.of() : Map.of(Rpc.CONSENSUS, req -> handle(peer, req, self[0])),
                         config.ping.orElse(null),
                         config.ping.orElse(null))
                 .countInto(traffic);
+        if (oneWay) {
+            conn.serveMessages(Rpc.CONSENSUS, message -> receive(peer, message));
+        }
         self[0] = conn;
         Connection old = inbound.put(peer, conn);
         if (old != null) {
@@ -395,15 +482,33 @@ public final class ConsensusMesh implements AutoCloseable {
         ConsensusMessageEvent event = ConsensusMessageEvent.receiving(peer);
         String outcome = "refused"; // malformed or invalid: the exception closes the connection
         try {
-            outcome = deliver(peer, request, conn, event);
+            outcome = deliver(peer, request, conn, event, true);
             return ACK;
         } finally {
             ConsensusMessageEvent.end(event, outcome);
         }
     }
 
-    /** Checks a peer's message and hands it to the replica; returns what became of it (for the flight recorder). */
-    private String deliver(BlsPublicKey peer, byte[] request, Connection conn, ConsensusMessageEvent event)
+    /**
+     * Takes one consensus message from {@code peer}'s stream connection, on its reader: checks it and hands it to the
+     * replica's inbox without waiting for the replica (the inbox's slots bound what waits there; ADR 0006).
+     */
+    void receive(BlsPublicKey peer, byte[] message) throws Exception {
+        ConsensusMessageEvent event = ConsensusMessageEvent.receiving(peer);
+        String outcome = "refused"; // malformed or invalid: the exception closes the connection
+        try {
+            outcome = deliver(peer, message, null, event, false);
+        } finally {
+            ConsensusMessageEvent.end(event, outcome);
+        }
+    }
+
+    /**
+     * Checks a peer's message and hands it to the replica, then, if {@code awaitTaken}, waits until the replica took it
+     * (or the connection {@code conn}, if not null, closed); returns what became of it (for the flight recorder).
+     */
+    private String deliver(
+            BlsPublicKey peer, byte[] request, Connection conn, ConsensusMessageEvent event, boolean awaitTaken)
             throws Exception {
         Net.ConsensusReq req = NetCodec.parse(Net.ConsensusReq.parser(), request, "ConsensusReq");
         NetCodec.require(req.hasMsg(), "ConsensusReq.msg");
@@ -447,6 +552,9 @@ public final class ConsensusMesh implements AutoCloseable {
             }
             consumed = inbox.offer(m);
             turn.delivered();
+        }
+        if (!awaitTaken) {
+            return "offered";
         }
         // Back-pressure: acknowledge once the replica took it (or something newer replaced it).
         while (!ConsensusInbox.await(consumed, POLL)) {

@@ -12,8 +12,10 @@ import jdk.jfr.StackTrace;
 
 /**
  * A consensus message's passage through the mesh, as a JFR event (off unless a recording enables it by name; off, it costs a flag test): sent to a
- * peer until its acknowledgement came back ({@code acknowledged}, or {@code failed}), or received from a peer until the
- * replica took it or a newer one of its signer and kind replaced it ({@code delivered}), or it was left out
+ * peer until written to its connection ({@code written}), or on the RPC endpoint of earlier builds until its
+ * acknowledgement came back ({@code acknowledged}, or {@code failed}); or received from a peer until it is in the
+ * inbox ({@code offered}), on the RPC endpoint until the replica took it or a newer one of its signer and kind
+ * replaced it ({@code delivered}), or it was left out
  * ({@code ignored} as stale for the replica, {@code other epoch}, {@code refused} as malformed or invalid,
  * {@code connection closed} while it waited). With
  * the node's replica-step events, a recording of every validator is a timeline of each view: where a message waited,
@@ -21,7 +23,7 @@ import jdk.jfr.StackTrace;
  */
 @Name("tally.ConsensusMessage")
 @Label("Consensus message")
-@Description("A consensus message sent until acknowledged, or received until the replica took it")
+@Description("A consensus message sent until written, or received until in the replica's inbox")
 @Category({"Tally", "Consensus"})
 @StackTrace(false)
 @Enabled(false)

@@ -162,11 +162,15 @@ public final class Network implements AutoCloseable {
             Preface.Accepted a = Preface.accept(s);
             switch (a.endpoint()) {
                 case GOSSIP -> gossip.acceptInbound(a.stream(), remote);
-                case CONSENSUS -> {
+                case CONSENSUS, CONSENSUS_STREAM -> {
                     if (mesh == null) {
                         throw new HandshakeException("consensus endpoint requested from a full node");
                     }
-                    mesh.acceptInbound(a.stream(), remote);
+                    boolean oneWay = a.endpoint() == Preface.Endpoint.CONSENSUS_STREAM;
+                    if (oneWay && config.consensusRpcOnly) {
+                        throw new HandshakeException("consensus stream endpoint not served (consensus RPC only)");
+                    }
+                    mesh.acceptInbound(a.stream(), remote, oneWay);
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -63,6 +63,11 @@ public final class NetworkConfig {
     public final Duration announceInterval;
     /** Threads for signature and block verification. */
     public final int verifierThreads;
+    /**
+     * Consensus messages only as RPCs: the stream endpoint is neither dialled nor served, as by builds before it (for
+     * the tests of a committee that mixes both; not an operator setting).
+     */
+    final boolean consensusRpcOnly;
 
     private NetworkConfig(Builder b) {
         listenAddress = b.listenAddress;
@@ -87,6 +92,7 @@ public final class NetworkConfig {
         reconnectMax = b.reconnectMax;
         announceInterval = b.announceInterval;
         verifierThreads = b.verifierThreads;
+        consensusRpcOnly = b.consensusRpcOnly;
     }
 
     public static Builder builder(NodeSecretKey nodeKey, Epoch epoch) {
@@ -116,6 +122,7 @@ public final class NetworkConfig {
         private Duration reconnectMax = Duration.ofSeconds(20);
         private Duration announceInterval = Duration.ofMinutes(10);
         private int verifierThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private boolean consensusRpcOnly;
 
         private Builder(NodeSecretKey nodeKey, Epoch epoch) {
             this.nodeKey = nodeKey;
@@ -211,6 +218,12 @@ public final class NetworkConfig {
 
         public Builder announceInterval(Duration d) {
             announceInterval = d;
+            return this;
+        }
+
+        /** See {@link NetworkConfig#consensusRpcOnly}. */
+        Builder consensusRpcOnly() {
+            consensusRpcOnly = true;
             return this;
         }
 

@@ -20,8 +20,11 @@ final class Preface {
     static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     enum Endpoint {
+        /** Consensus messages as RPCs, each acknowledged: what builds before {@link #CONSENSUS_STREAM} speak. */
         CONSENSUS,
-        GOSSIP
+        GOSSIP,
+        /** Consensus messages as one-way frames (docs/adr/0006-consensus-messages-as-one-way-frames.md). */
+        CONSENSUS_STREAM
     }
 
     private Preface() {}
@@ -49,6 +52,7 @@ final class Preface {
             switch (endpoint) {
                 case CONSENSUS -> e.setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance());
                 case GOSSIP -> e.setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance());
+                case CONSENSUS_STREAM -> e.setConsensusStream(Net.Endpoint.ConsensusStream.getDefaultInstance());
             }
             Frames.write(stream.out(), e.build());
             return stream;
@@ -92,6 +96,7 @@ final class Preface {
         Endpoint endpoint = switch (ep.getTCase()) {
             case CONSENSUS_NET -> Endpoint.CONSENSUS;
             case GOSSIP_NET -> Endpoint.GOSSIP;
+            case CONSENSUS_STREAM -> Endpoint.CONSENSUS_STREAM;
             case T_NOT_SET -> throw new HandshakeException("preface names no endpoint");
         };
         return new Accepted(stream, endpoint);

@@ -45,18 +45,18 @@ class FlightRecorderEventsTest {
         assertThat(steps).extracting(e -> e.getString("input")).contains("Start", "ReplicaCommit");
 
         List<RecordedEvent> messages = ofType(events, "tally.ConsensusMessage");
-        assertThat(messages).as("a commit vote sent and acknowledged").anySatisfy(e -> {
+        assertThat(messages).as("a commit vote sent and written").anySatisfy(e -> {
             assertThat(e.getString("direction")).isEqualTo("out");
             assertThat(e.getString("kind")).isEqualTo("ReplicaCommit");
-            assertThat(e.getString("outcome")).isEqualTo("acknowledged");
+            assertThat(e.getString("outcome")).isEqualTo("written");
             assertThat(e.getString("peer")).isNotBlank();
         });
         assertThat(messages)
-                .as("a proposal received and delivered to the replica")
+                .as("a proposal received and offered to the replica")
                 .anySatisfy(e -> {
                     assertThat(e.getString("direction")).isEqualTo("in");
                     assertThat(e.getString("kind")).isEqualTo("LeaderProposal");
-                    assertThat(e.getString("outcome")).isEqualTo("delivered");
+                    assertThat(e.getString("outcome")).isEqualTo("offered");
                 });
     }
 

@@ -1,0 +1,188 @@
+package dev.tally.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.crypto.BlsPublicKey;
+import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.ChonkyMessage;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.Signed;
+import dev.tally.protocol.TestChain;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Consensus messages as one-way frames (docs/adr/0006): the frames on a connection, and a committee that mixes
+ * validators of builds before the stream endpoint (which take consensus messages only as RPCs) with later ones.
+ */
+class OneWayMessageTest {
+    static final RpcConfig RPC = RpcConfig.defaults(1 << 20, 1 << 16);
+
+    /**
+     * A Noise session over loopback: the client's raw stream, and the server's {@link Connection}, which takes
+     * consensus messages as frames with {@code handler}.
+     */
+    record Pair(NoiseStream client, Connection receiver) implements AutoCloseable {
+        @Override
+        public void close() throws java.io.IOException {
+            client.close();
+            receiver.close();
+        }
+    }
+
+    static Pair pair(Connection.MessageHandler handler) throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<NoiseStream> accepted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return NoiseStream.server(server.accept());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            NoiseStream client = NoiseStream.client(new Socket(server.getInetAddress(), server.getLocalPort()));
+            Connection receiver = new Connection(
+                            "receiver", accepted.get(5, TimeUnit.SECONDS), RPC, Map.of(), null, null)
+                    .serveMessages(Rpc.CONSENSUS, handler)
+                    .start();
+            return new Pair(client, receiver);
+        }
+    }
+
+    @Test
+    void messagesArriveInOrderWithoutAnAnswerAndFreeTheirSlotOnceWritten() throws Exception {
+        List<Integer> got = new CopyOnWriteArrayList<>();
+        AtomicInteger written = new AtomicInteger();
+        try (Pair p = pair(m -> got.add((int) m[0]));
+                Connection sender = new Connection("sender", p.client(), RPC, Map.of(), null, null).start()) {
+            for (int i = 0; i < 100; i++) {
+                // Three slots: the 4th and later wait until the writer has written an earlier one.
+                assertThat(sender.reserve(Rpc.CONSENSUS, Duration.ofSeconds(5))).isTrue();
+                sender.sendReserved(Rpc.CONSENSUS, new byte[] {(byte) i}, written::incrementAndGet);
+            }
+            TestNets.await("100 messages", Duration.ofSeconds(10), () -> got.size() == 100);
+            assertThat(got)
+                    .isEqualTo(java.util.stream.IntStream.range(0, 100).boxed().toList());
+            TestNets.await("written", Duration.ofSeconds(5), () -> written.get() == 100);
+            for (int i = 0; i < Rpc.CONSENSUS.inflight(); i++) {
+                assertThat(sender.reserve(Rpc.CONSENSUS, Duration.ZERO))
+                        .as("slot %d free again", i)
+                        .isTrue();
+            }
+            assertThat(p.receiver().isOpen()).isTrue();
+        }
+    }
+
+    /** Sends one application frame and returns why the receiver closed the connection. */
+    static String receiverClosesOn(byte kind, Rpc rpc, int callId, byte[] body, Connection.MessageHandler handler)
+            throws Exception {
+        try (Pair p = pair(handler)) {
+            try {
+                RpcLimitsTest.appFrame(
+                        new RpcLimitsTest.Raw(p.client(), null), kind, rpc.id(), callId, body.length, body);
+            } catch (java.net.SocketException e) {
+                // the receiver closed before the whole frame was written: refused at its header
+            }
+            return p.receiver().closed().get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aBadMessageFrameClosesTheConnectionNamingTheProblem() throws Exception {
+        long max = RPC.limit(Rpc.CONSENSUS).maxRequestBytes();
+        Connection.MessageHandler taken = m -> {};
+        assertThat(receiverClosesOn(Connection.MESSAGE, Rpc.CONSENSUS, 0, new byte[(int) max + 1], taken))
+                .contains("consensus message of " + (max + 1) + " bytes exceeds the limit of " + max);
+        assertThat(receiverClosesOn(Connection.MESSAGE, Rpc.CONSENSUS, 7, new byte[1], taken))
+                .contains("consensus message with call id 7, not 0");
+        assertThat(receiverClosesOn(Connection.MESSAGE, Rpc.GET_BLOCK, 0, new byte[1], taken))
+                .contains("message for get_block, which this endpoint does not take as messages");
+        assertThat(receiverClosesOn(Connection.MESSAGE, Rpc.CONSENSUS, 0, new byte[1], m -> {
+                    throw new IllegalArgumentException("not a consensus message");
+                }))
+                .contains("consensus message rejected: not a consensus message");
+        // The same connection takes consensus messages only as frames, not as requests.
+        assertThat(receiverClosesOn(Connection.REQUEST, Rpc.CONSENSUS, 1, new byte[1], taken))
+                .contains("request for consensus, which this endpoint does not serve");
+    }
+
+    static final int N = 4;
+
+    @Test
+    void aCommitteeMixingBuildsBeforeTheStreamEndpointExchangesEveryMessage() throws Exception {
+        TestChain chain = new TestChain(N);
+        List<InetSocketAddress> addrs = new ArrayList<>();
+        for (int i = 0; i < N; i++) {
+            addrs.add(TestNets.freeAddress());
+        }
+        // Validators 2 and 3 run a build before the stream endpoint.
+        Network[] nets = new Network[N];
+        try {
+            for (int i = 0; i < N; i++) {
+                var b = TestNets.config(NodeSecretKey.generate(), chain)
+                        .listen(addrs.get(i))
+                        .validatorKey(chain.keys.get(i));
+                for (int j = 0; j < N; j++) {
+                    b.validatorAddress(chain.keys.get(j).publicKey(), addrs.get(j));
+                }
+                if (i >= 2) {
+                    b.consensusRpcOnly();
+                }
+                nets[i] = Network.start(
+                        b.build(), new TestNets.MemoryStore(0), new TestNets.MemoryStore(0), TestNets.NO_TXS);
+            }
+            for (int i = 0; i < N; i++) {
+                ConsensusMesh mesh = nets[i].consensus().orElseThrow();
+                TestNets.await(
+                        "full mesh at " + i,
+                        Duration.ofSeconds(20),
+                        () -> mesh.connectedOutbound().size() == N - 1
+                                && mesh.connectedInbound().size() == N - 1);
+            }
+            BlsPublicKey later = chain.keys.get(1).publicKey();
+            assertThat(nets[0].consensus().orElseThrow().sendingOneWay()).containsExactly(later);
+            assertThat(nets[1].consensus().orElseThrow().sendingOneWay())
+                    .containsExactly(chain.keys.get(0).publicKey());
+            assertThat(nets[2].consensus().orElseThrow().sendingOneWay()).isEmpty();
+            assertThat(nets[3].consensus().orElseThrow().sendingOneWay()).isEmpty();
+
+            Payload p = TestChain.payload("mixed");
+            Set<Signed<ChonkyMessage>> sent = new HashSet<>();
+            for (int i = 0; i < N; i++) {
+                Signed<ReplicaCommit> m = chain.sign(i, chain.vote(10 + i, 3, p));
+                sent.add((Signed) m);
+                nets[i].broadcast(m);
+            }
+            for (int i = 0; i < N; i++) {
+                Set<Signed<ChonkyMessage>> got = new HashSet<>();
+                while (got.size() < N) {
+                    Signed<ChonkyMessage> m = nets[i].inbox().poll(Duration.ofSeconds(10));
+                    assertThat(m)
+                            .as("message %d at validator %d", got.size() + 1, i)
+                            .isNotNull();
+                    got.add(m);
+                }
+                assertThat(got).isEqualTo(sent);
+            }
+        } finally {
+            for (Network n : nets) {
+                if (n != null) {
+                    n.close();
+                }
+            }
+        }
+    }
+}
