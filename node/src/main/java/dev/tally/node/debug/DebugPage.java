@@ -168,6 +168,8 @@ public final class DebugPage implements AutoCloseable {
                 node.network().consensus().map(m -> m.connectedOutbound()).orElse(Set.of());
         Set<BlsPublicKey> in =
                 node.network().consensus().map(m -> m.connectedInbound()).orElse(Set.of());
+        Set<BlsPublicKey> oneWay =
+                node.network().consensus().map(m -> m.sendingOneWay()).orElse(Set.of());
         for (ValidatorInfo v : node.epoch().committee().validators()) {
             SignedNetAddress a = addresses.get(v.key());
             h.append("<tr><td>")
@@ -177,7 +179,8 @@ public final class DebugPage implements AutoCloseable {
                     .append("</td><td>")
                     .append(a == null ? "?" : escape(NodeHttp.text(a.address())))
                     .append("</td><td>")
-                    .append(out.contains(v.key()) ? "out " : "")
+                    // "(rpc)": the peer runs a build before one-way consensus frames (docs/adr/0006).
+                    .append(out.contains(v.key()) ? (oneWay.contains(v.key()) ? "out " : "out (rpc) ") : "")
                     .append(in.contains(v.key()) ? "in" : "")
                     .append("</td><td>")
                     .append(node.network()
