@@ -171,7 +171,7 @@ class DecoderFuzzTest {
             },
             b -> {
                 try {
-                    ConsensusMesh.verify(
+                    ConsensusReceiver.verify(
                             Codec.decodeSigned(b),
                             CHAIN.keys.get(0).publicKey(),
                             CHAIN.epoch,

@@ -67,7 +67,7 @@ class NewViewGateTest {
     static Thread handle(ConsensusMesh mesh, int from, byte[] request, Queue<Throwable> failures) {
         return Thread.ofPlatform().start(() -> {
             try {
-                mesh.handle(CHAIN.keys.get(from).publicKey(), request, null);
+                mesh.receiver().handle(CHAIN.keys.get(from).publicKey(), request, null);
             } catch (Throwable t) {
                 failures.add(t);
             }
@@ -104,7 +104,7 @@ class NewViewGateTest {
             requests.add(request(newView(i)));
         }
         // Warm up the pairing code, so the first message's time below is its verification's, not class loading's.
-        ConsensusMesh.verify(
+        ConsensusReceiver.verify(
                 Codec.decodeSigned(Codec.encode(newView(1))),
                 CHAIN.keys.get(1).publicKey(),
                 CHAIN.epoch,

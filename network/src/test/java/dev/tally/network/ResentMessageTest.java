@@ -62,7 +62,7 @@ class ResentMessageTest {
     static Signed<?> deliver(ConsensusMesh mesh, ConsensusInbox inbox, int from, byte[] request) throws Exception {
         Thread handler = Thread.ofVirtual().start(() -> {
             try {
-                mesh.handle(CHAIN.keys.get(from).publicKey(), request, null);
+                mesh.receiver().handle(CHAIN.keys.get(from).publicKey(), request, null);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -93,7 +93,7 @@ class ResentMessageTest {
                 CHAIN.sign(1, new ReplicaTimeout(CHAIN.view(V + 1), Optional.empty(), Optional.empty()));
         assertThat(deliver(mesh, inbox, 1, NewViewGateTest.request(next))).isEqualTo(next);
         assertThat(verifier.checks).hasValue(2);
-        assertThatThrownBy(() -> mesh.handle(CHAIN.keys.get(2).publicKey(), request, null))
+        assertThatThrownBy(() -> mesh.receiver().handle(CHAIN.keys.get(2).publicKey(), request, null))
                 .hasMessageContaining("was sent by");
         verifier.shutdownNow();
     }

@@ -22,7 +22,7 @@ final class NetworkVerified implements MessageVerifier {
         this.networkQcs = networkQcs;
     }
 
-    /** Only messages that passed {@code ConsensusMesh.verify} (or this node's own) reach the replica. */
+    /** Only messages that passed {@code ConsensusReceiver.verify} (or this node's own) reach the replica. */
     @Override
     public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
         return !(message.message() instanceof ReplicaCommit) || message.verifySignature();

@@ -23,7 +23,7 @@ class NetworkVerifiedTest {
                 good.message(), good.key(), CHAIN.sign(2, good.message()).signature());
         assertThat(verifier.verifySignature(good)).isTrue();
         assertThat(verifier.verifySignature(bad)).isFalse();
-        // Everything else passed ConsensusMesh.verify, signature included, before it reached the inbox.
+        // Everything else passed ConsensusReceiver.verify, signature included, before it reached the inbox.
         ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
         assertThat(verifier.verifySignature(new Signed<>(timeout, good.key(), bad.signature())))
                 .isTrue();
