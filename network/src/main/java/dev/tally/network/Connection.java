@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * several): {@code u8 kind (1 request, 2 response, 3 message) ++ u8 rpc ++ u32 call id ++ u32 body length ++ body},
  * integers big-endian. A frame whose declared length exceeds the RPC's limit for its kind closes the connection
  * before its body is read. A message (kind 3, call id 0) is a request without a response, for an RPC served by a
- * {@link MessageHandler}: the reader hands it over itself, in order, so TCP's flow control is its back-pressure. Each RPC has a per-direction in-flight limit ({@link Rpc#inflight()}) that the client respects and
+ * {@link MessageHandler}: the reader hands it over itself, in order, so TCP's flow control is its back-pressure.
+ * Each RPC has a per-direction in-flight limit ({@link Rpc#inflight()}) that the client respects and
  * the server enforces (a peer that exceeds it is dropped), and a token bucket that the client waits on before
  * calling and the server waits on before handling (a peer that calls too fast is throttled: its calls stay in
  * flight, so it soon cannot send more). A call takes one token, or, for an RPC served by an {@link ItemHandler},
