@@ -286,6 +286,9 @@ public final class ConsensusMesh implements AutoCloseable {
                         config.ping.orElse(null))
                 .countInto(traffic)
                 .start();
+        if (dialled.oneWay()) {
+            oneWayOutbound.add(peer); // before the connection shows, so that it shows with its endpoint
+        }
         Connection old = outbound.put(peer, conn);
         if (old != null) {
             old.close("replaced by a new connection");
@@ -293,15 +296,14 @@ public final class ConsensusMesh implements AutoCloseable {
         log.info("consensus: connected to {} at {}{}", peer, addr, dialled.oneWay() ? "" : " (consensus RPC endpoint)");
         try {
             if (dialled.oneWay()) {
-                oneWayOutbound.add(peer);
                 sendMessages(peer, conn);
             } else {
                 callWithMessages(peer, conn);
             }
         } finally {
             conn.close("consensus sender stopped");
-            oneWayOutbound.remove(peer);
             outbound.remove(peer, conn);
+            oneWayOutbound.remove(peer);
         }
     }
 
