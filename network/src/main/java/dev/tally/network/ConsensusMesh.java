@@ -385,8 +385,10 @@ public final class ConsensusMesh implements AutoCloseable {
         dials.acquire();
         try {
             if (!config.consensusRpcOnly) {
+                // A peer that cannot be reached fails here, with no second try on the other endpoint.
+                NoiseStream stream = Preface.connect(addr, Preface.Endpoint.CONSENSUS_STREAM, Preface.TIMEOUT);
                 try {
-                    return new Dialled(connect(peer, addr, Preface.Endpoint.CONSENSUS_STREAM), true);
+                    return new Dialled(handshake(stream, peer), true);
                 } catch (EOFException | SocketException e) {
                     // A build before the stream endpoint refuses its unknown name by closing: speak its endpoint.
                     log.info(
@@ -397,7 +399,8 @@ public final class ConsensusMesh implements AutoCloseable {
                             e.getMessage());
                 }
             }
-            return new Dialled(connect(peer, addr, Preface.Endpoint.CONSENSUS), false);
+            return new Dialled(
+                    handshake(Preface.connect(addr, Preface.Endpoint.CONSENSUS, Preface.TIMEOUT), peer), false);
         } finally {
             dials.release();
         }
@@ -406,10 +409,11 @@ public final class ConsensusMesh implements AutoCloseable {
     /** A connection whose handshakes are done; {@code oneWay} if on the consensus stream endpoint. */
     private record Dialled(NoiseStream stream, boolean oneWay) {}
 
-    /** Opens a connection to {@code endpoint}; an EOF or a reset means the peer closed it before answering ours. */
-    private NoiseStream connect(BlsPublicKey peer, InetSocketAddress addr, Preface.Endpoint endpoint)
-            throws IOException {
-        NoiseStream stream = Preface.connect(addr, endpoint, Preface.TIMEOUT);
+    /**
+     * Runs the consensus handshake on a connection whose preface is done, closing it on failure; an EOF or a reset
+     * means the peer closed it before answering ours.
+     */
+    private NoiseStream handshake(NoiseStream stream, BlsPublicKey peer) throws IOException {
         try {
             Handshake.consensusOutbound(stream, key, epoch.genesis(), peer);
             stream.socket().setSoTimeout(0);

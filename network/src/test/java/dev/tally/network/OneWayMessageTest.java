@@ -2,6 +2,10 @@ package dev.tally.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.protocol.ChonkyMessage;
@@ -23,7 +27,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Consensus messages as one-way frames (docs/adr/0006): the frames on a connection, and a committee that mixes
@@ -31,6 +38,31 @@ import org.junit.jupiter.api.Test;
  */
 class OneWayMessageTest {
     static final RpcConfig RPC = RpcConfig.defaults(1 << 20, 1 << 16);
+    static final String FELL_BACK = "closed the connection unanswered on the stream endpoint";
+
+    final ListAppender<ILoggingEvent> meshLog = new ListAppender<>();
+    final Logger meshLogger = (Logger) LoggerFactory.getLogger(ConsensusMesh.class);
+
+    @BeforeEach
+    void captureMeshLog() {
+        meshLog.start();
+        meshLogger.addAppender(meshLog);
+        meshLogger.setLevel(Level.INFO); // the tests' logback configuration logs warnings only
+        meshLogger.setAdditive(false);
+    }
+
+    @AfterEach
+    void releaseMeshLog() {
+        meshLogger.detachAppender(meshLog);
+        meshLogger.setLevel(null);
+        meshLogger.setAdditive(true);
+    }
+
+    long logged(String text) {
+        return List.copyOf(meshLog.list).stream()
+                .filter(e -> e.getFormattedMessage().contains(text))
+                .count();
+    }
 
     /**
      * A Noise session over loopback: the client's raw stream, and the server's {@link Connection}, which takes
@@ -122,6 +154,27 @@ class OneWayMessageTest {
     static final int N = 4;
 
     @Test
+    // `net` is never named in the body: it is open, dialling, for exactly as long as the body runs.
+    @SuppressWarnings("try")
+    void aPeerThatCannotBeReachedIsNotTriedOnTheOtherEndpoint() throws Exception {
+        TestChain chain = new TestChain(2);
+        InetSocketAddress nobody = TestNets.freeAddress();
+        try (Network net = Network.start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .validatorKey(chain.keys.get(0))
+                        .validatorAddress(chain.keys.get(1).publicKey(), nobody)
+                        .build(),
+                new TestNets.MemoryStore(0),
+                new TestNets.MemoryStore(0),
+                TestNets.NO_TXS)) {
+            TestNets.await("two refused dials", Duration.ofSeconds(10), () -> logged("Connection refused") >= 2);
+            assertThat(logged(FELL_BACK))
+                    .as("refused connections taken for an older build")
+                    .isZero();
+        }
+    }
+
+    @Test
     void aCommitteeMixingBuildsBeforeTheStreamEndpointExchangesEveryMessage() throws Exception {
         TestChain chain = new TestChain(N);
         List<InetSocketAddress> addrs = new ArrayList<>();
@@ -158,6 +211,7 @@ class OneWayMessageTest {
                     .containsExactly(chain.keys.get(0).publicKey());
             assertThat(nets[2].consensus().orElseThrow().sendingOneWay()).isEmpty();
             assertThat(nets[3].consensus().orElseThrow().sendingOneWay()).isEmpty();
+            assertThat(logged(FELL_BACK)).as("fall-backs logged").isGreaterThanOrEqualTo(4);
 
             Payload p = TestChain.payload("mixed");
             Set<Signed<ChonkyMessage>> sent = new HashSet<>();
