@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
@@ -89,10 +91,17 @@ final class NodeCommand implements Callable<Integer> {
         NodeLogging.configure(format, level, logFile == null, file);
         Logger log = LoggerFactory.getLogger(NodeCommand.class);
         TallyNode node = NodeStartup.start(cfg, dataDir, inMemory, NodeStartup.application(app, dataDir, inMemory));
+        CountDownLatch stopLogged = new CountDownLatch(1);
         Thread hook = new Thread(
                 () -> {
                     log.info("stopping (signal)");
                     node.close();
+                    // The JVM halts once this hook returns: let the main thread log the stop first.
+                    try {
+                        stopLogged.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 },
                 "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -110,6 +119,7 @@ final class NodeCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // the JVM is shutting down: the hook is what stopped the node
             }
+            stopLogged.countDown();
         }
     }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,28 @@ import org.slf4j.LoggerFactory;
 class NodeStartupTest {
     @TempDir
     Path dir;
+
+    /** On SIGTERM the JVM halts once the shutdown hook returns: the hook waits for the main thread's last line. */
+    @Test
+    void aNodeStoppedBySigtermLogsThatItStopped() throws Exception {
+        Localnet.Member m =
+                Localnet.generate(dir, 1, 0, Duration.ofMillis(1000)).getFirst();
+        Process node = Localnet.launch(m);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!(Files.exists(m.logFile()) && Files.readString(m.logFile()).contains("stored blocks up to"))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            node.destroy();
+            assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("stopped").isTrue();
+        } finally {
+            node.destroyForcibly();
+        }
+        List<String> lines = Files.readAllLines(m.logFile());
+        assertThat(String.join("\n", lines)).contains("stopping (signal)", "storage closed");
+        assertThat(lines.getLast()).endsWith("node stopped");
+    }
 
     /** None of the node's HTTP endpoints authenticates its clients: one reachable from other machines is worth a WARN. */
     @Test
