@@ -50,9 +50,10 @@ public final class ConsensusMesh implements AutoCloseable {
     private final Traffic traffic = new Traffic();
     private final OutgoingConsensusPool pool = new OutgoingConsensusPool();
     private final Map<BlsPublicKey, Connection> inbound = new ConcurrentHashMap<>();
-    private final Map<BlsPublicKey, Connection> outbound = new ConcurrentHashMap<>();
-    /** The validators of {@link #outbound} on the stream endpoint; the others', earlier builds, on the RPC one. */
-    private final java.util.Set<BlsPublicKey> oneWayOutbound = ConcurrentHashMap.newKeySet();
+    private final Map<BlsPublicKey, Outbound> outbound = new ConcurrentHashMap<>();
+
+    /** A sending connection; {@code oneWay} on the stream endpoint, else on the RPC one of earlier builds. */
+    private record Outbound(Connection conn, boolean oneWay) {}
 
     private final List<Thread> threads = new ArrayList<>();
     /** The reconnect backoff of each validator's sender, woken when that validator connects to this one. */
@@ -205,7 +206,8 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Bytes sent and received with a validator, over its current connections (both ways). */
     public Optional<long[]> peerTraffic(BlsPublicKey peer) {
-        return Connection.trafficOf(outbound.get(peer), inbound.get(peer));
+        Outbound out = outbound.get(peer);
+        return Connection.trafficOf(out == null ? null : out.conn(), inbound.get(peer));
     }
 
     public ConsensusInbox inbox() {
@@ -222,7 +224,10 @@ public final class ConsensusMesh implements AutoCloseable {
      * not in it run a build before that endpoint and take RPCs.
      */
     public java.util.Set<BlsPublicKey> sendingOneWay() {
-        return java.util.Set.copyOf(oneWayOutbound);
+        return outbound.entrySet().stream()
+                .filter(e -> e.getValue().oneWay())
+                .map(Map.Entry::getKey)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /** Validators with an open inbound (receiving) connection. */
@@ -232,7 +237,7 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Closes the connections to and from a validator (they are re-established); for tests and operators. */
     public void disconnect(BlsPublicKey peer) {
-        Optional.ofNullable(outbound.get(peer)).ifPresent(c -> c.close("disconnected locally"));
+        Optional.ofNullable(outbound.get(peer)).ifPresent(o -> o.conn().close("disconnected locally"));
         Optional.ofNullable(inbound.get(peer)).ifPresent(c -> c.close("disconnected locally"));
     }
 
@@ -286,12 +291,10 @@ public final class ConsensusMesh implements AutoCloseable {
                         config.ping.orElse(null))
                 .countInto(traffic)
                 .start();
-        if (dialled.oneWay()) {
-            oneWayOutbound.add(peer); // before the connection shows, so that it shows with its endpoint
-        }
-        Connection old = outbound.put(peer, conn);
+        Outbound link = new Outbound(conn, dialled.oneWay());
+        Outbound old = outbound.put(peer, link);
         if (old != null) {
-            old.close("replaced by a new connection");
+            old.conn().close("replaced by a new connection");
         }
         log.info("consensus: connected to {} at {}{}", peer, addr, dialled.oneWay() ? "" : " (consensus RPC endpoint)");
         try {
@@ -302,8 +305,7 @@ public final class ConsensusMesh implements AutoCloseable {
             }
         } finally {
             conn.close("consensus sender stopped");
-            outbound.remove(peer, conn);
-            oneWayOutbound.remove(peer);
+            outbound.remove(peer, link);
         }
     }
 
@@ -475,7 +477,7 @@ public final class ConsensusMesh implements AutoCloseable {
         synchronized (this) {
             senders.values().forEach(Thread::interrupt);
         }
-        outbound.values().forEach(c -> c.close("shutting down"));
+        outbound.values().forEach(o -> o.conn().close("shutting down"));
         inbound.values().forEach(c -> c.close("shutting down"));
     }
 }
