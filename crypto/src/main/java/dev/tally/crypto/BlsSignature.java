@@ -1,8 +1,12 @@
 package dev.tally.crypto;
 
+import java.math.BigInteger;
+import java.security.SecureRandom;
+import java.util.List;
 import supranational.blst.BLST_ERROR;
 import supranational.blst.P1;
 import supranational.blst.P1_Affine;
+import supranational.blst.Pairing;
 
 /**
  * A BLS12-381 signature (compressed G1 point). Decoded with {@link #fromBytes}, or made by signing, it is known to lie
@@ -50,6 +54,47 @@ public final class BlsSignature extends FixedBytes {
     /** True iff this is a signature of {@code message} by {@code key}; false for a point outside the G1 subgroup. */
     public boolean verify(byte[] message, BlsPublicKey key) {
         return verify(point, message, key, Bls.DST);
+    }
+
+    /** One signature of a batch ({@link #verifyAll}): {@code signature} of {@code message} by {@code key}. */
+    public record Check(BlsSignature signature, byte[] message, BlsPublicKey key) {}
+
+    private static final SecureRandom WEIGHTS = new SecureRandom();
+
+    /**
+     * True iff every signature of {@code checks} is valid, checked together: a Miller loop per signature and one final
+     * exponentiation in all, against two and one for each signature alone (about half the cost). Each signature and
+     * its message's hash enter the product multiplied by a fresh random 64-bit weight: without it, two bad signatures
+     * whose errors cancel would pass together; with it, bad signatures pass with probability at most 2^-64. blst
+     * checks each signature's subgroup as it enters. False says only that some signature is bad: verify them one by
+     * one to learn which.
+     */
+    public static boolean verifyAll(List<Check> checks) {
+        if (checks.isEmpty()) {
+            return true;
+        }
+        if (checks.size() == 1) {
+            Check c = checks.getFirst();
+            return c.signature().verify(c.message(), c.key());
+        }
+        Pairing pairing = new Pairing(true, Bls.DST);
+        for (Check c : checks) {
+            BLST_ERROR added = pairing.mul_n_aggregate(c.key().point(), c.signature().point, weight(), c.message());
+            if (added != BLST_ERROR.BLST_SUCCESS) {
+                return false;
+            }
+        }
+        pairing.commit();
+        return pairing.finalverify();
+    }
+
+    /** A random weight of 64 bits, never zero (a zero weight would leave its signature out of the check). */
+    private static BigInteger weight() {
+        BigInteger w;
+        do {
+            w = new BigInteger(64, WEIGHTS);
+        } while (w.signum() == 0);
+        return w;
     }
 
     P1_Affine point() {

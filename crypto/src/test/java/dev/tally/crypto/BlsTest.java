@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -254,6 +255,62 @@ class BlsTest {
                         new BlsAggregateSignature.Signer(msg, key(1).publicKey()),
                         new BlsAggregateSignature.Signer(msg, key(2).publicKey()))))
                 .isTrue();
+    }
+
+    /** Signatures of distinct messages by distinct keys, as a batch to verify. */
+    private static List<BlsSignature.Check> batch(int size) {
+        List<BlsSignature.Check> checks = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            byte[] msg = ("message " + i).getBytes(StandardCharsets.US_ASCII);
+            checks.add(new BlsSignature.Check(key(i).sign(msg), msg, key(i).publicKey()));
+        }
+        return checks;
+    }
+
+    @Test
+    void aBatchOfValidSignaturesVerifiesTogether() {
+        assertThat(BlsSignature.verifyAll(batch(5))).isTrue();
+        assertThat(BlsSignature.verifyAll(batch(1))).isTrue();
+        assertThat(BlsSignature.verifyAll(List.of())).isTrue();
+    }
+
+    @Test
+    void oneBadSignatureFailsItsBatch() {
+        for (int size : new int[] {1, 2, 5}) {
+            List<BlsSignature.Check> checks = batch(size);
+            BlsSignature.Check last = checks.getLast();
+            checks.set(size - 1, new BlsSignature.Check(last.signature(), new byte[] {1}, last.key()));
+            assertThat(BlsSignature.verifyAll(checks)).as("batch of %d", size).isFalse();
+        }
+    }
+
+    @Test
+    void badSignaturesWhoseErrorsCancelFailTheirBatch() {
+        // Two signatures off by +d and -d: each is bad, their plain sum is that of the valid ones. Only the random
+        // weights tell them apart.
+        List<BlsSignature.Check> checks = batch(3);
+        P1 d = new P1().hash_to(new byte[] {7}, Bls.DST);
+        for (int i = 0; i < 2; i++) {
+            BlsSignature.Check c = checks.get(i);
+            P1 off = new P1(c.signature().bytes()).add(i == 0 ? d : d.dup().neg());
+            checks.set(i, new BlsSignature.Check(BlsSignature.fromBytes(off.compress()), c.message(), c.key()));
+            assertThat(checks.get(i).signature().verify(c.message(), c.key())).isFalse();
+        }
+        assertThat(BlsAggregateSignature.aggregate(
+                        checks.stream().map(BlsSignature.Check::signature).toList()))
+                .as("the plain sum is the valid signatures' sum")
+                .isEqualTo(BlsAggregateSignature.aggregate(
+                        batch(3).stream().map(BlsSignature.Check::signature).toList()));
+        assertThat(BlsSignature.verifyAll(checks)).isFalse();
+    }
+
+    @Test
+    void aSignatureOutsideTheSubgroupFailsItsBatch() {
+        List<BlsSignature.Check> checks = batch(3);
+        BlsSignature.Check c = checks.get(1);
+        // Its G1 part is the valid signature: only the subgroup check refuses it.
+        checks.set(1, new BlsSignature.Check(withPart(key(1), c.message(), smallOrderPoint()), c.message(), c.key()));
+        assertThat(BlsSignature.verifyAll(checks)).isFalse();
     }
 
     @Test
