@@ -5,6 +5,7 @@ import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.BlsSignature;
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * A validator's announcement of the address it accepts consensus connections at, signed with its validator key
@@ -20,6 +21,14 @@ public record SignedNetAddress(
 
     public boolean verifySignature() {
         return signature.verify(NetCodec.netAddressHash(address, version, timestamp), key);
+    }
+
+    /** True iff every announcement's signature is valid; checked together, at about half the cost of each alone. */
+    public static boolean verifySignatures(List<SignedNetAddress> announcements) {
+        return BlsSignature.verifyAll(announcements.stream()
+                .map(a -> new BlsSignature.Check(
+                        a.signature, NetCodec.netAddressHash(a.address, a.version, a.timestamp), a.key))
+                .toList());
     }
 
     /** True iff this announcement supersedes {@code other} (same key assumed). */

@@ -79,45 +79,60 @@ public final class ValidatorAddressBook {
     }
 
     /**
-     * Merges announcements from a peer. Verifies the signature of each one that is newer than what the book holds
-     * (only those: verification is the expensive part). Returns how many were accepted.
+     * Merges announcements from a peer. Verifies the signatures of those newer than what the book holds (only those:
+     * verification is the expensive part), together. Returns how many were accepted.
      *
      * @throws InvalidMessageException if the batch names a validator twice or carries a bad signature (the peer
-     *     that sent it is misbehaving); entries accepted before the bad one stay.
+     *     that sent it is misbehaving); entries before the bad one are accepted all the same.
      */
     public int update(List<SignedNetAddress> batch) throws InvalidMessageException {
         Set<BlsPublicKey> seen = new HashSet<>();
+        List<SignedNetAddress> fresh = new ArrayList<>();
+        InvalidMessageException fault = null;
+        for (SignedNetAddress a : batch) {
+            if (!seen.add(a.key())) {
+                fault = new InvalidMessageException("address batch names " + a.key() + " twice");
+                break;
+            }
+            if (isMember(a.key()) && isNew(a)) {
+                fresh.add(a);
+            }
+        }
+        if (!SignedNetAddress.verifySignatures(fresh)) {
+            // Some signature is bad: find the first, as checking one by one would have.
+            int bad = 0;
+            while (bad < fresh.size() && fresh.get(bad).verifySignature()) {
+                bad++;
+            }
+            if (bad < fresh.size()) {
+                fault = new InvalidMessageException(
+                        "bad signature on the address of " + fresh.get(bad).key());
+                fresh = fresh.subList(0, bad);
+            }
+        }
         List<SignedNetAddress> accepted = new ArrayList<>();
-        try {
-            for (SignedNetAddress a : batch) {
-                if (!seen.add(a.key())) {
-                    throw new InvalidMessageException("address batch names " + a.key() + " twice");
-                }
-                if (!isMember(a.key())) {
-                    continue;
-                }
-                synchronized (this) {
-                    SignedNetAddress old = entries.get(a.key());
-                    if (old != null && !a.isNewerThan(old)) {
-                        continue;
-                    }
-                }
-                if (!a.verifySignature()) {
-                    throw new InvalidMessageException("bad signature on the address of " + a.key());
-                }
-                synchronized (this) {
-                    SignedNetAddress old = entries.get(a.key());
-                    if (old == null || a.isNewerThan(old)) {
-                        entries.put(a.key(), a);
-                        changed.signal();
-                        accepted.add(a);
-                    }
+        synchronized (this) {
+            for (SignedNetAddress a : fresh) {
+                if (isNew(a)) {
+                    entries.put(a.key(), a);
+                    accepted.add(a);
                 }
             }
-        } finally {
-            accepted.forEach(a -> listeners.forEach(l -> l.accept(a)));
+            if (!accepted.isEmpty()) {
+                changed.signal();
+            }
+        }
+        accepted.forEach(a -> listeners.forEach(l -> l.accept(a)));
+        if (fault != null) {
+            throw fault;
         }
         return accepted.size();
+    }
+
+    /** Whether {@code a} is newer than what the book holds for its validator (or the book holds none). */
+    private synchronized boolean isNew(SignedNetAddress a) {
+        SignedNetAddress old = entries.get(a.key());
+        return old == null || a.isNewerThan(old);
     }
 
     /** Entries newer than (or absent from) {@code sent}: what a peer that was sent {@code sent} has not seen. */

@@ -304,6 +304,30 @@ class UnitsTest {
     }
 
     @Test
+    void anAddressBatchIsCheckedTogetherAndItsFirstBadSignatureIsNamed() throws Exception {
+        ValidatorAddressBook book = new ValidatorAddressBook(CHAIN.committee());
+        Instant t = Instant.ofEpochSecond(1_700_000_000);
+        List<SignedNetAddress> batch = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            InetSocketAddress a = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1000 + i);
+            batch.add(SignedNetAddress.sign(CHAIN.keys.get(i), a, 1, t));
+        }
+        SignedNetAddress third = batch.get(2);
+        // Its version changed after signing: the signature no longer covers it.
+        batch.set(2, new SignedNetAddress(third.key(), third.address(), 2, t, third.signature()));
+        assertThatThrownBy(() -> book.update(batch))
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining(third.key().toString());
+        assertThat(book.snapshot())
+                .as("those before the bad one")
+                .containsOnlyKeys(
+                        CHAIN.keys.get(0).publicKey(), CHAIN.keys.get(1).publicKey());
+        batch.set(2, third);
+        assertThat(book.update(batch)).as("the two not held yet").isEqualTo(2);
+        assertThat(book.size()).isEqualTo(4);
+    }
+
+    @Test
     void qcCacheVerifiesOnceAndRefusesInvalidQcs() throws Exception {
         CachingQcVerifier qcs = new CachingQcVerifier(2);
         CommitQC qc = CHAIN.commitQc(3, 1, P);
