@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
+import java.util.Arrays;
 
 /**
  * A byte stream over TCP encrypted with {@value #PROTOCOL} ({@link NoiseHandshake}, then {@link NoiseCipher}s on
@@ -18,7 +19,10 @@ import java.security.GeneralSecurityException;
  * node's or validator's key.
  *
  * <p>One thread may read and another write at the same time; neither side is safe for concurrent use by more than
- * one thread. Buffers are fixed: two of {@value #MAX_MESSAGE} bytes per direction.
+ * one thread. Buffers start at {@value #INITIAL_BUFFER} bytes and grow to the largest message seen, at most
+ * {@value #MAX_MESSAGE} bytes: at n = 100 a validator holds about 200 connections, most carrying messages of a few
+ * hundred bytes, and buffers of the largest size (320 KiB a connection) were 64 MB per validator; with 25 validators
+ * in one JVM their churn of garbage stalled it in collections longer than the ping timeout.
  */
 final class NoiseStream implements Closeable {
     static final String PROTOCOL = "Noise_NN_25519_ChaChaPoly_SHA256";
@@ -27,6 +31,8 @@ final class NoiseStream implements Closeable {
     static final int MAX_PAYLOAD = MAX_MESSAGE - MAC_LENGTH;
     /** NN handshake messages carry an ephemeral key (32 bytes) and an empty payload (+16 bytes of MAC at most). */
     static final int MAX_HANDSHAKE_MESSAGE = 256;
+    /** The size buffers start at, and of the buffered raw input under each stream (larger reads bypass it). */
+    static final int INITIAL_BUFFER = 8192;
     /** Transport messages authenticate no associated data. */
     private static final byte[] NO_AD = new byte[0];
 
@@ -53,7 +59,7 @@ final class NoiseStream implements Closeable {
 
     /** Runs the NN handshake over the raw socket streams. */
     static NoiseStream handshake(Socket socket, NoiseHandshake.Role role) throws IOException {
-        InputStream in = new BufferedInputStream(socket.getInputStream(), MAX_MESSAGE + 2);
+        InputStream in = new BufferedInputStream(socket.getInputStream(), INITIAL_BUFFER);
         OutputStream out = socket.getOutputStream();
         return handshake(socket, in, out, role);
     }
@@ -119,6 +125,20 @@ final class NoiseStream implements Closeable {
         return lo | (hi << 8);
     }
 
+    /**
+     * {@code buffer}, or a larger copy of it (doubled, at most {@code max}) if it holds fewer than {@code needed} bytes.
+     */
+    private static byte[] atLeast(byte[] buffer, int needed, int max) {
+        if (buffer.length >= needed) {
+            return buffer;
+        }
+        int size = buffer.length;
+        while (size < needed) {
+            size = Math.min(2 * size, max);
+        }
+        return Arrays.copyOf(buffer, size);
+    }
+
     static void readFully(InputStream in, byte[] b, int off, int len) throws IOException {
         while (len > 0) {
             int n = in.read(b, off, len);
@@ -134,8 +154,8 @@ final class NoiseStream implements Closeable {
     private static final class Input extends InputStream {
         private final InputStream raw;
         private final NoiseCipher cipher;
-        private final byte[] frame = new byte[MAX_MESSAGE];
-        private final byte[] plain = new byte[MAX_PAYLOAD];
+        private byte[] frame = new byte[INITIAL_BUFFER];
+        private byte[] plain = new byte[INITIAL_BUFFER];
         private int pos;
         private int limit;
 
@@ -150,6 +170,8 @@ final class NoiseStream implements Closeable {
                 if (n < MAC_LENGTH) {
                     throw new ProtocolException("noise message of " + n + " bytes is shorter than its MAC");
                 }
+                frame = atLeast(frame, n, MAX_MESSAGE);
+                plain = atLeast(plain, n - MAC_LENGTH, MAX_PAYLOAD);
                 readFully(raw, frame, 0, n);
                 try {
                     limit = cipher.decryptWithAd(NO_AD, frame, 0, n, plain, 0);
@@ -184,12 +206,15 @@ final class NoiseStream implements Closeable {
         }
     }
 
-    /** Buffers plaintext and seals it into transport messages of at most {@value #MAX_PAYLOAD} bytes. */
+    /**
+     * Buffers plaintext and seals it into transport messages of at most {@value #MAX_PAYLOAD} bytes: one message per
+     * flush while that holds (the plaintext buffer grows to it), the rest split.
+     */
     private static final class Output extends OutputStream {
         private final OutputStream raw;
         private final NoiseCipher cipher;
-        private final byte[] plain = new byte[MAX_PAYLOAD];
-        private final byte[] frame = new byte[MAX_MESSAGE + 2];
+        private byte[] plain = new byte[INITIAL_BUFFER];
+        private byte[] frame = new byte[INITIAL_BUFFER];
         private int count;
 
         Output(OutputStream raw, NoiseCipher cipher) {
@@ -199,10 +224,11 @@ final class NoiseStream implements Closeable {
 
         @Override
         public void write(int b) throws IOException {
-            if (count == plain.length) {
+            if (count == MAX_PAYLOAD) {
                 seal(plain, 0, count);
                 count = 0;
             }
+            plain = atLeast(plain, count + 1, MAX_PAYLOAD);
             plain[count++] = (byte) b;
         }
 
@@ -216,12 +242,13 @@ final class NoiseStream implements Closeable {
                     len -= MAX_PAYLOAD;
                     continue;
                 }
-                int n = Math.min(len, plain.length - count);
+                int n = Math.min(len, MAX_PAYLOAD - count);
+                plain = atLeast(plain, count + n, MAX_PAYLOAD);
                 System.arraycopy(b, off, plain, count, n);
                 count += n;
                 off += n;
                 len -= n;
-                if (count == plain.length) {
+                if (count == MAX_PAYLOAD) {
                     seal(plain, 0, count);
                     count = 0;
                 }
@@ -230,6 +257,7 @@ final class NoiseStream implements Closeable {
 
         private void seal(byte[] src, int off, int len) throws IOException {
             int n;
+            frame = atLeast(frame, 2 + len + MAC_LENGTH, MAX_MESSAGE + 2);
             try {
                 n = cipher.encryptWithAd(NO_AD, src, off, len, frame, 2);
             } catch (GeneralSecurityException e) {

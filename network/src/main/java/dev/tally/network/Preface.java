@@ -40,7 +40,7 @@ final class Preface {
             socket.setTcpNoDelay(true);
             socket.connect(target, (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
-            InputStream in = new BufferedInputStream(socket.getInputStream(), NoiseStream.MAX_MESSAGE + 2);
+            InputStream in = new BufferedInputStream(socket.getInputStream(), NoiseStream.INITIAL_BUFFER);
             OutputStream out = socket.getOutputStream();
             Frames.write(
                     out,
@@ -84,7 +84,7 @@ final class Preface {
     /** Runs the server side of the preface on an accepted socket (whose read timeout the caller has set). */
     static Accepted accept(Socket socket) throws IOException {
         socket.setTcpNoDelay(true);
-        InputStream in = new BufferedInputStream(socket.getInputStream(), NoiseStream.MAX_MESSAGE + 2);
+        InputStream in = new BufferedInputStream(socket.getInputStream(), NoiseStream.INITIAL_BUFFER);
         OutputStream out = socket.getOutputStream();
         Net.Encryption enc = parse(Net.Encryption.parser(), Frames.read(in, Frames.MAX_HANDSHAKE_FRAME), "Encryption");
         if (enc.getTCase() != Net.Encryption.TCase.NOISE_NN) {
