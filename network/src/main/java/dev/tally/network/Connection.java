@@ -108,6 +108,10 @@ final class Connection implements AutoCloseable {
     private final CompletableFuture<String> closeReason = new CompletableFuture<>();
     private final CopyOnWriteArrayList<Consumer<String>> closeListeners = new CopyOnWriteArrayList<>();
     private volatile Traffic traffic = new Traffic();
+    /** When the reader last began a frame ({@link System#nanoTime}): what a ping's timeout is measured against. */
+    private volatile long lastReceived = System.nanoTime();
+    /** How many ping timeouts of silence close a connection whose ping is unanswered. */
+    static final int SILENT_PINGS = 3;
 
     Connection(
             String label,
@@ -267,16 +271,42 @@ final class Connection implements AutoCloseable {
         try {
             enqueue(new Frame(REQUEST, rpc, id, request));
             try {
-                return timeout == null ? response.get() : response.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                close(rpc + " call timed out after " + timeout.toMillis() + " ms");
-                throw new IOException(label + ": " + rpc + " call timed out");
+                return timeout == null ? response.get() : await(rpc, response, timeout);
             } catch (ExecutionException e) {
                 throw new IOException(
                         label + ": " + rpc + " call failed: " + e.getCause().getMessage(), e.getCause());
             }
         } finally {
             pending.remove(id);
+        }
+    }
+
+    /**
+     * Waits for a call's response at most {@code timeout}, then closes the connection (the call stays in flight at the
+     * peer). A ping, which asks whether the peer is alive, waits on while frames keep coming, and closes the
+     * connection only once nothing has arrived for {@value #SILENT_PINGS} ping timeouts: a busy peer answers late, a
+     * dead one sends nothing. At n = 100 on two cores, a view change (each validator checking 99 timeout votes) or a
+     * collection left answers to pings over 10 s behind; closing those connections brought the handshakes that kept
+     * the mesh from forming.
+     */
+    private byte[] await(Rpc rpc, CompletableFuture<byte[]> response, Duration timeout)
+            throws IOException, InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return response.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                long silence = SILENT_PINGS * timeout.toNanos();
+                long silenceEnds = lastReceived + silence;
+                if (rpc != Rpc.PING || silenceEnds - System.nanoTime() <= 0) {
+                    close(
+                            rpc == Rpc.PING
+                                    ? "ping unanswered and nothing received for " + silence / 1_000_000 + " ms"
+                                    : rpc + " call timed out after " + timeout.toMillis() + " ms");
+                    throw new IOException(label + ": " + rpc + " call timed out", e);
+                }
+                deadline = silenceEnds;
+            }
         }
     }
 
@@ -339,6 +369,7 @@ final class Connection implements AutoCloseable {
             byte[] header = new byte[HEADER];
             while (!closed.get()) {
                 in.readFully(header);
+                lastReceived = System.nanoTime();
                 byte kind = header[0];
                 Rpc rpc = Rpc.byId(header[1] & 0xff);
                 int callId = getInt(header, 2);

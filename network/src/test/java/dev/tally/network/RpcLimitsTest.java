@@ -254,29 +254,57 @@ class RpcLimitsTest {
 
     @Test
     void pingTimeoutClosesADeadConnection() throws Exception {
-        try (Network pinging = Network.start(
+        try (Network pinging = pingingNetwork()) {
+            // We never answer its pings.
+            assertThat(closedByServer(connectTo(pinging), Duration.ofSeconds(6)))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void aPeerThatKeepsSendingIsNotDroppedForASlowAnswerToAPing() throws Exception {
+        try (Network pinging = pingingNetwork()) {
+            Raw r = connectTo(pinging);
+            // Its pings (every 1.1 s, each timing out after 1.1 s) go unanswered, but it pings us every 0.7 s: a peer
+            // slow to answer, not a dead one. Its pings time out meanwhile, and 3.3 s (three timeouts) pass.
+            long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            int call = 0;
+            while (System.nanoTime() < until) {
+                appFrame(r, Connection.REQUEST, Rpc.PING.id(), ++call, 32, new byte[32]);
+                assertThat(closedByServer(r, Duration.ofMillis(700)))
+                        .as("closed while the peer kept sending")
+                        .isFalse();
+            }
+            // Silent from now on: closed once a ping is unanswered and nothing arrived for three ping timeouts.
+            assertThat(closedByServer(r, Duration.ofSeconds(6))).isTrue();
+        }
+    }
+
+    private static Network pingingNetwork() throws IOException {
+        return Network.start(
                 TestNets.config(NodeSecretKey.generate(), CHAIN)
                         .ping(Duration.ofMillis(1100))
                         .build(),
                 new TestNets.MemoryStore(0),
                 new TestNets.MemoryStore(0),
-                TestNets.NO_TXS)) {
-            NodeSecretKey key = NodeSecretKey.generate();
-            NoiseStream s = Preface.connect(pinging.boundAddress(), Preface.Endpoint.GOSSIP, Duration.ofSeconds(5));
-            try {
-                Handshake.gossipOutbound(
-                        s, key, CHAIN.genesis.hash(), NodeSecretKey.generate().publicKey(), false);
-            } catch (HandshakeException expected) {
-                // the server accepted us; we just did not know its key
-            }
-            TestNets.await(
-                    "connected",
-                    Duration.ofSeconds(5),
-                    () -> pinging.gossip().peers().contains(key.publicKey()));
-            // We never answer its pings.
-            s.socket().setSoTimeout(100);
-            assertThat(closedByServer(new Raw(s, key.publicKey()), Duration.ofSeconds(6)))
-                    .isTrue();
+                TestNets.NO_TXS);
+    }
+
+    /** A gossip peer of {@code network} that answers nothing unless the test does. */
+    private static Raw connectTo(Network network) throws Exception {
+        NodeSecretKey key = NodeSecretKey.generate();
+        NoiseStream s = Preface.connect(network.boundAddress(), Preface.Endpoint.GOSSIP, Duration.ofSeconds(5));
+        try {
+            Handshake.gossipOutbound(
+                    s, key, CHAIN.genesis.hash(), NodeSecretKey.generate().publicKey(), false);
+        } catch (HandshakeException expected) {
+            // the server accepted us; we just did not know its key
         }
+        TestNets.await(
+                "connected",
+                Duration.ofSeconds(5),
+                () -> network.gossip().peers().contains(key.publicKey()));
+        s.socket().setSoTimeout(100);
+        return new Raw(s, key.publicKey());
     }
 }
