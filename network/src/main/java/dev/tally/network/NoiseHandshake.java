@@ -1,25 +1,17 @@
 package dev.tally.network;
 
-import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
-import java.security.KeyFactory;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
-import java.security.PublicKey;
-import java.security.interfaces.XECPublicKey;
-import java.security.spec.NamedParameterSpec;
-import java.security.spec.XECPrivateKeySpec;
-import java.security.spec.XECPublicKeySpec;
+import java.security.SecureRandom;
 import java.util.Arrays;
-import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
  * The handshake of {@value NoiseStream#PROTOCOL} (Noise spec rev 34, sections 5.2 and 5.3, pattern NN with an empty
- * prologue and empty payloads) on the JDK's X25519, SHA-256 and HMAC-SHA256:
+ * prologue and empty payloads) on BouncyCastle's X25519 and the JDK's SHA-256 and HMAC-SHA256:
  *
  * <pre>
  *   -> e          32 bytes: the initiator's ephemeral key
@@ -38,11 +30,29 @@ final class NoiseHandshake {
     /** The transport ciphers of one end. */
     record Ciphers(NoiseCipher sender, NoiseCipher receiver) {}
 
+    /** An ephemeral X25519 key pair in raw form: 32-byte scalar, 32-byte u-coordinate (both little-endian). */
+    record Ephemeral(byte[] secret, byte[] publicKey) {
+        /** The key pair of a given scalar: its public key is X25519(k, 9). */
+        static Ephemeral of(byte[] secret) {
+            byte[] publicKey = new byte[DH_LENGTH];
+            X25519.generatePublicKey(secret, 0, publicKey, 0);
+            return new Ephemeral(secret.clone(), publicKey);
+        }
+
+        static Ephemeral generate() {
+            byte[] secret = new byte[DH_LENGTH];
+            X25519.generatePrivateKey(RANDOM, secret);
+            return of(secret);
+        }
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     static final int DH_LENGTH = 32;
     private static final int HASH_LENGTH = 32;
 
     private final Role role;
-    private final KeyPair ephemeral;
+    private final Ephemeral ephemeral;
     private final MessageDigest sha256;
     private final Mac hmac;
     private byte[] h; // the handshake hash
@@ -52,11 +62,11 @@ final class NoiseHandshake {
     private int step; // messages written or read so far
 
     NoiseHandshake(Role role) {
-        this(role, generateKeyPair());
+        this(role, Ephemeral.generate());
     }
 
     /** A handshake whose ephemeral key is given: for tests that compare bytes with another implementation. */
-    NoiseHandshake(Role role, KeyPair ephemeral) {
+    NoiseHandshake(Role role, Ephemeral ephemeral) {
         this.role = role;
         this.ephemeral = ephemeral;
         try {
@@ -86,7 +96,7 @@ final class NoiseHandshake {
         if (done() || !writesNext()) {
             throw new IllegalStateException("not this end's turn to write");
         }
-        byte[] e = publicKeyBytes(ephemeral.getPublic());
+        byte[] e = ephemeral.publicKey().clone();
         mixHash(e);
         if (role == Role.RESPONDER) {
             mixKey(dh(peerEphemeral));
@@ -191,61 +201,15 @@ final class NoiseHandshake {
         return hmac.doFinal(data);
     }
 
+    /**
+     * X25519 with the peer's key as RFC 7748 reads it (the top bit ignored, a u of p or more taken mod p). A low-order
+     * point, whose shared secret is all zeros, is refused.
+     */
     private byte[] dh(byte[] peerPublic) throws HandshakeException {
-        try {
-            KeyAgreement agreement = KeyAgreement.getInstance("X25519");
-            agreement.init(ephemeral.getPrivate());
-            agreement.doPhase(publicKey(peerPublic), true);
-            return agreement.generateSecret();
-        } catch (GeneralSecurityException e) {
-            // e.g. a low-order point, whose shared secret would be all zeros
-            throw new HandshakeException("noise handshake failed: bad ephemeral key: " + e.getMessage(), e);
+        byte[] shared = new byte[DH_LENGTH];
+        if (!X25519.calculateAgreement(ephemeral.secret(), 0, peerPublic, 0, shared, 0)) {
+            throw new HandshakeException("noise handshake failed: bad ephemeral key: a low-order point");
         }
-    }
-
-    static KeyPair generateKeyPair() {
-        try {
-            return KeyPairGenerator.getInstance("X25519").generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK lacks X25519", e);
-        }
-    }
-
-    /** The key pair of a given 32-byte private key (RFC 7748 scalar): its public key is X25519(k, 9). */
-    static KeyPair keyPair(byte[] scalar) {
-        try {
-            var priv = KeyFactory.getInstance("X25519")
-                    .generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, scalar.clone()));
-            KeyAgreement agreement = KeyAgreement.getInstance("X25519");
-            agreement.init(priv);
-            byte[] base = new byte[DH_LENGTH];
-            base[0] = 9;
-            agreement.doPhase(publicKey(base), true);
-            return new KeyPair(publicKey(agreement.generateSecret()), priv);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK lacks X25519", e);
-        }
-    }
-
-    /** A raw X25519 public key: 32 bytes, the u-coordinate little-endian; the top bit is ignored (RFC 7748). */
-    static PublicKey publicKey(byte[] raw) throws GeneralSecurityException {
-        byte[] be = new byte[DH_LENGTH];
-        for (int i = 0; i < DH_LENGTH; i++) {
-            be[i] = raw[DH_LENGTH - 1 - i];
-        }
-        be[0] &= 0x7f;
-        // A non-canonical u (p <= u < 2^255) counts as u mod p, as RFC 7748 says: the JDK reduces it.
-        BigInteger u = new BigInteger(1, be);
-        return KeyFactory.getInstance("X25519").generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, u));
-    }
-
-    /** The raw 32-byte little-endian form of an X25519 public key. */
-    static byte[] publicKeyBytes(PublicKey key) {
-        byte[] be = ((XECPublicKey) key).getU().toByteArray(); // big-endian, maybe with a leading sign byte
-        byte[] raw = new byte[DH_LENGTH];
-        for (int i = 0; i < Math.min(be.length, DH_LENGTH); i++) {
-            raw[i] = be[be.length - 1 - i];
-        }
-        return raw;
+        return shared;
     }
 }
