@@ -10,8 +10,6 @@ import java.net.Socket;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,12 +39,7 @@ public final class Network implements AutoCloseable {
 
     private Network(NetworkConfig config, BlockSource source, BlockSink sink, TransactionSink txs) throws IOException {
         this.config = config;
-        AtomicInteger n = new AtomicInteger();
-        this.verifier = Executors.newFixedThreadPool(config.verifierThreads, r -> {
-            Thread t = new Thread(r, "net-verify-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.verifier = new VerifierExecutor(config.verifierThreads);
         this.epoch = config.epoch;
         this.book = new ValidatorAddressBook(config.epoch.committee());
         book.setCommittees(committees(config.epoch));

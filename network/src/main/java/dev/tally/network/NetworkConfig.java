@@ -61,7 +61,7 @@ public final class NetworkConfig {
     public final Duration reconnectMax;
     /** How often a validator re-announces its address. */
     public final Duration announceInterval;
-    /** Threads for signature and block verification. */
+    /** How many signature and block checks run at once, each on a virtual thread ({@link VerifierExecutor}). */
     public final int verifierThreads;
     /**
      * Consensus messages only as RPCs: the stream endpoint is neither dialled nor served, as by builds before it (for
