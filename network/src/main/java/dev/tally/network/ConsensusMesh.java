@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,25 +61,33 @@ public final class ConsensusMesh implements AutoCloseable {
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
     /** Checks received messages and hands them to the inbox. */
     private final ConsensusReceiver receiver;
+    /** Checks the signatures of handshakes and messages, together when they come at once. */
+    private final SignatureCheck signatures;
 
     /** Dials in progress; fair, so senders dial in the order they asked (see {@link #dialOrder}). */
     private final Semaphore dials = new Semaphore(MAX_DIALS, true);
 
     private volatile boolean closed;
 
+    ConsensusMesh(NetworkConfig config, ValidatorAddressBook book, ConsensusInbox inbox, CachingQcVerifier qcs) {
+        this(config, book, inbox, qcs, new SignatureBatcher(config.verifierThreads));
+    }
+
+    /** With the given check of handshakes' and messages' signatures: tests hold or count the checks with it. */
     ConsensusMesh(
             NetworkConfig config,
             ValidatorAddressBook book,
             ConsensusInbox inbox,
             CachingQcVerifier qcs,
-            ExecutorService verifier) {
+            SignatureCheck signatures) {
         this.config = config;
         this.key = config.validatorKey.orElseThrow(
                 () -> new IllegalArgumentException("the consensus mesh needs a validator key"));
         this.epoch = config.epoch;
         this.book = book;
         this.inbox = inbox;
-        this.receiver = new ConsensusReceiver(inbox, qcs, verifier, () -> epoch, () -> closed);
+        this.signatures = signatures;
+        this.receiver = new ConsensusReceiver(inbox, qcs, signatures, () -> epoch, () -> closed);
     }
 
     /** Starts maintaining a connection to every other validator of the committee and announces our address. */
@@ -417,7 +424,7 @@ public final class ConsensusMesh implements AutoCloseable {
      */
     private NoiseStream handshake(NoiseStream stream, BlsPublicKey peer) throws IOException {
         try {
-            Handshake.consensusOutbound(stream, key, epoch.genesis(), peer);
+            Handshake.consensusOutbound(stream, key, epoch.genesis(), peer, signatures);
             stream.socket().setSoTimeout(0);
         } catch (IOException e) {
             stream.close();
@@ -432,7 +439,7 @@ public final class ConsensusMesh implements AutoCloseable {
      */
     void acceptInbound(NoiseStream stream, String remote, boolean oneWay) throws IOException {
         // Members of the next committee too: a validator that switched epochs a moment before this one connects early.
-        BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), book::isMember);
+        BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), book::isMember, signatures);
         stream.socket().setSoTimeout(0);
         Connection[] self = new Connection[1];
         Connection conn = new Connection(

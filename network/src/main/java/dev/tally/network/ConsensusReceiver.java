@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -26,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The receiving side of the {@link ConsensusMesh}: a peer's consensus message parsed, dropped if of another epoch or
- * stale for the replica, verified (on the verifier pool where it takes a pairing) and offered to the
- * {@link ConsensusInbox}. Messages come as one-way frames ({@link #receive}) or, from builds before those, as RPCs
+ * stale for the replica, verified on the thread that received it (its signature together with those other peers'
+ * messages bring at the same moment: {@link SignatureBatcher}) and offered to the {@link ConsensusInbox}. Messages come as one-way frames ({@link #receive}) or, from builds before those, as RPCs
  * answered once the replica took them ({@link #handle}).
  */
 final class ConsensusReceiver {
@@ -39,7 +38,7 @@ final class ConsensusReceiver {
 
     private final ConsensusInbox inbox;
     private final CachingQcVerifier qcs;
-    private final ExecutorService verifier;
+    private final SignatureCheck signatures;
     private final Supplier<Epoch> epoch;
     private final BooleanSupplier closed;
     /** The last timeout and new-view message verified from each validator (see {@link #checked}). */
@@ -56,12 +55,12 @@ final class ConsensusReceiver {
     ConsensusReceiver(
             ConsensusInbox inbox,
             CachingQcVerifier qcs,
-            ExecutorService verifier,
+            SignatureCheck signatures,
             Supplier<Epoch> epoch,
             BooleanSupplier closed) {
         this.inbox = inbox;
         this.qcs = qcs;
-        this.verifier = verifier;
+        this.signatures = signatures;
         this.epoch = epoch;
         this.closed = closed;
     }
@@ -177,11 +176,7 @@ final class ConsensusReceiver {
         if (inbox.ignoredByReplica(m)) {
             return null;
         }
-        if (m.message() instanceof ReplicaCommit) {
-            verify(m, peer, current, qcs); // no pairing in it: not worth a trip to the verifier pool
-        } else {
-            Network.onVerifier(verifier, () -> verify(m, peer, current, qcs));
-        }
+        verify(m, peer, current, qcs, signatures);
         if (m.message() instanceof ReplicaTimeout || m.message() instanceof ReplicaNewView) {
             lastVerified.put(key, new Verified(bytes, m));
         }
@@ -199,8 +194,9 @@ final class ConsensusReceiver {
      * (and for a proposal, by the view's leader), the signature is valid (but for commit votes: see below), and so are
      * its justification and QCs.
      */
-    static void verify(Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, CachingQcVerifier qcs)
-            throws InvalidMessageException {
+    static void verify(
+            Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, CachingQcVerifier qcs, SignatureCheck signatures)
+            throws InvalidMessageException, InterruptedException {
         if (!m.key().equals(sender)) {
             throw new InvalidMessageException("message signed by " + m.key() + " was sent by " + sender);
         }
@@ -216,7 +212,10 @@ final class ConsensusReceiver {
             // check per view instead of one per vote. The signer is the authenticated peer, so a bad one is its own.
             m.verifyMember(epoch);
         } else {
-            m.verifyAuthor(epoch);
+            m.verifyMember(epoch);
+            InvalidMessageException.check(
+                    signatures.valid(m.signature(), m.message().hash().keccak().bytes(), m.key()),
+                    "bad signature on " + msg.getClass().getSimpleName() + " from " + m.key());
         }
         switch (msg) {
             // A replica holding a QC for the same vote as the proposal's takes its own instead

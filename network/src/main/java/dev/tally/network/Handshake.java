@@ -9,6 +9,7 @@ import dev.tally.network.proto.Net;
 import dev.tally.protocol.DecodeException;
 import dev.tally.protocol.GenesisHash;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.security.MessageDigest;
 import java.util.function.Predicate;
 
@@ -104,7 +105,8 @@ final class Handshake {
                 .toByteArray();
     }
 
-    static BlsPublicKey checkConsensus(byte[] frame, GenesisHash genesis, byte[] sessionId) throws HandshakeException {
+    static BlsPublicKey checkConsensus(byte[] frame, GenesisHash genesis, byte[] sessionId, SignatureCheck signatures)
+            throws HandshakeException, InterruptedIOException {
         try {
             Net.ConsensusHandshake h = NetCodec.parse(Net.ConsensusHandshake.parser(), frame, "ConsensusHandshake");
             NetCodec.require(h.hasSessionId(), "ConsensusHandshake.session_id");
@@ -118,21 +120,25 @@ final class Handshake {
             if (!MessageDigest.isEqual(sid.sessionId(), sessionId)) {
                 throw new HandshakeException("session id mismatch: the peer signed another session");
             }
-            if (!sid.verify()) {
+            if (!sid.verify(signatures)) {
                 throw new HandshakeException("bad validator signature on the session id from " + sid.key());
             }
             return sid.key();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while checking the consensus handshake");
         } catch (DecodeException e) {
             throw new HandshakeException("malformed consensus handshake: " + e.getMessage(), e);
         }
     }
 
     /** Client side of the consensus handshake; the server must hold {@code expected}. */
-    static BlsPublicKey consensusOutbound(NoiseStream s, BlsSecretKey me, GenesisHash genesis, BlsPublicKey expected)
+    static BlsPublicKey consensusOutbound(
+            NoiseStream s, BlsSecretKey me, GenesisHash genesis, BlsPublicKey expected, SignatureCheck signatures)
             throws IOException {
         byte[] sid = s.sessionId();
         writeRaw(s, consensusMessage(me, genesis, sid));
-        BlsPublicKey peer = checkConsensus(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
+        BlsPublicKey peer = checkConsensus(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid, signatures);
         if (!peer.equals(expected)) {
             throw new HandshakeException("unexpected peer: connected to " + expected + " but got " + peer);
         }
@@ -141,9 +147,14 @@ final class Handshake {
 
     /** Server side of the consensus handshake; the client must pass {@code allowed} (a validator of the committee). */
     static BlsPublicKey consensusInbound(
-            NoiseStream s, BlsSecretKey me, GenesisHash genesis, Predicate<BlsPublicKey> allowed) throws IOException {
+            NoiseStream s,
+            BlsSecretKey me,
+            GenesisHash genesis,
+            Predicate<BlsPublicKey> allowed,
+            SignatureCheck signatures)
+            throws IOException {
         byte[] sid = s.sessionId();
-        BlsPublicKey peer = checkConsensus(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid);
+        BlsPublicKey peer = checkConsensus(Frames.read(s.in(), Frames.MAX_HANDSHAKE_FRAME), genesis, sid, signatures);
         if (!allowed.test(peer)) {
             throw new HandshakeException("peer " + peer + " is not a validator of the committee");
         }

@@ -79,8 +79,8 @@ public final class NetCodec {
 
     /** A session id signed with a validator key: proves the peer holds that key, for this session only. */
     record ValidatorSessionId(BlsPublicKey key, byte[] sessionId, BlsSignature signature) {
-        boolean verify() {
-            return signature.verify(sessionIdHash(sessionId), key);
+        boolean verify(SignatureCheck check) throws InterruptedException {
+            return check.valid(signature, sessionIdHash(sessionId), key);
         }
     }
 

@@ -44,7 +44,7 @@ public final class Network implements AutoCloseable {
         this.book = new ValidatorAddressBook(config.epoch.committee());
         book.setCommittees(committees(config.epoch));
         this.gossip = new GossipNetwork(config, source, sink, txs, book, qcs, verifier);
-        this.mesh = config.validatorKey.isPresent() ? new ConsensusMesh(config, book, inbox, qcs, verifier) : null;
+        this.mesh = config.validatorKey.isPresent() ? new ConsensusMesh(config, book, inbox, qcs) : null;
         this.acceptRate = new TokenBucket(config.acceptRate);
         this.server = new ServerSocket();
         server.setReuseAddress(true);

@@ -175,7 +175,8 @@ class DecoderFuzzTest {
                             Codec.decodeSigned(b),
                             CHAIN.keys.get(0).publicKey(),
                             CHAIN.epoch,
-                            new CachingQcVerifier(16));
+                            new CachingQcVerifier(16),
+                            SignatureCheck.ALONE);
                 } catch (InvalidMessageException expected) {
                     // the documented failure
                 }
@@ -202,7 +203,7 @@ class DecoderFuzzTest {
             // the documented failure
         }
         try {
-            Handshake.checkConsensus(bytes, GENESIS, SESSION);
+            Handshake.checkConsensus(bytes, GENESIS, SESSION, SignatureCheck.ALONE);
         } catch (HandshakeException expected) {
             // the documented failure
         }

@@ -95,9 +95,10 @@ class HandshakeTest {
     void consensusHandshakeAuthenticatesValidators() throws Exception {
         BlsSecretKey a = CHAIN.keys.get(0);
         BlsSecretKey b = CHAIN.keys.get(1);
-        var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), b, GENESIS, CHAIN.committee()::contains));
+        var srv = serve(acc -> Handshake.consensusInbound(
+                acc.stream(), b, GENESIS, CHAIN.committee()::contains, SignatureCheck.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThat(Handshake.consensusOutbound(s, a, GENESIS, b.publicKey()))
+            assertThat(Handshake.consensusOutbound(s, a, GENESIS, b.publicKey(), SignatureCheck.ALONE))
                     .isEqualTo(b.publicKey());
         }
         assertThat(srv.get(5, TimeUnit.SECONDS)).isEqualTo(a.publicKey());
@@ -115,10 +116,11 @@ class HandshakeTest {
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("genesis mismatch");
 
         // And a consensus client on the right genesis refuses a server on another one.
-        var srv2 = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), OTHER_GENESIS, k -> true));
+        var srv2 = serve(acc -> Handshake.consensusInbound(
+                acc.stream(), CHAIN.keys.get(1), OTHER_GENESIS, k -> true, SignatureCheck.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             assertThatThrownBy(() -> Handshake.consensusOutbound(
-                            s, CHAIN.keys.get(0), GENESIS, CHAIN.keys.get(1).publicKey()))
+                            s, CHAIN.keys.get(0), GENESIS, CHAIN.keys.get(1).publicKey(), SignatureCheck.ALONE))
                     .isInstanceOf(IOException.class);
         }
         assertThat(cause(srv2)).isInstanceOf(HandshakeException.class).hasMessageContaining("genesis mismatch");
@@ -152,7 +154,8 @@ class HandshakeTest {
     @Test
     void replayedSignatureFromAnotherSessionIsRefused() throws Exception {
         BlsSecretKey a = CHAIN.keys.get(0);
-        var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true));
+        var srv = serve(acc ->
+                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true, SignatureCheck.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             byte[] otherSession = new byte[32];
             TestNets.writeFrame(
@@ -170,11 +173,11 @@ class HandshakeTest {
     @Test
     void unknownValidatorIsRefusedOnTheConsensusEndpoint() throws Exception {
         BlsSecretKey outsider = BlsSecretKey.fromSeed(new byte[32]);
-        var srv = serve(acc ->
-                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains));
+        var srv = serve(acc -> Handshake.consensusInbound(
+                acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains, SignatureCheck.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             assertThatThrownBy(() -> Handshake.consensusOutbound(
-                            s, outsider, GENESIS, CHAIN.keys.get(1).publicKey()))
+                            s, outsider, GENESIS, CHAIN.keys.get(1).publicKey(), SignatureCheck.ALONE))
                     .isInstanceOf(IOException.class);
         }
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("not a validator");
@@ -183,9 +186,11 @@ class HandshakeTest {
     @Test
     void clientRefusesAServerWithAnotherKey() throws Exception {
         BlsPublicKey expected = CHAIN.keys.get(2).publicKey();
-        var srv = serve(acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true));
+        var srv = serve(acc ->
+                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true, SignatureCheck.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThatThrownBy(() -> Handshake.consensusOutbound(s, CHAIN.keys.get(0), GENESIS, expected))
+            assertThatThrownBy(() ->
+                            Handshake.consensusOutbound(s, CHAIN.keys.get(0), GENESIS, expected, SignatureCheck.ALONE))
                     .isInstanceOf(HandshakeException.class)
                     .hasMessageContaining("unexpected peer");
         }

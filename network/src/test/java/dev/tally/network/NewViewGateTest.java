@@ -19,10 +19,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
@@ -55,12 +51,17 @@ class NewViewGateTest {
     }
 
     /** The mesh of validator 0, not started: the tests hand it requests as its connections would. */
-    static ConsensusMesh mesh(ConsensusInbox inbox, ExecutorService verifier) {
+    static ConsensusMesh mesh(ConsensusInbox inbox) {
+        return mesh(inbox, SignatureCheck.ALONE);
+    }
+
+    /** As {@link #mesh(ConsensusInbox)}, checking signatures with {@code signatures}. */
+    static ConsensusMesh mesh(ConsensusInbox inbox, SignatureCheck signatures) {
         NetworkConfig config = TestNets.config(NodeSecretKey.generate(), CHAIN)
                 .validatorKey(CHAIN.keys.get(0))
                 .build();
         return new ConsensusMesh(
-                config, new ValidatorAddressBook(CHAIN.committee()), inbox, new CachingQcVerifier(64), verifier);
+                config, new ValidatorAddressBook(CHAIN.committee()), inbox, new CachingQcVerifier(64), signatures);
     }
 
     /** Validator {@code from}'s request handled on a thread of its own, as its connection would; failures noted. */
@@ -97,8 +98,7 @@ class NewViewGateTest {
     void theFirstNewViewOfAViewGoesOnAtOnceAndTheOthersAreNotVerified() throws Exception {
         ConsensusInbox inbox = new ConsensusInbox();
         inbox.replicaAt(inView(V));
-        ExecutorService verifier = Executors.newFixedThreadPool(2);
-        ConsensusMesh mesh = mesh(inbox, verifier);
+        ConsensusMesh mesh = mesh(inbox);
         List<byte[]> requests = new ArrayList<>();
         for (int i = 1; i < N; i++) {
             requests.add(request(newView(i)));
@@ -108,7 +108,8 @@ class NewViewGateTest {
                 Codec.decodeSigned(Codec.encode(newView(1))),
                 CHAIN.keys.get(1).publicKey(),
                 CHAIN.epoch,
-                new CachingQcVerifier(1));
+                new CachingQcVerifier(1),
+                SignatureCheck.ALONE);
         Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
         List<Thread> handlers = new ArrayList<>();
         long start = System.nanoTime();
@@ -129,7 +130,6 @@ class NewViewGateTest {
         for (Thread h : handlers) {
             h.join();
         }
-        verifier.shutdownNow();
         assertThat(failures).isEmpty();
         assertThat(delivered)
                 .as("new-view messages verified and delivered, of %d for the same view", N - 1)
@@ -145,24 +145,17 @@ class NewViewGateTest {
     void anInvalidFirstNewViewDoesNotHoldUpAValidOne() throws Exception {
         ConsensusInbox inbox = new ConsensusInbox();
         inbox.replicaAt(inView(V));
-        // The verifier holds the first check (the forged message's) until the valid message waits at the gate.
+        // The first signature check (the forged message's) is held until the valid message waits at the gate.
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
         AtomicBoolean first = new AtomicBoolean(true);
-        ExecutorService verifier = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>()) {
-            @Override
-            protected void beforeExecute(Thread t, Runnable r) {
-                if (first.getAndSet(false)) {
-                    firstStarted.countDown();
-                    try {
-                        releaseFirst.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+        ConsensusMesh mesh = mesh(inbox, (signature, message, key) -> {
+            if (first.getAndSet(false)) {
+                firstStarted.countDown();
+                releaseFirst.await();
             }
-        };
-        ConsensusMesh mesh = mesh(inbox, verifier);
+            return SignatureCheck.ALONE.valid(signature, message, key);
+        });
         Signed<ReplicaNewView> valid = newView(1);
         ReplicaNewView m = newView(2).message();
         Signed<ReplicaNewView> forged =
@@ -179,7 +172,6 @@ class NewViewGateTest {
         long afterMillis = (System.nanoTime() - released) / 1_000_000;
         a.join();
         b.join();
-        verifier.shutdownNow();
         assertThat(forgedFailures).singleElement().isInstanceOf(InvalidMessageException.class);
         assertThat(validFailures).isEmpty();
         assertThat(got).isEqualTo((Signed) valid);

@@ -1,0 +1,62 @@
+package dev.tally.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.crypto.BlsSecretKey;
+import dev.tally.crypto.BlsSignature;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class SignatureBatcherTest {
+    @Test
+    void signaturesCheckedAtOnceEachGetTheirOwnAnswer() throws Exception {
+        SignatureBatcher batcher = new SignatureBatcher(2);
+        int n = 150;
+        List<BlsSecretKey> keys = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            keys.add(BlsSecretKey.fromSeed(new byte[] {
+                (byte) i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+                27, 28, 29, 30, 31
+            }));
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(n);
+        var answers = new ConcurrentHashMap<Integer, Boolean>();
+        for (int i = 0; i < n; i++) {
+            int id = i;
+            Thread.ofVirtual().start(() -> {
+                try {
+                    BlsSecretKey key = keys.get(id % keys.size());
+                    byte[] message = ("message " + id).getBytes(StandardCharsets.US_ASCII);
+                    // Every seventh signs another message: bad, and in a batch with good ones.
+                    BlsSignature signature = key.sign(id % 7 == 0 ? new byte[] {1} : message);
+                    start.await();
+                    answers.put(id, batcher.valid(signature, message, key.publicKey()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        start.countDown();
+        assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(answers).hasSize(n);
+        answers.forEach((id, valid) -> assertThat(valid).as("signature %d", id).isEqualTo(id % 7 != 0));
+    }
+
+    @Test
+    void aSignatureAloneIsCheckedByItsCaller() throws Exception {
+        SignatureBatcher batcher = new SignatureBatcher(1);
+        BlsSecretKey key = BlsSecretKey.generate();
+        byte[] message = {4, 2};
+        assertThat(batcher.valid(key.sign(message), message, key.publicKey())).isTrue();
+        assertThat(batcher.valid(key.sign(message), new byte[] {4}, key.publicKey()))
+                .isFalse();
+    }
+}
