@@ -29,7 +29,8 @@ public final class LoadTest {
     private static final int LISTENERS_HOSTED = 12;
     /**
      * Default heap of a bench-host JVM per node it runs: a base (more with RocksDB, whose reads copy onto the heap),
-     * and per socket the node holds (the Noise stream keeps five 64 KiB buffers; 0.6 MB leaves the collector room).
+     * and per socket the node holds (a Noise stream's buffers start at 8 KiB and grow to the largest message, up to
+     * five of 64 KiB; 0.6 MB leaves the collector room).
      */
     public static final double HOST_HEAP_MB_BASE_MEMORY = 32;
 
