@@ -2,6 +2,7 @@ package dev.tally.network;
 
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Named RPCs over one authenticated {@link NoiseStream}: one reader thread, one writer thread (both virtual), a
- * virtual thread per request being served and an optional ping loop.
+ * virtual thread per request being served (but pings, which the reader answers) and an optional ping loop, which
+ * pings only a peer from which nothing arrived for a ping interval.
  *
  * <p>Application frames, written into the encrypted stream (so a frame larger than one Noise message spans
  * several): {@code u8 kind (1 request, 2 response, 3 message) ++ u8 rpc ++ u32 call id ++ u32 body length ++ body},
@@ -394,7 +396,13 @@ final class Connection implements AutoCloseable {
                     byte[] body = new byte[(int) length];
                     in.readFully(body);
                     traffic.received(HEADER + length);
-                    Thread.ofVirtual().name("net-serve " + rpc + " " + label).start(() -> serve(rpc, callId, h, body));
+                    if (rpc == Rpc.PING) {
+                        answerPing(callId, body);
+                    } else {
+                        Thread.ofVirtual()
+                                .name("net-serve " + rpc + " " + label)
+                                .start(() -> serve(rpc, callId, h, body));
+                    }
                 } else if (kind == RESPONSE) {
                     Pending p = pending.get(callId);
                     if (p == null || p.rpc != rpc) {
@@ -461,11 +469,29 @@ final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers a ping on the reader: an echo needs no thread of its own (at n = 100 thousands of them waited for a
+     * carrier at once). A peer pinging faster than the rate limit waits here, its other frames with it.
+     */
+    private void answerPing(int callId, byte[] body) throws IOException {
+        try {
+            serverRate.get(Rpc.PING).acquire(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        }
+        serverInflight.get(Rpc.PING).decrementAndGet();
+        enqueue(new Frame(RESPONSE, Rpc.PING, callId, body));
+    }
+
     private void pingLoop() {
         SecureRandom rnd = new SecureRandom();
         try {
             while (!closed.get()) {
                 Thread.sleep(pingInterval);
+                if (System.nanoTime() - lastReceived < pingInterval.toNanos()) {
+                    continue; // frames from the peer came within the interval: it is alive, no need to ask
+                }
                 byte[] data = new byte[32];
                 rnd.nextBytes(data);
                 byte[] echo = call(Rpc.PING, data, pingTimeout);

@@ -265,8 +265,10 @@ class RpcLimitsTest {
     void aPeerThatKeepsSendingIsNotDroppedForASlowAnswerToAPing() throws Exception {
         try (Network pinging = pingingNetwork()) {
             Raw r = connectTo(pinging);
-            // Its pings (every 1.1 s, each timing out after 1.1 s) go unanswered, but it pings us every 0.7 s: a peer
-            // slow to answer, not a dead one. Its pings time out meanwhile, and 3.3 s (three timeouts) pass.
+            // We were silent, so it pings us (every 1.1 s, each timing out after 1.1 s). We never answer, but from
+            // now on ping it every 0.7 s: a peer slow to answer, not a dead one. Its ping times out meanwhile, and
+            // 3.3 s (three timeouts) pass.
+            assertThat(awaitPingRequest(r, Duration.ofSeconds(5))).as("pinged").isTrue();
             long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
             int call = 0;
             while (System.nanoTime() < until) {
@@ -278,6 +280,45 @@ class RpcLimitsTest {
             // Silent from now on: closed once a ping is unanswered and nothing arrived for three ping timeouts.
             assertThat(closedByServer(r, Duration.ofSeconds(6))).isTrue();
         }
+    }
+
+    @Test
+    void aPeerWhoseFramesKeepComingIsNotPinged() throws Exception {
+        try (Network pinging = pingingNetwork()) {
+            Raw r = connectTo(pinging);
+            appFrame(r, Connection.REQUEST, Rpc.PING.id(), 1, 32, new byte[32]);
+            awaitPingRequest(r, Duration.ofMillis(700)); // it may have pinged before our first frame arrived
+            // It would ping every 1.1 s; our frames every 0.7 s show we are alive.
+            for (int call = 2; call < 7; call++) {
+                appFrame(r, Connection.REQUEST, Rpc.PING.id(), call, 32, new byte[32]);
+                assertThat(awaitPingRequest(r, Duration.ofMillis(700)))
+                        .as("pinged while our frames kept coming")
+                        .isFalse();
+            }
+        }
+    }
+
+    /** Reads (and drops) frames until one is a ping request; false if none came in {@code timeout}. */
+    private static boolean awaitPingRequest(Raw r, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        java.io.DataInputStream in = new java.io.DataInputStream(r.stream().in());
+        byte[] header = new byte[Connection.HEADER];
+        while (System.nanoTime() < deadline) {
+            try {
+                in.readFully(header);
+            } catch (SocketTimeoutException e) {
+                continue;
+            }
+            int length = ((header[6] & 0xff) << 24)
+                    | ((header[7] & 0xff) << 16)
+                    | ((header[8] & 0xff) << 8)
+                    | (header[9] & 0xff);
+            in.readFully(new byte[length]);
+            if (header[0] == Connection.REQUEST && header[1] == Rpc.PING.id()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Network pingingNetwork() throws IOException {
