@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The receiving side of the {@link ConsensusMesh}: a peer's consensus message parsed, dropped if of another epoch or
- * stale for the replica, verified on the thread that received it (its signature together with those other peers'
- * messages bring at the same moment: {@link SignatureBatcher}) and offered to the {@link ConsensusInbox}. Messages come as one-way frames ({@link #receive}) or, from builds before those, as RPCs
- * answered once the replica took them ({@link #handle}).
+ * stale for the replica, verified on the thread that read it (its signature in one batch with those that other
+ * peers' messages bring at the same moment: {@link SignatureBatcher}) and offered to the {@link ConsensusInbox}.
+ * Messages come as one-way frames ({@link #receive}) or, from builds before those, as RPCs answered once the replica
+ * took them ({@link #handle}).
  */
 final class ConsensusReceiver {
     private static final Logger log = LoggerFactory.getLogger(ConsensusReceiver.class);

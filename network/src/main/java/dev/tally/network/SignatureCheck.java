@@ -7,6 +7,4 @@ import dev.tally.crypto.BlsSignature;
 @FunctionalInterface
 interface SignatureCheck {
     boolean valid(BlsSignature signature, byte[] message, BlsPublicKey key) throws InterruptedException;
-
-    SignatureCheck ALONE = (signature, message, key) -> signature.verify(message, key);
 }

@@ -204,38 +204,38 @@ class ConsensusMeshTest {
         Payload p = TestChain.payload("x");
         Signed<ChonkyMessage> good = (Signed) CHAIN.sign(1, CHAIN.vote(5, 1, p));
         var sender = CHAIN.keys.get(1).publicKey();
-        assertThatThrownBy(() -> ConsensusReceiver.verify(
-                        good, CHAIN.keys.get(2).publicKey(), CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatThrownBy(() ->
+                        ConsensusReceiver.verify(good, CHAIN.keys.get(2).publicKey(), CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("was sent by");
         ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
         Signed<ChonkyMessage> forged =
                 new Signed<>(timeout, sender, CHAIN.sign(2, timeout).signature());
-        assertThatThrownBy(() -> ConsensusReceiver.verify(forged, sender, CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatThrownBy(() -> ConsensusReceiver.verify(forged, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("bad signature");
         // A commit vote's signature is left to the replica, which checks a quorum of them at once.
         Signed<ChonkyMessage> badVote = new Signed<>(
                 good.message(), sender, CHAIN.sign(2, CHAIN.vote(5, 1, p)).signature());
-        assertThatCode(() -> ConsensusReceiver.verify(badVote, sender, CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatCode(() -> ConsensusReceiver.verify(badVote, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .doesNotThrowAnyException();
         var outsider = dev.tally.crypto.BlsSecretKey.generate();
         Signed<ChonkyMessage> outsiders = (Signed) Signed.sign(outsider, CHAIN.vote(5, 1, p));
-        assertThatThrownBy(() -> ConsensusReceiver.verify(
-                        outsiders, outsider.publicKey(), CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatThrownBy(() ->
+                        ConsensusReceiver.verify(outsiders, outsider.publicKey(), CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("not a validator");
         TestChain other = new TestChain(N, 3);
         Signed<ChonkyMessage> foreign = (Signed) other.sign(1, other.vote(5, 4, p));
         assertThatThrownBy(() -> ConsensusReceiver.verify(
-                        foreign, other.keys.get(1).publicKey(), CHAIN.epoch, qcs, SignatureCheck.ALONE))
+                        foreign, other.keys.get(1).publicKey(), CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("another chain");
         int notLeader = (CHAIN.committee().indexOf(CHAIN.committee().leader(6)).orElseThrow() + 1) % N;
         Signed<ChonkyMessage> usurper =
                 (Signed) CHAIN.sign(notLeader, new LeaderProposal(Optional.of(p), CHAIN.commitQc(5, 1, p)));
         assertThatThrownBy(() -> ConsensusReceiver.verify(
-                        usurper, CHAIN.keys.get(notLeader).publicKey(), CHAIN.epoch, qcs, SignatureCheck.ALONE))
+                        usurper, CHAIN.keys.get(notLeader).publicKey(), CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("does not lead");
     }
@@ -251,19 +251,19 @@ class ConsensusMeshTest {
         Signed<ChonkyMessage> proposal =
                 (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), badSignature));
         var sender = CHAIN.keys.get(leader).publicKey();
-        assertThatThrownBy(() -> ConsensusReceiver.verify(proposal, sender, CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatThrownBy(() -> ConsensusReceiver.verify(proposal, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("aggregate signature is invalid");
         qcs.verify(own, CHAIN.epoch);
         assertThat(qcs.certifies(own.message())).isTrue();
         // The replica will take its own QC for that vote instead (Replica.withOwnCommitQc).
-        assertThatCode(() -> ConsensusReceiver.verify(proposal, sender, CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatCode(() -> ConsensusReceiver.verify(proposal, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .doesNotThrowAnyException();
         CommitQC tooFew =
                 new CommitQC(own.message(), CHAIN.commitQc(own.message(), 1, 2).signers(), own.signature());
         Signed<ChonkyMessage> weak =
                 (Signed) CHAIN.sign(leader, new LeaderProposal(Optional.of(TestChain.payload("y")), tooFew));
-        assertThatThrownBy(() -> ConsensusReceiver.verify(weak, sender, CHAIN.epoch, qcs, SignatureCheck.ALONE))
+        assertThatThrownBy(() -> ConsensusReceiver.verify(weak, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("below the quorum");
     }

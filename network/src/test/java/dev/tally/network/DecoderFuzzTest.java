@@ -176,7 +176,7 @@ class DecoderFuzzTest {
                             CHAIN.keys.get(0).publicKey(),
                             CHAIN.epoch,
                             new CachingQcVerifier(16),
-                            SignatureCheck.ALONE);
+                            TestNets.ALONE);
                 } catch (InvalidMessageException expected) {
                     // the documented failure
                 }
@@ -203,7 +203,7 @@ class DecoderFuzzTest {
             // the documented failure
         }
         try {
-            Handshake.checkConsensus(bytes, GENESIS, SESSION, SignatureCheck.ALONE);
+            Handshake.checkConsensus(bytes, GENESIS, SESSION, TestNets.ALONE);
         } catch (HandshakeException expected) {
             // the documented failure
         }

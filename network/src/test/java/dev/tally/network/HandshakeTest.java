@@ -95,10 +95,10 @@ class HandshakeTest {
     void consensusHandshakeAuthenticatesValidators() throws Exception {
         BlsSecretKey a = CHAIN.keys.get(0);
         BlsSecretKey b = CHAIN.keys.get(1);
-        var srv = serve(acc -> Handshake.consensusInbound(
-                acc.stream(), b, GENESIS, CHAIN.committee()::contains, SignatureCheck.ALONE));
+        var srv = serve(acc ->
+                Handshake.consensusInbound(acc.stream(), b, GENESIS, CHAIN.committee()::contains, TestNets.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThat(Handshake.consensusOutbound(s, a, GENESIS, b.publicKey(), SignatureCheck.ALONE))
+            assertThat(Handshake.consensusOutbound(s, a, GENESIS, b.publicKey(), TestNets.ALONE))
                     .isEqualTo(b.publicKey());
         }
         assertThat(srv.get(5, TimeUnit.SECONDS)).isEqualTo(a.publicKey());
@@ -116,11 +116,11 @@ class HandshakeTest {
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("genesis mismatch");
 
         // And a consensus client on the right genesis refuses a server on another one.
-        var srv2 = serve(acc -> Handshake.consensusInbound(
-                acc.stream(), CHAIN.keys.get(1), OTHER_GENESIS, k -> true, SignatureCheck.ALONE));
+        var srv2 = serve(acc ->
+                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), OTHER_GENESIS, k -> true, TestNets.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             assertThatThrownBy(() -> Handshake.consensusOutbound(
-                            s, CHAIN.keys.get(0), GENESIS, CHAIN.keys.get(1).publicKey(), SignatureCheck.ALONE))
+                            s, CHAIN.keys.get(0), GENESIS, CHAIN.keys.get(1).publicKey(), TestNets.ALONE))
                     .isInstanceOf(IOException.class);
         }
         assertThat(cause(srv2)).isInstanceOf(HandshakeException.class).hasMessageContaining("genesis mismatch");
@@ -154,8 +154,8 @@ class HandshakeTest {
     @Test
     void replayedSignatureFromAnotherSessionIsRefused() throws Exception {
         BlsSecretKey a = CHAIN.keys.get(0);
-        var srv = serve(acc ->
-                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true, SignatureCheck.ALONE));
+        var srv = serve(
+                acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true, TestNets.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             byte[] otherSession = new byte[32];
             TestNets.writeFrame(
@@ -174,10 +174,10 @@ class HandshakeTest {
     void unknownValidatorIsRefusedOnTheConsensusEndpoint() throws Exception {
         BlsSecretKey outsider = BlsSecretKey.fromSeed(new byte[32]);
         var srv = serve(acc -> Handshake.consensusInbound(
-                acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains, SignatureCheck.ALONE));
+                acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains, TestNets.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
             assertThatThrownBy(() -> Handshake.consensusOutbound(
-                            s, outsider, GENESIS, CHAIN.keys.get(1).publicKey(), SignatureCheck.ALONE))
+                            s, outsider, GENESIS, CHAIN.keys.get(1).publicKey(), TestNets.ALONE))
                     .isInstanceOf(IOException.class);
         }
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("not a validator");
@@ -186,11 +186,11 @@ class HandshakeTest {
     @Test
     void clientRefusesAServerWithAnotherKey() throws Exception {
         BlsPublicKey expected = CHAIN.keys.get(2).publicKey();
-        var srv = serve(acc ->
-                Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true, SignatureCheck.ALONE));
+        var srv = serve(
+                acc -> Handshake.consensusInbound(acc.stream(), CHAIN.keys.get(1), GENESIS, k -> true, TestNets.ALONE));
         try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
-            assertThatThrownBy(() ->
-                            Handshake.consensusOutbound(s, CHAIN.keys.get(0), GENESIS, expected, SignatureCheck.ALONE))
+            assertThatThrownBy(
+                            () -> Handshake.consensusOutbound(s, CHAIN.keys.get(0), GENESIS, expected, TestNets.ALONE))
                     .isInstanceOf(HandshakeException.class)
                     .hasMessageContaining("unexpected peer");
         }

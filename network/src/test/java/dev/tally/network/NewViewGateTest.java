@@ -52,7 +52,7 @@ class NewViewGateTest {
 
     /** The mesh of validator 0, not started: the tests hand it requests as its connections would. */
     static ConsensusMesh mesh(ConsensusInbox inbox) {
-        return mesh(inbox, SignatureCheck.ALONE);
+        return mesh(inbox, TestNets.ALONE);
     }
 
     /** As {@link #mesh(ConsensusInbox)}, checking signatures with {@code signatures}. */
@@ -109,7 +109,7 @@ class NewViewGateTest {
                 CHAIN.keys.get(1).publicKey(),
                 CHAIN.epoch,
                 new CachingQcVerifier(1),
-                SignatureCheck.ALONE);
+                TestNets.ALONE);
         Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
         List<Thread> handlers = new ArrayList<>();
         long start = System.nanoTime();
@@ -154,7 +154,7 @@ class NewViewGateTest {
                 firstStarted.countDown();
                 releaseFirst.await();
             }
-            return SignatureCheck.ALONE.valid(signature, message, key);
+            return TestNets.ALONE.valid(signature, message, key);
         });
         Signed<ReplicaNewView> valid = newView(1);
         ReplicaNewView m = newView(2).message();

@@ -38,7 +38,7 @@ class ResentMessageTest {
         AtomicInteger checks = new AtomicInteger();
         ConsensusMesh mesh = NewViewGateTest.mesh(inbox, (signature, message, key) -> {
             checks.incrementAndGet();
-            return SignatureCheck.ALONE.valid(signature, message, key);
+            return TestNets.ALONE.valid(signature, message, key);
         });
         Signed<ReplicaTimeout> timeout =
                 CHAIN.sign(1, new ReplicaTimeout(CHAIN.view(V), Optional.empty(), Optional.empty()));

@@ -22,6 +22,9 @@ final class TestNets {
 
     private TestNets() {}
 
+    /** Each signature verified alone, as the batcher does with one that arrives by itself. */
+    static final SignatureCheck ALONE = (signature, message, key) -> signature.verify(message, key);
+
     static synchronized TestChain chain() {
         if (chain == null) {
             chain = new TestChain(4);
