@@ -88,6 +88,20 @@ public final class BlsSignature extends FixedBytes {
         return pairing.finalverify();
     }
 
+    /**
+     * Whether each signature of {@code checks} is valid: {@link #verifyAll} first, and only if that fails (and there is
+     * more than one) each alone, to tell which.
+     */
+    public static boolean[] verifyEach(List<Check> checks) {
+        boolean[] valid = new boolean[checks.size()];
+        boolean allValid = verifyAll(checks);
+        for (int i = 0; i < valid.length; i++) {
+            Check c = checks.get(i);
+            valid[i] = allValid || (valid.length > 1 && c.signature().verify(c.message(), c.key()));
+        }
+        return valid;
+    }
+
     /** A random weight of 64 bits, never zero (a zero weight would leave its signature out of the check). */
     private static BigInteger weight() {
         BigInteger w;

@@ -285,6 +285,17 @@ class BlsTest {
     }
 
     @Test
+    void eachSignatureOfABatchGetsItsOwnAnswer() {
+        List<BlsSignature.Check> checks = batch(3);
+        assertThat(BlsSignature.verifyEach(checks)).containsExactly(true, true, true);
+        BlsSignature.Check middle = checks.get(1);
+        checks.set(1, new BlsSignature.Check(middle.signature(), new byte[] {1}, middle.key()));
+        assertThat(BlsSignature.verifyEach(checks)).containsExactly(true, false, true);
+        assertThat(BlsSignature.verifyEach(checks.subList(1, 2))).containsExactly(false);
+        assertThat(BlsSignature.verifyEach(List.of())).isEmpty();
+    }
+
+    @Test
     void badSignaturesWhoseErrorsCancelFailTheirBatch() {
         // Two signatures off by +d and -d: each is bad, their plain sum is that of the valid ones. Only the random
         // weights tell them apart.

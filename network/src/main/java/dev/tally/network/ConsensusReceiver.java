@@ -208,12 +208,10 @@ final class ConsensusReceiver {
             throw new InvalidMessageException(
                     "proposal for " + msg.view() + " from " + m.key() + ", who does not lead it");
         }
-        if (msg instanceof ReplicaCommit) {
-            // The replica checks commit votes' signatures together, as the QC a quorum of them makes: one pairing
-            // check per view instead of one per vote. The signer is the authenticated peer, so a bad one is its own.
-            m.verifyMember(epoch);
-        } else {
-            m.verifyMember(epoch);
+        m.verifyMember(epoch);
+        // The replica checks commit votes' signatures together, as the QC a quorum of them makes: one pairing check
+        // per view instead of one per vote. The signer is the authenticated peer, so a bad one is its own.
+        if (!(msg instanceof ReplicaCommit)) {
             InvalidMessageException.check(
                     signatures.valid(m.signature(), m.message().hash().keccak().bytes(), m.key()),
                     "bad signature on " + msg.getClass().getSimpleName() + " from " + m.key());

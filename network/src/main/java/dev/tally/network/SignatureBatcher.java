@@ -64,11 +64,10 @@ final class SignatureBatcher implements SignatureCheck {
                 return;
             }
             try {
-                boolean allValid = BlsSignature.verifyAll(
+                boolean[] valid = BlsSignature.verifyEach(
                         batch.stream().map(Pending::check).toList());
-                for (Pending p : batch) {
-                    BlsSignature.Check c = p.check();
-                    p.valid().complete(allValid || c.signature().verify(c.message(), c.key()));
+                for (int i = 0; i < valid.length; i++) {
+                    batch.get(i).valid().complete(valid[i]);
                 }
             } catch (RuntimeException e) {
                 batch.forEach(p -> p.valid().completeExceptionally(e));

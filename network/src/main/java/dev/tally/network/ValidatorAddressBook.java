@@ -98,16 +98,14 @@ public final class ValidatorAddressBook {
                 fresh.add(a);
             }
         }
-        if (!SignedNetAddress.verifySignatures(fresh)) {
-            // Some signature is bad: find the first, as checking one by one would have.
-            int bad = 0;
-            while (bad < fresh.size() && fresh.get(bad).verifySignature()) {
-                bad++;
-            }
-            if (bad < fresh.size()) {
+        boolean[] valid = SignedNetAddress.verifySignatures(fresh);
+        for (int i = 0; i < valid.length; i++) {
+            if (!valid[i]) {
+                // Those before the first bad one are accepted, as checking one by one would have.
                 fault = new InvalidMessageException(
-                        "bad signature on the address of " + fresh.get(bad).key());
-                fresh = fresh.subList(0, bad);
+                        "bad signature on the address of " + fresh.get(i).key());
+                fresh = fresh.subList(0, i);
+                break;
             }
         }
         List<SignedNetAddress> accepted = new ArrayList<>();
