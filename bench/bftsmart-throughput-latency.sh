@@ -3,8 +3,9 @@
 # ("Transaction throughput (issue 17)"). BFT-SMaRt's code is not part of Tally and is not on Maven Central: this
 # script clones its public source (bft-smart/library), takes the dependencies its build.gradle names from Maven
 # Central with mvn, compiles it with javac (no Gradle: its wrapper downloads Gradle from outside Maven Central),
-# runs 4 ThroughputLatencyServer replicas (bftsmart.demo.microbenchmarks) and one ThroughputLatencyClient, and prints the client's latency, the
-# replicas' throughput lines and their CPU per request, with the load average before and after.
+# runs 4 ThroughputLatencyServer replicas (bftsmart.demo.microbenchmarks) and one ThroughputLatencyClient, and prints
+# the latency percentiles and rate of the measured half (the client's second OPS/2 requests), the replicas' CPU per
+# request and their throughput lines, with the load average before and after.
 #
 #   bench/bftsmart-throughput-latency.sh                 # no disk log
 #   DURABLE=1 bench/bftsmart-throughput-latency.sh       # its request log on disk, synced
@@ -129,16 +130,35 @@ done
 sleep 5
 start_ticks=$(cpu_ticks "${PIDS[@]}")
 start_ns=$(date +%s%N)
+# The demo client prints "All clients done." but does not exit (its latency writer thread never ends): wait for the
+# line, then stop it. Its latency file may lose the last few lines still in the writer's buffer.
 # shellcheck disable=SC2086
-(cd "$RUN" && java "${JAVA_OPTS[@]}" -cp "$CP" bftsmart.demo.microbenchmarks.ThroughputLatencyClient \
-    ${CLIENT_ARGS:-1001 $CLIENTS $OPS $REQUEST_SIZE $INTERVAL_MS false false $SIGN}) | tee "$RUN/client.log"
+(cd "$RUN" && exec java "${JAVA_OPTS[@]}" -cp "$CP" bftsmart.demo.microbenchmarks.ThroughputLatencyClient \
+    ${CLIENT_ARGS:-1001 $CLIENTS $OPS $REQUEST_SIZE $INTERVAL_MS false false $SIGN}) > "$RUN/client.log" 2>&1 &
+CLIENT=$!
+PIDS+=("$CLIENT")
+until grep -q "All clients done." "$RUN/client.log"; do
+    kill -0 "$CLIENT" 2>/dev/null || { cat "$RUN/client.log"; die "the client stopped before it was done"; }
+    sleep 1
+done
 end_ns=$(date +%s%N)
-ticks=$(( $(cpu_ticks "${PIDS[@]}") - start_ticks ))
+ticks=$(( $(cpu_ticks "${PIDS[@]:0:$REPLICAS}") - start_ticks ))
+kill "$CLIENT" 2>/dev/null || true
+sleep 1
+grep -E "// (Average|Standard|Maximum)" "$RUN/client.log" || true
 echo "bftsmart: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 requests=$((CLIENTS * OPS))
 hz=$(getconf CLK_TCK)
 awk -v t="$ticks" -v hz="$hz" -v n="$requests" -v ns=$((end_ns - start_ns)) 'BEGIN {
     printf "bftsmart: %d requests in %.1f s (%.0f/s, warm-up included); replica CPU %.1f s in all, %.0f us per request (4 replicas together)\n",
         n, ns / 1e9, n / (ns / 1e9), t / hz, t / hz * 1e6 / n }'
+# The measured half: each client's requests after its first OPS/2 (lines: client id, completion time ms, latency ns).
+awk -v warm=$((OPS / 2)) 'NF == 3 && ++seen[$1] > warm { print $2, $3 }' "$RUN/latencies_1001.txt" | sort -k2,2n > "$RUN/measured.txt"
+awk '{ lat[NR] = $2; if (NR == 1 || $1 < t0) t0 = $1; if ($1 > t1) t1 = $1 }
+    END {
+        if (NR == 0) { print "bftsmart: no measured request in the latency file"; exit }
+        printf "bftsmart: measured half: %d requests, %.0f/s completed; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+            NR, NR / ((t1 - t0) / 1000), lat[int(NR * 0.50) + 1] / 1e6, lat[int(NR * 0.90) + 1] / 1e6,
+            lat[int(NR * 0.99) + 1] / 1e6, lat[NR] / 1e6 }' "$RUN/measured.txt"
 echo "bftsmart: replica 0's throughput and latency lines:"
-grep -E "Throughput|Total latency" "$RUN/replica0.log" | tail -6
+grep -E "Throughput|Total latency|Batch average" "$RUN/replica0.log" | tail -6
