@@ -23,6 +23,10 @@ import java.util.Optional;
  *     answered 429 "overloaded" with {@code Retry-After} at once, the connection kept. 32 MiB, 8 of the largest
  *     bodies: without it, {@code maxConnections} clients each sending a body of {@code maxBodyBytes} would hold 3.6 GiB.
  *     Not a config field; at least {@code maxBodyBytes}.
+ * @param maxBatchAnswerChars how much JSON the answers of one JSON-RPC batch may fill: once they do, the batch's
+ *     remaining calls are not made and each is answered with the error {@code -32006}, to send again in another
+ *     request. 8 MiB: a batch of {@code block} calls asks for the payloads in hex, and 32 full blocks of 2.5 MB made
+ *     a 160 MB answer that a node's heap could not hold. Not a config field.
  * @param maxRequestLineBytes the longest request line (method, URL, version); beyond it, 414. 8 KiB, as most servers.
  * @param maxHeaderBytes the most header bytes; beyond them, 431. 16 KiB.
  * @param maxHeaders the most header lines; beyond them, 431. 100, as Go's and Jetty's servers.
@@ -35,6 +39,7 @@ public record HttpLimits(
         Duration idleTimeout,
         int maxBodyBytes,
         int maxBodyBytesInFlight,
+        int maxBatchAnswerChars,
         int maxRequestLineBytes,
         int maxHeaderBytes,
         int maxHeaders,
@@ -45,6 +50,7 @@ public record HttpLimits(
     public HttpLimits {
         if (maxConnections < 1
                 || maxBodyBytes < 1
+                || maxBatchAnswerChars < 1
                 || maxRequestLineBytes < 16
                 || maxHeaderBytes < 1
                 || maxHeaders < 1) {
@@ -70,6 +76,7 @@ public record HttpLimits(
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxBodyBytes = 4 * 1024 * 1024;
         private int maxBodyBytesInFlight = 32 * 1024 * 1024;
+        private int maxBatchAnswerChars = 8 * 1024 * 1024;
         private int maxRequestLineBytes = 8 * 1024;
         private int maxHeaderBytes = 16 * 1024;
         private int maxHeaders = 100;
@@ -102,6 +109,11 @@ public record HttpLimits(
             return this;
         }
 
+        public Builder maxBatchAnswerChars(int n) {
+            this.maxBatchAnswerChars = n;
+            return this;
+        }
+
         public Builder corsAllowedOrigin(Optional<String> origin) {
             this.corsAllowedOrigin = origin;
             return this;
@@ -114,6 +126,7 @@ public record HttpLimits(
                     idleTimeout,
                     maxBodyBytes,
                     maxBodyBytesInFlight,
+                    maxBatchAnswerChars,
                     maxRequestLineBytes,
                     maxHeaderBytes,
                     maxHeaders,

@@ -16,6 +16,11 @@ public final class RpcException extends Exception {
      * Over HTTP: status 429 with {@code Retry-After}. The code is the one Ethereum nodes use for "limit exceeded".
      */
     public static final int OVERLOADED = -32005;
+    /**
+     * The answers of a JSON-RPC batch filled {@code HttpLimits#maxBatchAnswerChars} before this call of it: the call was
+     * not made; send it again in another request.
+     */
+    public static final int BATCH_ANSWER_LIMIT = -32006;
 
     private final int code;
 

@@ -37,11 +37,13 @@ public final class RpcServer implements AutoCloseable {
     private final HttpTransport transport;
     private final RpcMethods methods;
     private final NodeMetrics metrics;
+    private final int maxBatchAnswerChars;
 
     private RpcServer(InetSocketAddress address, HttpLimits limits, RpcMethods methods, NodeMetrics metrics)
             throws IOException {
         this.methods = methods;
         this.metrics = metrics;
+        this.maxBatchAnswerChars = limits.maxBatchAnswerChars();
         this.transport = HttpTransport.start("RPC", address, limits, new Handler());
     }
 
@@ -109,9 +111,7 @@ public final class RpcServer implements AutoCloseable {
             return jsonError(400, new RpcException(RpcException.PARSE_ERROR, "the body is not JSON"));
         }
         if (request != null && request.isArray()) {
-            var batch = NODES.arrayNode();
-            request.forEach(one -> batch.add(call(one)));
-            return new Response(200, "application/json", batch.toString());
+            return new Response(200, "application/json", batch(request));
         }
         ObjectNode response = call(request);
         int status =
@@ -179,9 +179,39 @@ public final class RpcServer implements AutoCloseable {
         return new Response(status, "application/json", error(null, e).toString());
     }
 
+    /**
+     * A batch's answers, in order, each rendered as its call is made, so that the answers are held once as text. Once
+     * they fill {@link HttpLimits#maxBatchAnswerChars}, the remaining calls are not made (a {@code push_tx} among them
+     * is not taken) and each is answered with {@link RpcException#BATCH_ANSWER_LIMIT}; the answer is then at most the
+     * limit and one call's answer.
+     */
+    private String batch(JsonNode calls) {
+        StringBuilder answers = new StringBuilder().append('[');
+        for (JsonNode one : calls) {
+            if (answers.length() > 1) {
+                answers.append(',');
+            }
+            if (answers.length() < maxBatchAnswerChars) {
+                answers.append(call(one));
+            } else {
+                answers.append(error(
+                        idOf(one),
+                        new RpcException(
+                                RpcException.BATCH_ANSWER_LIMIT,
+                                "not made: the batch's answers before it fill the limit of " + maxBatchAnswerChars
+                                        + " characters; send it in another request")));
+            }
+        }
+        return answers.append(']').toString();
+    }
+
+    private static JsonNode idOf(JsonNode request) {
+        return request != null && request.has("id") ? request.get("id") : null;
+    }
+
     /** One JSON-RPC request to its response object. */
     private ObjectNode call(JsonNode request) {
-        JsonNode id = request != null && request.has("id") ? request.get("id") : null;
+        JsonNode id = idOf(request);
         if (request == null
                 || !request.isObject()
                 || !"2.0".equals(request.path("jsonrpc").asText(null))

@@ -100,6 +100,39 @@ class RpcHardeningTest {
                 + "\r\n\r\n" + body;
     }
 
+    static String blockCall(long number) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + number + ",\"method\":\"block\",\"params\":[" + number + "]}";
+    }
+
+    @Test
+    void aBatchMakesNoMoreCallsOnceItsAnswersFillTheLimit() throws Exception {
+        // The limit lies between one block's answer and two: the second call is made, the third is not.
+        int oneBlock = exchange(server, post("[" + blockCall(0) + "]")).body().length();
+        HttpLimits limits =
+                HttpLimits.builder().maxBatchAnswerChars(oneBlock + 16).build();
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (RpcServer limited = RpcServer.start(any, limits, new RpcMethods(node), node.metrics())) {
+            int mempool = ((MempoolExecutionLayer) node.execution()).mempoolSize();
+            String pushTx = "{\"jsonrpc\":\"2.0\",\"id\":\"tx\",\"method\":\"push_tx\",\"params\":[\"0badcafe\"]}";
+            Answer a = exchange(limited, post("[" + blockCall(0) + "," + blockCall(1) + "," + pushTx + "]"));
+
+            assertThat(a.status()).isEqualTo(200);
+            var answers = a.json();
+            assertThat(answers).hasSize(3);
+            assertThat(answers.get(0).at("/result/number").asLong()).isEqualTo(0);
+            assertThat(answers.get(1).at("/result/number").asLong()).isEqualTo(1);
+            assertThat(answers.get(2).get("id").asText()).isEqualTo("tx");
+            assertThat(answers.get(2).at("/error/code").asInt()).isEqualTo(RpcException.BATCH_ANSWER_LIMIT);
+            assertThat(answers.get(2).at("/error/message").asText())
+                    .contains("not made")
+                    .contains("send it in another request");
+            assertThat(((MempoolExecutionLayer) node.execution()).mempoolSize())
+                    .as("the push_tx after the limit was not made")
+                    .isEqualTo(mempool);
+            assertThat(a.body().length()).isLessThan(3 * oneBlock);
+        }
+    }
+
     @Test
     void stateChangesArePostOnly() throws Exception {
         int before = ((MempoolExecutionLayer) node.execution()).mempoolSize();

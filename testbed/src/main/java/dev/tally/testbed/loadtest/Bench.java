@@ -482,7 +482,7 @@ public final class Bench {
             for (Cluster.Block b : blocks) {
                 absorb(b, observed);
             }
-            next = to + 1;
+            next = from + blocks.size();
             blocksRead = next - 1 - firstBlock;
             finalizedPublished = finalizedTotal;
             windowBlocksPublished = windowBlocks;

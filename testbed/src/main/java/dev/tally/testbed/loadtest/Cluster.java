@@ -25,7 +25,10 @@ interface Cluster extends AutoCloseable {
     /** The newest final block stored on the node the harness reads from; -1 when none is. */
     long lastBlock() throws IOException, InterruptedException;
 
-    /** The final blocks {@code from..to} (inclusive), in order, from the node the harness reads from. */
+    /**
+     * The final blocks {@code from..to} (inclusive), in order, from the node the harness reads from; or, when that
+     * node answers only part of them at once (large blocks), the first of them, at least one.
+     */
     List<Block> blocks(long from, long to) throws IOException, InterruptedException;
 
     /** CPU time the nodes have used so far, in nanoseconds (user + system). */

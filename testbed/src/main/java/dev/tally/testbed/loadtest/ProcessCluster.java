@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.tally.node.client.TallyClient;
+import dev.tally.node.rpc.RpcException;
 import dev.tally.protocol.Payload;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
@@ -216,7 +217,7 @@ final class ProcessCluster implements Cluster {
             }
 
             @Override
-            public void error(String message) {
+            public void error(int code, String message) {
                 rejected++;
                 if (message.startsWith("overloaded")) {
                     overloaded++;
@@ -254,7 +255,7 @@ final class ProcessCluster implements Cluster {
                         }
                     }
                 } else if (field.equals("error")) {
-                    throw new IOException("last_committed_block: " + errorMessage(p));
+                    throw new IOException("last_committed_block: " + error(p).message());
                 } else {
                     p.skipChildren();
                 }
@@ -287,8 +288,11 @@ final class ProcessCluster implements Cluster {
             }
 
             @Override
-            public void error(String message) throws IOException {
-                throw new IOException("block: " + message);
+            public void error(int code, String message) throws IOException {
+                // The node made the batch's first calls only (their answers filled its limit): the rest is read next.
+                if (code != RpcException.BATCH_ANSWER_LIMIT || blocks.isEmpty()) {
+                    throw new IOException("block: " + message);
+                }
             }
         });
         blocks.sort((a, b) -> Long.compare(a.number(), b.number()));
@@ -299,7 +303,7 @@ final class ProcessCluster implements Cluster {
     private interface BatchAnswer {
         void result(JsonParser p) throws IOException;
 
-        void error(String message) throws IOException;
+        void error(int code, String message) throws IOException;
     }
 
     /** Streams a JSON-RPC batch response, handing each answer's result or error to {@code answer}. */
@@ -314,7 +318,8 @@ final class ProcessCluster implements Cluster {
                     if (field.equals("result")) {
                         answer.result(p);
                     } else if (field.equals("error")) {
-                        answer.error(errorMessage(p));
+                        RpcError e = error(p);
+                        answer.error(e.code(), e.message());
                     } else {
                         p.skipChildren();
                     }
@@ -344,20 +349,23 @@ final class ProcessCluster implements Cluster {
         return new Block(number, payload, latency);
     }
 
-    private static String errorMessage(JsonParser p) throws IOException {
+    private record RpcError(int code, String message) {}
+
+    private static RpcError error(JsonParser p) throws IOException {
+        int code = 0;
         String message = "(no message)";
         if (p.currentToken() == JsonToken.START_OBJECT) {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
                 p.nextToken();
-                if (f.equals("message")) {
-                    message = p.getText();
-                } else {
-                    p.skipChildren();
+                switch (f) {
+                    case "code" -> code = p.getIntValue();
+                    case "message" -> message = p.getText();
+                    default -> p.skipChildren();
                 }
             }
         }
-        return message;
+        return new RpcError(code, message);
     }
 
     private static void expect(JsonToken got, JsonToken want, String what) throws IOException {

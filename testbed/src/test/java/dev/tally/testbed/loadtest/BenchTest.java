@@ -20,13 +20,15 @@ import org.junit.jupiter.api.Test;
 class BenchTest {
     /**
      * One node: every third submission times out, every fifth is refused as overloaded; every fourth poll of the last
-     * block times out; each other poll finalizes what was accepted in a new block, followed by
+     * block times out; each other poll finalizes what was accepted in a new block, after
      * {@code blocksPerPoll - 1} empty ones. A read of more than {@code maxBlocksPerRead} blocks at once times out, as
-     * a chunk of a flood's megabyte blocks does.
+     * a chunk of a flood's megabyte blocks does, or, if {@code answersPart}, gives the first {@code maxBlocksPerRead}
+     * only, as a node whose limit on a batch's answers they filled.
      */
     static final class Flaky implements Cluster {
         private final int blocksPerPoll;
         private final int maxBlocksPerRead;
+        private final boolean answersPart;
         private final List<List<byte[]>> blocks = new ArrayList<>();
         private final List<byte[]> pending = new ArrayList<>();
         private int submissions;
@@ -35,8 +37,13 @@ class BenchTest {
         private long firstSubmissionNanos = -1;
 
         Flaky(int blocksPerPoll, int maxBlocksPerRead) {
+            this(blocksPerPoll, maxBlocksPerRead, false);
+        }
+
+        Flaky(int blocksPerPoll, int maxBlocksPerRead, boolean answersPart) {
             this.blocksPerPoll = blocksPerPoll;
             this.maxBlocksPerRead = maxBlocksPerRead;
+            this.answersPart = answersPart;
         }
 
         @Override
@@ -69,18 +76,21 @@ class BenchTest {
             if (polls % 4 == 0) {
                 throw new HttpTimeoutException("request timed out");
             }
-            blocks.add(List.copyOf(pending));
-            pending.clear();
             for (int i = 1; i < blocksPerPoll; i++) {
                 blocks.add(List.of());
             }
+            blocks.add(List.copyOf(pending));
+            pending.clear();
             return blocks.size() - 1L;
         }
 
         @Override
         public synchronized List<Block> blocks(long from, long to) throws IOException {
             if (to - from + 1 > maxBlocksPerRead) {
-                throw new HttpTimeoutException("request timed out");
+                if (!answersPart) {
+                    throw new HttpTimeoutException("request timed out");
+                }
+                to = from + maxBlocksPerRead - 1;
             }
             List<Block> out = new ArrayList<>();
             for (long n = from; n <= to; n++) {
@@ -185,5 +195,16 @@ class BenchTest {
                 .as("every accepted transaction read as final")
                 .isEqualTo(r.drain().accepted());
         assertThat(r.drain().seconds()).isFinite();
+    }
+
+    @Test
+    void blocksANodeLeftOutOfItsAnswerAreReadNext() throws Exception {
+        // Every poll shows 3 new blocks; a read of more than 2 gives the first 2.
+        Bench.Result r = run(new Flaky(3, 2, true));
+
+        assertThat(r.drain().accepted()).isPositive();
+        assertThat(r.drain().finalized())
+                .as("every accepted transaction read as final")
+                .isEqualTo(r.drain().accepted());
     }
 }
