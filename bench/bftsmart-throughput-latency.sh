@@ -65,7 +65,7 @@ mkdir -p "$WORK/lib" "$WORK/deps"
     done
     echo '</dependencies></project>'
 } > "$WORK/deps/pom.xml"
-mvn -B -ntp -q -f "$WORK/deps/pom.xml" dependency:copy-dependencies -DoutputDirectory="$WORK/lib" \
+mvn -B -ntp -q -Dstyle.color=never -f "$WORK/deps/pom.xml" dependency:copy-dependencies -DoutputDirectory="$WORK/lib" \
     || die "cannot fetch the dependencies from Maven Central (see above)"
 if compgen -G "$SRC/lib/*.jar" >/dev/null; then cp "$SRC"/lib/*.jar "$WORK/lib/"; fi
 
