@@ -86,7 +86,8 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--payload-limit",
             defaultValue = "" + NodeConfigJson.DEFAULT_MAX_PAYLOAD_SIZE,
             paramLabel = "BYTES",
-            description = "max_payload_size of every node (default: ${DEFAULT-VALUE}).")
+            description = "max_payload_size of every node (default: ${DEFAULT-VALUE}); a leader proposes at most its"
+                    + " proposal_payload_size, by default 1 MB or this if less.")
     int payloadLimit;
 
     @Option(

@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  *   "genesis": { ... },                        // required: see GenesisJson
  *   "max_payload_size": 2500000,              // bytes, default 2,500,000
  *   "max_tx_size": 100000,                    // bytes, default 100,000
+ *   "proposal_payload_size": 1000000,         // bytes, default 1,000,000 (within the two above): the most this node
+ *                                             // proposes; it accepts proposals up to max_payload_size
  *   "view_timeout_ms": 2000,                  // default 2000; the same on every validator
  *   "empty_block_interval_ms": 500,           // default 500 (a quarter of a view timeout under 2 s): with an empty
  *                                             // mempool, a leader waits this long for a transaction before proposing
@@ -99,6 +101,7 @@ public final class NodeConfigJson {
             "genesis",
             "max_payload_size",
             "max_tx_size",
+            "proposal_payload_size",
             "view_timeout_ms",
             "empty_block_interval_ms",
             "validator_key",
@@ -172,7 +175,24 @@ public final class NodeConfigJson {
                 schedule(c, genesis),
                 rpcLimits(c),
                 mempoolMaxBytes(c, intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)),
-                emptyBlockInterval(c, viewTimeout));
+                emptyBlockInterval(c, viewTimeout),
+                proposalPayloadSize(
+                        c,
+                        intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE),
+                        intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)));
+    }
+
+    private static int proposalPayloadSize(ObjectFields c, int maxPayloadSize, int maxTxSize) throws ConfigException {
+        if (!c.has("proposal_payload_size")) {
+            return NodeConfig.defaultProposalPayloadSize(maxPayloadSize, maxTxSize);
+        }
+        int bytes = intOr(c, "proposal_payload_size", 0);
+        try {
+            NodeConfig.checkProposalPayloadSize(bytes, maxPayloadSize, maxTxSize);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(c.path("proposal_payload_size"), e.getMessage());
+        }
+        return bytes;
     }
 
     /** The {@code rpc_*} limits; each absent one keeps its {@link HttpLimits#DEFAULT}. */
@@ -455,6 +475,7 @@ public final class NodeConfigJson {
         c.set("genesis", GenesisJson.toNode(cfg.genesis()));
         c.put("max_payload_size", cfg.maxPayloadSize());
         c.put("max_tx_size", cfg.maxTxSize());
+        c.put("proposal_payload_size", cfg.proposalPayloadSize());
         c.put("view_timeout_ms", cfg.viewTimeout().toMillis());
         c.put("empty_block_interval_ms", cfg.emptyBlockInterval().toMillis());
         cfg.validatorKey().ifPresent(k -> c.put("validator_key", k.toText()));

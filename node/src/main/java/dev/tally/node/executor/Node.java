@@ -137,7 +137,15 @@ public final class Node implements AutoCloseable {
 
     private ReplicaLoop newReplicaLoop(ConsensusConfig consensus) {
         return new ReplicaLoop(
-                consensus, storage, execution, network, blocks, metrics, scope, config.emptyBlockInterval());
+                consensus,
+                storage,
+                execution,
+                network,
+                blocks,
+                metrics,
+                scope,
+                config.emptyBlockInterval(),
+                config.proposalPayloadSize());
     }
 
     private void startReplica(ReplicaLoop loop) {

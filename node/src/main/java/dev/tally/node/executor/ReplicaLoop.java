@@ -44,6 +44,8 @@ final class ReplicaLoop {
     private final ConsensusConfig config;
     /** How long a proposal with an empty mempool waits for a first transaction (NodeConfig.emptyBlockInterval). */
     private final Duration emptyBlockInterval;
+    /** The most payload bytes a proposal of this node carries (NodeConfig.proposalPayloadSize). */
+    private final int proposalPayloadSize;
 
     private final Replica replica;
     private final ReplicaStateStore states;
@@ -73,9 +75,11 @@ final class ReplicaLoop {
             BlockPipeline blocks,
             NodeMetrics metrics,
             Scope scope,
-            Duration emptyBlockInterval) {
+            Duration emptyBlockInterval,
+            int proposalPayloadSize) {
         this.config = config;
         this.emptyBlockInterval = emptyBlockInterval;
+        this.proposalPayloadSize = proposalPayloadSize;
         this.states = states;
         this.execution = execution;
         this.network = network;
@@ -272,7 +276,7 @@ final class ReplicaLoop {
     private Payload proposedPayload(long blockNumber) throws InterruptedException {
         try {
             return execution
-                    .proposePayloadWhenReady(blockNumber, config.maxPayloadSize(), emptyBlockInterval)
+                    .proposePayloadWhenReady(blockNumber, proposalPayloadSize, emptyBlockInterval)
                     .get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {

@@ -141,6 +141,33 @@ class NodeConfigJsonTest {
     }
 
     @Test
+    void proposalPayloadSizeDefaultsTo1MbWithinThePayloadAndTransactionLimits() throws Exception {
+        ObjectNode c = minimal();
+        assertThat(parse(c).proposalPayloadSize()).isEqualTo(1_000_000);
+        c.put("max_payload_size", 600_000);
+        assertThat(parse(c).proposalPayloadSize())
+                .as("never above max_payload_size")
+                .isEqualTo(600_000);
+        c.put("max_payload_size", 5_000_000).put("max_tx_size", 2_000_000);
+        assertThat(parse(c).proposalPayloadSize())
+                .as("room for one largest transaction")
+                .isEqualTo(2_000_008);
+        c.put("max_tx_size", 1_000).put("proposal_payload_size", 250_000);
+        NodeConfig cfg = parse(c);
+        assertThat(cfg.proposalPayloadSize()).isEqualTo(250_000);
+        assertThat(cfg.maxPayloadSize()).as("what it accepts stays").isEqualTo(5_000_000);
+        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
+                .isEqualTo(cfg);
+        c.put("proposal_payload_size", 5_000_001);
+        assertRejected(
+                c,
+                "config.proposal_payload_size",
+                "the proposal payload size (5000001 bytes) must not exceed max_payload_size (5000000 bytes)");
+        c.put("proposal_payload_size", 1_007);
+        assertRejected(c, "config.proposal_payload_size", "must hold one transaction of max_tx_size (1000 bytes)");
+    }
+
+    @Test
     void secretsFromFileOrEnvironment() throws Exception {
         Files.writeString(dir.resolve("validator.key"), validatorKey.toText() + "\n");
         Files.setPosixFilePermissions(dir.resolve("validator.key"), PosixFilePermissions.fromString("rw-------"));
