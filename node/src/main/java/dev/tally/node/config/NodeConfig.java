@@ -63,8 +63,8 @@ public record NodeConfig(
     public static final Duration DEFAULT_EMPTY_BLOCK_INTERVAL = Duration.ofMillis(500);
     /**
      * The proposal payload size when none is given and the limits allow it: on the 2-core bench machine, 1 MB blocks
-     * carried 10,000 tx/s at p99 finality 0.86 s and kept blocks coming under overload, where 2.5 MB blocks let a
-     * backlog grow into seconds (BENCHMARKS.md, "Beside BFT-SMaRt").
+     * kept coming under overload at 1.6 to 1.7 times the idle chain's rate, where 2.5 MB blocks fell to half of it, and
+     * carried as many transactions (BENCHMARKS.md, "Beside BFT-SMaRt").
      */
     public static final int DEFAULT_PROPOSAL_PAYLOAD_SIZE = 1_000_000;
 

@@ -34,6 +34,12 @@ class NodeConfigJsonTest {
         return c;
     }
 
+    /** The config written as JSON reads back equal. */
+    void assertRoundTrips(NodeConfig cfg) throws ConfigException {
+        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
+                .isEqualTo(cfg);
+    }
+
     NodeConfig parse(ObjectNode c) throws ConfigException {
         return NodeConfigJson.parse(c.toString(), dir, Map.of());
     }
@@ -79,8 +85,7 @@ class NodeConfigJsonTest {
                         .corsAllowedOrigin(Optional.of("https://app.example"))
                         .build());
         assertThat(cfg.mempoolMaxBytes()).isEqualTo(1_000_000);
-        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
-                .isEqualTo(cfg);
+        assertRoundTrips(cfg);
         c.put("mempool_max_bytes", 99_999);
         assertRejected(c, "config.mempool_max_bytes", "max_tx_size (100000 bytes)");
         c.put("mempool_max_bytes", 1_000_000);
@@ -125,8 +130,7 @@ class NodeConfigJsonTest {
         c.put("empty_block_interval_ms", 399);
         NodeConfig cfg = parse(c);
         assertThat(cfg.emptyBlockInterval()).isEqualTo(Duration.ofMillis(399));
-        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
-                .isEqualTo(cfg);
+        assertRoundTrips(cfg);
         c.put("empty_block_interval_ms", 400);
         assertRejected(
                 c,
@@ -156,8 +160,7 @@ class NodeConfigJsonTest {
         NodeConfig cfg = parse(c);
         assertThat(cfg.proposalPayloadSize()).isEqualTo(250_000);
         assertThat(cfg.maxPayloadSize()).as("what it accepts stays").isEqualTo(5_000_000);
-        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
-                .isEqualTo(cfg);
+        assertRoundTrips(cfg);
         c.put("proposal_payload_size", 5_000_001);
         assertRejected(
                 c,
@@ -248,8 +251,7 @@ class NodeConfigJsonTest {
         assertThat(NodeConfigJson.text(cfg.publicAddr())).isEqualTo("tally-validator-0.tally-validators:3054");
         assertThat(NodeConfigJson.text(cfg.gossipStaticOutbound().get(peer.publicKey())))
                 .isEqualTo("tally-validator-1.tally-validators:3054");
-        assertThat(NodeConfigJson.parse(NodeConfigJson.toJson(cfg), dir, Map.of()))
-                .isEqualTo(cfg);
+        assertRoundTrips(cfg);
 
         c.put("rpc_addr", "no-such-host.invalid:3154"); // an address to bind must resolve now
         assertRejected(c, "config.rpc_addr", "unknown host \"no-such-host.invalid\"");
