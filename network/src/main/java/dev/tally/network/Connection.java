@@ -2,7 +2,6 @@ package dev.tally.network;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -397,7 +396,9 @@ final class Connection implements AutoCloseable {
                     in.readFully(body);
                     traffic.received(HEADER + length);
                     if (rpc == Rpc.PING) {
-                        answerPing(callId, body);
+                        // An echo needs no thread of its own (at n = 100 thousands of them waited for a carrier at
+                        // once). A peer pinging faster than the rate limit waits here, its other frames with it.
+                        serve(rpc, callId, h, body);
                     } else {
                         Thread.ofVirtual()
                                 .name("net-serve " + rpc + " " + label)
@@ -467,21 +468,6 @@ final class Connection implements AutoCloseable {
         } catch (Exception e) {
             close(rpc + " request rejected: " + e.getMessage());
         }
-    }
-
-    /**
-     * Answers a ping on the reader: an echo needs no thread of its own (at n = 100 thousands of them waited for a
-     * carrier at once). A peer pinging faster than the rate limit waits here, its other frames with it.
-     */
-    private void answerPing(int callId, byte[] body) throws IOException {
-        try {
-            serverRate.get(Rpc.PING).acquire(1);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted");
-        }
-        serverInflight.get(Rpc.PING).decrementAndGet();
-        enqueue(new Frame(RESPONSE, Rpc.PING, callId, body));
     }
 
     private void pingLoop() {
