@@ -148,6 +148,8 @@ public final class NodeConfigJson {
         }
         Duration viewTimeout = Duration.ofMillis(
                 c.has("view_timeout_ms") ? c.positiveLong("view_timeout_ms") : DEFAULT_VIEW_TIMEOUT_MS);
+        int maxPayloadSize = intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE);
+        int maxTxSize = intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE);
         return new NodeConfig(
                 address(c, "server_addr"),
                 publicAddr,
@@ -155,8 +157,8 @@ public final class NodeConfigJson {
                 optionalAddress(c, "metrics_addr"),
                 optionalAddress(c, "debug_page_addr"),
                 genesis,
-                intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE),
-                intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE),
+                maxPayloadSize,
+                maxTxSize,
                 viewTimeout,
                 validatorKey,
                 optionalSecret(c, "node_key", baseDir, environment, NodeSecretKey::fromText)
@@ -174,12 +176,9 @@ public final class NodeConfigJson {
                 c.has("block_retention") ? Optional.of(c.positiveLong("block_retention")) : Optional.empty(),
                 schedule(c, genesis),
                 rpcLimits(c),
-                mempoolMaxBytes(c, intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)),
+                mempoolMaxBytes(c, maxTxSize),
                 emptyBlockInterval(c, viewTimeout),
-                proposalPayloadSize(
-                        c,
-                        intOr(c, "max_payload_size", DEFAULT_MAX_PAYLOAD_SIZE),
-                        intOr(c, "max_tx_size", DEFAULT_MAX_TX_SIZE)));
+                proposalPayloadSize(c, maxPayloadSize, maxTxSize));
     }
 
     private static int proposalPayloadSize(ObjectFields c, int maxPayloadSize, int maxTxSize) throws ConfigException {
