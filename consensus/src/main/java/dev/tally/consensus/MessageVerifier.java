@@ -1,11 +1,10 @@
 package dev.tally.consensus;
 
 import dev.tally.protocol.ChonkyMessage;
-import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
+import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.QcVerifier;
-import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Signed;
 import java.util.Collection;
 
@@ -18,10 +17,12 @@ public interface MessageVerifier extends QcVerifier {
     boolean verifySignature(Signed<? extends ChonkyMessage> message);
 
     /**
-     * Whether a quorum of commit votes, whose signatures were not checked one by one, make a valid QC: one
-     * pairing check for the whole quorum instead of one per vote. {@code qc} is built from exactly {@code votes}.
+     * Whether a quorum of votes (commit or timeout), whose signatures were not checked one by one, make a valid QC:
+     * one pairing check for the whole quorum (per distinct timeout vote) instead of one per vote. {@code qc} is built
+     * from exactly {@code votes}.
      */
-    default boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+    default boolean verifyVotes(
+            ProposalJustification qc, Collection<? extends Signed<? extends ChonkyMessage>> votes, Epoch epoch) {
         try {
             verify(qc, epoch);
             return true;

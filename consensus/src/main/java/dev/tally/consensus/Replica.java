@@ -60,8 +60,8 @@ public final class Replica {
     // Volatile state: rebuilt after a restart.
     private final VoteBook<ReplicaCommit> commitVotes = new VoteBook<>(this::weightOf);
     private final VoteBook<ReplicaTimeout> timeoutVotes = new VoteBook<>(this::weightOf);
-    /** Commit votes of the current and later views whose signatures were checked one by one. */
-    private final Set<Signed<ReplicaCommit>> checkedCommitVotes = new HashSet<>();
+    /** Votes of the current and later views whose signatures were checked one by one. */
+    private final Set<Signed<? extends ChonkyMessage>> checkedVotes = new HashSet<>();
 
     private long timerDeadline = Long.MAX_VALUE;
     private Signed<ReplicaTimeout> sentTimeout;
@@ -559,7 +559,7 @@ public final class Replica {
         }
         requireValidator(signed.key());
         require(() -> vote.verify(epoch), Rejection.InvalidVote::new);
-        if (!commitVotes.isNewer(signed.key(), v.number()) && !evictedForgery(signed)) {
+        if (!commitVotes.isNewer(signed.key(), v.number()) && !evictedForgery(commitVotes, signed)) {
             throw reject(new Rejection.NotNewer(signed.key(), v.number()));
         }
         // Its signature is checked with the quorum's, when there is one: see completeCommitQc.
@@ -568,23 +568,44 @@ public final class Replica {
     }
 
     /**
-     * Commit votes are taken in unchecked, so one that arrived first under this signer's name may be forged; before a
-     * second vote of the same signer and view is refused, the first one's signature is checked (once) and a forgery
-     * makes way. Only an unauthenticated transport lets a forgery in: on a node the network checks the sender.
+     * Votes are taken in unchecked, so one that arrived first under this signer's name may be forged; before a second
+     * vote of the same signer and view is refused, the first one's signature is checked (once) and a forgery makes
+     * way. Only an unauthenticated transport lets a forgery in: on a node the network checks the sender.
      */
-    private boolean evictedForgery(Signed<ReplicaCommit> next) {
-        Signed<ReplicaCommit> held =
-                commitVotes.voteOf(next.key(), next.message().view().number()).orElse(null);
-        if (held == null || held.equals(next) || checkedCommitVotes.contains(held)) {
+    private <M extends ChonkyMessage> boolean evictedForgery(VoteBook<M> book, Signed<M> next) {
+        Signed<M> held = book.voteOf(next.key(), next.message().view().number()).orElse(null);
+        if (held == null || held.equals(next) || checkedVotes.contains(held)) {
             return false;
         }
         if (verifier.verifySignature(held)) {
-            checkedCommitVotes.add(held);
+            checkedVotes.add(held);
             return false;
         }
-        commitVotes.remove(held);
-        observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(held.key()));
+        book.remove(held);
+        observer.messageRejected(kindOf(held), new Rejection.BadSignature(held.key()));
         return true;
+    }
+
+    /**
+     * The votes of a quorum whose QC failed to verify, checked one by one (subgroup and signature: BlsSignature.verify,
+     * so the valid ones sum into G1); the bad ones are dropped from the book and reported, the valid ones returned.
+     */
+    private <M extends ChonkyMessage> List<Signed<M>> validAlone(VoteBook<M> book, Collection<Signed<M>> votes) {
+        List<Signed<M>> valid = new ArrayList<>();
+        for (Signed<M> s : votes) {
+            if (checkedVotes.contains(s) || verifier.verifySignature(s)) {
+                checkedVotes.add(s);
+                valid.add(s);
+            } else {
+                book.remove(s);
+                observer.messageRejected(kindOf(s), new Rejection.BadSignature(s.key()));
+            }
+        }
+        return valid;
+    }
+
+    private static String kindOf(Signed<? extends ChonkyMessage> signed) {
+        return signed.message().getClass().getSimpleName();
     }
 
     /**
@@ -604,21 +625,9 @@ public final class Replica {
             return;
         }
         List<Signed<ReplicaCommit>> votes = commitVotes.votesFor(vote);
-        CommitQCBuilder quorum = commitQcOf(vote, votes);
-        Optional<CommitQC> qc = quorum.tryBuild().filter(q -> verifier.verifyCommitVotes(q, votes, epoch));
+        Optional<CommitQC> qc = commitQcOf(vote, votes).tryBuild().filter(q -> verifier.verifyVotes(q, votes, epoch));
         if (qc.isEmpty()) {
-            List<Signed<ReplicaCommit>> valid = new ArrayList<>();
-            for (Signed<ReplicaCommit> s : votes) {
-                // Verifying one signature checks its subgroup too (BlsSignature.verify), so the valid ones sum into G1.
-                if (checkedCommitVotes.contains(s) || verifier.verifySignature(s)) {
-                    checkedCommitVotes.add(s);
-                    valid.add(s);
-                } else {
-                    commitVotes.remove(s);
-                    observer.messageRejected("ReplicaCommit", new Rejection.BadSignature(s.key()));
-                }
-            }
-            CommitQCBuilder checked = commitQcOf(vote, valid);
+            CommitQCBuilder checked = commitQcOf(vote, validAlone(commitVotes, votes));
             qc = checked.hasQuorum() ? checked.tryBuild() : Optional.empty();
         }
         if (qc.isPresent()) {
@@ -634,8 +643,9 @@ public final class Replica {
     }
 
     /**
-     * PROTOCOL.md section 4, "On ReplicaTimeout": the same bookkeeping as for commit votes, its signature and content
-     * checked at once; on a quorum, the TimeoutQC (and its high QC) is taken in and the next view starts.
+     * PROTOCOL.md section 4, "On ReplicaTimeout": the same bookkeeping as for commit votes, its content checked at
+     * once (its high QC included) and its signature, as a commit vote's, with the quorum's; on a quorum, the
+     * TimeoutQC (and its high QC) is taken in and the next view starts.
      */
     private void onTimeoutVote(Signed<ReplicaTimeout> signed, ReplicaTimeout vote) throws MessageRejectedException {
         View v = vote.view();
@@ -644,20 +654,39 @@ public final class Replica {
             throw reject(new Rejection.OldView(v.number(), view));
         }
         requireValidator(signed.key());
-        if (!timeoutVotes.isNewer(signed.key(), v.number())) {
+        if (!timeoutVotes.isNewer(signed.key(), v.number()) && !evictedForgery(timeoutVotes, signed)) {
             throw reject(new Rejection.NotNewer(signed.key(), v.number()));
         }
-        requireSignature(signed);
         require(() -> vote.verify(epoch, verifier), Rejection.InvalidVote::new);
         timeoutVotes.put(signed);
+        completeTimeoutQc(v);
+    }
 
-        Collection<Signed<ReplicaTimeout>> votes = timeoutVotes.votesIn(v.number());
-        TimeoutQCBuilder qc = new TimeoutQCBuilder(v, committee);
-        votes.forEach(qc::add);
-        if (qc.hasQuorum()) {
-            absorb(qc.build());
+    /**
+     * Once the timeout votes of view {@code v} weigh a quorum, their signatures are checked all at once, as the
+     * TimeoutQC they make: one pairing per distinct vote (all alike when no block was voted for since the last QC)
+     * where checking each costs one per vote (at n = 100, 81 on every view change). Only if that fails are they
+     * checked one by one and the bad ones dropped, as commit votes are (completeCommitQc).
+     */
+    private void completeTimeoutQc(View v) {
+        if (timeoutVotes.weightIn(v.number()) < committee.quorumThreshold()) {
+            return;
+        }
+        List<Signed<ReplicaTimeout>> votes = List.copyOf(timeoutVotes.votesIn(v.number()));
+        Optional<TimeoutQC> qc = timeoutQcOf(v, votes).filter(q -> verifier.verifyVotes(q, votes, epoch));
+        if (qc.isEmpty()) {
+            qc = timeoutQcOf(v, validAlone(timeoutVotes, votes));
+        }
+        if (qc.isPresent()) {
+            absorb(qc.get());
             startView(v.number() + 1);
         }
+    }
+
+    private Optional<TimeoutQC> timeoutQcOf(View v, List<Signed<ReplicaTimeout>> votes) {
+        TimeoutQCBuilder qc = new TimeoutQCBuilder(v, committee);
+        votes.forEach(qc::add);
+        return qc.hasQuorum() ? Optional.of(qc.build()) : Optional.empty();
     }
 
     /**
@@ -762,7 +791,7 @@ public final class Replica {
         phase = Phase.PREPARE;
         pendingProposal = null;
         commitVotes.pruneBelow(newView);
-        checkedCommitVotes.removeIf(s -> s.message().view().number() < newView);
+        checkedVotes.removeIf(s -> s.message().view().number() < newView);
         timeoutVotes.pruneBelow(newView);
     }
 

@@ -53,6 +53,13 @@ final class VoteBook<M extends ChonkyMessage> {
         return weightByView.getOrDefault(vote.view().number(), Map.of()).getOrDefault(vote, 0L);
     }
 
+    /** The weight of the signers whose newest vote is in {@code view}, whatever they voted for. */
+    long weightIn(long view) {
+        return weightByView.getOrDefault(view, Map.of()).values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
+    }
+
     /** The votes held for exactly {@code vote}. */
     List<Signed<M>> votesFor(M vote) {
         return votesIn(vote.view().number()).stream()

@@ -117,24 +117,28 @@ final class Harness {
         return chain.timeoutQc(view, votes);
     }
 
-    /** The replica's verification cache, counting how commit votes get checked. */
+    /** The replica's verification cache, counting how votes get checked. */
     static final class CountingVerifier implements MessageVerifier {
         private final VerificationCache cache = new VerificationCache(1024);
         int commitVotesCheckedAlone;
+        int timeoutVotesCheckedAlone;
         int quorumsChecked;
 
         @Override
         public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-            if (message.message() instanceof ReplicaCommit) {
-                commitVotesCheckedAlone++;
+            switch (message.message()) {
+                case ReplicaCommit c -> commitVotesCheckedAlone++;
+                case ReplicaTimeout t -> timeoutVotesCheckedAlone++;
+                default -> {}
             }
             return cache.verifySignature(message);
         }
 
         @Override
-        public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+        public boolean verifyVotes(
+                ProposalJustification qc, Collection<? extends Signed<? extends ChonkyMessage>> votes, Epoch epoch) {
             quorumsChecked++;
-            return MessageVerifier.super.verifyCommitVotes(qc, votes, epoch);
+            return MessageVerifier.super.verifyVotes(qc, votes, epoch);
         }
 
         @Override

@@ -5,6 +5,7 @@ import static dev.tally.consensus.Harness.outputs;
 import static dev.tally.consensus.Harness.votes;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.BlockHeader;
 import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.FinalBlock;
@@ -127,6 +128,72 @@ class ReplicaTest {
         assertThat(broadcasts(outs, ReplicaNewView.class))
                 .singleElement()
                 .satisfies(nv -> assertThat(nv.justification()).isInstanceOf(TimeoutQC.class));
+    }
+
+    /** The timeout vote of view 5 with no high vote, as every validator of {@link #inView5} sends it. */
+    ReplicaTimeout timeoutOfView5() {
+        return new ReplicaTimeout(h.chain.view(5), Optional.empty(), Optional.empty());
+    }
+
+    @Test
+    void timeoutVotesAreCheckedTogetherAsTheirQc() {
+        inView5();
+        for (int i = 1; i <= 4; i++) {
+            h.deliver(h.chain.sign(i, timeoutOfView5()));
+        }
+        assertThat(h.verifier.quorumsChecked)
+                .as("no quorum yet, nothing checked")
+                .isZero();
+        h.deliver(h.chain.sign(5, timeoutOfView5()));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.verifier.quorumsChecked).isEqualTo(1);
+        assertThat(h.verifier.timeoutVotesCheckedAlone)
+                .as("one pairing check for the quorum, none per vote")
+                .isZero();
+    }
+
+    @Test
+    void aTimeoutQuorumWithABadSignatureWaitsForAGoodVoteAndDropsTheBadOne() {
+        inView5();
+        for (int i = 1; i <= 3; i++) {
+            h.deliver(h.chain.sign(i, timeoutOfView5()));
+        }
+        BlsPublicKey four = h.chain.keys.get(4).publicKey();
+        h.deliver(new Signed<>(
+                timeoutOfView5(), four, h.chain.sign(3, timeoutOfView5()).signature()));
+        h.deliver(h.chain.sign(5, timeoutOfView5()));
+        assertThat(h.replica.view()).as("the aggregate fails: no QC").isEqualTo(5);
+        assertThat(h.rejections).containsExactly(new Rejection.BadSignature(four));
+        assertThat(h.verifier.timeoutVotesCheckedAlone)
+                .as("each vote checked alone once")
+                .isEqualTo(5);
+        List<Output> outs = h.deliver(h.chain.sign(0, timeoutOfView5()));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.replica.highTimeoutQc()).get().satisfies(qc -> {
+            assertThat(qc.votes())
+                    .singleElement()
+                    .satisfies(v -> assertThat(v.signers().contains(4)).isFalse());
+            qc.verify(h.chain.epoch);
+        });
+        assertThat(h.verifier.timeoutVotesCheckedAlone)
+                .as("the good ones are not checked again")
+                .isEqualTo(5);
+        assertThat(broadcasts(outs, ReplicaNewView.class)).hasSize(1);
+    }
+
+    @Test
+    void aForgedTimeoutVoteThatCameFirstMakesWayForTheSignersOwn() {
+        inView5();
+        Signed<ReplicaTimeout> own = h.chain.sign(4, timeoutOfView5());
+        h.deliver(new Signed<>(
+                timeoutOfView5(), own.key(), h.chain.sign(3, timeoutOfView5()).signature()));
+        h.deliver(own);
+        assertThat(h.rejections).containsExactly(new Rejection.BadSignature(own.key()));
+        for (int i = 0; i <= 3; i++) {
+            h.deliver(h.chain.sign(i, timeoutOfView5()));
+        }
+        assertThat(h.replica.view()).as("the signer's own vote counts").isEqualTo(6);
+        assertThat(h.rejections).hasSize(1);
     }
 
     // ---------------------------------------------------------------- proposals

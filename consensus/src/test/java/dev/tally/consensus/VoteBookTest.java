@@ -31,6 +31,9 @@ class VoteBookTest {
         book.put(CHAIN.sign(2, b));
         assertThat(book.weightOf(a)).isEqualTo(1 + 2);
         assertThat(book.weightOf(b)).isEqualTo(3);
+        assertThat(book.weightIn(5))
+                .as("the view's votes, whatever they are for")
+                .isEqualTo(1 + 2 + 3);
         assertThat(book.votesFor(a))
                 .extracting(Signed::key)
                 .containsExactlyInAnyOrder(
@@ -40,6 +43,8 @@ class VoteBookTest {
         book.put(CHAIN.sign(1, later));
         assertThat(book.weightOf(a)).isEqualTo(1);
         assertThat(book.weightOf(later)).isEqualTo(2);
+        assertThat(book.weightIn(5)).isEqualTo(1 + 3);
+        assertThat(book.weightIn(6)).isEqualTo(2);
         book.remove(a0);
         assertThat(book.weightOf(a)).isZero();
         assertThat(book.votesFor(a)).isEmpty();
@@ -49,6 +54,7 @@ class VoteBookTest {
         // Pruned views keep no weight, and a vote of a pruned view replaced later does not go negative.
         book.pruneBelow(6);
         assertThat(book.weightOf(b)).isZero();
+        assertThat(book.weightIn(5)).isZero();
         book.put(CHAIN.sign(2, CHAIN.vote(7, 3, p)));
         assertThat(book.weightOf(b)).isZero();
         assertThat(book.weightOf(later)).isEqualTo(2);

@@ -192,8 +192,8 @@ final class ConsensusReceiver {
     /**
      * Everything that can be checked about a consensus message without the replica's state: it was signed by the
      * peer that sent it (validators send only their own messages), for this chain and epoch, by a committee member
-     * (and for a proposal, by the view's leader), the signature is valid (but for commit votes: see below), and so are
-     * its justification and QCs.
+     * (and for a proposal, by the view's leader), the signature is valid (but for votes: see below), and so are its
+     * justification and QCs.
      */
     static void verify(
             Signed<ChonkyMessage> m, BlsPublicKey sender, Epoch epoch, CachingQcVerifier qcs, SignatureCheck signatures)
@@ -209,9 +209,10 @@ final class ConsensusReceiver {
                     "proposal for " + msg.view() + " from " + m.key() + ", who does not lead it");
         }
         m.verifyMember(epoch);
-        // The replica checks commit votes' signatures together, as the QC a quorum of them makes: one pairing check
-        // per view instead of one per vote. The signer is the authenticated peer, so a bad one is its own.
-        if (!(msg instanceof ReplicaCommit)) {
+        // The replica checks votes' signatures (commit and timeout) together, as the QC a quorum of them makes: one
+        // pairing check per view instead of one per vote. The signer is the authenticated peer, so a bad one is its
+        // own.
+        if (!(msg instanceof ReplicaCommit || msg instanceof ReplicaTimeout)) {
             InvalidMessageException.check(
                     signatures.valid(m.signature(), m.message().hash().keccak().bytes(), m.key()),
                     "bad signature on " + msg.getClass().getSimpleName() + " from " + m.key());

@@ -17,9 +17,9 @@ import java.util.concurrent.Semaphore;
  * signature at a time, so that each caller learns about its own. Alone, a signature is verified at once by its own
  * caller, as before.
  *
- * <p>At n = 100 a view change brings each validator 99 timeout votes and as many new-view messages within a moment,
- * and connections come up by the hundred, each with a signed handshake: one verification each was the largest share
- * of the CPU of the start.
+ * <p>At n = 100 a view change brings each validator up to 99 new-view messages within a moment (timeout votes, like
+ * commit votes, are left to the replica, which checks a quorum of them at once), and connections come up by the
+ * hundred, each with a signed handshake: one verification each was the largest share of the CPU of the start.
  */
 final class SignatureBatcher implements SignatureCheck {
     static final int MAX_BATCH = 64;

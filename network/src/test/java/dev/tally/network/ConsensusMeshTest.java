@@ -208,16 +208,21 @@ class ConsensusMeshTest {
                         ConsensusReceiver.verify(good, CHAIN.keys.get(2).publicKey(), CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("was sent by");
-        ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
+        ReplicaNewView newView = new ReplicaNewView(CHAIN.commitQc(4, 1, p));
         Signed<ChonkyMessage> forged =
-                new Signed<>(timeout, sender, CHAIN.sign(2, timeout).signature());
+                new Signed<>(newView, sender, CHAIN.sign(2, newView).signature());
         assertThatThrownBy(() -> ConsensusReceiver.verify(forged, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("bad signature");
-        // A commit vote's signature is left to the replica, which checks a quorum of them at once.
+        // Votes' signatures (commit and timeout) are left to the replica, which checks a quorum of them at once.
         Signed<ChonkyMessage> badVote = new Signed<>(
                 good.message(), sender, CHAIN.sign(2, CHAIN.vote(5, 1, p)).signature());
         assertThatCode(() -> ConsensusReceiver.verify(badVote, sender, CHAIN.epoch, qcs, TestNets.ALONE))
+                .doesNotThrowAnyException();
+        ReplicaTimeout timeout = new ReplicaTimeout(CHAIN.view(5), Optional.empty(), Optional.empty());
+        Signed<ChonkyMessage> badTimeout =
+                new Signed<>(timeout, sender, CHAIN.sign(2, timeout).signature());
+        assertThatCode(() -> ConsensusReceiver.verify(badTimeout, sender, CHAIN.epoch, qcs, TestNets.ALONE))
                 .doesNotThrowAnyException();
         var outsider = dev.tally.crypto.BlsSecretKey.generate();
         Signed<ChonkyMessage> outsiders = (Signed) Signed.sign(outsider, CHAIN.vote(5, 1, p));

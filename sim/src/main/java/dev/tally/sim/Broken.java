@@ -6,7 +6,6 @@ import dev.tally.consensus.Output;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.protocol.BlockHeader;
 import dev.tally.protocol.ChonkyMessage;
-import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.LeaderProposal;
@@ -47,9 +46,11 @@ final class Broken {
                     }
 
                     @Override
-                    public boolean verifyCommitVotes(
-                            CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
-                        return shared.verifyCommitVotes(qc, votes, epoch);
+                    public boolean verifyVotes(
+                            ProposalJustification qc,
+                            Collection<? extends Signed<? extends ChonkyMessage>> votes,
+                            Epoch epoch) {
+                        return shared.verifyVotes(qc, votes, epoch);
                     }
 
                     @Override
@@ -65,9 +66,11 @@ final class Broken {
                     }
 
                     @Override
-                    public boolean verifyCommitVotes(
-                            CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
-                        return shared.verifyCommitVotes(qc, votes, epoch);
+                    public boolean verifyVotes(
+                            ProposalJustification qc,
+                            Collection<? extends Signed<? extends ChonkyMessage>> votes,
+                            Epoch epoch) {
+                        return shared.verifyVotes(qc, votes, epoch);
                     }
 
                     @Override

@@ -3,11 +3,9 @@ package dev.tally.sim;
 import dev.tally.consensus.MessageVerifier;
 import dev.tally.consensus.VerificationCache;
 import dev.tally.protocol.ChonkyMessage;
-import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.ProposalJustification;
-import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Signed;
 import java.util.Collection;
 import java.util.Collections;
@@ -56,9 +54,10 @@ final class SimVerifier implements MessageVerifier {
     }
 
     @Override
-    public boolean verifyCommitVotes(CommitQC qc, Collection<Signed<ReplicaCommit>> votes, Epoch epoch) {
+    public boolean verifyVotes(
+            ProposalJustification qc, Collection<? extends Signed<? extends ChonkyMessage>> votes, Epoch epoch) {
         return votes.stream().allMatch(signedByHonestCode::contains)
-                || MessageVerifier.super.verifyCommitVotes(qc, votes, epoch);
+                || MessageVerifier.super.verifyVotes(qc, votes, epoch);
     }
 
     @Override

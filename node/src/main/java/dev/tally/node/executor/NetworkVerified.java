@@ -7,13 +7,15 @@ import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.QcVerifier;
 import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
 
 /**
  * The replica's verifier on a node: the network's consensus mesh checks every message's signature and QCs (with
- * its QC cache) before the message enters the inbox, commit votes excepted, and the node's own messages reach it
- * without the network. So the replica trusts signatures but those of commit votes, which it checks a quorum at a
- * time as the QC they make, and checks QCs through the network's cache: each pairing is computed once per node.
+ * its QC cache) before the message enters the inbox, votes' signatures excepted, and the node's own messages reach
+ * it without the network. So the replica trusts signatures but those of votes (commit and timeout), which it checks
+ * a quorum at a time as the QC they make, and checks QCs through the network's cache: each pairing is computed once
+ * per node.
  */
 final class NetworkVerified implements MessageVerifier {
     private final QcVerifier networkQcs;
@@ -25,7 +27,8 @@ final class NetworkVerified implements MessageVerifier {
     /** Only messages that passed {@code ConsensusReceiver.verify} (or this node's own) reach the replica. */
     @Override
     public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-        return !(message.message() instanceof ReplicaCommit) || message.verifySignature();
+        return !(message.message() instanceof ReplicaCommit || message.message() instanceof ReplicaTimeout)
+                || message.verifySignature();
     }
 
     @Override
