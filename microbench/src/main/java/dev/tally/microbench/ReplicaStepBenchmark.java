@@ -14,6 +14,7 @@ import dev.tally.protocol.Phase;
 import dev.tally.protocol.Proposal;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>commitQuorum: a replica that voted for block 2 in view 5 receives the quorum's (n - f) commit votes
  *       one by one (the others' as decoded from their encoding, as a node receives them); the last one completes the QC: aggregation, one aggregate verification of the QC, block 2
  *       final, state persisted, a signed new-view for view 6.</li>
+ *   <li>timeoutQuorum: a replica that voted for block 2 in view 5 and timed out receives the quorum's (n - f)
+ *       timeout votes (each with that high vote and the commit QC of view 4, as decoded from their encoding); the
+ *       last one completes the timeout QC: its verification (since this was added, one aggregate check; before,
+ *       one BLS verification per vote on receipt), state persisted, a signed new-view for view 6.</li>
  *   <li>proposalToVote: a replica in view 5 with block 1 stored receives the leader's proposal of block 2
  *       (1 KiB payload, justified by the commit QC of view 4, verified uncached), asks the execution layer to
  *       check the payload, gets its approval, persists its state and signs its commit vote.</li>
@@ -66,6 +71,9 @@ public class ReplicaStepBenchmark {
     ReplicaState votedInView5;
     List<Input> quorumVotes;
     Input oneVote;
+
+    ReplicaState timedOutInView5;
+    List<Input> quorumTimeouts;
 
     ConsensusConfig followerConfig;
     ReplicaState preparingView5;
@@ -104,6 +112,22 @@ public class ReplicaStepBenchmark {
         }
         oneVote = quorumVotes.get(1);
 
+        // The same validator, after view 5 timed out: every validator voted for block 2 and reports it.
+        timedOutInView5 = new ReplicaState(
+                0,
+                5,
+                Phase.TIMEOUT,
+                Optional.of(vote5),
+                Optional.of(qc4),
+                Optional.empty(),
+                List.of(new Proposal(2, p2)));
+        ReplicaTimeout timeout5 = new ReplicaTimeout(chain.view(5), Optional.of(vote5), Optional.of(qc4));
+        quorumTimeouts = new ArrayList<>();
+        for (int i = 0; i < chain.quorum(); i++) {
+            Signed<ReplicaTimeout> vote = chain.sign(i, timeout5);
+            quorumTimeouts.add(new Input.MessageReceived(i == 0 ? vote : Codec.decodeSigned(Codec.encode(vote))));
+        }
+
         // A validator other than view 5's leader, in view 5 with block 1 stored, waiting for the proposal.
         int leader = chain.leaderIndex(5);
         int follower = (leader + 1) % n;
@@ -125,6 +149,13 @@ public class ReplicaStepBenchmark {
         if (outs.stream()
                 .noneMatch(o -> o instanceof Output.FinalizeBlock f && f.block().number() == 2)) {
             throw new IllegalStateException("commit quorum did not finalize block 2: " + outs);
+        }
+        Replica timedOut = replica(voterConfig, timedOutInView5);
+        for (Input vote : quorumTimeouts) {
+            timedOut.step(vote, 1);
+        }
+        if (timedOut.view() != 6 || timedOut.highTimeoutQc().isEmpty()) {
+            throw new IllegalStateException("timeout quorum did not start view 6 with a timeout QC");
         }
         if (!commitVote().isEmpty()) {
             throw new IllegalStateException("a single commit vote produced outputs");
@@ -150,6 +181,16 @@ public class ReplicaStepBenchmark {
         Replica r = replica(voterConfig, votedInView5);
         List<Output> last = null;
         for (Input vote : quorumVotes) {
+            last = r.step(vote, 1);
+        }
+        return last;
+    }
+
+    @Benchmark
+    public List<Output> timeoutQuorum() {
+        Replica r = replica(voterConfig, timedOutInView5);
+        List<Output> last = null;
+        for (Input vote : quorumTimeouts) {
             last = r.step(vote, 1);
         }
         return last;
