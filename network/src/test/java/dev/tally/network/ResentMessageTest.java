@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.network.ConsensusInbox.ReplicaPosition;
+import dev.tally.protocol.Payload;
+import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
@@ -12,7 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** A replica re-sends its timeout and new-view messages unchanged at every expiry: a copy is not verified again. */
+/** A replica re-sends its timeout and new-view messages unchanged at every expiry: a copy is not checked again. */
 class ResentMessageTest {
     static final TestChain CHAIN = NewViewGateTest.CHAIN;
     static final long V = 20;
@@ -32,30 +34,51 @@ class ResentMessageTest {
     }
 
     @Test
-    void anUnchangedCopyOfAPeersLastTimeoutIsTakenWithoutASecondCheck() throws Exception {
+    void anUnchangedCopyOfAPeersLastNewViewIsTakenWithoutASecondCheck() throws Exception {
         ConsensusInbox inbox = new ConsensusInbox();
         inbox.replicaAt(new ReplicaPosition(0, V, CHAIN.committee().leader(V), V - 1, -1, false, false));
         AtomicInteger checks = new AtomicInteger();
-        ConsensusMesh mesh = NewViewGateTest.mesh(inbox, (signature, message, key) -> {
-            checks.incrementAndGet();
-            return TestNets.ALONE.valid(signature, message, key);
-        });
+        ConsensusMesh mesh = NewViewGateTest.mesh(inbox, counting(checks));
+        Payload p = TestChain.payload("p");
+        Signed<ReplicaNewView> newView = CHAIN.sign(1, new ReplicaNewView(CHAIN.commitQc(V, 1, p)));
+        byte[] request = NewViewGateTest.request(newView);
+
+        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(newView);
+        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(newView);
+        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(newView);
+        assertThat(checks).as("checks for three copies of one new-view message").hasValue(1);
+        assertThat(mesh.resentUnverified()).isEqualTo(2);
+
+        // A different message of the same peer is checked; the same bytes from another peer are refused.
+        Signed<ReplicaNewView> next = CHAIN.sign(1, new ReplicaNewView(CHAIN.commitQc(V + 1, 2, p)));
+        assertThat(deliver(mesh, inbox, 1, NewViewGateTest.request(next))).isEqualTo(next);
+        assertThat(checks).hasValue(2);
+        assertThatThrownBy(() -> mesh.receiver().handle(CHAIN.keys.get(2).publicKey(), request, null))
+                .hasMessageContaining("was sent by");
+    }
+
+    @Test
+    void aTimeoutVotesSignatureIsLeftToTheReplicaAndItsCopiesAreTakenAsTheFirst() throws Exception {
+        ConsensusInbox inbox = new ConsensusInbox();
+        inbox.replicaAt(new ReplicaPosition(0, V, CHAIN.committee().leader(V), V - 1, -1, false, false));
+        AtomicInteger checks = new AtomicInteger();
+        ConsensusMesh mesh = NewViewGateTest.mesh(inbox, counting(checks));
         Signed<ReplicaTimeout> timeout =
                 CHAIN.sign(1, new ReplicaTimeout(CHAIN.view(V), Optional.empty(), Optional.empty()));
         byte[] request = NewViewGateTest.request(timeout);
 
         assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(timeout);
         assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(timeout);
-        assertThat(deliver(mesh, inbox, 1, request)).isEqualTo(timeout);
-        assertThat(checks).as("checks for three copies of one timeout").hasValue(1);
-        assertThat(mesh.resentUnverified()).isEqualTo(2);
+        assertThat(checks)
+                .as("the replica checks timeout votes a quorum at a time")
+                .hasValue(0);
+        assertThat(mesh.resentUnverified()).isEqualTo(1);
+    }
 
-        // A different message of the same peer is checked; the same bytes from another peer are refused.
-        Signed<ReplicaTimeout> next =
-                CHAIN.sign(1, new ReplicaTimeout(CHAIN.view(V + 1), Optional.empty(), Optional.empty()));
-        assertThat(deliver(mesh, inbox, 1, NewViewGateTest.request(next))).isEqualTo(next);
-        assertThat(checks).hasValue(2);
-        assertThatThrownBy(() -> mesh.receiver().handle(CHAIN.keys.get(2).publicKey(), request, null))
-                .hasMessageContaining("was sent by");
+    private static SignatureCheck counting(AtomicInteger checks) {
+        return (signature, message, key) -> {
+            checks.incrementAndGet();
+            return TestNets.ALONE.valid(signature, message, key);
+        };
     }
 }
