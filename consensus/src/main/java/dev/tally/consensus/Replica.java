@@ -686,7 +686,7 @@ public final class Replica {
     private Optional<TimeoutQC> timeoutQcOf(View v, List<Signed<ReplicaTimeout>> votes) {
         TimeoutQCBuilder qc = new TimeoutQCBuilder(v, committee);
         votes.forEach(qc::add);
-        return qc.hasQuorum() ? Optional.of(qc.build()) : Optional.empty();
+        return qc.hasQuorum() ? qc.tryBuild() : Optional.empty();
     }
 
     /**

@@ -182,6 +182,25 @@ class ReplicaTest {
     }
 
     @Test
+    void aTimeoutVoteOutsideTheSubgroupNeverReachesAPairingAndTheFallBackDropsIt() throws Exception {
+        inView5();
+        for (int i = 1; i <= 3; i++) {
+            h.deliver(h.chain.sign(i, timeoutOfView5()));
+        }
+        h.deliver(h.chain.signedWithSmallOrderPart(4, timeoutOfView5(), false));
+        h.deliver(h.chain.sign(5, timeoutOfView5()));
+        assertThat(h.replica.view()).as("the votes sum outside G1: no QC").isEqualTo(5);
+        assertThat(h.verifier.quorumsChecked)
+                .as("an aggregate outside G1 is never built, let alone verified")
+                .isZero();
+        assertThat(h.rejections)
+                .containsExactly(new Rejection.BadSignature(h.chain.keys.get(4).publicKey()));
+        h.deliver(h.chain.sign(0, timeoutOfView5()));
+        assertThat(h.replica.view()).isEqualTo(6);
+        assertThat(h.replica.highTimeoutQc()).get().satisfies(qc -> qc.verify(h.chain.epoch));
+    }
+
+    @Test
     void aForgedTimeoutVoteThatCameFirstMakesWayForTheSignersOwn() {
         inView5();
         Signed<ReplicaTimeout> own = h.chain.sign(4, timeoutOfView5());
@@ -586,7 +605,7 @@ class ReplicaTest {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         deliverVotes(vote, 4);
-        h.deliver(h.chain.voteWithSmallOrderPart(4, vote, false));
+        h.deliver(h.chain.signedWithSmallOrderPart(4, vote, false));
         assertThat(h.replica.view()).as("the votes sum outside G1: no QC").isEqualTo(5);
         assertThat(h.verifier.quorumsChecked)
                 .as("an aggregate outside G1 is never built, let alone verified")
@@ -606,8 +625,8 @@ class ReplicaTest {
         inView5();
         ReplicaCommit vote = new ReplicaCommit(h.chain.view(5), new BlockHeader(2, p2.hash()));
         deliverVotes(vote, 3);
-        h.deliver(h.chain.voteWithSmallOrderPart(3, vote, false));
-        h.deliver(h.chain.voteWithSmallOrderPart(4, vote, true));
+        h.deliver(h.chain.signedWithSmallOrderPart(3, vote, false));
+        h.deliver(h.chain.signedWithSmallOrderPart(4, vote, true));
         assertThat(h.replica.view()).isEqualTo(6);
         assertThat(h.rejections).isEmpty();
         assertThat(h.verifier.commitVotesCheckedAlone).isZero();

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Collects timeout votes for one view, one per validator, until they weigh a quorum. Single-owner, mutable. */
 public final class TimeoutQCBuilder {
@@ -49,10 +50,21 @@ public final class TimeoutQCBuilder {
         return weight >= committee.quorumThreshold();
     }
 
+    /** The QC of the votes added, for votes whose signatures are known valid; see {@link #tryBuild}. */
     public TimeoutQC build() {
+        return tryBuild()
+                .orElseThrow(() -> new IllegalStateException("the signatures of the timeout votes for " + view
+                        + " sum to a point outside the G1 subgroup: one of them is invalid"));
+    }
+
+    /**
+     * The QC of the votes added, or empty if their signatures sum to a point outside the G1 subgroup, which only
+     * votes decoded without a subgroup check of their own (as received) can cause: one of them is then invalid.
+     */
+    public Optional<TimeoutQC> tryBuild() {
         List<TimeoutQC.Vote> list = votes.entrySet().stream()
                 .map(e -> new TimeoutQC.Vote(e.getKey(), e.getValue()))
                 .toList();
-        return new TimeoutQC(view, Codec.canonicalOrder(list), BlsAggregateSignature.aggregate(signatures));
+        return BlsAggregateSignature.sum(signatures).map(sum -> new TimeoutQC(view, Codec.canonicalOrder(list), sum));
     }
 }

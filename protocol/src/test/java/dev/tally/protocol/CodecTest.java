@@ -129,20 +129,24 @@ class CodecTest {
     }
 
     @Test
-    void onlyACommitVoteLeavesItsSignaturesSubgroupToTheAggregate() throws Exception {
+    void aDecodedSignatureLeavesItsSubgroupToItsVerificationOrItsAggregate() throws Exception {
         TestChain chain = new TestChain(6);
         ReplicaCommit vote = chain.vote(5, 2, TestChain.payload("p"));
-        Signed<ReplicaCommit> bad = chain.voteWithSmallOrderPart(1, vote, false);
+        Signed<ReplicaCommit> bad = chain.signedWithSmallOrderPart(1, vote, false);
         assertThat(bad.message()).isEqualTo(vote);
         assertThat(bad.verifySignature()).isFalse();
-        // The same signature on any other message is refused when decoded, as before.
-        var timeout = Validator.Signed.parseFrom(
-                Codec.encode(chain.sign(1, new ReplicaTimeout(chain.view(5), Optional.of(vote), Optional.empty()))))
-                .toBuilder();
-        timeout.getSigBuilder().setBls12381(ByteString.copyFrom(bad.signature().bytes()));
-        assertThatThrownBy(() -> Codec.decodeSigned(timeout.build().toByteArray()))
+        // Any other message decodes with such a signature too, and fails its verification all the same.
+        Signed<ReplicaTimeout> timeout = chain.signedWithSmallOrderPart(
+                1, new ReplicaTimeout(chain.view(5), Optional.of(vote), Optional.empty()), false);
+        assertThat(timeout.verifySignature()).isFalse();
+        Signed<ReplicaNewView> newView = chain.signedWithSmallOrderPart(
+                1, new ReplicaNewView(chain.commitQc(4, 1, TestChain.payload("q"))), false);
+        assertThat(newView.verifySignature()).isFalse();
+        // A QC's aggregate is still refused when decoded: a QC can be taken without a pairing check.
+        var qc = Validator.CommitQCV2.parseFrom(Codec.encode(chain.commitQc(4, 1, TestChain.payload("q")))).toBuilder();
+        qc.getSigBuilder().setBls12381(ByteString.copyFrom(bad.signature().bytes()));
+        assertThatThrownBy(() -> Codec.decodeCommitQc(qc.build().toByteArray()))
                 .isInstanceOf(DecodeException.class)
-                .hasMessageContaining("Signed.sig")
                 .hasMessageContaining("not in the G1 subgroup");
     }
 

@@ -84,16 +84,15 @@ public final class TestChain {
     }
 
     /**
-     * {@code vote} signed by {@code validator}, its signature plus a point of small order (outside the G1 subgroup),
-     * or minus it if {@code negated}, as a receiver decodes it: a commit vote's signature is not subgroup-checked then.
+     * {@code message} signed by {@code validator}, its signature plus a point of small order (outside the G1
+     * subgroup), or minus it if {@code negated}, as a receiver decodes it: a signature is not subgroup-checked then.
      */
-    public Signed<ReplicaCommit> voteWithSmallOrderPart(int validator, ReplicaCommit vote, boolean negated)
+    public <M extends ChonkyMessage> Signed<M> signedWithSmallOrderPart(int validator, M message, boolean negated)
             throws DecodeException {
-        Signed<ReplicaCommit> signed = sign(validator, vote);
+        Signed<M> signed = sign(validator, message);
         P1 part = smallOrderPoint();
         P1 sig = new P1(signed.signature().bytes()).add(negated ? part.neg() : part);
-        Signed<ReplicaCommit> bad =
-                new Signed<>(vote, signed.key(), BlsSignature.fromBytesForAggregation(sig.compress()));
+        Signed<M> bad = new Signed<>(message, signed.key(), BlsSignature.fromBytesForAggregation(sig.compress()));
         return cast(Codec.decodeSigned(Codec.encode(bad)));
     }
 
@@ -115,9 +114,9 @@ public final class TestChain {
         }
     }
 
-    @SuppressWarnings("unchecked") // a commit vote decodes as one
-    private static Signed<ReplicaCommit> cast(Signed<ChonkyMessage> s) {
-        return (Signed<ReplicaCommit>) (Signed<?>) s;
+    @SuppressWarnings("unchecked") // a message decodes as its own kind
+    private static <M extends ChonkyMessage> Signed<M> cast(Signed<ChonkyMessage> s) {
+        return (Signed<M>) (Signed<?>) s;
     }
 
     public static int[] range(int n) {
