@@ -125,10 +125,14 @@ public final class NetCodec {
         }
     }
 
+    /**
+     * A handshake's or an address announcement's signature, not subgroup-checked: each is verified before it is
+     * used, and the verification checks the subgroup (as received consensus messages' signatures, Codec).
+     */
     private static BlsSignature blsSignature(Validator.Signed p) throws DecodeException {
         require(p.hasSig() && p.getSig().hasBls12381(), "Signed.sig.bls12_381");
         try {
-            return BlsSignature.fromBytes(p.getSig().getBls12381().toByteArray());
+            return BlsSignature.fromBytesForAggregation(p.getSig().getBls12381().toByteArray());
         } catch (IllegalArgumentException e) {
             throw new DecodeException("Signed.sig: " + e.getMessage(), e);
         }

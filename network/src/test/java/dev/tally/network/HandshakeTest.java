@@ -9,6 +9,7 @@ import dev.tally.crypto.NodeSecretKey;
 import dev.tally.network.proto.Net;
 import dev.tally.protocol.GenesisHash;
 import dev.tally.protocol.TestChain;
+import dev.tally.protocol.proto.Validator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import supranational.blst.P1;
 
 /** The preface and both endpoint handshakes over real loopback sockets. */
 class HandshakeTest {
@@ -168,6 +170,29 @@ class HandshakeTest {
                             .toByteArray());
         }
         assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("session id mismatch");
+    }
+
+    @Test
+    void aSessionSignatureOutsideTheSubgroupIsRefused() throws Exception {
+        BlsSecretKey a = CHAIN.keys.get(0);
+        var srv = serve(acc -> Handshake.consensusInbound(
+                acc.stream(), CHAIN.keys.get(1), GENESIS, CHAIN.committee()::contains, TestNets.ALONE));
+        try (NoiseStream s = Preface.connect(addr(), Preface.Endpoint.CONSENSUS, Duration.ofSeconds(5))) {
+            // The valid signature plus a point of small order: decoded unchecked, refused by its verification.
+            var signed = Validator.Signed.parseFrom(NetCodec.signSessionId(a, s.sessionId())).toBuilder();
+            byte[] valid = signed.getSig().getBls12381().toByteArray();
+            signed.getSigBuilder()
+                    .setBls12381(com.google.protobuf.ByteString.copyFrom(
+                            new P1(valid).add(TestChain.smallOrderPoint()).compress()));
+            TestNets.writeFrame(
+                    s,
+                    Net.ConsensusHandshake.newBuilder()
+                            .setSessionId(signed.build().toByteString())
+                            .setGenesis(com.google.protobuf.ByteString.copyFrom(NetCodec.encode(GENESIS)))
+                            .build()
+                            .toByteArray());
+        }
+        assertThat(cause(srv)).isInstanceOf(HandshakeException.class).hasMessageContaining("bad validator signature");
     }
 
     @Test

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import supranational.blst.P1;
 
 /** The building blocks: token bucket, inbox, outgoing pool, address book, QC cache. */
 class UnitsTest {
@@ -268,6 +269,30 @@ class UnitsTest {
             }
         });
         assertThat(woke.get(10, TimeUnit.SECONDS)).isEqualTo(since + 1);
+    }
+
+    @Test
+    void anAnnouncementSignedOutsideTheSubgroupDecodesAndIsRefused() throws Exception {
+        ValidatorAddressBook book = new ValidatorAddressBook(CHAIN.committee());
+        InetSocketAddress a = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1001);
+        Instant t = Instant.ofEpochSecond(1_700_000_000);
+        SignedNetAddress valid = SignedNetAddress.sign(CHAIN.keys.get(0), a, 1, t);
+        // Its valid signature plus a point of small order: not refused when decoded, but when verified.
+        byte[] outside = new P1(valid.signature().bytes())
+                .add(TestChain.smallOrderPoint())
+                .compress();
+        SignedNetAddress bad = NetCodec.decodeSignedNetAddress(NetCodec.encode(new SignedNetAddress(
+                valid.key(), a, 1, t, dev.tally.crypto.BlsSignature.fromBytesForAggregation(outside))));
+        assertThatThrownBy(() -> book.update(List.of(bad)))
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("bad signature");
+        // In a batch (checked together first): the good one before it is taken, the bad one refused.
+        SignedNetAddress other = SignedNetAddress.sign(CHAIN.keys.get(1), a, 1, t);
+        assertThatThrownBy(() -> book.update(List.of(other, bad)))
+                .isInstanceOf(InvalidMessageException.class)
+                .hasMessageContaining("bad signature");
+        assertThat(book.get(CHAIN.keys.get(1).publicKey())).contains(other);
+        assertThat(book.get(CHAIN.keys.get(0).publicKey())).isEmpty();
     }
 
     @Test
