@@ -16,6 +16,11 @@ import java.util.Collection;
 public interface MessageVerifier extends QcVerifier {
     boolean verifySignature(Signed<? extends ChonkyMessage> message);
 
+    /** Whether the signatures of {@code signed} make a valid aggregate: {@link Signed#verifyTogether}. */
+    default boolean verifyTogether(Collection<? extends Signed<? extends ChonkyMessage>> signed) {
+        return Signed.verifyTogether(signed);
+    }
+
     /**
      * Whether a quorum of votes (commit or timeout), whose signatures were not checked one by one, make a valid QC:
      * one pairing check for the whole quorum (per distinct timeout vote) instead of one per vote. {@code qc} is built

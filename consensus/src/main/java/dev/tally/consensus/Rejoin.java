@@ -1,8 +1,12 @@
 package dev.tally.consensus;
 
 import dev.tally.crypto.BlsPublicKey;
+import dev.tally.protocol.ReplicaTimeout;
+import dev.tally.protocol.Signed;
 import dev.tally.protocol.ValidatorSchedule;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,6 +24,11 @@ final class Rejoin {
     private final BlsPublicKey me;
     /** The highest QC view each other validator showed, NO_QC for a view-0 timeout vote. */
     private final Map<BlsPublicKey, Long> reports = new HashMap<>();
+    /**
+     * View-0 timeout votes whose signatures are not checked yet, by signer: all alike, so checked together once they
+     * would make the reports count ({@link #wouldShow}), and only then reported.
+     */
+    private final Map<BlsPublicKey, Signed<ReplicaTimeout>> unchecked = new LinkedHashMap<>();
 
     Rejoin(ValidatorSchedule committee, BlsPublicKey me) {
         this.committee = committee;
@@ -33,6 +42,27 @@ final class Rejoin {
         }
     }
 
+    /** Holds a view-0 timeout vote, its signature unchecked, until {@link #unchecked} are checked. */
+    void reportUnchecked(Signed<ReplicaTimeout> vote) {
+        if (!vote.key().equals(me) && !reports.containsKey(vote.key())) {
+            unchecked.put(vote.key(), vote);
+        }
+    }
+
+    /** The view-0 timeout votes held unchecked; taken out: report those that check out. */
+    List<Signed<ReplicaTimeout>> takeUnchecked() {
+        List<Signed<ReplicaTimeout>> votes = List.copyOf(unchecked.values());
+        unchecked.clear();
+        return votes;
+    }
+
+    /** Whether {@link #shown} would be present if the unchecked view-0 timeout votes were reported. */
+    boolean wouldShow(long ownQcView) {
+        Map<BlsPublicKey, Long> all = new HashMap<>(reports);
+        unchecked.keySet().forEach(k -> all.merge(k, NO_QC, Math::max));
+        return shown(all, ownQcView).isPresent();
+    }
+
     /** Where the reporters that count show the network: the highest QC view shown, and their weight. */
     record Shown(long highestQcView, long reporterWeight) {}
 
@@ -43,6 +73,10 @@ final class Rejoin {
      * At view 0 (a new chain, where every replica waits so) every reporter counts.
      */
     Optional<Shown> shown(long ownQcView) {
+        return shown(reports, ownQcView);
+    }
+
+    private Optional<Shown> shown(Map<BlsPublicKey, Long> reports, long ownQcView) {
         long highest = Math.max(
                 ownQcView,
                 reports.values().stream().mapToLong(Long::longValue).max().orElse(NO_QC));

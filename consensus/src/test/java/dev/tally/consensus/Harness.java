@@ -123,6 +123,8 @@ final class Harness {
         int commitVotesCheckedAlone;
         int timeoutVotesCheckedAlone;
         int quorumsChecked;
+        /** Checks of several signatures as one aggregate that is not a QC (a new chain's reports). */
+        int togetherChecks;
 
         @Override
         public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
@@ -132,6 +134,12 @@ final class Harness {
                 default -> {}
             }
             return cache.verifySignature(message);
+        }
+
+        @Override
+        public boolean verifyTogether(Collection<? extends Signed<? extends ChonkyMessage>> signed) {
+            togetherChecks++;
+            return MessageVerifier.super.verifyTogether(signed);
         }
 
         @Override

@@ -935,6 +935,49 @@ class ReplicaTest {
         assertThat(votes(proposeAndApprove(h.proposal(1, Optional.of(p2), qc)))).hasSize(1);
     }
 
+    /** Validator {@code from}'s view-0 timeout vote, as every validator of a new chain sends it. */
+    Signed<ReplicaTimeout> viewZeroTimeoutFrom(int from) {
+        return h.chain.sign(from, new ReplicaTimeout(h.chain.view(0), Optional.empty(), Optional.empty()));
+    }
+
+    @Test
+    void aNewChainsReportsAreCheckedTogetherOnceTheyWouldCount() {
+        startWithoutState();
+        h.deliver(viewZeroTimeoutFrom(1));
+        h.deliver(viewZeroTimeoutFrom(2));
+        assertThat(h.verifier.togetherChecks + h.verifier.timeoutVotesCheckedAlone)
+                .as("weight 2 = 2f would not count: nothing checked")
+                .isZero();
+        h.deliver(viewZeroTimeoutFrom(3));
+        assertThat(h.replica.firstVotingView()).isZero();
+        assertThat(h.verifier.togetherChecks)
+                .as("one aggregate check for the three")
+                .isEqualTo(1);
+        assertThat(h.verifier.timeoutVotesCheckedAlone).isZero();
+    }
+
+    @Test
+    void aNewChainsReportWithABadSignatureIsNotCounted() {
+        startWithoutState();
+        h.deliver(viewZeroTimeoutFrom(1));
+        h.deliver(viewZeroTimeoutFrom(2));
+        Signed<ReplicaTimeout> three = viewZeroTimeoutFrom(3);
+        h.deliver(new Signed<>(
+                three.message(), three.key(), viewZeroTimeoutFrom(4).signature()));
+        assertThat(h.replica.firstVotingView())
+                .as("the forged report does not count: weight 2")
+                .isEqualTo(Long.MAX_VALUE);
+        assertThat(h.verifier.timeoutVotesCheckedAlone)
+                .as("the aggregate failed: each checked alone")
+                .isEqualTo(3);
+        h.deliver(viewZeroTimeoutFrom(4));
+        assertThat(h.replica.firstVotingView()).isZero();
+        assertThat(h.abstentions)
+                .last()
+                .asString()
+                .isEqualTo("0: validators of weight 3 show no QC above view 0: a new chain");
+    }
+
     @Test
     void anAbstainingReplicaStillProposesInTheViewsItLeadsButDoesNotVote() {
         startWithoutState();

@@ -37,47 +37,51 @@ final class Broken {
     static MessageVerifier verifier(Breakage breakage, MessageVerifier shared) {
         return switch (breakage) {
             case SKIPS_SIGNATURE_CHECK ->
-                new MessageVerifier() {
+                new Delegating(shared) {
                     @Override
                     public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
                         return message.message() instanceof LeaderProposal
                                 || message.message() instanceof ReplicaNewView
                                 || shared.verifySignature(message);
                     }
-
-                    @Override
-                    public boolean verifyVotes(
-                            ProposalJustification qc,
-                            Collection<? extends Signed<? extends ChonkyMessage>> votes,
-                            Epoch epoch) {
-                        return shared.verifyVotes(qc, votes, epoch);
-                    }
-
-                    @Override
-                    public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
-                        shared.verify(qc, epoch);
-                    }
                 };
             case SKIPS_QC_VERIFICATION ->
-                new MessageVerifier() {
-                    @Override
-                    public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-                        return shared.verifySignature(message);
-                    }
-
-                    @Override
-                    public boolean verifyVotes(
-                            ProposalJustification qc,
-                            Collection<? extends Signed<? extends ChonkyMessage>> votes,
-                            Epoch epoch) {
-                        return shared.verifyVotes(qc, votes, epoch);
-                    }
-
+                new Delegating(shared) {
                     @Override
                     public void verify(ProposalJustification qc, Epoch epoch) {} // the bug: any QC goes
                 };
             default -> shared;
         };
+    }
+
+    /** The run's shared verifier in every check: a breakage overrides the one it skips. */
+    private static class Delegating implements MessageVerifier {
+        final MessageVerifier shared;
+
+        Delegating(MessageVerifier shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
+            return shared.verifySignature(message);
+        }
+
+        @Override
+        public boolean verifyTogether(Collection<? extends Signed<? extends ChonkyMessage>> signed) {
+            return shared.verifyTogether(signed);
+        }
+
+        @Override
+        public boolean verifyVotes(
+                ProposalJustification qc, Collection<? extends Signed<? extends ChonkyMessage>> votes, Epoch epoch) {
+            return shared.verifyVotes(qc, votes, epoch);
+        }
+
+        @Override
+        public void verify(ProposalJustification qc, Epoch epoch) throws InvalidMessageException {
+            shared.verify(qc, epoch);
+        }
     }
 
     /** Who a node's replica thinks leads each view: the schedule's leader, or a wrong weighted draw. */

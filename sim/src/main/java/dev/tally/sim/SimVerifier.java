@@ -54,6 +54,11 @@ final class SimVerifier implements MessageVerifier {
     }
 
     @Override
+    public boolean verifyTogether(Collection<? extends Signed<? extends ChonkyMessage>> signed) {
+        return signed.stream().allMatch(signedByHonestCode::contains) || MessageVerifier.super.verifyTogether(signed);
+    }
+
+    @Override
     public boolean verifyVotes(
             ProposalJustification qc, Collection<? extends Signed<? extends ChonkyMessage>> votes, Epoch epoch) {
         return votes.stream().allMatch(signedByHonestCode::contains)
