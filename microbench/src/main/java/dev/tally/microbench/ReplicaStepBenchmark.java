@@ -5,6 +5,7 @@ import dev.tally.consensus.ConsensusObserver;
 import dev.tally.consensus.Input;
 import dev.tally.consensus.Output;
 import dev.tally.consensus.Replica;
+import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.CommitQC;
 import dev.tally.protocol.DecodeException;
@@ -96,37 +97,13 @@ public class ReplicaStepBenchmark {
                         ConsensusConfig.DEFAULT_VIEW_TIMEOUT_MILLIS,
                         ConsensusConfig.DEFAULT_MAX_PAYLOAD_SIZE)
                 .withInvariantChecks(checkInvariants);
-        votedInView5 = new ReplicaState(
-                0,
-                5,
-                Phase.COMMIT,
-                Optional.of(vote5),
-                Optional.of(qc4),
-                Optional.empty(),
-                List.of(new Proposal(2, p2)));
-        quorumVotes = new ArrayList<>();
-        for (int i = 0; i < chain.quorum(); i++) {
-            Signed<ReplicaCommit> vote = chain.sign(i, vote5);
-            // The others' votes arrive as a node decodes them off the wire; validator 0's own is the one it signed.
-            quorumVotes.add(new Input.MessageReceived(i == 0 ? vote : Codec.decodeSigned(Codec.encode(vote))));
-        }
+        votedInView5 = votedForBlock2InView5(Phase.COMMIT, vote5, qc4, p2);
+        quorumVotes = fromQuorum(vote5);
         oneVote = quorumVotes.get(1);
 
         // The same validator, after view 5 timed out: every validator voted for block 2 and reports it.
-        timedOutInView5 = new ReplicaState(
-                0,
-                5,
-                Phase.TIMEOUT,
-                Optional.of(vote5),
-                Optional.of(qc4),
-                Optional.empty(),
-                List.of(new Proposal(2, p2)));
-        ReplicaTimeout timeout5 = new ReplicaTimeout(chain.view(5), Optional.of(vote5), Optional.of(qc4));
-        quorumTimeouts = new ArrayList<>();
-        for (int i = 0; i < chain.quorum(); i++) {
-            Signed<ReplicaTimeout> vote = chain.sign(i, timeout5);
-            quorumTimeouts.add(new Input.MessageReceived(i == 0 ? vote : Codec.decodeSigned(Codec.encode(vote))));
-        }
+        timedOutInView5 = votedForBlock2InView5(Phase.TIMEOUT, vote5, qc4, p2);
+        quorumTimeouts = fromQuorum(new ReplicaTimeout(chain.view(5), Optional.of(vote5), Optional.of(qc4)));
 
         // A validator other than view 5's leader, in view 5 with block 1 stored, waiting for the proposal.
         int leader = chain.leaderIndex(5);
@@ -165,6 +142,21 @@ public class ReplicaStepBenchmark {
                 .noneMatch(o -> o instanceof Output.Broadcast b && b.message().message() instanceof ReplicaCommit)) {
             throw new IllegalStateException("proposal did not lead to a commit vote: " + outs);
         }
+    }
+
+    private static ReplicaState votedForBlock2InView5(Phase phase, ReplicaCommit vote5, CommitQC qc4, Payload p2) {
+        return new ReplicaState(
+                0, 5, phase, Optional.of(vote5), Optional.of(qc4), Optional.empty(), List.of(new Proposal(2, p2)));
+    }
+
+    /** The quorum's (n - f) signatures of {@code message}: validator 0's own as it signed it, the others' as decoded. */
+    private <M extends ChonkyMessage> List<Input> fromQuorum(M message) throws DecodeException {
+        List<Input> inputs = new ArrayList<>();
+        for (int i = 0; i < chain.quorum(); i++) {
+            Signed<M> signed = chain.sign(i, message);
+            inputs.add(new Input.MessageReceived(i == 0 ? signed : Codec.decodeSigned(Codec.encode(signed))));
+        }
+        return inputs;
     }
 
     private Replica replica(ConsensusConfig config, ReplicaState state) {
