@@ -136,6 +136,9 @@ class LocalnetEndToEndTest {
                 .containsPattern("(?m)^tally_consensus_finalized_block [0-9.E]+$")
                 // Blocks are final, so a quorum is connected: discovery brought at least five of the six addresses.
                 .containsPattern("(?m)^tally_network_validator_addresses [56](\\.0)?$")
+                // Its consensus handshakes' signatures were checked, each in some batch.
+                .containsPattern("(?m)^tally_network_signatures_checked_total [1-9][0-9.E]*$")
+                .containsPattern("(?m)^tally_network_signature_batches_total [1-9][0-9.E]*$")
                 .containsPattern("(?m)^tally_storage_free_bytes [1-9][0-9.E]*$");
 
         // SIGTERM one validator: it stops cleanly, and on restart resumes at least where it was.

@@ -70,7 +70,7 @@ public final class ConsensusMesh implements AutoCloseable {
     private volatile boolean closed;
 
     ConsensusMesh(NetworkConfig config, ValidatorAddressBook book, ConsensusInbox inbox, CachingQcVerifier qcs) {
-        this(config, book, inbox, qcs, new SignatureBatcher(config.verifierThreads));
+        this(config, book, inbox, qcs, SignatureBatcher.shared(config.verifierThreads));
     }
 
     /** With the given check of handshakes' and messages' signatures: tests hold or count the checks with it. */
@@ -465,6 +465,19 @@ public final class ConsensusMesh implements AutoCloseable {
         if (backoff != null) {
             backoff.wake();
         }
+    }
+
+    /**
+     * Signatures of handshakes and messages checked so far (0 if unbatched): by this process's batcher, which the nodes
+     * of an in-process network share.
+     */
+    public long signaturesChecked() {
+        return signatures instanceof SignatureBatcher b ? b.checked() : 0;
+    }
+
+    /** The batches {@link #signaturesChecked} were checked in: their ratio is the mean batch size. */
+    public long signatureBatches() {
+        return signatures instanceof SignatureBatcher b ? b.batches() : 0;
     }
 
     /** Copies of a peer's last timeout or new-view message taken without a second verification. */

@@ -51,6 +51,41 @@ class SignatureBatcherTest {
     }
 
     @Test
+    void callersOnVirtualThreadsMeetInBatchesWhenAllCoresAreBusyChecking() throws Exception {
+        // As many batches at once as there are carriers: every carrier is busy checking while the others wait to run.
+        int cores = Runtime.getRuntime().availableProcessors();
+        SignatureBatcher batcher = new SignatureBatcher(cores);
+        BlsSecretKey key = BlsSecretKey.generate();
+        int n = 8 * cores;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> callers = new ArrayList<>();
+        var answers = new ConcurrentHashMap<Integer, Boolean>();
+        for (int i = 0; i < n; i++) {
+            byte[] message = ("message " + i).getBytes(StandardCharsets.US_ASCII);
+            BlsSignature signature = key.sign(message);
+            int id = i;
+            callers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    start.await();
+                    answers.put(id, batcher.valid(signature, message, key.publicKey()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread t : callers) {
+            t.join();
+        }
+        assertThat(answers).hasSize(n).doesNotContainValue(false);
+        assertThat(batcher.checked()).isEqualTo(n);
+        // Seen: 2 batches for 16 signatures on two cores; each alone (15-16 batches) without the caller's yield.
+        assertThat(batcher.batches())
+                .as("a caller lets the others queue before it checks: two signatures a batch at least, on average")
+                .isLessThanOrEqualTo(n / 2);
+    }
+
+    @Test
     void aSignatureAloneIsCheckedByItsCaller() throws Exception {
         SignatureBatcher batcher = new SignatureBatcher(1);
         BlsSecretKey key = BlsSecretKey.generate();

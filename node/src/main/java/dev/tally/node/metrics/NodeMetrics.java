@@ -274,6 +274,17 @@ public final class NodeMetrics {
                                 + " verified from the same validator (re-sent at each expiry of its view's timer)")
                 .callback(cb -> cb.call((double) mesh.resentUnverified()))
                 .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_signatures_checked")
+                .help("Signatures of consensus handshakes, proposals and new-view messages checked by the network (of"
+                        + " every node of this process: they share the checks)")
+                .callback(cb -> cb.call((double) mesh.signaturesChecked()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_signature_batches")
+                .help("Batches those signatures were checked in, together (checked / batches is the mean batch size)")
+                .callback(cb -> cb.call((double) mesh.signatureBatches()))
+                .register(registry);
     }
 
     /** Bytes, connections and block fetches, over both endpoints. */
