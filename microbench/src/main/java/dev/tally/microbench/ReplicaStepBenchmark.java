@@ -170,19 +170,19 @@ public class ReplicaStepBenchmark {
 
     @Benchmark
     public List<Output> commitQuorum() {
-        Replica r = replica(voterConfig, votedInView5);
-        List<Output> last = null;
-        for (Input vote : quorumVotes) {
-            last = r.step(vote, 1);
-        }
-        return last;
+        return voterTakes(votedInView5, quorumVotes);
     }
 
     @Benchmark
     public List<Output> timeoutQuorum() {
-        Replica r = replica(voterConfig, timedOutInView5);
+        return voterTakes(timedOutInView5, quorumTimeouts);
+    }
+
+    /** Validator 0's replica restored from {@code state} stepped through {@code votes}; the last step's outputs. */
+    private List<Output> voterTakes(ReplicaState state, List<Input> votes) {
+        Replica r = replica(voterConfig, state);
         List<Output> last = null;
-        for (Input vote : quorumTimeouts) {
+        for (Input vote : votes) {
             last = r.step(vote, 1);
         }
         return last;
