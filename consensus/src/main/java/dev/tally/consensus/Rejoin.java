@@ -39,6 +39,7 @@ final class Rejoin {
     void report(BlsPublicKey from, long qcView) {
         if (!from.equals(me)) {
             reports.merge(from, qcView, Math::max);
+            unchecked.remove(from);
         }
     }
 
@@ -47,6 +48,15 @@ final class Rejoin {
         if (!vote.key().equals(me) && !reports.containsKey(vote.key())) {
             unchecked.put(vote.key(), vote);
         }
+    }
+
+    /**
+     * Whether another signature of this signer's view-0 timeout vote is held: a signature is deterministic, so one of
+     * the two is forged (possible only on an unauthenticated transport, such as the simulator's).
+     */
+    boolean holdsAnotherFrom(Signed<ReplicaTimeout> vote) {
+        Signed<ReplicaTimeout> held = unchecked.get(vote.key());
+        return held != null && !held.equals(vote);
     }
 
     /** The view-0 timeout votes held unchecked; taken out: report those that check out. */

@@ -915,14 +915,21 @@ public final class Replica {
                         && t.highVote().isEmpty()
                         && t.highQc().isEmpty() -> {
                     t.view().verify(epoch);
-                    // Its signature is checked with those of the others held, once they would count: view-0 timeout
-                    // votes are all alike, so that is one pairing check where each alone costs one (at n = 100, 99
-                    // per replica at a chain's start).
-                    rejoin.reportUnchecked(cast(signed));
-                    if (!rejoin.wouldShow(ownQcView)) {
-                        return;
+                    Signed<ReplicaTimeout> vote = cast(signed);
+                    if (rejoin.holdsAnotherFrom(vote)) {
+                        // One of the two is forged: this one counts (and the held one goes) only if it checks out.
+                        requireSignature(vote);
+                        rejoin.report(vote.key(), Rejoin.NO_QC);
+                    } else {
+                        // Its signature is checked with those of the others held, once they would count: view-0
+                        // timeout votes are all alike, so that is one pairing check where each alone costs one (at
+                        // n = 100, 99 per replica at a chain's start).
+                        rejoin.reportUnchecked(vote);
+                        if (!rejoin.wouldShow(ownQcView)) {
+                            return;
+                        }
+                        reportCheckedTimeoutVotes();
                     }
-                    reportCheckedTimeoutVotes();
                 }
                 default -> {
                     return;

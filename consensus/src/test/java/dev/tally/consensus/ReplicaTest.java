@@ -979,6 +979,20 @@ class ReplicaTest {
     }
 
     @Test
+    void aForgedReportAfterTheSignersOwnDoesNotDisplaceIt() {
+        startWithoutState();
+        Signed<ReplicaTimeout> three = viewZeroTimeoutFrom(3);
+        h.deliver(three);
+        h.deliver(new Signed<>(
+                three.message(), three.key(), viewZeroTimeoutFrom(4).signature()));
+        h.deliver(viewZeroTimeoutFrom(1));
+        h.deliver(viewZeroTimeoutFrom(2));
+        assertThat(h.replica.firstVotingView())
+                .as("validator 3's own report still counts: weight 3")
+                .isZero();
+    }
+
+    @Test
     void anAbstainingReplicaStillProposesInTheViewsItLeadsButDoesNotVote() {
         startWithoutState();
         long led = java.util.stream.LongStream.range(100, 200)
