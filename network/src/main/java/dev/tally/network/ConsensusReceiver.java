@@ -212,7 +212,7 @@ final class ConsensusReceiver {
         // The replica checks votes' signatures (commit and timeout) together, as the QC a quorum of them makes: one
         // pairing check per view instead of one per vote. The signer is the authenticated peer, so a bad one is its
         // own.
-        if (!(msg instanceof ReplicaCommit || msg instanceof ReplicaTimeout)) {
+        if (!msg.isVote()) {
             InvalidMessageException.check(
                     signatures.valid(m.signature(), m.message().hash().keccak().bytes(), m.key()),
                     "bad signature on " + msg.getClass().getSimpleName() + " from " + m.key());

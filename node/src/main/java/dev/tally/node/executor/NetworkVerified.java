@@ -6,8 +6,6 @@ import dev.tally.protocol.Epoch;
 import dev.tally.protocol.InvalidMessageException;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.QcVerifier;
-import dev.tally.protocol.ReplicaCommit;
-import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
 
 /**
@@ -27,8 +25,7 @@ final class NetworkVerified implements MessageVerifier {
     /** Only messages that passed {@code ConsensusReceiver.verify} (or this node's own) reach the replica. */
     @Override
     public boolean verifySignature(Signed<? extends ChonkyMessage> message) {
-        return !(message.message() instanceof ReplicaCommit || message.message() instanceof ReplicaTimeout)
-                || message.verifySignature();
+        return !message.message().isVote() || message.verifySignature();
     }
 
     @Override
