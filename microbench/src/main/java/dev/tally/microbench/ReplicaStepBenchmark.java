@@ -14,9 +14,11 @@ import dev.tally.protocol.Payload;
 import dev.tally.protocol.Phase;
 import dev.tally.protocol.Proposal;
 import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.TimeoutQC;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -127,12 +129,13 @@ public class ReplicaStepBenchmark {
                 .noneMatch(o -> o instanceof Output.FinalizeBlock f && f.block().number() == 2)) {
             throw new IllegalStateException("commit quorum did not finalize block 2: " + outs);
         }
-        Replica timedOut = replica(voterConfig, timedOutInView5);
-        for (Input vote : quorumTimeouts) {
-            timedOut.step(vote, 1);
-        }
-        if (timedOut.view() != 6 || timedOut.highTimeoutQc().isEmpty()) {
-            throw new IllegalStateException("timeout quorum did not start view 6 with a timeout QC");
+        outs = timeoutQuorum();
+        if (outs.stream()
+                .noneMatch(o -> o instanceof Output.Broadcast b
+                        && b.message().message() instanceof ReplicaNewView nv
+                        && nv.justification() instanceof TimeoutQC
+                        && nv.view().number() == 6)) {
+            throw new IllegalStateException("timeout quorum did not start view 6 with a timeout QC: " + outs);
         }
         if (!commitVote().isEmpty()) {
             throw new IllegalStateException("a single commit vote produced outputs");
