@@ -178,11 +178,15 @@ public final class HttpTransport implements AutoCloseable {
                     continue;
                 }
                 boolean keepAlive = !"close".equalsIgnoreCase(request.headers().get("connection"));
+                Response response;
                 try {
-                    write(out, answer(request), cors(request), keepAlive);
+                    response = answer(request);
                 } finally {
+                    // Given back once answered, before the answer is written: a client that has read it may send its
+                    // next body at once (OverloadFloodTest saw that refused when the bytes came back after the write).
                     bodyBytes.release(request.body().length);
                 }
+                write(out, response, cors(request), keepAlive);
                 if (!keepAlive) {
                     return;
                 }
