@@ -79,10 +79,10 @@ class SignatureBatcherTest {
         }
         assertThat(answers).hasSize(n).doesNotContainValue(false);
         assertThat(batcher.checked()).isEqualTo(n);
-        // Seen: 2 batches for 16 signatures on two cores; each alone (15-16 batches) without the caller's yield.
+        // Seen: 2 to 9 batches for 16 signatures on two cores (9 once, in a CI run); 15-16 without the caller's yield.
         assertThat(batcher.batches())
-                .as("a caller lets the others queue before it checks: two signatures a batch at least, on average")
-                .isLessThanOrEqualTo(n / 2);
+                .as("a caller lets the others queue before it checks: most batches hold more than one")
+                .isLessThanOrEqualTo(n * 3 / 4);
     }
 
     @Test
