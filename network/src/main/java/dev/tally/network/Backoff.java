@@ -42,4 +42,14 @@ final class Backoff {
     void wake() {
         wakes.signal();
     }
+
+    /** A counter of {@link #wake}s, for {@link #awaitWake}. */
+    long wakes() {
+        return wakes.changes();
+    }
+
+    /** Waits until {@link #wakes()} exceeds {@code since}, at most {@code most}. */
+    void awaitWake(long since, Duration most) throws InterruptedException {
+        wakes.awaitChange(since, most);
+    }
 }

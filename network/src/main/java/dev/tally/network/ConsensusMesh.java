@@ -13,25 +13,29 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consensus network: a full mesh of the committee. This validator keeps an outbound connection to every other
- * validator (address from discovery, else from the static config; reconnecting with backoff) and sends its messages
- * over it; it accepts inbound connections only from committee members (the consensus handshake proves the key) and
- * receives their messages on them. Received messages are checked on the verifier pool (in parallel, never on the
- * replica's thread) and delivered to the {@link ConsensusInbox}. This validator's own messages reach its inbox
- * directly.
+ * The consensus network: a full mesh of the committee, one connection per pair of validators. Of each pair, one
+ * dials (address from discovery, else from the static config; reconnecting with backoff) and both send their
+ * messages over that connection as one-way frames (the duplex endpoint); the other waits a grace period for it before
+ * dialling too (docs/adr/0008-one-consensus-connection-per-pair.md). Inbound connections are accepted only from
+ * committee members (the consensus handshake proves the key). Received messages are checked (never on the replica's
+ * thread) and delivered to the {@link ConsensusInbox}. This validator's own messages reach its inbox directly.
  *
- * <p>Messages travel as one-way frames on the consensus stream endpoint; with a validator whose build predates it
- * (it closes such a connection unanswered), as RPCs acknowledged once taken, on the consensus endpoint
- * (docs/adr/0006-consensus-messages-as-one-way-frames.md). Both are served.
+ * <p>With a validator whose build predates the duplex endpoint (it closes such a connection unanswered) each side
+ * sends on a connection of its own, on the stream endpoint (one-way frames, docs/adr/0006), or with builds before
+ * that as RPCs acknowledged once taken, on the consensus endpoint. All three are served.
  */
 public final class ConsensusMesh implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConsensusMesh.class);
@@ -40,6 +44,9 @@ public final class ConsensusMesh implements AutoCloseable {
     private static final Duration RESOLVE_RETRY = Duration.ofSeconds(1);
     /** Outbound connections in set-up (connect and handshakes) at once; see {@link #dial}. */
     static final int MAX_DIALS = 8;
+    /** The consensus endpoints, newest first: a dialler falls back along them (see {@link #dial}). */
+    private static final List<Preface.Endpoint> ENDPOINTS =
+            List.of(Preface.Endpoint.CONSENSUS_DUPLEX, Preface.Endpoint.CONSENSUS_STREAM, Preface.Endpoint.CONSENSUS);
 
     private final NetworkConfig config;
     private final BlsSecretKey key;
@@ -48,16 +55,23 @@ public final class ConsensusMesh implements AutoCloseable {
     private final ConsensusInbox inbox;
     private final Traffic traffic = new Traffic();
     private final OutgoingConsensusPool pool = new OutgoingConsensusPool();
-    private final Map<BlsPublicKey, Connection> inbound = new ConcurrentHashMap<>();
-    private final Map<BlsPublicKey, Outbound> outbound = new ConcurrentHashMap<>();
+    /** The connection each validator opened to this one. */
+    private final Map<BlsPublicKey, Link> inbound = new ConcurrentHashMap<>();
+    /** The connection each sender sends on: one it dialled, or the validator's inbound one on the duplex endpoint. */
+    private final Map<BlsPublicKey, Link> sending = new ConcurrentHashMap<>();
 
-    /** A sending connection; {@code oneWay} on the stream endpoint, else on the RPC one of earlier builds. */
-    private record Outbound(Connection conn, boolean oneWay) {}
+    /** A consensus connection on {@code endpoint}; {@code dialled} if this validator opened it. */
+    private record Link(Connection conn, Preface.Endpoint endpoint, boolean dialled) {
+        /** Whether the peer's messages arrive on it. */
+        boolean receives() {
+            return !dialled || endpoint == Preface.Endpoint.CONSENSUS_DUPLEX;
+        }
+    }
 
     private final List<Thread> threads = new ArrayList<>();
     /** The reconnect backoff of each validator's sender, woken when that validator connects to this one. */
     private final Map<BlsPublicKey, Backoff> backoffs = new ConcurrentHashMap<>();
-    /** The sender thread of each validator this one keeps an outbound connection to; guarded by this. */
+    /** The sender thread of each other validator of the committee; guarded by this. */
     private final Map<BlsPublicKey, Thread> senders = new java.util.HashMap<>();
     /** Checks received messages and hands them to the inbox. */
     private final ConsensusReceiver receiver;
@@ -88,6 +102,15 @@ public final class ConsensusMesh implements AutoCloseable {
         this.inbox = inbox;
         this.signatures = signatures;
         this.receiver = new ConsensusReceiver(inbox, qcs, signatures, () -> epoch, () -> closed);
+        // A validator that announces itself anew has (re)started: the sender waiting out a backoff for it dials now.
+        book.addListener(a -> wake(a.key()));
+    }
+
+    private void wake(BlsPublicKey peer) {
+        Backoff backoff = backoffs.get(peer);
+        if (backoff != null) {
+            backoff.wake();
+        }
     }
 
     /** Starts maintaining a connection to every other validator of the committee and announces our address. */
@@ -143,7 +166,7 @@ public final class ConsensusMesh implements AutoCloseable {
         receiver.switchedEpoch();
         for (var e : List.copyOf(inbound.entrySet())) {
             if (!book.isMember(e.getKey())) {
-                e.getValue().close("left the committee");
+                e.getValue().conn().close("left the committee");
             }
         }
     }
@@ -190,6 +213,29 @@ public final class ConsensusMesh implements AutoCloseable {
         return order;
     }
 
+    /**
+     * Whether {@code self}, rather than {@code peer}, dials the connection the two share: each validator dials the
+     * nearer half of the committee after it, the first half of its {@link #dialOrder} (the lower index breaks the tie
+     * of an even committee's opposite pair). So each dials about half of its peers, first, and is dialled by the rest.
+     */
+    static boolean dialsFirst(ValidatorSchedule committee, BlsPublicKey self, BlsPublicKey peer) {
+        List<BlsPublicKey> members =
+                committee.validators().stream().map(v -> v.key()).toList();
+        int at = members.indexOf(self);
+        int to = members.indexOf(peer);
+        int ahead = Math.floorMod(to - at, members.size());
+        return 2 * ahead < members.size() || (2 * ahead == members.size() && at < to);
+    }
+
+    /**
+     * How long the validator of a pair that does not dial first waits for the other's connection before dialling one
+     * itself (the other may be unable to reach it, or slow): longer than the other's reconnect backoff and handshake,
+     * so that in a committee starting or a validator restarting the other's connection comes first.
+     */
+    private Duration dialGrace() {
+        return config.reconnectMax.plus(Preface.TIMEOUT);
+    }
+
     /** Whether the sender of {@code peer} goes on; if not, it is unregistered (atomically with the check). */
     private synchronized boolean keepSending(BlsPublicKey peer) {
         ValidatorSchedule committee = epoch.committee();
@@ -213,51 +259,100 @@ public final class ConsensusMesh implements AutoCloseable {
 
     /** Bytes sent and received with a validator, over its current connections (both ways). */
     public Optional<long[]> peerTraffic(BlsPublicKey peer) {
-        Outbound out = outbound.get(peer);
-        return Connection.trafficOf(out == null ? null : out.conn(), inbound.get(peer));
+        Link out = sending.get(peer);
+        Link in = inbound.get(peer);
+        Connection sendingOn = out == null ? null : out.conn();
+        return Connection.trafficOf(sendingOn, in == null || in.conn() == sendingOn ? null : in.conn());
     }
 
     public ConsensusInbox inbox() {
         return inbox;
     }
 
-    /** Validators with an open outbound (sending) connection. */
-    public java.util.Set<BlsPublicKey> connectedOutbound() {
-        return java.util.Set.copyOf(outbound.keySet());
+    /** Validators this one has a connection to send its messages on (one it dialled, or theirs). */
+    public Set<BlsPublicKey> sendingTo() {
+        return Set.copyOf(sending.keySet());
+    }
+
+    /** Validators whose messages this one receives, on a connection they opened or on a duplex one it dialled. */
+    public Set<BlsPublicKey> receivingFrom() {
+        Set<BlsPublicKey> from = new HashSet<>(inbound.keySet());
+        sending.forEach((peer, link) -> {
+            if (link.receives()) {
+                from.add(peer);
+            }
+        });
+        return Set.copyOf(from);
     }
 
     /**
-     * Validators this one sends one-way frames to (the consensus stream endpoint); those of {@link #connectedOutbound}
-     * not in it run a build before that endpoint and take RPCs.
+     * Validators this one sends one-way frames to (the stream or duplex endpoint); those of {@link #sendingTo} not in
+     * it run a build before one-way frames and take RPCs.
      */
-    public java.util.Set<BlsPublicKey> sendingOneWay() {
-        return outbound.entrySet().stream()
-                .filter(e -> e.getValue().oneWay())
-                .map(Map.Entry::getKey)
-                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    public Set<BlsPublicKey> sendingOneWay() {
+        return linksWhere(sending, link -> link.endpoint().oneWay());
     }
 
-    /** Validators with an open inbound (receiving) connection. */
-    public java.util.Set<BlsPublicKey> connectedInbound() {
-        return java.util.Set.copyOf(inbound.keySet());
+    /** Validators this one sends to on the connection they opened (one connection for the pair). */
+    public Set<BlsPublicKey> sendingOnTheirConnection() {
+        return linksWhere(sending, link -> !link.dialled());
+    }
+
+    private static Set<BlsPublicKey> linksWhere(Map<BlsPublicKey, Link> links, Predicate<Link> p) {
+        return links.entrySet().stream()
+                .filter(e -> p.test(e.getValue()))
+                .map(Map.Entry::getKey)
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** Open consensus connections, each counted once (one per pair of validators where both run this build). */
+    public int connections() {
+        return inbound.size() + linksWhere(sending, Link::dialled).size();
     }
 
     /** Closes the connections to and from a validator (they are re-established); for tests and operators. */
     public void disconnect(BlsPublicKey peer) {
-        Optional.ofNullable(outbound.get(peer)).ifPresent(o -> o.conn().close("disconnected locally"));
-        Optional.ofNullable(inbound.get(peer)).ifPresent(c -> c.close("disconnected locally"));
+        Optional.ofNullable(sending.get(peer)).ifPresent(o -> o.conn().close("disconnected locally"));
+        Optional.ofNullable(inbound.get(peer)).ifPresent(o -> o.conn().close("disconnected locally"));
     }
 
     private InetSocketAddress addressOf(BlsPublicKey peer) {
         return book.get(peer).map(SignedNetAddress::address).orElse(config.validatorAddresses.get(peer));
     }
 
+    /**
+     * Keeps a connection to send to {@code peer} on: the peer's duplex connection while it is open, else one dialled
+     * (at once if this validator dials first, else after {@link #dialGrace} without the peer's).
+     */
     private void maintain(BlsPublicKey peer) {
         Backoff backoff = new Backoff(config.reconnectMin, config.reconnectMax);
         backoffs.put(peer, backoff);
         try {
+            long waitingSince = System.nanoTime();
             while (keepSending(peer)) {
-                long since = book.changes(); // before the look: an address learnt meanwhile ends the wait at once
+                long wakes = backoff.wakes(); // before the look: a connection arriving meanwhile ends the wait at once
+                long since = book.changes();
+                Link theirs = inbound.get(peer);
+                if (theirs != null && !theirs.conn().isOpen()) {
+                    theirs = null; // closing: about to leave the map
+                }
+                if (theirs != null && theirs.endpoint() == Preface.Endpoint.CONSENSUS_DUPLEX) {
+                    try {
+                        send(peer, theirs);
+                    } catch (IOException e) {
+                        log.info("consensus: sending to {} on its connection: {}", peer, e.getMessage());
+                    }
+                    waitingSince = System.nanoTime();
+                    continue;
+                }
+                Duration waited = Duration.ofNanos(System.nanoTime() - waitingSince);
+                // With a connection from the peer on an earlier endpoint, its build dials its own and shares none.
+                if (theirs == null
+                        && !dialsFirst(epoch.committee(), key.publicKey(), peer)
+                        && waited.compareTo(dialGrace()) < 0) {
+                    backoff.awaitWake(wakes, dialGrace().minus(waited));
+                    continue;
+                }
                 InetSocketAddress addr = addressOf(peer);
                 if (addr == null) {
                     book.awaitChange(since, Duration.ofSeconds(1));
@@ -265,14 +360,16 @@ public final class ConsensusMesh implements AutoCloseable {
                 }
                 long started = System.nanoTime();
                 try {
-                    runOutbound(peer, addr);
+                    if (runOutbound(peer, addr)) {
+                        waitingSince = System.nanoTime();
+                    }
                 } catch (IOException e) {
                     log.info("consensus connection to {} at {}: {}", peer, addr, e.getMessage());
                 }
                 if (Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(10)) > 0) {
                     backoff.reset();
                 }
-                if (!closed) {
+                if (!closed && !sharesDuplex(peer)) {
                     backoff.sleep();
                 }
             }
@@ -286,33 +383,66 @@ public final class ConsensusMesh implements AutoCloseable {
         }
     }
 
-    private void runOutbound(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
-        Dialled dialled = dial(peer, addr);
-        NoiseStream stream = dialled.stream();
+    /** Whether {@code peer} opened a duplex connection to this validator (its sender then sends on it). */
+    private boolean sharesDuplex(BlsPublicKey peer) {
+        Link theirs = inbound.get(peer);
+        return theirs != null
+                && theirs.endpoint() == Preface.Endpoint.CONSENSUS_DUPLEX
+                && theirs.conn().isOpen();
+    }
+
+    /**
+     * Dials {@code peer} and sends on the connection until it closes; false if the peer's duplex connection came
+     * while waiting to dial (nothing dialled then).
+     */
+    private boolean runOutbound(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
+        Optional<Dialled> dialled = dial(peer, addr);
+        if (dialled.isEmpty()) {
+            return false;
+        }
+        Preface.Endpoint endpoint = dialled.get().endpoint();
         Connection conn = new Connection(
                         "consensus-out " + peer + " @" + addr,
-                        stream,
+                        dialled.get().stream(),
                         config.rpc,
                         Map.of(),
                         config.ping.orElse(null),
                         config.ping.orElse(null))
-                .countInto(traffic)
-                .start();
-        Outbound link = new Outbound(conn, dialled.oneWay());
-        Outbound old = outbound.put(peer, link);
-        if (old != null) {
-            old.conn().close("replaced by a new connection");
+                .countInto(traffic);
+        if (endpoint == Preface.Endpoint.CONSENSUS_DUPLEX) {
+            conn.serveMessages(Rpc.CONSENSUS, message -> receiver.receive(peer, message));
         }
-        log.info("consensus: connected to {} at {}{}", peer, addr, dialled.oneWay() ? "" : " (consensus RPC endpoint)");
+        conn.start();
+        log.info(
+                "consensus: connected to {} at {}{}",
+                peer,
+                addr,
+                endpoint == Preface.Endpoint.CONSENSUS_DUPLEX ? "" : " (" + endpoint + " of earlier builds)");
         try {
-            if (dialled.oneWay()) {
-                sendMessages(peer, conn);
-            } else {
-                callWithMessages(peer, conn);
-            }
+            send(peer, new Link(conn, endpoint, true));
         } finally {
             conn.close("consensus sender stopped");
-            outbound.remove(peer, link);
+        }
+        return true;
+    }
+
+    /** Sends the pool's messages to {@code peer} on {@code link} while it is open. */
+    private void send(BlsPublicKey peer, Link link) throws IOException, InterruptedException {
+        Link old = sending.put(peer, link);
+        if (old != null && old.dialled()) {
+            old.conn().close("replaced by a new connection");
+        }
+        if (!link.dialled()) {
+            log.info("consensus: sending to {} on its connection", peer);
+        }
+        try {
+            if (link.endpoint().oneWay()) {
+                sendMessages(peer, link.conn());
+            } else {
+                callWithMessages(peer, link.conn());
+            }
+        } finally {
+            sending.remove(peer, link);
         }
     }
 
@@ -388,35 +518,46 @@ public final class ConsensusMesh implements AutoCloseable {
     /**
      * Connects and runs the handshakes, at most {@link #MAX_DIALS} at a time: a node's 99 senders starting at once
      * (n = 100) ran their handshakes, each a few milliseconds of CPU, concurrently on a busy machine, so most took longer
-     * than the handshake timeout, failed, and backed off: 40 of 99 peers connected after two minutes.
+     * than the handshake timeout, failed, and backed off: 40 of 99 peers connected after two minutes. Empty if the
+     * peer's duplex connection arrived while waiting for a turn.
      */
-    private Dialled dial(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
+    private Optional<Dialled> dial(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
         dials.acquire();
         try {
-            if (!config.consensusRpcOnly) {
-                // A peer that cannot be reached fails here, with no second try on the other endpoint.
-                NoiseStream stream = Preface.connect(addr, Preface.Endpoint.CONSENSUS_STREAM, Preface.TIMEOUT);
+            if (sharesDuplex(peer)) {
+                return Optional.empty();
+            }
+            List<Preface.Endpoint> endpoints = ENDPOINTS.stream()
+                    .filter(e -> e.compareTo(config.newestConsensusEndpoint) <= 0)
+                    .toList();
+            for (int i = 0; ; i++) {
+                Preface.Endpoint endpoint = endpoints.get(i);
+                // A peer that cannot be reached fails here, with no second try on another endpoint.
+                NoiseStream stream = Preface.connect(addr, endpoint, Preface.TIMEOUT);
                 try {
-                    return new Dialled(handshake(stream, peer), true);
+                    return Optional.of(new Dialled(handshake(stream, peer), endpoint));
                 } catch (EOFException | SocketException e) {
-                    // A build before the stream endpoint refuses its unknown name by closing: speak its endpoint.
+                    if (i + 1 == endpoints.size()) {
+                        throw e;
+                    }
+                    // A build before this endpoint refuses its unknown name by closing: speak the one before it.
                     log.info(
-                            "consensus: {} at {} closed the connection unanswered on the stream endpoint ({}): trying"
-                                    + " the consensus RPC endpoint of earlier builds",
+                            "consensus: {} at {} closed the connection unanswered on the {} endpoint ({}): trying the"
+                                    + " {} endpoint of earlier builds",
                             peer,
                             addr,
-                            e.getMessage());
+                            endpoint,
+                            e.getMessage(),
+                            endpoints.get(i + 1));
                 }
             }
-            return new Dialled(
-                    handshake(Preface.connect(addr, Preface.Endpoint.CONSENSUS, Preface.TIMEOUT), peer), false);
         } finally {
             dials.release();
         }
     }
 
-    /** A connection whose handshakes are done; {@code oneWay} if on the consensus stream endpoint. */
-    private record Dialled(NoiseStream stream, boolean oneWay) {}
+    /** A connection whose handshakes are done, on {@code endpoint}. */
+    private record Dialled(NoiseStream stream, Preface.Endpoint endpoint) {}
 
     /**
      * Runs the consensus handshake on a connection whose preface is done, closing it on failure; an EOF or a reset
@@ -434,10 +575,10 @@ public final class ConsensusMesh implements AutoCloseable {
     }
 
     /**
-     * Serves an inbound consensus connection whose preface is done: on the stream endpoint ({@code oneWay}) its
-     * messages are one-way frames, else RPCs.
+     * Serves an inbound consensus connection whose preface is done: on the stream and duplex endpoints its messages
+     * are one-way frames, else RPCs; on the duplex one this validator's sender sends on it too.
      */
-    void acceptInbound(NoiseStream stream, String remote, boolean oneWay) throws IOException {
+    void acceptInbound(NoiseStream stream, String remote, Preface.Endpoint endpoint) throws IOException {
         // Members of the next committee too: a validator that switched epochs a moment before this one connects early.
         BlsPublicKey peer = Handshake.consensusInbound(stream, key, epoch.genesis(), book::isMember, signatures);
         stream.socket().setSoTimeout(0);
@@ -446,25 +587,26 @@ public final class ConsensusMesh implements AutoCloseable {
                         "consensus-in " + peer + " @" + remote,
                         stream,
                         config.rpc,
-                        oneWay ? Map.of() : Map.of(Rpc.CONSENSUS, req -> receiver.handle(peer, req, self[0])),
+                        endpoint.oneWay()
+                                ? Map.of()
+                                : Map.of(Rpc.CONSENSUS, req -> receiver.handle(peer, req, self[0])),
                         config.ping.orElse(null),
                         config.ping.orElse(null))
                 .countInto(traffic);
-        if (oneWay) {
+        if (endpoint.oneWay()) {
             conn.serveMessages(Rpc.CONSENSUS, message -> receiver.receive(peer, message));
         }
         self[0] = conn;
-        Connection old = inbound.put(peer, conn);
+        Link link = new Link(conn, endpoint, false);
+        Link old = inbound.put(peer, link);
         if (old != null) {
-            old.close("replaced by a new connection from the same validator");
+            old.conn().close("replaced by a new connection from the same validator");
         }
-        conn.onClose(reason -> inbound.remove(peer, conn));
+        conn.onClose(reason -> inbound.remove(peer, link));
         conn.start();
-        // It is up: if our connection to it waits out a backoff (it was not listening yet), try again now.
-        Backoff backoff = backoffs.get(peer);
-        if (backoff != null) {
-            backoff.wake();
-        }
+        // It is up: our sender sends on this connection if duplex, and one waiting out a backoff (the peer was not
+        // listening yet) dials again now.
+        wake(peer);
     }
 
     /**
@@ -497,7 +639,7 @@ public final class ConsensusMesh implements AutoCloseable {
         synchronized (this) {
             senders.values().forEach(Thread::interrupt);
         }
-        outbound.values().forEach(o -> o.conn().close("shutting down"));
-        inbound.values().forEach(c -> c.close("shutting down"));
+        sending.values().forEach(o -> o.conn().close("shutting down"));
+        inbound.values().forEach(o -> o.conn().close("shutting down"));
     }
 }

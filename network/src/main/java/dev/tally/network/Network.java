@@ -155,15 +155,14 @@ public final class Network implements AutoCloseable {
             Preface.Accepted a = Preface.accept(s);
             switch (a.endpoint()) {
                 case GOSSIP -> gossip.acceptInbound(a.stream(), remote);
-                case CONSENSUS, CONSENSUS_STREAM -> {
+                case CONSENSUS, CONSENSUS_STREAM, CONSENSUS_DUPLEX -> {
                     if (mesh == null) {
                         throw new HandshakeException("consensus endpoint requested from a full node");
                     }
-                    boolean oneWay = a.endpoint() == Preface.Endpoint.CONSENSUS_STREAM;
-                    if (oneWay && config.consensusRpcOnly) {
-                        throw new HandshakeException("consensus stream endpoint not served (consensus RPC only)");
+                    if (a.endpoint().compareTo(config.newestConsensusEndpoint) > 0) {
+                        throw new HandshakeException(a.endpoint() + " not served (acting as an earlier build)");
                     }
-                    mesh.acceptInbound(a.stream(), remote, oneWay);
+                    mesh.acceptInbound(a.stream(), remote, a.endpoint());
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -64,10 +64,11 @@ public final class NetworkConfig {
     /** How many signature and block checks run at once, each on a virtual thread ({@link VerifierExecutor}). */
     public final int verifierThreads;
     /**
-     * Consensus messages only as RPCs: the stream endpoint is neither dialled nor served, as by builds before it (for
-     * the tests of a committee that mixes both; not an operator setting).
+     * The newest consensus endpoint this node dials and serves: {@link Preface.Endpoint#CONSENSUS_DUPLEX}, or an
+     * earlier one to act as a build before it (for the tests of a committee that mixes builds; not an operator
+     * setting).
      */
-    final boolean consensusRpcOnly;
+    final Preface.Endpoint newestConsensusEndpoint;
 
     private NetworkConfig(Builder b) {
         listenAddress = b.listenAddress;
@@ -92,7 +93,7 @@ public final class NetworkConfig {
         reconnectMax = b.reconnectMax;
         announceInterval = b.announceInterval;
         verifierThreads = b.verifierThreads;
-        consensusRpcOnly = b.consensusRpcOnly;
+        newestConsensusEndpoint = b.newestConsensusEndpoint;
     }
 
     public static Builder builder(NodeSecretKey nodeKey, Epoch epoch) {
@@ -122,7 +123,7 @@ public final class NetworkConfig {
         private Duration reconnectMax = Duration.ofSeconds(20);
         private Duration announceInterval = Duration.ofMinutes(10);
         private int verifierThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        private boolean consensusRpcOnly;
+        private Preface.Endpoint newestConsensusEndpoint = Preface.Endpoint.CONSENSUS_DUPLEX;
 
         private Builder(NodeSecretKey nodeKey, Epoch epoch) {
             this.nodeKey = nodeKey;
@@ -221,9 +222,12 @@ public final class NetworkConfig {
             return this;
         }
 
-        /** See {@link NetworkConfig#consensusRpcOnly}. */
-        Builder consensusRpcOnly() {
-            consensusRpcOnly = true;
+        /** See {@link NetworkConfig#newestConsensusEndpoint}. */
+        Builder newestConsensusEndpoint(Preface.Endpoint endpoint) {
+            if (endpoint == Preface.Endpoint.GOSSIP) {
+                throw new IllegalArgumentException("not a consensus endpoint: " + endpoint);
+            }
+            newestConsensusEndpoint = endpoint;
             return this;
         }
 

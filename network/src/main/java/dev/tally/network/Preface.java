@@ -24,7 +24,17 @@ final class Preface {
         CONSENSUS,
         GOSSIP,
         /** Consensus messages as one-way frames (docs/adr/0006-consensus-messages-as-one-way-frames.md). */
-        CONSENSUS_STREAM
+        CONSENSUS_STREAM,
+        /**
+         * Consensus messages as one-way frames both ways: one connection per pair of validators
+         * (docs/adr/0008-one-consensus-connection-per-pair.md).
+         */
+        CONSENSUS_DUPLEX;
+
+        /** Whether this is a consensus endpoint whose messages are one-way frames. */
+        boolean oneWay() {
+            return this == CONSENSUS_STREAM || this == CONSENSUS_DUPLEX;
+        }
     }
 
     private Preface() {}
@@ -53,6 +63,7 @@ final class Preface {
                 case CONSENSUS -> e.setConsensusNet(Net.Endpoint.ConsensusNet.getDefaultInstance());
                 case GOSSIP -> e.setGossipNet(Net.Endpoint.GossipNet.getDefaultInstance());
                 case CONSENSUS_STREAM -> e.setConsensusStream(Net.Endpoint.ConsensusStream.getDefaultInstance());
+                case CONSENSUS_DUPLEX -> e.setConsensusDuplex(Net.Endpoint.ConsensusDuplex.getDefaultInstance());
             }
             Frames.write(stream.out(), e.build());
             return stream;
@@ -97,6 +108,7 @@ final class Preface {
             case CONSENSUS_NET -> Endpoint.CONSENSUS;
             case GOSSIP_NET -> Endpoint.GOSSIP;
             case CONSENSUS_STREAM -> Endpoint.CONSENSUS_STREAM;
+            case CONSENSUS_DUPLEX -> Endpoint.CONSENSUS_DUPLEX;
             case T_NOT_SET -> throw new HandshakeException("preface names no endpoint");
         };
         return new Accepted(stream, endpoint);

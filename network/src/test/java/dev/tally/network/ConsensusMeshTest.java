@@ -62,8 +62,8 @@ class ConsensusMeshTest {
             TestNets.await(
                     "full mesh at " + i,
                     Duration.ofSeconds(20),
-                    () -> NETS[k].consensus().get().connectedOutbound().size() == N - 1
-                            && NETS[k].consensus().get().connectedInbound().size() == N - 1);
+                    () -> NETS[k].consensus().get().sendingTo().size() == N - 1
+                            && NETS[k].consensus().get().receivingFrom().size() == N - 1);
         }
     }
 
@@ -136,7 +136,7 @@ class ConsensusMeshTest {
                 () -> !NETS[from]
                         .consensus()
                         .get()
-                        .connectedOutbound()
+                        .sendingTo()
                         .contains(CHAIN.keys.get(to).publicKey()));
         NETS[from].broadcast(oldCommit);
         NETS[from].broadcast(newCommit);
@@ -155,7 +155,7 @@ class ConsensusMeshTest {
         TestNets.await(
                 "mesh restored",
                 Duration.ofSeconds(20),
-                () -> NETS[k].consensus().get().connectedOutbound().size() == N - 1);
+                () -> NETS[k].consensus().get().sendingTo().size() == N - 1);
     }
 
     @Test

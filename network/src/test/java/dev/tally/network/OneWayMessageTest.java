@@ -33,12 +33,13 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consensus messages as one-way frames (docs/adr/0006): the frames on a connection, and a committee that mixes
- * validators of builds before the stream endpoint (which take consensus messages only as RPCs) with later ones.
+ * Consensus messages as one-way frames (docs/adr/0006): the frames on a connection, and a committee that mixes three
+ * builds: before the stream endpoint (consensus messages only as RPCs), before the duplex one (docs/adr/0008), and
+ * this one.
  */
 class OneWayMessageTest {
     static final RpcConfig RPC = RpcConfig.defaults(1 << 20, 1 << 16);
-    static final String FELL_BACK = "closed the connection unanswered on the stream endpoint";
+    static final String FELL_BACK = "closed the connection unanswered on the";
 
     final ListAppender<ILoggingEvent> meshLog = new ListAppender<>();
     final Logger meshLogger = (Logger) LoggerFactory.getLogger(ConsensusMesh.class);
@@ -175,24 +176,27 @@ class OneWayMessageTest {
     }
 
     @Test
-    void aCommitteeMixingBuildsBeforeTheStreamEndpointExchangesEveryMessage() throws Exception {
+    void aCommitteeMixingThreeBuildsExchangesEveryMessage() throws Exception {
         TestChain chain = new TestChain(N);
         List<InetSocketAddress> addrs = new ArrayList<>();
         for (int i = 0; i < N; i++) {
             addrs.add(TestNets.freeAddress());
         }
-        // Validators 2 and 3 run a build before the stream endpoint.
+        // Validators 0 and 1 run this build, 2 one before the duplex endpoint, 3 one before the stream endpoint.
         Network[] nets = new Network[N];
         try {
             for (int i = 0; i < N; i++) {
+                // A grace (reconnect max and handshake timeout) far beyond the mesh's wait: this build dials a
+                // validator of an earlier one at once, seeing its connection, rather than waiting for a shared one.
                 var b = TestNets.config(NodeSecretKey.generate(), chain)
+                        .reconnect(Duration.ofMillis(50), Duration.ofSeconds(60))
                         .listen(addrs.get(i))
                         .validatorKey(chain.keys.get(i));
                 for (int j = 0; j < N; j++) {
                     b.validatorAddress(chain.keys.get(j).publicKey(), addrs.get(j));
                 }
                 if (i >= 2) {
-                    b.consensusRpcOnly();
+                    b.newestConsensusEndpoint(i == 2 ? Preface.Endpoint.CONSENSUS_STREAM : Preface.Endpoint.CONSENSUS);
                 }
                 nets[i] = Network.start(
                         b.build(), new TestNets.MemoryStore(0), new TestNets.MemoryStore(0), TestNets.NO_TXS);
@@ -202,16 +206,23 @@ class OneWayMessageTest {
                 TestNets.await(
                         "full mesh at " + i,
                         Duration.ofSeconds(20),
-                        () -> mesh.connectedOutbound().size() == N - 1
-                                && mesh.connectedInbound().size() == N - 1);
+                        () -> mesh.sendingTo().size() == N - 1
+                                && mesh.receivingFrom().size() == N - 1);
             }
-            BlsPublicKey later = chain.keys.get(1).publicKey();
-            assertThat(nets[0].consensus().orElseThrow().sendingOneWay()).containsExactly(later);
-            assertThat(nets[1].consensus().orElseThrow().sendingOneWay())
-                    .containsExactly(chain.keys.get(0).publicKey());
-            assertThat(nets[2].consensus().orElseThrow().sendingOneWay()).isEmpty();
+            BlsPublicKey[] keys = chain.keys.stream().map(k -> k.publicKey()).toArray(BlsPublicKey[]::new);
+            assertThat(nets[0].consensus().orElseThrow().sendingOneWay()).containsExactlyInAnyOrder(keys[1], keys[2]);
+            assertThat(nets[1].consensus().orElseThrow().sendingOneWay()).containsExactlyInAnyOrder(keys[0], keys[2]);
+            assertThat(nets[2].consensus().orElseThrow().sendingOneWay()).containsExactlyInAnyOrder(keys[0], keys[1]);
             assertThat(nets[3].consensus().orElseThrow().sendingOneWay()).isEmpty();
-            assertThat(logged(FELL_BACK)).as("fall-backs logged").isGreaterThanOrEqualTo(4);
+            // Only 0 and 1 share a connection (0 dials it: 1 is next after it); every other pair has two.
+            assertThat(nets[0].consensus().orElseThrow().sendingOnTheirConnection())
+                    .isEmpty();
+            assertThat(nets[1].consensus().orElseThrow().sendingOnTheirConnection())
+                    .containsExactly(keys[0]);
+            assertThat(nets[0].consensus().orElseThrow().connections()).isEqualTo(5);
+            assertThat(nets[2].consensus().orElseThrow().connections()).isEqualTo(6);
+            // 0 and 1 fall back once to 2 and twice to 3, 2 once to 3.
+            assertThat(logged(FELL_BACK)).as("fall-backs logged").isGreaterThanOrEqualTo(7);
 
             Payload p = TestChain.payload("mixed");
             Set<Signed<ChonkyMessage>> sent = new HashSet<>();

@@ -165,11 +165,15 @@ public final class DebugPage implements AutoCloseable {
         Map<BlsPublicKey, SignedNetAddress> addresses =
                 node.network().addressBook().snapshot();
         Set<BlsPublicKey> out =
-                node.network().consensus().map(m -> m.connectedOutbound()).orElse(Set.of());
+                node.network().consensus().map(m -> m.sendingTo()).orElse(Set.of());
         Set<BlsPublicKey> in =
-                node.network().consensus().map(m -> m.connectedInbound()).orElse(Set.of());
+                node.network().consensus().map(m -> m.receivingFrom()).orElse(Set.of());
         Set<BlsPublicKey> oneWay =
                 node.network().consensus().map(m -> m.sendingOneWay()).orElse(Set.of());
+        Set<BlsPublicKey> shared = node.network()
+                .consensus()
+                .map(m -> m.sendingOnTheirConnection())
+                .orElse(Set.of());
         for (ValidatorInfo v : node.epoch().committee().validators()) {
             SignedNetAddress a = addresses.get(v.key());
             h.append("<tr><td>")
@@ -179,9 +183,11 @@ public final class DebugPage implements AutoCloseable {
                     .append("</td><td>")
                     .append(a == null ? "?" : escape(NodeHttp.text(a.address())))
                     .append("</td><td>")
-                    // "(rpc)": the peer runs a build before one-way consensus frames (docs/adr/0006).
+                    // "(rpc)": the peer runs a build before one-way consensus frames (docs/adr/0006); "shared": one
+                    // connection, the peer's, carries both ways (docs/adr/0008).
                     .append(out.contains(v.key()) ? (oneWay.contains(v.key()) ? "out " : "out (rpc) ") : "")
                     .append(in.contains(v.key()) ? "in" : "")
+                    .append(shared.contains(v.key()) ? " (shared)" : "")
                     .append("</td><td>")
                     .append(node.network()
                             .consensus()

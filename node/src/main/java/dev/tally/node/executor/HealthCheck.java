@@ -107,7 +107,7 @@ final class HealthCheck {
                 peersLast,
                 network.gossip().peers().size(),
                 network.consensus()
-                        .map(m -> OptionalInt.of(m.connectedOutbound().size()))
+                        .map(m -> OptionalInt.of(m.sendingTo().size()))
                         .orElse(OptionalInt.empty()),
                 storageState);
     }

@@ -249,11 +249,12 @@ public final class NodeMetrics {
     private void watchConsensus(Network network, ConsensusMesh mesh) {
         GaugeWithCallback.builder()
                 .name("tally_network_consensus_connections")
-                .help("Consensus connections to (outbound) and from (inbound) other validators")
+                .help("Validators this one sends consensus messages to (outbound) and receives them from (inbound),"
+                        + " on one connection per pair or two")
                 .labelNames("direction")
                 .callback(cb -> {
-                    cb.call(mesh.connectedOutbound().size(), "outbound");
-                    cb.call(mesh.connectedInbound().size(), "inbound");
+                    cb.call(mesh.sendingTo().size(), "outbound");
+                    cb.call(mesh.receivingFrom().size(), "inbound");
                 })
                 .register(registry);
         GaugeWithCallback.builder()
@@ -315,11 +316,7 @@ public final class NodeMetrics {
                 .labelNames("endpoint")
                 .callback(cb -> {
                     cb.call(network.gossip().peers().size(), "gossip");
-                    network.consensus()
-                            .ifPresent(m -> cb.call(
-                                    m.connectedOutbound().size()
-                                            + m.connectedInbound().size(),
-                                    "consensus"));
+                    network.consensus().ifPresent(m -> cb.call(m.connections(), "consensus"));
                 })
                 .register(registry);
         CounterWithCallback.builder()

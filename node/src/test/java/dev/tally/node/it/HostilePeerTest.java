@@ -149,8 +149,7 @@ class HostilePeerTest {
             full.close();
         }
         // Validator 1 stays connected to the target, and consensus goes on.
-        assertThat(target().network().consensus().orElseThrow().connectedInbound())
-                .contains(committeeKey);
+        assertThat(target().network().consensus().orElseThrow().receivingFrom()).contains(committeeKey);
         assertConsensusProgresses(2, Duration.ofSeconds(15));
     }
 
