@@ -219,12 +219,16 @@ public final class ConsensusMesh implements AutoCloseable {
      * of an even committee's opposite pair). So each dials about half of its peers, first, and is dialled by the rest.
      */
     static boolean dialsFirst(ValidatorSchedule committee, BlsPublicKey self, BlsPublicKey peer) {
-        List<BlsPublicKey> members =
-                committee.validators().stream().map(v -> v.key()).toList();
-        int at = members.indexOf(self);
-        int to = members.indexOf(peer);
-        int ahead = Math.floorMod(to - at, members.size());
-        return 2 * ahead < members.size() || (2 * ahead == members.size() && at < to);
+        int n = committee.size();
+        Optional<Integer> selfAt = committee.indexOf(self);
+        Optional<Integer> peerAt = committee.indexOf(peer);
+        if (selfAt.isEmpty() || peerAt.isEmpty()) {
+            return true; // the committee changed under a sender, which stops at its next look
+        }
+        int at = selfAt.get();
+        int to = peerAt.get();
+        int ahead = Math.floorMod(to - at, n);
+        return 2 * ahead < n || (2 * ahead == n && at < to);
     }
 
     /**

@@ -88,6 +88,9 @@ public final class GossipNetwork implements AutoCloseable {
     private final TransactionSink txSink;
     private final ValidatorAddressBook book;
     private final ExecutorService verifier;
+    /** Checks the signatures of validators' address announcements, in the batches of the node's other checks. */
+    private final SignatureCheck signatures;
+
     private final BlockFetcher fetcher;
     private final Map<NodePublicKey, Peer> inbound = new ConcurrentHashMap<>();
     private final Map<NodePublicKey, Peer> outbound = new ConcurrentHashMap<>();
@@ -130,6 +133,7 @@ public final class GossipNetwork implements AutoCloseable {
         this.txSink = txSink;
         this.book = book;
         this.verifier = verifier;
+        this.signatures = SignatureBatcher.shared(config.verifierThreads);
         this.fetcher = new BlockFetcher(config, sink, qcs, verifier, this::peerList);
     }
 
@@ -525,7 +529,7 @@ public final class GossipNetwork implements AutoCloseable {
         for (ByteString b : req.getNetAddressesList()) {
             batch.add(NetCodec.decodeSignedNetAddress(b.toByteArray()));
         }
-        Network.onVerifier(verifier, () -> book.update(batch));
+        Network.onVerifier(verifier, () -> book.update(batch, signatures));
         return Net.PushValidatorAddrsResp.getDefaultInstance().toByteArray();
     }
 

@@ -52,10 +52,18 @@ final class SignatureBatcher implements SignatureCheck {
 
     /** True iff {@code signature} is {@code key}'s signature of {@code message}; waits for its batch. */
     @Override
-    @SuppressWarnings("ThreadPriorityCheck") // the yield is what lets a batch form: see below
     public boolean valid(BlsSignature signature, byte[] message, BlsPublicKey key) throws InterruptedException {
-        Pending mine = new Pending(new BlsSignature.Check(signature, message, key), new CompletableFuture<>());
-        queue.add(mine);
+        return validEach(List.of(new BlsSignature.Check(signature, message, key)))[0];
+    }
+
+    /** Whether each of {@code checks} is valid; they join the queue together and wait for their batches. */
+    @Override
+    @SuppressWarnings("ThreadPriorityCheck") // the yield is what lets a batch form: see below
+    public boolean[] validEach(List<BlsSignature.Check> checks) throws InterruptedException {
+        List<Pending> mine = checks.stream()
+                .map(c -> new Pending(c, new CompletableFuture<>()))
+                .toList();
+        queue.addAll(mine);
         // A caller that drained looks at the queue again after it let go, so nothing queued is left behind.
         while (!queue.isEmpty() && batches.tryAcquire()) {
             try {
@@ -68,11 +76,15 @@ final class SignatureBatcher implements SignatureCheck {
                 batches.release();
             }
         }
+        boolean[] valid = new boolean[mine.size()];
         try {
-            return mine.valid().get();
+            for (int i = 0; i < valid.length; i++) {
+                valid[i] = mine.get(i).valid().get();
+            }
         } catch (ExecutionException e) {
             throw new IllegalStateException("signature check failed", e.getCause());
         }
+        return valid;
     }
 
     /** Signatures checked so far. */

@@ -19,16 +19,13 @@ public record SignedNetAddress(
         return new SignedNetAddress(key.publicKey(), address, version, timestamp, key.sign(hash));
     }
 
-    public boolean verifySignature() {
-        return signature.verify(NetCodec.netAddressHash(address, version, timestamp), key);
-    }
-
     /**
-     * Whether each announcement's signature is valid, checked together at about half the cost of each alone (each
-     * alone only if the batch fails).
+     * Whether each announcement's signature is valid, checked together (at about half the cost of each alone; each
+     * alone only if the batch fails), with whatever else {@code check} is checking at the moment.
      */
-    public static boolean[] verifySignatures(List<SignedNetAddress> announcements) {
-        return BlsSignature.verifyEach(announcements.stream()
+    static boolean[] verifySignatures(List<SignedNetAddress> announcements, SignatureCheck check)
+            throws InterruptedException {
+        return check.validEach(announcements.stream()
                 .map(a -> new BlsSignature.Check(
                         a.signature, NetCodec.netAddressHash(a.address, a.version, a.timestamp), a.key))
                 .toList());

@@ -80,12 +80,15 @@ public final class ValidatorAddressBook {
 
     /**
      * Merges announcements from a peer. Verifies the signatures of those newer than what the book holds (only those:
-     * verification is the expensive part), together. Returns how many were accepted.
+     * verification is the expensive part), together, with {@code check}: gossip hands the node's {@link
+     * SignatureBatcher}, so that they join the batches of the handshakes checked at the same moment. Returns how many
+     * were accepted.
      *
      * @throws InvalidMessageException if the batch names a validator twice or carries a bad signature (the peer
      *     that sent it is misbehaving); entries before the bad one are accepted all the same.
      */
-    public int update(List<SignedNetAddress> batch) throws InvalidMessageException {
+    int update(List<SignedNetAddress> batch, SignatureCheck check)
+            throws InvalidMessageException, InterruptedException {
         Set<BlsPublicKey> seen = new HashSet<>();
         List<SignedNetAddress> fresh = new ArrayList<>();
         InvalidMessageException fault = null;
@@ -98,7 +101,7 @@ public final class ValidatorAddressBook {
                 fresh.add(a);
             }
         }
-        boolean[] valid = SignedNetAddress.verifySignatures(fresh);
+        boolean[] valid = SignedNetAddress.verifySignatures(fresh, check);
         for (int i = 0; i < valid.length; i++) {
             if (!valid[i]) {
                 // Those before the first bad one are accepted, as checking one by one would have.

@@ -165,6 +165,27 @@ class GossipTest {
     }
 
     @Test
+    void announcementsAreCheckedInTheNodesSignatureBatches() throws Exception {
+        // The full node's parallelism is one no other network of these tests has: its batcher counts its checks only.
+        NodeSecretKey k0 = NodeSecretKey.generate();
+        Network v0 =
+                start(TestNets.config(k0, chain).validatorKey(chain.keys.get(0)).build(), new Mempool());
+        SignatureBatcher batcher = SignatureBatcher.shared(7);
+        long before = batcher.checked();
+        Network full = start(
+                TestNets.config(NodeSecretKey.generate(), chain)
+                        .verifierThreads(7)
+                        .gossipStaticOutbound(k0.publicKey(), v0.boundAddress())
+                        .build(),
+                new Mempool());
+        TestNets.await(
+                "v0's address at the full node",
+                Duration.ofSeconds(10),
+                () -> full.addressBook().get(chain.keys.get(0).publicKey()).isPresent());
+        assertThat(batcher.checked() - before).isEqualTo(1);
+    }
+
+    @Test
     void addressesCrossALineOfValidatorsWithoutWaitingForTheRateLimit() throws Exception {
         // Six validators in a gossip line (each dials the one before), default limits: an address that arrives
         // just after a push goes on at once, not after the limit's refill (it was one push per 5 s per connection,

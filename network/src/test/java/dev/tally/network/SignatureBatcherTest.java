@@ -51,6 +51,24 @@ class SignatureBatcherTest {
     }
 
     @Test
+    void signaturesQueuedTogetherAreCheckedAsOneBatchEachWithItsAnswer() throws Exception {
+        SignatureBatcher batcher = new SignatureBatcher(2);
+        BlsSecretKey key = BlsSecretKey.generate();
+        List<BlsSignature.Check> checks = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            byte[] message = ("announcement " + i).getBytes(StandardCharsets.US_ASCII);
+            checks.add(new BlsSignature.Check(key.sign(message), message, key.publicKey()));
+        }
+        assertThat(batcher.validEach(checks)).containsExactly(true, true, true, true, true, true);
+        assertThat(batcher.batches()).as("one batch for all six").isEqualTo(1);
+        assertThat(batcher.checked()).isEqualTo(6);
+
+        byte[] other = {7};
+        checks.set(4, new BlsSignature.Check(key.sign(other), checks.get(4).message(), key.publicKey()));
+        assertThat(batcher.validEach(checks)).containsExactly(true, true, true, true, false, true);
+    }
+
+    @Test
     void callersOnVirtualThreadsMeetInBatchesWhenAllCoresAreBusyChecking() throws Exception {
         // As many batches at once as there are carriers: every carrier is busy checking while the others wait to run.
         int cores = Runtime.getRuntime().availableProcessors();

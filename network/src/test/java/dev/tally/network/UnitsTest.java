@@ -250,7 +250,9 @@ class UnitsTest {
                 woke.completeExceptionally(e);
             }
         });
-        book.update(List.of(SignedNetAddress.sign(CHAIN.keys.get(1), a, 1, Instant.ofEpochSecond(1_700_000_000))));
+        book.update(
+                List.of(SignedNetAddress.sign(CHAIN.keys.get(1), a, 1, Instant.ofEpochSecond(1_700_000_000))),
+                TestNets.ALONE);
         assertThat(woke.get(10, TimeUnit.SECONDS)).isGreaterThan(since);
         waiter.join();
     }
@@ -283,12 +285,12 @@ class UnitsTest {
                 .compress();
         SignedNetAddress bad = NetCodec.decodeSignedNetAddress(NetCodec.encode(new SignedNetAddress(
                 valid.key(), a, 1, t, dev.tally.crypto.BlsSignature.fromBytesForAggregation(outside))));
-        assertThatThrownBy(() -> book.update(List.of(bad)))
+        assertThatThrownBy(() -> book.update(List.of(bad), TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("bad signature");
         // In a batch (checked together first): the good one before it is taken, the bad one refused.
         SignedNetAddress other = SignedNetAddress.sign(CHAIN.keys.get(1), a, 1, t);
-        assertThatThrownBy(() -> book.update(List.of(other, bad)))
+        assertThatThrownBy(() -> book.update(List.of(other, bad), TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("bad signature");
         assertThat(book.get(CHAIN.keys.get(1).publicKey())).contains(other);
@@ -305,8 +307,8 @@ class UnitsTest {
         SignedNetAddress v2 = SignedNetAddress.sign(CHAIN.keys.get(0), a2, 2, t);
         List<SignedNetAddress> heard = new ArrayList<>();
         book.addListener(heard::add);
-        assertThat(book.update(List.of(v2))).isEqualTo(1);
-        assertThat(book.update(List.of(v1))).isZero();
+        assertThat(book.update(List.of(v2), TestNets.ALONE)).isEqualTo(1);
+        assertThat(book.update(List.of(v1), TestNets.ALONE)).isZero();
         assertThat(book.get(CHAIN.keys.get(0).publicKey()).orElseThrow().address())
                 .isEqualTo(a2);
         assertThat(heard).containsExactly(v2);
@@ -314,12 +316,14 @@ class UnitsTest {
         assertThat(NetCodec.decodeSignedNetAddress(NetCodec.encode(v2))).isEqualTo(v2);
         // A forged newer one is refused; a non-validator's is ignored; a batch naming a key twice is refused.
         SignedNetAddress forged = new SignedNetAddress(v2.key(), a1, 3, t, v1.signature());
-        assertThatThrownBy(() -> book.update(List.of(forged))).isInstanceOf(InvalidMessageException.class);
+        assertThatThrownBy(() -> book.update(List.of(forged), TestNets.ALONE))
+                .isInstanceOf(InvalidMessageException.class);
         SignedNetAddress outsider =
                 SignedNetAddress.sign(dev.tally.crypto.BlsSecretKey.fromSeed(new byte[32]), a1, 9, t);
-        assertThat(book.update(List.of(outsider))).isZero();
+        assertThat(book.update(List.of(outsider), TestNets.ALONE)).isZero();
         SignedNetAddress v3 = SignedNetAddress.sign(CHAIN.keys.get(1), a1, 3, t);
-        assertThatThrownBy(() -> book.update(List.of(v3, v3))).isInstanceOf(InvalidMessageException.class);
+        assertThatThrownBy(() -> book.update(List.of(v3, v3), TestNets.ALONE))
+                .isInstanceOf(InvalidMessageException.class);
         // Announcing bumps the version above anything known.
         SignedNetAddress mine = book.announce(CHAIN.keys.get(0), a1);
         assertThat(mine.isNewerThan(v2)).isTrue();
@@ -340,7 +344,7 @@ class UnitsTest {
         SignedNetAddress third = batch.get(2);
         // Its version changed after signing: the signature no longer covers it.
         batch.set(2, new SignedNetAddress(third.key(), third.address(), 2, t, third.signature()));
-        assertThatThrownBy(() -> book.update(batch))
+        assertThatThrownBy(() -> book.update(batch, TestNets.ALONE))
                 .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining(third.key().toString());
         assertThat(book.snapshot())
@@ -348,7 +352,9 @@ class UnitsTest {
                 .containsOnlyKeys(
                         CHAIN.keys.get(0).publicKey(), CHAIN.keys.get(1).publicKey());
         batch.set(2, third);
-        assertThat(book.update(batch)).as("the two not held yet").isEqualTo(2);
+        assertThat(book.update(batch, TestNets.ALONE))
+                .as("the two not held yet")
+                .isEqualTo(2);
         assertThat(book.size()).isEqualTo(4);
     }
 
