@@ -13,15 +13,11 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,18 +51,7 @@ public final class ConsensusMesh implements AutoCloseable {
     private final ConsensusInbox inbox;
     private final Traffic traffic = new Traffic();
     private final OutgoingConsensusPool pool = new OutgoingConsensusPool();
-    /** The connection each validator opened to this one. */
-    private final Map<BlsPublicKey, Link> inbound = new ConcurrentHashMap<>();
-    /** The connection each sender sends on: one it dialled, or the validator's inbound one on the duplex endpoint. */
-    private final Map<BlsPublicKey, Link> sending = new ConcurrentHashMap<>();
-
-    /** A consensus connection on {@code endpoint}; {@code dialled} if this validator opened it. */
-    private record Link(Connection conn, Preface.Endpoint endpoint, boolean dialled) {
-        /** Whether the peer's messages arrive on it. */
-        boolean receives() {
-            return !dialled || endpoint == Preface.Endpoint.CONSENSUS_DUPLEX;
-        }
-    }
+    private final ConsensusLinks links = new ConsensusLinks();
 
     private final List<Thread> threads = new ArrayList<>();
     /** The reconnect backoff of each validator's sender, woken when that validator connects to this one. */
@@ -78,7 +63,7 @@ public final class ConsensusMesh implements AutoCloseable {
     /** Checks the signatures of handshakes and messages, together when they come at once. */
     private final SignatureCheck signatures;
 
-    /** Dials in progress; fair, so senders dial in the order they asked (see {@link #dialOrder}). */
+    /** Dials in progress; fair, so senders dial in the order they asked (see {@link DialOrder#dialOrder}). */
     private final Semaphore dials = new Semaphore(MAX_DIALS, true);
 
     private volatile boolean closed;
@@ -164,11 +149,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 next.firstBlock());
         startSenders();
         receiver.switchedEpoch();
-        for (var e : List.copyOf(inbound.entrySet())) {
-            if (!book.isMember(e.getKey())) {
-                e.getValue().conn().close("left the committee");
-            }
-        }
+        links.closeFromNonMembers(book::isMember);
     }
 
     /** The epoch whose messages this mesh carries. */
@@ -186,49 +167,12 @@ public final class ConsensusMesh implements AutoCloseable {
                     epoch.number());
             return;
         }
-        for (BlsPublicKey peer : dialOrder(committee, key.publicKey())) {
+        for (BlsPublicKey peer : DialOrder.dialOrder(committee, key.publicKey())) {
             if (!senders.containsKey(peer) && !closed) {
                 senders.put(
                         peer, Thread.ofVirtual().name("consensus-out " + peer).start(() -> maintain(peer)));
             }
         }
-    }
-
-    /**
-     * The other members of {@code committee} in the order {@code self} first dials them: starting after itself and
-     * wrapping around. When a whole committee starts at once, each validator is then dialled by a few peers at a time
-     * instead of by all of them first (which overran its accept rate and timed their handshakes out).
-     */
-    static List<BlsPublicKey> dialOrder(ValidatorSchedule committee, BlsPublicKey self) {
-        List<BlsPublicKey> members =
-                committee.validators().stream().map(v -> v.key()).toList();
-        int at = members.indexOf(self);
-        List<BlsPublicKey> order = new ArrayList<>(members.size());
-        for (int i = 1; i <= members.size(); i++) {
-            BlsPublicKey peer = members.get(Math.floorMod(at + i, members.size()));
-            if (!peer.equals(self)) {
-                order.add(peer);
-            }
-        }
-        return order;
-    }
-
-    /**
-     * Whether {@code self}, rather than {@code peer}, dials the connection the two share: each validator dials the
-     * nearer half of the committee after it, the first half of its {@link #dialOrder} (the lower index breaks the tie
-     * of an even committee's opposite pair). So each dials about half of its peers, first, and is dialled by the rest.
-     */
-    static boolean dialsFirst(ValidatorSchedule committee, BlsPublicKey self, BlsPublicKey peer) {
-        int n = committee.size();
-        Optional<Integer> selfAt = committee.indexOf(self);
-        Optional<Integer> peerAt = committee.indexOf(peer);
-        if (selfAt.isEmpty() || peerAt.isEmpty()) {
-            return true; // the committee changed under a sender, which stops at its next look
-        }
-        int at = selfAt.get();
-        int to = peerAt.get();
-        int ahead = Math.floorMod(to - at, n);
-        return 2 * ahead < n || (2 * ahead == n && at < to);
     }
 
     /**
@@ -261,63 +205,13 @@ public final class ConsensusMesh implements AutoCloseable {
         return traffic;
     }
 
-    /** Bytes sent and received with a validator, over its current connections (both ways). */
-    public Optional<long[]> peerTraffic(BlsPublicKey peer) {
-        Link out = sending.get(peer);
-        Link in = inbound.get(peer);
-        Connection sendingOn = out == null ? null : out.conn();
-        return Connection.trafficOf(sendingOn, in == null || in.conn() == sendingOn ? null : in.conn());
-    }
-
     public ConsensusInbox inbox() {
         return inbox;
     }
 
-    /** Validators this one has a connection to send its messages on (one it dialled, or theirs). */
-    public Set<BlsPublicKey> sendingTo() {
-        return Set.copyOf(sending.keySet());
-    }
-
-    /** Validators whose messages this one receives, on a connection they opened or on a duplex one it dialled. */
-    public Set<BlsPublicKey> receivingFrom() {
-        Set<BlsPublicKey> from = new HashSet<>(inbound.keySet());
-        sending.forEach((peer, link) -> {
-            if (link.receives()) {
-                from.add(peer);
-            }
-        });
-        return Set.copyOf(from);
-    }
-
-    /**
-     * Validators this one sends one-way frames to (the stream or duplex endpoint); those of {@link #sendingTo} not in
-     * it run a build before one-way frames and take RPCs.
-     */
-    public Set<BlsPublicKey> sendingOneWay() {
-        return linksWhere(sending, link -> link.endpoint().oneWay());
-    }
-
-    /** Validators this one sends to on the connection they opened (one connection for the pair). */
-    public Set<BlsPublicKey> sendingOnTheirConnection() {
-        return linksWhere(sending, link -> !link.dialled());
-    }
-
-    private static Set<BlsPublicKey> linksWhere(Map<BlsPublicKey, Link> links, Predicate<Link> p) {
-        return links.entrySet().stream()
-                .filter(e -> p.test(e.getValue()))
-                .map(Map.Entry::getKey)
-                .collect(Collectors.toUnmodifiableSet());
-    }
-
-    /** Open consensus connections, each counted once (one per pair of validators where both run this build). */
-    public int connections() {
-        return inbound.size() + linksWhere(sending, Link::dialled).size();
-    }
-
-    /** Closes the connections to and from a validator (they are re-established); for tests and operators. */
-    public void disconnect(BlsPublicKey peer) {
-        Optional.ofNullable(sending.get(peer)).ifPresent(o -> o.conn().close("disconnected locally"));
-        Optional.ofNullable(inbound.get(peer)).ifPresent(o -> o.conn().close("disconnected locally"));
+    /** This validator's connections to the others. */
+    public ConsensusLinks links() {
+        return links;
     }
 
     private InetSocketAddress addressOf(BlsPublicKey peer) {
@@ -336,13 +230,10 @@ public final class ConsensusMesh implements AutoCloseable {
             while (keepSending(peer)) {
                 long wakes = backoff.wakes(); // before the look: a connection arriving meanwhile ends the wait at once
                 long since = book.changes();
-                Link theirs = inbound.get(peer);
-                if (theirs != null && !theirs.conn().isOpen()) {
-                    theirs = null; // closing: about to leave the map
-                }
-                if (theirs != null && theirs.endpoint() == Preface.Endpoint.CONSENSUS_DUPLEX) {
+                Optional<ConsensusLinks.Link> theirs = links.theirs(peer);
+                if (theirs.isPresent() && theirs.get().endpoint() == Preface.Endpoint.CONSENSUS_DUPLEX) {
                     try {
-                        send(peer, theirs);
+                        send(peer, theirs.get());
                     } catch (IOException e) {
                         log.info("consensus: sending to {} on its connection: {}", peer, e.getMessage());
                     }
@@ -351,8 +242,8 @@ public final class ConsensusMesh implements AutoCloseable {
                 }
                 Duration waited = Duration.ofNanos(System.nanoTime() - waitingSince);
                 // With a connection from the peer on an earlier endpoint, its build dials its own and shares none.
-                if (theirs == null
-                        && !dialsFirst(epoch.committee(), key.publicKey(), peer)
+                if (theirs.isEmpty()
+                        && !DialOrder.dialsFirst(epoch.committee(), key.publicKey(), peer)
                         && waited.compareTo(dialGrace()) < 0) {
                     backoff.awaitWake(wakes, dialGrace().minus(waited));
                     continue;
@@ -373,7 +264,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 if (Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(10)) > 0) {
                     backoff.reset();
                 }
-                if (!closed && !sharesDuplex(peer)) {
+                if (!closed && !links.sharesDuplex(peer)) {
                     backoff.sleep();
                 }
             }
@@ -385,14 +276,6 @@ public final class ConsensusMesh implements AutoCloseable {
                 senders.remove(peer, Thread.currentThread());
             }
         }
-    }
-
-    /** Whether {@code peer} opened a duplex connection to this validator (its sender then sends on it). */
-    private boolean sharesDuplex(BlsPublicKey peer) {
-        Link theirs = inbound.get(peer);
-        return theirs != null
-                && theirs.endpoint() == Preface.Endpoint.CONSENSUS_DUPLEX
-                && theirs.conn().isOpen();
     }
 
     /**
@@ -423,7 +306,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 addr,
                 endpoint == Preface.Endpoint.CONSENSUS_DUPLEX ? "" : " (" + endpoint + " of earlier builds)");
         try {
-            send(peer, new Link(conn, endpoint, true));
+            send(peer, new ConsensusLinks.Link(conn, endpoint, true));
         } finally {
             conn.close("consensus sender stopped");
         }
@@ -431,11 +314,8 @@ public final class ConsensusMesh implements AutoCloseable {
     }
 
     /** Sends the pool's messages to {@code peer} on {@code link} while it is open. */
-    private void send(BlsPublicKey peer, Link link) throws IOException, InterruptedException {
-        Link old = sending.put(peer, link);
-        if (old != null && old.dialled()) {
-            old.conn().close("replaced by a new connection");
-        }
+    private void send(BlsPublicKey peer, ConsensusLinks.Link link) throws IOException, InterruptedException {
+        links.sendingOn(peer, link);
         if (!link.dialled()) {
             log.info("consensus: sending to {} on its connection", peer);
         }
@@ -446,7 +326,7 @@ public final class ConsensusMesh implements AutoCloseable {
                 callWithMessages(peer, link.conn());
             }
         } finally {
-            sending.remove(peer, link);
+            links.stoppedSendingOn(peer, link);
         }
     }
 
@@ -528,7 +408,7 @@ public final class ConsensusMesh implements AutoCloseable {
     private Optional<Dialled> dial(BlsPublicKey peer, InetSocketAddress addr) throws IOException, InterruptedException {
         dials.acquire();
         try {
-            if (sharesDuplex(peer)) {
+            if (links.sharesDuplex(peer)) {
                 return Optional.empty();
             }
             List<Preface.Endpoint> endpoints = ENDPOINTS.stream()
@@ -601,12 +481,7 @@ public final class ConsensusMesh implements AutoCloseable {
             conn.serveMessages(Rpc.CONSENSUS, message -> receiver.receive(peer, message));
         }
         self[0] = conn;
-        Link link = new Link(conn, endpoint, false);
-        Link old = inbound.put(peer, link);
-        if (old != null) {
-            old.conn().close("replaced by a new connection from the same validator");
-        }
-        conn.onClose(reason -> inbound.remove(peer, link));
+        links.accepted(peer, new ConsensusLinks.Link(conn, endpoint, false));
         conn.start();
         // It is up: our sender sends on this connection if duplex, and one waiting out a backoff (the peer was not
         // listening yet) dials again now.
@@ -643,7 +518,6 @@ public final class ConsensusMesh implements AutoCloseable {
         synchronized (this) {
             senders.values().forEach(Thread::interrupt);
         }
-        sending.values().forEach(o -> o.conn().close("shutting down"));
-        inbound.values().forEach(o -> o.conn().close("shutting down"));
+        links.closeAll("shutting down");
     }
 }

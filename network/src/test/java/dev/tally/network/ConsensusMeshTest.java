@@ -62,8 +62,8 @@ class ConsensusMeshTest {
             TestNets.await(
                     "full mesh at " + i,
                     Duration.ofSeconds(20),
-                    () -> NETS[k].consensus().get().sendingTo().size() == N - 1
-                            && NETS[k].consensus().get().receivingFrom().size() == N - 1);
+                    () -> NETS[k].consensus().get().links().sendingTo().size() == N - 1
+                            && NETS[k].consensus().get().links().receivingFrom().size() == N - 1);
         }
     }
 
@@ -136,6 +136,7 @@ class ConsensusMeshTest {
                 () -> !NETS[from]
                         .consensus()
                         .get()
+                        .links()
                         .sendingTo()
                         .contains(CHAIN.keys.get(to).publicKey()));
         NETS[from].broadcast(oldCommit);
@@ -155,7 +156,7 @@ class ConsensusMeshTest {
         TestNets.await(
                 "mesh restored",
                 Duration.ofSeconds(20),
-                () -> NETS[k].consensus().get().sendingTo().size() == N - 1);
+                () -> NETS[k].consensus().get().links().sendingTo().size() == N - 1);
     }
 
     @Test

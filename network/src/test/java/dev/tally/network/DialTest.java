@@ -20,9 +20,9 @@ class DialTest {
         TestChain chain = new TestChain(6);
         List<BlsPublicKey> keys =
                 chain.committee().validators().stream().map(v -> v.key()).toList();
-        assertThat(ConsensusMesh.dialOrder(chain.committee(), keys.get(2)))
+        assertThat(DialOrder.dialOrder(chain.committee(), keys.get(2)))
                 .containsExactly(keys.get(3), keys.get(4), keys.get(5), keys.get(0), keys.get(1));
-        assertThat(ConsensusMesh.dialOrder(chain.committee(), keys.get(5)))
+        assertThat(DialOrder.dialOrder(chain.committee(), keys.get(5)))
                 .containsExactly(keys.get(0), keys.get(1), keys.get(2), keys.get(3), keys.get(4));
     }
 

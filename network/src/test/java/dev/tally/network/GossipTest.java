@@ -150,7 +150,7 @@ class GossipTest {
             TestNets.await(
                     "mesh via discovery",
                     Duration.ofSeconds(20),
-                    () -> v.consensus().get().sendingTo().size() == 2);
+                    () -> v.consensus().get().links().sendingTo().size() == 2);
         }
         Signed<?> m = chain.sign(2, chain.vote(1, 0, TestChain.payload("d")));
         v2.broadcast((Signed<? extends ChonkyMessage>) m);

@@ -206,21 +206,25 @@ class OneWayMessageTest {
                 TestNets.await(
                         "full mesh at " + i,
                         Duration.ofSeconds(20),
-                        () -> mesh.sendingTo().size() == N - 1
-                                && mesh.receivingFrom().size() == N - 1);
+                        () -> mesh.links().sendingTo().size() == N - 1
+                                && mesh.links().receivingFrom().size() == N - 1);
             }
             BlsPublicKey[] keys = chain.keys.stream().map(k -> k.publicKey()).toArray(BlsPublicKey[]::new);
-            assertThat(nets[0].consensus().orElseThrow().sendingOneWay()).containsExactlyInAnyOrder(keys[1], keys[2]);
-            assertThat(nets[1].consensus().orElseThrow().sendingOneWay()).containsExactlyInAnyOrder(keys[0], keys[2]);
-            assertThat(nets[2].consensus().orElseThrow().sendingOneWay()).containsExactlyInAnyOrder(keys[0], keys[1]);
-            assertThat(nets[3].consensus().orElseThrow().sendingOneWay()).isEmpty();
-            // Only 0 and 1 share a connection (0 dials it: 1 is next after it); every other pair has two.
-            assertThat(nets[0].consensus().orElseThrow().sendingOnTheirConnection())
+            assertThat(nets[0].consensus().orElseThrow().links().sendingOneWay())
+                    .containsExactlyInAnyOrder(keys[1], keys[2]);
+            assertThat(nets[1].consensus().orElseThrow().links().sendingOneWay())
+                    .containsExactlyInAnyOrder(keys[0], keys[2]);
+            assertThat(nets[2].consensus().orElseThrow().links().sendingOneWay())
+                    .containsExactlyInAnyOrder(keys[0], keys[1]);
+            assertThat(nets[3].consensus().orElseThrow().links().sendingOneWay())
                     .isEmpty();
-            assertThat(nets[1].consensus().orElseThrow().sendingOnTheirConnection())
+            // Only 0 and 1 share a connection (0 dials it: 1 is next after it); every other pair has two.
+            assertThat(nets[0].consensus().orElseThrow().links().sendingOnTheirConnection())
+                    .isEmpty();
+            assertThat(nets[1].consensus().orElseThrow().links().sendingOnTheirConnection())
                     .containsExactly(keys[0]);
-            assertThat(nets[0].consensus().orElseThrow().connections()).isEqualTo(5);
-            assertThat(nets[2].consensus().orElseThrow().connections()).isEqualTo(6);
+            assertThat(nets[0].consensus().orElseThrow().links().connections()).isEqualTo(5);
+            assertThat(nets[2].consensus().orElseThrow().links().connections()).isEqualTo(6);
             // 0 and 1 fall back once to 2 and twice to 3, 2 once to 3.
             assertThat(logged(FELL_BACK)).as("fall-backs logged").isGreaterThanOrEqualTo(7);
 

@@ -33,10 +33,10 @@ class SharedConnectionTest {
                     if (peer.equals(self)) {
                         continue;
                     }
-                    boolean first = ConsensusMesh.dialsFirst(chain.committee(), self, peer);
+                    boolean first = DialOrder.dialsFirst(chain.committee(), self, peer);
                     assertThat(first)
                             .as("n = %d: exactly one of a pair dials first", n)
-                            .isNotEqualTo(ConsensusMesh.dialsFirst(chain.committee(), peer, self));
+                            .isNotEqualTo(DialOrder.dialsFirst(chain.committee(), peer, self));
                     dialled += first ? 1 : 0;
                 }
                 assertThat(dialled).as("n = %d", n).isBetween((n - 1) / 2, n / 2);
@@ -56,14 +56,16 @@ class SharedConnectionTest {
                     chain.keys.stream().map(k -> k.publicKey()).toList();
             for (int i = 0; i < n; i++) {
                 ConsensusMesh mesh = nets[i].consensus().orElseThrow();
-                assertThat(mesh.connections()).as("connections of %d", i).isEqualTo(n - 1);
+                assertThat(mesh.links().connections())
+                        .as("connections of %d", i)
+                        .isEqualTo(n - 1);
                 Set<BlsPublicKey> dialledByThem = new HashSet<>();
                 for (int j = 0; j < n; j++) {
-                    if (j != i && ConsensusMesh.dialsFirst(chain.committee(), keys.get(j), keys.get(i))) {
+                    if (j != i && DialOrder.dialsFirst(chain.committee(), keys.get(j), keys.get(i))) {
                         dialledByThem.add(keys.get(j));
                     }
                 }
-                assertThat(mesh.sendingOnTheirConnection()).isEqualTo(dialledByThem);
+                assertThat(mesh.links().sendingOnTheirConnection()).isEqualTo(dialledByThem);
             }
             exchangeVotes(chain, nets, n);
         } finally {
@@ -76,7 +78,7 @@ class SharedConnectionTest {
         TestChain chain = new TestChain(2);
         List<InetSocketAddress> addrs = addresses(2);
         BlsPublicKey first = chain.keys.get(0).publicKey();
-        assertThat(ConsensusMesh.dialsFirst(
+        assertThat(DialOrder.dialsFirst(
                         chain.committee(), first, chain.keys.get(1).publicKey()))
                 .isTrue();
         InetSocketAddress nobody = TestNets.freeAddress();
@@ -84,7 +86,7 @@ class SharedConnectionTest {
         Network[] nets = start(chain, addrs, (i, j) -> i == 0 ? nobody : addrs.get(j));
         try {
             awaitFullMesh(nets, 2);
-            assertThat(nets[0].consensus().orElseThrow().sendingOnTheirConnection())
+            assertThat(nets[0].consensus().orElseThrow().links().sendingOnTheirConnection())
                     .containsExactly(chain.keys.get(1).publicKey());
             exchangeVotes(chain, nets, 2);
         } finally {
@@ -124,8 +126,8 @@ class SharedConnectionTest {
             TestNets.await(
                     "full mesh at " + i,
                     Duration.ofSeconds(20),
-                    () -> mesh.sendingTo().size() == n - 1
-                            && mesh.receivingFrom().size() == n - 1);
+                    () -> mesh.links().sendingTo().size() == n - 1
+                            && mesh.links().receivingFrom().size() == n - 1);
         }
     }
 

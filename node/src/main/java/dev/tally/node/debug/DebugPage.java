@@ -165,14 +165,14 @@ public final class DebugPage implements AutoCloseable {
         Map<BlsPublicKey, SignedNetAddress> addresses =
                 node.network().addressBook().snapshot();
         Set<BlsPublicKey> out =
-                node.network().consensus().map(m -> m.sendingTo()).orElse(Set.of());
+                node.network().consensus().map(m -> m.links().sendingTo()).orElse(Set.of());
         Set<BlsPublicKey> in =
-                node.network().consensus().map(m -> m.receivingFrom()).orElse(Set.of());
+                node.network().consensus().map(m -> m.links().receivingFrom()).orElse(Set.of());
         Set<BlsPublicKey> oneWay =
-                node.network().consensus().map(m -> m.sendingOneWay()).orElse(Set.of());
+                node.network().consensus().map(m -> m.links().sendingOneWay()).orElse(Set.of());
         Set<BlsPublicKey> shared = node.network()
                 .consensus()
-                .map(m -> m.sendingOnTheirConnection())
+                .map(m -> m.links().sendingOnTheirConnection())
                 .orElse(Set.of());
         for (ValidatorInfo v : node.epoch().committee().validators()) {
             SignedNetAddress a = addresses.get(v.key());
@@ -191,7 +191,7 @@ public final class DebugPage implements AutoCloseable {
                     .append("</td><td>")
                     .append(node.network()
                             .consensus()
-                            .flatMap(m -> m.peerTraffic(v.key()))
+                            .flatMap(m -> m.links().peerTraffic(v.key()))
                             .map(t -> t[0] + " / " + t[1])
                             .orElse("-"))
                     .append("</td></tr>");

@@ -107,7 +107,7 @@ final class HealthCheck {
                 peersLast,
                 network.gossip().peers().size(),
                 network.consensus()
-                        .map(m -> OptionalInt.of(m.sendingTo().size()))
+                        .map(m -> OptionalInt.of(m.links().sendingTo().size()))
                         .orElse(OptionalInt.empty()),
                 storageState);
     }

@@ -100,7 +100,8 @@ final class ProgressWatch {
                             : "; no peer has newer blocks");
         }
         ReplicaStatus s = replica.get().status();
-        int connected = network.consensus().map(m -> m.sendingTo().size()).orElse(0);
+        int connected =
+                network.consensus().map(m -> m.links().sendingTo().size()).orElse(0);
         String where = "view " + s.view() + " (for "
                 + String.format("%.1f", (ReplicaLoop.now() - s.viewStartedMillis()) / 1000.0)
                 + " s), phase " + s.phase() + ", last stored block " + last

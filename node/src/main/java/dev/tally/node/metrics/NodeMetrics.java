@@ -253,8 +253,8 @@ public final class NodeMetrics {
                         + " on one connection per pair or two")
                 .labelNames("direction")
                 .callback(cb -> {
-                    cb.call(mesh.sendingTo().size(), "outbound");
-                    cb.call(mesh.receivingFrom().size(), "inbound");
+                    cb.call(mesh.links().sendingTo().size(), "outbound");
+                    cb.call(mesh.links().receivingFrom().size(), "inbound");
                 })
                 .register(registry);
         GaugeWithCallback.builder()
@@ -316,7 +316,7 @@ public final class NodeMetrics {
                 .labelNames("endpoint")
                 .callback(cb -> {
                     cb.call(network.gossip().peers().size(), "gossip");
-                    network.consensus().ifPresent(m -> cb.call(m.connections(), "consensus"));
+                    network.consensus().ifPresent(m -> cb.call(m.links().connections(), "consensus"));
                 })
                 .register(registry);
         CounterWithCallback.builder()

@@ -263,9 +263,9 @@ public final class RpcMethods {
         node.network().consensus().ifPresent(mesh -> {
             ObjectNode c = o.putObject("consensus");
             ArrayNode out = c.putArray("outbound");
-            mesh.sendingTo().forEach(k -> out.add(k.toText()));
+            mesh.links().sendingTo().forEach(k -> out.add(k.toText()));
             ArrayNode in = c.putArray("inbound");
-            mesh.receivingFrom().forEach(k -> in.add(k.toText()));
+            mesh.links().receivingFrom().forEach(k -> in.add(k.toText()));
         });
         return o;
     }

@@ -35,8 +35,8 @@ class ConsensusOverNetworkTest {
                 Cluster.await(
                         "a full consensus mesh at " + n.config(),
                         Duration.ofSeconds(10),
-                        () -> mesh.sendingTo().size() == 5
-                                && mesh.receivingFrom().size() == 5);
+                        () -> mesh.links().sendingTo().size() == 5
+                                && mesh.links().receivingFrom().size() == 5);
                 assertThat(n.replicaStatus().orElseThrow().view()).isGreaterThanOrEqualTo(30);
             }
             // The transactions were included somewhere in blocks that everyone agrees on.

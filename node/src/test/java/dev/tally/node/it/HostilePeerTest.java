@@ -149,7 +149,8 @@ class HostilePeerTest {
             full.close();
         }
         // Validator 1 stays connected to the target, and consensus goes on.
-        assertThat(target().network().consensus().orElseThrow().receivingFrom()).contains(committeeKey);
+        assertThat(target().network().consensus().orElseThrow().links().receivingFrom())
+                .contains(committeeKey);
         assertConsensusProgresses(2, Duration.ofSeconds(15));
     }
 
