@@ -235,7 +235,9 @@ public final class ConsensusMesh implements AutoCloseable {
                     try {
                         send(peer, theirs.get());
                     } catch (IOException e) {
-                        log.info("consensus: sending to {} on its connection: {}", peer, e.getMessage());
+                        if (!closed) {
+                            log.info("consensus: sending to {} on its connection: {}", peer, e.getMessage());
+                        }
                     }
                     waitingSince = System.nanoTime();
                     continue;

@@ -8,10 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.NodeSecretKey;
-import dev.tally.protocol.ChonkyMessage;
-import dev.tally.protocol.Payload;
-import dev.tally.protocol.ReplicaCommit;
-import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,10 +15,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -228,24 +222,7 @@ class OneWayMessageTest {
             // 0 and 1 fall back once to 2 and twice to 3, 2 once to 3.
             assertThat(logged(FELL_BACK)).as("fall-backs logged").isGreaterThanOrEqualTo(7);
 
-            Payload p = TestChain.payload("mixed");
-            Set<Signed<ChonkyMessage>> sent = new HashSet<>();
-            for (int i = 0; i < N; i++) {
-                Signed<ReplicaCommit> m = chain.sign(i, chain.vote(10 + i, 3, p));
-                sent.add((Signed) m);
-                nets[i].broadcast(m);
-            }
-            for (int i = 0; i < N; i++) {
-                Set<Signed<ChonkyMessage>> got = new HashSet<>();
-                while (got.size() < N) {
-                    Signed<ChonkyMessage> m = nets[i].inbox().poll(Duration.ofSeconds(10));
-                    assertThat(m)
-                            .as("message %d at validator %d", got.size() + 1, i)
-                            .isNotNull();
-                    got.add(m);
-                }
-                assertThat(got).isEqualTo(sent);
-            }
+            TestNets.everyVoteReachesEveryValidator(chain, nets);
         } finally {
             for (Network n : nets) {
                 if (n != null) {

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.crypto.BlsPublicKey;
 import dev.tally.crypto.NodeSecretKey;
-import dev.tally.protocol.ChonkyMessage;
-import dev.tally.protocol.Payload;
-import dev.tally.protocol.ReplicaCommit;
-import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -67,7 +63,7 @@ class SharedConnectionTest {
                 }
                 assertThat(mesh.links().sendingOnTheirConnection()).isEqualTo(dialledByThem);
             }
-            exchangeVotes(chain, nets, n);
+            TestNets.everyVoteReachesEveryValidator(chain, nets);
         } finally {
             close(nets);
         }
@@ -88,7 +84,7 @@ class SharedConnectionTest {
             awaitFullMesh(nets, 2);
             assertThat(nets[0].consensus().orElseThrow().links().sendingOnTheirConnection())
                     .containsExactly(chain.keys.get(1).publicKey());
-            exchangeVotes(chain, nets, 2);
+            TestNets.everyVoteReachesEveryValidator(chain, nets);
         } finally {
             close(nets);
         }
@@ -128,29 +124,6 @@ class SharedConnectionTest {
                     Duration.ofSeconds(20),
                     () -> mesh.links().sendingTo().size() == n - 1
                             && mesh.links().receivingFrom().size() == n - 1);
-        }
-    }
-
-    /** Every validator broadcasts a vote; every validator receives all of them, its own included. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static void exchangeVotes(TestChain chain, Network[] nets, int n) throws InterruptedException {
-        Payload p = TestChain.payload("shared");
-        Set<Signed<ChonkyMessage>> sent = new HashSet<>();
-        for (int i = 0; i < n; i++) {
-            Signed<ReplicaCommit> m = chain.sign(i, chain.vote(10 + i, 3, p));
-            sent.add((Signed) m);
-            nets[i].broadcast(m);
-        }
-        for (int i = 0; i < n; i++) {
-            Set<Signed<ChonkyMessage>> got = new HashSet<>();
-            while (got.size() < n) {
-                Signed<ChonkyMessage> m = nets[i].inbox().poll(Duration.ofSeconds(10));
-                assertThat(m)
-                        .as("message %d at validator %d", got.size() + 1, i)
-                        .isNotNull();
-                got.add(m);
-            }
-            assertThat(got).isEqualTo(sent);
         }
     }
 

@@ -1,8 +1,13 @@
 package dev.tally.network;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.tally.crypto.NodeSecretKey;
+import dev.tally.protocol.ChonkyMessage;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Payload;
+import dev.tally.protocol.ReplicaCommit;
+import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,8 +15,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.BooleanSupplier;
 
@@ -125,4 +132,28 @@ final class TestNets {
     }
 
     static final TransactionSink NO_TXS = tx -> new TransactionSink.Result.Rejected("no mempool");
+
+    /** Every validator broadcasts a vote; every validator receives all of them, its own included. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static void everyVoteReachesEveryValidator(TestChain chain, Network[] nets) throws InterruptedException {
+        int n = nets.length;
+        Payload p = TestChain.payload("every vote");
+        Set<Signed<ChonkyMessage>> sent = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            Signed<ReplicaCommit> m = chain.sign(i, chain.vote(10 + i, 3, p));
+            sent.add((Signed) m);
+            nets[i].broadcast(m);
+        }
+        for (int i = 0; i < n; i++) {
+            Set<Signed<ChonkyMessage>> got = new HashSet<>();
+            while (got.size() < n) {
+                Signed<ChonkyMessage> m = nets[i].inbox().poll(Duration.ofSeconds(10));
+                assertThat(m)
+                        .as("message %d at validator %d", got.size() + 1, i)
+                        .isNotNull();
+                got.add(m);
+            }
+            assertThat(got).isEqualTo(sent);
+        }
+    }
 }
