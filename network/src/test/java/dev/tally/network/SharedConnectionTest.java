@@ -90,6 +90,50 @@ class SharedConnectionTest {
         }
     }
 
+    @Test
+    void theValidatorThatDialsFirstDialsAtOnceWhenItsPeerAnnouncesItself() throws Exception {
+        // A backoff of 15-30 s after a failed dial, and a grace of 35 s: only 1's announcement, gossiped to 0, can
+        // bring the pair's connection up within seconds once 1 starts (1 waits for 0 to dial).
+        TestChain chain = new TestChain(2);
+        List<InetSocketAddress> addrs = addresses(2);
+        Duration slow = Duration.ofSeconds(30);
+        NodeSecretKey firstKey = NodeSecretKey.generate();
+        Network[] nets = new Network[2];
+        try {
+            nets[0] = Network.start(
+                    TestNets.config(firstKey, chain)
+                            .reconnect(slow, slow)
+                            .listen(addrs.get(0))
+                            .validatorKey(chain.keys.get(0))
+                            .validatorAddress(chain.keys.get(1).publicKey(), addrs.get(1))
+                            .build(),
+                    new TestNets.MemoryStore(0),
+                    new TestNets.MemoryStore(0),
+                    TestNets.NO_TXS);
+            Thread.sleep(1_000); // 0's first dial of 1, not listening yet, fails at once: 0 now waits out its backoff
+            nets[1] = Network.start(
+                    TestNets.config(NodeSecretKey.generate(), chain)
+                            .reconnect(slow, slow)
+                            .listen(addrs.get(1))
+                            .validatorKey(chain.keys.get(1))
+                            .validatorAddress(chain.keys.get(0).publicKey(), addrs.get(0))
+                            .gossipStaticOutbound(firstKey.publicKey(), addrs.get(0))
+                            .build(),
+                    new TestNets.MemoryStore(0),
+                    new TestNets.MemoryStore(0),
+                    TestNets.NO_TXS);
+            ConsensusMesh second = nets[1].consensus().orElseThrow();
+            TestNets.await(
+                    "1 sending on 0's connection",
+                    Duration.ofSeconds(8),
+                    () -> second.links()
+                            .sendingOnTheirConnection()
+                            .contains(chain.keys.get(0).publicKey()));
+        } finally {
+            close(nets);
+        }
+    }
+
     private static List<InetSocketAddress> addresses(int n) throws Exception {
         List<InetSocketAddress> addrs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
