@@ -198,6 +198,7 @@ public final class ConsensusMesh implements AutoCloseable {
     public void broadcast(Signed<? extends ChonkyMessage> message) {
         pool.put(message);
         inbox.offerLocal(message);
+        receiver.tally(message, epoch);
     }
 
     /** Bytes sent and received on the consensus endpoint, over all connections. */

@@ -12,6 +12,7 @@ import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaNewView;
 import dev.tally.protocol.ReplicaTimeout;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.ValidatorSchedule;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -146,6 +147,7 @@ final class ConsensusReceiver {
             }
             consumed = inbox.offer(m);
             turn.delivered();
+            tally(m, current);
         }
         if (!awaitTaken) {
             return "offered";
@@ -182,6 +184,24 @@ final class ConsensusReceiver {
             lastVerified.put(key, new Verified(bytes, m));
         }
         return m;
+    }
+
+    /**
+     * Counts a commit vote that went to the replica towards its view's quorum, for the {@link NewViewGate} (the
+     * replica's own vote too: it counts in the QC the replica makes).
+     */
+    void tally(Signed<? extends ChonkyMessage> m, Epoch current) {
+        if (m.message() instanceof ReplicaCommit) {
+            ValidatorSchedule committee = current.committee();
+            committee
+                    .indexOf(m.key())
+                    .ifPresent(i -> inbox.newViews()
+                            .commitVote(
+                                    m.message().view(),
+                                    m.key(),
+                                    committee.get(i).weight(),
+                                    committee.quorumThreshold()));
+        }
     }
 
     /** Copies of a peer's last timeout or new-view message taken without a second verification. */

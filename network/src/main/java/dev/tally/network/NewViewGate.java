@@ -1,5 +1,6 @@
 package dev.tally.network;
 
+import dev.tally.crypto.BlsPublicKey;
 import dev.tally.network.ConsensusInbox.ReplicaPosition;
 import dev.tally.protocol.View;
 import java.time.Duration;
@@ -14,7 +15,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * (they are for a later view), yet the replica acts on the first valid one, which moves it there, and ignores the
  * rest. So the first is verified at once and holds its view's turn; the others wait until it fails (the next one
  * takes the turn) or, delivered, until the replica reports that view; then they are checked against the new
- * position, most of them acknowledged unverified. A wait is bounded: past it a message goes on as without the gate.
+ * position, most of them acknowledged unverified.
+ *
+ * <p>Not even the first goes on while the commit votes received for the view before it weigh a quorum: the replica
+ * is about to make that view's QC itself and move on, and then ignores them all (otherwise each validator checks a
+ * view's QC twice, the peer's in the new-view message and its own). A wait is bounded: past it a message goes on as
+ * without the gate.
  */
 final class NewViewGate {
     private final ReentrantLock lock = new ReentrantLock();
@@ -23,6 +29,12 @@ final class NewViewGate {
     private final Set<View> held = new HashSet<>();
 
     private ReplicaPosition at;
+    /** The commit votes received for the newest view they came for (at or above the replica's), by signer. */
+    private View votesView;
+
+    private final Set<BlsPublicKey> voters = new HashSet<>();
+    private long votesWeight;
+    private boolean votesWeighAQuorum;
 
     /** One message's pass: closing it gives its view's turn up, unless the message was delivered. */
     static final class Turn implements AutoCloseable {
@@ -75,6 +87,9 @@ final class NewViewGate {
         try {
             at = position;
             held.removeIf(v -> reached(position, v));
+            if (votesView != null && reached(position, votesView) && position.view() > votesView.number()) {
+                votesView = null; // the replica moved past it: its votes no longer matter
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -82,9 +97,50 @@ final class NewViewGate {
     }
 
     /**
+     * A commit vote for {@code view} by {@code signer} of {@code weight} went to the replica; {@code quorum} is the
+     * weight that makes a QC. Only the newest view's votes are kept (one view at a time: a peer sending votes for far
+     * views only empties the tally, which costs the replica a second check of a QC, as without it).
+     */
+    void commitVote(View view, BlsPublicKey signer, long weight, long quorum) {
+        lock.lock();
+        try {
+            if (at != null && (view.epoch() != at.epoch() || view.number() < at.view())) {
+                return;
+            }
+            if (votesView == null || !votesView.equals(view)) {
+                if (votesView != null && view.epoch() == votesView.epoch() && view.number() < votesView.number()) {
+                    return;
+                }
+                votesView = view;
+                voters.clear();
+                votesWeight = 0;
+                votesWeighAQuorum = false;
+            }
+            if (voters.add(signer)) {
+                votesWeight += weight;
+                votesWeighAQuorum = votesWeight >= quorum;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether the replica is about to reach {@code view} by a QC of its own: the commit votes received for the view
+     * before it weigh a quorum, and the replica is not past that view.
+     */
+    private boolean aboutToReach(View view) {
+        return votesWeighAQuorum
+                && votesView.epoch() == view.epoch()
+                && votesView.number() + 1 == view.number()
+                && at.view() <= votesView.number();
+    }
+
+    /**
      * The turn of a new-view message for {@code view}: at once if no other message of that view holds it, else after
-     * the holder fails or the replica reaches {@code view}, waiting at most {@code bound}. Without a position, while
-     * the replica waits for reports (it looks at every new-view message then), or once it is there, no turn is taken.
+     * the holder fails or the replica reaches {@code view}, waiting at most {@code bound}; not while the replica is
+     * {@link #aboutToReach} it. Without a position, while the replica waits for reports (it looks at every new-view
+     * message then), or once it is there, no turn is taken.
      */
     Turn enter(View view, Duration bound) throws InterruptedException {
         long nanos = bound.toNanos();
@@ -95,7 +151,7 @@ final class NewViewGate {
                 if (at == null || at.awaitingReports() || reached(at, view)) {
                     return new Turn(this, null, waited);
                 }
-                if (held.add(view)) {
+                if (!aboutToReach(view) && held.add(view)) {
                     return new Turn(this, view, waited);
                 }
                 if (nanos <= 0) {

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -139,6 +140,46 @@ class NewViewGateTest {
         assertThat(inbox.newViews().heldViews())
                 .as("the replica is in view V + 1: nothing left held")
                 .isZero();
+    }
+
+    @Test
+    void noNewViewOfTheNextViewIsVerifiedWhileTheVotesReceivedWeighAQuorum() throws Exception {
+        ConsensusInbox inbox = new ConsensusInbox();
+        inbox.replicaAt(inView(V));
+        AtomicInteger checks = new AtomicInteger();
+        ConsensusMesh mesh = mesh(inbox, (signature, message, key) -> {
+            checks.incrementAndGet();
+            return TestNets.ALONE.valid(signature, message, key);
+        });
+        // Six of seven votes for V: a quorum (n - f = 6). Votes' signatures are left to the replica's QC check.
+        for (int i = 1; i < N; i++) {
+            mesh.receiver().receive(CHAIN.keys.get(i).publicKey(), request(CHAIN.sign(i, CHAIN.vote(V, 3, P))));
+        }
+        assertThat(checks).hasValue(0);
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        Thread handler = handle(mesh, 1, request(newView(1)), failures);
+        awaitWaiting(handler);
+        assertThat(checks).as("the new-view message waits, unverified").hasValue(0);
+        // The replica makes the QC from those votes and moves to V + 1: the message is one it ignores.
+        inbox.replicaAt(inView(V + 1));
+        handler.join(Duration.ofSeconds(10));
+        assertThat(failures).isEmpty();
+        assertThat(checks).as("never verified").hasValue(0);
+        assertThat(inbox.ignoredUnverified()).isEqualTo(1);
+    }
+
+    @Test
+    void belowAQuorumOfVotesTheFirstNewViewOfTheNextViewIsVerifiedAtOnce() throws Exception {
+        ConsensusInbox inbox = new ConsensusInbox();
+        inbox.replicaAt(inView(V));
+        ConsensusMesh mesh = mesh(inbox);
+        for (int i = 2; i < N; i++) { // five of seven
+            mesh.receiver().receive(CHAIN.keys.get(i).publicKey(), request(CHAIN.sign(i, CHAIN.vote(V, 3, P))));
+        }
+        mesh.receiver().receive(CHAIN.keys.get(1).publicKey(), request(newView(1)));
+        List<Signed<ChonkyMessage>> got = new ArrayList<>();
+        inbox.drainTo(got, 2 * N);
+        assertThat(got).contains((Signed) newView(1));
     }
 
     @Test
