@@ -138,9 +138,10 @@ final class NewViewGate {
 
     /**
      * The turn of a new-view message for {@code view}: at once if no other message of that view holds it, else after
-     * the holder fails or the replica reaches {@code view}, waiting at most {@code bound}; not while the replica is
-     * {@link #aboutToReach} it. Without a position, while the replica waits for reports (it looks at every new-view
-     * message then), or once it is there, no turn is taken.
+     * the holder fails or the replica reaches {@code view}, waiting at most {@code bound}. While the replica is
+     * {@link #aboutToReach} the view, first a wait of up to {@code bound} for it to get there; if it does not, the
+     * quorum is forgotten and every message of the view takes turns as without it (one at a time, not all at once). Without a position, while the replica waits for
+     * reports (it looks at every new-view message then), or once it is there, no turn is taken.
      */
     Turn enter(View view, Duration bound) throws InterruptedException {
         long nanos = bound.toNanos();
@@ -151,7 +152,18 @@ final class NewViewGate {
                 if (at == null || at.awaitingReports() || reached(at, view)) {
                     return new Turn(this, null, waited);
                 }
-                if (!aboutToReach(view) && held.add(view)) {
+                if (aboutToReach(view)) {
+                    if (nanos > 0) {
+                        waited = true;
+                        nanos = changed.awaitNanos(nanos);
+                        continue;
+                    }
+                    // The replica did not make the QC after all (bad or split votes): turns for all, as without it.
+                    votesWeighAQuorum = false;
+                    changed.signalAll();
+                    nanos = bound.toNanos();
+                }
+                if (held.add(view)) {
                     return new Turn(this, view, waited);
                 }
                 if (nanos <= 0) {

@@ -169,6 +169,33 @@ class NewViewGateTest {
     }
 
     @Test
+    void whenTheReplicaDoesNotMakeTheQcAfterAllTheNewViewsTakeTurnsAgain() throws Exception {
+        NewViewGate gate = new NewViewGate();
+        gate.replicaAt(inView(V));
+        for (int i = 1; i < N; i++) {
+            gate.commitVote(
+                    CHAIN.view(V),
+                    CHAIN.keys.get(i).publicKey(),
+                    1,
+                    CHAIN.committee().quorumThreshold());
+        }
+        // The replica stays in V (say its quorum's signatures did not check out): past the wait, one message at a time.
+        NewViewGate.Turn first = gate.enter(NEXT, Duration.ofMillis(100));
+        assertThat(first.held())
+                .as("the first takes the turn once the wait is over")
+                .isTrue();
+        assertThat(first.waited()).isTrue();
+        NewViewGate.Turn[] second = new NewViewGate.Turn[1];
+        Thread t = enterOnAThread(gate, second);
+        awaitWaiting(t);
+        first.close();
+        t.join(Duration.ofSeconds(10));
+        assertThat(second[0].held())
+                .as("the next takes it when the first fails")
+                .isTrue();
+    }
+
+    @Test
     void belowAQuorumOfVotesTheFirstNewViewOfTheNextViewIsVerifiedAtOnce() throws Exception {
         ConsensusInbox inbox = new ConsensusInbox();
         inbox.replicaAt(inView(V));
