@@ -35,6 +35,8 @@ final class NewViewGate {
     private final Set<BlsPublicKey> voters = new HashSet<>();
     private long votesWeight;
     private boolean votesWeighAQuorum;
+    /** A view whose votes weighed a quorum the replica did not make a QC of in time: they count no more. */
+    private View votesInVain;
 
     /** One message's pass: closing it gives its view's turn up, unless the message was delivered. */
     static final class Turn implements AutoCloseable {
@@ -131,6 +133,7 @@ final class NewViewGate {
      */
     private boolean aboutToReach(View view) {
         return votesWeighAQuorum
+                && !votesView.equals(votesInVain)
                 && votesView.epoch() == view.epoch()
                 && votesView.number() + 1 == view.number()
                 && at.view() <= votesView.number();
@@ -139,9 +142,10 @@ final class NewViewGate {
     /**
      * The turn of a new-view message for {@code view}: at once if no other message of that view holds it, else after
      * the holder fails or the replica reaches {@code view}, waiting at most {@code bound}. While the replica is
-     * {@link #aboutToReach} the view, first a wait of up to {@code bound} for it to get there; if it does not, the
-     * quorum is forgotten and every message of the view takes turns as without it (one at a time, not all at once). Without a position, while the replica waits for
-     * reports (it looks at every new-view message then), or once it is there, no turn is taken.
+     * {@link #aboutToReach} the view, first a wait of up to {@code bound} for it to get there; if it does not, that
+     * view's votes no longer count and every message of it takes turns as without them (one at a time, not all at
+     * once). Without a position, while the replica waits for reports (it looks at every new-view message then), or
+     * once it is there, no turn is taken.
      */
     Turn enter(View view, Duration bound) throws InterruptedException {
         long nanos = bound.toNanos();
@@ -159,7 +163,7 @@ final class NewViewGate {
                         continue;
                     }
                     // The replica did not make the QC after all (bad or split votes): turns for all, as without it.
-                    votesWeighAQuorum = false;
+                    votesInVain = votesView;
                     changed.signalAll();
                     nanos = bound.toNanos();
                 }
