@@ -90,7 +90,7 @@ final class NewViewGate {
             at = position;
             held.removeIf(v -> reached(position, v));
             if (votesView != null && reached(position, votesView) && position.view() > votesView.number()) {
-                votesView = null; // the replica moved past it: its votes no longer matter
+                forgetVotes(null); // the replica moved past their view: they no longer matter
             }
             changed.signalAll();
         } finally {
@@ -113,10 +113,7 @@ final class NewViewGate {
                 if (votesView != null && view.epoch() == votesView.epoch() && view.number() < votesView.number()) {
                     return;
                 }
-                votesView = view;
-                voters.clear();
-                votesWeight = 0;
-                votesWeighAQuorum = false;
+                forgetVotes(view);
             }
             if (voters.add(signer)) {
                 votesWeight += weight;
@@ -127,12 +124,21 @@ final class NewViewGate {
         }
     }
 
+    /** Starts a tally of the votes of {@code view} (none if null). */
+    private void forgetVotes(View view) {
+        votesView = view;
+        voters.clear();
+        votesWeight = 0;
+        votesWeighAQuorum = false;
+    }
+
     /**
      * Whether the replica is about to reach {@code view} by a QC of its own: the commit votes received for the view
      * before it weigh a quorum, and the replica is not past that view.
      */
     private boolean aboutToReach(View view) {
-        return votesWeighAQuorum
+        return votesView != null
+                && votesWeighAQuorum
                 && !votesView.equals(votesInVain)
                 && votesView.epoch() == view.epoch()
                 && votesView.number() + 1 == view.number()

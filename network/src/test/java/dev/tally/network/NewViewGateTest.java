@@ -196,6 +196,24 @@ class NewViewGateTest {
     }
 
     @Test
+    void votesOfAViewTheReplicaLeftHoldNothingBack() throws Exception {
+        NewViewGate gate = new NewViewGate();
+        gate.replicaAt(inView(V));
+        for (int i = 1; i < N; i++) {
+            gate.commitVote(
+                    CHAIN.view(V),
+                    CHAIN.keys.get(i).publicKey(),
+                    1,
+                    CHAIN.committee().quorumThreshold());
+        }
+        gate.replicaAt(inView(V + 1)); // it made the QC of V
+        // The view after, ended by a timeout QC (no commit votes): its new-view messages take turns at once.
+        NewViewGate.Turn turn = gate.enter(CHAIN.view(V + 2), Duration.ofSeconds(5));
+        assertThat(turn.held()).isTrue();
+        assertThat(turn.waited()).isFalse();
+    }
+
+    @Test
     void belowAQuorumOfVotesTheFirstNewViewOfTheNextViewIsVerifiedAtOnce() throws Exception {
         ConsensusInbox inbox = new ConsensusInbox();
         inbox.replicaAt(inView(V));
