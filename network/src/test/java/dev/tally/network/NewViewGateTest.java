@@ -168,8 +168,8 @@ class NewViewGateTest {
         assertThat(inbox.ignoredUnverified()).isEqualTo(1);
     }
 
-    @Test
-    void whenTheReplicaDoesNotMakeTheQcAfterAllTheNewViewsTakeTurnsAgain() throws Exception {
+    /** A gate whose replica is in view V, six of seven votes for V (a quorum) gone to it. */
+    static NewViewGate inViewVWithAQuorumOfItsVotes() {
         NewViewGate gate = new NewViewGate();
         gate.replicaAt(inView(V));
         for (int i = 1; i < N; i++) {
@@ -179,6 +179,12 @@ class NewViewGateTest {
                     1,
                     CHAIN.committee().quorumThreshold());
         }
+        return gate;
+    }
+
+    @Test
+    void whenTheReplicaDoesNotMakeTheQcAfterAllTheNewViewsTakeTurnsAgain() throws Exception {
+        NewViewGate gate = inViewVWithAQuorumOfItsVotes();
         // The replica stays in V (say its quorum's signatures did not check out): past the wait, one message at a time.
         NewViewGate.Turn first = gate.enter(NEXT, Duration.ofMillis(100));
         assertThat(first.held())
@@ -197,15 +203,7 @@ class NewViewGateTest {
 
     @Test
     void votesOfAViewTheReplicaLeftHoldNothingBack() throws Exception {
-        NewViewGate gate = new NewViewGate();
-        gate.replicaAt(inView(V));
-        for (int i = 1; i < N; i++) {
-            gate.commitVote(
-                    CHAIN.view(V),
-                    CHAIN.keys.get(i).publicKey(),
-                    1,
-                    CHAIN.committee().quorumThreshold());
-        }
+        NewViewGate gate = inViewVWithAQuorumOfItsVotes();
         gate.replicaAt(inView(V + 1)); // it made the QC of V
         // The view after, ended by a timeout QC (no commit votes): its new-view messages take turns at once.
         NewViewGate.Turn turn = gate.enter(CHAIN.view(V + 2), Duration.ofSeconds(5));
