@@ -60,6 +60,9 @@ final class SignatureBatcher implements SignatureCheck {
     @Override
     @SuppressWarnings("ThreadPriorityCheck") // the yield is what lets a batch form: see below
     public boolean[] validEach(List<BlsSignature.Check> checks) throws InterruptedException {
+        if (checks.isEmpty()) {
+            return new boolean[0]; // a gossip push with no announcement new to the book: nothing to queue or yield for
+        }
         List<Pending> mine = checks.stream()
                 .map(c -> new Pending(c, new CompletableFuture<>()))
                 .toList();
