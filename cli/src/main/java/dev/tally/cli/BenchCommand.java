@@ -153,7 +153,10 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--warmup",
             defaultValue = "10",
             paramLabel = "S",
-            description = "Load before the window, in seconds (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Load before the window, in seconds (default: ${DEFAULT-VALUE}). The report says how much of the "
+                            + "nodes' CPU their JIT compilers still took in the window; six node JVMs sharing 2 cores compile for "
+                            + "about 4 minutes before they reach their steady state.")
     int warmup;
 
     @Option(

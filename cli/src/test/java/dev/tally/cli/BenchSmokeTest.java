@@ -42,6 +42,9 @@ class BenchSmokeTest {
         assertThat(report.at("/results/peak_memory_mb/measure").asText())
                 .contains("each of the 2 JVMs divided by the nodes it runs");
         assertThat(report.at("/results/node_cpu_cores").asDouble()).isPositive();
+        assertThat(report.at("/results/node_compiler_cpu_cores").asDouble())
+                .isNotNegative()
+                .isLessThanOrEqualTo(report.at("/results/node_cpu_cores").asDouble());
     }
 
     /** Runs {@code bench --smoke} with {@code options}, checks it passed with every figure present, returns the JSON report. */

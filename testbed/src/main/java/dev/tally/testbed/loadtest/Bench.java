@@ -109,6 +109,7 @@ public final class Bench {
             long duplicateInclusions,
             long foreignTxs,
             long nodeCpuNanos,
+            long compilerCpuNanos,
             long harnessCpuNanos,
             List<Long> peakMemory,
             double startSeconds,
@@ -173,9 +174,11 @@ public final class Bench {
         sleepUntil(windowStart);
         check();
         long cpu0 = cluster.cpuNanos();
+        long compiler0 = cluster.compilerCpuNanos();
         long harness0 = harnessCpu();
         measureWindow();
         long cpu1 = cluster.cpuNanos();
+        long compiler1 = cluster.compilerCpuNanos();
         long harness1 = harnessCpu();
         stopSending = true;
         for (Thread t : senders) {
@@ -201,6 +204,7 @@ public final class Bench {
                 duplicateInclusions,
                 foreignTxs,
                 cpu1 - cpu0,
+                compiler1 - compiler0,
                 harness1 - harness0,
                 memory,
                 startSeconds,

@@ -34,6 +34,9 @@ interface Cluster extends AutoCloseable {
     /** CPU time the nodes have used so far, in nanoseconds (user + system). */
     long cpuNanos() throws IOException;
 
+    /** Of {@link #cpuNanos}, the time the nodes' JIT compiler threads have used so far. */
+    long compilerCpuNanos() throws IOException;
+
     /** Peak memory of each node, in bytes. */
     List<Long> peakMemoryBytes() throws IOException;
 

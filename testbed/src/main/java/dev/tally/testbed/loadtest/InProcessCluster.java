@@ -147,6 +147,12 @@ final class InProcessCluster implements Cluster {
         return process - harness;
     }
 
+    /** This process's compiler threads: they compile the harness's code too, a small part of it. */
+    @Override
+    public long compilerCpuNanos() throws IOException {
+        return ProcCpu.compilerNanos(ProcessHandle.current().pid());
+    }
+
     /** The heap's peak (the sum of its pools' peaks since the nodes started), split evenly over the nodes. */
     @Override
     public List<Long> peakMemoryBytes() {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The report of a {@link LoadTest} run: its settings, the machine, and the figures of the measurement window, as JSON
@@ -80,6 +81,8 @@ public final class LoadTestReport {
         // All nodes' CPU over the window per transaction final in it: the cost figure.
         res.put("node_cpu_us_per_tx", r.txs() == 0 ? null : round(r.nodeCpuNanos() / 1e3 / r.txs(), 1));
         res.put("node_cpu_cores", round(r.nodeCpuNanos() / 1e9 / secs, 2));
+        // The JIT compilers' part of it: far from zero, the window measured the nodes' warm-up, not their steady state.
+        res.put("node_compiler_cpu_cores", round(r.compilerCpuNanos() / 1e9 / secs, 2));
         res.put("harness_cpu_cores", round(r.harnessCpuNanos() / 1e9 / secs, 2));
         ObjectNode mem = res.putObject("peak_memory_mb");
         mem.put(
@@ -185,7 +188,29 @@ public final class LoadTestReport {
         appendThroughputAndLatency(b, json.get("results"));
         appendCosts(b, json.get("results"));
         appendLoad(b, json.get("results"));
+        appendCompilerNote(b, json.get("results"));
         return b.toString();
+    }
+
+    /** The compilers' share of the nodes' CPU above which the table says the window was not the steady state. */
+    static final double COMPILER_SHARE_NOTED = 0.10;
+
+    private static void appendCompilerNote(StringBuilder b, JsonNode r) {
+        compilerNote(
+                        r.get("node_cpu_cores").asDouble(),
+                        r.get("node_compiler_cpu_cores").asDouble())
+                .ifPresent(note -> b.append(note).append(System.lineSeparator()));
+    }
+
+    /** The note for a window in which the nodes' JIT compilers took {@code compilerCores} of their {@code nodeCores}. */
+    static Optional<String> compilerNote(double nodeCores, double compilerCores) {
+        if (nodeCores <= 0 || compilerCores / nodeCores < COMPILER_SHARE_NOTED) {
+            return Optional.empty();
+        }
+        return Optional.of(String.format(
+                "note: the nodes' JIT compilers used %.0f %% of their CPU in the window, so its figures include their"
+                        + " warm-up; a longer --warmup measures the steady state",
+                100 * compilerCores / nodeCores));
     }
 
     private static final String ROW = "%-28s %s%n";
@@ -247,7 +272,8 @@ public final class LoadTestReport {
                 ROW,
                 "node CPU per final block",
                 r.get("node_cpu_ms_per_block").asText() + " ms  (nodes used "
-                        + r.get("node_cpu_cores").asText() + " cores, harness "
+                        + r.get("node_cpu_cores").asText() + " cores, "
+                        + r.get("node_compiler_cpu_cores").asText() + " of them JIT compiling; harness "
                         + r.get("harness_cpu_cores").asText() + ")"));
         b.append(String.format(
                 ROW, "node CPU per final tx", r.get("node_cpu_us_per_tx").asText() + " us  (all nodes)"));
@@ -336,6 +362,7 @@ public final class LoadTestReport {
                 "node_cpu_ms_per_block",
                 "node_cpu_us_per_tx",
                 "node_cpu_cores",
+                "node_compiler_cpu_cores",
                 "tx_finality_ms/p50",
                 "tx_finality_ms/p90",
                 "tx_finality_ms/p99",

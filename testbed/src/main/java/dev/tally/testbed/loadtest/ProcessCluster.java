@@ -36,8 +36,6 @@ import java.util.concurrent.TimeUnit;
 final class ProcessCluster implements Cluster {
     private static final JsonFactory JSON = new JsonFactory();
     private static final HexFormat HEX = HexFormat.of();
-    /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux this runs on). */
-    private static final long CLOCK_TICKS = 100;
 
     /** A child process and the nodes it runs (one, or a group), with the file its output goes to. */
     private record Host(String name, Process process, List<Localnet.Member> nodes, Path log) {
@@ -384,16 +382,20 @@ final class ProcessCluster implements Cluster {
 
     @Override
     public long cpuNanos() throws IOException {
-        long ticks = 0;
+        long ns = 0;
         for (Host h : hosts) {
-            String stat =
-                    Files.readString(Path.of("/proc", Long.toString(h.process().pid()), "stat"));
-            // Fields after the command name (which may hold spaces) start at field 3, state; utime and stime are 14,
-            // 15.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            ns += ProcCpu.processNanos(h.process().pid());
         }
-        return ticks * (1_000_000_000L / CLOCK_TICKS);
+        return ns;
+    }
+
+    @Override
+    public long compilerCpuNanos() throws IOException {
+        long ns = 0;
+        for (Host h : hosts) {
+            ns += ProcCpu.compilerNanos(h.process().pid());
+        }
+        return ns;
     }
 
     /** Per node, in the members' order: its process's VmHWM, shared evenly by the nodes that process runs. */

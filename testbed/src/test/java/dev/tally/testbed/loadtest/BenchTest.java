@@ -105,6 +105,11 @@ class BenchTest {
         }
 
         @Override
+        public long compilerCpuNanos() {
+            return 0;
+        }
+
+        @Override
         public List<Long> peakMemoryBytes() {
             return List.of(1L);
         }
