@@ -390,8 +390,11 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     }
 
     /**
-     * Takes a batch with two passes under the lock: the first finds the copies already waiting (no hashing), the
-     * second admits the rest, hashed in between outside the lock.
+     * Takes a batch with two passes under the lock: the first finds the copies already waiting and, while the mempool
+     * is full, refuses the rest (no hashing: under overload most transactions come to a full mempool, and hashing them
+     * only to refuse them would cost the CPU that drains it); the second admits the others, hashed in between outside
+     * the lock. So a transaction that comes to a full mempool is refused as "mempool full" even if it is final
+     * already; sent again when there is room, it is answered as a duplicate.
      */
     @Override
     public List<TransactionResult> pushTransactions(List<byte[]> transactions) {
@@ -412,8 +415,15 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
         synchronized (mempool) {
             for (int i = 0; i < n; i++) {
-                if (keys[i] != null && mempool.containsKey(keys[i])) {
+                if (keys[i] == null) {
+                    continue;
+                }
+                String full;
+                if (mempool.containsKey(keys[i])) {
                     results[i] = new TransactionResult.Duplicate();
+                    keys[i] = null;
+                } else if ((full = fullFor(keys[i])) != null) {
+                    results[i] = new TransactionResult.Rejected(TransactionResult.Rejected.MEMPOOL_FULL, full);
                     keys[i] = null;
                 }
             }
@@ -453,11 +463,7 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         if (finalizedAt.containsKey(hash)) {
             return new TransactionResult.Duplicate();
         }
-        String full = mempool.size() >= mempoolCapacity
-                ? "mempool full (" + mempoolCapacity + " transactions)"
-                : mempoolBytes + key.bytes().length > mempoolMaxBytes
-                        ? "mempool full (" + mempoolMaxBytes + " bytes)"
-                        : null;
+        String full = fullFor(key);
         if (full != null) {
             return mempool.containsKey(key)
                     ? new TransactionResult.Duplicate()
@@ -468,6 +474,17 @@ public class MempoolExecutionLayer implements ExecutionLayer {
         }
         mempoolBytes += key.bytes().length;
         return new TransactionResult.Accepted();
+    }
+
+    /** Why the mempool has no room for {@code key} now, or null if it has. Under the mempool's lock. */
+    private String fullFor(TransactionKey key) {
+        if (mempool.size() >= mempoolCapacity) {
+            return "mempool full (" + mempoolCapacity + " transactions)";
+        }
+        if (mempoolBytes + key.bytes().length > mempoolMaxBytes) {
+            return "mempool full (" + mempoolMaxBytes + " bytes)";
+        }
+        return null;
     }
 
     /** The sum of the sizes of the transactions waiting in the mempool. */

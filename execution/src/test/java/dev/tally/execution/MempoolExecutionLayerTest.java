@@ -155,6 +155,27 @@ class MempoolExecutionLayerTest {
         assertThat(l.mempoolSize()).isEqualTo(2);
     }
 
+    /**
+     * Under overload most transactions come to a full mempool: it refuses them before hashing them, so it cannot tell
+     * a final one from a new one, and says to retry; with room again, the retry is a duplicate.
+     */
+    @Test
+    void aFullMempoolRefusesATransactionBeforeLookingForItAmongTheFinalOnes() {
+        MempoolExecutionLayer l = layer(2);
+        l.pushTransactions(List.of(tx("a"), tx("b")));
+        l.queueBlock(finalBlock(0, TransactionPayload.encode(List.of(tx("a")))));
+        l.pushTransaction(tx("c"));
+        assertThat(l.pushTransactions(List.of(tx("a"), tx("b"), tx("d"))))
+                .containsExactly(
+                        new TransactionResult.Rejected(
+                                TransactionResult.Rejected.MEMPOOL_FULL, "mempool full (2 transactions)"),
+                        new TransactionResult.Duplicate(),
+                        new TransactionResult.Rejected(
+                                TransactionResult.Rejected.MEMPOOL_FULL, "mempool full (2 transactions)"));
+        l.queueBlock(finalBlock(1, TransactionPayload.encode(List.of(tx("b")))));
+        assertThat(l.pushTransaction(tx("a"))).isEqualTo(new TransactionResult.Duplicate());
+    }
+
     @Test
     void theMempoolIsBoundedInBytesAsWellAsCountAndFreesTheBytesOfFinalTransactions() {
         MempoolExecutionLayer l = new MempoolExecutionLayer(
@@ -237,10 +258,11 @@ class MempoolExecutionLayerTest {
                 }
                 List<TransactionResult> got = l.pushTransactions(
                         batch.stream().map(MempoolExecutionLayerTest::tx).toList());
+                boolean fullBefore = pool.size() >= 20; // a full mempool refuses without looking at the window
                 for (int i = 0; i < batch.size(); i++) {
                     String t = batch.get(i);
                     TransactionResult want;
-                    if (pool.contains(t) || finalAt.containsKey(t)) {
+                    if (pool.contains(t) || (!fullBefore && finalAt.containsKey(t))) {
                         want = new TransactionResult.Duplicate();
                     } else if (pool.size() >= 20) {
                         want = new TransactionResult.Rejected(
