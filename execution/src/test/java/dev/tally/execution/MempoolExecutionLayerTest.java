@@ -389,6 +389,25 @@ class MempoolExecutionLayerTest {
         assertThat(l.pushTransaction(tx("old"))).isInstanceOf(TransactionResult.Accepted.class);
     }
 
+    /** Beyond its count of hashes the window forgets its oldest blocks whole, however few blocks it holds. */
+    @Test
+    void finalizedWindowForgetsTheOldestBlocksBeyondItsCountOfHashes() {
+        MempoolExecutionLayer l = layer(10);
+        int perBlock = MempoolExecutionLayer.FINALIZED_WINDOW_HASHES / 4;
+        for (long n = 0; n <= 4; n++) {
+            List<byte[]> txs = new ArrayList<>(perBlock);
+            for (int i = 0; i < perBlock; i++) {
+                txs.add(tx(n + ":" + i));
+            }
+            l.queueBlock(finalBlock(n, TransactionPayload.encode(txs)));
+        }
+        assertThat(l.pushTransaction(tx("0:7")))
+                .as("block 0 left the window: five blocks of a quarter of its hashes each")
+                .isEqualTo(new TransactionResult.Accepted());
+        assertThat(l.pushTransaction(tx("1:7"))).isEqualTo(new TransactionResult.Duplicate());
+        assertThat(l.pushTransaction(tx("4:" + (perBlock - 1)))).isEqualTo(new TransactionResult.Duplicate());
+    }
+
     @Test
     void epochsFollowTheSchedule() {
         var second = new TestChain(3).committee();
