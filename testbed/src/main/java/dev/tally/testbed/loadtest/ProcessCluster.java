@@ -382,18 +382,23 @@ final class ProcessCluster implements Cluster {
 
     @Override
     public long cpuNanos() throws IOException {
-        long ns = 0;
-        for (Host h : hosts) {
-            ns += ProcCpu.processNanos(h.process().pid());
-        }
-        return ns;
+        return overHosts(ProcCpu::processNanos);
     }
 
     @Override
     public long compilerCpuNanos() throws IOException {
+        return overHosts(ProcCpu::compilerNanos);
+    }
+
+    /** A CPU time of one process, by its pid. */
+    private interface ProcessCpu {
+        long nanos(long pid) throws IOException;
+    }
+
+    private long overHosts(ProcessCpu cpu) throws IOException {
         long ns = 0;
         for (Host h : hosts) {
-            ns += ProcCpu.compilerNanos(h.process().pid());
+            ns += cpu.nanos(h.process().pid());
         }
         return ns;
     }
