@@ -173,13 +173,9 @@ public final class Bench {
 
         sleepUntil(windowStart);
         check();
-        long cpu0 = cluster.cpuNanos();
-        long compiler0 = cluster.compilerCpuNanos();
-        long harness0 = harnessCpu();
+        Cpu before = cpu();
         measureWindow();
-        long cpu1 = cluster.cpuNanos();
-        long compiler1 = cluster.compilerCpuNanos();
-        long harness1 = harnessCpu();
+        Cpu window = cpu().minus(before);
         stopSending = true;
         for (Thread t : senders) {
             t.join();
@@ -203,9 +199,9 @@ public final class Bench {
                 windowTxsFinalized,
                 duplicateInclusions,
                 foreignTxs,
-                cpu1 - cpu0,
-                compiler1 - compiler0,
-                harness1 - harness0,
+                window.nodes(),
+                window.compilers(),
+                window.harness(),
                 memory,
                 startSeconds,
                 new Requests(
@@ -325,6 +321,17 @@ public final class Bench {
         if (t != null) {
             throw new IOException("harness failed: " + t, t);
         }
+    }
+
+    /** CPU time so far: the nodes', of it their JIT compilers', and the harness's. */
+    private record Cpu(long nodes, long compilers, long harness) {
+        Cpu minus(Cpu earlier) {
+            return new Cpu(nodes - earlier.nodes, compilers - earlier.compilers, harness - earlier.harness);
+        }
+    }
+
+    private Cpu cpu() throws IOException {
+        return new Cpu(cluster.cpuNanos(), cluster.compilerCpuNanos(), harnessCpu());
     }
 
     private long harnessCpu() {

@@ -77,13 +77,7 @@ public final class LoadTestReport {
         latency(res.putObject("tx_finality_ms"), r.txLatency());
         ObjectNode p2f = latency(res.putObject("proposal_to_final_ms"), r.proposalToFinal());
         p2f.put("blocks_without_figure", r.blocksWithoutLatency());
-        res.put("node_cpu_ms_per_block", r.blocks() == 0 ? null : round(r.nodeCpuNanos() / 1e6 / r.blocks(), 3));
-        // All nodes' CPU over the window per transaction final in it: the cost figure.
-        res.put("node_cpu_us_per_tx", r.txs() == 0 ? null : round(r.nodeCpuNanos() / 1e3 / r.txs(), 1));
-        res.put("node_cpu_cores", round(r.nodeCpuNanos() / 1e9 / secs, 2));
-        // The JIT compilers' part of it: far from zero, the window measured the nodes' warm-up, not their steady state.
-        res.put("node_compiler_cpu_cores", round(r.compilerCpuNanos() / 1e9 / secs, 2));
-        res.put("harness_cpu_cores", round(r.harnessCpuNanos() / 1e9 / secs, 2));
+        cpu(res, r, secs);
         ObjectNode mem = res.putObject("peak_memory_mb");
         mem.put(
                 "max",
@@ -237,6 +231,17 @@ public final class LoadTestReport {
                 m.get("jdk").asText(),
                 m.get("load_average_before").asText(),
                 m.get("load_average_after").asText()));
+    }
+
+    /** The window's CPU figures: per block, per transaction, in cores. */
+    private static void cpu(ObjectNode res, Bench.Result r, double secs) {
+        res.put("node_cpu_ms_per_block", r.blocks() == 0 ? null : round(r.nodeCpuNanos() / 1e6 / r.blocks(), 3));
+        // All nodes' CPU over the window per transaction final in it: the cost figure.
+        res.put("node_cpu_us_per_tx", r.txs() == 0 ? null : round(r.nodeCpuNanos() / 1e3 / r.txs(), 1));
+        res.put("node_cpu_cores", round(r.nodeCpuNanos() / 1e9 / secs, 2));
+        // The JIT compilers' part of it: far from zero, the window measured the nodes' warm-up, not their steady state.
+        res.put("node_compiler_cpu_cores", round(r.compilerCpuNanos() / 1e9 / secs, 2));
+        res.put("harness_cpu_cores", round(r.harnessCpuNanos() / 1e9 / secs, 2));
     }
 
     private static String batching(long intervalMs) {
