@@ -70,8 +70,8 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     public static final int FINALIZED_WINDOW_BLOCKS = 1024;
     /**
      * The most transaction hashes remembered over that window: 250,000, about 30 MB of heap (a remembered hash takes
-     * about 120 bytes in its map). It fills within half a minute at this node's capacity (about 10,000 transactions a
-     * second on two cores), which still covers gossip's echoes and clients' prompt resubmissions. With a million a
+     * about 120 bytes in its map). It fills in 15-25 s at this node's capacity (10,000-16,000 transactions a second on
+     * two cores), which still covers gossip's echoes and clients' prompt resubmissions. With a million a
      * node under sustained load held some 120 MB of hashes, and in a 256 MB heap spent half its CPU collecting
      * garbage (BENCHMARKS.md, "The steady state").
      */
