@@ -22,12 +22,12 @@ final class ProcCpu {
 
     /** User + system CPU time of process {@code pid} so far, in nanoseconds. */
     static long processNanos(long pid) throws IOException {
-        return ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) * (1_000_000_000L / CLOCK_TICKS);
+        return nanos(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
     }
 
     /** User + system CPU time of the JIT compiler threads of process {@code pid} so far, in nanoseconds. */
     static long compilerNanos(long pid) throws IOException {
-        long ticks = 0;
+        long ns = 0;
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks) {
                 String stat;
@@ -39,16 +39,19 @@ final class ProcCpu {
                 if (COMPILER_THREAD
                         .matcher(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')))
                         .matches()) {
-                    ticks += ticks(stat);
+                    ns += nanos(stat);
                 }
             }
         }
-        return ticks * (1_000_000_000L / CLOCK_TICKS);
+        return ns;
     }
 
-    /** utime + stime of a stat line: fields 14 and 15, counted after the command name (which may hold spaces). */
-    private static long ticks(String stat) {
+    /**
+     * utime + stime of a stat line, in nanoseconds: fields 14 and 15, counted after the command name (which may hold
+     * spaces).
+     */
+    private static long nanos(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * (1_000_000_000L / CLOCK_TICKS);
     }
 }
