@@ -137,10 +137,14 @@ public final class ApplicationExecutionLayer implements ExecutionLayer {
         return mempool.block(number);
     }
 
-    /** Stores the block (durable on return), then applies it. */
+    /**
+     * Stores the block, durable before it is applied even in the caller's sync group: an application that persists
+     * its state must never be ahead of the stored blocks after a crash.
+     */
     @Override
     public synchronized void queueBlock(FinalBlock block) {
         mempool.queueBlock(block);
+        mempool.syncAppendedBlocks();
         apply(block);
     }
 

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *       mempool transactions in arrival order, skipping those that no longer fit, up to the size limit. While the
  *       mempool is empty, {@link #proposePayloadWhenReady} waits for the first accepted transaction, or until its
  *       wait ends, before answering.</li>
- *   <li><b>Blocks.</b> {@link #queueBlock} appends to the {@link Storage} (durable on return), then drops the block's
+ *   <li><b>Blocks.</b> {@link #queueBlock} appends to the {@link Storage} (durable on return, or when the caller's
+ *       {@link Storage#syncGroup} closes), then drops the block's
  *       transactions from the mempool.</li>
  * </ul>
  * <ul>
@@ -268,6 +269,11 @@ public class MempoolExecutionLayer implements ExecutionLayer {
     public void queueBlock(FinalBlock block) {
         storage.append(block);
         rememberFinal(block.number(), transactions(block));
+    }
+
+    /** Makes the blocks appended in this thread's open {@link Storage#syncGroup} durable now (nothing without one). */
+    void syncAppendedBlocks() {
+        storage.syncGroupNow();
     }
 
     /**

@@ -8,6 +8,9 @@ import dev.tally.protocol.Payload;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
+import dev.tally.storage.SyncGroup;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,7 +23,7 @@ class ApplicationExecutionLayerTest {
     private static final long FIRST = CHAIN.genesis.firstBlock();
 
     /** Applies "add:N" transactions to a sum; its root is the sum. Refuses anything else. */
-    private static final class Adder implements Application {
+    private static class Adder implements Application {
         final List<Long> appliedBlocks = new ArrayList<>();
         Optional<AppliedState> last = Optional.empty();
         long sum;
@@ -124,6 +127,40 @@ class ApplicationExecutionLayerTest {
         assertThat(l.lastApplied()).hasValueSatisfying(s -> assertThat(s.root()).isEqualTo(root(12)));
         assertThat(l.persistedRange().orElseThrow().last()).isEqualTo(FIRST + 1);
         assertThat(l.rootMismatches()).isZero();
+    }
+
+    @Test
+    void aBlockIsDurableBeforeItIsAppliedEvenInTheCallersSyncGroup() {
+        Storage memory = InMemoryStorage.create(CHAIN.genesis);
+        List<String> calls = new ArrayList<>();
+        Storage recorded = (Storage) Proxy.newProxyInstance(
+                Storage.class.getClassLoader(), new Class<?>[] {Storage.class}, (proxy, method, args) -> {
+                    calls.add(method.getName());
+                    try {
+                        return method.invoke(memory, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        List<String> before = new ArrayList<>();
+        Adder app = new Adder() {
+            @Override
+            public byte[] applyBlock(long blockNumber, List<byte[]> txs) {
+                before.addAll(calls);
+                return super.applyBlock(blockNumber, txs);
+            }
+        };
+        ApplicationExecutionLayer l = layer(recorded, app);
+        calls.clear();
+        SyncGroup group = recorded.syncGroup();
+        try {
+            l.queueBlock(block(FIRST, "add:1"));
+        } finally {
+            group.close();
+        }
+        assertThat(before).containsSubsequence("syncGroup", "append", "syncGroupNow");
+        assertThat(before.getLast()).isEqualTo("syncGroupNow");
+        assertThat(app.sum).isEqualTo(1);
     }
 
     @Test

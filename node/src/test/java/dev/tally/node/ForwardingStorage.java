@@ -5,6 +5,7 @@ import dev.tally.protocol.Genesis;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.Storage;
+import dev.tally.storage.SyncGroup;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -70,6 +71,16 @@ public class ForwardingStorage implements Storage {
     @Override
     public void persistReplicaState(ReplicaState s) {
         inner.persistReplicaState(s);
+    }
+
+    @Override
+    public SyncGroup syncGroup() {
+        return inner.syncGroup();
+    }
+
+    @Override
+    public void syncGroupNow() {
+        inner.syncGroupNow();
     }
 
     @Override

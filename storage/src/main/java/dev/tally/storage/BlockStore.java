@@ -16,7 +16,7 @@ import java.util.SortedSet;
  *       refused (a structural check only: callers verify the QC's signatures against the epoch's committee);</li>
  *   <li>re-appending a block identical to one already stored is a no-op, a different block at a stored number is
  *       refused (conflict);</li>
- *   <li>appends are durable when the call returns.</li>
+ *   <li>appends are durable when the call returns (in a {@link Storage#syncGroup}: when the group closes).</li>
  * </ul>
  * All methods are thread-safe; writes are serialized, reads never block on each other.
  */
@@ -44,7 +44,7 @@ public interface BlockStore {
      */
     void repair(FinalBlock block);
 
-    /** Appends the next final block; durable (synced) on return. */
+    /** Appends the next final block; durable (synced) on return, or in a {@link Storage#syncGroup} when it closes. */
     void append(FinalBlock block);
 
     /** Appends consecutive final blocks as one synced batch, checking each as {@link #append} does: all or none. */

@@ -11,6 +11,6 @@ public interface ReplicaStateStore {
     /** The last persisted replica state, empty when the replica has never persisted one. */
     Optional<ReplicaState> replicaState();
 
-    /** Replaces the replica state; durable (fsync'd) before it returns. */
+    /** Replaces the replica state; durable (fsync'd) before it returns, or in a {@link Storage#syncGroup} when it closes. */
     void persistReplicaState(ReplicaState state);
 }

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.CRC32C;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -33,6 +34,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Status;
+import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -52,7 +54,10 @@ import org.slf4j.LoggerFactory;
  *       existed, which still open).</li>
  * </ul>
  * Every write (append, prune, replica state) is one {@link WriteBatch} written with {@code sync = true}: it is on
- * disk when the call returns, and after a crash either all of it or none of it is there.
+ * disk when the call returns, and after a crash either all of it or none of it is there. In a {@link #syncGroup} the
+ * appends and replica states of the group's thread are written to the write-ahead log without a sync, and the group's
+ * close syncs the log once: every column family shares the one log, and recovery replays it in order up to its first
+ * incomplete record (RocksDB's point-in-time recovery, the default), so a crash keeps a prefix of the group's writes.
  *
  * <h2>Start-up checks</h2>
  * {@link #open} refuses, with a {@link StorageException} naming the problem and the path, and without writing
@@ -95,6 +100,10 @@ public final class RocksStorage implements Storage {
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
     private final WriteOptions syncWrite;
+    private final WriteOptions logWrite; // to the write-ahead log, unsynced: in a sync group
+    // The thread's open sync group, if any (one at a time, of one storage), and whether it wrote since it last synced.
+    private static final ThreadLocal<OpenGroup> GROUP = new ThreadLocal<>();
+    private final AtomicLong syncs = new AtomicLong();
     private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle blocksCf;
     private final ColumnFamilyHandle stateCf;
@@ -128,6 +137,7 @@ public final class RocksStorage implements Storage {
         this.range = range;
         this.replicaState = replicaState;
         this.syncWrite = new WriteOptions().setSync(true);
+        this.logWrite = new WriteOptions().setSync(false);
         this.verifiedRead = new ReadOptions().setVerifyChecksums(true);
         this.integrity = new BlockIntegrity(dir.toString());
     }
@@ -161,7 +171,10 @@ public final class RocksStorage implements Storage {
                 .setKeepLogFileNum(4)
                 // Checks the files' consistency at open, and stops writes on a corruption found in the background
                 // rather than building on it (RocksDB's default, made explicit as integrity depends on it).
-                .setParanoidChecks(true);
+                .setParanoidChecks(true)
+                // Recovery replays the write-ahead log up to its first incomplete record, so a crash keeps a prefix
+                // of the writes: what sync groups rely on (the default, made explicit for that reason).
+                .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery);
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (byte[] name : cfNames) {
@@ -514,7 +527,7 @@ public final class RocksStorage implements Storage {
                     for (BlockRules.Write w : plan.writes()) {
                         batch.put(blocksCf, blockKey(w.number()), w.encoded());
                     }
-                    db.write(syncWrite, batch);
+                    write(batch);
                 } catch (RocksDBException e) {
                     throw new StorageException(
                             "cannot write blocks " + plan.writes().getFirst().number() + ".."
@@ -695,7 +708,7 @@ public final class RocksStorage implements Storage {
                 try (WriteBatch batch = new WriteBatch()) {
                     batch.put(stateCf, REPLICA_STATE_KEY, encoded);
                     batch.put(stateCf, REPLICA_STATE_CRC_KEY, crc32c(encoded));
-                    db.write(syncWrite, batch);
+                    write(batch);
                 } catch (RocksDBException e) {
                     throw new StorageException("cannot write the replica state to " + dir + ": " + e.getMessage(), e);
                 }
@@ -715,12 +728,80 @@ public final class RocksStorage implements Storage {
             }
             closed = true;
             syncWrite.close();
+            logWrite.close();
             verifiedRead.close();
             closeAll(db, handles, cfOptions, dbOptions);
             log.info("Closed storage in {}", dir);
         } finally {
             lifecycle.writeLock().unlock();
         }
+    }
+
+    private static final class OpenGroup {
+        final RocksStorage storage;
+        boolean pending;
+
+        OpenGroup(RocksStorage storage) {
+            this.storage = storage;
+        }
+    }
+
+    /** This thread's open sync group on this storage, or null. */
+    private OpenGroup openGroup() {
+        OpenGroup g = GROUP.get();
+        return g != null && g.storage == this ? g : null;
+    }
+
+    /** A block or replica state write: synced, or in this thread's sync group only logged. */
+    private void write(WriteBatch batch) throws RocksDBException {
+        OpenGroup g = openGroup();
+        if (g == null) {
+            db.write(syncWrite, batch);
+            syncs.incrementAndGet();
+        } else {
+            db.write(logWrite, batch);
+            g.pending = true;
+        }
+    }
+
+    /** {@inheritDoc} A thread has one group open at a time: inside one, of any storage, this returns none. */
+    @Override
+    public SyncGroup syncGroup() {
+        if (GROUP.get() != null) {
+            return SyncGroup.NONE;
+        }
+        GROUP.set(new OpenGroup(this));
+        return () -> {
+            try {
+                syncGroupNow();
+            } finally {
+                GROUP.remove();
+            }
+        };
+    }
+
+    @Override
+    public void syncGroupNow() {
+        OpenGroup g = openGroup();
+        if (g == null || !g.pending) {
+            return;
+        }
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            db.syncWal();
+            syncs.incrementAndGet();
+            g.pending = false;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot sync the write-ahead log in " + dir + ": " + e.getMessage(), e);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** How many syncs the block and replica state writes made since the storage was opened. */
+    long syncs() {
+        return syncs.get();
     }
 
     private void checkOpen() {

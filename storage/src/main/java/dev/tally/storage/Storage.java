@@ -10,6 +10,22 @@ public interface Storage extends BlockStore, ReplicaStateStore, AutoCloseable {
     /** The genesis this storage belongs to; blocks of another chain are refused. */
     Genesis genesis();
 
+    /**
+     * Starts a group of this thread's writes that become durable together when it {@linkplain SyncGroup#close
+     * closes}, with one sync instead of one per write. Until then they are visible to reads, and a crash keeps a
+     * prefix of them: every write up to some point, in the order they were made, as a crash between writes synced one
+     * by one would. So a caller that lets nothing depend on the writes leave the node before the group closes (a vote,
+     * a new-view message) faces no outcome of a crash it did not face before. Groups do not nest: inside one, this
+     * returns {@link SyncGroup#NONE}. Other threads' writes stay durable on return. Without a write-ahead log to share
+     * (in memory), every write is durable on return and the group does nothing.
+     */
+    default SyncGroup syncGroup() {
+        return SyncGroup.NONE;
+    }
+
+    /** Makes the writes of this thread's open group durable now, without ending it; nothing when none is open. */
+    default void syncGroupNow() {}
+
     /** Releases the storage; later calls fail with {@link StorageException}. Idempotent. */
     @Override
     void close();

@@ -17,7 +17,8 @@ import dev.tally.protocol.Payload;
 import dev.tally.protocol.ProposalJustification;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaState;
-import dev.tally.storage.ReplicaStateStore;
+import dev.tally.storage.Storage;
+import dev.tally.storage.SyncGroup;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * The single owner of the {@link Replica}: takes inputs from one queue (network messages, timer expiries, the
  * execution layer's answers, stored-block notices), steps the replica, and executes its outputs in order. A
  * {@link Output.PersistState} is synced to disk before the next output runs, so a vote never leaves before the
- * state that forbids a conflicting one.
+ * state that forbids a conflicting one. Consecutive storage outputs (the final block and the next view's state, from
+ * one commit QC) are written in one {@link Storage#syncGroup}: one sync for both, before any later output runs.
  */
 final class ReplicaLoop {
     private static final Logger log = LoggerFactory.getLogger(ReplicaLoop.class);
@@ -48,7 +50,7 @@ final class ReplicaLoop {
     private final int proposalPayloadSize;
 
     private final Replica replica;
-    private final ReplicaStateStore states;
+    private final Storage states;
     private final ExecutionLayer execution;
     private final Network network;
     private final BlockPipeline blocks;
@@ -69,7 +71,7 @@ final class ReplicaLoop {
 
     ReplicaLoop(
             ConsensusConfig config,
-            ReplicaStateStore states,
+            Storage states,
             ExecutionLayer execution,
             Network network,
             BlockPipeline blocks,
@@ -184,9 +186,7 @@ final class ReplicaLoop {
             metrics.messageProcessed(m.message().message().getClass().getSimpleName(), !rejectedInStep);
         }
         publishStatus(now);
-        for (Output o : outputs) {
-            execute(o);
-        }
+        executeAll(outputs);
         ReplicaStepEvent.end(event, replica.view(), replica.phase(), outputs.size());
     }
 
@@ -210,6 +210,48 @@ final class ReplicaLoop {
             network.inbox().replicaAt(position);
         }
         metrics.view(view);
+    }
+
+    /**
+     * Executes the outputs in order, each run of several storage outputs in one sync group, closed before the next
+     * output (a lone write is synced by itself).
+     */
+    private void executeAll(List<Output> outputs) {
+        SyncGroup group = null;
+        try {
+            for (int i = 0; i < outputs.size(); i++) {
+                Output o = outputs.get(i);
+                if (!stores(o) && group != null) {
+                    closeGroup(group);
+                    group = null;
+                } else if (stores(o) && group == null && i + 1 < outputs.size() && stores(outputs.get(i + 1))) {
+                    group = states.syncGroup();
+                }
+                execute(o);
+            }
+        } catch (RuntimeException e) {
+            if (group != null) {
+                try {
+                    group.close(); // ends the group: the node stops on e
+                } catch (RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
+        if (group != null) {
+            closeGroup(group);
+        }
+    }
+
+    private static boolean stores(Output o) {
+        return o instanceof Output.PersistState || o instanceof Output.FinalizeBlock;
+    }
+
+    private void closeGroup(SyncGroup group) {
+        long start = System.nanoTime();
+        group.close();
+        metrics.storageLatency("sync_group", System.nanoTime() - start);
     }
 
     private void execute(Output output) {

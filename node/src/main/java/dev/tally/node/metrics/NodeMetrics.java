@@ -105,7 +105,9 @@ public final class NodeMetrics {
             .register(registry);
     private final Histogram storage = Histogram.builder()
             .name("tally_storage_seconds")
-            .help("Storage operations, by operation")
+            .help("Storage operations, by operation: persist_replica_state and queue_block (each synced, or only logged"
+                    + " when the replica writes a final block and its next view's state together), sync_group (their"
+                    + " one sync)")
             .unit(Unit.SECONDS)
             .labelNames("op")
             .classicUpperBounds(LATENCY_BUCKETS)

@@ -21,6 +21,7 @@ import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
+import dev.tally.storage.SyncGroup;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -277,6 +279,85 @@ class NodeTest {
             }
         }
         return false;
+    }
+
+    @Test
+    void aFinalBlockIsWrittenInOneSyncGroupWithTheNextViewsState() throws Exception {
+        List<GroupRecorder> stores = new ArrayList<>();
+        for (NodeConfig cfg : configs()) {
+            GroupRecorder s = new GroupRecorder(InMemoryStorage.create(chain.genesis));
+            stores.add(s);
+            start(cfg, s);
+        }
+        for (Node n : nodes) {
+            await(
+                    "block 3 on every node",
+                    Duration.ofSeconds(30),
+                    () -> n.storedBlocks().last() >= 3);
+        }
+        for (GroupRecorder s : stores) {
+            List<String> loop = s.eventsOf(s.groupThread);
+            assertThat(loop).as("the replica loop opened groups").contains("open");
+            assertThat(String.join(" ", loop))
+                    .as("a final block and the next view's state, in one group")
+                    .contains("open append state close");
+            boolean open = false;
+            for (int i = 0; i + 1 < loop.size(); i++) {
+                switch (loop.get(i)) {
+                    case "open" -> open = true;
+                    case "close" -> open = false;
+                    case "append" ->
+                        assertThat(open || !loop.get(i + 1).equals("state"))
+                                .as("a final block and the state after it, synced apart")
+                                .isTrue();
+                    default -> {}
+                }
+            }
+        }
+    }
+
+    /** Storage that records, by thread, its sync groups and the writes made on the thread that opens them. */
+    static final class GroupRecorder extends ForwardingStorage {
+        private final List<Map.Entry<Thread, String>> events = new CopyOnWriteArrayList<>();
+        volatile Thread groupThread;
+
+        GroupRecorder(Storage inner) {
+            super(inner);
+        }
+
+        private void record(String event) {
+            events.add(Map.entry(Thread.currentThread(), event));
+        }
+
+        List<String> eventsOf(Thread thread) {
+            return events.stream()
+                    .filter(e -> e.getKey() == thread)
+                    .map(Map.Entry::getValue)
+                    .toList();
+        }
+
+        @Override
+        public SyncGroup syncGroup() {
+            groupThread = Thread.currentThread();
+            record("open");
+            SyncGroup inner = super.syncGroup();
+            return () -> {
+                record("close");
+                inner.close();
+            };
+        }
+
+        @Override
+        public void append(FinalBlock b) {
+            record("append");
+            super.append(b);
+        }
+
+        @Override
+        public void persistReplicaState(ReplicaState s) {
+            record("state");
+            super.persistReplicaState(s);
+        }
     }
 
     /** Storage whose replica-state writes fail, as a full disk would make them. */
