@@ -32,6 +32,9 @@ import picocli.CommandLine.Spec;
                     + "(nodes resume from their data)."
         })
 final class LocalnetCommand implements Callable<Integer> {
+    /** How long the first block may take before the console calls the chain stalled (see StallWatch). */
+    private static final Duration START_ALLOWANCE = Duration.ofSeconds(60);
+
     /** Set once the network is being stopped: nodes exiting then is expected. */
     private static volatile boolean stopping;
 
@@ -241,9 +244,11 @@ final class LocalnetCommand implements Callable<Integer> {
                 .toList();
         int watched = 0;
         BlockLines lines = new BlockLines();
-        // Three view timeouts without a block, the rule of the nodes' own stall warning and health status.
-        StallWatch stalls =
-                new StallWatch(members.getFirst().config().viewTimeout().multipliedBy(3), System.nanoTime());
+        // Three view timeouts without a block, the rule of the nodes' own stall warning and health status; the first
+        // block may take the start's allowance (JVMs starting and connecting: 10-20 s on two cores).
+        Duration stall = members.getFirst().config().viewTimeout().multipliedBy(3);
+        StallWatch stalls = new StallWatch(
+                stall, START_ALLOWANCE.compareTo(stall) > 0 ? START_ALLOWANCE : stall, System.nanoTime());
         boolean[] reported = new boolean[children.size()];
         String problem = null;
         while (true) {

@@ -1,6 +1,7 @@
 package dev.tally.testbed.localnet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -11,7 +12,7 @@ class StallWatchTest {
 
     @Test
     void oneLineWhenTheChainStallsAndOneWhenItResumes() {
-        StallWatch w = new StallWatch(Duration.ofSeconds(6), 0);
+        StallWatch w = new StallWatch(Duration.ofSeconds(6), Duration.ofSeconds(6), 0);
         assertThat(w.observe(10, 0)).isEmpty();
         assertThat(w.observe(11, S)).isEmpty();
         assertThat(w.observe(11, 6 * S)).as("5 s without a block: not yet").isEmpty();
@@ -27,12 +28,34 @@ class StallWatchTest {
     }
 
     @Test
-    void aNetworkThatNeverMadeABlockStallsFromItsStart() {
-        StallWatch w = new StallWatch(Duration.ofSeconds(6), 0);
+    void aNetworkThatNeverMadeABlockStallsOnceItsStartAllowanceIsOver() {
+        StallWatch w = new StallWatch(Duration.ofSeconds(6), Duration.ofSeconds(30), 0);
         assertThat(w.observe(-1, S)).isEmpty();
-        Optional<String> line = w.observe(-1, 6 * S);
+        assertThat(w.observe(-1, 29 * S)).as("still starting").isEmpty();
+        Optional<String> line = w.observe(-1, 30 * S);
         assertThat(line)
-                .contains("chain stalled: no new block for 6.0 s (last block none); the node logs say what is missing");
-        assertThat(w.observe(0, 8 * S)).contains("chain resumed: block 0, after 8.0 s without a new block");
+                .contains(
+                        "chain stalled: no new block for 30.0 s (last block none); the node logs say what is missing");
+        assertThat(w.observe(0, 32 * S)).contains("chain resumed: block 0, after 32.0 s without a new block");
+    }
+
+    @Test
+    void aRestartedNetworkHasTheStartAllowanceForItsFirstNewBlockThenTheThreshold() {
+        StallWatch w = new StallWatch(Duration.ofSeconds(6), Duration.ofSeconds(30), 0);
+        assertThat(w.observe(40, S)).isEmpty();
+        assertThat(w.observe(40, 20 * S))
+                .as("the stored blocks are no new ones: still starting")
+                .isEmpty();
+        assertThat(w.observe(41, 21 * S)).isEmpty();
+        assertThat(w.observe(41, 26 * S)).isEmpty();
+        assertThat(w.observe(41, 27 * S))
+                .contains("chain stalled: no new block for 6.0 s (last block 41); the node logs say what is missing");
+    }
+
+    @Test
+    void aStartAllowanceShorterThanTheThresholdIsRefused() {
+        assertThatThrownBy(() -> new StallWatch(Duration.ofSeconds(6), Duration.ofSeconds(5), 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("start allowance");
     }
 }
