@@ -8,6 +8,7 @@ import dev.tally.protocol.Proposal;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.storage.RocksStorage;
+import dev.tally.storage.SyncGroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,6 +161,48 @@ public class StorageBenchmark {
         db.storage.appendAll(db.batches.get(db.next++));
     }
 
+    /** Blocks for the commit step benchmarks, and the state the replica persists after each. */
+    @State(Scope.Thread)
+    public static class CommitStepDb extends Db {
+        ReplicaState state;
+
+        @Setup(Level.Iteration)
+        public void open() throws IOException {
+            open(ONE_KIB_BATCH, 1024);
+            state = StateDb.runningState(chain);
+        }
+    }
+
+    /**
+     * A commit QC's storage work as the replica loop did it before sync groups: the final block (1 KiB payload) and
+     * then the next view's state, each synced. The score is a batch of {@value #ONE_KIB_BATCH} such steps.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 2, batchSize = ONE_KIB_BATCH)
+    @Measurement(iterations = 5, batchSize = ONE_KIB_BATCH)
+    public void commitStepSyncedApart(CommitStepDb db) {
+        db.storage.append(db.blocks.get(db.next++));
+        db.storage.persistReplicaState(db.state);
+    }
+
+    /** The same step in one sync group, as the replica loop does it: one sync for both writes. */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 2, batchSize = ONE_KIB_BATCH)
+    @Measurement(iterations = 5, batchSize = ONE_KIB_BATCH)
+    public void commitStepInOneSyncGroup(CommitStepDb db) {
+        SyncGroup group = db.storage.syncGroup();
+        try {
+            db.storage.append(db.blocks.get(db.next++));
+            db.storage.persistReplicaState(db.state);
+        } finally {
+            group.close();
+        }
+    }
+
     /** A replica state as a running replica persists it: high vote, high commit QC and one pending proposal. */
     @State(Scope.Thread)
     public static class StateDb {
@@ -174,11 +217,15 @@ public class StorageBenchmark {
             Files.createDirectories(base);
             dir = Files.createTempDirectory(base, "tally-bench-state-");
             storage = RocksStorage.open(dir, chain.genesis);
+            state = runningState(chain);
+        }
+
+        static ReplicaState runningState(BenchChain chain) {
             Payload p1 = BenchChain.payload(1024, 1);
             Payload p2 = BenchChain.payload(1024, 2);
             CommitQC qc = chain.commitQc(chain.vote(4, 1, p1));
             ReplicaCommit vote = chain.vote(5, 2, p2);
-            state = new ReplicaState(
+            return new ReplicaState(
                     0,
                     5,
                     Phase.COMMIT,
