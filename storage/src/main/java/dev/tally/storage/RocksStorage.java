@@ -89,6 +89,8 @@ public final class RocksStorage implements Storage {
     static final byte[] REPLICA_STATE_CRC_KEY = ascii("replica_state_crc32c");
 
     private static final Logger log = LoggerFactory.getLogger(RocksStorage.class);
+    // The thread's open sync group, if any (one at a time, of one storage), and whether it wrote since it last synced.
+    private static final ThreadLocal<OpenGroup> GROUP = new ThreadLocal<>();
 
     static {
         RocksDB.loadLibrary();
@@ -101,8 +103,6 @@ public final class RocksStorage implements Storage {
     private final ColumnFamilyOptions cfOptions;
     private final WriteOptions syncWrite;
     private final WriteOptions logWrite; // to the write-ahead log, unsynced: in a sync group
-    // The thread's open sync group, if any (one at a time, of one storage), and whether it wrote since it last synced.
-    private static final ThreadLocal<OpenGroup> GROUP = new ThreadLocal<>();
     private final AtomicLong syncs = new AtomicLong();
     private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle blocksCf;
@@ -799,7 +799,7 @@ public final class RocksStorage implements Storage {
         }
     }
 
-    /** How many syncs the block and replica state writes made since the storage was opened. */
+    /** How many syncs the block and replica state writes made since the storage was opened (for tests). */
     long syncs() {
         return syncs.get();
     }
