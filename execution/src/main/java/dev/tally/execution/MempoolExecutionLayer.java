@@ -45,8 +45,7 @@ import org.slf4j.LoggerFactory;
  *       mempool is empty, {@link #proposePayloadWhenReady} waits for the first accepted transaction, or until its
  *       wait ends, before answering.</li>
  *   <li><b>Blocks.</b> {@link #queueBlock} appends to the {@link Storage} (durable on return, or when the caller's
- *       {@link Storage#syncGroup} closes), then drops the block's
- *       transactions from the mempool.</li>
+ *       {@link Storage#syncGroup} closes), then drops the block's transactions from the mempool.</li>
  * </ul>
  * <ul>
  *   <li><b>Finalized transactions.</b> The hashes of the transactions of the last {@link #FINALIZED_WINDOW_BLOCKS}

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * execution layer's answers, stored-block notices), steps the replica, and executes its outputs in order. A
  * {@link Output.PersistState} is synced to disk before the next output runs, so a vote never leaves before the
  * state that forbids a conflicting one. Consecutive storage outputs (the final block and the next view's state, from
- * one commit QC) are written in one {@link Storage#syncGroup}: one sync for both, before any later output runs.
+ * one commit QC) are written in one {@link Storage#syncGroup}: one sync for both, before any later output runs. In
+ * between, gossip may already advertise the block: after a crash that lost it, this node advertises what it has again,
+ * and a peer that asked meanwhile is told the block is absent and fetches it elsewhere.
  */
 final class ReplicaLoop {
     private static final Logger log = LoggerFactory.getLogger(ReplicaLoop.class);
