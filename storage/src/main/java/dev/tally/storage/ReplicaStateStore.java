@@ -11,6 +11,9 @@ public interface ReplicaStateStore {
     /** The last persisted replica state, empty when the replica has never persisted one. */
     Optional<ReplicaState> replicaState();
 
-    /** Replaces the replica state; durable (fsync'd) before it returns, or in a {@link Storage#syncGroup} when it closes. */
+    /**
+     * Replaces the replica state; durable (fsync'd) before it returns, or in a {@link Storage#syncGroup} when the group
+     * closes.
+     */
     void persistReplicaState(ReplicaState state);
 }
