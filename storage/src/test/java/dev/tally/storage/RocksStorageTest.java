@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.protocol.Genesis;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.RocksDBException;
@@ -99,5 +105,73 @@ class RocksStorageTest extends StorageContractTest {
         SyncGroup next = s.syncGroup();
         next.close();
         assertThat(next).as("the failed close still ended the group").isNotSameAs(SyncGroup.NONE);
+    }
+
+    /**
+     * What sync groups rely on: a crash that loses the log's unsynced tail keeps a prefix of the group's writes. The
+     * tail is cut, as a power loss would leave it, inside the state's record and inside the block's record of a
+     * group's log (RocksDB does not flush its memtables at close while the log holds them).
+     */
+    @Test
+    void aLostTailOfTheLogKeepsAPrefixOfTheGroupsWrites() throws Exception {
+        RocksStorage s = (RocksStorage) create(CHAIN.genesis);
+        long first = CHAIN.genesis.firstBlock();
+        s.persistReplicaState(Blocks.state(CHAIN, first));
+        Path log = newestLog(s.directory());
+        long beforeGroup = Files.size(log);
+        SyncGroup group = s.syncGroup();
+        try {
+            s.append(Blocks.block(CHAIN, first));
+            s.persistReplicaState(Blocks.state(CHAIN, first + 1));
+        } finally {
+            group.close();
+        }
+        long afterState = Files.size(log);
+        Path dir = s.directory();
+        s.close();
+
+        RocksStorage intact = (RocksStorage) track(RocksStorage.open(copy(dir, "intact", -1), CHAIN.genesis));
+        assertThat(intact.range().orElseThrow().last()).isEqualTo(first);
+        assertThat(intact.replicaState().orElseThrow().view()).isEqualTo(first + 1);
+
+        RocksStorage cutInState =
+                (RocksStorage) track(RocksStorage.open(copy(dir, "cut-in-state", afterState - 8), CHAIN.genesis));
+        assertThat(cutInState.range().orElseThrow().last())
+                .as("the block, written first, is kept")
+                .isEqualTo(first);
+        assertThat(cutInState.replicaState().orElseThrow().view())
+                .as("the state before")
+                .isEqualTo(first);
+
+        RocksStorage cutInBlock =
+                (RocksStorage) track(RocksStorage.open(copy(dir, "cut-in-block", beforeGroup + 8), CHAIN.genesis));
+        assertThat(cutInBlock.range()).as("neither write of the group").isEmpty();
+        assertThat(cutInBlock.replicaState().orElseThrow().view()).isEqualTo(first);
+    }
+
+    private static Path newestLog(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().matches("\\d+\\.log"))
+                    .max(Comparator.comparing(Path::toString))
+                    .orElseThrow(() -> new AssertionError("no write-ahead log in " + dir));
+        }
+    }
+
+    /** A copy of the database in {@code dir}, its newest log cut to {@code logBytes} (negative: whole). */
+    private Path copy(Path dir, String name, long logBytes) throws IOException {
+        Path to = tmp.resolve(name);
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        if (logBytes >= 0) {
+            try (FileChannel ch =
+                    FileChannel.open(to.resolve(newestLog(dir).getFileName()), StandardOpenOption.WRITE)) {
+                ch.truncate(logBytes);
+            }
+        }
+        return to;
     }
 }
