@@ -84,6 +84,11 @@ public class ForwardingStorage implements Storage {
     }
 
     @Override
+    public long syncs() {
+        return inner.syncs();
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

@@ -799,8 +799,8 @@ public final class RocksStorage implements Storage {
         }
     }
 
-    /** How many syncs the block and replica state writes made since the storage was opened (for tests). */
-    long syncs() {
+    @Override
+    public long syncs() {
         return syncs.get();
     }
 

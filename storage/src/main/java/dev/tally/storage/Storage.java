@@ -26,6 +26,14 @@ public interface Storage extends BlockStore, ReplicaStateStore, AutoCloseable {
     /** Makes the writes of this thread's open group durable now, without ending it; nothing when none is open. */
     default void syncGroupNow() {}
 
+    /**
+     * Syncs of the write-ahead log (each an fsync) that the block and replica state writes made since the storage was
+     * opened: one per write, or one per {@linkplain #syncGroup group}. Without a log (in memory), 0.
+     */
+    default long syncs() {
+        return 0;
+    }
+
     /** Releases the storage; later calls fail with {@link StorageException}. Idempotent. */
     @Override
     void close();

@@ -85,6 +85,7 @@ public final class Node implements AutoCloseable {
         try {
             metrics.watch(network);
             metrics.watchIntegrity(storage);
+            metrics.watchSyncs(storage);
             metrics.epoch(epoch.number());
             blocks.addListener(range -> network.gossip().notifyBlocksChanged());
             blocks.holdBlocksAheadOfGapIn(network.gossip()::holdAheadOfGap);

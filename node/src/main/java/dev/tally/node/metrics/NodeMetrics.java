@@ -7,6 +7,7 @@ import dev.tally.network.ConsensusMesh;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.BlockStore;
+import dev.tally.storage.Storage;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -224,6 +225,17 @@ public final class NodeMetrics {
                 .help("Stored blocks found corrupt on read since the node started (each counted once; block sync"
                         + " repairs them from peers)")
                 .callback(cb -> cb.call((double) store.corruptBlocksFound()))
+                .register(registry);
+    }
+
+    /** The storage's write-ahead log syncs, read when scraped: an operator's fsync rate. */
+    public void watchSyncs(Storage storage) {
+        CounterWithCallback.builder()
+                .name("tally_storage_syncs")
+                .help("Syncs (fsync) of the write-ahead log made by block and replica state writes since the node"
+                        + " started: about two per view of a validator (its vote's state; the final block with the"
+                        + " next view's state), 0 with in-memory storage")
+                .callback(cb -> cb.call((double) storage.syncs()))
                 .register(registry);
     }
 

@@ -5,11 +5,18 @@ import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.tally.consensus.Rejection;
 import dev.tally.execution.TransactionResult;
+import dev.tally.protocol.Genesis;
+import dev.tally.protocol.ReplicaState;
+import dev.tally.protocol.TestChain;
+import dev.tally.storage.RocksStorage;
+import dev.tally.storage.SyncGroup;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NodeMetricsTest {
     @Test
@@ -54,6 +61,31 @@ class NodeMetricsTest {
                         tuple(Labels.of("reason", "", "result", "duplicate"), 1.0),
                         tuple(Labels.of("reason", "too_large", "result", "rejected"), 1.0),
                         tuple(Labels.of("reason", "other", "result", "rejected"), 1.0));
+    }
+
+    @Test
+    void writeAheadLogSyncsOfARealStoreAreCountedOncePerGroup(@TempDir Path dir) {
+        Genesis genesis = new TestChain(4).genesis;
+        try (RocksStorage storage = RocksStorage.open(dir, genesis)) {
+            NodeMetrics metrics = new NodeMetrics();
+            metrics.watchSyncs(storage);
+            ReplicaState state = ReplicaState.initial(0);
+            storage.persistReplicaState(state);
+            SyncGroup group = storage.syncGroup();
+            try {
+                storage.persistReplicaState(state);
+                storage.persistReplicaState(state);
+            } finally {
+                group.close();
+            }
+            CounterSnapshot syncs = (CounterSnapshot) metrics.registry().scrape().stream()
+                    .filter(s -> s.getMetadata().getPrometheusName().equals("tally_storage_syncs"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(syncs.getDataPoints().getFirst().getValue())
+                    .as("one sync for the write alone, one for the group of two")
+                    .isEqualTo(2.0);
+        }
     }
 
     @Test
