@@ -74,7 +74,7 @@ class HostileInputTest {
 
         Random random = new Random(42);
         List<Attack> attacks = attacks();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         int rounds = 0;
         AtomicIntegerArray answered = new AtomicIntegerArray(attacks.size());
         while (System.nanoTime() < deadline) {
@@ -166,7 +166,7 @@ class HostileInputTest {
             dev.tally.protocol.Genesis genesis = members.getFirst().config().genesis();
             dev.tally.protocol.GenesisHash gh = genesis.hash();
             Random r = new Random(7);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
             int sent = 0;
             int connections = 0;
             int accepted = 0;
