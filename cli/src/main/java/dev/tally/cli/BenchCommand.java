@@ -131,7 +131,8 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "S",
             description = "Seconds without load after the first block, before the senders start: the blocks/s an "
                     + "overload run's are compared with (default: ${DEFAULT-VALUE}). An overload run: --rate <2x what "
-                    + "the nodes sustain> (or --open-loop) --unloaded 15 --warmup 0 --duration 60 --drain 120.")
+                    + "the nodes sustain> (or --open-loop) --unloaded 15 --warmup 240 --duration 60 --drain 120: the "
+                    + "overload lasts 300 s, and the window comes after the JIT compilers have settled.")
     int unloaded;
 
     @Option(
