@@ -234,7 +234,7 @@ public final class Localnet {
      * Starts {@code tally args} as a child process, as {@link #launch(Member, List)} starts a node: this JVM's java,
      * class path and options (but not its debugger, agents, JFR recording or heap size), a 256 MB heap and the serial
      * collector unless {@code extra} says otherwise, then {@code extra}, in which {@code {node}} stands for
-     * {@code name}. Its output is appended to {@code log}.
+     * {@code name}. Its output is appended to {@code log}; its temp directory is {@code tmp} beside it.
      */
     public static Process launchJvm(String name, List<String> extra, List<String> args, Path log) throws IOException {
         return launchJvm(List.of(), name, extra, args, log);
@@ -253,7 +253,8 @@ public final class Localnet {
                         && !a.startsWith("-Xrunjdwp")
                         && !a.startsWith("-XX:StartFlightRecording")
                         && !a.startsWith("-Xmx")
-                        && !a.startsWith("-Xms"))
+                        && !a.startsWith("-Xms")
+                        && !a.startsWith("-Djava.io.tmpdir"))
                 .toList();
         List<String> options =
                 extra.stream().map(o -> o.replace("{node}", name)).toList();
@@ -265,6 +266,11 @@ public final class Localnet {
             cmd.add("-XX:+UseSerialGC"); // a small heap and many JVMs on a few cores: fewer GC threads
         }
         cmd.addAll(inherited);
+        // jblst unpacks its native library into a new directory under the temp directory and deletes it only on a
+        // normal exit: a node killed (a chaos fault, a test's forced stop) would leave it in /tmp for good. Beside
+        // the log, it goes with the network's directory.
+        Path tmp = Files.createDirectories(log.toAbsolutePath().getParent().resolve("tmp"));
+        cmd.add("-Djava.io.tmpdir=" + tmp);
         cmd.addAll(options);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TALLY_MAIN));
         cmd.addAll(args);
