@@ -53,6 +53,8 @@ class CrashTest {
                             "-XX:TieredStopAtLevel=1",
                             "-XX:+UseSerialGC",
                             "-Xss512k",
+                            // jblst's unpacked library stays behind a killed JVM: keep it in the test's directory.
+                            "-Djava.io.tmpdir=" + stderr.toAbsolutePath().getParent(),
                             "-cp",
                             System.getProperty("java.class.path"),
                             CrashWriter.class.getName(),
