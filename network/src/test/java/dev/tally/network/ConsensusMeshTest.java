@@ -51,7 +51,7 @@ class ConsensusMeshTest {
     @BeforeAll
     static void startMesh() throws Exception {
         for (int i = 0; i < N; i++) {
-            ADDRS.add(TestNets.freeAddress());
+            ADDRS.add(LoopbackPorts.freeAddress());
             NODE_KEYS.add(NodeSecretKey.generate());
         }
         for (int i = 0; i < N; i++) {

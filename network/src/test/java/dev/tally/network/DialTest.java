@@ -45,7 +45,7 @@ class DialTest {
             InetSocketAddress silentAddr =
                     new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), silent.getLocalPort());
             var b = TestNets.config(NodeSecretKey.generate(), chain)
-                    .listen(TestNets.freeAddress())
+                    .listen(LoopbackPorts.freeAddress())
                     .validatorKey(chain.keys.get(0));
             for (int j = 1; j < 20; j++) {
                 b.validatorAddress(chain.keys.get(j).publicKey(), silentAddr);

@@ -215,7 +215,7 @@ class GossipTest {
     void peersAndThePublicAddressGivenByHostNameAreResolvedWhenUsed() throws Exception {
         // As in Kubernetes: names that may not resolve at start, and may resolve elsewhere after a peer restarts.
         NodeSecretKey k0 = NodeSecretKey.generate();
-        InetSocketAddress a0 = TestNets.freeAddress();
+        InetSocketAddress a0 = LoopbackPorts.freeAddress();
         InetSocketAddress name0 = InetSocketAddress.createUnresolved("localhost", a0.getPort());
         Network v0 = start(
                 TestNets.config(k0, chain)

@@ -153,7 +153,7 @@ class OneWayMessageTest {
     @SuppressWarnings("try")
     void aPeerThatCannotBeReachedIsNotTriedOnTheOtherEndpoint() throws Exception {
         TestChain chain = new TestChain(2);
-        InetSocketAddress nobody = TestNets.freeAddress();
+        InetSocketAddress nobody = LoopbackPorts.freeAddress();
         try (Network net = Network.start(
                 TestNets.config(NodeSecretKey.generate(), chain)
                         .validatorKey(chain.keys.get(0))
@@ -174,7 +174,7 @@ class OneWayMessageTest {
         TestChain chain = new TestChain(N);
         List<InetSocketAddress> addrs = new ArrayList<>();
         for (int i = 0; i < N; i++) {
-            addrs.add(TestNets.freeAddress());
+            addrs.add(LoopbackPorts.freeAddress());
         }
         // Validators 0 and 1 run this build, 2 one before the duplex endpoint, 3 one before the stream endpoint.
         Network[] nets = new Network[N];

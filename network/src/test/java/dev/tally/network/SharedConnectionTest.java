@@ -77,7 +77,7 @@ class SharedConnectionTest {
         assertThat(DialOrder.dialsFirst(
                         chain.committee(), first, chain.keys.get(1).publicKey()))
                 .isTrue();
-        InetSocketAddress nobody = TestNets.freeAddress();
+        InetSocketAddress nobody = LoopbackPorts.freeAddress();
         // Validator 0, which dials first, has a wrong address for 1: only 1's own dial, after the grace, links them.
         Network[] nets = start(chain, addrs, (i, j) -> i == 0 ? nobody : addrs.get(j));
         try {
@@ -137,7 +137,7 @@ class SharedConnectionTest {
     private static List<InetSocketAddress> addresses(int n) throws Exception {
         List<InetSocketAddress> addrs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            addrs.add(TestNets.freeAddress());
+            addrs.add(LoopbackPorts.freeAddress());
         }
         return addrs;
     }

@@ -10,9 +10,6 @@ import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Signed;
 import dev.tally.protocol.TestChain;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -57,13 +54,6 @@ final class TestNets {
         s.out().write(len);
         s.out().write(frame);
         s.out().flush();
-    }
-
-    /** A port free a moment ago on loopback. */
-    static InetSocketAddress freeAddress() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
-        }
     }
 
     static NetworkConfig.Builder config(NodeSecretKey key, TestChain c) {

@@ -298,8 +298,8 @@ class TxGossipTest {
     void transactionsGoOncePerNodeInBatchesEvenOverTwoConnections() throws Exception {
         NodeSecretKey ka = NodeSecretKey.generate();
         NodeSecretKey kb = NodeSecretKey.generate();
-        var ta = TestNets.freeAddress();
-        var tb = TestNets.freeAddress();
+        var ta = LoopbackPorts.freeAddress();
+        var tb = LoopbackPorts.freeAddress();
         GossipTest.Mempool ma = new GossipTest.Mempool();
         GossipTest.Mempool mb = new GossipTest.Mempool();
         Network a = start(
@@ -380,7 +380,7 @@ class TxGossipTest {
                 NodeSecretKey.generate(), NodeSecretKey.generate(), NodeSecretKey.generate(), NodeSecretKey.generate());
         List<java.net.InetSocketAddress> addrs = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            addrs.add(TestNets.freeAddress());
+            addrs.add(LoopbackPorts.freeAddress());
         }
         List<GossipTest.Mempool> pools = new ArrayList<>();
         List<Network> ns = new ArrayList<>();

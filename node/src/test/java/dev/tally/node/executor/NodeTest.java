@@ -11,6 +11,7 @@ import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.execution.TransactionPayload;
+import dev.tally.network.LoopbackPorts;
 import dev.tally.node.ForwardingStorage;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.protocol.FinalBlock;
@@ -23,7 +24,6 @@ import dev.tally.storage.Storage;
 import dev.tally.storage.StorageException;
 import dev.tally.storage.SyncGroup;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -48,17 +48,11 @@ class NodeTest {
         nodes.forEach(Node::close);
     }
 
-    static InetSocketAddress freeAddress() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
-        }
-    }
-
     List<NodeConfig> configs() throws IOException {
         List<InetSocketAddress> addrs = new ArrayList<>();
         List<NodeSecretKey> keys = new ArrayList<>();
         for (int i = 0; i < N; i++) {
-            addrs.add(freeAddress());
+            addrs.add(LoopbackPorts.freeAddress());
             keys.add(NodeSecretKey.generate());
         }
         List<NodeConfig> configs = new ArrayList<>();

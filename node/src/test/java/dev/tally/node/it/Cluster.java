@@ -3,6 +3,7 @@ package dev.tally.node.it;
 import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.execution.MempoolExecutionLayer;
+import dev.tally.network.LoopbackPorts;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.FinalBlock;
@@ -10,17 +11,13 @@ import dev.tally.protocol.TestChain;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.Storage;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -43,19 +40,13 @@ final class Cluster implements AutoCloseable {
         this.viewTimeout = viewTimeout;
         this.validators = new Node[n];
         for (int i = 0; i < n; i++) {
-            addrs.add(freeAddress());
+            addrs.add(LoopbackPorts.freeAddress());
             nodeKeys.add(NodeSecretKey.generate());
         }
     }
 
     int size() {
         return validators.length;
-    }
-
-    static InetSocketAddress freeAddress() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
-        }
     }
 
     NodeConfig validatorConfig(int i) {
@@ -72,7 +63,7 @@ final class Cluster implements AutoCloseable {
         for (int j : dial) {
             peers.put(nodeKeys.get(j).publicKey(), addrs.get(j));
         }
-        return config(freeAddress(), NodeSecretKey.generate(), Optional.empty(), peers);
+        return config(LoopbackPorts.freeAddress(), NodeSecretKey.generate(), Optional.empty(), peers);
     }
 
     private NodeConfig config(
@@ -109,27 +100,8 @@ final class Cluster implements AutoCloseable {
         if (validators[i] != null) {
             throw new IllegalStateException("validator " + i + " is running");
         }
-        NodeConfig cfg = validatorConfig(i);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try {
-                validators[i] = start(cfg, storage);
-                return validators[i];
-            } catch (BindException e) {
-                // A restart reuses the validator's port, an ephemeral one: meanwhile a peer's reconnect to it may have
-                // been given that very port as its own (a TCP self-connect on loopback), held until its handshake
-                // times out (5 s). Seen once in CI (HealthTest).
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
+        validators[i] = start(validatorConfig(i), storage);
+        return validators[i];
     }
 
     void startAllInMemory() throws IOException {

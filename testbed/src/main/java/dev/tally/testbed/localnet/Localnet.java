@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.execution.ScheduledCommittee;
+import dev.tally.network.LoopbackPorts;
 import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.config.NodeConfig;

@@ -1,4 +1,4 @@
-package dev.tally.testbed.localnet;
+package dev.tally.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,5 +37,20 @@ class LoopbackPortsTest {
             }
         }
         assertThat(taken).as("ports of the localnet's nodes handed to bind(0)").isEmpty();
+    }
+
+    /**
+     * In-process tests ask for one address at a time and bind them later: a full node of a cluster, the validators of
+     * a test net. Ports drawn afresh at random would repeat (500 draws from ~22,000 ports: a repeat is all but
+     * certain), and the second node to bind one would find its address in use.
+     */
+    @Test
+    void addressesAskedOneAtATimeAreNotHandedOutTwice() throws Exception {
+        Set<Integer> ports = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            assertThat(ports.add(LoopbackPorts.freeAddress().getPort()))
+                    .as("draw %d repeats a port", i)
+                    .isTrue();
+        }
     }
 }
