@@ -4,6 +4,7 @@ import dev.tally.execution.ApplicationExecutionLayer;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.execution.TransactionResult;
 import dev.tally.network.ConsensusMesh;
+import dev.tally.network.GossipNetwork;
 import dev.tally.network.Network;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.BlockStore;
@@ -342,6 +343,29 @@ public final class NodeMetrics {
                 .name("tally_network_block_fetch_failures")
                 .help("Block fetches that failed")
                 .callback(cb -> cb.call((double) network.gossip().fetchFailures()))
+                .register(registry);
+        watchTransactionGossip(network);
+    }
+
+    private void watchTransactionGossip(Network network) {
+        CounterWithCallback.builder()
+                .name("tally_network_gossip_transactions")
+                .help("Transactions relayed to gossip peers, by the outcome: the peer's answer (accepted, duplicate,"
+                        + " rejected), or dropped unsent from the queue of a peer too slow to take them")
+                .labelNames("outcome")
+                .callback(cb -> {
+                    GossipNetwork.TxStats s = network.gossip().txStats();
+                    cb.call((double) s.accepted(), "accepted");
+                    cb.call((double) s.duplicate(), "duplicate");
+                    cb.call((double) s.rejected(), "rejected");
+                    cb.call((double) s.dropped(), "dropped");
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("tally_network_gossip_transaction_pushes")
+                .help("push_txs requests those transactions went in, one round trip each (relayed transactions per"
+                        + " push is the mean batch)")
+                .callback(cb -> cb.call((double) network.gossip().txStats().batches()))
                 .register(registry);
     }
 
