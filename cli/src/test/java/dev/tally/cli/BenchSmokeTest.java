@@ -65,6 +65,7 @@ class BenchSmokeTest {
                 .contains(
                         "final blocks/s",
                         "tx submitted -> final",
+                        "tx sent -> final at node0",
                         "proposal -> final",
                         "node CPU per final block",
                         "node CPU per final tx",
@@ -78,7 +79,7 @@ class BenchSmokeTest {
         }) {
             assertThat(r.get(field).isNumber()).as(field).isTrue();
         }
-        for (String latency : new String[] {"tx_finality_ms", "proposal_to_final_ms"}) {
+        for (String latency : new String[] {"tx_finality_ms", "tx_final_at_node0_ms", "proposal_to_final_ms"}) {
             for (String q : new String[] {"p50", "p90", "p99", "max"}) {
                 assertThat(r.get(latency).get(q).isNumber())
                         .as(latency + "." + q)

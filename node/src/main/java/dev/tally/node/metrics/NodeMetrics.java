@@ -23,6 +23,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -133,13 +134,19 @@ public final class NodeMetrics {
     private final ConcurrentMap<Long, Long> firstSeenNanos = new ConcurrentHashMap<>();
 
     private volatile long viewStartedNanos = System.nanoTime();
-    /** Proposal-to-final latencies of the last {@link #RECENT} blocks finalized here, in milliseconds (for RPC). */
-    private final Map<Long, Long> recentLatencies = new LinkedHashMap<>() {
+    /** When the last {@link #RECENT} blocks finalized here became final, and how long after their proposal (for RPC). */
+    private final Map<Long, Finalization> recentFinalizations = new LinkedHashMap<>() {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Long, Finalization> eldest) {
             return size() > RECENT;
         }
     };
+
+    /**
+     * How a block became final on this replica: the wall-clock time (Unix milliseconds) its commit QC completed here,
+     * and the milliseconds from its proposal (or this replica's vote) to then, when this replica saw the proposal.
+     */
+    public record Finalization(long finalAtUnixMillis, OptionalLong proposalToFinalMillis) {}
 
     public NodeMetrics() {
         JvmMetrics.builder().register(registry);
@@ -404,12 +411,15 @@ public final class NodeMetrics {
     public void finalized(FinalBlock block) {
         finalized.set((double) block.number());
         Long seen = firstSeenNanos.remove(block.number());
+        OptionalLong proposalToFinalMillis = OptionalLong.empty();
         if (seen != null) {
             long nanos = System.nanoTime() - seen;
             proposalToFinal.observe(nanos / 1e9);
-            synchronized (recentLatencies) {
-                recentLatencies.put(block.number(), nanos / 1_000_000);
-            }
+            proposalToFinalMillis = OptionalLong.of(nanos / 1_000_000);
+        }
+        Finalization f = new Finalization(System.currentTimeMillis(), proposalToFinalMillis);
+        synchronized (recentFinalizations) {
+            recentFinalizations.put(block.number(), f);
         }
         firstSeenNanos.keySet().removeIf(n -> n < block.number());
     }
@@ -418,11 +428,10 @@ public final class NodeMetrics {
         lateProposals.inc();
     }
 
-    /** The proposal-to-final latency of a recent block this replica finalized, in milliseconds, if known. */
-    public OptionalLong finalizationMillis(long blockNumber) {
-        synchronized (recentLatencies) {
-            Long ms = recentLatencies.get(blockNumber);
-            return ms == null ? OptionalLong.empty() : OptionalLong.of(ms);
+    /** When a recent block this replica finalized became final, if it is one. */
+    public Optional<Finalization> finalization(long blockNumber) {
+        synchronized (recentFinalizations) {
+            return Optional.ofNullable(recentFinalizations.get(blockNumber));
         }
     }
 

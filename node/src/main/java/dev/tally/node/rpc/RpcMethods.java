@@ -185,7 +185,8 @@ public final class RpcMethods {
     /**
      * A stored final block: its payload and commit QC in hex, and the whole block in its canonical encoding (the
      * reference's protobuf), which anyone can check offline against the genesis' validators. For a recent block
-     * this replica finalized itself, also how long it took from the proposal to finality.
+     * this replica finalized itself, also when it became final here (Unix milliseconds) and how long that took from
+     * the proposal.
      */
     private JsonNode block(long number) throws RpcException {
         Optional<FinalBlock> b = node.execution().block(number);
@@ -206,7 +207,10 @@ public final class RpcMethods {
                 .put("signers", block.justification().signers().count())
                 .put("encoded", HEX.formatHex(Codec.encode(block)));
         transactionCount(block).ifPresent(n -> o.put("transactions", n));
-        node.metrics().finalizationMillis(number).ifPresent(ms -> o.put("proposal_to_final_ms", ms));
+        node.metrics().finalization(number).ifPresent(f -> {
+            o.put("final_at_ms", f.finalAtUnixMillis());
+            f.proposalToFinalMillis().ifPresent(ms -> o.put("proposal_to_final_ms", ms));
+        });
         return o;
     }
 

@@ -5,7 +5,9 @@ import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.tally.consensus.Rejection;
 import dev.tally.execution.TransactionResult;
+import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
+import dev.tally.protocol.Payload;
 import dev.tally.protocol.ReplicaState;
 import dev.tally.protocol.TestChain;
 import dev.tally.storage.RocksStorage;
@@ -100,6 +102,30 @@ class NodeMetricsTest {
         assertThat(info.getDataPoints().getFirst().getLabels().get("version")).matches("\\d+\\.\\d+\\.\\d+.*");
         String text = new String(scrapeText(new NodeMetrics()), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(text).containsPattern("(?m)^tally_build_info\\{version=\"\\d+\\.\\d+\\.\\d+[^\"]*\"\\} 1(\\.0)?$");
+    }
+
+    @Test
+    void aFinalizedBlockKeepsWhenItBecameFinalAndHowLongAfterItWasSeen() throws Exception {
+        TestChain chain = new TestChain(4);
+        Payload payload = TestChain.payload("p");
+        FinalBlock seen = new FinalBlock(payload, chain.commitQc(1, 1, payload));
+        FinalBlock synced = new FinalBlock(payload, chain.commitQc(2, 2, payload));
+        NodeMetrics metrics = new NodeMetrics();
+
+        long before = System.currentTimeMillis();
+        metrics.blockSeen(1);
+        Thread.sleep(20);
+        metrics.finalized(seen);
+        metrics.finalized(synced);
+        long after = System.currentTimeMillis();
+
+        NodeMetrics.Finalization f = metrics.finalization(1).orElseThrow();
+        assertThat(f.finalAtUnixMillis()).isBetween(before, after);
+        assertThat(f.proposalToFinalMillis().orElseThrow()).isGreaterThanOrEqualTo(20);
+        // Final here without this replica having seen its proposal: when, but not how long after.
+        assertThat(metrics.finalization(2).orElseThrow().proposalToFinalMillis())
+                .isEmpty();
+        assertThat(metrics.finalization(3)).isEmpty();
     }
 
     static byte[] scrapeText(NodeMetrics metrics) {

@@ -1,6 +1,7 @@
 package dev.tally.testbed.loadtest;
 
 import dev.tally.execution.TransactionPayload;
+import dev.tally.node.metrics.NodeMetrics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,7 +60,11 @@ public final class Bench {
 
     // The reader's, published through the join of its thread.
     private final LatencyStats txLatency = new LatencyStats();
+    private final LatencyStats txLatencyAtNode = new LatencyStats();
     private final LatencyStats proposalToFinal = new LatencyStats();
+    /** Unix time in nanoseconds minus {@link System#nanoTime}: puts node0's wall-clock final times on our clock. */
+    private final long unixMinusNanoTime = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+
     private final BitSet[] finalizedIds;
     private long windowBlocks;
     private long windowTxs;
@@ -98,6 +104,7 @@ public final class Bench {
             long txs,
             long payloadBytes,
             LatencyStats.Summary txLatency,
+            LatencyStats.Summary txLatencyAtNode,
             LatencyStats.Summary proposalToFinal,
             long blocksWithoutLatency,
             long windowSent,
@@ -189,6 +196,7 @@ public final class Bench {
                 windowTxs,
                 windowPayloadBytes,
                 txLatency.summary(),
+                txLatencyAtNode.summary(),
                 proposalToFinal.summary(),
                 windowBlocksWithoutLatency,
                 windowSent.get(),
@@ -510,12 +518,19 @@ public final class Bench {
             windowBlocks++;
             windowTxs += txs.size();
             windowPayloadBytes += b.payload().size();
-            if (b.proposalToFinalMillis().isPresent()) {
-                proposalToFinal.add(b.proposalToFinalMillis().getAsLong() * 1_000_000);
+            OptionalLong p2f = b.finalization()
+                    .map(NodeMetrics.Finalization::proposalToFinalMillis)
+                    .orElse(OptionalLong.empty());
+            if (p2f.isPresent()) {
+                proposalToFinal.add(p2f.getAsLong() * 1_000_000);
             } else {
                 windowBlocksWithoutLatency++;
             }
         }
+        // When node0 finalized it, on our clock (to the millisecond): -1 when node0 did not say.
+        long finalAt = b.finalization()
+                .map(f -> f.finalAtUnixMillis() * 1_000_000L - unixMinusNanoTime)
+                .orElse(-1L);
         for (byte[] tx : txs) {
             ByteBuffer in = ByteBuffer.wrap(tx);
             if (tx.length < TX_HEADER || in.getInt() != TAG || in.getInt() != run) {
@@ -534,6 +549,9 @@ public final class Bench {
             finalizedTotal++;
             if (dueAt >= windowStart && dueAt < windowEnd) {
                 txLatency.add(observed - dueAt);
+                if (finalAt >= 0) {
+                    txLatencyAtNode.add(Math.max(0, finalAt - dueAt));
+                }
                 windowTxsFinalized++;
             }
         }

@@ -1,9 +1,10 @@
 package dev.tally.testbed.loadtest;
 
+import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.Payload;
 import java.io.IOException;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /** The network under test, as the harness sees it: where to send transactions, where to read final blocks. */
 interface Cluster extends AutoCloseable {
@@ -13,8 +14,11 @@ interface Cluster extends AutoCloseable {
      */
     record Submitted(int accepted, int duplicate, int rejected, int overloaded, String firstRejection) {}
 
-    /** A final block as read back: its payload, and how long its proposal took to become final, when known. */
-    record Block(long number, Payload payload, OptionalLong proposalToFinalMillis) {}
+    /**
+     * A final block as read back: its payload, and, when the node read from finalized it itself recently, when and how
+     * fast it became final there.
+     */
+    record Block(long number, Payload payload, Optional<NodeMetrics.Finalization> finalization) {}
 
     /** Nodes that take transactions. */
     int size();

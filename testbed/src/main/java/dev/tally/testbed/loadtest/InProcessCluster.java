@@ -128,7 +128,7 @@ final class InProcessCluster implements Cluster {
         List<Block> blocks = new ArrayList<>();
         for (long i = from; i <= to; i++) {
             FinalBlock b = n.execution().block(i).orElseThrow(() -> new IOException("node0 lost a block it reported"));
-            blocks.add(new Block(i, b.payload(), n.metrics().finalizationMillis(i)));
+            blocks.add(new Block(i, b.payload(), n.metrics().finalization(i)));
         }
         return blocks;
     }

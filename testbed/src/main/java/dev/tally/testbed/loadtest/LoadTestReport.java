@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -75,6 +77,7 @@ public final class LoadTestReport {
         res.put("transactions_final", r.txs()).put("tx_per_s", round(r.txs() / secs, 1));
         res.put("payload_mb_per_s", round(r.payloadBytes() / secs / 1e6, 3));
         latency(res.putObject("tx_finality_ms"), r.txLatency());
+        latency(res.putObject("tx_final_at_node0_ms"), r.txLatencyAtNode());
         ObjectNode p2f = latency(res.putObject("proposal_to_final_ms"), r.proposalToFinal());
         p2f.put("blocks_without_figure", r.blocksWithoutLatency());
         cpu(res, r, secs);
@@ -259,11 +262,15 @@ public final class LoadTestReport {
                 r.get("tx_per_s").asText() + "  (" + r.get("transactions_final").asText() + " final)"));
         b.append(String.format(ROW, "payload MB/s", r.get("payload_mb_per_s").asText()));
         b.append(String.format("%-28s %9s %9s %9s %9s %9s%n", "latency (ms)", "p50", "p90", "p99", "max", "count"));
-        for (String k : List.of("tx_finality_ms", "proposal_to_final_ms")) {
-            var l = r.get(k);
+        Map<String, String> rows = new LinkedHashMap<>();
+        rows.put("tx_finality_ms", "  tx submitted -> final");
+        rows.put("tx_final_at_node0_ms", "  tx sent -> final at node0");
+        rows.put("proposal_to_final_ms", "  proposal -> final (node0)");
+        for (var row : rows.entrySet()) {
+            var l = r.get(row.getKey());
             b.append(String.format(
                     "%-28s %9s %9s %9s %9s %9s%n",
-                    k.equals("tx_finality_ms") ? "  tx submitted -> final" : "  proposal -> final (node0)",
+                    row.getValue(),
                     l.get("p50").asText(),
                     l.get("p90").asText(),
                     l.get("p99").asText(),
@@ -372,6 +379,8 @@ public final class LoadTestReport {
                 "tx_finality_ms/p90",
                 "tx_finality_ms/p99",
                 "tx_finality_ms/max",
+                "tx_final_at_node0_ms/p50",
+                "tx_final_at_node0_ms/p99",
                 "proposal_to_final_ms/p50",
                 "proposal_to_final_ms/p90",
                 "proposal_to_final_ms/p99",

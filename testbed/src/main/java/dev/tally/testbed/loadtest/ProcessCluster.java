@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.tally.node.client.TallyClient;
+import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.node.rpc.RpcException;
 import dev.tally.protocol.Payload;
 import dev.tally.testbed.localnet.Localnet;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -330,6 +332,7 @@ final class ProcessCluster implements Cluster {
     private static Block block(JsonParser p) throws IOException {
         long number = -1;
         Payload payload = null;
+        OptionalLong finalAt = OptionalLong.empty();
         OptionalLong latency = OptionalLong.empty();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String f = p.currentName();
@@ -337,6 +340,7 @@ final class ProcessCluster implements Cluster {
             switch (f) {
                 case "number" -> number = p.getLongValue();
                 case "payload" -> payload = Payload.of(HEX.parseHex(p.getText()));
+                case "final_at_ms" -> finalAt = OptionalLong.of(p.getLongValue());
                 case "proposal_to_final_ms" -> latency = OptionalLong.of(p.getLongValue());
                 default -> p.skipChildren();
             }
@@ -344,7 +348,13 @@ final class ProcessCluster implements Cluster {
         if (number < 0 || payload == null) {
             throw new IOException("a block result without number or payload");
         }
-        return new Block(number, payload, latency);
+        OptionalLong proposalToFinal = latency;
+        return new Block(
+                number,
+                payload,
+                finalAt.isPresent()
+                        ? Optional.of(new NodeMetrics.Finalization(finalAt.getAsLong(), proposalToFinal))
+                        : Optional.empty());
     }
 
     private record RpcError(int code, String message) {}

@@ -3,6 +3,7 @@ package dev.tally.testbed.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.execution.TransactionPayload;
+import dev.tally.node.metrics.NodeMetrics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -10,6 +11,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +32,11 @@ class BenchTest {
         private final int maxBlocksPerRead;
         private final boolean answersPart;
         private final List<List<byte[]>> blocks = new ArrayList<>();
+        /** When each block became final, in Unix milliseconds. */
+        private final List<Long> finalAt = new ArrayList<>();
+        /** How long a read of blocks takes to answer. */
+        private long readMillis;
+
         private final List<byte[]> pending = new ArrayList<>();
         private int submissions;
         private int polls;
@@ -78,8 +85,10 @@ class BenchTest {
             }
             for (int i = 1; i < blocksPerPoll; i++) {
                 blocks.add(List.of());
+                finalAt.add(System.currentTimeMillis());
             }
             blocks.add(List.copyOf(pending));
+            finalAt.add(System.currentTimeMillis());
             pending.clear();
             return blocks.size() - 1L;
         }
@@ -94,7 +103,16 @@ class BenchTest {
             }
             List<Block> out = new ArrayList<>();
             for (long n = from; n <= to; n++) {
-                out.add(new Block(n, TransactionPayload.encode(blocks.get((int) n)), OptionalLong.of(1)));
+                out.add(new Block(
+                        n,
+                        TransactionPayload.encode(blocks.get((int) n)),
+                        Optional.of(new NodeMetrics.Finalization(finalAt.get((int) n), OptionalLong.of(1)))));
+            }
+            try {
+                Thread.sleep(readMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
             }
             return out;
         }
@@ -164,6 +182,18 @@ class BenchTest {
         assertThat(q.transactions())
                 .as("about 400 transactions a request")
                 .isGreaterThan(100 * (q.answered() + q.overloaded() + q.failed()));
+    }
+
+    @Test
+    void finalityAtNode0CountsToWhenNode0FinalizedTheBlockNotToWhenTheHarnessReadIt() throws Exception {
+        Flaky slowReads = new Flaky(1, Integer.MAX_VALUE);
+        slowReads.readMillis = 40;
+        Bench.Result r = run(slowReads, plan().build());
+
+        assertThat(r.txLatencyAtNode().count()).isEqualTo(r.txLatency().count());
+        assertThat(r.txLatency().p50() - r.txLatencyAtNode().p50())
+                .as("the harness's 40 ms read, in ms")
+                .isGreaterThan(30);
     }
 
     @Test
