@@ -27,6 +27,11 @@ import java.util.Optional;
  *     remaining calls are not made and each is answered with the error {@code -32006}, to send again in another
  *     request. 8 MiB: a batch of {@code block} calls asks for the payloads in hex, and 32 full blocks of 2.5 MB made
  *     a 160 MB answer that a node's heap could not hold. Not a config field.
+ * @param maxBlockReadsInFlight how many requests that read blocks ({@code block}, alone or in a batch) the server
+ *     answers at once, from the moment it starts making the answer to the moment it is written; one more is answered
+ *     429 "overloaded" with {@code Retry-After} at once. 2: one such answer holds up to about 40 MB while it is made
+ *     and written (a batch's 8 MiB of JSON and its last block's, as text and as bytes), so that {@code maxConnections}
+ *     readers asking at once would otherwise hold gigabytes. Not a config field.
  * @param maxRequestLineBytes the longest request line (method, URL, version); beyond it, 414. 8 KiB, as most servers.
  * @param maxHeaderBytes the most header bytes; beyond them, 431. 16 KiB.
  * @param maxHeaders the most header lines; beyond them, 431. 100, as Go's and Jetty's servers.
@@ -40,6 +45,7 @@ public record HttpLimits(
         int maxBodyBytes,
         int maxBodyBytesInFlight,
         int maxBatchAnswerChars,
+        int maxBlockReadsInFlight,
         int maxRequestLineBytes,
         int maxHeaderBytes,
         int maxHeaders,
@@ -51,6 +57,7 @@ public record HttpLimits(
         if (maxConnections < 1
                 || maxBodyBytes < 1
                 || maxBatchAnswerChars < 1
+                || maxBlockReadsInFlight < 1
                 || maxRequestLineBytes < 16
                 || maxHeaderBytes < 1
                 || maxHeaders < 1) {
@@ -77,6 +84,7 @@ public record HttpLimits(
         private int maxBodyBytes = 4 * 1024 * 1024;
         private int maxBodyBytesInFlight = 32 * 1024 * 1024;
         private int maxBatchAnswerChars = 8 * 1024 * 1024;
+        private int maxBlockReadsInFlight = 2;
         private int maxRequestLineBytes = 8 * 1024;
         private int maxHeaderBytes = 16 * 1024;
         private int maxHeaders = 100;
@@ -114,6 +122,11 @@ public record HttpLimits(
             return this;
         }
 
+        public Builder maxBlockReadsInFlight(int n) {
+            this.maxBlockReadsInFlight = n;
+            return this;
+        }
+
         public Builder corsAllowedOrigin(Optional<String> origin) {
             this.corsAllowedOrigin = origin;
             return this;
@@ -127,6 +140,7 @@ public record HttpLimits(
                     maxBodyBytes,
                     maxBodyBytesInFlight,
                     maxBatchAnswerChars,
+                    maxBlockReadsInFlight,
                     maxRequestLineBytes,
                     maxHeaderBytes,
                     maxHeaders,

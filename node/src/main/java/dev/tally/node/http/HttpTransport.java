@@ -46,8 +46,16 @@ public final class HttpTransport implements AutoCloseable {
     public record Request(
             String method, String path, Optional<String> rawQuery, Map<String, String> headers, byte[] body) {}
 
-    /** An answer: a UTF-8 body with its content type, and extra headers (e.g. {@code Allow}). */
-    public record Response(int status, String contentType, String body, Map<String, String> headers) {
+    /**
+     * An answer: a UTF-8 body with its content type, extra headers (e.g. {@code Allow}), and what to do once it is
+     * written or could not be (give back what the handler took to make it).
+     */
+    public record Response(
+            int status, String contentType, String body, Map<String, String> headers, Runnable afterWrite) {
+        public Response(int status, String contentType, String body, Map<String, String> headers) {
+            this(status, contentType, body, headers, () -> {});
+        }
+
         public Response(int status, String contentType, String body) {
             this(status, contentType, body, Map.of());
         }
@@ -186,7 +194,11 @@ public final class HttpTransport implements AutoCloseable {
                     // next body at once (OverloadFloodTest saw that refused when the bytes came back after the write).
                     bodyBytes.release(request.body().length);
                 }
-                write(out, response, cors(request), keepAlive);
+                try {
+                    write(out, response, cors(request), keepAlive);
+                } finally {
+                    response.afterWrite().run();
+                }
                 if (!keepAlive) {
                     return;
                 }

@@ -15,6 +15,9 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,17 +36,25 @@ public final class RpcServer implements AutoCloseable {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     /** Where a binary batch of transactions is posted. */
     public static final String TXS_PATH = "/txs";
+    /** The method whose answers carry blocks, in hex: the large ones. */
+    private static final String BLOCK_READ = "block";
 
     private final HttpTransport transport;
     private final RpcMethods methods;
     private final NodeMetrics metrics;
     private final int maxBatchAnswerChars;
+    /** Answers that read blocks being made or written: they are the large ones (see {@link HttpLimits}). */
+    private final Semaphore blockReads;
+
+    private final int maxBlockReads;
 
     private RpcServer(InetSocketAddress address, HttpLimits limits, RpcMethods methods, NodeMetrics metrics)
             throws IOException {
         this.methods = methods;
         this.metrics = metrics;
         this.maxBatchAnswerChars = limits.maxBatchAnswerChars();
+        this.maxBlockReads = limits.maxBlockReadsInFlight();
+        this.blockReads = new Semaphore(maxBlockReads);
         this.transport = HttpTransport.start("RPC", address, limits, new Handler());
     }
 
@@ -110,6 +121,13 @@ public final class RpcServer implements AutoCloseable {
             log.debug("RPC body is not JSON: {}", e.getMessage());
             return jsonError(400, new RpcException(RpcException.PARSE_ERROR, "the body is not JSON"));
         }
+        if (readsBlocks(request)) {
+            return readingBlocks(() -> post(request), e -> error(null, e));
+        }
+        return post(request);
+    }
+
+    private Response post(JsonNode request) {
         if (request != null && request.isArray()) {
             return new Response(200, "application/json", batch(request));
         }
@@ -117,6 +135,42 @@ public final class RpcServer implements AutoCloseable {
         int status =
                 response.has("error") ? postStatus(response.at("/error/code").asInt()) : 200;
         return new Response(status, "application/json", response.toString(), retryAfter(status));
+    }
+
+    /** A call of {@code block}, or a batch with one. */
+    private static boolean readsBlocks(JsonNode request) {
+        if (request != null && request.isArray()) {
+            for (JsonNode call : request) {
+                if (readsBlocks(call)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return request != null && BLOCK_READ.equals(request.path("method").asText(null));
+    }
+
+    /**
+     * The answer, made and written while one of the {@link HttpLimits#maxBlockReadsInFlight} permits is held; without
+     * a free one, 429 at once (the error rendered by {@code refusal}), so that large answers in flight stay bounded.
+     */
+    private Response readingBlocks(Supplier<Response> answer, Function<RpcException, JsonNode> refusal) {
+        if (!blockReads.tryAcquire()) {
+            RpcException e = new RpcException(
+                    RpcException.OVERLOADED,
+                    "overloaded: " + maxBlockReads + " requests reading blocks are being answered; retry later");
+            return new Response(429, "application/json", refusal.apply(e).toString(), retryAfter(429));
+        }
+        boolean handedOver = false;
+        try {
+            Response r = answer.get();
+            handedOver = true;
+            return new Response(r.status(), r.contentType(), r.body(), r.headers(), blockReads::release);
+        } finally {
+            if (!handedOver) {
+                blockReads.release();
+            }
+        }
     }
 
     /**
@@ -255,6 +309,14 @@ public final class RpcServer implements AutoCloseable {
                             .toString(),
                     Map.of("Allow", "POST"));
         }
+        if (method.equals(BLOCK_READ)) {
+            return readingBlocks(() -> get(method, r), RpcServer::getError);
+        }
+        return get(method, r);
+    }
+
+    /** A GET of a method that does not change state: its query as the params. */
+    private Response get(String method, HttpTransport.Request r) {
         ObjectNode params = NODES.objectNode();
         try {
             for (String pair : r.rawQuery()
