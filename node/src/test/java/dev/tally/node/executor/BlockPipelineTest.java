@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.execution.TransactionPayload;
 import dev.tally.node.ForwardingStorage;
+import dev.tally.node.MetricSnapshots;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Payload;
@@ -100,11 +101,10 @@ class BlockPipelineTest {
     }
 
     private long gapsClosed() {
-        return metrics.registry().scrape().stream()
-                .filter(m -> m.getMetadata().getPrometheusName().equals("tally_storage_gap_seconds"))
-                .flatMap(m -> ((HistogramSnapshot) m).getDataPoints().stream())
-                .mapToLong(HistogramSnapshot.HistogramDataPointSnapshot::getCount)
-                .sum();
+        return ((HistogramSnapshot) MetricSnapshots.named(metrics, "tally_storage_gap_seconds"))
+                .getDataPoints().stream()
+                        .mapToLong(HistogramSnapshot.HistogramDataPointSnapshot::getCount)
+                        .sum();
     }
 
     @Test

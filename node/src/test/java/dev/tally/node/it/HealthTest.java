@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tally.node.ForwardingStorage;
+import dev.tally.node.MetricSnapshots;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeHealth;
 import dev.tally.node.rpc.RpcMethods;
@@ -13,8 +14,6 @@ import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.InMemoryStorage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -67,12 +66,7 @@ class HealthTest {
     }
 
     static double gauge(Node node, String name) {
-        for (MetricSnapshot s : node.metrics().registry().scrape()) {
-            if (s.getMetadata().getPrometheusName().equals(name)) {
-                return ((GaugeSnapshot) s).getDataPoints().getFirst().getValue();
-            }
-        }
-        throw new AssertionError("no metric " + name);
+        return MetricSnapshots.value(node.metrics(), name, null, null);
     }
 
     @Test

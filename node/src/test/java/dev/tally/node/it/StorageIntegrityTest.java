@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tally.node.ForwardingStorage;
+import dev.tally.node.MetricSnapshots;
 import dev.tally.node.executor.Node;
 import dev.tally.node.rpc.RpcMethods;
 import dev.tally.node.rpc.RpcServer;
@@ -13,8 +14,6 @@ import dev.tally.storage.DiskDamage;
 import dev.tally.storage.RocksStorage;
 import dev.tally.storage.Storage;
 import dev.tally.storage.StorageCheck;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -60,12 +59,7 @@ class StorageIntegrityTest {
     }
 
     static double corruptBlocksTotal(Node node) {
-        for (MetricSnapshot s : node.metrics().registry().scrape()) {
-            if (s.getMetadata().getPrometheusName().equals("tally_storage_corrupt_blocks")) {
-                return ((CounterSnapshot) s).getDataPoints().getFirst().getValue();
-            }
-        }
-        throw new AssertionError("no metric tally_storage_corrupt_blocks");
+        return MetricSnapshots.value(node.metrics(), "tally_storage_corrupt_blocks", null, null);
     }
 
     static JsonNode rpcBlock(RpcServer rpc, long number) throws Exception {

@@ -2,9 +2,8 @@ package dev.tally.node.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.node.MetricSnapshots;
 import dev.tally.node.executor.Node;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -35,29 +34,13 @@ class TxGossipMetricsTest {
             assertThat(relayed(origin, "accepted")).isPositive();
             assertThat(relayed(origin, "rejected")).isZero();
             assertThat(relayed(origin, "dropped")).isZero();
-            assertThat(counter(origin, "tally_network_gossip_transaction_pushes", null))
+            assertThat(MetricSnapshots.value(origin.metrics(), "tally_network_gossip_transaction_pushes", null, null))
                     .as("one push per peer at most: one transaction each")
                     .isBetween(1.0, 3.0);
         }
     }
 
     private static double relayed(Node node, String outcome) {
-        return counter(node, "tally_network_gossip_transactions", outcome);
-    }
-
-    /** The counter's value, of the data point whose {@code outcome} label is given (any, if null). */
-    private static double counter(Node node, String name, String outcome) {
-        for (MetricSnapshot s : node.metrics().registry().scrape()) {
-            if (s.getMetadata().getPrometheusName().equals(name)) {
-                return ((CounterSnapshot) s)
-                        .getDataPoints().stream()
-                                .filter(p -> outcome == null
-                                        || outcome.equals(p.getLabels().get("outcome")))
-                                .findFirst()
-                                .orElseThrow(() -> new AssertionError(name + " has no outcome " + outcome))
-                                .getValue();
-            }
-        }
-        throw new AssertionError("no metric " + name);
+        return MetricSnapshots.value(node.metrics(), "tally_network_gossip_transactions", "outcome", outcome);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.tally.consensus.Rejection;
 import dev.tally.execution.TransactionResult;
+import dev.tally.node.MetricSnapshots;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.Genesis;
 import dev.tally.protocol.Payload;
@@ -28,10 +29,7 @@ class NodeMetricsTest {
         metrics.rejected("ReplicaCommit", oldView);
         metrics.rejected("ReplicaCommit", oldView);
         metrics.rejected("LeaderProposal", new Rejection.DuplicateProposal(5).reason());
-        CounterSnapshot rejections = (CounterSnapshot) metrics.registry().scrape().stream()
-                .filter(s -> s.getMetadata().getPrometheusName().equals("tally_consensus_rejections"))
-                .findFirst()
-                .orElseThrow();
+        CounterSnapshot rejections = (CounterSnapshot) MetricSnapshots.named(metrics, "tally_consensus_rejections");
         assertThat(rejections.getDataPoints())
                 .extracting(
                         CounterSnapshot.CounterDataPointSnapshot::getLabels,
@@ -50,10 +48,7 @@ class NodeMetricsTest {
         metrics.transactionReceived(
                 new TransactionResult.Rejected(TransactionResult.Rejected.TOO_LARGE, "transaction of 9 bytes..."));
         metrics.transactionReceived(new TransactionResult.Rejected("an embedder's rule"));
-        CounterSnapshot received = (CounterSnapshot) metrics.registry().scrape().stream()
-                .filter(s -> s.getMetadata().getPrometheusName().equals("tally_transactions_received"))
-                .findFirst()
-                .orElseThrow();
+        CounterSnapshot received = (CounterSnapshot) MetricSnapshots.named(metrics, "tally_transactions_received");
         assertThat(received.getDataPoints())
                 .extracting(
                         CounterSnapshot.CounterDataPointSnapshot::getLabels,
@@ -80,10 +75,7 @@ class NodeMetricsTest {
             } finally {
                 group.close();
             }
-            CounterSnapshot syncs = (CounterSnapshot) metrics.registry().scrape().stream()
-                    .filter(s -> s.getMetadata().getPrometheusName().equals("tally_storage_syncs"))
-                    .findFirst()
-                    .orElseThrow();
+            CounterSnapshot syncs = (CounterSnapshot) MetricSnapshots.named(metrics, "tally_storage_syncs");
             assertThat(syncs.getDataPoints().getFirst().getValue())
                     .as("one sync for the write alone, one for the group of two")
                     .isEqualTo(2.0);
@@ -92,11 +84,7 @@ class NodeMetricsTest {
 
     @Test
     void buildInfoCarriesTheProjectVersion() {
-        InfoSnapshot info = (InfoSnapshot) new NodeMetrics()
-                .registry().scrape().stream()
-                        .filter(s -> s.getMetadata().getPrometheusName().equals("tally_build"))
-                        .findFirst()
-                        .orElseThrow();
+        InfoSnapshot info = (InfoSnapshot) MetricSnapshots.named(new NodeMetrics(), "tally_build");
         assertThat(info.getDataPoints()).hasSize(1);
         // Maven filled in the version (build.properties is a filtered resource), not a placeholder.
         assertThat(info.getDataPoints().getFirst().getLabels().get("version")).matches("\\d+\\.\\d+\\.\\d+.*");
