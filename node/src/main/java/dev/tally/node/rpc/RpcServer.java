@@ -43,10 +43,9 @@ public final class RpcServer implements AutoCloseable {
     private final RpcMethods methods;
     private final NodeMetrics metrics;
     private final int maxBatchAnswerChars;
+    private final int maxBlockReads;
     /** Answers that read blocks being made or written: they are the large ones (see {@link HttpLimits}). */
     private final Semaphore blockReads;
-
-    private final int maxBlockReads;
 
     private RpcServer(InetSocketAddress address, HttpLimits limits, RpcMethods methods, NodeMetrics metrics)
             throws IOException {
@@ -141,13 +140,19 @@ public final class RpcServer implements AutoCloseable {
     private static boolean readsBlocks(JsonNode request) {
         if (request != null && request.isArray()) {
             for (JsonNode call : request) {
-                if (readsBlocks(call)) {
+                if (isBlockRead(call)) {
                     return true;
                 }
             }
             return false;
         }
-        return request != null && BLOCK_READ.equals(request.path("method").asText(null));
+        return isBlockRead(request);
+    }
+
+    private static boolean isBlockRead(JsonNode call) {
+        return call != null
+                && call.isObject()
+                && BLOCK_READ.equals(call.path("method").asText(null));
     }
 
     /**

@@ -348,12 +348,11 @@ final class ProcessCluster implements Cluster {
         if (number < 0 || payload == null) {
             throw new IOException("a block result without number or payload");
         }
-        OptionalLong proposalToFinal = latency;
         return new Block(
                 number,
                 payload,
                 finalAt.isPresent()
-                        ? Optional.of(new NodeMetrics.Finalization(finalAt.getAsLong(), proposalToFinal))
+                        ? Optional.of(new NodeMetrics.Finalization(finalAt.getAsLong(), latency))
                         : Optional.empty());
     }
 
