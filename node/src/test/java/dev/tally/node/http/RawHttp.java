@@ -44,6 +44,19 @@ public final class RawHttp {
     }
 
     /**
+     * Writes a POST of {@code body} to {@code path} as {@code contentType}: the head, then the first {@code sent} bytes
+     * of the body (all of it, or a part that leaves the request unfinished), flushed.
+     */
+    public static void post(OutputStream out, String path, String contentType, byte[] body, int sent)
+            throws IOException {
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + contentType + "\r\nContent-Length: "
+                        + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body, 0, sent);
+        out.flush();
+    }
+
+    /**
      * Sends {@code requestLine} then headers a byte every 200 ms, each in time for a per-read timeout, never finishing
      * (slowloris): the answer, which must come once the server's deadline for the whole request passes.
      */

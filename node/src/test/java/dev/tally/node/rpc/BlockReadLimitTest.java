@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tally.node.SoloNode;
 import dev.tally.node.config.HttpLimits;
 import dev.tally.node.executor.Node;
+import dev.tally.node.http.RawHttp;
 import dev.tally.protocol.TestChain;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -96,25 +97,13 @@ class BlockReadLimitTest {
     /** A client that posts a batch of {@code copies} calls of {@code block} and never reads the answer. */
     private static Socket stalledBatchOfBlockReads(InetSocketAddress server, long block, int copies)
             throws IOException {
-        StringBuilder batch = new StringBuilder("[");
-        for (int i = 0; i < copies; i++) {
-            batch.append(i == 0 ? "" : ",")
-                    .append("{\"jsonrpc\":\"2.0\",\"id\":")
-                    .append(i)
-                    .append(",\"method\":\"block\",\"params\":[")
-                    .append(block)
-                    .append("]}");
-        }
-        byte[] body = batch.append(']').toString().getBytes(StandardCharsets.UTF_8);
+        String call = RpcHardeningTest.blockCall(block);
+        byte[] body =
+                ("[" + String.join(",", Collections.nCopies(copies, call)) + "]").getBytes(StandardCharsets.UTF_8);
         Socket s = new Socket();
         s.setReceiveBufferSize(4096);
         s.connect(server);
-        OutputStream out = s.getOutputStream();
-        out.write(("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
-                        + body.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
+        RawHttp.post(s.getOutputStream(), "/", "application/json", body, body.length);
         return s;
     }
 

@@ -230,12 +230,7 @@ class OverloadFloodTest {
 
     /** Sends a POST /txs of {@code body}'s length and the first {@code sent} bytes of it. */
     private static void startPost(Socket s, byte[] body, int sent) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(("POST /txs HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
-                        + body.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(body, 0, sent);
-        out.flush();
+        RawHttp.post(s.getOutputStream(), "/txs", "application/octet-stream", body, sent);
     }
 
     private static InputStream stream(Socket s) throws IOException {

@@ -16,7 +16,6 @@ import dev.tally.node.http.RawHttp;
 import dev.tally.node.http.RawHttp.Answer;
 import dev.tally.protocol.TestChain;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -72,12 +71,7 @@ class TxBatchPathTest {
 
     static Answer postTxs(RpcServer to, byte[] body) throws IOException {
         try (Socket s = RpcHardeningTest.connect(to)) {
-            OutputStream out = s.getOutputStream();
-            out.write(("POST /txs HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
-                            + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
+            RawHttp.post(s.getOutputStream(), "/txs", "application/octet-stream", body, body.length);
             return RawHttp.readAnswer(s.getInputStream());
         }
     }
