@@ -69,6 +69,11 @@ public final class RpcMethods {
         return method.equals("push_tx") || method.equals("push_txs");
     }
 
+    /** Whether the method's answer carries a block (in hex, megabytes each): the server bounds those in flight. */
+    public boolean readsBlocks(String method) {
+        return method.equals("block");
+    }
+
     /** A batch from {@code POST /txs}: one result per transaction (see {@code push_txs}), under admission control. */
     Submissions.Outcome submitBatch(List<byte[]> txs) throws RpcException {
         return submissions.submit(txs);

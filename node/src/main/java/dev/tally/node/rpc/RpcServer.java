@@ -36,8 +36,6 @@ public final class RpcServer implements AutoCloseable {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     /** Where a binary batch of transactions is posted. */
     public static final String TXS_PATH = "/txs";
-    /** The method whose answers carry blocks, in hex: the large ones. */
-    private static final String BLOCK_READ = "block";
 
     private final HttpTransport transport;
     private final RpcMethods methods;
@@ -136,8 +134,8 @@ public final class RpcServer implements AutoCloseable {
         return new Response(status, "application/json", response.toString(), retryAfter(status));
     }
 
-    /** A call of {@code block}, or a batch with one. */
-    private static boolean readsBlocks(JsonNode request) {
+    /** A call of a method that reads blocks ({@link RpcMethods#readsBlocks}), or a batch with one. */
+    private boolean readsBlocks(JsonNode request) {
         if (request != null && request.isArray()) {
             for (JsonNode call : request) {
                 if (isBlockRead(call)) {
@@ -149,10 +147,11 @@ public final class RpcServer implements AutoCloseable {
         return isBlockRead(request);
     }
 
-    private static boolean isBlockRead(JsonNode call) {
+    private boolean isBlockRead(JsonNode call) {
         return call != null
                 && call.isObject()
-                && BLOCK_READ.equals(call.path("method").asText(null));
+                && call.path("method").isTextual()
+                && methods.readsBlocks(call.path("method").textValue());
     }
 
     /**
@@ -314,7 +313,7 @@ public final class RpcServer implements AutoCloseable {
                             .toString(),
                     Map.of("Allow", "POST"));
         }
-        if (method.equals(BLOCK_READ)) {
+        if (methods.readsBlocks(method)) {
             return readingBlocks(() -> get(method, r), RpcServer::getError);
         }
         return get(method, r);
