@@ -42,22 +42,30 @@ public final class HttpTransport implements AutoCloseable {
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
 
+    /** The content type of a binary body: the only one sent without a charset. */
+    public static final String BINARY = "application/octet-stream";
+
     /** A request as the handler sees it; header names are lower case. */
     public record Request(
             String method, String path, Optional<String> rawQuery, Map<String, String> headers, byte[] body) {}
 
     /**
-     * An answer: a UTF-8 body with its content type, extra headers (e.g. {@code Allow}), and what to do once it is
-     * written or could not be (give back what the handler took to make it).
+     * An answer: a body with its content type (text is sent as UTF-8, with that charset named), extra headers (e.g.
+     * {@code Allow}), and what to do once it is written or could not be (give back what the handler took to make it).
      */
     public record Response(
-            int status, String contentType, String body, Map<String, String> headers, Runnable afterWrite) {
+            int status, String contentType, byte[] body, Map<String, String> headers, Runnable afterWrite) {
         public Response(int status, String contentType, String body, Map<String, String> headers) {
-            this(status, contentType, body, headers, () -> {});
+            this(status, contentType, body.getBytes(StandardCharsets.UTF_8), headers, () -> {});
         }
 
         public Response(int status, String contentType, String body) {
             this(status, contentType, body, Map.of());
+        }
+
+        /** A 200 with a binary body ({@link #BINARY}). */
+        public static Response binary(byte[] body) {
+            return new Response(200, BINARY, body, Map.of(), () -> {});
         }
     }
 
@@ -331,7 +339,7 @@ public final class HttpTransport implements AutoCloseable {
 
     private static void write(OutputStream out, Response r, Map<String, String> extra, boolean keepAlive)
             throws IOException {
-        byte[] body = r.body().getBytes(StandardCharsets.UTF_8);
+        byte[] body = r.body();
         StringBuilder head = new StringBuilder()
                 .append("HTTP/1.1 ")
                 .append(r.status())
@@ -339,7 +347,8 @@ public final class HttpTransport implements AutoCloseable {
                 .append(reason(r.status()))
                 .append("\r\n");
         Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Content-Type", r.contentType() + "; charset=utf-8");
+        headers.put(
+                "Content-Type", r.contentType().equals(BINARY) ? r.contentType() : r.contentType() + "; charset=utf-8");
         headers.put("Content-Length", Integer.toString(body.length));
         headers.putAll(r.headers());
         headers.putAll(extra);
