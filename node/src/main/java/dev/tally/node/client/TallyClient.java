@@ -15,8 +15,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * An application's client of a node's RPC for transactions: batches go to {@code POST /txs} as one binary body
- * ({@link TxBatch}), and come back with one {@link TxStatus} each. Thread-safe; one keep-alive HTTP/1.1 connection per
+ * An application's client of a node's RPC for transactions and final blocks: batches go to {@code POST /txs} as one
+ * binary body ({@link TxBatch}), and come back with one {@link TxStatus} each; final blocks come from {@code GET
+ * /blocks} ({@link BlockFeed}), each the moment it is final. Thread-safe; one keep-alive HTTP/1.1 connection per
  * concurrent caller.
  *
  * <pre>{@code
@@ -71,6 +72,7 @@ public final class TallyClient implements AutoCloseable {
     }
 
     private final URI txs;
+    private final URI blocks;
     private final HttpClient http;
     private final Duration timeout;
 
@@ -81,6 +83,7 @@ public final class TallyClient implements AutoCloseable {
 
     public TallyClient(URI rpc, Duration timeout) {
         this.txs = Objects.requireNonNull(rpc, "rpc").resolve("/txs");
+        this.blocks = rpc.resolve("/blocks");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -124,6 +127,35 @@ public final class TallyClient implements AutoCloseable {
      */
     public BatchingSubmitter batching(Duration interval, int maxBatch) {
         return new BatchingSubmitter(this, interval, maxBatch);
+    }
+
+    /**
+     * The final blocks from {@code from} on, in order ({@code GET /blocks}): at most {@code max} (1 to 1,000), fewer
+     * when they are large; when block {@code from} is not final yet, waits for it up to {@code wait} (at most 30 s),
+     * and answers the moment it is. Empty when none came in that time. A block below those the node stores (pruned)
+     * is a {@link RequestRefusedException} with status 404; an overloaded node's is 429.
+     *
+     * <pre>{@code
+     * for (long next = from; ; ) {
+     *     for (BlockFeed.Entry e : node.blocks(next, 100, Duration.ofSeconds(10))) {
+     *         apply(e.block());  // e.block().verify(epoch) checks its commit QC against the committee
+     *         next = e.block().number() + 1;
+     *     }
+     * }
+     * }</pre>
+     */
+    public List<BlockFeed.Entry> blocks(long from, int max, Duration wait) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(
+                        blocks.resolve("/blocks?from=" + from + "&max=" + max + "&wait_ms=" + wait.toMillis()))
+                .timeout(timeout.plus(wait))
+                .GET()
+                .build();
+        HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() != 200) {
+            throw new RequestRefusedException(
+                    response.statusCode(), parse(response).at("/error/message").asText("(no message)"));
+        }
+        return BlockFeed.decode(response.body());
     }
 
     private static JsonNode parse(HttpResponse<byte[]> response) throws IOException {

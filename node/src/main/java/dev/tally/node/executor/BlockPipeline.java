@@ -9,10 +9,15 @@ import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.storage.BlockRange;
 import dev.tally.storage.BlockStore;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +54,9 @@ final class BlockPipeline implements BlockSource, BlockSink {
     // The newest block queued or read by state(): gossip advertises its QC several times a second and the RPC asks
     // for it on every poll, and a read from the store checks the block's integrity, hashing its whole payload.
     private volatile Optional<FinalBlock> newest = Optional.empty();
+    // Completed, and replaced by a fresh one, each time a block is stored: what a reader waiting for the next final
+    // block (the RPC's block feed) waits on, so that it learns of the block at once without polling.
+    private volatile CompletableFuture<Void> nextStored = new CompletableFuture<>();
 
     /** @param store where the execution layer keeps the blocks: block sync repairs its corrupt ones */
     BlockPipeline(
@@ -102,10 +110,8 @@ final class BlockPipeline implements BlockSource, BlockSink {
     }
 
     private Optional<FinalBlock> newest(long number) {
-        Optional<FinalBlock> held = newest;
-        if (held.isPresent()
-                && held.get().number() == number
-                && !store.corruptBlocks().contains(number)) {
+        Optional<FinalBlock> held = held(number);
+        if (held.isPresent()) {
             return held;
         }
         Optional<FinalBlock> read = execution.block(number);
@@ -115,9 +121,20 @@ final class BlockPipeline implements BlockSource, BlockSink {
         return read;
     }
 
+    /** The newest block as held in memory, if it is block {@code number} and its stored copy is not known damaged. */
+    private Optional<FinalBlock> held(long number) {
+        Optional<FinalBlock> held = newest;
+        return held.isPresent()
+                        && held.get().number() == number
+                        && !store.corruptBlocks().contains(number)
+                ? held
+                : Optional.empty();
+    }
+
+    /** A stored block: the newest from memory, the others read (and checked) from the store. */
     @Override
     public Optional<FinalBlock> block(long number) {
-        return execution.block(number);
+        return held(number).or(() -> execution.block(number));
     }
 
     /**
@@ -131,6 +148,7 @@ final class BlockPipeline implements BlockSource, BlockSink {
             return;
         }
         StoredRange range;
+        CompletableFuture<Void> signal;
         synchronized (this) {
             long n = block.number();
             if (n != lastQueued + 1) {
@@ -159,8 +177,37 @@ final class BlockPipeline implements BlockSource, BlockSink {
             }
             metrics.blockStored(block);
             range = persisted();
+            signal = nextStored;
+            nextStored = new CompletableFuture<>();
         }
+        signal.complete(null);
         listeners.forEach(l -> l.persisted(range));
+    }
+
+    /**
+     * Waits until block {@code number} is stored, for at most {@code wait}: whether it is (or was, and has been pruned
+     * since).
+     */
+    boolean awaitStored(long number, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            // Taken before the check: a block stored after the check completes this very signal.
+            CompletableFuture<Void> signal = nextStored;
+            if (lastQueued() >= number) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                signal.get(left, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return lastQueued() >= number;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the signal of a stored block is never failed", e);
+            }
+        }
     }
 
     /** Whether {@code block} comes before its predecessor is stored; logs when that opens a gap. */

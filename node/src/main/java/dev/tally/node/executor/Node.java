@@ -19,6 +19,7 @@ import java.io.File;
 import java.io.IOException;
 import java.net.BindException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
@@ -271,6 +272,22 @@ public final class Node implements AutoCloseable {
     /** The newest final block stored (held in memory: no read of the store while it stays the newest). */
     public Optional<FinalBlock> newestBlock() {
         return blocks.newest();
+    }
+
+    /**
+     * A stored final block ({@link #newestBlock} from memory, any other read from the store and checked); empty when
+     * it is not stored, or its stored copy is damaged.
+     */
+    public Optional<FinalBlock> block(long number) {
+        return blocks.block(number);
+    }
+
+    /**
+     * Waits until final block {@code number} is stored, for at most {@code wait}; whether it is (or was: it may have
+     * been pruned since). A reader that follows the chain learns of each block the moment it is stored.
+     */
+    public boolean awaitBlock(long number, Duration wait) throws InterruptedException {
+        return blocks.awaitStored(number, wait);
     }
 
     /** The replica's position; empty on a full node (or a validator outside the current committee). */

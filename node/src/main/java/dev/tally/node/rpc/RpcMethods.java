@@ -10,15 +10,19 @@ import dev.tally.execution.TransactionPayload;
 import dev.tally.network.BlockStoreState;
 import dev.tally.network.SignedNetAddress;
 import dev.tally.network.TransactionSink;
+import dev.tally.node.client.BlockFeed;
 import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.GenesisJson;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeHealth;
 import dev.tally.node.executor.ReplicaStatus;
 import dev.tally.node.executor.StoredRange;
+import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.FinalBlock;
 import dev.tally.protocol.ValidatorInfo;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -175,9 +179,7 @@ public final class RpcMethods {
                     .put("view", s.get().view())
                     .put("phase", s.get().phase().name().toLowerCase(Locale.ROOT));
         }
-        StoredRange r = node.storedBlocks();
-        Optional<FinalBlock> last =
-                r.isEmpty() ? Optional.empty() : node.execution().block(r.last());
+        Optional<FinalBlock> last = node.newestBlock();
         if (last.isEmpty()) {
             throw new RpcException(
                     RpcException.NOT_AVAILABLE, "a full node knows views from final blocks, and it stores none yet");
@@ -194,15 +196,7 @@ public final class RpcMethods {
      * the proposal.
      */
     private JsonNode block(long number) throws RpcException {
-        Optional<FinalBlock> b = node.execution().block(number);
-        if (b.isEmpty()) {
-            StoredRange r = node.storedBlocks();
-            throw new RpcException(
-                    RpcException.NOT_AVAILABLE,
-                    "block " + number + " is not stored here; stored: "
-                            + (r.isEmpty() ? "none" : r.first() + ".." + r.last()));
-        }
-        FinalBlock block = b.get();
+        FinalBlock block = node.block(number).orElseThrow(() -> notStored(number));
         ObjectNode o = NODES.objectNode()
                 .put("number", block.number())
                 .put("view", block.justification().view().number())
@@ -217,6 +211,49 @@ public final class RpcMethods {
             f.proposalToFinalMillis().ifPresent(ms -> o.put("proposal_to_final_ms", ms));
         });
         return o;
+    }
+
+    private RpcException notStored(long number) {
+        StoredRange r = node.storedBlocks();
+        return new RpcException(
+                RpcException.NOT_AVAILABLE,
+                "block " + number + " is not stored here; stored: "
+                        + (r.isEmpty() ? "none" : r.first() + ".." + r.last()));
+    }
+
+    /**
+     * {@code GET /blocks}, first half: waits for at most {@code wait} until final block {@code from} is stored;
+     * whether it is. A block below those stored (pruned, or before the genesis' first) is refused at once.
+     */
+    boolean awaitBlock(long from, Duration wait) throws RpcException, InterruptedException {
+        if (from < node.storedBlocks().first()) {
+            throw notStored(from);
+        }
+        return node.awaitBlock(from, wait);
+    }
+
+    /**
+     * {@code GET /blocks}, second half: the stored final blocks from {@code from} on ({@link BlockFeed}), at most
+     * {@code max}, and none more once they fill {@code maxBytes} (the first always goes).
+     */
+    byte[] blockFeed(long from, int max, int maxBytes) throws RpcException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (long n = from; n - from < max && out.size() < maxBytes; n++) {
+            Optional<FinalBlock> b = node.block(n);
+            if (b.isEmpty()) {
+                if (n == from) {
+                    throw notStored(n);
+                }
+                break;
+            }
+            Optional<NodeMetrics.Finalization> f = node.metrics().finalization(n);
+            BlockFeed.append(
+                    out,
+                    Codec.encode(b.get()),
+                    f.map(x -> OptionalLong.of(x.finalAtUnixMillis())).orElse(OptionalLong.empty()),
+                    f.map(NodeMetrics.Finalization::proposalToFinalMillis).orElse(OptionalLong.empty()));
+        }
+        return out.toByteArray();
     }
 
     /** How many transactions the payload holds, when it is in the default execution layer's format. */

@@ -46,6 +46,21 @@ public record RpcParams(JsonNode params) {
         return n;
     }
 
+    /** An optional number from {@code min} to {@code max}; {@code absent} when the param is not given. */
+    public long longBetween(String name, int position, long min, long max, long absent) throws RpcException {
+        JsonNode v = params.isArray() ? params.get(position) : params.get(name);
+        if (v == null || v.isNull()) {
+            return absent;
+        }
+        long n = nonNegativeLong(name, position);
+        if (n < min || n > max) {
+            throw new RpcException(
+                    RpcException.INVALID_PARAMS,
+                    "param \"" + name + "\" must be from " + min + " to " + max + ", got " + n);
+        }
+        return n;
+    }
+
     public byte[] hex(String name, int position) throws RpcException {
         return hex(get(name, position), "param \"" + name + "\"");
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.node.client.BlockFeed;
 import dev.tally.node.client.TxBatch;
 import dev.tally.node.config.HttpLimits;
 import dev.tally.node.http.HttpTransport;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
@@ -36,6 +38,12 @@ public final class RpcServer implements AutoCloseable {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     /** Where a binary batch of transactions is posted. */
     public static final String TXS_PATH = "/txs";
+    /** Where final blocks are read in binary, as they come ({@link #handleBlockFeed}). */
+    public static final String BLOCKS_PATH = "/blocks";
+
+    static final int FEED_DEFAULT_BLOCKS = 100;
+    static final int FEED_MAX_BLOCKS = 1_000;
+    static final int FEED_MAX_WAIT_MS = 30_000;
 
     private final HttpTransport transport;
     private final RpcMethods methods;
@@ -313,6 +321,9 @@ public final class RpcServer implements AutoCloseable {
                             .toString(),
                     Map.of("Allow", "POST"));
         }
+        if (r.path().equals(BLOCKS_PATH)) {
+            return handleBlockFeed(r);
+        }
         if (methods.readsBlocks(method)) {
             return readingBlocks(() -> get(method, r), RpcServer::getError);
         }
@@ -321,6 +332,16 @@ public final class RpcServer implements AutoCloseable {
 
     /** A GET of a method that does not change state: its query as the params. */
     private Response get(String method, HttpTransport.Request r) {
+        try {
+            return new Response(
+                    200, "application/json", invoke(method, query(r)).toString());
+        } catch (RpcException e) {
+            return getError(getStatus(e), e);
+        }
+    }
+
+    /** A GET's query as params, by name, each value text. */
+    private static ObjectNode query(HttpTransport.Request r) throws RpcException {
         ObjectNode params = NODES.objectNode();
         try {
             for (String pair : r.rawQuery()
@@ -333,22 +354,65 @@ public final class RpcServer implements AutoCloseable {
                 params.put(key, value);
             }
         } catch (IllegalArgumentException e) {
-            return new Response(
-                    400,
-                    "application/json",
-                    getError(new RpcException(RpcException.INVALID_PARAMS, "malformed query: " + e.getMessage()))
-                            .toString());
+            throw new RpcException(RpcException.INVALID_PARAMS, "malformed query: " + e.getMessage());
         }
+        return params;
+    }
+
+    /** The HTTP status of a GET's error. */
+    private static int getStatus(RpcException e) {
+        return switch (e.code()) {
+            case RpcException.METHOD_NOT_FOUND, RpcException.NOT_AVAILABLE -> 404;
+            case RpcException.INTERNAL_ERROR -> 500;
+            case RpcException.OVERLOADED -> 429;
+            default -> 400;
+        };
+    }
+
+    private static Response getError(int status, RpcException e) {
+        return new Response(status, "application/json", getError(e).toString(), retryAfter(status));
+    }
+
+    /**
+     * {@code GET /blocks?from=N[&max=K][&wait_ms=W]}: the final blocks from {@code N} on, in order, at most {@code K}
+     * ({@value #FEED_DEFAULT_BLOCKS} by default, at most {@value #FEED_MAX_BLOCKS}) and as many as fit the batch answer
+     * limit (one at least), as a {@link BlockFeed} body. When block {@code N} is not stored yet, the request waits
+     * for it up to {@code W} ms (0 by default, at most {@value #FEED_MAX_WAIT_MS}) and is answered the moment it is
+     * stored: a client follows the chain with one request per new block instead of polling. None in that time: an
+     * empty body. The wait holds no permit; making and writing the answer holds one of the block reads'.
+     */
+    private Response handleBlockFeed(HttpTransport.Request r) {
+        long from;
+        int max;
         try {
-            return new Response(200, "application/json", invoke(method, params).toString());
+            RpcParams p = new RpcParams(query(r));
+            from = p.nonNegativeLong("from", 0);
+            max = (int) p.longBetween("max", 1, 1, FEED_MAX_BLOCKS, FEED_DEFAULT_BLOCKS);
+            Duration wait = Duration.ofMillis(p.longBetween("wait_ms", 2, 0, FEED_MAX_WAIT_MS, 0));
+            if (!methods.awaitBlock(from, wait)) {
+                return Response.binary(new byte[0]);
+            }
         } catch (RpcException e) {
-            int status = switch (e.code()) {
-                case RpcException.METHOD_NOT_FOUND, RpcException.NOT_AVAILABLE -> 404;
-                case RpcException.INTERNAL_ERROR -> 500;
-                default -> 400;
-            };
-            return new Response(status, "application/json", getError(e).toString());
+            return getError(getStatus(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return getError(503, new RpcException(RpcException.NOT_AVAILABLE, "the node is stopping"));
         }
+        return readingBlocks(
+                () -> {
+                    long start = System.nanoTime();
+                    boolean ok = false;
+                    try {
+                        byte[] body = methods.blockFeed(from, max, maxBatchAnswerChars);
+                        ok = true;
+                        return Response.binary(body);
+                    } catch (RpcException e) {
+                        return getError(getStatus(e), e);
+                    } finally {
+                        metrics.rpcLatency("GET " + BLOCKS_PATH, ok, System.nanoTime() - start);
+                    }
+                },
+                RpcServer::getError);
     }
 
     /** A GET's error: {@code {"error": {...}}}, without the JSON-RPC envelope. */

@@ -1,0 +1,173 @@
+package dev.tally.node.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.node.SoloNode;
+import dev.tally.node.client.BlockFeed;
+import dev.tally.node.client.TallyClient;
+import dev.tally.node.config.HttpLimits;
+import dev.tally.node.executor.Node;
+import dev.tally.protocol.Codec;
+import dev.tally.protocol.TestChain;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code GET /blocks} against a one-validator chain (which finalizes blocks on its own, a few a second): final blocks
+ * in their canonical encoding, each answered the moment it is stored, and a clear error for a bad request.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BlockFeedPathTest {
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final TestChain CHAIN = new TestChain(1);
+    static Node node;
+    static RpcServer server;
+    static TallyClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = SoloNode.start(CHAIN);
+        server = RpcServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new RpcMethods(node), node.metrics());
+        node.attach(server);
+        client = new TallyClient(
+                URI.create("http://127.0.0.1:" + server.address().getPort() + "/"));
+        assertThat(node.awaitBlock(3, Duration.ofSeconds(20))).isTrue();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        node.close();
+    }
+
+    @Test
+    void storedBlocksComeInOrderAsTheNodeEncodesThemWithWhenTheyBecameFinal() throws Exception {
+        List<BlockFeed.Entry> feed = client.blocks(0, 3, Duration.ZERO);
+
+        assertThat(feed).extracting(e -> e.block().number()).containsExactly(0L, 1L, 2L);
+        for (BlockFeed.Entry e : feed) {
+            assertThat(Codec.encode(e.block()))
+                    .isEqualTo(Codec.encode(node.block(e.block().number()).orElseThrow()));
+            e.block().verify(CHAIN.epoch);
+            assertThat(e.finalAtMillis())
+                    .as(
+                            "block %d was finalized by this node's replica",
+                            e.block().number())
+                    .hasValue(node.metrics()
+                            .finalization(e.block().number())
+                            .orElseThrow()
+                            .finalAtUnixMillis());
+        }
+    }
+
+    @Test
+    void aReadOfTheNextBlockIsAnsweredTheMomentItIsStored() throws Exception {
+        // A block some way ahead: not stored when the request arrives (the chain makes a few a second).
+        long ahead = node.storedBlocks().last() + 3;
+        long start = System.nanoTime();
+        List<BlockFeed.Entry> feed = client.blocks(ahead, 10, Duration.ofSeconds(20));
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+        assertThat(feed).isNotEmpty();
+        assertThat(feed.getFirst().block().number()).isEqualTo(ahead);
+        // A read that missed the moment its block was stored would wait the whole 20 s.
+        assertThat(tookMillis).as("ms until the answer").isLessThan(10_000);
+    }
+
+    @Test
+    void withoutAWaitABlockNotYetFinalIsAnEmptyAnswerAtOnce() throws Exception {
+        long far = node.storedBlocks().last() + 1_000_000;
+        assertThat(client.blocks(far, 10, Duration.ZERO)).isEmpty();
+        assertThat(client.blocks(far, 10, Duration.ofMillis(50))).isEmpty();
+
+        HttpResponse<byte[]> raw = HTTP.send(
+                HttpRequest.newBuilder(URI.create(
+                                "http://127.0.0.1:" + server.address().getPort() + "/blocks?from=" + far))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(raw.statusCode()).isEqualTo(200);
+        assertThat(raw.headers().firstValue("Content-Type")).hasValue("application/octet-stream");
+        assertThat(raw.body()).isEmpty();
+    }
+
+    @Test
+    void anAnswerHoldsAtMostTheBlocksAskedFor() throws Exception {
+        assertThat(client.blocks(1, 2, Duration.ZERO))
+                .extracting(e -> e.block().number())
+                .containsExactly(1L, 2L);
+    }
+
+    @Test
+    void anAnswerPastTheByteLimitEndsAfterTheBlockThatCrossedIt() throws Exception {
+        RpcServer small = RpcServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                HttpLimits.builder().maxBatchAnswerChars(1).build(),
+                new RpcMethods(node),
+                node.metrics());
+        try (TallyClient c =
+                new TallyClient(URI.create("http://127.0.0.1:" + small.address().getPort() + "/"))) {
+            assertThat(c.blocks(0, 3, Duration.ZERO))
+                    .extracting(e -> e.block().number())
+                    .containsExactly(0L);
+        } finally {
+            small.close();
+        }
+    }
+
+    @Test
+    void aBadRequestIsRefusedNamingTheParam() throws Exception {
+        assertRefused("blocks", 400, "missing param \\\"from\\\"");
+        assertRefused("blocks?from=-1", 400, "param \\\"from\\\" must not be negative");
+        assertRefused("blocks?from=x", 400, "param \\\"from\\\" must be a number");
+        assertRefused("blocks?from=0&max=0", 400, "param \\\"max\\\" must be from 1 to 1000, got 0");
+        assertRefused("blocks?from=0&max=1001", 400, "param \\\"max\\\" must be from 1 to 1000, got 1001");
+        assertRefused("blocks?from=0&wait_ms=30001", 400, "param \\\"wait_ms\\\" must be from 0 to 30000, got 30001");
+        assertThatThrownBy(() -> client.blocks(0, 0, Duration.ZERO))
+                .isInstanceOfSatisfying(
+                        TallyClient.RequestRefusedException.class,
+                        e -> assertThat(e.status()).isEqualTo(400))
+                .hasMessageContaining("param \"max\"");
+    }
+
+    @Test
+    void aBlockBeforeTheChainsFirstIsNotStoredHere() throws Exception {
+        Node later = SoloNode.start(new TestChain(1, 5));
+        RpcServer s = RpcServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new RpcMethods(later), later.metrics());
+        later.attach(s);
+        try (TallyClient c =
+                new TallyClient(URI.create("http://127.0.0.1:" + s.address().getPort() + "/"))) {
+            assertThatThrownBy(() -> c.blocks(4, 1, Duration.ofSeconds(5)))
+                    .isInstanceOfSatisfying(
+                            TallyClient.RequestRefusedException.class,
+                            e -> assertThat(e.status()).isEqualTo(404))
+                    .hasMessageContaining("block 4 is not stored here");
+        } finally {
+            later.close();
+        }
+    }
+
+    private static void assertRefused(String path, int status, String message) throws Exception {
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(
+                                "http://127.0.0.1:" + server.address().getPort() + "/" + path))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        assertThat(r.body()).as(path).contains(message);
+    }
+}
