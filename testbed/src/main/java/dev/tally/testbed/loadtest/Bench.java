@@ -5,6 +5,7 @@ import dev.tally.node.metrics.NodeMetrics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -30,6 +31,8 @@ public final class Bench {
     public static final int TX_HEADER = 24;
 
     private static final int TAG = 0x54414C59; // "TALY"
+    // After a failed read of final blocks, before the next: the node may refuse at once (not serving yet, overloaded).
+    private static final Duration RETRY_PAUSE = Duration.ofMillis(10);
 
     private final Cluster cluster;
     private final BenchPlan plan;
@@ -133,7 +136,10 @@ public final class Bench {
      */
     public record Requests(long answered, long overloaded, long failed, String firstFailure, long transactions) {}
 
-    /** The reader's calls to node0 (last block, blocks): how many, how many failed (a slow one is a figure, not an end). */
+    /**
+     * The reader's calls to node0 for final blocks: how many, how many failed (a slow one is a figure, not an end), and
+     * the slowest, its wait for the next block included.
+     */
     public record Monitoring(long polls, long failed, long slowestNanos, String firstFailure) {}
 
     /** The phase without load after the first block: its length and the blocks final in it. */
@@ -474,25 +480,22 @@ public final class Bench {
     }
 
     /**
-     * Follows node0's final blocks from {@code next} until stopped. A call that fails (node0 too slow to answer in
-     * time, under overload) is counted and made again: the run goes on. A failed read of several blocks is made
-     * again for half as many (full blocks of a flood are megabytes each, and a chunk of them may not come through in
-     * the call's time at all), and the chunk grows back after each read that succeeds.
+     * Follows node0's final blocks from {@code next} until stopped, each read waiting for the next block (so that a
+     * block is seen the moment node0 stores it, without polling). A call that fails (node0 too slow to answer in
+     * time, under overload) is counted and made again: the run goes on. A failed read of several blocks is made again
+     * for half as many (full blocks of a flood are megabytes each, and a chunk of them may not come through in the
+     * call's time at all), and the chunk grows back after each read that succeeds.
      */
     private void read(long next) throws InterruptedException {
         int chunk = plan.readChunk();
         while (!stopReading) {
-            long last = monitored(cluster::lastBlock).orElse(-1L);
-            if (last < next) {
-                LockSupport.parkNanos(plan.pollNanos());
-                continue;
-            }
             long from = next;
-            long to = Math.min(last, next + chunk - 1);
-            Optional<List<Cluster.Block>> read = monitored(() -> cluster.blocks(from, to));
+            int max = chunk;
+            Optional<List<Cluster.Block>> read =
+                    monitored(() -> cluster.follow(from, max, Duration.ofNanos(plan.followWaitNanos())));
             if (read.isEmpty()) {
                 chunk = Math.max(1, chunk / 2);
-                LockSupport.parkNanos(plan.pollNanos());
+                Thread.sleep(RETRY_PAUSE);
                 continue;
             }
             chunk = Math.min(plan.readChunk(), chunk * 2);

@@ -15,7 +15,7 @@ record BenchPlan(
         int senders,
         int maxBatch,
         long batchIntervalNanos,
-        long pollNanos,
+        long followWaitNanos,
         int readChunk,
         int minWindowBlocks,
         long maxExtensionNanos) {
@@ -36,7 +36,7 @@ record BenchPlan(
         private int senders;
         private int maxBatch;
         private Duration batchInterval = Duration.ZERO;
-        private Duration poll = Duration.ZERO;
+        private Duration followWait = Duration.ZERO;
         private int readChunk;
         private int minWindowBlocks;
         private Duration maxExtension = Duration.ZERO;
@@ -110,9 +110,12 @@ record BenchPlan(
             return this;
         }
 
-        /** How often the reader asks node0 for new blocks. */
-        Builder poll(Duration d) {
-            this.poll = d;
+        /**
+         * How long one read of node0's final blocks waits for the next block: the reader sees a block when node0
+         * stores it, and stops at most this long after it is told to.
+         */
+        Builder followWait(Duration d) {
+            this.followWait = d;
             return this;
         }
 
@@ -146,7 +149,7 @@ record BenchPlan(
                     senders,
                     maxBatch,
                     batchInterval.toNanos(),
-                    poll.toNanos(),
+                    followWait.toNanos(),
                     readChunk,
                     minWindowBlocks,
                     maxExtension.toNanos());

@@ -3,6 +3,7 @@ package dev.tally.testbed.loadtest;
 import dev.tally.node.metrics.NodeMetrics;
 import dev.tally.protocol.Payload;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,10 +31,11 @@ interface Cluster extends AutoCloseable {
     long lastBlock() throws IOException, InterruptedException;
 
     /**
-     * The final blocks {@code from..to} (inclusive), in order, from the node the harness reads from; or, when that
-     * node answers only part of them at once (large blocks), the first of them, at least one.
+     * The final blocks from {@code from} on, in order, at most {@code max} (fewer when the node answers only part of
+     * them at once: large blocks), from the node the harness reads from; when block {@code from} is not final yet,
+     * waits for it up to {@code wait}, and answers the moment it is. Empty when none came in that time.
      */
-    List<Block> blocks(long from, long to) throws IOException, InterruptedException;
+    List<Block> follow(long from, int max, Duration wait) throws IOException, InterruptedException;
 
     /** CPU time the nodes have used so far, in nanoseconds (user + system). */
     long cpuNanos() throws IOException;

@@ -13,10 +13,12 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Every node in this JVM (the executor's {@link Node}, each with its own storage, talking over loopback), driven
@@ -123,12 +125,21 @@ final class InProcessCluster implements Cluster {
     }
 
     @Override
-    public List<Block> blocks(long from, long to) throws IOException {
+    public List<Block> follow(long from, int max, Duration wait) throws IOException, InterruptedException {
         Node n = nodes.getFirst();
+        if (!n.awaitBlock(from, wait)) {
+            return List.of();
+        }
         List<Block> blocks = new ArrayList<>();
-        for (long i = from; i <= to; i++) {
-            FinalBlock b = n.execution().block(i).orElseThrow(() -> new IOException("node0 lost a block it reported"));
-            blocks.add(new Block(i, b.payload(), n.metrics().finalization(i)));
+        for (long i = from; i - from < max; i++) {
+            Optional<FinalBlock> b = n.block(i);
+            if (b.isEmpty()) {
+                break;
+            }
+            blocks.add(new Block(i, b.get().payload(), n.metrics().finalization(i)));
+        }
+        if (blocks.isEmpty()) {
+            throw new IOException("node0 lost block " + from + ", which it stored");
         }
         return blocks;
     }

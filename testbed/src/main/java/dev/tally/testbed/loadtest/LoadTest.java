@@ -181,7 +181,7 @@ public final class LoadTest {
                                 : Math.min(validators, 6))
                 .maxBatch(settings.inProcess() ? 200 : 500)
                 .batchInterval(Duration.ofMillis(settings.batchIntervalMs()))
-                .poll(Duration.ofNanos(settings.inProcess() ? 500_000 : 1_000_000))
+                .followWait(Duration.ofMillis(500))
                 .readChunk(32)
                 .minWindowBlocks(smoke ? 3 : 0)
                 .maxExtension(Duration.ofSeconds(smoke ? 60 : 0))

@@ -336,9 +336,9 @@ public final class LoadTestReport {
         JsonNode m = r.get("monitoring");
         b.append(String.format(
                 ROW,
-                "harness polls of node0",
+                "reads of node0's blocks",
                 m.get("polls").asText() + ", " + m.get("failed").asText() + " failed, slowest "
-                        + m.get("slowest_ms").asText() + " ms" + firstFailure(m)));
+                        + m.get("slowest_ms").asText() + " ms (a read waits for the next block)" + firstFailure(m)));
     }
 
     private static String firstFailure(JsonNode counts) {

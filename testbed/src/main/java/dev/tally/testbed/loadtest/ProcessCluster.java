@@ -3,10 +3,9 @@ package dev.tally.testbed.loadtest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.tally.node.client.BlockFeed;
 import dev.tally.node.client.TallyClient;
 import dev.tally.node.metrics.NodeMetrics;
-import dev.tally.node.rpc.RpcException;
-import dev.tally.protocol.Payload;
 import dev.tally.testbed.localnet.Localnet;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,14 +22,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A localnet of real node processes on loopback, driven over RPC: transactions as binary batches through
- * {@link TallyClient} ({@code POST /txs}), or as JSON-RPC batches of {@code push_tx}; final blocks as batches of
- * {@code block} from node0. Either one process per node, as {@code bin/tally localnet} runs them ({@link #perNode}),
+ * {@link TallyClient} ({@code POST /txs}), or as JSON-RPC batches of {@code push_tx}; final blocks from node0's
+ * binary feed ({@code GET /blocks}), each the moment it is stored. Either one process per node, as {@code bin/tally localnet} runs them ({@link #perNode}),
  * or the nodes spread over a few JVMs that each run their share in-process ({@link #grouped}, {@code tally
  * bench-host}); every node keeps its own RPC port either way. CPU and peak memory come from {@code /proc/<pid>} of the
  * processes.
@@ -265,37 +263,17 @@ final class ProcessCluster implements Cluster {
     }
 
     @Override
-    public List<Block> blocks(long from, long to) throws IOException, InterruptedException {
-        StringBuilder body = new StringBuilder("[");
-        for (long n = from; n <= to; n++) {
-            if (n > from) {
-                body.append(',');
-            }
-            body.append("{\"jsonrpc\":\"2.0\",\"method\":\"block\",\"id\":")
-                    .append(n)
-                    .append(",\"params\":[")
-                    .append(n)
-                    .append("]}");
-        }
-        body.append(']');
-        HttpResponse<InputStream> r = readClient.send(
-                request(rpc.getFirst(), body.toString(), 30), HttpResponse.BodyHandlers.ofInputStream());
+    public List<Block> follow(long from, int max, Duration wait) throws IOException, InterruptedException {
         List<Block> blocks = new ArrayList<>();
-        readBatch(r.body(), new BatchAnswer() {
-            @Override
-            public void result(JsonParser p) throws IOException {
-                blocks.add(block(p));
-            }
-
-            @Override
-            public void error(int code, String message) throws IOException {
-                // The node made the batch's first calls only (their answers filled its limit): the rest is read next.
-                if (code != RpcException.BATCH_ANSWER_LIMIT || blocks.isEmpty()) {
-                    throw new IOException("block: " + message);
-                }
-            }
-        });
-        blocks.sort((a, b) -> Long.compare(a.number(), b.number()));
+        for (BlockFeed.Entry e : tallyClients.getFirst().blocks(from, max, wait)) {
+            blocks.add(new Block(
+                    e.block().number(),
+                    e.block().payload(),
+                    e.finalAtMillis().isPresent()
+                            ? Optional.of(new NodeMetrics.Finalization(
+                                    e.finalAtMillis().getAsLong(), e.proposalToFinalMillis()))
+                            : Optional.empty()));
+        }
         return blocks;
     }
 
@@ -326,34 +304,6 @@ final class ProcessCluster implements Cluster {
                 }
             }
         }
-    }
-
-    /** The fields of a {@code block} result the harness needs; the others (the encoded block, the QC) are skipped. */
-    private static Block block(JsonParser p) throws IOException {
-        long number = -1;
-        Payload payload = null;
-        OptionalLong finalAt = OptionalLong.empty();
-        OptionalLong latency = OptionalLong.empty();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
-            p.nextToken();
-            switch (f) {
-                case "number" -> number = p.getLongValue();
-                case "payload" -> payload = Payload.of(HEX.parseHex(p.getText()));
-                case "final_at_ms" -> finalAt = OptionalLong.of(p.getLongValue());
-                case "proposal_to_final_ms" -> latency = OptionalLong.of(p.getLongValue());
-                default -> p.skipChildren();
-            }
-        }
-        if (number < 0 || payload == null) {
-            throw new IOException("a block result without number or payload");
-        }
-        return new Block(
-                number,
-                payload,
-                finalAt.isPresent()
-                        ? Optional.of(new NodeMetrics.Finalization(finalAt.getAsLong(), latency))
-                        : Optional.empty());
     }
 
     private record RpcError(int code, String message) {}

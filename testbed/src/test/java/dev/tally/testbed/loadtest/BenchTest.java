@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Test;
  */
 class BenchTest {
     /**
-     * One node: every third submission times out, every fifth is refused as overloaded; every fourth poll of the last
-     * block times out; each other poll finalizes what was accepted in a new block, after
-     * {@code blocksPerPoll - 1} empty ones. A read of more than {@code maxBlocksPerRead} blocks at once times out, as
-     * a chunk of a flood's megabyte blocks does, or, if {@code answersPart}, gives the first {@code maxBlocksPerRead}
-     * only, as a node whose limit on a batch's answers they filled.
+     * One node: every third submission times out, every fifth is refused as overloaded; every fourth read of final
+     * blocks times out; a read that has them all waits a millisecond, in which the network finalizes what was accepted
+     * in a new block, after {@code blocksPerPoll - 1} empty ones. A read of more than {@code maxBlocksPerRead} blocks
+     * at once times out, as a chunk of a flood's megabyte blocks does, or, if {@code answersPart}, gives the first
+     * {@code maxBlocksPerRead} only, as a node whose limit on an answer they filled.
      */
     static final class Flaky implements Cluster {
         private final int blocksPerPoll;
@@ -75,7 +75,18 @@ class BenchTest {
         }
 
         @Override
-        public synchronized long lastBlock() throws IOException {
+        public synchronized long lastBlock() {
+            if (firstPollNanos < 0) {
+                firstPollNanos = System.nanoTime();
+            }
+            if (blocks.isEmpty()) {
+                addBlocks();
+            }
+            return blocks.size() - 1L;
+        }
+
+        @Override
+        public synchronized List<Block> follow(long from, int max, Duration wait) throws IOException {
             if (firstPollNanos < 0) {
                 firstPollNanos = System.nanoTime();
             }
@@ -83,6 +94,36 @@ class BenchTest {
             if (polls % 4 == 0) {
                 throw new HttpTimeoutException("request timed out");
             }
+            try {
+                if (from >= blocks.size()) {
+                    // The reader has them all: the made-up network finalizes what it accepted a millisecond later.
+                    Thread.sleep(1);
+                    addBlocks();
+                }
+                long to = Math.min(blocks.size() - 1L, from + max - 1);
+                if (to - from + 1 > maxBlocksPerRead) {
+                    if (!answersPart) {
+                        throw new HttpTimeoutException("request timed out");
+                    }
+                    to = from + maxBlocksPerRead - 1;
+                }
+                List<Block> out = new ArrayList<>();
+                for (long n = from; n <= to; n++) {
+                    out.add(new Block(
+                            n,
+                            TransactionPayload.encode(blocks.get((int) n)),
+                            Optional.of(new NodeMetrics.Finalization(finalAt.get((int) n), OptionalLong.of(1)))));
+                }
+                Thread.sleep(readMillis);
+                return out;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+
+        /** {@code blocksPerPoll - 1} empty blocks, then one with what was accepted. */
+        private void addBlocks() {
             for (int i = 1; i < blocksPerPoll; i++) {
                 blocks.add(List.of());
                 finalAt.add(System.currentTimeMillis());
@@ -90,31 +131,6 @@ class BenchTest {
             blocks.add(List.copyOf(pending));
             finalAt.add(System.currentTimeMillis());
             pending.clear();
-            return blocks.size() - 1L;
-        }
-
-        @Override
-        public synchronized List<Block> blocks(long from, long to) throws IOException {
-            if (to - from + 1 > maxBlocksPerRead) {
-                if (!answersPart) {
-                    throw new HttpTimeoutException("request timed out");
-                }
-                to = from + maxBlocksPerRead - 1;
-            }
-            List<Block> out = new ArrayList<>();
-            for (long n = from; n <= to; n++) {
-                out.add(new Block(
-                        n,
-                        TransactionPayload.encode(blocks.get((int) n)),
-                        Optional.of(new NodeMetrics.Finalization(finalAt.get((int) n), OptionalLong.of(1)))));
-            }
-            try {
-                Thread.sleep(readMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-            return out;
         }
 
         @Override
@@ -158,7 +174,7 @@ class BenchTest {
                 .startTimeout(Duration.ofSeconds(30))
                 .senders(1)
                 .maxBatch(50)
-                .poll(Duration.ofMillis(1))
+                .followWait(Duration.ofMillis(100))
                 .readChunk(8);
     }
 
