@@ -18,6 +18,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -157,6 +160,35 @@ class BlockFeedPathTest {
                     .hasMessageContaining("block 4 is not stored here");
         } finally {
             later.close();
+        }
+    }
+
+    @Test
+    void aReaderWaitingWhenTheNodeStopsIsLetGoAtOnce() throws Exception {
+        Node stopping = SoloNode.start(new TestChain(1));
+        RpcServer s = RpcServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                new RpcMethods(stopping),
+                stopping.metrics());
+        stopping.attach(s);
+        try (TallyClient c =
+                new TallyClient(URI.create("http://127.0.0.1:" + s.address().getPort() + "/"))) {
+            var reader = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.blocks(1_000_000, 1, Duration.ofSeconds(30));
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            Thread.sleep(300); // the request is in, waiting
+            long start = System.nanoTime();
+            stopping.close();
+            assertThatThrownBy(() -> reader.get(10, TimeUnit.SECONDS))
+                    .as("the reader's request ends with the node, not after its 30 s wait")
+                    .isInstanceOf(ExecutionException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        } finally {
+            stopping.close();
         }
     }
 

@@ -55,6 +55,9 @@ class BlockReadLimitTest {
                     await(server, read, r -> r.statusCode() == 429, "a third block read refused as overloaded");
             assertThat(refused.body()).contains("overloaded", "requests reading blocks");
             assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+            HttpResponse<String> feed = get(server, "blocks?from=" + large);
+            assertThat(feed.statusCode()).as("a read of the block feed").isEqualTo(429);
+            assertThat(feed.body()).contains("overloaded", "requests reading blocks");
             assertThat(get(server, "last_view").statusCode())
                     .as("a method that reads no block")
                     .isEqualTo(200);
