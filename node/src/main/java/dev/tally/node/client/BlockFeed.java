@@ -57,7 +57,8 @@ public final class BlockFeed {
     }
 
     /**
-     * The blocks of a body, in order; each decoded, not verified (see {@link FinalBlock#verify(dev.tally.protocol.Epoch)}).
+     * The blocks of a body, in order; each decoded, not verified (a client that does not trust the node checks each
+     * with {@link FinalBlock#verify(dev.tally.protocol.Epoch)}).
      */
     public static List<Entry> decode(byte[] body) throws MalformedFeedException {
         ByteBuffer in = ByteBuffer.wrap(body);
