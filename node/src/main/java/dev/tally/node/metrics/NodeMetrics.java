@@ -129,6 +129,10 @@ public final class NodeMetrics {
             .labelNames("method", "result")
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
+    private final Gauge blockFeedReaders = Gauge.builder()
+            .name("tally_rpc_block_feed_readers")
+            .help("Requests of GET /blocks waiting for the next final block (clients following the chain)")
+            .register(registry);
 
     /** When a block was first seen (proposed or voted for), by block number; cleared when it is final. */
     private final ConcurrentMap<Long, Long> firstSeenNanos = new ConcurrentHashMap<>();
@@ -452,5 +456,10 @@ public final class NodeMetrics {
 
     public void rpcLatency(String method, boolean ok, long nanos) {
         rpc.labelValues(method, ok ? "ok" : "error").observe(nanos / 1e9);
+    }
+
+    /** A request of the block feed starts ({@code +1}) or stops ({@code -1}) waiting for a block. */
+    public void blockFeedReaders(int change) {
+        blockFeedReaders.inc(change);
     }
 }

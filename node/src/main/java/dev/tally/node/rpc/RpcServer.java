@@ -389,7 +389,14 @@ public final class RpcServer implements AutoCloseable {
             from = p.nonNegativeLong("from", 0);
             max = (int) p.longBetween("max", 1, 1, FEED_MAX_BLOCKS, FEED_DEFAULT_BLOCKS);
             Duration wait = Duration.ofMillis(p.longBetween("wait_ms", 2, 0, FEED_MAX_WAIT_MS, 0));
-            if (!methods.awaitBlock(from, wait)) {
+            metrics.blockFeedReaders(1);
+            boolean stored;
+            try {
+                stored = methods.awaitBlock(from, wait);
+            } finally {
+                metrics.blockFeedReaders(-1);
+            }
+            if (!stored) {
                 return Response.binary(new byte[0]);
             }
         } catch (RpcException e) {

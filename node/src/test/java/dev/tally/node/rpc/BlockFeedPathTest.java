@@ -3,6 +3,7 @@ package dev.tally.node.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tally.node.MetricSnapshots;
 import dev.tally.node.SoloNode;
 import dev.tally.node.client.BlockFeed;
 import dev.tally.node.client.TallyClient;
@@ -86,6 +87,9 @@ class BlockFeedPathTest {
 
         assertThat(feed).isNotEmpty();
         assertThat(feed.getFirst().block().number()).isEqualTo(ahead);
+        assertThat(MetricSnapshots.value(node.metrics(), "tally_rpc_block_feed_readers", null, null))
+                .as("no reader waits once answered")
+                .isZero();
         // A read that missed the moment its block was stored would wait the whole 20 s.
         assertThat(tookMillis).as("ms until the answer").isLessThan(10_000);
     }
@@ -180,7 +184,14 @@ class BlockFeedPathTest {
                     throw new CompletionException(e);
                 }
             });
-            Thread.sleep(300); // the request is in, waiting
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (MetricSnapshots.value(stopping.metrics(), "tally_rpc_block_feed_readers", null, null) < 1
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(MetricSnapshots.value(stopping.metrics(), "tally_rpc_block_feed_readers", null, null))
+                    .as("the reader counted while it waits")
+                    .isEqualTo(1);
             long start = System.nanoTime();
             stopping.close();
             assertThatThrownBy(() -> reader.get(10, TimeUnit.SECONDS))
