@@ -11,6 +11,7 @@ import dev.tally.node.config.HttpLimits;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.Codec;
 import dev.tally.protocol.TestChain;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -43,11 +44,8 @@ class BlockFeedPathTest {
     @BeforeAll
     static void start() throws Exception {
         node = SoloNode.start(CHAIN);
-        server = RpcServer.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new RpcMethods(node), node.metrics());
-        node.attach(server);
-        client = new TallyClient(
-                URI.create("http://127.0.0.1:" + server.address().getPort() + "/"));
+        server = serve(node, HttpLimits.DEFAULT);
+        client = clientOf(server);
         assertThat(node.awaitBlock(3, Duration.ofSeconds(20))).isTrue();
     }
 
@@ -119,13 +117,9 @@ class BlockFeedPathTest {
 
     @Test
     void anAnswerPastTheByteLimitEndsAfterTheBlockThatCrossedIt() throws Exception {
-        RpcServer small = RpcServer.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                HttpLimits.builder().maxBatchAnswerChars(1).build(),
-                new RpcMethods(node),
-                node.metrics());
-        try (TallyClient c =
-                new TallyClient(URI.create("http://127.0.0.1:" + small.address().getPort() + "/"))) {
+        RpcServer small =
+                serve(node, HttpLimits.builder().maxBatchAnswerChars(1).build());
+        try (TallyClient c = clientOf(small)) {
             assertThat(c.blocks(0, 3, Duration.ZERO))
                     .extracting(e -> e.block().number())
                     .containsExactly(0L);
@@ -152,11 +146,7 @@ class BlockFeedPathTest {
     @Test
     void aBlockBeforeTheChainsFirstIsNotStoredHere() throws Exception {
         Node later = SoloNode.start(new TestChain(1, 5));
-        RpcServer s = RpcServer.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new RpcMethods(later), later.metrics());
-        later.attach(s);
-        try (TallyClient c =
-                new TallyClient(URI.create("http://127.0.0.1:" + s.address().getPort() + "/"))) {
+        try (TallyClient c = clientOf(serve(later, HttpLimits.DEFAULT))) {
             assertThatThrownBy(() -> c.blocks(4, 1, Duration.ofSeconds(5)))
                     .isInstanceOfSatisfying(
                             TallyClient.RequestRefusedException.class,
@@ -170,13 +160,7 @@ class BlockFeedPathTest {
     @Test
     void aReaderWaitingWhenTheNodeStopsIsLetGoAtOnce() throws Exception {
         Node stopping = SoloNode.start(new TestChain(1));
-        RpcServer s = RpcServer.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                new RpcMethods(stopping),
-                stopping.metrics());
-        stopping.attach(s);
-        try (TallyClient c =
-                new TallyClient(URI.create("http://127.0.0.1:" + s.address().getPort() + "/"))) {
+        try (TallyClient c = clientOf(serve(stopping, HttpLimits.DEFAULT))) {
             var reader = CompletableFuture.supplyAsync(() -> {
                 try {
                     return c.blocks(1_000_000, 1, Duration.ofSeconds(30));
@@ -201,6 +185,18 @@ class BlockFeedPathTest {
         } finally {
             stopping.close();
         }
+    }
+
+    /** An RPC server on loopback for {@code n}, closed with it. */
+    private static RpcServer serve(Node n, HttpLimits limits) throws IOException {
+        RpcServer s = RpcServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), limits, new RpcMethods(n), n.metrics());
+        n.attach(s);
+        return s;
+    }
+
+    private static TallyClient clientOf(RpcServer s) {
+        return new TallyClient(URI.create("http://127.0.0.1:" + s.address().getPort() + "/"));
     }
 
     private static void assertRefused(String path, int status, String message) throws Exception {
