@@ -146,7 +146,7 @@ public final class TallyClient implements AutoCloseable {
      */
     public List<BlockFeed.Entry> blocks(long from, int max, Duration wait) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(
-                        blocks.resolve("/blocks?from=" + from + "&max=" + max + "&wait_ms=" + wait.toMillis()))
+                        URI.create(blocks + "?from=" + from + "&max=" + max + "&wait_ms=" + wait.toMillis()))
                 .timeout(timeout.plus(wait))
                 .GET()
                 .build();

@@ -203,7 +203,7 @@ final class BlockPipeline implements BlockSource, BlockSink {
             try {
                 signal.get(left, TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
-                return lastQueued() >= number;
+                // The loop looks once more, then finds the time up.
             } catch (ExecutionException e) {
                 throw new IllegalStateException("the signal of a stored block is never failed", e);
             }

@@ -13,9 +13,15 @@ import java.util.Map;
  * Numbers may come as JSON numbers or decimal text; bytes as hex text, with or without {@code 0x}.
  */
 public record RpcParams(JsonNode params) {
-    private JsonNode get(String name, int position) throws RpcException {
+    /** The param by name, or by position in an array; null when it is not given (or given as null). */
+    private JsonNode find(String name, int position) {
         JsonNode v = params.isArray() ? params.get(position) : params.get(name);
-        if (v == null || v.isNull()) {
+        return v == null || v.isNull() ? null : v;
+    }
+
+    private JsonNode get(String name, int position) throws RpcException {
+        JsonNode v = find(name, position);
+        if (v == null) {
             throw new RpcException(
                     RpcException.INVALID_PARAMS,
                     "missing param \"" + name + "\" (by name, or at position " + position + ")");
@@ -48,8 +54,7 @@ public record RpcParams(JsonNode params) {
 
     /** An optional number from {@code min} to {@code max}; {@code absent} when the param is not given. */
     public long longBetween(String name, int position, long min, long max, long absent) throws RpcException {
-        JsonNode v = params.isArray() ? params.get(position) : params.get(name);
-        if (v == null || v.isNull()) {
+        if (find(name, position) == null) {
             return absent;
         }
         long n = nonNegativeLong(name, position);

@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
  * {@link TallyClient} ({@code POST /txs}), or as JSON-RPC batches of {@code push_tx}; final blocks from node0's
  * binary feed ({@code GET /blocks}), each the moment it is stored. Either one process per node, as {@code bin/tally
  * localnet} runs them ({@link #perNode}), or the nodes spread over a few JVMs that each run their share in-process
- * ({@link #grouped}, {@code tally bench-host}); every node keeps its own RPC port either way. CPU and peak memory come from {@code /proc/<pid>} of the
- * processes.
+ * ({@link #grouped}, {@code tally bench-host}); every node keeps its own RPC port either way. CPU and peak memory
+ * come from {@code /proc/<pid>} of the processes.
  */
 final class ProcessCluster implements Cluster {
     private static final JsonFactory JSON = new JsonFactory();
