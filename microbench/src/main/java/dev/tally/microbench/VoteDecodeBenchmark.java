@@ -5,6 +5,8 @@ import dev.tally.protocol.Codec;
 import dev.tally.protocol.DecodeException;
 import dev.tally.protocol.ReplicaCommit;
 import dev.tally.protocol.Signed;
+import dev.tally.protocol.UnknownFields;
+import dev.tally.protocol.proto.Validator;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,7 +25,8 @@ import supranational.blst.P1_Affine;
  * {@code parse} is the protobuf parse with its checks as far as kind, view and author ({@link Codec#parseSigned},
  * the author key coming from the decoded-key cache, as on a node); {@code decompress} is blst's G1 decompression of
  * the 48-byte signature (which puts the point on the curve); {@code subgroupCheck} is blst's {@code in_group} of
- * that point, the check that can be left to the quorum's aggregate.
+ * that point, the check that can be left to the quorum's aggregate; {@code unknownFields} is the walk of the parsed
+ * message that refuses unknown fields (part of {@code parse}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -35,6 +38,7 @@ public class VoteDecodeBenchmark {
     byte[] encoded;
     byte[] signature;
     P1_Affine point;
+    Validator.Signed parsed;
 
     @Setup
     public void setUp() throws DecodeException {
@@ -43,6 +47,11 @@ public class VoteDecodeBenchmark {
         encoded = Codec.encode(vote);
         signature = vote.signature().bytes();
         point = new P1_Affine(signature);
+        try {
+            parsed = Validator.Signed.parseFrom(encoded);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new DecodeException("vote does not parse: " + e.getMessage(), e);
+        }
         Codec.decodeSigned(encoded); // the author's key enters the decoded-key cache, as on a node
     }
 
@@ -54,6 +63,12 @@ public class VoteDecodeBenchmark {
     @Benchmark
     public Codec.ParsedSigned parse() throws DecodeException {
         return Codec.parseSigned(encoded);
+    }
+
+    @Benchmark
+    public Validator.Signed unknownFields() throws DecodeException {
+        UnknownFields.reject(parsed, "Signed");
+        return parsed;
     }
 
     @Benchmark
