@@ -44,6 +44,9 @@ public final class Bench {
     private volatile long windowStart = Long.MAX_VALUE;
     private volatile long windowEnd = Long.MAX_VALUE;
     private volatile boolean stopSending;
+    /** When the senders' schedules start, each after its {@link SendSchedule#phase}: set before they start. */
+    private long sendingFrom;
+
     private volatile boolean stopReading;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -233,6 +236,7 @@ public final class Bench {
     private List<Thread> startSenders() {
         List<Thread> threads = new ArrayList<>();
         boolean sending = plan.openLoop() || plan.rate() > 0;
+        sendingFrom = System.nanoTime();
         for (int s = 0; sending && s < plan.senders(); s++) {
             int sender = s;
             threads.add(Thread.ofPlatform().name("bench-sender-" + s).start(guard(false, () -> send(sender))));
@@ -378,11 +382,12 @@ public final class Bench {
         }
         byte[] filler = new byte[plan.txSize() - TX_HEADER];
         ThreadLocalRandom.current().nextBytes(filler);
+        double senderRate = (double) plan.rate() / plan.senders();
         SendSchedule schedule = plan.openLoop()
                 ? null
                 : new SendSchedule(
-                        System.nanoTime(),
-                        (double) plan.rate() / plan.senders(),
+                        sendingFrom + SendSchedule.phase(s, plan.senders(), senderRate, plan.batchIntervalNanos()),
+                        senderRate,
                         plan.batchIntervalNanos(),
                         plan.maxBatch());
         long seq = 0;

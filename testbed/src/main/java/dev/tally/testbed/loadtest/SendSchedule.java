@@ -28,6 +28,18 @@ final class SendSchedule {
         this.maxBatch = maxBatch;
     }
 
+    /**
+     * How long after the first sender sender {@code s} of {@code senders} starts its schedule, each sending at
+     * {@code senderTxPerSecond}: one period of a sender (the time between its transactions, or its batch interval if
+     * longer) spread over the senders. Senders started at one moment send in step, which independent clients do not: at
+     * 5 tx/s six of them sent six transactions at once every 1.2 s, one to each node, and five waited a view for the
+     * block of the sixth. Spread, their transactions and batches interleave evenly.
+     */
+    static long phase(int s, int senders, double senderTxPerSecond, long batchIntervalNanos) {
+        double period = Math.max(1e9 / senderTxPerSecond, (double) batchIntervalNanos);
+        return (long) (period * s / senders);
+    }
+
     /** When transaction {@code k} falls due. */
     long dueAt(long k) {
         return startNanos + (long) Math.ceil((k + 1) / perNanos);

@@ -3,6 +3,9 @@ package dev.tally.testbed.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +29,49 @@ class SendScheduleTest {
         }
         assertThat(every2ms(0, 1).dueAt(0)).isEqualTo(START + 2 * MS);
         assertThat(every2ms(0, 1).dueBy(START - 1)).isZero();
+    }
+
+    /** Six senders sharing {@code rate}, each started at its phase. */
+    private static List<SendSchedule> sixSenders(double rate, long batchIntervalMs) {
+        List<SendSchedule> senders = new ArrayList<>();
+        for (int s = 0; s < 6; s++) {
+            senders.add(new SendSchedule(
+                    START + SendSchedule.phase(s, 6, rate / 6, batchIntervalMs * MS),
+                    rate / 6,
+                    batchIntervalMs * MS,
+                    500));
+        }
+        return senders;
+    }
+
+    @Test
+    void sendersAtTheirPhasesSendOneEvenStreamNotBursts() {
+        List<Long> due = new ArrayList<>();
+        for (SendSchedule s : sixSenders(5, 10)) {
+            for (long k = 0; k < 10; k++) {
+                due.add(s.dueAt(k));
+            }
+        }
+        Collections.sort(due);
+        for (int i = 1; i < due.size(); i++) {
+            assertThat(due.get(i) - due.get(i - 1))
+                    .as("5 tx/s from six senders: one transaction every 200 ms, not six at once")
+                    .isBetween(200 * MS - 1, 200 * MS + 1);
+        }
+    }
+
+    @Test
+    void sendersAtTheirPhasesCloseTheirBatchesInTurn() {
+        List<Long> closes = new ArrayList<>();
+        for (SendSchedule s : sixSenders(3_000, 10)) {
+            closes.add(s.next(0, START).closesAt());
+        }
+        Collections.sort(closes);
+        for (int i = 1; i < closes.size(); i++) {
+            assertThat(closes.get(i) - closes.get(i - 1))
+                    .as("3,000 tx/s in 10 ms batches from six senders: a batch every 10/6 ms")
+                    .isBetween(MS * 10 / 6 - MS / 2, MS * 10 / 6 + MS / 2);
+        }
     }
 
     @Test
