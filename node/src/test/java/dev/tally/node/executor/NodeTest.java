@@ -12,6 +12,7 @@ import dev.tally.crypto.NodeSecretKey;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.execution.TransactionPayload;
 import dev.tally.network.LoopbackPorts;
+import dev.tally.node.Await;
 import dev.tally.node.ForwardingStorage;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.protocol.FinalBlock;
@@ -32,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -90,16 +90,6 @@ class NodeTest {
         return node;
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
-
     @Test
     void validatorsFinalizeBlocksPersistTheirStateAndStopCleanly() throws Exception {
         List<Storage> stores = new ArrayList<>();
@@ -110,7 +100,7 @@ class NodeTest {
         }
         nodes.getFirst().submitTransaction(new byte[] {1, 2, 3});
         for (Node n : nodes) {
-            await(
+            Await.until(
                     "block 3 on every node",
                     Duration.ofSeconds(30),
                     () -> n.storedBlocks().last() >= 3);
@@ -217,7 +207,7 @@ class NodeTest {
                     Optional.empty(),
                     List.of());
             start(fast, InMemoryStorage.create(chain.genesis)); // alone: 1 of 4 validators, no quorum ever
-            await("a stall warning", Duration.ofSeconds(10), () -> !warnings.list.isEmpty());
+            Await.until("a stall warning", Duration.ofSeconds(10), () -> !warnings.list.isEmpty());
             ILoggingEvent w = warnings.list.getFirst();
             assertThat(w.getLevel()).isEqualTo(Level.WARN);
             assertThat(w.getFormattedMessage())
@@ -239,7 +229,8 @@ class NodeTest {
             start(cfg.toBuilder().emptyBlockInterval(interval).build(), InMemoryStorage.create(chain.genesis));
         }
         Node node0 = nodes.getFirst();
-        await("block 1", Duration.ofSeconds(30), () -> node0.storedBlocks().last() >= 1);
+        Await.until(
+                "block 1", Duration.ofSeconds(30), () -> node0.storedBlocks().last() >= 1);
         long from = node0.storedBlocks().last();
         long start = System.nanoTime();
         Thread.sleep(4_000);
@@ -252,13 +243,13 @@ class NodeTest {
         List<Long> latencies = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             long last = node0.storedBlocks().last();
-            await(
+            Await.until(
                     "the next block",
                     Duration.ofSeconds(10),
                     () -> node0.storedBlocks().last() > last);
             long sent = System.nanoTime();
             node0.submitTransaction(new byte[] {7, (byte) i});
-            await("the transaction final", Duration.ofSeconds(10), () -> holdsTransaction(node0, last + 1));
+            Await.until("the transaction final", Duration.ofSeconds(10), () -> holdsTransaction(node0, last + 1));
             latencies.add((System.nanoTime() - sent) / 1_000_000);
         }
         latencies.sort(null);
@@ -284,7 +275,7 @@ class NodeTest {
             start(cfg, s);
         }
         for (Node n : nodes) {
-            await(
+            Await.until(
                     "block 3 on every node",
                     Duration.ofSeconds(30),
                     () -> n.storedBlocks().last() >= 3);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tally.execution.Application;
 import dev.tally.execution.AppliedState;
 import dev.tally.execution.TransactionPayload;
+import dev.tally.node.Await;
 import dev.tally.node.embed.TallyNode;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.NodeFailedException;
@@ -63,7 +64,7 @@ class ApplyFailureThroughBlockSyncTest {
                 assertThat(full.node().replicaStatus())
                         .as("a full node: no replica")
                         .isEmpty();
-                Cluster.await(
+                Await.until(
                         "the full node applies synced blocks", Duration.ofSeconds(30), () -> app.applied.size() >= 3);
 
                 c.validators[0].submitTransaction(POISON);
@@ -87,7 +88,7 @@ class ApplyFailureThroughBlockSyncTest {
     /** The number of the first final block on {@code node} that carries {@code tx}, once there is one. */
     private static long awaitBlockWith(Node node, byte[] tx) throws InterruptedException {
         long[] found = {-1};
-        Cluster.await("a final block with the transaction", Duration.ofSeconds(30), () -> {
+        Await.until("a final block with the transaction", Duration.ofSeconds(30), () -> {
             for (long b = node.storedBlocks().first(); b <= node.storedBlocks().last(); b++) {
                 var block = node.execution().block(b);
                 if (block.isPresent()

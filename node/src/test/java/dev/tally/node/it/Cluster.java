@@ -4,6 +4,7 @@ import dev.tally.crypto.NodePublicKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.execution.MempoolExecutionLayer;
 import dev.tally.network.LoopbackPorts;
+import dev.tally.node.Await;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.FinalBlock;
@@ -18,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 
 /**
  * Real {@link Node}s in this JVM talking over real sockets on loopback: {@code n} validators of one test chain
@@ -144,7 +144,7 @@ final class Cluster implements AutoCloseable {
 
     /** Waits until every running validator stored block {@code b}. */
     void awaitAll(long b, Duration timeout) throws InterruptedException {
-        await("block " + b + " on every running validator", timeout, () -> minLast() >= b);
+        Await.until("block " + b + " on every running validator", timeout, () -> minLast() >= b);
     }
 
     /** Every node given holds the same block (by header and justification) at each height in [from, to]. */
@@ -161,16 +161,6 @@ final class Cluster implements AutoCloseable {
                     throw new AssertionError("block " + b + " differs: " + mine.header() + " vs " + ref.header());
                 }
             }
-        }
-    }
-
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            Thread.sleep(20);
         }
     }
 

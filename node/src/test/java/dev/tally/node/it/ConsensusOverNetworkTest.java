@@ -2,6 +2,7 @@ package dev.tally.node.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.node.Await;
 import dev.tally.node.executor.Node;
 import dev.tally.storage.InMemoryStorage;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +33,7 @@ class ConsensusOverNetworkTest {
                 // Every validator took part: it holds consensus connections to the five others, both ways (awaited:
                 // on a loaded machine one may be in the middle of a reconnect).
                 var mesh = n.network().consensus().orElseThrow();
-                Cluster.await(
+                Await.until(
                         "a full consensus mesh at " + n.config(),
                         Duration.ofSeconds(10),
                         () -> mesh.links().sendingTo().size() == 5
@@ -64,7 +65,7 @@ class ConsensusOverNetworkTest {
             assertThat(full.replicaStatus()).isEmpty();
             assertThat(full.network().consensus()).isEmpty();
             long target = c.maxLast() + 5;
-            Cluster.await(
+            Await.until(
                     "full node reaches block " + target,
                     Duration.ofSeconds(30),
                     () -> full.storedBlocks().last() >= target);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.node.Await;
 import dev.tally.node.ForwardingStorage;
 import dev.tally.node.MetricSnapshots;
 import dev.tally.node.executor.Node;
@@ -58,7 +59,7 @@ class HealthTest {
     /** Polls {@code path} until it answers {@code status}; the answer. */
     static Answer await(RpcServer rpc, String path, int status, Duration timeout) throws InterruptedException {
         Answer[] last = new Answer[1];
-        Cluster.await(path + " answering " + status, timeout, () -> {
+        Await.until(path + " answering " + status, timeout, () -> {
             last[0] = get(rpc, path);
             return last[0].status() == status;
         });
@@ -141,7 +142,7 @@ class HealthTest {
             assertThat(watched.storedBlocks().last()).isGreaterThan(haltedAt);
             assertThat(gauge(watched, "tally_storage_last_block_timestamp_seconds"))
                     .isGreaterThan(storedAt);
-            Cluster.await(
+            Await.until(
                     "the transaction final and out of the mempool",
                     Duration.ofSeconds(10),
                     () -> gauge(watched, "tally_mempool_depth_transactions") == 0.0);
@@ -158,14 +159,14 @@ class HealthTest {
             // Stores its first blocks slowly, so block sync takes a few seconds to bring them.
             Node full = c.startOther(
                     c.fullNodeConfig(0, 1, 2, 3), new SlowAppends(InMemoryStorage.create(c.chain.genesis)));
-            Cluster.await(
+            Await.until(
                     "catching_up",
                     Duration.ofSeconds(20),
                     () -> full.health().status() == NodeHealth.Status.CATCHING_UP);
             NodeHealth behind = full.health();
             assertThat(behind.reason()).contains("blocks behind", "block sync is fetching them");
             assertThat(behind.consensusPeers()).as("a full node").isEmpty();
-            Cluster.await("ok", Duration.ofSeconds(30), () -> full.health().status() == NodeHealth.Status.OK);
+            Await.until("ok", Duration.ofSeconds(30), () -> full.health().status() == NodeHealth.Status.OK);
             assertThat(full.storedBlocks().last()).isGreaterThanOrEqualTo(SLOW_BLOCKS);
         }
     }

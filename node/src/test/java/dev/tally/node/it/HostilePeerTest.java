@@ -11,6 +11,7 @@ import dev.tally.crypto.BlsSecretKey;
 import dev.tally.crypto.NodeSecretKey;
 import dev.tally.network.Network;
 import dev.tally.network.proto.Net;
+import dev.tally.node.Await;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.executor.Node;
 import dev.tally.protocol.GenesisHash;
@@ -67,7 +68,7 @@ class HostilePeerTest {
     /** Connecting fails (the server closes instead of answering) and the server logs the refusal with this reason. */
     void assertRefused(String reason, ThrowingCallable connect) throws InterruptedException {
         assertThatThrownBy(connect).as(reason).isInstanceOf(IOException.class);
-        Cluster.await(
+        Await.until(
                 "a refusal for: " + reason,
                 Duration.ofSeconds(5),
                 () -> List.copyOf(refusals.list).stream()
@@ -93,7 +94,7 @@ class HostilePeerTest {
     @Test
     void anHonestRawPeerIsAcceptedAsAControl() throws Exception {
         try (RawPeer p = RawPeer.gossip(targetAddr(), genesis, RawPeer.Lie.NONE)) {
-            Cluster.await(
+            Await.until(
                     "peer listed",
                     Duration.ofSeconds(5),
                     () -> target().network().gossip().peers().contains(p.key.publicKey()));
@@ -281,7 +282,7 @@ class HostilePeerTest {
                 // The server may drop the peer before all 40 are written: the broken pipe is that drop.
             }
             assertThat(p.closedByServer(Duration.ofSeconds(5))).isTrue();
-            Cluster.await(
+            Await.until(
                     "peer forgotten",
                     Duration.ofSeconds(5),
                     () -> !target().network().gossip().peers().contains(p.key.publicKey()));

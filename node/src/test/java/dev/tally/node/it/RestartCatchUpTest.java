@@ -2,6 +2,7 @@ package dev.tally.node.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.node.Await;
 import dev.tally.node.executor.Node;
 import dev.tally.node.executor.StoredRange;
 import dev.tally.storage.InMemoryStorage;
@@ -48,7 +49,7 @@ class RestartCatchUpTest {
             assertThat(late.storedBlocks()).as("resumed from its RocksDB").isEqualTo(before);
             long target = c.maxLast();
             long s0 = System.nanoTime();
-            Cluster.await(
+            Await.until(
                     "restarted validator reaches block " + target,
                     Duration.ofSeconds(10),
                     () -> late.storedBlocks().last() >= target);

@@ -3,6 +3,7 @@ package dev.tally.node.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tally.node.Await;
 import dev.tally.node.ForwardingStorage;
 import dev.tally.node.MetricSnapshots;
 import dev.tally.node.executor.Node;
@@ -84,7 +85,7 @@ class StorageIntegrityTest {
             c.startAllInMemory();
             var fullConfig = c.fullNodeConfig(0, 1, 2, 3);
             Node full = c.start(fullConfig, RocksStorage.open(data, c.chain.genesis));
-            Cluster.await(
+            Await.until(
                     "the full node at block " + BLOCKS,
                     Duration.ofSeconds(90),
                     () -> full.storedBlocks().last() >= BLOCKS);
@@ -130,7 +131,7 @@ class StorageIntegrityTest {
             assertThat(Codec.encode(repaired)).isEqualTo(Codec.encode(reference));
             assertThat(rpcBlock(rpc, DAMAGED).at("/result/number").asLong()).isEqualTo(DAMAGED);
             long last = restarted.storedBlocks().last();
-            Cluster.await(
+            Await.until(
                     "new blocks after the repair",
                     Duration.ofSeconds(20),
                     () -> restarted.storedBlocks().last() > last);

@@ -2,6 +2,7 @@ package dev.tally.node.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.node.Await;
 import dev.tally.node.MetricSnapshots;
 import dev.tally.node.executor.Node;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ class TxGossipMetricsTest {
 
             // A client's transaction goes to every peer, each of which answers it (a peer that already got it from
             // another one answers duplicate).
-            Cluster.await(
+            Await.until(
                     "answers from the three peers",
                     Duration.ofSeconds(20),
                     () -> relayed(origin, "accepted") + relayed(origin, "duplicate") == 3);

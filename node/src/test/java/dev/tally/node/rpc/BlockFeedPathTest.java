@@ -3,6 +3,7 @@ package dev.tally.node.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tally.node.Await;
 import dev.tally.node.MetricSnapshots;
 import dev.tally.node.SoloNode;
 import dev.tally.node.client.BlockFeed;
@@ -168,11 +169,10 @@ class BlockFeedPathTest {
                     throw new CompletionException(e);
                 }
             });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (MetricSnapshots.value(stopping.metrics(), "tally_rpc_block_feed_readers", null, null) < 1
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Await.until(
+                    "the reader to wait",
+                    Duration.ofSeconds(10),
+                    () -> MetricSnapshots.value(stopping.metrics(), "tally_rpc_block_feed_readers", null, null) >= 1);
             assertThat(MetricSnapshots.value(stopping.metrics(), "tally_rpc_block_feed_readers", null, null))
                     .as("the reader counted while it waits")
                     .isEqualTo(1);

@@ -2,6 +2,7 @@ package dev.tally.node.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.node.Await;
 import dev.tally.node.SoloNode;
 import dev.tally.node.client.TallyClient;
 import dev.tally.node.client.TallyClient.TxStatus;
@@ -14,6 +15,7 @@ import dev.tally.protocol.TestChain;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -231,20 +233,15 @@ class OverloadFloodTest {
     }
 
     /** Waits until the tight server holds no request body: a full-size body on a fresh connection is taken. */
-    private static void awaitNoBodyHeld(byte[] full) throws Exception {
-        long deadline = System.nanoTime() + HANG.toNanos();
-        while (true) {
+    private static void awaitNoBodyHeld(byte[] full) throws InterruptedException {
+        Await.until("a closed connection's body bytes given back", HANG, () -> {
             try (Socket probe = RawHttp.connect(tight.address())) {
                 startPost(probe, full, full.length);
-                if (RawHttp.readAnswer(stream(probe)).status() == 200) {
-                    return;
-                }
+                return RawHttp.readAnswer(stream(probe)).status() == 200;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            assertThat(System.nanoTime())
-                    .as("a closed connection's body bytes are given back")
-                    .isLessThan(deadline);
-            Thread.sleep(5);
-        }
+        });
     }
 
     /** Sends a POST /txs of {@code body}'s length and the first {@code sent} bytes of it. */
